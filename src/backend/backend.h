@@ -1,0 +1,56 @@
+/*
+ * backend.h: what a database engine provides to strata. Each engine (pg.c, sqlite.c) embeds
+ * strata_backend first in its own struct and fills a const ops table (SQLite's VFS pattern).
+ * Fields are only ever appended; `version` says how many there are.
+ */
+#ifndef STRATA_BACKEND_BACKEND_H
+#define STRATA_BACKEND_BACKEND_H
+
+#include <stdbool.h>
+
+#include "core/dburl.h"
+#include "core/history.h"
+#include "core/plan.h"
+
+#define STRATA_BACKEND_OPS_VERSION 1
+
+typedef struct strata_backend strata_backend;
+
+typedef struct strata_apply_opts {
+	bool in_transaction; /* the runner holds one transaction around every step */
+	bool fake;           /* record (or unrecord) only, run no SQL */
+} strata_apply_opts;
+
+struct strata_backend_ops {
+	unsigned version;
+	const char *name; /* "postgres", "sqlite" */
+	int (*open)(strata_backend **out, const strata_dburl *url, strata_error *e);
+	/* Exclusive for this run against other strata runners; waits at most wait_ms. */
+	int (*lock)(strata_backend *b, int wait_ms, strata_error *e);
+	void (*unlock)(strata_backend *b);
+	/* Reads the history (sorted), creating its table first when `create` is set. */
+	int (*history_load)(strata_backend *b, strata_history *out, bool create, strata_error *e);
+	/* One migration section and its history change, atomically unless the section is marked
+	 * transaction:false. Returns STRATA_EEXISTS when another runner already did this step
+	 * (nothing changed). On failure the step is rolled back and e names file:line:col. */
+	int (*apply)(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
+		     strata_error *e);
+	int (*begin)(strata_backend *b, strata_error *e);
+	int (*commit)(strata_backend *b, strata_error *e);
+	void (*rollback)(strata_backend *b); /* never masks the first error */
+	void (*close)(strata_backend *b);    /* NULL-safe */
+	/* The engine's own handle (PGconn *, sqlite3 *), for engine-specific modules in
+	 * src/backend/ only. */
+	void *(*native)(strata_backend *b);
+};
+
+struct strata_backend {
+	const struct strata_backend_ops *ops;
+	const strata_dburl *url; /* borrowed; outlives the backend */
+};
+
+/* Opens the backend the URL names. */
+int strata_backend_open(strata_backend **out, const strata_dburl *url, strata_error *e);
+void strata_backend_close(strata_backend *b);
+
+#endif

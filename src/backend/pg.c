@@ -1,0 +1,466 @@
+/*
+ * pg.c: the PostgreSQL backend.
+ *
+ * A transactional migration goes to the server as one simple-protocol query string,
+ *   BEGIN; <the section's SQL>\n; INSERT INTO strata_migrations ...; COMMIT;
+ * so a migration costs one round trip. When a statement fails the server skips the rest of the
+ * string (COMMIT included) and we send ROLLBACK. The error's position (in characters of the
+ * string we sent) maps back to the migration file's line and column; an error without a
+ * position is placed at the start of the failing statement, found by counting the results that
+ * came back before it and splitting the section with libpg_query.
+ */
+#include "backend/pg.h"
+
+#include <libpq-fe.h>
+#include <pg_query.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/text.h"
+
+/* The advisory lock every strata runner takes on a database: 0x5354524154410001 ("STRATA", 1). */
+#define LOCK_KEY "6004514643731611649"
+
+typedef struct pg_backend {
+	strata_backend base;
+	PGconn *conn;
+	bool locked;
+} pg_backend;
+
+static void quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static const char *field(const PGresult *r, int code)
+{
+	const char *v = r ? PQresultErrorField(r, code) : NULL;
+	return v ? v : "";
+}
+
+/* Fills e from a failed result (or the connection when r is NULL). */
+static int set_db_error(pg_backend *pg, const PGresult *r, strata_error *e)
+{
+	const char *primary = field(r, PG_DIAG_MESSAGE_PRIMARY);
+	int code = STRATA_EDB;
+	if (!*primary) {
+		const char *msg = PQerrorMessage(pg->conn);
+		size_t n = strcspn(msg, "\n");
+		strata_error_set(e, STRATA_EDB, "%.*s", (int)n, msg);
+	} else {
+		strata_error_set(e, STRATA_EDB, "%s", primary);
+	}
+	if (*field(r, PG_DIAG_MESSAGE_DETAIL))
+		strata_error_detail(e, "%s", field(r, PG_DIAG_MESSAGE_DETAIL));
+	if (*field(r, PG_DIAG_MESSAGE_HINT))
+		strata_error_hint(e, "%s", field(r, PG_DIAG_MESSAGE_HINT));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", field(r, PG_DIAG_SQLSTATE));
+	if (PQstatus(pg->conn) == CONNECTION_BAD) {
+		code = STRATA_ECONNECT;
+		e->code = code;
+		if (!*e->hint)
+			strata_error_hint(e, "the connection to the server was lost; check the "
+					     "server, then run 'strata migrations show'");
+	}
+	strata_dburl_scrub_error(pg->base.url, e);
+	return code;
+}
+
+/* Runs sql (one or several statements) and returns 0, or fills e. */
+static int exec_simple(pg_backend *pg, const char *sql, strata_error *e)
+{
+	PGresult *r = PQexec(pg->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int error = 0;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		error = set_db_error(pg, r, e);
+	PQclear(r);
+	return error;
+}
+
+static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *e)
+{
+	const char *keys[6], *vals[6];
+	int n = 0;
+	pg_backend *pg = calloc(1, sizeof(*pg));
+	int error = 0;
+
+	*out = NULL;
+	if (!pg)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	pg->base.ops = &strata_pg_ops;
+	pg->base.url = url;
+	if (!getenv("PGCONNECT_TIMEOUT")) {
+		keys[n] = "connect_timeout";
+		vals[n++] = "10";
+	}
+	keys[n] = "dbname"; /* expanded: a URL or a keyword string; its settings override the above */
+	vals[n++] = url->target;
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
+	keys[n] = "fallback_application_name";
+	vals[n++] = "strata";
+	keys[n] = NULL;
+	vals[n] = NULL;
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg->conn);
+		char detail[sizeof(e->detail)];
+		size_t len;
+		snprintf(detail, sizeof(detail), "%s", m);
+		len = strlen(detail);
+		while (len && (detail[len - 1] == '\n' || detail[len - 1] == ' '))
+			detail[--len] = '\0';
+		strata_error_set(e, STRATA_ECONNECT, "cannot connect to %s", url->display);
+		strata_error_detail(e, "%s", detail);
+		if (strstr(m, "password authentication failed") || strstr(m, "no password"))
+			strata_error_hint(e, "check the user and password in the URL, PGPASSWORD "
+					     "or ~/.pgpass");
+		else if (strstr(m, "does not exist") && strstr(m, "database"))
+			strata_error_hint(e, "create the database first (createdb), or fix the "
+					     "database name in the URL");
+		else if (strstr(m, "Connection refused") || strstr(m, "No such file"))
+			strata_error_hint(e, "is the server running, and are the host and port in "
+					     "the URL right?");
+		else if (strstr(m, "invalid") || strstr(m, "missing"))
+			strata_error_hint(e, "check the URL's syntax: postgres://USER:PASSWORD@HOST:"
+					     "PORT/DB");
+		strata_dburl_scrub_error(url, e);
+		error = STRATA_ECONNECT;
+		goto done;
+	}
+	PQsetNoticeProcessor(pg->conn, quiet_notices, NULL);
+	*out = &pg->base;
+	pg = NULL;
+done:
+	if (pg) {
+		PQfinish(pg->conn);
+		free(pg);
+	}
+	return error;
+}
+
+static void pg_close(strata_backend *b)
+{
+	pg_backend *pg = (pg_backend *)b;
+	if (!pg)
+		return;
+	PQfinish(pg->conn);
+	free(pg);
+}
+
+/* Says who holds the lock, for the error message. */
+static void describe_lock_holder(pg_backend *pg, strata_error *e)
+{
+	PGresult *r = PQexec(pg->conn,
+			     "SELECT a.pid, coalesce(a.application_name, ''), "
+			     "coalesce(host(a.client_addr), 'local'), "
+			     "date_trunc('second', now() - a.xact_start)::text "
+			     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+			     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
+			     "((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY " LIMIT 1");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		strata_error_detail(e, "held by pid %s (%s, from %s)", PQgetvalue(r, 0, 0),
+				    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1) : "no application name",
+				    PQgetvalue(r, 0, 2));
+	PQclear(r);
+}
+
+static int pg_lock(strata_backend *b, int wait_ms, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	char sql[256];
+	PGresult *r;
+	int error = 0;
+
+	if (wait_ms <= 0)
+		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+	else
+		snprintf(sql, sizeof(sql),
+			 "SET lock_timeout = %d; SELECT pg_advisory_lock(" LOCK_KEY
+			 "); SET lock_timeout = DEFAULT",
+			 wait_ms);
+	r = PQexec(pg->conn, sql);
+	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
+	    strcmp(field(r, PG_DIAG_SQLSTATE), "55P03") != 0) {
+		error = set_db_error(pg, r, e);
+	} else if (PQresultStatus(r) == PGRES_FATAL_ERROR ||
+		   (wait_ms <= 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0)) {
+		strata_error_set(e, STRATA_ELOCKED,
+				 "another strata run holds the migration lock on %s",
+				 b->url->display);
+		describe_lock_holder(pg, e);
+		strata_error_hint(e, "wait for it to finish, or wait longer with --lock-wait");
+		error = STRATA_ELOCKED;
+	} else {
+		pg->locked = true;
+	}
+	PQclear(r);
+	return error;
+}
+
+static void pg_unlock(strata_backend *b)
+{
+	pg_backend *pg = (pg_backend *)b;
+	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
+		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+	pg->locked = false;
+}
+
+#define HISTORY_COLUMNS                                                                            \
+	"SELECT version, name, checksum, "                                                         \
+	"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
+	"duration_ms FROM " STRATA_HISTORY_TABLE
+
+static int pg_history_load(strata_backend *b, strata_history *out, bool create, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	const char *sql = create ? "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
+				   "version text NOT NULL, name text NOT NULL, "
+				   "checksum text NOT NULL, "
+				   "applied_at timestamptz NOT NULL DEFAULT now(), "
+				   "duration_ms double precision NOT NULL DEFAULT 0, "
+				   "PRIMARY KEY (version, name)); " HISTORY_COLUMNS
+				 : HISTORY_COLUMNS;
+	PGresult *r = PQexec(pg->conn, sql);
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		if (!create && strcmp(field(r, PG_DIAG_SQLSTATE), "42P01") == 0)
+			goto done; /* no table yet: nothing applied */
+		error = set_db_error(pg, r, e);
+		goto done;
+	}
+	for (int i = 0; i < PQntuples(r) && error == 0; i++)
+		error = strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+					   PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+					   strtod(PQgetvalue(r, i, 4), NULL), e);
+	strata_history_sort(out);
+done:
+	PQclear(r);
+	if (error < 0)
+		strata_history_free(out);
+	return error;
+}
+
+static int append_literal(pg_backend *pg, strata_buf *q, const char *s)
+{
+	char *lit = PQescapeLiteral(pg->conn, s, strlen(s));
+	if (!lit)
+		return STRATA_ERROR;
+	strata_buf_puts(q, lit);
+	PQfreemem(lit);
+	return 0;
+}
+
+static int append_history_change(pg_backend *pg, strata_buf *q, const strata_step *s)
+{
+	const strata_migration *m = s->m;
+	int error = 0;
+	if (s->dir == STRATA_UP) {
+		strata_buf_puts(q, "INSERT INTO " STRATA_HISTORY_TABLE
+				   " (version, name, checksum, duration_ms) VALUES (");
+		error |= append_literal(pg, q, m->version);
+		strata_buf_puts(q, ", ");
+		error |= append_literal(pg, q, m->name);
+		strata_buf_puts(q, ", ");
+		error |= append_literal(pg, q, m->checksum);
+		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
+				   "statement_timestamp()) * 1000);\n");
+	} else {
+		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ");
+		error |= append_literal(pg, q, m->version);
+		strata_buf_puts(q, " AND name = ");
+		error |= append_literal(pg, q, m->name);
+		strata_buf_puts(q, ";\n");
+	}
+	return error ? STRATA_ERROR : 0;
+}
+
+/* Places e at the `index`-th statement (0-based) of the section. */
+static void locate_statement(const strata_section *sec, int index, strata_error *e)
+{
+	char *copy = strndup(sec->text + sec->offset, sec->len);
+	PgQuerySplitResult split;
+	size_t off = 0;
+	if (!copy)
+		return;
+	split = pg_query_split_with_scanner(copy);
+	if (!split.error && index >= 0 && index < split.n_stmts)
+		off = (size_t)split.stmts[index]->stmt_location;
+	while (off < sec->len && (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' ||
+				  copy[off] == '\r'))
+		off++;
+	pg_query_free_split_result(split);
+	free(copy);
+	strata_section_locate(sec, off, e);
+}
+
+/* Places e from the server's error position in `sent`, where the section starts at sql_at. */
+static bool locate_position(const strata_section *sec, const PGresult *r, const char *sent,
+			    size_t sent_len, size_t sql_at, strata_error *e)
+{
+	const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+	size_t byte;
+	if (!pos || atoi(pos) <= 0)
+		return false;
+	byte = strata_utf8_char_to_byte(sent, sent_len, (size_t)atoi(pos) - 1);
+	if (byte < sql_at || byte > sql_at + sec->len)
+		return false;
+	strata_section_locate(sec, byte - sql_at, e);
+	return true;
+}
+
+/* Sends q, reads every result; on error fills e and sets *ok_before to the number of
+ * successful results that came before the failing one. */
+static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_section *sec,
+			    size_t sql_at, int skip_results, strata_error *e)
+{
+	PGresult *r, *failed = NULL;
+	int ok = 0, error = 0;
+
+	if (!PQsendQuery(pg->conn, strata_buf_cstr(q)))
+		return set_db_error(pg, NULL, e);
+	while ((r = PQgetResult(pg->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (!failed)
+				ok++;
+			PQclear(r);
+		} else if (!failed) {
+			failed = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	if (failed) {
+		error = set_db_error(pg, failed, e);
+		if (sec && !locate_position(sec, failed, q->ptr, q->len, sql_at, e))
+			locate_statement(sec, ok - skip_results, e);
+		strata_dburl_scrub_error(pg->base.url, e);
+		PQclear(failed);
+	} else if (PQstatus(pg->conn) == CONNECTION_BAD) {
+		error = set_db_error(pg, NULL, e);
+	}
+	return error;
+}
+
+/* transaction:false: every statement on its own, then the history row. */
+static int apply_each_statement(pg_backend *pg, const strata_step *s, strata_error *e)
+{
+	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
+	char *copy = strndup(sec->text + sec->offset, sec->len);
+	strata_buf q = STRATA_BUF_INIT;
+	PgQuerySplitResult split = {0};
+	int error = 0;
+
+	if (!copy)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	split = pg_query_split_with_scanner(copy);
+	if (split.error) {
+		strata_section_locate(sec, split.error->cursorpos > 0
+						   ? (size_t)split.error->cursorpos - 1 : 0, e);
+		error = strata_error_set(e, STRATA_EINVALID, "%s", split.error->message);
+		goto done;
+	}
+	for (int i = 0; i < split.n_stmts && error == 0; i++) {
+		size_t at = (size_t)split.stmts[i]->stmt_location;
+		strata_section one = *sec;
+		strata_buf_reset(&q);
+		strata_buf_put(&q, copy + at, (size_t)split.stmts[i]->stmt_len);
+		one.offset = sec->offset + at;
+		one.len = (size_t)split.stmts[i]->stmt_len;
+		error = send_and_collect(pg, &q, &one, 0, 0, e);
+	}
+	if (error == 0) {
+		strata_buf_reset(&q);
+		if (append_history_change(pg, &q, s) < 0 || q.failed)
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		else
+			error = send_and_collect(pg, &q, NULL, 0, 0, e);
+	}
+done:
+	pg_query_free_split_result(split);
+	strata_buf_free(&q);
+	free(copy);
+	return error;
+}
+
+static int pg_apply(strata_backend *b, const strata_step *s, const strata_apply_opts *o,
+		    strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
+	strata_buf q = STRATA_BUF_INIT;
+	size_t sql_at = 0;
+	int own_txn = !o->in_transaction, error;
+
+	if (sec->no_transaction && !o->fake && !o->in_transaction)
+		return apply_each_statement(pg, s, e);
+	if (own_txn)
+		strata_buf_puts(&q, "BEGIN;\n");
+	if (!o->fake) {
+		sql_at = q.len;
+		strata_buf_put(&q, sec->text + sec->offset, sec->len);
+		strata_buf_puts(&q, "\n;\n");
+	}
+	error = append_history_change(pg, &q, s);
+	if (own_txn)
+		strata_buf_puts(&q, "COMMIT;");
+	if (error < 0 || q.failed) {
+		strata_buf_free(&q);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	error = send_and_collect(pg, &q, o->fake ? NULL : sec, sql_at, own_txn, e);
+	if (error < 0 && own_txn && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	strata_buf_free(&q);
+	return error;
+}
+
+static int pg_begin(strata_backend *b, strata_error *e)
+{
+	return exec_simple((pg_backend *)b, "BEGIN", e);
+}
+
+static int pg_commit(strata_backend *b, strata_error *e)
+{
+	return exec_simple((pg_backend *)b, "COMMIT", e);
+}
+
+static void pg_rollback(strata_backend *b)
+{
+	pg_backend *pg = (pg_backend *)b;
+	if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+}
+
+static void *pg_native(strata_backend *b)
+{
+	return ((pg_backend *)b)->conn;
+}
+
+const struct strata_backend_ops strata_pg_ops = {
+	.version = STRATA_BACKEND_OPS_VERSION,
+	.name = "postgres",
+	.open = pg_open,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.history_load = pg_history_load,
+	.apply = pg_apply,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.close = pg_close,
+	.native = pg_native,
+};

@@ -1,0 +1,267 @@
+/*
+ * sqlite.c: the SQLite backend, the embedded default.
+ *
+ * A transactional migration runs inside BEGIN IMMEDIATE, which takes the database's write lock
+ * (waiting up to the lock wait through sqlite3_busy_timeout). Inside it we check the history
+ * again, so when several runners race, each migration is applied exactly once: a runner that
+ * finds its step done by another reports STRATA_EEXISTS and moves on.
+ */
+#include "backend/sqlite.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/error.h"
+
+typedef struct sqlite_backend {
+	strata_backend base;
+	sqlite3 *db;
+} sqlite_backend;
+
+static int set_db_error(sqlite_backend *s, strata_error *e)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
+			 sqlite3_errmsg(s->db));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%d", rc & 0xff);
+	if ((rc & 0xff) == SQLITE_BUSY)
+		strata_error_hint(e, "another process is writing to the database; wait longer "
+				     "with --lock-wait");
+	return e->code;
+}
+
+static int exec(sqlite_backend *s, const char *sql, strata_error *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	return 0;
+}
+
+static int sq_open(strata_backend **out, const strata_dburl *url, strata_error *e)
+{
+	sqlite_backend *s = calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	if (!s)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	s->base.ops = &strata_sqlite_ops;
+	s->base.url = url;
+	rc = sqlite3_open_v2(url->target, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+	if (rc != SQLITE_OK) {
+		strata_error_set(e, STRATA_ECONNECT, "cannot open SQLite database '%s': %s",
+				 url->target, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		strata_error_hint(e, "does the directory exist, and may this user write to it?");
+		sqlite3_close(s->db);
+		free(s);
+		return STRATA_ECONNECT;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	*out = &s->base;
+	return 0;
+}
+
+static void sq_close(strata_backend *b)
+{
+	sqlite_backend *s = (sqlite_backend *)b;
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int sq_lock(strata_backend *b, int wait_ms, strata_error *e)
+{
+	(void)e;
+	sqlite3_busy_timeout(((sqlite_backend *)b)->db, wait_ms > 0 ? wait_ms : 0);
+	return 0;
+}
+
+static void sq_unlock(strata_backend *b)
+{
+	(void)b;
+}
+
+static int sq_history_load(strata_backend *b, strata_history *out, bool create, strata_error *e)
+{
+	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite3_stmt *st = NULL;
+	int rc, error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (create && (error = exec(s,
+				    "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
+				    "version TEXT NOT NULL, name TEXT NOT NULL, "
+				    "checksum TEXT NOT NULL, "
+				    "applied_at TEXT NOT NULL DEFAULT "
+				    "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
+				    "duration_ms REAL NOT NULL DEFAULT 0, "
+				    "PRIMARY KEY (version, name))",
+				    e)) < 0)
+		return error;
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT version, name, checksum, applied_at, duration_ms FROM " STRATA_HISTORY_TABLE,
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
+			return 0;
+		return set_db_error(s, e);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0)
+		error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
+					   (const char *)sqlite3_column_text(st, 1),
+					   (const char *)sqlite3_column_text(st, 2),
+					   (const char *)sqlite3_column_text(st, 3),
+					   sqlite3_column_double(st, 4), e);
+	if (error == 0 && rc != SQLITE_DONE)
+		error = set_db_error(s, e);
+	sqlite3_finalize(st);
+	if (error < 0)
+		strata_history_free(out);
+	else
+		strata_history_sort(out);
+	return error;
+}
+
+/* Runs every statement of the section; on failure places e at file:line:col. */
+static int run_section(sqlite_backend *s, const strata_section *sec, strata_error *e)
+{
+	const char *start = sec->text + sec->offset, *p = start, *end = start + sec->len;
+	int error = 0;
+
+	while (p < end && error == 0) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		if (rc == SQLITE_OK && st) {
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				;
+			if (rc == SQLITE_DONE)
+				rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_OK) {
+			int off = sqlite3_error_offset(s->db);
+			const char *at = p;
+			error = set_db_error(s, e);
+			while (at < end && (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r'))
+				at++;
+			if (off >= 0 && p + off < end)
+				at = p + off;
+			strata_section_locate(sec, (size_t)(at - start), e);
+		}
+		sqlite3_finalize(st);
+		if (!tail || tail <= p)
+			break;
+		p = tail;
+	}
+	return error;
+}
+
+static int history_change(sqlite_backend *s, const strata_step *step, double ms, strata_error *e)
+{
+	const char *sql = step->dir == STRATA_UP
+				  ? "INSERT INTO " STRATA_HISTORY_TABLE
+				    " (version, name, checksum, duration_ms) VALUES (?1, ?2, ?3, ?4)"
+				  : "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2";
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	if (step->dir == STRATA_UP) {
+		sqlite3_bind_text(st, 3, step->m->checksum, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 4, ms);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = set_db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* Whether the step was already done (by a runner that got the write lock first). */
+static int already_done(sqlite_backend *s, const strata_step *step, strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, applied;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return set_db_error(s, e);
+	applied = rc == SQLITE_ROW;
+	return step->dir == STRATA_UP ? applied : !applied;
+}
+
+static int sq_apply(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
+		    strata_error *e)
+{
+	sqlite_backend *s = (sqlite_backend *)b;
+	const strata_section *sec = step->dir == STRATA_UP ? &step->m->up : &step->m->down;
+	bool own_txn = !o->in_transaction && !(sec->no_transaction && !o->fake);
+	double t0 = strata_now_ms();
+	int error = 0, done;
+
+	if (own_txn && (error = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+		return error;
+	if ((done = already_done(s, step, e)) != 0) {
+		error = done < 0 ? done : STRATA_EEXISTS;
+		goto done;
+	}
+	if (!o->fake && (error = run_section(s, sec, e)) < 0)
+		goto done;
+	error = history_change(s, step, strata_now_ms() - t0, e);
+	if (error == 0 && own_txn)
+		error = exec(s, "COMMIT", e);
+done:
+	if (error < 0 && own_txn && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return error;
+}
+
+static int sq_begin(strata_backend *b, strata_error *e)
+{
+	return exec((sqlite_backend *)b, "BEGIN IMMEDIATE", e);
+}
+
+static int sq_commit(strata_backend *b, strata_error *e)
+{
+	return exec((sqlite_backend *)b, "COMMIT", e);
+}
+
+static void sq_rollback(strata_backend *b)
+{
+	sqlite_backend *s = (sqlite_backend *)b;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void *sq_native(strata_backend *b)
+{
+	return ((sqlite_backend *)b)->db;
+}
+
+const struct strata_backend_ops strata_sqlite_ops = {
+	.version = STRATA_BACKEND_OPS_VERSION,
+	.name = "sqlite",
+	.open = sq_open,
+	.lock = sq_lock,
+	.unlock = sq_unlock,
+	.history_load = sq_history_load,
+	.apply = sq_apply,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.close = sq_close,
+	.native = sq_native,
+};

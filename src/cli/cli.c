@@ -1,0 +1,174 @@
+#include "cli/cli.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/out.h"
+
+static const struct cli_opt global_opts[] = {
+	{"database-url", 0, "URL", "the database (default: DATABASE_URL, .env, strata.json, "
+				   "else sqlite:strata.db)"},
+	{"config", 0, "FILE", "the project config (default: ./strata.json if it exists)"},
+	{"verbose", 'v', NULL, "say more"},
+	{"quiet", 'q', NULL, "print errors and results only"},
+	{"help", 'h', NULL, "show this help"},
+	{0},
+};
+
+static void print_opts(const struct cli_opt *o)
+{
+	for (; o->name; o++) {
+		char left[64];
+		if (o->key > 0 && o->key < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		printf("  %-28s %s\n", left, o->help);
+	}
+}
+
+void cli_print_help(const struct cmd *c)
+{
+	printf("Usage: strata %s %s\n\n%s.\n", c->name, c->usage ? c->usage : "", c->summary);
+	if (c->details)
+		printf("\n%s\n", c->details);
+	if (c->opts && c->opts[0].name) {
+		printf("\nOptions:\n");
+		print_opts(c->opts);
+	}
+	printf("\nGlobal options (before or after the command):\n");
+	print_opts(global_opts);
+	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s.\n",
+	       strcmp(c->name, "migrations show") == 0 ? ", 3 pending migrations (--exit-code)"
+						       : "");
+}
+
+void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv)
+{
+	size_t n = 0, s = 0;
+	(void)argc;
+	memset(p, 0, sizeof(*p));
+	p->shortopts[s++] = ':'; /* we report missing arguments ourselves */
+	p->cmd = c;
+	for (const struct cli_opt *o = c->opts; o && o->name && n < 30; o++, n++) {
+		p->longopts[n].name = o->name;
+		p->longopts[n].has_arg = o->arg ? required_argument : no_argument;
+		p->longopts[n].val = o->key;
+		if (o->key > 0 && o->key < 256 && s + 3 < sizeof(p->shortopts)) {
+			p->shortopts[s++] = (char)o->key;
+			if (o->arg)
+				p->shortopts[s++] = ':';
+		}
+	}
+	p->longopts[n].name = "help";
+	p->longopts[n].val = 'h';
+	p->shortopts[s++] = 'h';
+	p->shortopts[s] = '\0';
+	snprintf(p->prog, sizeof(p->prog), "strata %s", c->name);
+	argv[0] = p->prog;
+	optind = 0; /* full reset of GNU getopt between commands */
+	opterr = 0;
+}
+
+int cli_usage_error(const struct cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "strata %s: ", c ? c->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'strata%s%s --help' for more information.\n", c ? " " : "",
+		c ? c->name : "");
+	return EXIT_USAGE;
+}
+
+int cli_next(cli_parser *p, int argc, char **argv)
+{
+	int key = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
+	const struct cmd *c = p->cmd;
+	if (key == 'h') {
+		cli_print_help(c);
+		return CLI_OPT_HELP;
+	}
+	if (key == '?') {
+		if (optopt && optopt < 256 && argv[optind - 1][1] != '-')
+			cli_usage_error(c, "unknown option '-%c'", optopt);
+		else
+			cli_usage_error(c, "unknown option '%s'", argv[optind - 1]);
+		return CLI_OPT_BAD;
+	}
+	if (key == ':') {
+		cli_usage_error(c, "option '%s' needs a value", argv[optind - 1]);
+		return CLI_OPT_BAD;
+	}
+	return key;
+}
+
+int cli_parse_duration(const char *s, int *ms_out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	double mult = 1000;
+	if (end == s || v < 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		mult = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else
+		return -1;
+	if (v * mult > 2147483647.0)
+		return -1;
+	*ms_out = (int)(v * mult);
+	return 0;
+}
+
+bool cli_is_uint(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	if (strata_config_load(cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	if (strata_dburl_parse(url, cfg->database_url, &e) < 0) {
+		if (!e.detail[0])
+			snprintf(e.detail, sizeof(e.detail), "the URL came from %s",
+				 cfg->url_source);
+		out_error(&e);
+		strata_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	out_verbose(ctx, "database: %s (from %s)\n", url->display, cfg->url_source);
+	return EXIT_OK;
+}
+
+int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	(void)ctx;
+	if (strata_backend_open(out, url, &e) < 0) {
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

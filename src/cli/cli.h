@@ -1,0 +1,74 @@
+/*
+ * cli.h: what every subcommand shares: the context of global options, the command and option
+ * tables (help is generated from them), option parsing, and opening the project and database.
+ * Only src/cli/ prints or picks exit codes.
+ */
+#ifndef STRATA_CLI_CLI_H
+#define STRATA_CLI_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "backend/backend.h"
+#include "core/config.h"
+#include "core/dburl.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
+
+#define CLI_MAX_DIRS 64
+#define CLI_DEFAULT_LOCK_WAIT_MS (60 * 1000)
+
+struct cli_ctx {
+	const char *database_url; /* --database-url */
+	const char *config_path;  /* --config */
+	int verbose, quiet;
+	const struct cmd *cmd; /* the running command */
+};
+
+struct cli_opt {
+	const char *name; /* long name */
+	int key;          /* the short letter, or a value >= 256 for long-only options */
+	const char *arg;  /* the argument's name in help; NULL for a flag */
+	const char *help;
+};
+
+struct cmd {
+	const char *name; /* "migrations run" */
+	int (*run)(struct cli_ctx *ctx, int argc, char **argv);
+	const char *usage;   /* what follows the name in the synopsis */
+	const char *summary; /* one line, for the command list */
+	const char *details; /* more help, or NULL */
+	const struct cli_opt *opts;
+};
+
+extern const struct cmd cli_cmds[]; /* ends with { 0 } */
+
+/* getopt_long over a command's option table. */
+typedef struct cli_parser {
+	struct option longopts[32];
+	char shortopts[80];
+	char prog[64];
+	const struct cmd *cmd;
+} cli_parser;
+
+enum { CLI_OPT_END = -1, CLI_OPT_HELP = -2, CLI_OPT_BAD = -3 };
+
+void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv);
+/* The next option's key, CLI_OPT_END, CLI_OPT_HELP (help was printed) or CLI_OPT_BAD (a
+ * message was printed). optarg holds the argument. */
+int cli_next(cli_parser *p, int argc, char **argv);
+/* Prints "strata CMD: MSG" and the --help pointer; returns EXIT_USAGE. */
+int cli_usage_error(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_print_help(const struct cmd *c);
+
+/* "30s", "500ms", "2m", "1h"; a plain number is seconds. */
+int cli_parse_duration(const char *s, int *ms_out);
+/* Digits only. */
+bool cli_is_uint(const char *s);
+
+/* Loads the config and parses the database URL; prints any error. Returns an exit code. */
+int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
+/* Opens the database; prints any error. Returns an exit code. */
+int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out);
+
+#endif

@@ -1,0 +1,67 @@
+/* strata build [--src DIR] [--out DIR] */
+#include <stdio.h>
+
+#include "cli/cmds.h"
+#include "cli/out.h"
+#include "core/build.h"
+#include "util/clock.h"
+
+enum { OPT_SRC = 256, OPT_OUT };
+
+const struct cli_opt cmd_build_opts[] = {
+	{"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
+	{"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)"},
+	{0},
+};
+
+int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
+{
+	cli_parser p;
+	strata_config cfg = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	strata_build_result r;
+	const char *src = NULL, *out = NULL;
+	char dur[32];
+	double t0 = strata_now_ms();
+	int key, rc = EXIT_OK;
+
+	cli_parser_init(&p, ctx->cmd, argc, argv);
+	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
+		if (key == CLI_OPT_HELP)
+			return EXIT_OK;
+		if (key == CLI_OPT_BAD)
+			return EXIT_USAGE;
+		if (key == OPT_SRC)
+			src = optarg;
+		else if (key == OPT_OUT)
+			out = optarg;
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+	if (strata_config_load(&cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	if (!src)
+		src = cfg.src_dir;
+	if (!out)
+		out = cfg.dist_dir;
+	if (strata_build(src, out, &r, &e) < 0) {
+		if (e.code == STRATA_ENOTFOUND && !e.line)
+			snprintf(e.hint, sizeof(e.hint),
+				 "create migrations with 'strata migration:create -n NAME', or point "
+				 "--src at them");
+		out_error(&e);
+		fprintf(stderr, "strata: build stopped; %s was not changed\n", out);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	out_info(ctx, "built %zu migration%s from %s into %s", r.built, r.built == 1 ? "" : "s",
+		 src, out);
+	if (r.removed)
+		out_info(ctx, " (removed %zu stale file%s)", r.removed, r.removed == 1 ? "" : "s");
+	out_info(ctx, " in %s\n", out_duration(dur, strata_now_ms() - t0));
+done:
+	strata_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,498 @@
+/* strata migrations run | revert | show */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli/cmds.h"
+#include "cli/out.h"
+#include "core/catalog.h"
+#include "core/plan.h"
+#include "core/runner.h"
+#include "util/error.h"
+
+enum {
+	OPT_DIR = 256,
+	OPT_TO,
+	OPT_DRY_RUN,
+	OPT_FAKE,
+	OPT_TRANSACTION,
+	OPT_LOCK_WAIT,
+	OPT_STEPS,
+	OPT_ALL,
+	OPT_JSON,
+	OPT_EXIT_CODE,
+};
+
+#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
+#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}
+
+const struct cli_opt cmd_migrations_run_opts[] = {
+	DIR_OPT,
+	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
+	{"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) "
+						     "or one for the whole run"},
+	LOCK_OPT,
+	{0},
+};
+
+const struct cli_opt cmd_migrations_revert_opts[] = {
+	DIR_OPT,
+	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
+	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
+	{"all", OPT_ALL, NULL, "revert every applied migration"},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+	{"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) "
+						     "or one for the whole run"},
+	LOCK_OPT,
+	{0},
+};
+
+const struct cli_opt cmd_migrations_show_opts[] = {
+	DIR_OPT,
+	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
+	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
+	{0},
+};
+
+struct opts {
+	const char *dirs[CLI_MAX_DIRS];
+	size_t ndirs;
+	const char *to;
+	unsigned steps;
+	int dry_run, fake, all, json, exit_code, one_txn;
+	int lock_wait_ms;
+};
+
+/* Parses the options of any of the three commands; returns -1 to go on, else an exit code. */
+static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
+{
+	cli_parser p;
+	int key;
+
+	memset(o, 0, sizeof(*o));
+	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
+	cli_parser_init(&p, ctx->cmd, argc, argv);
+	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
+		switch (key) {
+		case CLI_OPT_HELP:
+			return EXIT_OK;
+		case CLI_OPT_BAD:
+			return EXIT_USAGE;
+		case OPT_DIR:
+			if (o->ndirs == CLI_MAX_DIRS)
+				return cli_usage_error(ctx->cmd, "too many --dir (at most %d)",
+						       CLI_MAX_DIRS);
+			o->dirs[o->ndirs++] = optarg;
+			break;
+		case OPT_TO:
+			if (!strata_is_version(optarg))
+				return cli_usage_error(ctx->cmd,
+						       "--to needs a version (digits), not '%s'",
+						       optarg);
+			o->to = optarg;
+			break;
+		case OPT_STEPS:
+			if (!cli_is_uint(optarg) || atoi(optarg) < 1 || strlen(optarg) > 9)
+				return cli_usage_error(ctx->cmd,
+						       "--steps needs a whole number of 1 or more, "
+						       "not '%s'",
+						       optarg);
+			o->steps = (unsigned)atoi(optarg);
+			break;
+		case OPT_ALL:
+			o->all = 1;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = 1;
+			break;
+		case OPT_FAKE:
+			o->fake = 1;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_EXIT_CODE:
+			o->exit_code = 1;
+			break;
+		case OPT_TRANSACTION:
+			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "each") != 0)
+				return cli_usage_error(ctx->cmd,
+						       "--transaction is 'each' or 'all', not '%s'",
+						       optarg);
+			o->one_txn = strcmp(optarg, "all") == 0;
+			break;
+		case OPT_LOCK_WAIT:
+			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
+				return cli_usage_error(ctx->cmd,
+						       "--lock-wait needs a duration like 30s, 500ms "
+						       "or 2m, not '%s'",
+						       optarg);
+			break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+	if ((o->steps != 0) + (o->to != NULL) + o->all > 1 && strcmp(ctx->cmd->name, "migrations revert") == 0)
+		return cli_usage_error(ctx->cmd, "use one of --steps, --to and --all");
+	return -1;
+}
+
+/* Everything a command needs: config, URL, catalog, and (connected) backend. */
+struct session {
+	strata_config cfg;
+	strata_dburl url;
+	strata_catalog cat;
+	strata_backend *b;
+	strata_history hist;
+	int loaded;
+};
+
+static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = cli_load(ctx, &s->cfg, &s->url)) != EXIT_OK)
+		return rc;
+	s->loaded = 1;
+	if (o->ndirs == 0)
+		o->dirs[o->ndirs++] = s->cfg.dist_dir;
+	/* read and check every file before touching the database */
+	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
+		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
+			strata_error_hint(&e, "run 'strata build' to build %s from %s, or pass "
+					      "--dir %s",
+					  s->cfg.dist_dir, s->cfg.src_dir, s->cfg.src_dir);
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	out_verbose(ctx, "read %zu migration%s from %zu director%s\n", s->cat.n,
+		    s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies");
+	return cli_connect(ctx, &s->url, &s->b);
+}
+
+static void close_session(struct session *s)
+{
+	if (s->b) {
+		s->b->ops->unlock(s->b);
+		strata_backend_close(s->b);
+	}
+	strata_history_free(&s->hist);
+	strata_catalog_free(&s->cat);
+	if (s->loaded) {
+		strata_dburl_free(&s->url);
+		strata_config_free(&s->cfg);
+	}
+}
+
+static const char *step_file(const strata_step *st)
+{
+	if (st->dir == STRATA_DOWN && st->m->down_path)
+		return st->m->down_path;
+	return st->m->path;
+}
+
+static void print_dry_run(const strata_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const strata_step *st = &plan->steps[i];
+		const strata_section *sec = st->dir == STRATA_UP ? &st->m->up : &st->m->down;
+		printf("-- %s %s-%s (%s)%s\n", st->dir == STRATA_UP ? "apply" : "revert",
+		       st->m->version, st->m->name, step_file(st),
+		       sec->no_transaction ? " [transaction:false]" : "");
+		fwrite(sec->text + sec->offset, 1, sec->len, stdout);
+		if (sec->len && sec->text[sec->offset + sec->len - 1] != '\n')
+			putchar('\n');
+	}
+}
+
+struct progress {
+	struct cli_ctx *ctx;
+	const char *verb;
+};
+
+static void on_event(void *ud, const strata_event *ev)
+{
+	struct progress *pr = ud;
+	char dur[32];
+	const strata_migration *m = ev->step->m;
+	if (ev->kind == STRATA_EV_START) {
+		out_verbose(pr->ctx, "  [%zu/%zu] %s-%s (%s) ...\n", ev->index + 1, ev->total,
+			    m->version, m->name, step_file(ev->step));
+	} else if (ev->kind == STRATA_EV_DONE) {
+		out_info(pr->ctx, "  %-9s %s-%s  %s\n", pr->verb, m->version, m->name,
+			 out_duration(dur, ev->ms));
+	} else {
+		out_info(pr->ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped",
+			 m->version, m->name);
+	}
+}
+
+/* The shared body of run and revert once the plan is known. */
+static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
+		   const strata_plan *plan, strata_direction dir)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	struct progress pr = {ctx, dir == STRATA_UP ? (o->fake ? "recorded" : "applied")
+						    : (o->fake ? "unrecorded" : "reverted")};
+	strata_run_opts ro = {.fake = o->fake, .one_transaction = o->one_txn,
+			      .on_event = on_event, .ud = &pr};
+	strata_run_result r;
+	char dur[32];
+	const char *noun = dir == STRATA_UP ? "apply" : "revert";
+
+	out_info(ctx, "%s %zu migration%s %s %s%s\n", dir == STRATA_UP ? "applying" : "reverting",
+		 plan->n, plan->n == 1 ? "" : "s", dir == STRATA_UP ? "to" : "on", s->url.display,
+		 o->one_txn ? " in one transaction" : "");
+	if (strata_runner_execute(s->b, plan, &ro, &r, &e) < 0) {
+		const strata_step *st = &plan->steps[r.failed];
+		out_error(&e);
+		fflush(stdout);
+		if (o->one_txn)
+			fprintf(stderr, "strata: %s %s-%s failed; the whole run was rolled back, "
+					"nothing changed\n",
+				noun, st->m->version, st->m->name);
+		else if ((dir == STRATA_UP ? &st->m->up : &st->m->down)->no_transaction)
+			fprintf(stderr, "strata: %s-%s is transaction:false: statements before the "
+					"failing one stay applied and it is not recorded; %zu "
+					"migration%s before it %s kept\n",
+				st->m->version, st->m->name, r.done, r.done == 1 ? "" : "s",
+				r.done == 1 ? "is" : "are");
+		else
+			fprintf(stderr, "strata: %s-%s was rolled back; %zu migration%s before it "
+					"%s kept\n",
+				st->m->version, st->m->name, r.done, r.done == 1 ? "" : "s",
+				r.done == 1 ? "is" : "are");
+		return EXIT_FAIL;
+	}
+	out_info(ctx, "%s %zu migration%s in %s", pr.verb, r.done, r.done == 1 ? "" : "s",
+		 out_duration(dur, r.ms));
+	if (r.skipped)
+		out_info(ctx, " (%zu already done by another runner)", r.skipped);
+	out_info(ctx, "\n");
+	return EXIT_OK;
+}
+
+/* Takes the lock and reads the history (creating its table when `create`). */
+static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o, bool create)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	(void)ctx;
+	if (s->b->ops->lock(s->b, o->lock_wait_ms, &e) < 0 ||
+	    s->b->ops->history_load(s->b, &s->hist, create, &e) < 0) {
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	strata_plan plan = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	int rc = parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+		goto done;
+	if (o.dry_run) {
+		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
+			out_error(&e);
+	} else {
+		rc = lock_and_load(ctx, &s, &o, true);
+	}
+	if (rc != EXIT_OK)
+		goto done;
+	if (strata_plan_up(&plan, &s.cat, &s.hist, o.to, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (plan.n == 0) {
+		out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n", s.cat.n,
+			 s.cat.n == 1 ? "" : "s", s.url.display);
+		goto done;
+	}
+	if (o.dry_run) {
+		print_dry_run(&plan);
+		out_note(ctx, "dry run: %zu migration%s would be applied to %s; nothing was changed",
+			 plan.n, plan.n == 1 ? "" : "s", s.url.display);
+		goto done;
+	}
+	rc = execute(ctx, &s, &o, &plan, STRATA_UP);
+done:
+	strata_plan_free(&plan);
+	close_session(&s);
+	return rc;
+}
+
+int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	strata_plan plan = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	strata_revert_opts ro;
+	int rc = parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+		goto done;
+	if (o.dry_run) {
+		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
+			out_error(&e);
+	} else {
+		rc = lock_and_load(ctx, &s, &o, true);
+	}
+	if (rc != EXIT_OK)
+		goto done;
+	ro = (strata_revert_opts){.steps = o.steps, .to_version = o.to, .all = o.all};
+	if (strata_plan_down(&plan, &s.cat, &s.hist, &ro, &e) < 0) {
+		out_error(&e);
+		fprintf(stderr, "strata: nothing was reverted\n");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (plan.n == 0) {
+		out_info(ctx, "nothing to revert (%s)\n", s.url.display);
+		goto done;
+	}
+	if (o.dry_run) {
+		print_dry_run(&plan);
+		out_note(ctx, "dry run: %zu migration%s would be reverted on %s; nothing was changed",
+			 plan.n, plan.n == 1 ? "" : "s", s.url.display);
+		goto done;
+	}
+	rc = execute(ctx, &s, &o, &plan, STRATA_DOWN);
+done:
+	strata_plan_free(&plan);
+	close_session(&s);
+	return rc;
+}
+
+static const char *status_word(strata_status_kind k)
+{
+	return k == STRATA_STATUS_APPLIED ? "applied" : k == STRATA_STATUS_PENDING ? "pending"
+										    : "missing";
+}
+
+#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+static void show_json(const struct session *s, const strata_status_list *l)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_STR(g, "database");
+	GEN_STR(g, s->url.display);
+	GEN_STR(g, "migrations");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < l->n; i++) {
+		const strata_status *st = &l->items[i];
+		yajl_gen_map_open(g);
+		GEN_STR(g, "version");
+		GEN_STR(g, st->m ? st->m->version : st->a->version);
+		GEN_STR(g, "name");
+		GEN_STR(g, st->m ? st->m->name : st->a->name);
+		GEN_STR(g, "status");
+		GEN_STR(g, status_word(st->kind));
+		GEN_STR(g, "file");
+		if (st->m)
+			GEN_STR(g, st->m->path);
+		else
+			yajl_gen_null(g);
+		GEN_STR(g, "applied_at");
+		if (st->a)
+			GEN_STR(g, st->a->applied_at);
+		else
+			yajl_gen_null(g);
+		GEN_STR(g, "duration_ms");
+		if (st->a) {
+			char num[32];
+			int n = snprintf(num, sizeof(num), "%.3f", st->a->duration_ms);
+			yajl_gen_number(g, num, (size_t)n);
+		} else
+			yajl_gen_null(g);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	GEN_STR(g, "applied");
+	yajl_gen_integer(g, (long long)l->applied);
+	GEN_STR(g, "pending");
+	yajl_gen_integer(g, (long long)l->pending);
+	GEN_STR(g, "missing");
+	yajl_gen_integer(g, (long long)l->missing);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, stdout);
+	yajl_gen_free(g);
+}
+
+static void show_table(const struct session *s, const strata_status_list *l)
+{
+	int wv = 7, wn = 4;
+	char dur[32];
+	for (size_t i = 0; i < l->n; i++) {
+		const strata_status *st = &l->items[i];
+		int v = (int)strlen(st->m ? st->m->version : st->a->version);
+		int n = (int)strlen(st->m ? st->m->name : st->a->name);
+		wv = v > wv ? v : wv;
+		wn = n > wn ? n : wn;
+	}
+	printf("%-8s %-*s %-*s %-24s %s\n", "STATUS", wv, "VERSION", wn, "NAME", "APPLIED AT",
+	       "DURATION");
+	for (size_t i = 0; i < l->n; i++) {
+		const strata_status *st = &l->items[i];
+		printf("%-8s %-*s %-*s %-24s %s\n", status_word(st->kind), wv,
+		       st->m ? st->m->version : st->a->version, wn,
+		       st->m ? st->m->name : st->a->name, st->a ? st->a->applied_at : "-",
+		       st->a ? out_duration(dur, st->a->duration_ms) : "-");
+	}
+	printf("%zu migration%s: %zu applied, %zu pending", l->n, l->n == 1 ? "" : "s",
+	       l->applied, l->pending);
+	if (l->missing)
+		printf(", %zu applied but missing on disk", l->missing);
+	printf(" (%s)\n", s->url.display);
+}
+
+int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	strata_status_list list = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	int rc = parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+		goto done;
+	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
+	    strata_plan_status(&list, &s.cat, &s.hist, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (o.json)
+		show_json(&s, &list);
+	else
+		show_table(&s, &list);
+	if (o.exit_code && list.pending)
+		rc = EXIT_PENDING;
+done:
+	strata_status_list_free(&list);
+	close_session(&s);
+	return rc;
+}

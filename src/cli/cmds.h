@@ -1,0 +1,20 @@
+/* cmds.h: the subcommands, one file each; main.c's table lists them. */
+#ifndef STRATA_CLI_CMDS_H
+#define STRATA_CLI_CMDS_H
+
+#include "cli/cli.h"
+
+/* cmd_migrations.c */
+int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_migrations_run_opts[], cmd_migrations_revert_opts[],
+	cmd_migrations_show_opts[];
+/* cmd_migration_create.c */
+int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_migration_create_opts[];
+/* cmd_build.c */
+int cmd_build(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_build_opts[];
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * main.c: global options (accepted before or after the command), the command table, dispatch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cmds.h"
+
+const struct cmd cli_cmds[] = {
+	{.name = "migrations run",
+	 .run = cmd_migrations_run,
+	 .usage = "[--dir DIR]... [--to VERSION] [--dry-run] [--fake] [--transaction each|all]",
+	 .summary = "Apply every pending migration, in version order",
+	 .details = "Each migration runs in its own transaction with its history row, so a failure\n"
+		    "rolls back that migration only; --transaction all makes the whole run one\n"
+		    "transaction. Migrations are read from dist/migrations (see 'strata build').",
+	 .opts = cmd_migrations_run_opts},
+	{.name = "migrations revert",
+	 .run = cmd_migrations_revert,
+	 .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
+	 .summary = "Revert the newest applied migration (or more)",
+	 .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
+		    "whose down section is empty or missing cannot be reverted; nothing is\n"
+		    "reverted when any migration in the request cannot be.",
+	 .opts = cmd_migrations_revert_opts},
+	{.name = "migrations show",
+	 .run = cmd_migrations_show,
+	 .usage = "[--dir DIR]... [--json] [--exit-code]",
+	 .summary = "List every migration and whether it is applied",
+	 .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
+		    "none of the directories). Reads the database; changes nothing.",
+	 .opts = cmd_migrations_show_opts},
+	{.name = "migrations create",
+	 .run = cmd_migration_create,
+	 .usage = "NAME [--dir DIR]",
+	 .summary = "Create a new migration file (same as migration:create -n NAME)",
+	 .opts = cmd_migration_create_opts},
+	{.name = "migration:create",
+	 .run = cmd_migration_create,
+	 .usage = "-n NAME [--dir DIR]",
+	 .summary = "Create src/migrations/<unix ms>-NAME.sql with up and down sections",
+	 .opts = cmd_migration_create_opts},
+	{.name = "build",
+	 .run = cmd_build,
+	 .usage = "[--src DIR] [--out DIR]",
+	 .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
+	 .opts = cmd_build_opts},
+	{0},
+};
+
+static void print_main_help(FILE *f)
+{
+	fprintf(f, "Usage: strata [--database-url URL] [--config FILE] [-v|-q] COMMAND [ARGS]\n\n"
+		   "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
+		   "SQLite.\n\nCommands:\n");
+	for (const struct cmd *c = cli_cmds; c->name; c++)
+		fprintf(f, "  %-20s %s\n", c->name, c->summary);
+	fprintf(f, "\nGlobal options:\n"
+		   "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
+		   "  --config FILE        the project config (default: ./strata.json if present)\n"
+		   "  -v, --verbose        say more\n"
+		   "  -q, --quiet          print errors and results only\n"
+		   "  -h, --help           show help (also after any command)\n"
+		   "  --version            show the version\n\n"
+		   "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
+		   "database_url in strata.json, else the SQLite file ./strata.db.\n"
+		   "Run 'strata COMMAND --help' for a command's options.\n");
+}
+
+/* Takes the global options out of argv, wherever they are (before "--"). */
+static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *version)
+{
+	int w = 1;
+	for (int r = 1; r < *argc; r++) {
+		char *a = argv[r];
+		const char **slot = NULL;
+		size_t n = 0;
+		if (strcmp(a, "--") == 0) {
+			while (r < *argc)
+				argv[w++] = argv[r++];
+			break;
+		}
+		if (strncmp(a, "--database-url", 14) == 0 && (a[14] == '\0' || a[14] == '=')) {
+			slot = &ctx->database_url;
+			n = 14;
+		} else if (strncmp(a, "--config", 8) == 0 && (a[8] == '\0' || a[8] == '=')) {
+			slot = &ctx->config_path;
+			n = 8;
+		}
+		if (slot) {
+			if (a[n] == '=') {
+				*slot = a + n + 1;
+			} else if (r + 1 < *argc) {
+				*slot = argv[++r];
+			} else {
+				fprintf(stderr, "strata: option '%s' needs a value\n"
+						"Try 'strata --help' for more information.\n",
+					a);
+				return -1;
+			}
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			ctx->verbose++;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			ctx->quiet = 1;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+			*version = 1;
+		} else {
+			argv[w++] = a;
+		}
+	}
+	argv[w] = NULL;
+	*argc = w;
+	return 0;
+}
+
+static const struct cmd *find_cmd(int argc, char **argv, int *words)
+{
+	for (const struct cmd *c = cli_cmds; c->name; c++) {
+		const char *space = strchr(c->name, ' ');
+		if (!space) {
+			if (strcmp(argv[1], c->name) == 0) {
+				*words = 1;
+				return c;
+			}
+			continue;
+		}
+		if (argc > 2 && strncmp(argv[1], c->name, (size_t)(space - c->name)) == 0 &&
+		    argv[1][space - c->name] == '\0' && strcmp(argv[2], space + 1) == 0) {
+			*words = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int group_help(const char *group, FILE *f)
+{
+	size_t gl = strlen(group);
+	fprintf(f, "Usage: strata %s SUBCOMMAND [OPTIONS]\n\nSubcommands:\n", group);
+	for (const struct cmd *c = cli_cmds; c->name; c++)
+		if (strncmp(c->name, group, gl) == 0 && c->name[gl] == ' ')
+			fprintf(f, "  %-10s %s\n", c->name + gl + 1, c->summary);
+	fprintf(f, "\nRun 'strata %s SUBCOMMAND --help' for its options.\n", group);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = {0};
+	const struct cmd *c;
+	int version = 0, words = 0;
+
+	if (take_globals(&ctx, &argc, argv, &version) < 0)
+		return EXIT_USAGE;
+	if (version) {
+		printf("strata %s\n", STRATA_VERSION);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		print_main_help(stdout);
+		return EXIT_OK;
+	}
+	c = find_cmd(argc, argv, &words);
+	if (!c) {
+		if (strcmp(argv[1], "migrations") == 0) {
+			int help = argc > 2 && (strcmp(argv[2], "--help") == 0 ||
+						strcmp(argv[2], "-h") == 0);
+			if (argc > 2 && !help)
+				fprintf(stderr, "strata migrations: unknown subcommand '%s'\n\n",
+					argv[2]);
+			group_help("migrations", help ? stdout : stderr);
+			return help ? EXIT_OK : EXIT_USAGE;
+		}
+		fprintf(stderr, "strata: unknown command '%s'\n", argv[1]);
+		if (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "up") == 0)
+			fprintf(stderr, "hint: did you mean 'strata migrations run'?\n");
+		else if (strcmp(argv[1], "migration") == 0 || strcmp(argv[1], "create") == 0)
+			fprintf(stderr, "hint: did you mean 'strata migration:create -n NAME'?\n");
+		fprintf(stderr, "Try 'strata --help' for more information.\n");
+		return EXIT_USAGE;
+	}
+	ctx.cmd = c;
+	/* the command sees argv[0] as itself and its own arguments after it */
+	return c->run(&ctx, argc - words, argv + words);
+}

@@ -1,0 +1,84 @@
+#include "cli/out.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void out_error(const strata_error *e)
+{
+	fflush(stdout);
+	fputs("strata: error: ", stderr);
+	if (e->file[0]) {
+		fputs(e->file, stderr);
+		if (e->line)
+			fprintf(stderr, ":%u", e->line);
+		if (e->line && e->column)
+			fprintf(stderr, ":%u", e->column);
+		fputs(": ", stderr);
+	}
+	fputs(e->msg[0] ? e->msg : "unknown error", stderr);
+	if (e->sqlstate[0] && e->code == STRATA_EDB)
+		fprintf(stderr, " [%s]", e->sqlstate);
+	fputc('\n', stderr);
+	if (e->source_line[0] && e->line) {
+		int w = fprintf(stderr, " %5u | ", e->line) - 2;
+		fprintf(stderr, "%s\n%*s| ", e->source_line, w, "");
+		/* the caret under the column'th character; tabs stay tabs so it lines up */
+		for (unsigned col = 1, i = 0; col < e->column && e->source_line[i]; i++) {
+			unsigned char c = (unsigned char)e->source_line[i];
+			if ((c & 0xC0) == 0x80)
+				continue;
+			fputc(c == '\t' ? '\t' : ' ', stderr);
+			col++;
+		}
+		fputs("^\n", stderr);
+	}
+	if (e->detail[0])
+		fprintf(stderr, "detail: %s\n", e->detail);
+	if (e->hint[0])
+		fprintf(stderr, "hint: %s\n", e->hint);
+}
+
+void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	if (ctx->quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+void out_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	if (!ctx->verbose || ctx->quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	if (ctx->quiet)
+		return;
+	fflush(stdout);
+	fputs("strata: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *out_duration(char buf[32], double ms)
+{
+	if (ms < 1000)
+		snprintf(buf, 32, "%.1f ms", ms);
+	else
+		snprintf(buf, 32, "%.2f s", ms / 1000);
+	return buf;
+}

@@ -1,0 +1,162 @@
+#include "core/build.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+
+#include "core/catalog.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int copy_into(const char *out_dir, const char *path, const char *text, strata_error *e)
+{
+	char *dst = strata_fs_join(out_dir, base_name(path));
+	int error;
+	if (!dst)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	error = strata_fs_write_atomic(dst, text, strlen(text), 0, e);
+	free(dst);
+	return error;
+}
+
+#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+static int write_manifest(const strata_catalog *c, const char *out_dir, strata_error *e)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+	char *path = NULL;
+	int error = 0;
+
+	if (!g)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_STR(g, "format");
+	yajl_gen_integer(g, 1);
+	GEN_STR(g, "generator");
+	GEN_STR(g, "strata " STRATA_VERSION);
+	GEN_STR(g, "migrations");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < c->n; i++) {
+		const strata_migration *m = c->items[i];
+		yajl_gen_map_open(g);
+		GEN_STR(g, "version");
+		GEN_STR(g, m->version);
+		GEN_STR(g, "name");
+		GEN_STR(g, m->name);
+		GEN_STR(g, "file");
+		GEN_STR(g, base_name(m->path));
+		if (m->down_path) {
+			GEN_STR(g, "down_file");
+			GEN_STR(g, base_name(m->down_path));
+		}
+		GEN_STR(g, "sha256");
+		GEN_STR(g, m->checksum);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot write the manifest");
+		goto done;
+	}
+	path = strata_fs_join(out_dir, STRATA_MANIFEST);
+	if (!path) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	error = strata_fs_write_atomic(path, buf, len, 0, e);
+done:
+	free(path);
+	yajl_gen_free(g);
+	return error;
+}
+
+/* Removes migration files from out_dir that the build did not write (deleted or renamed in src). */
+static int remove_stale(const char *out_dir, const char **written, size_t n_written,
+			size_t *removed, strata_error *e)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int error;
+
+	if ((error = strata_fs_list(&names, &n, out_dir, e)) < 0)
+		return error;
+	for (size_t i = 0; i < n && error == 0; i++) {
+		strata_file_kind kind;
+		char *v = NULL, *nm = NULL, *path;
+		strata_error ignored = STRATA_ERROR_INIT;
+		const char *key = names[i];
+		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
+		free(v);
+		free(nm);
+		if (kind == STRATA_FILE_NONE ||
+		    bsearch(&key, written, n_written, sizeof(*written), cmp_str))
+			continue;
+		path = strata_fs_join(out_dir, names[i]);
+		if (!path || unlink(path) < 0)
+			error = strata_error_set(e, STRATA_ERROR, "cannot remove stale '%s'",
+						 path ? path : names[i]);
+		else
+			(*removed)++;
+		free(path);
+	}
+	strata_fs_names_free(names);
+	return error;
+}
+
+int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r,
+		 strata_error *e)
+{
+	strata_catalog c = {0};
+	const char **written = NULL;
+	size_t nw = 0;
+	int error;
+
+	memset(r, 0, sizeof(*r));
+	if ((error = strata_catalog_load(&c, &src_dir, 1, e)) < 0)
+		goto done;
+	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
+		goto done;
+	written = calloc(c.n * 2 + 1, sizeof(*written));
+	if (!written) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < c.n && error == 0; i++) {
+		const strata_migration *m = c.items[i];
+		error = copy_into(out_dir, m->path, m->text, e);
+		written[nw++] = base_name(m->path);
+		if (error == 0 && m->down_path) {
+			error = copy_into(out_dir, m->down_path, m->down_text, e);
+			written[nw++] = base_name(m->down_path);
+		}
+		if (error == 0)
+			r->built++;
+	}
+	if (error < 0)
+		goto done;
+	qsort(written, nw, sizeof(*written), cmp_str);
+	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
+		goto done;
+	error = write_manifest(&c, out_dir, e);
+done:
+	free(written);
+	strata_catalog_free(&c);
+	return error;
+}

@@ -1,0 +1,217 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+static char *in_project(const char *project_dir, const char *rel)
+{
+	if (rel[0] == '/' || strcmp(project_dir, ".") == 0)
+		return strdup(rel);
+	return strata_fs_join(project_dir, rel);
+}
+
+int strata_dotenv_get(char **out, const char *text, const char *key, strata_error *e)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	*out = NULL;
+	while (*p) {
+		const char *eol = p + strcspn(p, "\n");
+		const char *s = p;
+		while (s < eol && isspace((unsigned char)*s))
+			s++;
+		if (eol - s > 7 && strncmp(s, "export ", 7) == 0)
+			s += 7;
+		while (s < eol && isspace((unsigned char)*s))
+			s++;
+		if ((size_t)(eol - s) > kl && strncmp(s, key, kl) == 0) {
+			const char *v = s + kl, *ve;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v < eol && *v == '=') {
+				v++;
+				while (v < eol && (*v == ' ' || *v == '\t'))
+					v++;
+				if (v < eol && (*v == '"' || *v == '\'')) {
+					char q = *v++;
+					ve = memchr(v, q, (size_t)(eol - v));
+					if (!ve)
+						ve = eol;
+				} else {
+					ve = v + strcspn(v, "#\n");
+					if (ve > eol)
+						ve = eol;
+					while (ve > v && isspace((unsigned char)ve[-1]))
+						ve--;
+				}
+				*out = strndup(v, (size_t)(ve - v));
+				if (!*out)
+					return strata_error_set(e, STRATA_ERROR, "out of memory");
+				return 0;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return STRATA_ENOTFOUND;
+}
+
+static int read_config_file(strata_config *c, char **url_out, strata_error *e)
+{
+	static const char *const keys[] = {"database_url", "src_dir", "dist_dir"};
+	char *text = NULL, errbuf[512];
+	yajl_val root = NULL;
+	int error = 0;
+
+	*url_out = NULL;
+	if ((error = strata_fs_read(&text, NULL, c->config_path, e)) < 0)
+		goto done;
+	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	if (!root || !YAJL_IS_OBJECT(root)) {
+		char *nl = strchr(errbuf, '\n');
+		if (nl)
+			*nl = '\0';
+		strata_error_at(e, c->config_path, 0, 0);
+		strata_error_hint(e, "the config is a JSON object, for example "
+				     "{\"database_url\": \"postgres://app@localhost/app\"}");
+		error = strata_error_set(e, STRATA_EINVALID, "cannot parse config: %s",
+					 root ? "not a JSON object" : errbuf);
+		goto done;
+	}
+	for (size_t i = 0; i < root->u.object.len; i++) {
+		const char *k = root->u.object.keys[i];
+		yajl_val v = root->u.object.values[i];
+		char **slot = NULL;
+		size_t j;
+		for (j = 0; j < 3 && strcmp(k, keys[j]) != 0; j++)
+			;
+		if (j == 3) {
+			strata_error_at(e, c->config_path, 0, 0);
+			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir");
+			error = strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
+			goto done;
+		}
+		if (!YAJL_IS_STRING(v)) {
+			strata_error_at(e, c->config_path, 0, 0);
+			error = strata_error_set(e, STRATA_EINVALID, "'%s' must be a string", k);
+			goto done;
+		}
+		if (j == 0) {
+			*url_out = strdup(v->u.string);
+			continue;
+		}
+		slot = j == 1 ? &c->src_dir : &c->dist_dir;
+		free(*slot);
+		*slot = in_project(c->project_dir, v->u.string);
+		if (!*slot) {
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+			goto done;
+		}
+	}
+done:
+	yajl_tree_free(root);
+	free(text);
+	return error;
+}
+
+int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
+		       strata_error *e)
+{
+	char *file_url = NULL, *dotenv = NULL, *env_path = NULL, *url = NULL;
+	const char *env = getenv("DATABASE_URL");
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (config_path) {
+		const char *slash = strrchr(config_path, '/');
+		out->config_path = strdup(config_path);
+		out->project_dir = slash ? strndup(config_path, (size_t)(slash - config_path) + (slash == config_path))
+					 : strdup(".");
+	} else {
+		out->project_dir = strdup(".");
+		if (access(STRATA_CONFIG_FILE, F_OK) == 0)
+			out->config_path = strdup(STRATA_CONFIG_FILE);
+	}
+	out->src_dir = in_project(out->project_dir ? out->project_dir : ".", "src/migrations");
+	out->dist_dir = in_project(out->project_dir ? out->project_dir : ".", "dist/migrations");
+	if (!out->project_dir || !out->src_dir || !out->dist_dir ||
+	    (config_path && !out->config_path)) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if (out->config_path && (error = read_config_file(out, &file_url, e)) < 0)
+		goto done;
+
+	if (cli_url) {
+		url = strdup(cli_url);
+		out->url_source = "--database-url";
+	} else if (env && *env) {
+		url = strdup(env);
+		out->url_source = "DATABASE_URL";
+	} else {
+		char *text = NULL;
+		env_path = in_project(out->project_dir, ".env");
+		if (env_path && access(env_path, F_OK) == 0) {
+			if ((error = strata_fs_read(&text, NULL, env_path, e)) < 0)
+				goto done;
+			error = strata_dotenv_get(&dotenv, text, "DATABASE_URL", e);
+			free(text);
+			if (error == STRATA_ENOTFOUND)
+				error = 0;
+			if (error < 0)
+				goto done;
+		}
+		if (dotenv && *dotenv) {
+			url = dotenv;
+			dotenv = NULL;
+			out->url_source = ".env";
+		} else if (file_url) {
+			url = file_url;
+			file_url = NULL;
+			out->url_source = "config";
+		} else {
+			strata_buf b = STRATA_BUF_INIT;
+			strata_buf_puts(&b, "sqlite:");
+			if (strcmp(out->project_dir, ".") != 0)
+				strata_buf_printf(&b, "%s/", out->project_dir);
+			strata_buf_puts(&b, STRATA_DEFAULT_SQLITE);
+			url = strata_buf_detach(&b);
+			out->url_source = "default";
+		}
+	}
+	if (!url) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	out->database_url = url;
+	url = NULL;
+done:
+	free(file_url);
+	free(dotenv);
+	free(env_path);
+	free(url);
+	if (error < 0)
+		strata_config_free(out);
+	return error;
+}
+
+void strata_config_free(strata_config *c)
+{
+	if (!c)
+		return;
+	free(c->project_dir);
+	free(c->config_path);
+	if (c->database_url)
+		memset(c->database_url, 0, strlen(c->database_url));
+	free(c->database_url);
+	free(c->src_dir);
+	free(c->dist_dir);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,36 @@
+/*
+ * config.h: where the database and the migrations are.
+ *
+ * The database URL comes from the first of: --database-url, the DATABASE_URL environment
+ * variable, DATABASE_URL in the project's .env file, "database_url" in the project config
+ * (strata.json), and else the embedded SQLite file strata.db in the project directory.
+ *
+ * strata.json (all keys optional; relative paths are relative to the file):
+ *   { "database_url": "postgres://app@localhost/app",
+ *     "src_dir": "src/migrations", "dist_dir": "dist/migrations" }
+ */
+#ifndef STRATA_CORE_CONFIG_H
+#define STRATA_CORE_CONFIG_H
+
+#include "strata.h"
+
+#define STRATA_CONFIG_FILE "strata.json"
+#define STRATA_DEFAULT_SQLITE "strata.db"
+
+typedef struct strata_config {
+	char *project_dir;  /* the config file's directory, else "." */
+	char *config_path;  /* NULL when there is none */
+	char *database_url; /* never NULL after a successful load */
+	const char *url_source; /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
+	char *src_dir, *dist_dir;
+} strata_config;
+
+/* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
+int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
+		       strata_error *e);
+void strata_config_free(strata_config *c);
+/* Reads KEY's value from a .env file's text into *out (caller frees); STRATA_ENOTFOUND if absent.
+ * Lines are KEY=VALUE, optionally 'export ', with '…' or "…" quotes and # comments. */
+int strata_dotenv_get(char **out, const char *text, const char *key, strata_error *e);
+
+#endif

@@ -1,0 +1,216 @@
+#include "core/dburl.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+#define MASK "****"
+
+/* Length of a URL scheme at the start of s ("postgres" in "postgres://"), 0 if none. */
+static size_t scheme_len(const char *s)
+{
+	size_t i = 0;
+	if (!isalpha((unsigned char)s[0]))
+		return 0;
+	while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+		i++;
+	return s[i] == ':' ? i : 0;
+}
+
+/* The [start, end) of the password in a URL's userinfo, if any. */
+static int userinfo_password(const char *url, size_t *start, size_t *end)
+{
+	const char *auth = strstr(url, "://");
+	const char *stop, *at = NULL, *colon;
+	if (!auth)
+		return 0;
+	auth += 3;
+	stop = auth + strcspn(auth, "?#");
+	for (const char *p = auth; p < stop; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return 0;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	if (!colon)
+		return 0;
+	*start = (size_t)(colon + 1 - url);
+	*end = (size_t)(at - url);
+	return 1;
+}
+
+/* Finds the next "password" parameter or keyword value at or after *from. */
+static int param_password(const char *s, size_t *from, size_t *start, size_t *end)
+{
+	for (size_t i = *from; s[i]; i++) {
+		size_t j;
+		if (strncasecmp(s + i, "password", 8) != 0)
+			continue;
+		if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))
+			continue;
+		j = i + 8;
+		while (s[j] == ' ' || s[j] == '\t')
+			j++;
+		if (s[j] != '=')
+			continue;
+		j++;
+		while (s[j] == ' ' || s[j] == '\t')
+			j++;
+		*start = j;
+		if (s[j] == '\'') {
+			j++;
+			while (s[j] && s[j] != '\'') {
+				if (s[j] == '\\' && s[j + 1])
+					j++;
+				j++;
+			}
+			if (s[j])
+				j++;
+		} else {
+			while (s[j] && s[j] != '&' && s[j] != ' ' && s[j] != '\t' && s[j] != '#')
+				j++;
+		}
+		*end = j;
+		*from = j;
+		return 1;
+	}
+	return 0;
+}
+
+char *strata_dburl_mask(const char *url)
+{
+	strata_buf b = STRATA_BUF_INIT;
+	size_t pos = 0, s, en, from;
+
+	if (userinfo_password(url, &s, &en)) {
+		strata_buf_put(&b, url, s);
+		strata_buf_puts(&b, MASK);
+		pos = en;
+	}
+	from = pos;
+	while (param_password(url, &from, &s, &en)) {
+		strata_buf_put(&b, url + pos, s - pos);
+		strata_buf_puts(&b, MASK);
+		pos = en;
+	}
+	strata_buf_puts(&b, url + pos);
+	return strata_buf_detach(&b);
+}
+
+static char *extract_password(const char *url)
+{
+	size_t s, en, from = 0;
+	if (userinfo_password(url, &s, &en) || param_password(url, &from, &s, &en)) {
+		if (en > s && url[s] == '\'') {
+			s++;
+			if (en > s && url[en - 1] == '\'')
+				en--;
+		}
+		if (en > s)
+			return strndup(url + s, en - s);
+	}
+	return NULL;
+}
+
+int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
+{
+	size_t sl;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (isspace((unsigned char)*url))
+		url++;
+	if (!*url) {
+		strata_error_hint(e, "set --database-url or DATABASE_URL, or leave both unset to use "
+				     "the embedded SQLite file");
+		return strata_error_set(e, STRATA_EINVALID, "the database URL is empty");
+	}
+	out->display = strata_dburl_mask(url);
+	out->password = extract_password(url);
+	if (!out->display) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	sl = scheme_len(url);
+	if ((sl == 8 && strncasecmp(url, "postgres", 8) == 0) ||
+	    (sl == 10 && strncasecmp(url, "postgresql", 10) == 0)) {
+		out->kind = STRATA_DB_POSTGRES;
+		out->target = strdup(url);
+	} else if ((sl == 6 && strncasecmp(url, "sqlite", 6) == 0) ||
+		   (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)) {
+		const char *path = url + sl + 1;
+		if (strncmp(path, "//", 2) == 0)
+			path += 2; /* sqlite://rel/path, sqlite:///abs/path */
+		out->kind = STRATA_DB_SQLITE;
+		if (!*path) {
+			strata_error_hint(e, "write sqlite:PATH, for example sqlite:strata.db");
+			error = strata_error_set(e, STRATA_EINVALID,
+						 "the SQLite URL '%s' names no file", out->display);
+			goto done;
+		}
+		out->target = strdup(path);
+	} else if (sl == 0 && strchr(url, '=')) {
+		out->kind = STRATA_DB_POSTGRES; /* a libpq keyword string */
+		out->target = strdup(url);
+	} else {
+		if (sl && (strncasecmp(url, "pos", 3) == 0 || strncasecmp(url, "pg", 2) == 0))
+			strata_error_hint(e, "did you mean 'postgres://'?");
+		else if (sl && strncasecmp(url, "sql", 3) == 0)
+			strata_error_hint(e, "did you mean 'sqlite:PATH'?");
+		else
+			strata_error_hint(e, "use postgres://USER@HOST/DB, a libpq keyword string "
+					     "(host=... dbname=...), or sqlite:PATH");
+		error = strata_error_set(e, STRATA_EINVALID, "unsupported database URL '%s'",
+					 out->display);
+		goto done;
+	}
+	if (!out->target)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+done:
+	if (error < 0)
+		strata_dburl_free(out);
+	return error;
+}
+
+void strata_dburl_free(strata_dburl *u)
+{
+	if (!u)
+		return;
+	free(u->target);
+	free(u->display);
+	if (u->password)
+		memset(u->password, 0, strlen(u->password));
+	free(u->password);
+	memset(u, 0, sizeof(*u));
+}
+
+void strata_dburl_scrub(const strata_dburl *u, char *s, size_t size)
+{
+	size_t pl, ml = strlen(MASK), at = 0;
+	char *p;
+	if (!u || !u->password || !*u->password || !s || !size)
+		return;
+	pl = strlen(u->password);
+	while ((p = strstr(s + at, u->password)) != NULL) {
+		size_t pos = (size_t)(p - s), tail = strlen(p + pl);
+		size_t room = size - pos - 1; /* bytes available from p on, before the NUL */
+		size_t m = ml < room ? ml : room;
+		size_t keep = tail < room - m ? tail : room - m;
+		memmove(p + m, p + pl, keep);
+		memcpy(p, MASK, m);
+		p[m + keep] = '\0';
+		at = pos + m;
+	}
+}
+
+void strata_dburl_scrub_error(const strata_dburl *u, strata_error *e)
+{
+	strata_dburl_scrub(u, e->msg, sizeof(e->msg));
+	strata_dburl_scrub(u, e->detail, sizeof(e->detail));
+	strata_dburl_scrub(u, e->hint, sizeof(e->hint));
+	strata_dburl_scrub(u, e->source_line, sizeof(e->source_line));
+}

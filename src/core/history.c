@@ -1,0 +1,72 @@
+#include "core/history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/migration.h"
+#include "util/error.h"
+
+int strata_history_add(strata_history *h, const char *version, const char *name,
+		       const char *checksum, const char *applied_at, double duration_ms,
+		       strata_error *e)
+{
+	strata_applied *a;
+	if (h->n == h->cap) {
+		size_t ncap = h->cap ? h->cap * 2 : 64;
+		strata_applied *p = realloc(h->items, ncap * sizeof(*p));
+		if (!p)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		h->items = p;
+		h->cap = ncap;
+	}
+	a = &h->items[h->n];
+	a->version = strdup(version);
+	a->name = strdup(name);
+	a->checksum = strdup(checksum ? checksum : "");
+	a->applied_at = strdup(applied_at ? applied_at : "");
+	a->duration_ms = duration_ms;
+	if (!a->version || !a->name || !a->checksum || !a->applied_at) {
+		free(a->version);
+		free(a->name);
+		free(a->checksum);
+		free(a->applied_at);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	h->n++;
+	return 0;
+}
+
+static int cmp_applied(const void *pa, const void *pb)
+{
+	const strata_applied *a = pa, *b = pb;
+	return strata_migration_key_cmp(a->version, a->name, b->version, b->name);
+}
+
+void strata_history_sort(strata_history *h)
+{
+	if (h->n > 1)
+		qsort(h->items, h->n, sizeof(*h->items), cmp_applied);
+}
+
+const strata_applied *strata_history_find(const strata_history *h, const char *version,
+					  const char *name)
+{
+	strata_applied key = {.version = (char *)version, .name = (char *)name};
+	if (!h->n)
+		return NULL;
+	return bsearch(&key, h->items, h->n, sizeof(*h->items), cmp_applied);
+}
+
+void strata_history_free(strata_history *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->items[i].version);
+		free(h->items[i].name);
+		free(h->items[i].checksum);
+		free(h->items[i].applied_at);
+	}
+	free(h->items);
+	memset(h, 0, sizeof(*h));
+}

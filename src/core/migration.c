@@ -1,0 +1,390 @@
+#include "core/migration.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/text.h"
+
+bool strata_is_version(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int strata_version_cmp(const char *a, const char *b)
+{
+	size_t la, lb;
+	int c;
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a, b);
+	return c < 0 ? -1 : c > 0;
+}
+
+int strata_migration_key_cmp(const char *va, const char *na, const char *vb, const char *nb)
+{
+	int c = strata_version_cmp(va, vb);
+	if (c)
+		return c;
+	c = strcmp(na, nb);
+	return c < 0 ? -1 : c > 0;
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
+}
+
+int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
+				const char *fname, strata_error *e)
+{
+	size_t len = strlen(fname), digits = 0, name_end;
+	strata_file_kind kind = STRATA_FILE_SINGLE;
+
+	*kind_out = STRATA_FILE_NONE;
+	*version_out = *name_out = NULL;
+	if (!ends_with(fname, len, ".sql") || !isdigit((unsigned char)fname[0]))
+		return 0;
+	while (isdigit((unsigned char)fname[digits]))
+		digits++;
+	name_end = len - 4;
+	if (ends_with(fname, len, ".up.sql")) {
+		kind = STRATA_FILE_UP;
+		name_end = len - 7;
+	} else if (ends_with(fname, len, ".down.sql")) {
+		kind = STRATA_FILE_DOWN;
+		name_end = len - 9;
+	}
+	if ((fname[digits] != '-' && fname[digits] != '_') || name_end <= digits + 1) {
+		strata_error_at(e, fname, 0, 0);
+		strata_error_hint(e, "name migration files <version>-<name>.sql, for example "
+				     "1712345678901-CreateUsers.sql");
+		return strata_error_set(e, STRATA_EINVALID,
+					"'%s' looks like a migration but has no name after its version",
+					fname);
+	}
+	*version_out = strndup(fname, digits);
+	*name_out = strndup(fname + digits + 1, name_end - digits - 1);
+	if (!*version_out || !*name_out) {
+		free(*version_out);
+		free(*name_out);
+		*version_out = *name_out = NULL;
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	*kind_out = kind;
+	return 0;
+}
+
+/* A line of text: [start, end) without its line ending; next is where the next line starts. */
+struct line {
+	size_t start, end, next;
+};
+
+static bool next_line(const char *t, size_t len, size_t pos, struct line *l)
+{
+	size_t i = pos;
+	if (pos >= len)
+		return false;
+	while (i < len && t[i] != '\n')
+		i++;
+	l->start = pos;
+	l->next = i < len ? i + 1 : len;
+	l->end = (i > pos && t[i - 1] == '\r') ? i - 1 : i;
+	return true;
+}
+
+static size_t skip_blank(const char *t, size_t i, size_t end)
+{
+	while (i < end && (t[i] == ' ' || t[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* If the line is '-- migrate:up|down ...', returns 1 for up, 2 for down and sets *opts_at to
+ * where its options begin. */
+static int directive(const char *t, const struct line *l, size_t *opts_at)
+{
+	size_t i = skip_blank(t, l->start, l->end);
+	static const char *const words[] = {"migrate:up", "migrate:down"};
+	if (l->end - i < 2 || t[i] != '-' || t[i + 1] != '-')
+		return 0;
+	i = skip_blank(t, i + 2, l->end);
+	for (int w = 0; w < 2; w++) {
+		size_t wl = strlen(words[w]);
+		if (l->end - i >= wl && memcmp(t + i, words[w], wl) == 0 &&
+		    (i + wl == l->end || t[i + wl] == ' ' || t[i + wl] == '\t')) {
+			*opts_at = i + wl;
+			return w + 1;
+		}
+	}
+	return 0;
+}
+
+static void locate(strata_error *e, const char *path, const char *text, size_t off)
+{
+	unsigned line, col;
+	size_t ls;
+	strata_text_linecol(text, off, &line, &col, &ls);
+	strata_error_at(e, path, line, col);
+	strata_error_source(e, text + ls, (size_t)-1);
+}
+
+static int parse_options(strata_section *s, const char *path, const char *t, size_t i, size_t end,
+			 strata_error *e)
+{
+	while ((i = skip_blank(t, i, end)) < end) {
+		size_t j = i;
+		while (j < end && t[j] != ' ' && t[j] != '\t')
+			j++;
+		if (j - i == 17 && memcmp(t + i, "transaction:false", 17) == 0) {
+			s->no_transaction = true;
+		} else if (j - i == 16 && memcmp(t + i, "transaction:true", 16) == 0) {
+			s->no_transaction = false;
+		} else {
+			locate(e, path, t, i);
+			strata_error_hint(e, "the one option here is 'transaction:false'");
+			return strata_error_set(e, STRATA_EINVALID, "unknown option '%.*s'",
+						(int)(j - i), t + i);
+		}
+		i = j;
+	}
+	return 0;
+}
+
+static bool line_is_comment_or_blank(const char *t, const struct line *l)
+{
+	size_t i = skip_blank(t, l->start, l->end);
+	return i == l->end || (l->end - i >= 2 && t[i] == '-' && t[i + 1] == '-');
+}
+
+static size_t skip_bom(const char *t, size_t len)
+{
+	return len >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+static int parse_single(strata_migration *m, strata_error *e)
+{
+	const char *t = m->text;
+	size_t len = strlen(t), pos = skip_bom(t, len), opts;
+	strata_section *cur = NULL;
+	struct line l;
+
+	while (next_line(t, len, pos, &l)) {
+		int d = directive(t, &l, &opts);
+		pos = l.next;
+		if (!d) {
+			if (!cur && !line_is_comment_or_blank(t, &l)) {
+				locate(e, m->path, t, skip_blank(t, l.start, l.end));
+				strata_error_hint(e, "put the statements under a '-- migrate:up' line");
+				return strata_error_set(e, STRATA_EINVALID,
+							"SQL before the first '-- migrate:up' line");
+			}
+			continue;
+		}
+		if (cur)
+			cur->len = l.start - cur->offset;
+		cur = d == 1 ? &m->up : &m->down;
+		if (cur->present) {
+			locate(e, m->path, t, skip_blank(t, l.start, l.end));
+			strata_error_hint(e, "a migration has one '-- migrate:up' and at most one "
+					     "'-- migrate:down' section");
+			return strata_error_set(e, STRATA_EINVALID, "second '-- migrate:%s' line",
+						d == 1 ? "up" : "down");
+		}
+		cur->present = true;
+		cur->file = m->path;
+		cur->text = t;
+		cur->offset = l.next;
+		if (parse_options(cur, m->path, t, opts, l.end, e) < 0)
+			return e->code;
+	}
+	if (cur)
+		cur->len = len - cur->offset;
+	if (!m->up.present) {
+		strata_error_at(e, m->path, 1, 1);
+		strata_error_hint(e, "add a '-- migrate:up' line above the statements to apply, and "
+				     "a '-- migrate:down' line above those that undo them");
+		return strata_error_set(e, STRATA_EINVALID, "migration has no '-- migrate:up' section");
+	}
+	return 0;
+}
+
+static void parse_half(strata_section *s, const char *path, const char *t)
+{
+	size_t len = strlen(t), pos = skip_bom(t, len);
+	struct line l;
+	s->present = true;
+	s->file = path;
+	s->text = t;
+	s->offset = pos;
+	s->len = len - pos;
+	/* a leading '-- strata:no-transaction' line, before any statement */
+	while (next_line(t, len, pos, &l) && line_is_comment_or_blank(t, &l)) {
+		size_t i = skip_blank(t, l.start, l.end);
+		if (i < l.end) {
+			i = skip_blank(t, i + 2, l.end);
+			if (l.end - i >= 21 && memcmp(t + i, "strata:no-transaction", 21) == 0 &&
+			    skip_blank(t, i + 21, l.end) == l.end)
+				s->no_transaction = true;
+		}
+		pos = l.next;
+	}
+}
+
+int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
+			   strata_file_kind kind, strata_error *e)
+{
+	strata_migration *m = NULL;
+	const char *base = strrchr(path, '/');
+	strata_file_kind k2;
+	size_t bad;
+	int error = 0;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(text);
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	m->text = text;
+	base = base ? base + 1 : path;
+	if ((error = strata_migration_parse_name(&k2, &m->version, &m->name, base, e)) < 0)
+		goto done;
+	if (k2 == STRATA_FILE_NONE) {
+		strata_error_at(e, path, 0, 0);
+		error = strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name",
+					 base);
+		goto done;
+	}
+	if (strlen(text) != len) {
+		locate(e, path, text, strlen(text));
+		strata_error_hint(e, "migrations are UTF-8 text; is this a binary file?");
+		error = strata_error_set(e, STRATA_EINVALID, "NUL byte in migration file");
+		goto done;
+	}
+	if (!strata_utf8_valid(text, len, &bad)) {
+		locate(e, path, text, bad);
+		strata_error_hint(e, "save the file as UTF-8 (for example: iconv -f LATIN1 -t UTF-8)");
+		error = strata_error_set(e, STRATA_EINVALID, "migration file is not valid UTF-8 "
+							     "(byte 0x%02X)",
+					 (unsigned char)text[bad]);
+		goto done;
+	}
+	if (strata_sha256_text(m->checksum, text, len) < 0) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'", path);
+		goto done;
+	}
+	if (kind == STRATA_FILE_SINGLE)
+		error = parse_single(m, e);
+	else
+		parse_half(kind == STRATA_FILE_UP ? &m->up : &m->down, m->path, text);
+done:
+	if (error < 0) {
+		strata_migration_free(m);
+		m = NULL;
+	}
+	*out = m;
+	return error;
+}
+
+int strata_migration_load(strata_migration **out, const char *path, size_t dir_index,
+			  strata_error *e)
+{
+	char *text = NULL, *version = NULL, *name = NULL;
+	const char *base = strrchr(path, '/');
+	size_t len = 0;
+	strata_file_kind kind;
+	int error;
+
+	*out = NULL;
+	base = base ? base + 1 : path;
+	if ((error = strata_migration_parse_name(&kind, &version, &name, base, e)) < 0)
+		goto done;
+	if (kind == STRATA_FILE_NONE) {
+		error = strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name",
+					 base);
+		goto done;
+	}
+	if ((error = strata_fs_read(&text, &len, path, e)) < 0)
+		goto done;
+	if ((error = strata_migration_parse(out, path, text, len, kind, e)) < 0)
+		goto done;
+	(*out)->dir_index = dir_index;
+done:
+	free(version);
+	free(name);
+	return error;
+}
+
+int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e)
+{
+	strata_buf both = STRATA_BUF_INIT;
+	int error = 0;
+
+	up->down_path = down->path;
+	up->down_text = down->text;
+	up->down = down->down;
+	down->path = down->text = NULL;
+	strata_migration_free(down);
+	/* the checksum covers both halves */
+	strata_buf_puts(&both, up->text);
+	strata_buf_put(&both, "\0", 1);
+	strata_buf_puts(&both, up->down_text);
+	if (both.failed || strata_sha256_text(up->checksum, both.ptr, both.len) < 0)
+		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'",
+					 up->path);
+	strata_buf_free(&both);
+	return error;
+}
+
+void strata_migration_free(strata_migration *m)
+{
+	if (!m)
+		return;
+	free(m->version);
+	free(m->name);
+	free(m->path);
+	free(m->down_path);
+	free(m->text);
+	free(m->down_text);
+	free(m);
+}
+
+bool strata_section_is_empty(const strata_section *s)
+{
+	const char *t;
+	size_t pos, end;
+	struct line l;
+	if (!s->present)
+		return true;
+	t = s->text;
+	pos = s->offset;
+	end = s->offset + s->len;
+	while (next_line(t, end, pos, &l)) {
+		if (!line_is_comment_or_blank(t, &l))
+			return false;
+		pos = l.next;
+	}
+	return true;
+}
+
+void strata_section_locate(const strata_section *s, size_t off, strata_error *e)
+{
+	locate(e, s->file, s->text, s->offset + off);
+}

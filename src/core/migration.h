@@ -1,0 +1,68 @@
+/*
+ * migration.h: one migration, read from its file(s).
+ *
+ * Two layouts are read:
+ *   <version>-<name>.sql (or _) with '-- migrate:up [transaction:false]' and '-- migrate:down'
+ *   <version>_<name>.up.sql + <version>_<name>.down.sql (golang-migrate); a leading
+ *   '-- strata:no-transaction' line marks the up or down file as non-transactional.
+ * The version is the leading digits, of any length, compared as a number; a migration's
+ * identity is version plus name.
+ */
+#ifndef STRATA_CORE_MIGRATION_H
+#define STRATA_CORE_MIGRATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strata.h"
+
+typedef enum { STRATA_FILE_NONE, STRATA_FILE_SINGLE, STRATA_FILE_UP, STRATA_FILE_DOWN } strata_file_kind;
+
+typedef struct strata_section {
+	bool present;
+	bool no_transaction;
+	const char *file; /* the file it sits in (borrowed from its migration) */
+	const char *text; /* that file's whole text, for line:column */
+	size_t offset;    /* where the section's SQL begins in text */
+	size_t len;
+} strata_section;
+
+typedef struct strata_migration {
+	char *version; /* the leading digits as written */
+	char *name;
+	char *path;      /* the migration file (the .up.sql of a pair) */
+	char *down_path; /* the .down.sql of a pair, else NULL */
+	char *text, *down_text;
+	strata_section up, down;
+	char checksum[65]; /* SHA-256 of the file(s), CR LF read as LF */
+	size_t dir_index;  /* which --dir it came from */
+} strata_migration;
+
+/* Splits a file name into version and name. Returns the kind, or STRATA_FILE_NONE for a file
+ * that is not a migration (README.md). A .sql file that starts with a digit but is not named
+ * <version>-<name>.sql is an error, so a typo is not silently skipped. */
+int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
+				const char *fname, strata_error *e);
+
+/* Reads and parses one migration file. For STRATA_FILE_UP/DOWN files only that half is set. */
+int strata_migration_load(strata_migration **out, const char *path, size_t dir_index,
+			  strata_error *e);
+/* Parses text already in memory (takes ownership of text, which must be NUL-terminated). */
+int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
+			   strata_file_kind kind, strata_error *e);
+/* Folds the .down.sql half `down` into `up` and frees `down`. */
+int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e);
+void strata_migration_free(strata_migration *m);
+
+/* Numeric comparison of two digit strings of any length. */
+int strata_version_cmp(const char *a, const char *b);
+/* Orders by version, then name. */
+int strata_migration_key_cmp(const char *va, const char *na, const char *vb, const char *nb);
+/* True for a section with nothing but white space and '--' comments. */
+bool strata_section_is_empty(const strata_section *s);
+/* Maps a byte offset inside section s to the file's line:column and fills e's place. */
+void strata_section_locate(const strata_section *s, size_t off, strata_error *e);
+/* Whether a string is all digits (a version). */
+bool strata_is_version(const char *s);
+
+#endif

@@ -1,0 +1,158 @@
+#include "core/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+
+static int alloc_steps(strata_plan *out, size_t n, strata_error *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->steps = calloc(n ? n : 1, sizeof(*out->steps));
+	if (!out->steps)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
+		   const char *to_version, strata_error *e)
+{
+	int error;
+	if (to_version) {
+		bool known = false;
+		if (!strata_is_version(to_version))
+			return strata_error_set(e, STRATA_EINVALID,
+						"'%s' is not a version (digits only)", to_version);
+		for (size_t i = 0; i < c->n && !known; i++)
+			known = strata_version_cmp(c->items[i]->version, to_version) == 0;
+		if (!known) {
+			strata_error_hint(e, "run 'strata migrations show' to list the versions");
+			return strata_error_set(e, STRATA_ENOTFOUND, "no migration has version %s",
+						to_version);
+		}
+	}
+	if ((error = alloc_steps(out, c->n, e)) < 0)
+		return error;
+	for (size_t i = 0; i < c->n; i++) {
+		const strata_migration *m = c->items[i];
+		if (to_version && strata_version_cmp(m->version, to_version) > 0)
+			break;
+		if (strata_history_find(h, m->version, m->name))
+			continue;
+		out->steps[out->n].m = m;
+		out->steps[out->n++].dir = STRATA_UP;
+	}
+	return 0;
+}
+
+int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
+		     const strata_revert_opts *o, strata_error *e)
+{
+	size_t want = o->steps ? o->steps : 1;
+	int error;
+
+	if (o->to_version) {
+		bool applied = false;
+		if (!strata_is_version(o->to_version))
+			return strata_error_set(e, STRATA_EINVALID,
+						"'%s' is not a version (digits only)", o->to_version);
+		for (size_t i = 0; i < h->n && !applied; i++)
+			applied = strata_version_cmp(h->items[i].version, o->to_version) == 0;
+		if (!applied) {
+			strata_error_hint(e, "use a version that 'strata migrations show' lists as "
+					     "applied, or --all to revert everything");
+			return strata_error_set(e, STRATA_ENOTFOUND, "version %s is not applied",
+						o->to_version);
+		}
+	}
+	if ((error = alloc_steps(out, h->n, e)) < 0)
+		return error;
+	for (size_t i = h->n; i-- > 0;) {
+		const strata_applied *a = &h->items[i];
+		const strata_migration *m;
+		if (o->to_version) {
+			if (strata_version_cmp(a->version, o->to_version) <= 0)
+				break;
+		} else if (!o->all && out->n == want) {
+			break;
+		}
+		m = strata_catalog_find(c, a->version, a->name);
+		if (!m) {
+			strata_error_hint(e, "add the directory that holds it with --dir, or "
+					     "restore the file");
+			error = strata_error_set(e, STRATA_ENOTFOUND,
+						 "cannot revert %s-%s: it is applied but its file is "
+						 "not in the migration directories",
+						 a->version, a->name);
+			goto fail;
+		}
+		if (strata_section_is_empty(&m->down)) {
+			strata_error_at(e, m->down_path ? m->down_path : m->path, 0, 0);
+			strata_error_hint(e, "write the statements that undo it under '-- migrate:down'");
+			error = strata_error_set(e, STRATA_EINVALID,
+						 "cannot revert %s-%s: its down section is %s",
+						 m->version, m->name,
+						 m->down.present ? "empty" : "missing");
+			goto fail;
+		}
+		out->steps[out->n].m = m;
+		out->steps[out->n++].dir = STRATA_DOWN;
+	}
+	return 0;
+fail:
+	strata_plan_free(out);
+	return error;
+}
+
+void strata_plan_free(strata_plan *p)
+{
+	if (!p)
+		return;
+	free(p->steps);
+	p->steps = NULL;
+	p->n = 0;
+}
+
+int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
+		       strata_error *e)
+{
+	size_t i = 0, j = 0;
+	memset(out, 0, sizeof(*out));
+	out->items = calloc(c->n + h->n + 1, sizeof(*out->items));
+	if (!out->items)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	while (i < c->n || j < h->n) {
+		strata_status *s = &out->items[out->n++];
+		int cmp;
+		if (i == c->n)
+			cmp = 1;
+		else if (j == h->n)
+			cmp = -1;
+		else
+			cmp = strata_migration_key_cmp(c->items[i]->version, c->items[i]->name,
+						       h->items[j].version, h->items[j].name);
+		if (cmp == 0) {
+			s->kind = STRATA_STATUS_APPLIED;
+			s->m = c->items[i++];
+			s->a = &h->items[j++];
+			out->applied++;
+		} else if (cmp < 0) {
+			s->kind = STRATA_STATUS_PENDING;
+			s->m = c->items[i++];
+			out->pending++;
+		} else {
+			s->kind = STRATA_STATUS_MISSING;
+			s->a = &h->items[j++];
+			out->missing++;
+		}
+	}
+	return 0;
+}
+
+void strata_status_list_free(strata_status_list *s)
+{
+	if (!s)
+		return;
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}

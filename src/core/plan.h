@@ -1,0 +1,60 @@
+/* plan.h: what to apply or revert, decided from the migrations on disk and the history. */
+#ifndef STRATA_CORE_PLAN_H
+#define STRATA_CORE_PLAN_H
+
+#include <stdbool.h>
+
+#include "core/catalog.h"
+#include "core/history.h"
+
+typedef enum { STRATA_UP = 1, STRATA_DOWN = 2 } strata_direction;
+
+typedef struct strata_step {
+	const strata_migration *m; /* borrowed from the catalog */
+	strata_direction dir;
+} strata_step;
+
+typedef struct strata_plan {
+	strata_step *steps;
+	size_t n;
+} strata_plan;
+
+/* Every pending migration in order, up to and including to_version when it is not NULL. */
+int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
+		   const char *to_version, strata_error *e);
+
+typedef struct strata_revert_opts {
+	unsigned steps;         /* how many, newest first; 0 means 1 */
+	const char *to_version; /* revert everything applied after it, keep it */
+	bool all;
+} strata_revert_opts;
+
+/* The applied migrations to revert, newest first. Fails before anything runs when one of them
+ * has no down section or no file on disk. */
+int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
+		     const strata_revert_opts *o, strata_error *e);
+void strata_plan_free(strata_plan *p);
+
+typedef enum {
+	STRATA_STATUS_APPLIED,
+	STRATA_STATUS_PENDING,
+	STRATA_STATUS_MISSING /* applied, but no file on disk */
+} strata_status_kind;
+
+typedef struct strata_status {
+	strata_status_kind kind;
+	const strata_migration *m; /* NULL when missing */
+	const strata_applied *a;   /* NULL when pending */
+} strata_status;
+
+typedef struct strata_status_list {
+	strata_status *items;
+	size_t n, applied, pending, missing;
+} strata_status_list;
+
+/* Disk and history merged in version order. h must be sorted. */
+int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
+		       strata_error *e);
+void strata_status_list_free(strata_status_list *s);
+
+#endif

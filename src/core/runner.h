@@ -1,0 +1,42 @@
+/* runner.h: carries out a plan through a backend and reports each step as it goes. */
+#ifndef STRATA_CORE_RUNNER_H
+#define STRATA_CORE_RUNNER_H
+
+#include <stdbool.h>
+
+#include "backend/backend.h"
+
+typedef enum {
+	STRATA_EV_START,   /* about to run step */
+	STRATA_EV_DONE,    /* step committed (or, with one transaction, done and pending commit) */
+	STRATA_EV_SKIPPED, /* another runner did this step first */
+} strata_event_kind;
+
+typedef struct strata_event {
+	strata_event_kind kind;
+	const strata_step *step;
+	size_t index, total;
+	double ms;
+} strata_event;
+
+typedef void (*strata_event_cb)(void *ud, const strata_event *ev);
+
+typedef struct strata_run_opts {
+	bool fake;            /* record without running SQL */
+	bool one_transaction; /* every step in one transaction: all or nothing */
+	strata_event_cb on_event;
+	void *ud;
+} strata_run_opts;
+
+typedef struct strata_run_result {
+	size_t done, skipped;
+	size_t failed; /* index of the failing step when the run failed */
+	double ms;
+} strata_run_result;
+
+/* Runs the steps in order. On failure the failing step (or, with one_transaction, every step) is
+ * rolled back, steps before it stay, and r->failed says which one failed. */
+int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+			  strata_run_result *r, strata_error *e);
+
+#endif

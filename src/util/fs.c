@@ -1,0 +1,224 @@
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *e)
+{
+	int fd = -1, error = 0;
+	char *data = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+					 "cannot read '%s': %s", path, strerror(errno));
+		strata_error_at(e, path, 0, 0);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = strata_error_set(e, STRATA_EINVALID, "cannot read '%s': not a regular file",
+					 path);
+		goto done;
+	}
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory reading '%s'", path);
+		goto done;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", path,
+						 n < 0 ? strerror(errno) : "file shrank while reading");
+			goto done;
+		}
+		got += (size_t)n;
+	}
+	data[got] = '\0';
+	*out = data;
+	data = NULL;
+	if (len_out)
+		*len_out = got;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	return error;
+}
+
+int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
+			   strata_error *e)
+{
+	char tmp[4096];
+	int fd = -1, error = 0;
+	size_t done_len = 0;
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return strata_error_set(e, STRATA_EINVALID, "path too long: '%s'", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+					 strerror(errno));
+		goto done;
+	}
+	while (done_len < len) {
+		ssize_t w = write(fd, (const char *)data + done_len, len - done_len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+						 strerror(errno));
+			goto done;
+		}
+		done_len += (size_t)w;
+	}
+	if ((sync && fsync(fd) < 0) || close(fd) < 0) {
+		fd = -1;
+		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+					 strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+					 strerror(errno));
+done:
+	if (fd >= 0)
+		close(fd);
+	if (error < 0)
+		unlink(tmp);
+	return error;
+}
+
+int strata_fs_mkdirs(const char *path, strata_error *e)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return strata_error_set(e, STRATA_EINVALID, "bad directory name '%s'", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return strata_error_set(e, STRATA_ERROR, "cannot create directory '%s': %s",
+						buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return strata_error_set(e, STRATA_ERROR, "cannot create directory '%s': %s", buf,
+					strerror(errno));
+	if (!strata_fs_is_dir(buf))
+		return strata_error_set(e, STRATA_EINVALID, "'%s' exists and is not a directory",
+					buf);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int error = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	d = opendir(dir);
+	if (!d) {
+		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+					 "cannot open directory '%s': %s", dir, strerror(errno));
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *full;
+		struct stat st;
+		int is_file;
+		if (de->d_name[0] == '.')
+			continue;
+		full = strata_fs_join(dir, de->d_name);
+		is_file = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+		free(full);
+		if (!is_file)
+			continue;
+		if (n + 2 > cap) {
+			char **p;
+			cap = cap ? cap * 2 : 32;
+			p = realloc(names, cap * sizeof(*names));
+			if (!p)
+				goto oom;
+			names = p;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto oom;
+		names[++n] = NULL;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*n_out = n;
+	names = NULL;
+	goto done;
+oom:
+	error = strata_error_set(e, STRATA_ERROR, "out of memory listing '%s'", dir);
+done:
+	if (d)
+		closedir(d);
+	if (names) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+	}
+	return error;
+}
+
+void strata_fs_names_free(char **names)
+{
+	if (!names)
+		return;
+	for (char **p = names; *p; p++)
+		free(*p);
+	free(names);
+}
+
+char *strata_fs_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	int slash = dl > 0 && dir[dl - 1] != '/';
+	char *p = malloc(dl + (size_t)slash + nl + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (slash)
+		p[dl] = '/';
+	memcpy(p + dl + (size_t)slash, name, nl + 1);
+	return p;
+}
+
+int strata_fs_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

@@ -1,0 +1,25 @@
+/* fs.h: files and directories, with errors that name the path. */
+#ifndef STRATA_UTIL_FS_H
+#define STRATA_UTIL_FS_H
+
+#include <stddef.h>
+
+#include "strata.h"
+
+/* Reads the whole file into *out (NUL-terminated, caller frees); *len_out gets its size. */
+int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *e);
+/* Writes data to path through a temporary file and rename(2): readers see the old file or the
+ * new one, never half of one. With `sync`, the data is on disk before the rename. */
+int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
+			   strata_error *e);
+/* mkdir -p. */
+int strata_fs_mkdirs(const char *path, strata_error *e);
+/* The names of the regular files in dir, sorted by strcmp; *out is a NULL-terminated array the
+ * caller frees with strata_fs_names_free. */
+int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e);
+void strata_fs_names_free(char **names);
+/* "dir/name" into a new allocation, NULL on OOM. */
+char *strata_fs_join(const char *dir, const char *name);
+int strata_fs_is_dir(const char *path);
+
+#endif

@@ -1,0 +1,113 @@
+#include "util/text.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+
+bool strata_utf8_valid(const char *str, size_t len, size_t *bad_out)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		if (i + n >= len)
+			goto bad;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		/* overlong forms, surrogates, past U+10FFFF */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			goto bad;
+		i += n + 1;
+	}
+	return true;
+bad:
+	if (bad_out)
+		*bad_out = i;
+	return false;
+}
+
+void strata_text_linecol(const char *s, size_t off, unsigned *line, unsigned *col,
+			 size_t *line_start_out)
+{
+	unsigned l = 1, c = 1;
+	size_t start = 0;
+
+	for (size_t i = 0; i < off && s[i]; i++) {
+		if (s[i] == '\n') {
+			l++;
+			c = 1;
+			start = i + 1;
+		} else if (s[i] == '\r' && s[i + 1] == '\n') {
+			continue;
+		} else if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+	if (line_start_out)
+		*line_start_out = start;
+}
+
+size_t strata_utf8_char_to_byte(const char *s, size_t len, size_t chars)
+{
+	size_t i = 0;
+	while (i < len && chars > 0) {
+		i++;
+		while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		chars--;
+	}
+	return i;
+}
+
+int strata_sha256_text(char out[65], const char *data, size_t len)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t from = 0;
+	int ok;
+
+	if (!ctx)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t i = 0; ok && i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n') {
+			ok = EVP_DigestUpdate(ctx, data + from, i - from);
+			from = i + 1;
+		}
+	}
+	if (ok)
+		ok = EVP_DigestUpdate(ctx, data + from, len - from);
+	if (ok)
+		ok = EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (!ok || mdlen != 32)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
