@@ -257,16 +257,16 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 					"nothing changed\n",
 				noun, st->m->version, st->m->name);
 		else if ((dir == STRATA_UP ? &st->m->up : &st->m->down)->no_transaction)
-			fprintf(stderr, "strata: %s-%s is transaction:false: statements before the "
-					"failing one stay applied and it is not recorded; %zu "
-					"migration%s before it %s kept\n",
-				st->m->version, st->m->name, r.done, r.done == 1 ? "" : "s",
-				r.done == 1 ? "is" : "are");
+			fprintf(stderr, "strata: %s-%s is transaction:false: the statements before "
+					"the failing one stay done and it is not recorded\n",
+				st->m->version, st->m->name);
 		else
-			fprintf(stderr, "strata: %s-%s was rolled back; %zu migration%s before it "
-					"%s kept\n",
-				st->m->version, st->m->name, r.done, r.done == 1 ? "" : "s",
-				r.done == 1 ? "is" : "are");
+			fprintf(stderr, "strata: %s-%s was rolled back\n", st->m->version,
+				st->m->name);
+		if (!o->one_txn && r.done)
+			fprintf(stderr, "strata: the %zu migration%s %s before it stay%s %s\n", r.done,
+				r.done == 1 ? "" : "s", dir == STRATA_UP ? "applied" : "reverted",
+				r.done == 1 ? "s" : "", dir == STRATA_UP ? "applied" : "reverted");
 		return EXIT_FAIL;
 	}
 	out_info(ctx, "%s %zu migration%s in %s", pr.verb, r.done, r.done == 1 ? "" : "s",
