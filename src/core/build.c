@@ -22,11 +22,17 @@ static int cmp_str(const void *a, const void *b)
 
 static int copy_into(const char *out_dir, const char *path, const char *text, strata_error *e)
 {
-	char *dst = strata_fs_join(out_dir, base_name(path));
-	int error;
+	char *dst = strata_fs_join(out_dir, base_name(path)), *old = NULL;
+	size_t len = strlen(text), old_len = 0;
+	strata_error ignored = STRATA_ERROR_INIT;
+	int error = 0;
 	if (!dst)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	error = strata_fs_write_atomic(dst, text, strlen(text), 0, e);
+	/* an unchanged file is left alone: rebuilding a large history writes only what changed */
+	if (strata_fs_read(&old, &old_len, dst, &ignored) < 0 || old_len != len ||
+	    memcmp(old, text, len) != 0)
+		error = strata_fs_write_atomic(dst, text, len, 0, e);
+	free(old);
 	free(dst);
 	return error;
 }

@@ -157,9 +157,15 @@ int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
 		int is_file;
 		if (de->d_name[0] == '.')
 			continue;
-		full = strata_fs_join(dir, de->d_name);
-		is_file = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
-		free(full);
+		if (de->d_type == DT_REG) {
+			is_file = 1;
+		} else if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK) {
+			full = strata_fs_join(dir, de->d_name);
+			is_file = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+			free(full);
+		} else {
+			is_file = 0;
+		}
 		if (!is_file)
 			continue;
 		if (n + 2 > cap) {

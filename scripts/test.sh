@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh: installs what is missing, builds strata with AddressSanitizer and
+# UndefinedBehaviorSanitizer, and runs the whole suite (unit tests and integration tests against
+# a throw-away PostgreSQL cluster and real SQLite files) under prove.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh test
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON >/dev/null
+ninja -C build-test
+
+export STRATA="$PWD/build-test/strata"
+export STRATA_REQUIRE_PG=1            # a PostgreSQL test that cannot find its server fails
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# pg_virtualenv -t: a temporary cluster on loopback for this run only (works as root too)
+exec pg_virtualenv -t prove -j2 --timer build-test/tests/unit/ tests/integration/t*.sh
