@@ -9,7 +9,6 @@
 #include "backend/sqlite.h"
 
 #include <sqlite3.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +25,6 @@ static int set_db_error(sqlite_backend *s, strata_error *e)
 	int rc = sqlite3_extended_errcode(s->db);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
 			 sqlite3_errmsg(s->db));
-	snprintf(e->sqlstate, sizeof(e->sqlstate), "%d", rc & 0xff);
 	if ((rc & 0xff) == SQLITE_BUSY)
 		strata_error_hint(e, "another process is writing to the database; wait longer "
 				     "with --lock-wait");

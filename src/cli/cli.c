@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/out.h"
+#include "util/fs.h"
 
 static const struct cli_opt global_opts[] = {
 	{"database-url", 0, "URL", "the database (default: DATABASE_URL, .env, strata.json, "
@@ -171,4 +172,22 @@ int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **o
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+void cli_map_to_src(const strata_config *cfg, strata_error *e)
+{
+	size_t dl = strlen(cfg->dist_dir);
+	char *src = NULL, *a = NULL, *b = NULL;
+	size_t al = 0, bl = 0;
+	strata_error ignored = STRATA_ERROR_INIT;
+
+	if (!e->file[0] || strncmp(e->file, cfg->dist_dir, dl) != 0 || e->file[dl] != '/')
+		return;
+	src = strata_fs_join(cfg->src_dir, e->file + dl + 1);
+	if (src && strata_fs_read(&a, &al, e->file, &ignored) == 0 &&
+	    strata_fs_read(&b, &bl, src, &ignored) == 0 && al == bl && memcmp(a, b, al) == 0)
+		snprintf(e->file, sizeof(e->file), "%s", src);
+	free(src);
+	free(a);
+	free(b);
 }

@@ -68,6 +68,9 @@ bool cli_is_uint(const char *s);
 
 /* Loads the config and parses the database URL; prints any error. Returns an exit code. */
 int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
+/* When e names a file in the dist directory whose source in the src directory is identical,
+ * names the source instead: that is the file the user edits. */
+void cli_map_to_src(const strata_config *cfg, strata_error *e);
 /* Opens the database; prints any error. Returns an exit code. */
 int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out);
 

@@ -167,6 +167,7 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 			strata_error_hint(&e, "run 'strata build' to build %s from %s, or pass "
 					      "--dir %s",
 					  s->cfg.dist_dir, s->cfg.src_dir, s->cfg.src_dir);
+		cli_map_to_src(&s->cfg, &e);
 		out_error(&e);
 		return EXIT_FAIL;
 	}
@@ -250,6 +251,7 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 		 o->one_txn ? " in one transaction" : "");
 	if (strata_runner_execute(s->b, plan, &ro, &r, &e) < 0) {
 		const strata_step *st = &plan->steps[r.failed];
+		cli_map_to_src(&s->cfg, &e);
 		out_error(&e);
 		fflush(stdout);
 		if (o->one_txn)
@@ -356,6 +358,7 @@ int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	ro = (strata_revert_opts){.steps = o.steps, .to_version = o.to, .all = o.all};
 	if (strata_plan_down(&plan, &s.cat, &s.hist, &ro, &e) < 0) {
+		cli_map_to_src(&s.cfg, &e);
 		out_error(&e);
 		fprintf(stderr, "strata: nothing was reverted\n");
 		rc = EXIT_FAIL;
