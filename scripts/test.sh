@@ -14,5 +14,13 @@ export STRATA_REQUIRE_PG=1            # a PostgreSQL test that cannot find its s
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# pg_virtualenv -t: a temporary cluster on loopback for this run only (works as root too)
-exec pg_virtualenv -t prove -j2 --timer build-test/tests/unit/ tests/integration/t*.sh
+# pg_virtualenv -t: a temporary cluster on loopback for this run only (works as root too). When
+# a test fails it prints the server's log after prove's summary, so the summary is repeated last.
+log=build-test/prove.log
+set +e
+pg_virtualenv -t prove -j2 --timer build-test/tests/unit/test_* tests/integration/t*.sh | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+echo
+grep -E '^(Files=|Result:)' "$log" | tail -n 2
+exit "$rc"
