@@ -1,7 +1,6 @@
 #include "util/text.h"
 
 #include <openssl/evp.h>
-#include <stdio.h>
 
 bool strata_utf8_valid(const char *str, size_t len, size_t *bad_out)
 {
@@ -107,7 +106,10 @@ int strata_sha256_text(char out[65], const char *data, size_t len)
 	EVP_MD_CTX_free(ctx);
 	if (!ok || mdlen != 32)
 		return -1;
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		out[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	out[64] = '\0';
 	return 0;
 }
