@@ -23,44 +23,46 @@ int strata_dotenv_get(char **out, const char *text, const char *key, strata_erro
 	const char *p = text;
 
 	*out = NULL;
-	while (*p) {
+	while (*p) { /* the last assignment wins, as in a shell */
 		const char *eol = p + strcspn(p, "\n");
-		const char *s = p;
+		const char *s = p, *v, *ve;
 		while (s < eol && isspace((unsigned char)*s))
 			s++;
 		if (eol - s > 7 && strncmp(s, "export ", 7) == 0)
 			s += 7;
 		while (s < eol && isspace((unsigned char)*s))
 			s++;
-		if ((size_t)(eol - s) > kl && strncmp(s, key, kl) == 0) {
-			const char *v = s + kl, *ve;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			if (v < eol && *v == '=') {
-				v++;
-				while (v < eol && (*v == ' ' || *v == '\t'))
-					v++;
-				if (v < eol && (*v == '"' || *v == '\'')) {
-					char q = *v++;
-					ve = memchr(v, q, (size_t)(eol - v));
-					if (!ve)
-						ve = eol;
-				} else {
-					ve = v + strcspn(v, "#\n");
-					if (ve > eol)
-						ve = eol;
-					while (ve > v && isspace((unsigned char)ve[-1]))
-						ve--;
-				}
-				*out = strndup(v, (size_t)(ve - v));
-				if (!*out)
-					return strata_error_set(e, STRATA_ERROR, "out of memory");
-				return 0;
-			}
+		v = s + kl;
+		if ((size_t)(eol - s) <= kl || strncmp(s, key, kl) != 0)
+			goto next;
+		while (v < eol && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v == eol || *v != '=')
+			goto next;
+		v++;
+		while (v < eol && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < eol && (*v == '"' || *v == '\'')) {
+			char q = *v++;
+			ve = memchr(v, q, (size_t)(eol - v));
+			if (!ve)
+				ve = eol;
+		} else {
+			/* '#' starts a comment only after white space: pa#ss is a value */
+			for (ve = v; ve < eol; ve++)
+				if (*ve == '#' && ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+					break;
+			while (ve > v && isspace((unsigned char)ve[-1]))
+				ve--;
 		}
+		free(*out);
+		*out = strndup(v, (size_t)(ve - v));
+		if (!*out)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+	next:
 		p = *eol ? eol + 1 : eol;
 	}
-	return STRATA_ENOTFOUND;
+	return *out ? 0 : STRATA_ENOTFOUND;
 }
 
 static int read_config_file(strata_config *c, char **url_out, strata_error *e)

@@ -21,18 +21,16 @@ static size_t scheme_len(const char *s)
 	return s[i] == ':' ? i : 0;
 }
 
-/* The [start, end) of the password in a URL's userinfo, if any. */
+/* The [start, end) of the password in a URL's userinfo, if any. The userinfo is taken to end at
+ * the last '@': libpq stops at the first '@' or '/', but a password written with a raw '@', '/',
+ * '?' or '#' in it must be masked all the same, and masking too much is harmless. */
 static int userinfo_password(const char *url, size_t *start, size_t *end)
 {
-	const char *auth = strstr(url, "://");
-	const char *stop, *at = NULL, *colon;
+	const char *auth = strstr(url, "://"), *at, *colon;
 	if (!auth)
 		return 0;
 	auth += 3;
-	stop = auth + strcspn(auth, "?#");
-	for (const char *p = auth; p < stop; p++)
-		if (*p == '@')
-			at = p;
+	at = strrchr(auth, '@');
 	if (!at)
 		return 0;
 	colon = memchr(auth, ':', (size_t)(at - auth));
@@ -50,7 +48,9 @@ static int param_password(const char *s, size_t *from, size_t *start, size_t *en
 		size_t j;
 		if (strncasecmp(s + i, "password", 8) != 0)
 			continue;
-		if (i > 0 && (isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))
+		/* password= and sslpassword=, not some_password= */
+		size_t b = i >= 3 && strncasecmp(s + i - 3, "ssl", 3) == 0 ? i - 3 : i;
+		if (b > 0 && (isalnum((unsigned char)s[b - 1]) || s[b - 1] == '_'))
 			continue;
 		j = i + 8;
 		while (s[j] == ' ' || s[j] == '\t')

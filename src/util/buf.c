@@ -30,7 +30,7 @@ static int grow(strata_buf *b, size_t extra)
 	char *p;
 	if (b->failed)
 		return STRATA_ERROR;
-	if (extra > b->max || b->len > b->max - extra - 1)
+	if (extra >= b->max || b->len > b->max - extra - 1) /* room for the NUL too */
 		return fail(b);
 	need = b->len + extra + 1;
 	if (need <= b->cap)

@@ -1,6 +1,7 @@
 #include "util/text.h"
 
 #include <openssl/evp.h>
+#include <string.h>
 
 bool strata_utf8_valid(const char *str, size_t len, size_t *bad_out)
 {
@@ -51,9 +52,11 @@ void strata_text_linecol(const char *s, size_t off, unsigned *line, unsigned *co
 			 size_t *line_start_out)
 {
 	unsigned l = 1, c = 1;
-	size_t start = 0;
+	size_t start = 0, i = 0;
 
-	for (size_t i = 0; i < off && s[i]; i++) {
+	if (off >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		i = 3; /* a byte-order mark takes no column */
+	for (; i < off && s[i]; i++) {
 		if (s[i] == '\n') {
 			l++;
 			c = 1;

@@ -1,0 +1,284 @@
+/* test_catalog.c: loading migration directories into one ordered list (src/core/catalog.c). */
+#include "unit.h"
+
+#include "core/catalog.h"
+
+#define UPDOWN(up, down) "-- migrate:up\n" up "\n-- migrate:down\n" down "\n"
+
+struct fx {
+	char *root;
+	char *a, *b; /* two migration directories under root */
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	fx->root = unit_mkdtemp();
+	fx->a = unit_mkdir(fx->root, "a");
+	fx->b = unit_mkdir(fx->root, "b");
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	free(fx->a);
+	free(fx->b);
+	unit_rmtree(fx->root);
+	free(fx);
+	return 0;
+}
+
+static int load(strata_catalog *c, struct fx *fx, size_t ndirs, strata_error *e)
+{
+	const char *dirs[2] = {fx->a, fx->b};
+	return strata_catalog_load(c, dirs, ndirs, e);
+}
+
+static void assert_item(const strata_catalog *c, size_t i, const char *version, const char *name,
+                        size_t dir_index)
+{
+	assert_true(i < c->n);
+	assert_string_equal(c->items[i]->version, version);
+	assert_string_equal(c->items[i]->name, name);
+	assert_int_equal(c->items[i]->dir_index, dir_index);
+}
+
+static void test_catalog_orders_across_dirs(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *p;
+	unit_write(fx->a, "10-Ten.sql", UPDOWN("select 10;", ""));
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->b, "2-Two.sql", UPDOWN("select 2;", ""));
+	unit_write(fx->b, "9-Nine.sql", UPDOWN("select 9;", ""));
+	unit_write(fx->b, "9-Alpha.sql", UPDOWN("select 9;", "")); /* same version, name orders */
+	unit_write(fx->a, "0003-Three.sql", UPDOWN("select 3;", ""));
+	unit_write(fx->a, "README.md", "# not a migration\n");
+	unit_write(fx->a, "schema.sql", "create table whatever ();\n");
+	unit_write(fx->b, ".hidden-1-x.sql", "junk");
+
+	assert_int_equal(load(&c, fx, 2, &e), 0);
+	assert_int_equal(c.n, 6);
+	assert_item(&c, 0, "1", "One", 0);
+	assert_item(&c, 1, "2", "Two", 1);
+	assert_item(&c, 2, "0003", "Three", 0);
+	assert_item(&c, 3, "9", "Alpha", 1);
+	assert_item(&c, 4, "9", "Nine", 1);
+	assert_item(&c, 5, "10", "Ten", 0);
+	p = unit_path(fx->b, "2-Two.sql");
+	assert_string_equal(c.items[1]->path, p);
+	free(p);
+	assert_true(c.items[1]->up.present);
+	assert_memory_equal(c.items[1]->text + c.items[1]->up.offset, "select 2;", 9);
+
+	/* lookups by version and name */
+	assert_ptr_equal(strata_catalog_find(&c, "3", "Three"), c.items[2]);
+	assert_ptr_equal(strata_catalog_find(&c, "10", "Ten"), c.items[5]);
+	assert_ptr_equal(strata_catalog_find(&c, "1", "One"), c.items[0]);
+	assert_null(strata_catalog_find(&c, "9", "Beta"));
+	assert_null(strata_catalog_find(&c, "11", "Ten"));
+	strata_catalog_free(&c);
+	assert_int_equal(c.n, 0);
+	assert_null(c.items);
+	strata_catalog_free(NULL);
+}
+
+static void test_catalog_empty_dir(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	unit_write(fx->a, "README.md", "nothing here\n");
+	assert_int_equal(load(&c, fx, 2, &e), 0);
+	assert_int_equal(c.n, 0);
+	assert_null(strata_catalog_find(&c, "1", "x"));
+	strata_catalog_free(&c);
+}
+
+static void test_catalog_duplicate_across_dirs(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *pa = unit_path(fx->a, "5-Dup.sql"), *pb = unit_path(fx->b, "5-Dup.sql");
+	char detail[1024];
+	unit_write(fx->a, "1-First.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->a, "5-Dup.sql", UPDOWN("select 5;", ""));
+	unit_write(fx->b, "5-Dup.sql", UPDOWN("select 5;", ""));
+
+	assert_int_equal(load(&c, fx, 2, &e), STRATA_EINVALID);
+	assert_int_equal(e.code, STRATA_EINVALID);
+	assert_string_equal(e.msg, "duplicate migration 5-Dup");
+	/* the second copy is the file at fault, the first one is named in the detail */
+	assert_string_equal(e.file, pb);
+	snprintf(detail, sizeof(detail), "first seen in '%s'", pa);
+	assert_string_equal(e.detail, detail);
+	assert_int_equal(c.n, 0);
+	assert_null(c.items);
+	free(pa);
+	free(pb);
+}
+
+static void test_catalog_duplicate_leading_zeros(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	unit_write(fx->a, "7-Same.sql", UPDOWN("select 7;", ""));
+	unit_write(fx->b, "007-Same.sql", UPDOWN("select 7;", ""));
+	assert_int_equal(load(&c, fx, 2, &e), STRATA_EINVALID);
+	assert_non_null(strstr(e.msg, "duplicate migration"));
+	assert_non_null(strstr(e.detail, "7-Same.sql"));
+}
+
+static void test_catalog_golang_pair_merged(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	strata_migration *m;
+	char *up = unit_path(fx->a, "2_add_users.up.sql");
+	char *down = unit_path(fx->a, "2_add_users.down.sql");
+	unit_write(fx->a, "1-Init.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->a, "2_add_users.up.sql", "create table users (id int);\n");
+	unit_write(fx->a, "2_add_users.down.sql", "-- strata:no-transaction\ndrop table users;\n");
+	unit_write(fx->a, "3_only_up.up.sql", "select 3;\n");
+
+	assert_int_equal(load(&c, fx, 1, &e), 0);
+	assert_int_equal(c.n, 3);
+	assert_item(&c, 0, "1", "Init", 0);
+	assert_item(&c, 1, "2", "add_users", 0);
+	assert_item(&c, 2, "3", "only_up", 0);
+	m = c.items[1];
+	assert_string_equal(m->path, up);
+	assert_non_null(m->down_path);
+	assert_string_equal(m->down_path, down);
+	assert_true(m->up.present);
+	assert_true(m->down.present);
+	assert_false(m->up.no_transaction);
+	assert_true(m->down.no_transaction);
+	assert_memory_equal(m->up.text + m->up.offset, "create table users (id int);\n", m->up.len);
+	assert_string_equal(m->down.file, down);
+	assert_false(strata_section_is_empty(&m->down));
+	/* an up half alone is a migration without a down section */
+	assert_null(c.items[2]->down_path);
+	assert_false(c.items[2]->down.present);
+	assert_true(strata_section_is_empty(&c.items[2]->down));
+	strata_catalog_free(&c);
+	free(up);
+	free(down);
+}
+
+static void test_catalog_lone_down_is_error(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *p = unit_path(fx->a, "4_orphan.down.sql");
+	unit_write(fx->a, "1-Init.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->a, "4_orphan.down.sql", "drop table orphan;\n");
+
+	assert_int_equal(load(&c, fx, 1, &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "down migration has no matching .up.sql file");
+	assert_string_equal(e.file, p);
+	assert_non_null(strstr(e.hint, "4_orphan.up.sql"));
+	assert_int_equal(c.n, 0);
+	free(p);
+}
+
+static void test_catalog_pair_halves_in_different_dirs(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	unit_write(fx->a, "4_split.up.sql", "select 4;\n");
+	unit_write(fx->b, "4_split.down.sql", "select -4;\n");
+	/* not folded together across directories */
+	assert_int_equal(load(&c, fx, 2, &e), STRATA_EINVALID);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_catalog_bad_name_is_error(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *p = unit_path(fx->b, "123.sql");
+	unit_write(fx->a, "1-Init.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->b, "123.sql", "-- migrate:up\n");
+	assert_int_equal(load(&c, fx, 2, &e), STRATA_EINVALID);
+	assert_string_equal(e.msg,
+	                    "'123.sql' looks like a migration but has no name after its version");
+	assert_string_equal(e.file, p);
+	assert_int_equal(c.n, 0);
+	assert_null(c.items);
+	free(p);
+}
+
+static void test_catalog_bad_file_is_error_with_place(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *p = unit_path(fx->a, "2-Bad.sql");
+	unit_write(fx->a, "1-Init.sql", UPDOWN("select 1;", ""));
+	unit_write(fx->a, "2-Bad.sql", "select 1;\n-- migrate:up\n");
+	assert_int_equal(load(&c, fx, 1, &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "SQL before the first '-- migrate:up' line");
+	assert_string_equal(e.file, p);
+	assert_int_equal(e.line, 1);
+	assert_int_equal(e.column, 1);
+	assert_int_equal(c.n, 0);
+	free(p);
+}
+
+static void test_catalog_missing_dir(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	char *missing = unit_path(fx->root, "nope");
+	const char *dirs[2] = {fx->a, missing};
+	unit_write(fx->a, "1-Init.sql", UPDOWN("select 1;", ""));
+	assert_int_equal(strata_catalog_load(&c, dirs, 2, &e), STRATA_ENOTFOUND);
+	assert_int_equal(e.code, STRATA_ENOTFOUND);
+	assert_non_null(strstr(e.msg, missing));
+	assert_int_equal(c.n, 0);
+	assert_null(c.items);
+	free(missing);
+}
+
+static void test_catalog_no_dirs(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	(void)state;
+	assert_int_equal(strata_catalog_load(&c, NULL, 0, &e), 0);
+	assert_int_equal(c.n, 0);
+	strata_catalog_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_catalog_orders_across_dirs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_empty_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_duplicate_across_dirs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_duplicate_leading_zeros, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_golang_pair_merged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_lone_down_is_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_pair_halves_in_different_dirs, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_bad_name_is_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_bad_file_is_error_with_place, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_missing_dir, setup, teardown),
+	    cmocka_unit_test(test_catalog_no_dirs),
+	};
+	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
+}

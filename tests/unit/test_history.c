@@ -1,0 +1,75 @@
+/* test_history.c: the applied-migrations list (src/core/history.c). */
+#include "unit.h"
+
+#include "core/history.h"
+
+static void test_history_add_sort_find(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_history h = {0};
+	char version[8] = "10", name[8] = "J";
+	const strata_applied *a;
+	(void)state;
+	assert_null(strata_history_find(&h, "1", "A"));
+	assert_int_equal(
+	    strata_history_add(&h, version, name, "abc", "2024-01-02T03:04:05Z", 12.5, &e), 0);
+	/* the strings are copied */
+	strcpy(version, "99");
+	strcpy(name, "Z");
+	assert_int_equal(strata_history_add(&h, "2", "B", NULL, NULL, 0, &e), 0);
+	assert_int_equal(strata_history_add(&h, "1", "A", "x", "t", 1, &e), 0);
+	assert_int_equal(strata_history_add(&h, "2", "Alpha", "y", "t", 1, &e), 0);
+	assert_int_equal(h.n, 4);
+	strata_history_sort(&h);
+	assert_string_equal(h.items[0].version, "1");
+	assert_string_equal(h.items[1].name, "Alpha");
+	assert_string_equal(h.items[2].name, "B");
+	assert_string_equal(h.items[3].version, "10");
+	assert_string_equal(h.items[3].name, "J");
+	assert_string_equal(h.items[3].checksum, "abc");
+	assert_string_equal(h.items[3].applied_at, "2024-01-02T03:04:05Z");
+	assert_true(h.items[3].duration_ms == 12.5);
+	/* NULL checksum and time become "" */
+	assert_string_equal(h.items[2].checksum, "");
+	assert_string_equal(h.items[2].applied_at, "");
+
+	a = strata_history_find(&h, "2", "B");
+	assert_ptr_equal(a, &h.items[2]);
+	a = strata_history_find(&h, "010", "J"); /* versions compare as numbers */
+	assert_ptr_equal(a, &h.items[3]);
+	assert_null(strata_history_find(&h, "2", "C"));
+	assert_null(strata_history_find(&h, "99", "Z"));
+	strata_history_free(&h);
+	assert_int_equal(h.n, 0);
+	assert_null(h.items);
+	strata_history_free(NULL);
+}
+
+static void test_history_grows(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_history h = {0};
+	(void)state;
+	for (int i = 300; i > 0; i--) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", i);
+		assert_int_equal(strata_history_add(&h, v, "m", "", "", 0, &e), 0);
+	}
+	strata_history_sort(&h);
+	assert_int_equal(h.n, 300);
+	assert_string_equal(h.items[0].version, "1");
+	assert_string_equal(h.items[8].version, "9");
+	assert_string_equal(h.items[9].version, "10");
+	assert_string_equal(h.items[299].version, "300");
+	assert_ptr_equal(strata_history_find(&h, "150", "m"), &h.items[149]);
+	strata_history_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_history_add_sort_find),
+	    cmocka_unit_test(test_history_grows),
+	};
+	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
+}

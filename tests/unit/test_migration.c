@@ -1,0 +1,683 @@
+/* test_migration.c: versions, file names and section parsing (src/core/migration.c). */
+#include "unit.h"
+
+#include "core/migration.h"
+#include "util/text.h"
+
+/* ---- versions ---------------------------------------------------------------------------- */
+
+static void test_version_cmp_numeric(void **state)
+{
+	(void)state;
+	assert_int_equal(strata_version_cmp("1", "2"), -1);
+	assert_int_equal(strata_version_cmp("2", "1"), 1);
+	assert_int_equal(strata_version_cmp("2", "10"), -1); /* numeric, not strcmp */
+	assert_int_equal(strata_version_cmp("10", "9"), 1);
+	assert_int_equal(strata_version_cmp("1712345678901", "1712345678901"), 0);
+	assert_int_equal(strata_version_cmp("1712345678901", "1712345678902"), -1);
+	assert_int_equal(strata_version_cmp("20240101000000", "1712345678901"), 1);
+}
+
+static void test_version_cmp_any_length(void **state)
+{
+	(void)state;
+	/* 25 digits: past 64-bit integers */
+	assert_int_equal(
+	    strata_version_cmp("1234567890123456789012345", "1234567890123456789012346"), -1);
+	assert_int_equal(
+	    strata_version_cmp("1234567890123456789012346", "1234567890123456789012345"), 1);
+	assert_int_equal(
+	    strata_version_cmp("1234567890123456789012345", "1234567890123456789012345"), 0);
+	assert_int_equal(
+	    strata_version_cmp("99999999999999999999999999", "100000000000000000000000000"), -1);
+	assert_int_equal(strata_version_cmp("18446744073709551616", "18446744073709551615"), 1);
+	assert_int_equal(strata_version_cmp("9", "1234567890123456789012345"), -1);
+}
+
+static void test_version_cmp_leading_zeros(void **state)
+{
+	(void)state;
+	assert_int_equal(strata_version_cmp("007", "7"), 0);
+	assert_int_equal(strata_version_cmp("7", "007"), 0);
+	assert_int_equal(strata_version_cmp("0", "000"), 0);
+	assert_int_equal(strata_version_cmp("0010", "9"), 1);
+	assert_int_equal(strata_version_cmp("0009", "10"), -1);
+	assert_int_equal(strata_version_cmp("0", "1"), -1);
+	assert_int_equal(strata_version_cmp("000000000000000000000000001", "2"), -1);
+}
+
+static void test_key_cmp(void **state)
+{
+	(void)state;
+	assert_int_equal(strata_migration_key_cmp("1", "b", "1", "a"), 1);
+	assert_int_equal(strata_migration_key_cmp("1", "a", "1", "b"), -1);
+	assert_int_equal(strata_migration_key_cmp("1", "zzz", "2", "aaa"), -1); /* version first */
+	assert_int_equal(strata_migration_key_cmp("10", "a", "9", "z"), 1);
+	assert_int_equal(strata_migration_key_cmp("01", "x", "1", "x"), 0);
+	assert_int_equal(strata_migration_key_cmp("5", "Same", "5", "Same"), 0);
+}
+
+static void test_is_version(void **state)
+{
+	(void)state;
+	assert_true(strata_is_version("0"));
+	assert_true(strata_is_version("1712345678901"));
+	assert_false(strata_is_version(""));
+	assert_false(strata_is_version(NULL));
+	assert_false(strata_is_version("12a"));
+	assert_false(strata_is_version("-1"));
+	assert_false(strata_is_version(" 1"));
+}
+
+/* ---- file names -------------------------------------------------------------------------- */
+
+static void name_ok(const char *fname, strata_file_kind kind, const char *version, const char *name)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_file_kind k = (strata_file_kind)-1;
+	char *v = NULL, *n = NULL;
+	int rc = strata_migration_parse_name(&k, &v, &n, fname, &e);
+	if (rc != 0)
+		fail_msg("'%s': unexpected error %d: %s", fname, rc, e.msg);
+	assert_int_equal(k, kind);
+	if (version) {
+		assert_non_null(v);
+		assert_string_equal(v, version);
+		assert_string_equal(n, name);
+	} else {
+		assert_null(v);
+		assert_null(n);
+	}
+	free(v);
+	free(n);
+}
+
+static void name_bad(const char *fname)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_file_kind k = STRATA_FILE_SINGLE;
+	char *v = (char *)1, *n = (char *)1;
+	char want[512];
+	int rc = strata_migration_parse_name(&k, &v, &n, fname, &e);
+	if (rc != STRATA_EINVALID)
+		fail_msg("'%s': expected STRATA_EINVALID, got %d", fname, rc);
+	assert_int_equal(e.code, STRATA_EINVALID);
+	assert_int_equal(k, STRATA_FILE_NONE);
+	assert_null(v);
+	assert_null(n);
+	snprintf(want, sizeof(want),
+	         "'%s' looks like a migration but has no name after its version", fname);
+	assert_string_equal(e.msg, want);
+	assert_string_equal(e.file, fname);
+	assert_non_null(strstr(e.hint, "1712345678901-CreateUsers.sql"));
+}
+
+static void test_name_single_file(void **state)
+{
+	(void)state;
+	name_ok("1712345678901-CreateUsers.sql", STRATA_FILE_SINGLE, "1712345678901",
+	        "CreateUsers");
+	name_ok("1712345678901_create_users.sql", STRATA_FILE_SINGLE, "1712345678901",
+	        "create_users");
+	name_ok("0001-x.sql", STRATA_FILE_SINGLE, "0001", "x");
+	name_ok("1234567890123456789012345-Big.sql", STRATA_FILE_SINGLE,
+	        "1234567890123456789012345", "Big");
+}
+
+static void test_name_golang_pair(void **state)
+{
+	(void)state;
+	name_ok("1_init.up.sql", STRATA_FILE_UP, "1", "init");
+	name_ok("1_init.down.sql", STRATA_FILE_DOWN, "1", "init");
+	name_ok("20240101120000_add_users.up.sql", STRATA_FILE_UP, "20240101120000", "add_users");
+	name_ok("3-dash.down.sql", STRATA_FILE_DOWN, "3", "dash");
+}
+
+static void test_name_keeps_dots_and_dashes(void **state)
+{
+	(void)state;
+	name_ok("20240101-add.users-table.v2.sql", STRATA_FILE_SINGLE, "20240101",
+	        "add.users-table.v2");
+	name_ok("5-a-b_c.up.sql", STRATA_FILE_UP, "5", "a-b_c");
+	name_ok("0001_x.y.down.sql", STRATA_FILE_DOWN, "0001", "x.y");
+	name_ok("7--lead.sql", STRATA_FILE_SINGLE, "7", "-lead");
+}
+
+static void test_name_not_a_migration(void **state)
+{
+	(void)state;
+	name_ok("README.md", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("schema.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("notes.up.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("1-init.txt", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("1-init.sql.bak", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("", STRATA_FILE_NONE, NULL, NULL);
+}
+
+static void test_name_errors(void **state)
+{
+	(void)state;
+	name_bad("123.sql");
+	name_bad("123-.sql");
+	name_bad("123_.sql");
+	name_bad("123_.up.sql");
+	name_bad("12.up.sql");
+	name_bad("123.down.sql");
+	name_bad("123x-name.sql");
+	name_bad("1 init.sql");
+}
+
+/* ---- parsing ----------------------------------------------------------------------------- */
+
+#define PATH "db/migrations/1712345678901-CreateUsers.sql"
+
+/* Parses a string literal (which may hold NUL bytes) as the file PATH. */
+#define PARSE(out, lit, e) parse_n(out, PATH, lit, sizeof(lit) - 1, STRATA_FILE_SINGLE, e)
+
+static int parse_n(strata_migration **out, const char *path, const char *data, size_t len,
+                   strata_file_kind kind, strata_error *e)
+{
+	char *text = malloc(len + 1);
+	assert_non_null(text);
+	memcpy(text, data, len);
+	text[len] = '\0';
+	*out = (strata_migration *)1;
+	return strata_migration_parse(out, path, text, len, kind, e);
+}
+
+static strata_migration *parse_ok(const char *data, size_t len)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = NULL;
+	int rc = parse_n(&m, PATH, data, len, STRATA_FILE_SINGLE, &e);
+	if (rc != 0)
+		fail_msg("unexpected error %d at %u:%u: %s", rc, e.line, e.column, e.msg);
+	assert_non_null(m);
+	return m;
+}
+#define PARSE_OK(lit) parse_ok(lit, sizeof(lit) - 1)
+
+static void assert_section(const strata_section *s, size_t offset, const char *content)
+{
+	assert_true(s->present);
+	assert_int_equal(s->offset, offset);
+	assert_int_equal(s->len, strlen(content));
+	assert_memory_equal(s->text + s->offset, content, s->len);
+}
+
+/* An error at PATH:line:col with that message, and nothing returned. */
+static void assert_error_at(int rc, strata_migration *m, const strata_error *e, int code,
+                            unsigned line, unsigned col, const char *msg)
+{
+	if (rc != code)
+		fail_msg("expected %d, got %d (%s)", code, rc, e->msg);
+	assert_null(m);
+	assert_int_equal(e->code, code);
+	assert_string_equal(e->msg, msg);
+	assert_string_equal(e->file, PATH);
+	if (e->line != line || e->column != col)
+		fail_msg("'%s' at %u:%u, expected %u:%u", e->msg, e->line, e->column, line, col);
+}
+
+static void test_parse_up_and_down(void **state)
+{
+	static const char text[] = "-- migrate:up\n"
+	                           "create table t (id int);\n"
+	                           "\n"
+	                           "-- migrate:down\n"
+	                           "drop table t;\n";
+	strata_migration *m = PARSE_OK(text);
+	char sum[65];
+	(void)state;
+	assert_string_equal(m->version, "1712345678901");
+	assert_string_equal(m->name, "CreateUsers");
+	assert_string_equal(m->path, PATH);
+	assert_null(m->down_path);
+	assert_section(&m->up, 14, "create table t (id int);\n\n");
+	assert_section(&m->down, 56, "drop table t;\n");
+	assert_false(m->up.no_transaction);
+	assert_false(m->down.no_transaction);
+	assert_ptr_equal(m->up.text, m->text);
+	assert_ptr_equal(m->down.text, m->text);
+	assert_string_equal(m->up.file, PATH);
+	assert_string_equal(m->down.file, PATH);
+	assert_int_equal(strata_sha256_text(sum, text, sizeof(text) - 1), 0);
+	assert_string_equal(m->checksum, sum);
+	strata_migration_free(m);
+	strata_migration_free(NULL);
+}
+
+static void test_parse_up_only(void **state)
+{
+	strata_migration *m = PARSE_OK("-- leading comment\n\n-- migrate:up\nselect 1;\n");
+	(void)state;
+	assert_section(&m->up, 34, "select 1;\n");
+	assert_false(m->down.present);
+	assert_int_equal(m->down.len, 0);
+	strata_migration_free(m);
+}
+
+static void test_parse_transaction_false(void **state)
+{
+	strata_migration *m = PARSE_OK("-- migrate:up transaction:false\n"
+	                               "create index concurrently i on t (a);\n"
+	                               "-- migrate:down\n"
+	                               "drop index i;\n");
+	(void)state;
+	assert_true(m->up.no_transaction);
+	assert_false(m->down.no_transaction);
+	assert_section(&m->up, 32, "create index concurrently i on t (a);\n");
+	assert_section(&m->down, 86, "drop index i;\n");
+	strata_migration_free(m);
+
+	/* on the down line, with extra blanks and tabs, and the explicit default */
+	m = PARSE_OK("--   migrate:up\ttransaction:true  \n"
+	             "select 1;\n"
+	             "-- migrate:down  transaction:false\t\n"
+	             "select 2;\n");
+	assert_false(m->up.no_transaction);
+	assert_true(m->down.no_transaction);
+	assert_section(&m->down, 81, "select 2;\n");
+	strata_migration_free(m);
+}
+
+static void test_parse_unknown_option(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m,
+	               "-- migrate:up\n"
+	               "select 1;\n"
+	               "-- migrate:down transactions:false\n",
+	               &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 3, 17, "unknown option 'transactions:false'");
+	assert_string_equal(e.source_line, "-- migrate:down transactions:false");
+	assert_non_null(strstr(e.hint, "transaction:false"));
+
+	strata_error_clear(&e);
+	rc = PARSE(&m, "-- migrate:up transaction:false\tnotx\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 33, "unknown option 'notx'");
+}
+
+static void test_parse_sql_before_first_directive(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m,
+	               "-- a comment is fine\n"
+	               "\n"
+	               "  select 1;\n"
+	               "-- migrate:up\n"
+	               "select 2;\n",
+	               &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 3, 3,
+	                "SQL before the first '-- migrate:up' line");
+	assert_string_equal(e.source_line, "  select 1;");
+	assert_non_null(strstr(e.hint, "-- migrate:up"));
+
+	strata_error_clear(&e);
+	rc = PARSE(&m, "create table t (id int);\n-- migrate:up\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 1,
+	                "SQL before the first '-- migrate:up' line");
+}
+
+static void test_parse_second_directive(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m,
+	               "-- migrate:up\n"
+	               "select 1;\n"
+	               "-- migrate:down\n"
+	               "select 2;\n"
+	               "  -- migrate:up\n"
+	               "select 3;\n",
+	               &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 5, 3, "second '-- migrate:up' line");
+
+	strata_error_clear(&e);
+	rc = PARSE(&m, "-- migrate:up\n-- migrate:up\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 2, 1, "second '-- migrate:up' line");
+
+	strata_error_clear(&e);
+	rc = PARSE(&m, "-- migrate:up\n-- migrate:down\n\n-- migrate:down\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 4, 1, "second '-- migrate:down' line");
+}
+
+static void test_parse_no_up_section(void **state)
+{
+	static const char *const texts[] = {
+	    "-- migrate:down\ndrop table t;\n", "", "-- only a comment\n\n",
+	    "-- migrate:upgrade\n", /* not the directive */
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		strata_error e = STRATA_ERROR_INIT;
+		strata_migration *m;
+		int rc = parse_n(&m, PATH, texts[i], strlen(texts[i]), STRATA_FILE_SINGLE, &e);
+		assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 1,
+		                "migration has no '-- migrate:up' section");
+		assert_non_null(strstr(e.hint, "-- migrate:down"));
+	}
+}
+
+static void test_parse_crlf(void **state)
+{
+	strata_migration *m = PARSE_OK("-- migrate:up transaction:false\r\n"
+	                               "create table t (id int);\r\n"
+	                               "-- migrate:down\r\n"
+	                               "drop table t;\r\n");
+	strata_migration *lf;
+	(void)state;
+	assert_true(m->up.no_transaction);
+	assert_section(&m->up, 33, "create table t (id int);\r\n");
+	assert_section(&m->down, 76, "drop table t;\r\n");
+	/* the same file with LF line ends has the same checksum */
+	lf = PARSE_OK("-- migrate:up transaction:false\n"
+	              "create table t (id int);\n"
+	              "-- migrate:down\n"
+	              "drop table t;\n");
+	assert_string_equal(m->checksum, lf->checksum);
+	strata_migration_free(lf);
+	strata_migration_free(m);
+}
+
+static void test_parse_crlf_error_position(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m, "-- c\r\n\r\nselect 1;\r\n-- migrate:up\r\n", &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 3, 1,
+	                "SQL before the first '-- migrate:up' line");
+	assert_string_equal(e.source_line, "select 1;");
+}
+
+static void test_parse_missing_final_newline(void **state)
+{
+	strata_migration *m = PARSE_OK("-- migrate:up\nselect 1;\n-- migrate:down\nselect 2;");
+	(void)state;
+	assert_section(&m->up, 14, "select 1;\n");
+	assert_section(&m->down, 40, "select 2;");
+	strata_migration_free(m);
+
+	/* the directive itself is the last line */
+	m = PARSE_OK("-- migrate:up\nselect 1;\n-- migrate:down");
+	assert_section(&m->up, 14, "select 1;\n");
+	assert_section(&m->down, 39, "");
+	strata_migration_free(m);
+
+	m = PARSE_OK("-- migrate:up transaction:false");
+	assert_true(m->up.no_transaction);
+	assert_section(&m->up, 31, "");
+	strata_migration_free(m);
+}
+
+static void test_parse_empty_sections(void **state)
+{
+	strata_migration *m = PARSE_OK("-- migrate:up\n-- migrate:down\n");
+	(void)state;
+	assert_section(&m->up, 14, "");
+	assert_section(&m->down, 30, "");
+	assert_true(strata_section_is_empty(&m->up));
+	assert_true(strata_section_is_empty(&m->down));
+	strata_migration_free(m);
+}
+
+static void test_parse_bom(void **state)
+{
+	strata_migration *m = PARSE_OK("\xEF\xBB\xBF-- migrate:up\nselect 1;\n-- migrate:down\n");
+	(void)state;
+	assert_section(&m->up, 17, "select 1;\n");
+	assert_section(&m->down, 43, "");
+	strata_migration_free(m);
+}
+
+/* The BOM is not a character anyone sees: columns on line 1 count from after it. */
+static void test_parse_bom_error_column(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m,
+	               "\xEF\xBB\xBF"
+	               "select 1;\n-- migrate:up\n",
+	               &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 1,
+	                "SQL before the first '-- migrate:up' line");
+
+	strata_error_clear(&e);
+	rc = PARSE(&m, "\xEF\xBB\xBF-- migrate:up foo\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 15, "unknown option 'foo'");
+}
+
+static void test_parse_not_utf8(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m, "-- migrate:up\nselect 'caf\xE9';\n", &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 2, 12,
+	                "migration file is not valid UTF-8 (byte 0xE9)");
+	assert_non_null(strstr(e.hint, "UTF-8"));
+
+	/* a good multibyte character before it counts as one column */
+	strata_error_clear(&e);
+	rc = PARSE(&m, "-- migrate:up\n\nselect '\xC3\xA9', '\xFF';\n", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 3, 14,
+	                "migration file is not valid UTF-8 (byte 0xFF)");
+
+	/* even before any directive, the encoding is checked first */
+	strata_error_clear(&e);
+	rc = PARSE(&m, "\xC0\xAF", &e);
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 1, 1,
+	                "migration file is not valid UTF-8 (byte 0xC0)");
+}
+
+static void test_parse_nul_byte(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = PARSE(&m, "-- migrate:up\nselect\0 1;\n", &e);
+	(void)state;
+	assert_error_at(rc, m, &e, STRATA_EINVALID, 2, 7, "NUL byte in migration file");
+	assert_string_equal(e.source_line, "select");
+}
+
+static void test_parse_bad_file_name(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m;
+	int rc = parse_n(&m, "db/schema.sql", "-- migrate:up\n", 14, STRATA_FILE_SINGLE, &e);
+	(void)state;
+	assert_int_equal(rc, STRATA_EINVALID);
+	assert_null(m);
+	assert_string_equal(e.msg, "'schema.sql' is not a migration file name");
+	assert_string_equal(e.file, "db/schema.sql");
+
+	strata_error_clear(&e);
+	rc = parse_n(&m, "db/123.sql", "-- migrate:up\n", 14, STRATA_FILE_SINGLE, &e);
+	assert_int_equal(rc, STRATA_EINVALID);
+	assert_null(m);
+	assert_string_equal(e.msg,
+	                    "'123.sql' looks like a migration but has no name after its version");
+}
+
+static void test_parse_golang_halves(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *up = NULL, *down = NULL;
+	char up_sum[65];
+	static const char up_text[] = "-- strata:no-transaction\n"
+	                              "create index concurrently i on t (a);\n";
+	static const char down_text[] = "\xEF\xBB\xBF"
+	                                "drop index i;\n";
+	(void)state;
+	assert_int_equal(
+	    parse_n(&up, "d/1_init.up.sql", up_text, sizeof(up_text) - 1, STRATA_FILE_UP, &e), 0);
+	assert_string_equal(up->version, "1");
+	assert_string_equal(up->name, "init");
+	assert_true(up->up.no_transaction);
+	assert_section(&up->up, 0, up_text);
+	assert_false(up->down.present);
+	memcpy(up_sum, up->checksum, sizeof(up_sum));
+
+	assert_int_equal(parse_n(&down, "d/1_init.down.sql", down_text, sizeof(down_text) - 1,
+	                         STRATA_FILE_DOWN, &e),
+	                 0);
+	assert_false(down->up.present);
+	assert_false(down->down.no_transaction);
+	assert_section(&down->down, 3, "drop index i;\n"); /* after the BOM */
+
+	assert_int_equal(strata_migration_merge_pair(up, down, &e), 0);
+	assert_string_equal(up->path, "d/1_init.up.sql");
+	assert_non_null(up->down_path);
+	assert_string_equal(up->down_path, "d/1_init.down.sql");
+	assert_string_equal(up->down.file, "d/1_init.down.sql");
+	assert_ptr_equal(up->down.text, up->down_text);
+	assert_section(&up->down, 3, "drop index i;\n");
+	assert_true(up->up.no_transaction);
+	assert_string_not_equal(up->checksum, up_sum); /* the checksum covers both halves */
+	assert_false(strata_section_is_empty(&up->down));
+	strata_migration_free(up);
+}
+
+static void test_parse_golang_no_transaction_only_at_top(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = NULL;
+	static const char text[] = "select 1;\n-- strata:no-transaction\n";
+	(void)state;
+	assert_int_equal(parse_n(&m, "1_x.up.sql", text, sizeof(text) - 1, STRATA_FILE_UP, &e), 0);
+	assert_false(m->up.no_transaction);
+	strata_migration_free(m);
+
+	static const char text2[] = "-- comment\n\n  --  strata:no-transaction  \nselect 1;\n";
+	assert_int_equal(parse_n(&m, "1_x.up.sql", text2, sizeof(text2) - 1, STRATA_FILE_UP, &e),
+	                 0);
+	assert_true(m->up.no_transaction);
+	strata_migration_free(m);
+}
+
+/* ---- sections ---------------------------------------------------------------------------- */
+
+static void test_section_is_empty(void **state)
+{
+	strata_migration *m = PARSE_OK("-- migrate:up\n"
+	                               "-- only comments here\n"
+	                               "\n"
+	                               "   \t\n"
+	                               "  -- indented comment\n"
+	                               "-- migrate:down\n"
+	                               "drop table t;\n");
+	strata_section absent = {0};
+	(void)state;
+	/* the scan stops at the section's end, not at the down section's SQL */
+	assert_true(strata_section_is_empty(&m->up));
+	assert_false(strata_section_is_empty(&m->down));
+	assert_true(strata_section_is_empty(&absent));
+	strata_migration_free(m);
+
+	m = PARSE_OK("-- migrate:up\r\nselect 1; -- trailing comment\r\n-- migrate:down\r\n\r\n"
+	             "-- nothing to undo\r\n");
+	assert_false(strata_section_is_empty(&m->up));
+	assert_true(strata_section_is_empty(&m->down));
+	strata_migration_free(m);
+
+	m = PARSE_OK("-- migrate:up\n-- x\n-- migrate:down\n  select 1");
+	assert_true(strata_section_is_empty(&m->up));
+	assert_false(strata_section_is_empty(&m->down));
+	strata_migration_free(m);
+}
+
+static void test_section_locate(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	/* line 3: TAB n a m é ' ' t e x t ',' TAB b a d */
+	strata_migration *m = PARSE_OK("-- migrate:up\n"
+	                               "create table t (\n"
+	                               "\tnam\xC3\xA9 text,\tbad int\n"
+	                               ");\n");
+	(void)state;
+	strata_section_locate(&m->up, 0, &e);
+	assert_string_equal(e.file, PATH);
+	assert_int_equal(e.line, 2);
+	assert_int_equal(e.column, 1);
+	assert_string_equal(e.source_line, "create table t (");
+
+	/* 'bad' is 13 bytes into line 3 (17 bytes into the section): 12 characters before it */
+	strata_error_clear(&e);
+	strata_section_locate(&m->up, 17 + 13, &e);
+	assert_int_equal(e.line, 3);
+	assert_int_equal(e.column, 13);
+	assert_string_equal(e.source_line, "\tnam\xC3\xA9 text,\tbad int");
+
+	/* right after the tab */
+	strata_error_clear(&e);
+	strata_section_locate(&m->up, 17 + 1, &e);
+	assert_int_equal(e.line, 3);
+	assert_int_equal(e.column, 2);
+
+	/* ')' on line 4 */
+	strata_error_clear(&e);
+	strata_section_locate(&m->up, 17 + 21, &e);
+	assert_int_equal(e.line, 4);
+	assert_int_equal(e.column, 1);
+	assert_string_equal(e.source_line, ");");
+	strata_migration_free(m);
+}
+
+static void test_section_locate_down_and_crlf(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = PARSE_OK("-- migrate:up\r\nselect 1;\r\n-- migrate:down\r\n"
+	                               "\xE2\x82\xAC\xE2\x82\xAC drop x;\r\n");
+	(void)state;
+	/* "drop" sits 7 bytes (3 characters) into the down section on line 4 */
+	strata_section_locate(&m->down, 7, &e);
+	assert_int_equal(e.line, 4);
+	assert_int_equal(e.column, 4);
+	assert_string_equal(e.source_line, "\xE2\x82\xAC\xE2\x82\xAC drop x;");
+	strata_migration_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_version_cmp_numeric),
+	    cmocka_unit_test(test_version_cmp_any_length),
+	    cmocka_unit_test(test_version_cmp_leading_zeros),
+	    cmocka_unit_test(test_key_cmp),
+	    cmocka_unit_test(test_is_version),
+	    cmocka_unit_test(test_name_single_file),
+	    cmocka_unit_test(test_name_golang_pair),
+	    cmocka_unit_test(test_name_keeps_dots_and_dashes),
+	    cmocka_unit_test(test_name_not_a_migration),
+	    cmocka_unit_test(test_name_errors),
+	    cmocka_unit_test(test_parse_up_and_down),
+	    cmocka_unit_test(test_parse_up_only),
+	    cmocka_unit_test(test_parse_transaction_false),
+	    cmocka_unit_test(test_parse_unknown_option),
+	    cmocka_unit_test(test_parse_sql_before_first_directive),
+	    cmocka_unit_test(test_parse_second_directive),
+	    cmocka_unit_test(test_parse_no_up_section),
+	    cmocka_unit_test(test_parse_crlf),
+	    cmocka_unit_test(test_parse_crlf_error_position),
+	    cmocka_unit_test(test_parse_missing_final_newline),
+	    cmocka_unit_test(test_parse_empty_sections),
+	    cmocka_unit_test(test_parse_bom),
+	    cmocka_unit_test(test_parse_bom_error_column),
+	    cmocka_unit_test(test_parse_not_utf8),
+	    cmocka_unit_test(test_parse_nul_byte),
+	    cmocka_unit_test(test_parse_bad_file_name),
+	    cmocka_unit_test(test_parse_golang_halves),
+	    cmocka_unit_test(test_parse_golang_no_transaction_only_at_top),
+	    cmocka_unit_test(test_section_is_empty),
+	    cmocka_unit_test(test_section_locate),
+	    cmocka_unit_test(test_section_locate_down_and_crlf),
+	};
+	return cmocka_run_group_tests_name("migration", tests, NULL, NULL);
+}
