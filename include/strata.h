@@ -35,7 +35,10 @@ typedef struct strata_error {
 	char source_line[256]; /* the offending source line, for a caret under column */
 } strata_error;
 
-#define STRATA_ERROR_INIT {0}
+#define STRATA_ERROR_INIT                                                                          \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* Clears e back to "no error". */
 void strata_error_clear(strata_error *e);

@@ -7,7 +7,7 @@
 int strata_backend_open(strata_backend **out, const strata_dburl *url, strata_error *e)
 {
 	const struct strata_backend_ops *ops =
-		url->kind == STRATA_DB_POSTGRES ? &strata_pg_ops : &strata_sqlite_ops;
+	    url->kind == STRATA_DB_POSTGRES ? &strata_pg_ops : &strata_sqlite_ops;
 	int error;
 
 	*out = NULL;

@@ -34,7 +34,7 @@ struct strata_backend_ops {
 	 * transaction:false. Returns STRATA_EEXISTS when another runner already did this step
 	 * (nothing changed). On failure the step is rolled back and e names file:line:col. */
 	int (*apply)(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
-		     strata_error *e);
+	             strata_error *e);
 	int (*begin)(strata_backend *b, strata_error *e);
 	int (*commit)(strata_backend *b, strata_error *e);
 	void (*rollback)(strata_backend *b); /* never masks the first error */

@@ -64,7 +64,7 @@ static int set_db_error(pg_backend *pg, const PGresult *r, strata_error *e)
 		e->code = code;
 		if (!*e->hint)
 			strata_error_hint(e, "the connection to the server was lost; check the "
-					     "server, then run 'strata migrations show'");
+			                     "server, then run 'strata migrations show'");
 	}
 	strata_dburl_scrub_error(pg->base.url, e);
 	return code;
@@ -98,7 +98,8 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 		keys[n] = "connect_timeout";
 		vals[n++] = "10";
 	}
-	keys[n] = "dbname"; /* expanded: a URL or a keyword string; its settings override the above */
+	keys[n] =
+	    "dbname"; /* expanded: a URL or a keyword string; its settings override the above */
 	vals[n++] = url->target;
 	keys[n] = "client_encoding";
 	vals[n++] = "UTF8";
@@ -123,16 +124,17 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 		strata_error_detail(e, "%s", detail);
 		if (strstr(m, "password authentication failed") || strstr(m, "no password"))
 			strata_error_hint(e, "check the user and password in the URL, PGPASSWORD "
-					     "or ~/.pgpass");
+			                     "or ~/.pgpass");
 		else if (strstr(m, "does not exist") && strstr(m, "database"))
 			strata_error_hint(e, "create the database first (createdb), or fix the "
-					     "database name in the URL");
+			                     "database name in the URL");
 		else if (strstr(m, "Connection refused") || strstr(m, "No such file"))
 			strata_error_hint(e, "is the server running, and are the host and port in "
-					     "the URL right?");
+			                     "the URL right?");
 		else if (strstr(m, "invalid") || strstr(m, "missing"))
-			strata_error_hint(e, "check the URL's syntax: postgres://USER:PASSWORD@HOST:"
-					     "PORT/DB");
+			strata_error_hint(e,
+			                  "check the URL's syntax: postgres://USER:PASSWORD@HOST:"
+			                  "PORT/DB");
 		strata_dburl_scrub_error(url, e);
 		error = STRATA_ECONNECT;
 		goto done;
@@ -160,17 +162,18 @@ static void pg_close(strata_backend *b)
 /* Says who holds the lock, for the error message. */
 static void describe_lock_holder(pg_backend *pg, strata_error *e)
 {
-	PGresult *r = PQexec(pg->conn,
-			     "SELECT a.pid, coalesce(a.application_name, ''), "
-			     "coalesce(host(a.client_addr), 'local'), "
-			     "date_trunc('second', now() - a.xact_start)::text "
-			     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-			     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
-			     "((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY " LIMIT 1");
+	PGresult *r = PQexec(
+	    pg->conn, "SELECT a.pid, coalesce(a.application_name, ''), "
+	              "coalesce(host(a.client_addr), 'local'), "
+	              "date_trunc('second', now() - a.xact_start)::text "
+	              "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	              "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
+	              "((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY " LIMIT 1");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		strata_error_detail(e, "held by pid %s (%s, from %s)", PQgetvalue(r, 0, 0),
-				    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1) : "no application name",
-				    PQgetvalue(r, 0, 2));
+		                    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1)
+		                                         : "no application name",
+		                    PQgetvalue(r, 0, 2));
 	PQclear(r);
 }
 
@@ -185,18 +188,18 @@ static int pg_lock(strata_backend *b, int wait_ms, strata_error *e)
 		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
 	else
 		snprintf(sql, sizeof(sql),
-			 "SET lock_timeout = %d; SELECT pg_advisory_lock(" LOCK_KEY
-			 "); SET lock_timeout = DEFAULT",
-			 wait_ms);
+		         "SET lock_timeout = %d; SELECT pg_advisory_lock(" LOCK_KEY
+		         "); SET lock_timeout = DEFAULT",
+		         wait_ms);
 	r = PQexec(pg->conn, sql);
 	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
 	    strcmp(field(r, PG_DIAG_SQLSTATE), "55P03") != 0) {
 		error = set_db_error(pg, r, e);
 	} else if (PQresultStatus(r) == PGRES_FATAL_ERROR ||
-		   (wait_ms <= 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0)) {
+	           (wait_ms <= 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0)) {
 		strata_error_set(e, STRATA_ELOCKED,
-				 "another strata run holds the migration lock on %s",
-				 b->url->display);
+		                 "another strata run holds the migration lock on %s",
+		                 b->url->display);
 		describe_lock_holder(pg, e);
 		strata_error_hint(e, "wait for it to finish, or wait longer with --lock-wait");
 		error = STRATA_ELOCKED;
@@ -224,12 +227,12 @@ static int pg_history_load(strata_backend *b, strata_history *out, bool create, 
 {
 	pg_backend *pg = (pg_backend *)b;
 	const char *sql = create ? "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
-				   "version text NOT NULL, name text NOT NULL, "
-				   "checksum text NOT NULL, "
-				   "applied_at timestamptz NOT NULL DEFAULT now(), "
-				   "duration_ms double precision NOT NULL DEFAULT 0, "
-				   "PRIMARY KEY (version, name)); " HISTORY_COLUMNS
-				 : HISTORY_COLUMNS;
+	                           "version text NOT NULL, name text NOT NULL, "
+	                           "checksum text NOT NULL, "
+	                           "applied_at timestamptz NOT NULL DEFAULT now(), "
+	                           "duration_ms double precision NOT NULL DEFAULT 0, "
+	                           "PRIMARY KEY (version, name)); " HISTORY_COLUMNS
+	                         : HISTORY_COLUMNS;
 	PGresult *r = PQexec(pg->conn, sql);
 	int error = 0;
 
@@ -242,8 +245,8 @@ static int pg_history_load(strata_backend *b, strata_history *out, bool create, 
 	}
 	for (int i = 0; i < PQntuples(r) && error == 0; i++)
 		error = strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-					   PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-					   strtod(PQgetvalue(r, i, 4), NULL), e);
+		                           PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		                           strtod(PQgetvalue(r, i, 4), NULL), e);
 	strata_history_sort(out);
 done:
 	PQclear(r);
@@ -268,14 +271,14 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 	int error = 0;
 	if (s->dir == STRATA_UP) {
 		strata_buf_puts(q, "INSERT INTO " STRATA_HISTORY_TABLE
-				   " (version, name, checksum, duration_ms) VALUES (");
+		                   " (version, name, checksum, duration_ms) VALUES (");
 		error |= append_literal(pg, q, m->version);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->name);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->checksum);
 		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
-				   "statement_timestamp()) * 1000);\n");
+		                   "statement_timestamp()) * 1000);\n");
 	} else {
 		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ");
 		error |= append_literal(pg, q, m->version);
@@ -297,8 +300,8 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 	split = pg_query_split_with_scanner(copy);
 	if (!split.error && index >= 0 && index < split.n_stmts)
 		off = (size_t)split.stmts[index]->stmt_location;
-	while (off < sec->len && (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' ||
-				  copy[off] == '\r'))
+	while (off < sec->len &&
+	       (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' || copy[off] == '\r'))
 		off++;
 	pg_query_free_split_result(split);
 	free(copy);
@@ -307,7 +310,7 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 
 /* Places e from the server's error position in `sent`, where the section starts at sql_at. */
 static bool locate_position(const strata_section *sec, const PGresult *r, const char *sent,
-			    size_t sent_len, size_t sql_at, strata_error *e)
+                            size_t sent_len, size_t sql_at, strata_error *e)
 {
 	const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
 	size_t byte;
@@ -323,7 +326,7 @@ static bool locate_position(const strata_section *sec, const PGresult *r, const 
 /* Sends q, reads every result; on error fills e and sets *ok_before to the number of
  * successful results that came before the failing one. */
 static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_section *sec,
-			    size_t sql_at, int skip_results, strata_error *e)
+                            size_t sql_at, int skip_results, strata_error *e)
 {
 	PGresult *r, *failed = NULL;
 	int ok = 0, error = 0;
@@ -367,8 +370,8 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, strata_err
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	split = pg_query_split_with_scanner(copy);
 	if (split.error) {
-		strata_section_locate(sec, split.error->cursorpos > 0
-						   ? (size_t)split.error->cursorpos - 1 : 0, e);
+		strata_section_locate(
+		    sec, split.error->cursorpos > 0 ? (size_t)split.error->cursorpos - 1 : 0, e);
 		error = strata_error_set(e, STRATA_EINVALID, "%s", split.error->message);
 		goto done;
 	}
@@ -396,7 +399,7 @@ done:
 }
 
 static int pg_apply(strata_backend *b, const strata_step *s, const strata_apply_opts *o,
-		    strata_error *e)
+                    strata_error *e)
 {
 	pg_backend *pg = (pg_backend *)b;
 	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
@@ -451,16 +454,16 @@ static void *pg_native(strata_backend *b)
 }
 
 const struct strata_backend_ops strata_pg_ops = {
-	.version = STRATA_BACKEND_OPS_VERSION,
-	.name = "postgres",
-	.open = pg_open,
-	.lock = pg_lock,
-	.unlock = pg_unlock,
-	.history_load = pg_history_load,
-	.apply = pg_apply,
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.close = pg_close,
-	.native = pg_native,
+    .version = STRATA_BACKEND_OPS_VERSION,
+    .name = "postgres",
+    .open = pg_open,
+    .lock = pg_lock,
+    .unlock = pg_unlock,
+    .history_load = pg_history_load,
+    .apply = pg_apply,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .close = pg_close,
+    .native = pg_native,
 };

@@ -24,10 +24,10 @@ static int set_db_error(sqlite_backend *s, strata_error *e)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
-			 sqlite3_errmsg(s->db));
+	                 sqlite3_errmsg(s->db));
 	if ((rc & 0xff) == SQLITE_BUSY)
 		strata_error_hint(e, "another process is writing to the database; wait longer "
-				     "with --lock-wait");
+		                     "with --lock-wait");
 	return e->code;
 }
 
@@ -49,10 +49,10 @@ static int sq_open(strata_backend **out, const strata_dburl *url, strata_error *
 	s->base.ops = &strata_sqlite_ops;
 	s->base.url = url;
 	rc = sqlite3_open_v2(url->target, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
 	if (rc != SQLITE_OK) {
 		strata_error_set(e, STRATA_ECONNECT, "cannot open SQLite database '%s': %s",
-				 url->target, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		                 url->target, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		strata_error_hint(e, "does the directory exist, and may this user write to it?");
 		sqlite3_close(s->db);
 		free(s);
@@ -92,18 +92,19 @@ static int sq_history_load(strata_backend *b, strata_history *out, bool create, 
 
 	memset(out, 0, sizeof(*out));
 	if (create && (error = exec(s,
-				    "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
-				    "version TEXT NOT NULL, name TEXT NOT NULL, "
-				    "checksum TEXT NOT NULL, "
-				    "applied_at TEXT NOT NULL DEFAULT "
-				    "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
-				    "duration_ms REAL NOT NULL DEFAULT 0, "
-				    "PRIMARY KEY (version, name))",
-				    e)) < 0)
+	                            "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
+	                            "version TEXT NOT NULL, name TEXT NOT NULL, "
+	                            "checksum TEXT NOT NULL, "
+	                            "applied_at TEXT NOT NULL DEFAULT "
+	                            "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
+	                            "duration_ms REAL NOT NULL DEFAULT 0, "
+	                            "PRIMARY KEY (version, name))",
+	                            e)) < 0)
 		return error;
-	rc = sqlite3_prepare_v2(s->db,
-				"SELECT version, name, checksum, applied_at, duration_ms FROM " STRATA_HISTORY_TABLE,
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    s->db,
+	    "SELECT version, name, checksum, applied_at, duration_ms FROM " STRATA_HISTORY_TABLE,
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
 			return 0;
@@ -111,10 +112,10 @@ static int sq_history_load(strata_backend *b, strata_history *out, bool create, 
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0)
 		error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
-					   (const char *)sqlite3_column_text(st, 1),
-					   (const char *)sqlite3_column_text(st, 2),
-					   (const char *)sqlite3_column_text(st, 3),
-					   sqlite3_column_double(st, 4), e);
+		                           (const char *)sqlite3_column_text(st, 1),
+		                           (const char *)sqlite3_column_text(st, 2),
+		                           (const char *)sqlite3_column_text(st, 3),
+		                           sqlite3_column_double(st, 4), e);
 	if (error == 0 && rc != SQLITE_DONE)
 		error = set_db_error(s, e);
 	sqlite3_finalize(st);
@@ -145,7 +146,8 @@ static int run_section(sqlite_backend *s, const strata_section *sec, strata_erro
 			int off = sqlite3_error_offset(s->db);
 			const char *at = p;
 			error = set_db_error(s, e);
-			while (at < end && (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r'))
+			while (at < end &&
+			       (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r'))
 				at++;
 			if (off >= 0 && p + off < end)
 				at = p + off;
@@ -162,9 +164,10 @@ static int run_section(sqlite_backend *s, const strata_section *sec, strata_erro
 static int history_change(sqlite_backend *s, const strata_step *step, double ms, strata_error *e)
 {
 	const char *sql = step->dir == STRATA_UP
-				  ? "INSERT INTO " STRATA_HISTORY_TABLE
-				    " (version, name, checksum, duration_ms) VALUES (?1, ?2, ?3, ?4)"
-				  : "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2";
+	                      ? "INSERT INTO " STRATA_HISTORY_TABLE
+	                        " (version, name, checksum, duration_ms) VALUES (?1, ?2, ?3, ?4)"
+	                      : "DELETE FROM " STRATA_HISTORY_TABLE
+	                        " WHERE version = ?1 AND name = ?2";
 	sqlite3_stmt *st = NULL;
 	int error = 0;
 
@@ -187,9 +190,9 @@ static int already_done(sqlite_backend *s, const strata_step *step, strata_error
 {
 	sqlite3_stmt *st = NULL;
 	int rc, applied;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT 1 FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        s->db, "SELECT 1 FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2",
+	        -1, &st, NULL) != SQLITE_OK)
 		return set_db_error(s, e);
 	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
@@ -202,7 +205,7 @@ static int already_done(sqlite_backend *s, const strata_step *step, strata_error
 }
 
 static int sq_apply(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
-		    strata_error *e)
+                    strata_error *e)
 {
 	sqlite_backend *s = (sqlite_backend *)b;
 	const strata_section *sec = step->dir == STRATA_UP ? &step->m->up : &step->m->down;
@@ -250,16 +253,16 @@ static void *sq_native(strata_backend *b)
 }
 
 const struct strata_backend_ops strata_sqlite_ops = {
-	.version = STRATA_BACKEND_OPS_VERSION,
-	.name = "sqlite",
-	.open = sq_open,
-	.lock = sq_lock,
-	.unlock = sq_unlock,
-	.history_load = sq_history_load,
-	.apply = sq_apply,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.close = sq_close,
-	.native = sq_native,
+    .version = STRATA_BACKEND_OPS_VERSION,
+    .name = "sqlite",
+    .open = sq_open,
+    .lock = sq_lock,
+    .unlock = sq_unlock,
+    .history_load = sq_history_load,
+    .apply = sq_apply,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .close = sq_close,
+    .native = sq_native,
 };

@@ -10,13 +10,14 @@
 #include "util/fs.h"
 
 static const struct cli_opt global_opts[] = {
-	{"database-url", 0, "URL", "the database (default: DATABASE_URL, .env, strata.json, "
-				   "else sqlite:strata.db)"},
-	{"config", 0, "FILE", "the project config (default: ./strata.json if it exists)"},
-	{"verbose", 'v', NULL, "say more"},
-	{"quiet", 'q', NULL, "print errors and results only"},
-	{"help", 'h', NULL, "show this help"},
-	{0},
+    {"database-url", 0, "URL",
+     "the database (default: DATABASE_URL, .env, strata.json, "
+     "else sqlite:strata.db)"},
+    {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)"},
+    {"verbose", 'v', NULL, "say more"},
+    {"quiet", 'q', NULL, "print errors and results only"},
+    {"help", 'h', NULL, "show this help"},
+    {0},
 };
 
 static void print_opts(const struct cli_opt *o)
@@ -25,10 +26,10 @@ static void print_opts(const struct cli_opt *o)
 		char left[64];
 		if (o->key > 0 && o->key < 256)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
-				 o->arg ? " " : "", o->arg ? o->arg : "");
+			         o->arg ? " " : "", o->arg ? o->arg : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
-				 o->arg ? o->arg : "");
+			         o->arg ? o->arg : "");
 		printf("  %-28s %s\n", left, o->help);
 	}
 }
@@ -46,7 +47,7 @@ void cli_print_help(const struct cmd *c)
 	print_opts(global_opts);
 	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s.\n",
 	       strcmp(c->name, "migrations show") == 0 ? ", 3 pending migrations (--exit-code)"
-						       : "");
+	                                               : "");
 }
 
 void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv)
@@ -85,7 +86,7 @@ int cli_usage_error(const struct cmd *c, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'strata%s%s --help' for more information.\n", c ? " " : "",
-		c ? c->name : "");
+	        c ? c->name : "");
 	return EXIT_USAGE;
 }
 
@@ -154,7 +155,7 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url)
 	if (strata_dburl_parse(url, cfg->database_url, &e) < 0) {
 		if (!e.detail[0])
 			snprintf(e.detail, sizeof(e.detail), "the URL came from %s",
-				 cfg->url_source);
+			         cfg->url_source);
 		out_error(&e);
 		strata_config_free(cfg);
 		return EXIT_FAIL;

@@ -58,7 +58,8 @@ void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv);
  * message was printed). optarg holds the argument. */
 int cli_next(cli_parser *p, int argc, char **argv);
 /* Prints "strata CMD: MSG" and the --help pointer; returns EXIT_USAGE. */
-int cli_usage_error(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const struct cmd *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void cli_print_help(const struct cmd *c);
 
 /* "30s", "500ms", "2m", "1h"; a plain number is seconds. */

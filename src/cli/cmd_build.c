@@ -9,9 +9,9 @@
 enum { OPT_SRC = 256, OPT_OUT };
 
 const struct cli_opt cmd_build_opts[] = {
-	{"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
-	{"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)"},
-	{0},
+    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
+    {"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)"},
+    {0},
 };
 
 int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
@@ -48,16 +48,17 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 		out = cfg.dist_dir;
 	if (strata_build(src, out, &r, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line)
-			snprintf(e.hint, sizeof(e.hint),
-				 "create migrations with 'strata migration:create -n NAME', or point "
-				 "--src at them");
+			snprintf(
+			    e.hint, sizeof(e.hint),
+			    "create migrations with 'strata migration:create -n NAME', or point "
+			    "--src at them");
 		out_error(&e);
 		fprintf(stderr, "strata: build stopped; %s was not changed\n", out);
 		rc = EXIT_FAIL;
 		goto done;
 	}
 	out_info(ctx, "built %zu migration%s from %s into %s", r.built, r.built == 1 ? "" : "s",
-		 src, out);
+	         src, out);
 	if (r.removed)
 		out_info(ctx, " (removed %zu stale file%s)", r.removed, r.removed == 1 ? "" : "s");
 	out_info(ctx, " in %s\n", out_duration(dur, strata_now_ms() - t0));

@@ -16,9 +16,9 @@
 enum { OPT_DIR = 256 };
 
 const struct cli_opt cmd_migration_create_opts[] = {
-	{"name", 'n', "NAME", "the migration's name: letters, digits and _ (e.g. UserChanged)"},
-	{"dir", OPT_DIR, "DIR", "where to write it (default: src/migrations)"},
-	{0},
+    {"name", 'n', "NAME", "the migration's name: letters, digits and _ (e.g. UserChanged)"},
+    {"dir", OPT_DIR, "DIR", "where to write it (default: src/migrations)"},
+    {0},
 };
 
 static const char scaffold[] = "-- migrate:up\n\n\n-- migrate:down\n\n";
@@ -63,9 +63,9 @@ int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx->cmd, "a name is needed: -n NAME");
 	if (!valid_name(name) || strlen(name) > 200)
 		return cli_usage_error(ctx->cmd,
-				       "'%s' is not a valid migration name: use letters, digits "
-				       "and _, starting with a letter (e.g. AddUserEmail)",
-				       name);
+		                       "'%s' is not a valid migration name: use letters, digits "
+		                       "and _, starting with a letter (e.g. AddUserEmail)",
+		                       name);
 	if (strata_config_load(&cfg, ctx->config_path, ctx->database_url, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
@@ -86,16 +86,19 @@ int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, scaffold, sizeof(scaffold) - 1) != (ssize_t)(sizeof(scaffold) - 1)) {
+	if (fd < 0 ||
+	    write(fd, scaffold, sizeof(scaffold) - 1) != (ssize_t)(sizeof(scaffold) - 1)) {
 		strata_error_set(&e, errno == EEXIST ? STRATA_EEXISTS : STRATA_ERROR,
-				 "cannot create '%s': %s", path, strerror(errno));
+		                 "cannot create '%s': %s", path, strerror(errno));
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;
 	}
 	printf("%s\n", path);
-	out_note(ctx, "created %s: write the change under '-- migrate:up' and its undo under "
-		      "'-- migrate:down'", fname);
+	out_note(ctx,
+	         "created %s: write the change under '-- migrate:up' and its undo under "
+	         "'-- migrate:down'",
+	         fname);
 done:
 	if (fd >= 0)
 		close(fd);

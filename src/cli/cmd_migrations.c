@@ -24,37 +24,47 @@ enum {
 	OPT_EXIT_CODE,
 };
 
-#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
-#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}
+#define DIR_OPT                                                                                    \
+	{                                                                                          \
+		"dir", OPT_DIR, "DIR",                                                             \
+		    "read migrations from DIR (repeatable; default: dist/migrations)"              \
+	}
+#define LOCK_OPT                                                                                   \
+	{                                                                                          \
+		"lock-wait", OPT_LOCK_WAIT, "DURATION",                                            \
+		    "wait at most this long for another runner (default: 60s)"                     \
+	}
 
 const struct cli_opt cmd_migrations_run_opts[] = {
-	DIR_OPT,
-	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
-	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
-	{"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) "
-						     "or one for the whole run"},
-	LOCK_OPT,
-	{0},
+    DIR_OPT,
+    {"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
+    {"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+    {"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
+    {"transaction", OPT_TRANSACTION, "each|all",
+     "one transaction per migration (default) "
+     "or one for the whole run"},
+    LOCK_OPT,
+    {0},
 };
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
-	DIR_OPT,
-	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
-	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
-	{"all", OPT_ALL, NULL, "revert every applied migration"},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
-	{"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) "
-						     "or one for the whole run"},
-	LOCK_OPT,
-	{0},
+    DIR_OPT,
+    {"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
+    {"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
+    {"all", OPT_ALL, NULL, "revert every applied migration"},
+    {"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+    {"transaction", OPT_TRANSACTION, "each|all",
+     "one transaction per migration (default) "
+     "or one for the whole run"},
+    LOCK_OPT,
+    {0},
 };
 
 const struct cli_opt cmd_migrations_show_opts[] = {
-	DIR_OPT,
-	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
-	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
-	{0},
+    DIR_OPT,
+    {"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
+    {"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
+    {0},
 };
 
 struct opts {
@@ -84,22 +94,21 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 		case OPT_DIR:
 			if (o->ndirs == CLI_MAX_DIRS)
 				return cli_usage_error(ctx->cmd, "too many --dir (at most %d)",
-						       CLI_MAX_DIRS);
+				                       CLI_MAX_DIRS);
 			o->dirs[o->ndirs++] = optarg;
 			break;
 		case OPT_TO:
 			if (!strata_is_version(optarg))
-				return cli_usage_error(ctx->cmd,
-						       "--to needs a version (digits), not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    ctx->cmd, "--to needs a version (digits), not '%s'", optarg);
 			o->to = optarg;
 			break;
 		case OPT_STEPS:
 			if (!cli_is_uint(optarg) || atoi(optarg) < 1 || strlen(optarg) > 9)
 				return cli_usage_error(ctx->cmd,
-						       "--steps needs a whole number of 1 or more, "
-						       "not '%s'",
-						       optarg);
+				                       "--steps needs a whole number of 1 or more, "
+				                       "not '%s'",
+				                       optarg);
 			o->steps = (unsigned)atoi(optarg);
 			break;
 		case OPT_ALL:
@@ -119,23 +128,24 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 			break;
 		case OPT_TRANSACTION:
 			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "each") != 0)
-				return cli_usage_error(ctx->cmd,
-						       "--transaction is 'each' or 'all', not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    ctx->cmd, "--transaction is 'each' or 'all', not '%s'", optarg);
 			o->one_txn = strcmp(optarg, "all") == 0;
 			break;
 		case OPT_LOCK_WAIT:
 			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
-				return cli_usage_error(ctx->cmd,
-						       "--lock-wait needs a duration like 30s, 500ms "
-						       "or 2m, not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--lock-wait needs a duration like 30s, 500ms "
+				    "or 2m, not '%s'",
+				    optarg);
 			break;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
-	if ((o->steps != 0) + (o->to != NULL) + o->all > 1 && strcmp(ctx->cmd->name, "migrations revert") == 0)
+	if ((o->steps != 0) + (o->to != NULL) + o->all > 1 &&
+	    strcmp(ctx->cmd->name, "migrations revert") == 0)
 		return cli_usage_error(ctx->cmd, "use one of --steps, --to and --all");
 	return -1;
 }
@@ -164,15 +174,16 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 	/* read and check every file before touching the database */
 	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
-			strata_error_hint(&e, "run 'strata build' to build %s from %s, or pass "
-					      "--dir %s",
-					  s->cfg.dist_dir, s->cfg.src_dir, s->cfg.src_dir);
+			strata_error_hint(&e,
+			                  "run 'strata build' to build %s from %s, or pass "
+			                  "--dir %s",
+			                  s->cfg.dist_dir, s->cfg.src_dir, s->cfg.src_dir);
 		cli_map_to_src(&s->cfg, &e);
 		out_error(&e);
 		return EXIT_FAIL;
 	}
 	out_verbose(ctx, "read %zu migration%s from %zu director%s\n", s->cat.n,
-		    s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies");
+	            s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies");
 	return cli_connect(ctx, &s->url, &s->b);
 }
 
@@ -223,56 +234,59 @@ static void on_event(void *ud, const strata_event *ev)
 	const strata_migration *m = ev->step->m;
 	if (ev->kind == STRATA_EV_START) {
 		out_verbose(pr->ctx, "  [%zu/%zu] %s-%s (%s) ...\n", ev->index + 1, ev->total,
-			    m->version, m->name, step_file(ev->step));
+		            m->version, m->name, step_file(ev->step));
 	} else if (ev->kind == STRATA_EV_DONE) {
 		out_info(pr->ctx, "  %-9s %s-%s  %s\n", pr->verb, m->version, m->name,
-			 out_duration(dur, ev->ms));
+		         out_duration(dur, ev->ms));
 	} else {
-		out_info(pr->ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped",
-			 m->version, m->name);
+		out_info(pr->ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped", m->version,
+		         m->name);
 	}
 }
 
 /* The shared body of run and revert once the plan is known. */
 static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
-		   const strata_plan *plan, strata_direction dir)
+                   const strata_plan *plan, strata_direction dir)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	struct progress pr = {ctx, dir == STRATA_UP ? (o->fake ? "recorded" : "applied")
-						    : (o->fake ? "unrecorded" : "reverted")};
-	strata_run_opts ro = {.fake = o->fake, .one_transaction = o->one_txn,
-			      .on_event = on_event, .ud = &pr};
+	                                            : (o->fake ? "unrecorded" : "reverted")};
+	strata_run_opts ro = {
+	    .fake = o->fake, .one_transaction = o->one_txn, .on_event = on_event, .ud = &pr};
 	strata_run_result r;
 	char dur[32];
 	const char *noun = dir == STRATA_UP ? "apply" : "revert";
 
 	out_info(ctx, "%s %zu migration%s %s %s%s\n", dir == STRATA_UP ? "applying" : "reverting",
-		 plan->n, plan->n == 1 ? "" : "s", dir == STRATA_UP ? "to" : "on", s->url.display,
-		 o->one_txn ? " in one transaction" : "");
+	         plan->n, plan->n == 1 ? "" : "s", dir == STRATA_UP ? "to" : "on", s->url.display,
+	         o->one_txn ? " in one transaction" : "");
 	if (strata_runner_execute(s->b, plan, &ro, &r, &e) < 0) {
 		const strata_step *st = &plan->steps[r.failed];
 		cli_map_to_src(&s->cfg, &e);
 		out_error(&e);
 		fflush(stdout);
 		if (o->one_txn)
-			fprintf(stderr, "strata: %s %s-%s failed; the whole run was rolled back, "
-					"nothing changed\n",
-				noun, st->m->version, st->m->name);
+			fprintf(stderr,
+			        "strata: %s %s-%s failed; the whole run was rolled back, "
+			        "nothing changed\n",
+			        noun, st->m->version, st->m->name);
 		else if ((dir == STRATA_UP ? &st->m->up : &st->m->down)->no_transaction)
-			fprintf(stderr, "strata: %s-%s is transaction:false: the statements before "
-					"the failing one stay done and it is not recorded\n",
-				st->m->version, st->m->name);
+			fprintf(stderr,
+			        "strata: %s-%s is transaction:false: the statements before "
+			        "the failing one stay done and it is not recorded\n",
+			        st->m->version, st->m->name);
 		else
 			fprintf(stderr, "strata: %s-%s was rolled back\n", st->m->version,
-				st->m->name);
+			        st->m->name);
 		if (!o->one_txn && r.done)
-			fprintf(stderr, "strata: the %zu migration%s %s before it stay%s %s\n", r.done,
-				r.done == 1 ? "" : "s", dir == STRATA_UP ? "applied" : "reverted",
-				r.done == 1 ? "s" : "", dir == STRATA_UP ? "applied" : "reverted");
+			fprintf(stderr, "strata: the %zu migration%s %s before it stay%s %s\n",
+			        r.done, r.done == 1 ? "" : "s",
+			        dir == STRATA_UP ? "applied" : "reverted", r.done == 1 ? "s" : "",
+			        dir == STRATA_UP ? "applied" : "reverted");
 		return EXIT_FAIL;
 	}
 	out_info(ctx, "%s %zu migration%s in %s", pr.verb, r.done, r.done == 1 ? "" : "s",
-		 out_duration(dur, r.ms));
+	         out_duration(dur, r.ms));
 	if (r.skipped)
 		out_info(ctx, " (%zu already done by another runner)", r.skipped);
 	out_info(ctx, "\n");
@@ -319,13 +333,14 @@ int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (plan.n == 0) {
 		out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n", s.cat.n,
-			 s.cat.n == 1 ? "" : "s", s.url.display);
+		         s.cat.n == 1 ? "" : "s", s.url.display);
 		goto done;
 	}
 	if (o.dry_run) {
 		print_dry_run(&plan);
-		out_note(ctx, "dry run: %zu migration%s would be applied to %s; nothing was changed",
-			 plan.n, plan.n == 1 ? "" : "s", s.url.display);
+		out_note(ctx,
+		         "dry run: %zu migration%s would be applied to %s; nothing was changed",
+		         plan.n, plan.n == 1 ? "" : "s", s.url.display);
 		goto done;
 	}
 	rc = execute(ctx, &s, &o, &plan, STRATA_UP);
@@ -370,8 +385,9 @@ int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (o.dry_run) {
 		print_dry_run(&plan);
-		out_note(ctx, "dry run: %zu migration%s would be reverted on %s; nothing was changed",
-			 plan.n, plan.n == 1 ? "" : "s", s.url.display);
+		out_note(ctx,
+		         "dry run: %zu migration%s would be reverted on %s; nothing was changed",
+		         plan.n, plan.n == 1 ? "" : "s", s.url.display);
 		goto done;
 	}
 	rc = execute(ctx, &s, &o, &plan, STRATA_DOWN);
@@ -383,8 +399,9 @@ done:
 
 static const char *status_word(strata_status_kind k)
 {
-	return k == STRATA_STATUS_APPLIED ? "applied" : k == STRATA_STATUS_PENDING ? "pending"
-										    : "missing";
+	return k == STRATA_STATUS_APPLIED   ? "applied"
+	       : k == STRATA_STATUS_PENDING ? "pending"
+	                                    : "missing";
 }
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
@@ -463,8 +480,8 @@ static void show_table(const struct session *s, const strata_status_list *l)
 		       st->m ? st->m->name : st->a->name, st->a ? st->a->applied_at : "-",
 		       st->a ? out_duration(dur, st->a->duration_ms) : "-");
 	}
-	printf("%zu migration%s: %zu applied, %zu pending", l->n, l->n == 1 ? "" : "s",
-	       l->applied, l->pending);
+	printf("%zu migration%s: %zu applied, %zu pending", l->n, l->n == 1 ? "" : "s", l->applied,
+	       l->pending);
 	if (l->missing)
 		printf(", %zu applied but missing on disk", l->missing);
 	printf(" (%s)\n", s->url.display);

@@ -7,12 +7,14 @@
 /* strata: error: FILE:LINE:COL: MESSAGE [SQLSTATE], the source line with a caret, detail, hint */
 void out_error(const strata_error *e);
 /* Progress and results on stdout, unless -q. */
-void out_info(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Only with -v. */
 void out_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* strata: note: ... on stderr (unless -q). */
-void out_note(const struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "12.3 ms", "4.56 s" */
 const char *out_duration(char buf[32], double ms);
 

@@ -95,7 +95,7 @@ done:
 
 /* Removes migration files from out_dir that the build did not write (deleted or renamed in src). */
 static int remove_stale(const char *out_dir, const char **written, size_t n_written,
-			size_t *removed, strata_error *e)
+                        size_t *removed, strata_error *e)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -117,7 +117,7 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 		path = strata_fs_join(out_dir, names[i]);
 		if (!path || unlink(path) < 0)
 			error = strata_error_set(e, STRATA_ERROR, "cannot remove stale '%s'",
-						 path ? path : names[i]);
+			                         path ? path : names[i]);
 		else
 			(*removed)++;
 		free(path);
@@ -126,8 +126,7 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 	return error;
 }
 
-int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r,
-		 strata_error *e)
+int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r, strata_error *e)
 {
 	strata_catalog c = {0};
 	const char **written = NULL;

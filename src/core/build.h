@@ -19,7 +19,6 @@ typedef struct strata_build_result {
 	size_t removed; /* stale files removed from the output */
 } strata_build_result;
 
-int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r,
-		 strata_error *e);
+int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r, strata_error *e);
 
 #endif

@@ -36,7 +36,7 @@ static int push(strata_catalog *c, size_t *cap, strata_migration *m, strata_erro
 }
 
 static int load_dir(strata_catalog *c, size_t *cap, const char *dir, size_t dir_index,
-		    strata_error *e)
+                    strata_error *e)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -82,7 +82,7 @@ static int merge(strata_catalog *c, strata_error *e)
 		strata_migration *m = c->items[r];
 		strata_migration *prev = w ? c->items[w - 1] : NULL;
 		int same = prev && strata_migration_key_cmp(prev->version, prev->name, m->version,
-							     m->name) == 0;
+		                                            m->name) == 0;
 		if (same && prev->dir_index == m->dir_index && !prev->down_path &&
 		    prev->up.present && !m->up.present && m->down.present &&
 		    strcmp(prev->path + strlen(prev->path) - 7, ".up.sql") == 0) {
@@ -96,15 +96,15 @@ static int merge(strata_catalog *c, strata_error *e)
 			strata_error_at(e, m->path, 1, 1);
 			strata_error_detail(e, "first seen in '%s'", prev->path);
 			strata_error_hint(e, "each migration (version and name) must exist once; "
-					     "remove one copy or rename it");
+			                     "remove one copy or rename it");
 			return strata_error_set(e, STRATA_EINVALID, "duplicate migration %s-%s",
-						m->version, m->name);
+			                        m->version, m->name);
 		}
 		if (!m->up.present) {
 			strata_error_at(e, m->path, 1, 1);
 			strata_error_hint(e, "add %s_%s.up.sql beside it", m->version, m->name);
 			return strata_error_set(e, STRATA_EINVALID,
-						"down migration has no matching .up.sql file");
+			                        "down migration has no matching .up.sql file");
 		}
 		c->items[w++] = m;
 		c->items[r] = w - 1 == r ? m : NULL;
@@ -113,8 +113,7 @@ static int merge(strata_catalog *c, strata_error *e)
 	return 0;
 }
 
-int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs,
-			strata_error *e)
+int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, strata_error *e)
 {
 	size_t cap = 0;
 	int error = 0;
@@ -132,7 +131,7 @@ int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
 }
 
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
-				      const char *name)
+                                      const char *name)
 {
 	size_t lo = 0, hi = c->n;
 	while (lo < hi) {

@@ -82,9 +82,9 @@ static int read_config_file(strata_config *c, char **url_out, strata_error *e)
 			*nl = '\0';
 		strata_error_at(e, c->config_path, 0, 0);
 		strata_error_hint(e, "the config is a JSON object, for example "
-				     "{\"database_url\": \"postgres://app@localhost/app\"}");
+		                     "{\"database_url\": \"postgres://app@localhost/app\"}");
 		error = strata_error_set(e, STRATA_EINVALID, "cannot parse config: %s",
-					 root ? "not a JSON object" : errbuf);
+		                         root ? "not a JSON object" : errbuf);
 		goto done;
 	}
 	for (size_t i = 0; i < root->u.object.len; i++) {
@@ -97,7 +97,8 @@ static int read_config_file(strata_config *c, char **url_out, strata_error *e)
 		if (j == 3) {
 			strata_error_at(e, c->config_path, 0, 0);
 			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir");
-			error = strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
+			error =
+			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
 		}
 		if (!YAJL_IS_STRING(v)) {
@@ -124,7 +125,7 @@ done:
 }
 
 int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
-		       strata_error *e)
+                       strata_error *e)
 {
 	char *file_url = NULL, *dotenv = NULL, *env_path = NULL, *url = NULL;
 	const char *env = getenv("DATABASE_URL");
@@ -134,8 +135,9 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 	if (config_path) {
 		const char *slash = strrchr(config_path, '/');
 		out->config_path = strdup(config_path);
-		out->project_dir = slash ? strndup(config_path, (size_t)(slash - config_path) + (slash == config_path))
-					 : strdup(".");
+		out->project_dir = slash ? strndup(config_path, (size_t)(slash - config_path) +
+		                                                    (slash == config_path))
+		                         : strdup(".");
 	} else {
 		out->project_dir = strdup(".");
 		if (access(STRATA_CONFIG_FILE, F_OK) == 0)

@@ -21,13 +21,14 @@ typedef struct strata_config {
 	char *project_dir;  /* the config file's directory, else "." */
 	char *config_path;  /* NULL when there is none */
 	char *database_url; /* never NULL after a successful load */
-	const char *url_source; /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
+	const char
+	    *url_source; /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
 	char *src_dir, *dist_dir;
 } strata_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
 int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
-		       strata_error *e);
+                       strata_error *e);
 void strata_config_free(strata_config *c);
 /* Reads KEY's value from a .env file's text into *out (caller frees); STRATA_ENOTFOUND if absent.
  * Lines are KEY=VALUE, optionally 'export ', with '…' or "…" quotes and # comments. */

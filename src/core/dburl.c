@@ -125,8 +125,9 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 	while (isspace((unsigned char)*url))
 		url++;
 	if (!*url) {
-		strata_error_hint(e, "set --database-url or DATABASE_URL, or leave both unset to use "
-				     "the embedded SQLite file");
+		strata_error_hint(e,
+		                  "set --database-url or DATABASE_URL, or leave both unset to use "
+		                  "the embedded SQLite file");
 		return strata_error_set(e, STRATA_EINVALID, "the database URL is empty");
 	}
 	out->display = strata_dburl_mask(url);
@@ -141,7 +142,7 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 		out->kind = STRATA_DB_POSTGRES;
 		out->target = strdup(url);
 	} else if ((sl == 6 && strncasecmp(url, "sqlite", 6) == 0) ||
-		   (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)) {
+	           (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)) {
 		const char *path = url + sl + 1;
 		if (strncmp(path, "//", 2) == 0)
 			path += 2; /* sqlite://rel/path, sqlite:///abs/path */
@@ -149,7 +150,7 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 		if (!*path) {
 			strata_error_hint(e, "write sqlite:PATH, for example sqlite:strata.db");
 			error = strata_error_set(e, STRATA_EINVALID,
-						 "the SQLite URL '%s' names no file", out->display);
+			                         "the SQLite URL '%s' names no file", out->display);
 			goto done;
 		}
 		out->target = strdup(path);
@@ -163,9 +164,9 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 			strata_error_hint(e, "did you mean 'sqlite:PATH'?");
 		else
 			strata_error_hint(e, "use postgres://USER@HOST/DB, a libpq keyword string "
-					     "(host=... dbname=...), or sqlite:PATH");
+			                     "(host=... dbname=...), or sqlite:PATH");
 		error = strata_error_set(e, STRATA_EINVALID, "unsupported database URL '%s'",
-					 out->display);
+		                         out->display);
 		goto done;
 	}
 	if (!out->target)

@@ -7,8 +7,8 @@
 #include "util/error.h"
 
 int strata_history_add(strata_history *h, const char *version, const char *name,
-		       const char *checksum, const char *applied_at, double duration_ms,
-		       strata_error *e)
+                       const char *checksum, const char *applied_at, double duration_ms,
+                       strata_error *e)
 {
 	strata_applied *a;
 	if (h->n == h->cap) {
@@ -49,7 +49,7 @@ void strata_history_sort(strata_history *h)
 }
 
 const strata_applied *strata_history_find(const strata_history *h, const char *version,
-					  const char *name)
+                                          const char *name)
 {
 	strata_applied key = {.version = (char *)version, .name = (char *)name};
 	if (!h->n)

@@ -21,12 +21,12 @@ typedef struct strata_history {
 
 /* Copies the strings. */
 int strata_history_add(strata_history *h, const char *version, const char *name,
-		       const char *checksum, const char *applied_at, double duration_ms,
-		       strata_error *e);
+                       const char *checksum, const char *applied_at, double duration_ms,
+                       strata_error *e);
 /* Orders by version then name; strata_history_find needs it. */
 void strata_history_sort(strata_history *h);
 const strata_applied *strata_history_find(const strata_history *h, const char *version,
-					  const char *name);
+                                          const char *name);
 void strata_history_free(strata_history *h);
 
 #endif

@@ -51,7 +51,7 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 }
 
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
-				const char *fname, strata_error *e)
+                                const char *fname, strata_error *e)
 {
 	size_t len = strlen(fname), digits = 0, name_end;
 	strata_file_kind kind = STRATA_FILE_SINGLE;
@@ -73,10 +73,10 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 	if ((fname[digits] != '-' && fname[digits] != '_') || name_end <= digits + 1) {
 		strata_error_at(e, fname, 0, 0);
 		strata_error_hint(e, "name migration files <version>-<name>.sql, for example "
-				     "1712345678901-CreateUsers.sql");
-		return strata_error_set(e, STRATA_EINVALID,
-					"'%s' looks like a migration but has no name after its version",
-					fname);
+		                     "1712345678901-CreateUsers.sql");
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "'%s' looks like a migration but has no name after its version", fname);
 	}
 	*version_out = strndup(fname, digits);
 	*name_out = strndup(fname + digits + 1, name_end - digits - 1);
@@ -145,7 +145,7 @@ static void locate(strata_error *e, const char *path, const char *text, size_t o
 }
 
 static int parse_options(strata_section *s, const char *path, const char *t, size_t i, size_t end,
-			 strata_error *e)
+                         strata_error *e)
 {
 	while ((i = skip_blank(t, i, end)) < end) {
 		size_t j = i;
@@ -159,7 +159,7 @@ static int parse_options(strata_section *s, const char *path, const char *t, siz
 			locate(e, path, t, i);
 			strata_error_hint(e, "the one option here is 'transaction:false'");
 			return strata_error_set(e, STRATA_EINVALID, "unknown option '%.*s'",
-						(int)(j - i), t + i);
+			                        (int)(j - i), t + i);
 		}
 		i = j;
 	}
@@ -190,9 +190,11 @@ static int parse_single(strata_migration *m, strata_error *e)
 		if (!d) {
 			if (!cur && !line_is_comment_or_blank(t, &l)) {
 				locate(e, m->path, t, skip_blank(t, l.start, l.end));
-				strata_error_hint(e, "put the statements under a '-- migrate:up' line");
-				return strata_error_set(e, STRATA_EINVALID,
-							"SQL before the first '-- migrate:up' line");
+				strata_error_hint(
+				    e, "put the statements under a '-- migrate:up' line");
+				return strata_error_set(
+				    e, STRATA_EINVALID,
+				    "SQL before the first '-- migrate:up' line");
 			}
 			continue;
 		}
@@ -202,9 +204,9 @@ static int parse_single(strata_migration *m, strata_error *e)
 		if (cur->present) {
 			locate(e, m->path, t, skip_blank(t, l.start, l.end));
 			strata_error_hint(e, "a migration has one '-- migrate:up' and at most one "
-					     "'-- migrate:down' section");
+			                     "'-- migrate:down' section");
 			return strata_error_set(e, STRATA_EINVALID, "second '-- migrate:%s' line",
-						d == 1 ? "up" : "down");
+			                        d == 1 ? "up" : "down");
 		}
 		cur->present = true;
 		cur->file = m->path;
@@ -217,9 +219,11 @@ static int parse_single(strata_migration *m, strata_error *e)
 		cur->len = len - cur->offset;
 	if (!m->up.present) {
 		strata_error_at(e, m->path, 1, 1);
-		strata_error_hint(e, "add a '-- migrate:up' line above the statements to apply, and "
-				     "a '-- migrate:down' line above those that undo them");
-		return strata_error_set(e, STRATA_EINVALID, "migration has no '-- migrate:up' section");
+		strata_error_hint(e,
+		                  "add a '-- migrate:up' line above the statements to apply, and "
+		                  "a '-- migrate:down' line above those that undo them");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "migration has no '-- migrate:up' section");
 	}
 	return 0;
 }
@@ -247,7 +251,7 @@ static void parse_half(strata_section *s, const char *path, const char *t)
 }
 
 int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
-			   strata_file_kind kind, strata_error *e)
+                           strata_file_kind kind, strata_error *e)
 {
 	strata_migration *m = NULL;
 	const char *base = strrchr(path, '/');
@@ -268,8 +272,8 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		goto done;
 	if (k2 == STRATA_FILE_NONE) {
 		strata_error_at(e, path, 0, 0);
-		error = strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name",
-					 base);
+		error =
+		    strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name", base);
 		goto done;
 	}
 	if (strlen(text) != len) {
@@ -280,10 +284,12 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 	}
 	if (!strata_utf8_valid(text, len, &bad)) {
 		locate(e, path, text, bad);
-		strata_error_hint(e, "save the file as UTF-8 (for example: iconv -f LATIN1 -t UTF-8)");
-		error = strata_error_set(e, STRATA_EINVALID, "migration file is not valid UTF-8 "
-							     "(byte 0x%02X)",
-					 (unsigned char)text[bad]);
+		strata_error_hint(e,
+		                  "save the file as UTF-8 (for example: iconv -f LATIN1 -t UTF-8)");
+		error = strata_error_set(e, STRATA_EINVALID,
+		                         "migration file is not valid UTF-8 "
+		                         "(byte 0x%02X)",
+		                         (unsigned char)text[bad]);
 		goto done;
 	}
 	if (strata_sha256_text(m->checksum, text, len) < 0) {
@@ -304,7 +310,7 @@ done:
 }
 
 int strata_migration_load(strata_migration **out, const char *path, size_t dir_index,
-			  strata_error *e)
+                          strata_error *e)
 {
 	char *text = NULL, *version = NULL, *name = NULL;
 	const char *base = strrchr(path, '/');
@@ -317,8 +323,8 @@ int strata_migration_load(strata_migration **out, const char *path, size_t dir_i
 	if ((error = strata_migration_parse_name(&kind, &version, &name, base, e)) < 0)
 		goto done;
 	if (kind == STRATA_FILE_NONE) {
-		error = strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name",
-					 base);
+		error =
+		    strata_error_set(e, STRATA_EINVALID, "'%s' is not a migration file name", base);
 		goto done;
 	}
 	if ((error = strata_fs_read(&text, &len, path, e)) < 0)
@@ -347,8 +353,8 @@ int strata_migration_merge_pair(strata_migration *up, strata_migration *down, st
 	strata_buf_put(&both, "\0", 1);
 	strata_buf_puts(&both, up->down_text);
 	if (both.failed || strata_sha256_text(up->checksum, both.ptr, both.len) < 0)
-		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'",
-					 up->path);
+		error =
+		    strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'", up->path);
 	strata_buf_free(&both);
 	return error;
 }

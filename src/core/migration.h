@@ -16,7 +16,12 @@
 
 #include "strata.h"
 
-typedef enum { STRATA_FILE_NONE, STRATA_FILE_SINGLE, STRATA_FILE_UP, STRATA_FILE_DOWN } strata_file_kind;
+typedef enum {
+	STRATA_FILE_NONE,
+	STRATA_FILE_SINGLE,
+	STRATA_FILE_UP,
+	STRATA_FILE_DOWN
+} strata_file_kind;
 
 typedef struct strata_section {
 	bool present;
@@ -42,14 +47,14 @@ typedef struct strata_migration {
  * that is not a migration (README.md). A .sql file that starts with a digit but is not named
  * <version>-<name>.sql is an error, so a typo is not silently skipped. */
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
-				const char *fname, strata_error *e);
+                                const char *fname, strata_error *e);
 
 /* Reads and parses one migration file. For STRATA_FILE_UP/DOWN files only that half is set. */
 int strata_migration_load(strata_migration **out, const char *path, size_t dir_index,
-			  strata_error *e);
+                          strata_error *e);
 /* Parses text already in memory (takes ownership of text, which must be NUL-terminated). */
 int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
-			   strata_file_kind kind, strata_error *e);
+                           strata_file_kind kind, strata_error *e);
 /* Folds the .down.sql half `down` into `up` and frees `down`. */
 int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e);
 void strata_migration_free(strata_migration *m);

@@ -15,20 +15,20 @@ static int alloc_steps(strata_plan *out, size_t n, strata_error *e)
 }
 
 int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
-		   const char *to_version, strata_error *e)
+                   const char *to_version, strata_error *e)
 {
 	int error;
 	if (to_version) {
 		bool known = false;
 		if (!strata_is_version(to_version))
 			return strata_error_set(e, STRATA_EINVALID,
-						"'%s' is not a version (digits only)", to_version);
+			                        "'%s' is not a version (digits only)", to_version);
 		for (size_t i = 0; i < c->n && !known; i++)
 			known = strata_version_cmp(c->items[i]->version, to_version) == 0;
 		if (!known) {
 			strata_error_hint(e, "run 'strata migrations show' to list the versions");
 			return strata_error_set(e, STRATA_ENOTFOUND, "no migration has version %s",
-						to_version);
+			                        to_version);
 		}
 	}
 	if ((error = alloc_steps(out, c->n, e)) < 0)
@@ -46,7 +46,7 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 }
 
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
-		     const strata_revert_opts *o, strata_error *e)
+                     const strata_revert_opts *o, strata_error *e)
 {
 	size_t want = o->steps ? o->steps : 1;
 	int error;
@@ -55,14 +55,15 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		bool applied = false;
 		if (!strata_is_version(o->to_version))
 			return strata_error_set(e, STRATA_EINVALID,
-						"'%s' is not a version (digits only)", o->to_version);
+			                        "'%s' is not a version (digits only)",
+			                        o->to_version);
 		for (size_t i = 0; i < h->n && !applied; i++)
 			applied = strata_version_cmp(h->items[i].version, o->to_version) == 0;
 		if (!applied) {
 			strata_error_hint(e, "use a version that 'strata migrations show' lists as "
-					     "applied, or --all to revert everything");
+			                     "applied, or --all to revert everything");
 			return strata_error_set(e, STRATA_ENOTFOUND, "version %s is not applied",
-						o->to_version);
+			                        o->to_version);
 		}
 	}
 	if ((error = alloc_steps(out, h->n, e)) < 0)
@@ -79,20 +80,21 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		m = strata_catalog_find(c, a->version, a->name);
 		if (!m) {
 			strata_error_hint(e, "add the directory that holds it with --dir, or "
-					     "restore the file");
-			error = strata_error_set(e, STRATA_ENOTFOUND,
-						 "cannot revert %s-%s: it is applied but its file is "
-						 "not in the migration directories",
-						 a->version, a->name);
+			                     "restore the file");
+			error =
+			    strata_error_set(e, STRATA_ENOTFOUND,
+			                     "cannot revert %s-%s: it is applied but its file is "
+			                     "not in the migration directories",
+			                     a->version, a->name);
 			goto fail;
 		}
 		if (strata_section_is_empty(&m->down)) {
 			strata_error_at(e, m->down_path ? m->down_path : m->path, 0, 0);
-			strata_error_hint(e, "write the statements that undo it under '-- migrate:down'");
-			error = strata_error_set(e, STRATA_EINVALID,
-						 "cannot revert %s-%s: its down section is %s",
-						 m->version, m->name,
-						 m->down.present ? "empty" : "missing");
+			strata_error_hint(
+			    e, "write the statements that undo it under '-- migrate:down'");
+			error = strata_error_set(
+			    e, STRATA_EINVALID, "cannot revert %s-%s: its down section is %s",
+			    m->version, m->name, m->down.present ? "empty" : "missing");
 			goto fail;
 		}
 		out->steps[out->n].m = m;
@@ -114,7 +116,7 @@ void strata_plan_free(strata_plan *p)
 }
 
 int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
-		       strata_error *e)
+                       strata_error *e)
 {
 	size_t i = 0, j = 0;
 	memset(out, 0, sizeof(*out));
@@ -130,7 +132,7 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 			cmp = -1;
 		else
 			cmp = strata_migration_key_cmp(c->items[i]->version, c->items[i]->name,
-						       h->items[j].version, h->items[j].name);
+			                               h->items[j].version, h->items[j].name);
 		if (cmp == 0) {
 			s->kind = STRATA_STATUS_APPLIED;
 			s->m = c->items[i++];

@@ -21,7 +21,7 @@ typedef struct strata_plan {
 
 /* Every pending migration in order, up to and including to_version when it is not NULL. */
 int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
-		   const char *to_version, strata_error *e);
+                   const char *to_version, strata_error *e);
 
 typedef struct strata_revert_opts {
 	unsigned steps;         /* how many, newest first; 0 means 1 */
@@ -32,7 +32,7 @@ typedef struct strata_revert_opts {
 /* The applied migrations to revert, newest first. Fails before anything runs when one of them
  * has no down section or no file on disk. */
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
-		     const strata_revert_opts *o, strata_error *e);
+                     const strata_revert_opts *o, strata_error *e);
 void strata_plan_free(strata_plan *p);
 
 typedef enum {
@@ -54,7 +54,7 @@ typedef struct strata_status_list {
 
 /* Disk and history merged in version order. h must be sorted. */
 int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
-		       strata_error *e);
+                       strata_error *e);
 void strata_status_list_free(strata_status_list *s);
 
 #endif

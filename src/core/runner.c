@@ -6,7 +6,7 @@
 #include "util/error.h"
 
 static void emit(const strata_run_opts *o, strata_event_kind kind, const strata_plan *p, size_t i,
-		 double ms)
+                 double ms)
 {
 	strata_event ev = {kind, &p->steps[i], i, p->n, ms};
 	if (o->on_event)
@@ -14,7 +14,7 @@ static void emit(const strata_run_opts *o, strata_event_kind kind, const strata_
 }
 
 int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
-			  strata_run_result *r, strata_error *e)
+                          strata_run_result *r, strata_error *e)
 {
 	strata_apply_opts ao = {.in_transaction = o->one_transaction, .fake = o->fake};
 	double t_run = strata_now_ms();
@@ -29,10 +29,11 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 				strata_error_at(e, sec->file, 0, 0);
 				strata_error_hint(e, "run with --transaction each");
 				r->failed = i;
-				return strata_error_set(e, STRATA_EINVALID,
-							"%s-%s is marked transaction:false and cannot "
-							"run inside one transaction for all migrations",
-							s->m->version, s->m->name);
+				return strata_error_set(
+				    e, STRATA_EINVALID,
+				    "%s-%s is marked transaction:false and cannot "
+				    "run inside one transaction for all migrations",
+				    s->m->version, s->m->name);
 			}
 		}
 		if ((error = b->ops->begin(b, e)) < 0)

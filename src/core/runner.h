@@ -37,6 +37,6 @@ typedef struct strata_run_result {
 /* Runs the steps in order. On failure the failing step (or, with one_transaction, every step) is
  * rolled back, steps before it stay, and r->failed says which one failed. */
 int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
-			  strata_run_result *r, strata_error *e);
+                          strata_run_result *r, strata_error *e);
 
 #endif

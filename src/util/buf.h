@@ -18,7 +18,10 @@ typedef struct strata_buf {
 } strata_buf;
 
 #define STRATA_BUF_MAX_DEFAULT ((size_t)1 << 30)
-#define STRATA_BUF_INIT {NULL, 0, 0, STRATA_BUF_MAX_DEFAULT, false}
+#define STRATA_BUF_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, 0, STRATA_BUF_MAX_DEFAULT, false                                          \
+	}
 
 void strata_buf_init(strata_buf *b, size_t max);
 int strata_buf_put(strata_buf *b, const void *data, size_t len);

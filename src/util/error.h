@@ -7,11 +7,10 @@
 /* Sets the message (overwriting any earlier one) and returns code, so that
  * `return strata_error_set(e, STRATA_EINVALID, "...")` reads as one step. */
 int strata_error_set(strata_error *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void strata_error_detail(strata_error *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void strata_error_hint(strata_error *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
+void strata_error_hint(strata_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Records where the input is at fault. line/col are 1-based, 0 when unknown. */
 void strata_error_at(strata_error *e, const char *file, unsigned line, unsigned col);
 /* Copies the source line (up to its end of line) shown under the message with a caret. */

@@ -22,13 +22,13 @@ int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
-					 "cannot read '%s': %s", path, strerror(errno));
+		                         "cannot read '%s': %s", path, strerror(errno));
 		strata_error_at(e, path, 0, 0);
 		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		error = strata_error_set(e, STRATA_EINVALID, "cannot read '%s': not a regular file",
-					 path);
+		                         path);
 		goto done;
 	}
 	data = malloc((size_t)st.st_size + 1);
@@ -41,8 +41,9 @@ int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", path,
-						 n < 0 ? strerror(errno) : "file shrank while reading");
+			error =
+			    strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", path,
+			                     n < 0 ? strerror(errno) : "file shrank while reading");
 			goto done;
 		}
 		got += (size_t)n;
@@ -60,7 +61,7 @@ done:
 }
 
 int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
-			   strata_error *e)
+                           strata_error *e)
 {
 	char tmp[4096];
 	int fd = -1, error = 0;
@@ -72,7 +73,7 @@ int strata_fs_write_atomic(const char *path, const void *data, size_t len, int s
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-					 strerror(errno));
+		                         strerror(errno));
 		goto done;
 	}
 	while (done_len < len) {
@@ -81,7 +82,7 @@ int strata_fs_write_atomic(const char *path, const void *data, size_t len, int s
 			continue;
 		if (w < 0) {
 			error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-						 strerror(errno));
+			                         strerror(errno));
 			goto done;
 		}
 		done_len += (size_t)w;
@@ -89,13 +90,13 @@ int strata_fs_write_atomic(const char *path, const void *data, size_t len, int s
 	if ((sync && fsync(fd) < 0) || close(fd) < 0) {
 		fd = -1;
 		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-					 strerror(errno));
+		                         strerror(errno));
 		goto done;
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0)
 		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-					 strerror(errno));
+		                         strerror(errno));
 done:
 	if (fd >= 0)
 		close(fd);
@@ -118,15 +119,15 @@ int strata_fs_mkdirs(const char *path, strata_error *e)
 		*p = '\0';
 		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 			return strata_error_set(e, STRATA_ERROR, "cannot create directory '%s': %s",
-						buf, strerror(errno));
+			                        buf, strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
 		return strata_error_set(e, STRATA_ERROR, "cannot create directory '%s': %s", buf,
-					strerror(errno));
+		                        strerror(errno));
 	if (!strata_fs_is_dir(buf))
 		return strata_error_set(e, STRATA_EINVALID, "'%s' exists and is not a directory",
-					buf);
+		                        buf);
 	return 0;
 }
 
@@ -148,7 +149,7 @@ int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
 	d = opendir(dir);
 	if (!d) {
 		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
-					 "cannot open directory '%s': %s", dir, strerror(errno));
+		                         "cannot open directory '%s': %s", dir, strerror(errno));
 		goto done;
 	}
 	while ((de = readdir(d)) != NULL) {

@@ -11,7 +11,7 @@ int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *
 /* Writes data to path through a temporary file and rename(2): readers see the old file or the
  * new one, never half of one. With `sync`, the data is on disk before the rename. */
 int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
-			   strata_error *e);
+                           strata_error *e);
 /* mkdir -p. */
 int strata_fs_mkdirs(const char *path, strata_error *e);
 /* The names of the regular files in dir, sorted by strcmp; *out is a NULL-terminated array the

@@ -49,7 +49,7 @@ bad:
 }
 
 void strata_text_linecol(const char *s, size_t off, unsigned *line, unsigned *col,
-			 size_t *line_start_out)
+                         size_t *line_start_out)
 {
 	unsigned l = 1, c = 1;
 	size_t start = 0, i = 0;

@@ -11,7 +11,7 @@ bool strata_utf8_valid(const char *s, size_t len, size_t *bad_out);
 /* 1-based line and column (in characters) of byte offset `off` in s. CRLF counts as one line
  * end. *line_start_out (optional) gets the offset where that line begins. */
 void strata_text_linecol(const char *s, size_t off, unsigned *line, unsigned *col,
-			 size_t *line_start_out);
+                         size_t *line_start_out);
 /* Byte offset of the `chars`-th character (0-based) of s, clamped to len. PostgreSQL reports
  * error positions in characters. */
 size_t strata_utf8_char_to_byte(const char *s, size_t len, size_t chars);
