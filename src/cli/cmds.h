@@ -16,5 +16,8 @@ extern const struct cli_opt cmd_migration_create_opts[];
 /* cmd_build.c */
 int cmd_build(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_build_opts[];
+/* cmd_seed.c */
+int cmd_seed(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_seed_opts[];
 
 #endif

@@ -47,6 +47,17 @@ const struct cmd cli_cmds[] = {
 	 .usage = "[--src DIR] [--out DIR]",
 	 .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
 	 .opts = cmd_build_opts},
+	{.name = "seed",
+	 .run = cmd_seed,
+	 .usage = "-f FILE [-f FILE]... [--no-migrate] [--on-conflict error|skip|update] "
+		  "[--dry-run] [--force]",
+	 .summary = "Apply pending migrations, then load JSON seed files in one transaction",
+	 .details = "A seed file is a JSON object of tables: { \"table\": [ {\"column\": value}, "
+		    "... ] }.\nRows load in foreign-key order; a key naming a child table holds "
+		    "nested rows\nwhose foreign key is filled from the row. Each file is recorded "
+		    "in strata_seeds:\nan unchanged file is skipped, a changed one refused unless "
+		    "--force.\nSee docs/seed.md.",
+	 .opts = cmd_seed_opts},
 	{0},
 };
 

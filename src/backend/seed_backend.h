@@ -1,0 +1,77 @@
+/*
+ * seed_backend.h: what an engine provides to `strata seed` (core/seed.c). One const ops table
+ * per engine (seed_pg.c, seed_sqlite.c), picked by the backend's kind; each works on the
+ * engine's native handle (b->ops->native(b)).
+ */
+#ifndef STRATA_BACKEND_SEED_BACKEND_H
+#define STRATA_BACKEND_SEED_BACKEND_H
+
+#include "backend/backend.h"
+#include "core/seed.h"
+
+#define STRATA_SEED_OPS_VERSION 1
+
+typedef struct strata_seed_be strata_seed_be; /* an engine's loader state */
+
+typedef enum {
+	STRATA_SEED_V_NULL,
+	STRATA_SEED_V_TEXT,   /* a string, or JSON text / an array literal for a composite */
+	STRATA_SEED_V_NUMBER, /* as written in the file */
+	STRATA_SEED_V_BOOL,   /* s is "true" or "false" */
+} strata_seed_vkind;
+
+typedef struct strata_seed_val {
+	strata_seed_vkind kind;
+	const char *s; /* NUL-terminated (NULL for STRATA_SEED_V_NULL) */
+	size_t len;
+} strata_seed_val;
+
+/* One row to write. */
+typedef struct strata_seed_write {
+	const strata_seed_table *t;
+	size_t n;
+	const size_t *cols; /* column indexes, n of them */
+	const strata_seed_val *vals;
+	strata_seed_conflict conflict;
+	size_t nret;
+	const size_t *ret; /* columns whose stored values the caller needs back */
+	char **ret_out;    /* nret slots: malloc'd text (caller frees), NULL when the row was
+			      skipped (or the value is NULL) */
+	bool bulk;         /* may be buffered (COPY): nothing returned, no conflict clause */
+	size_t row_off;    /* where the row is in the file, for errors reported later */
+} strata_seed_write;
+
+/* Where a failure is, when the engine can say better than "the row being written". */
+typedef struct strata_seed_failure {
+	bool have_row;  /* row_off names the failing row (of a bulk batch) */
+	size_t row_off;
+	char column[128]; /* the failing column, when the engine says */
+	bool rerun;       /* the batch failed somewhere: write rows from rerun_off again, one by
+			     one, to find which (the engine rolled the batch back) */
+	size_t rerun_off, rerun_rows;
+} strata_seed_failure;
+
+struct strata_seed_backend_ops {
+	unsigned version;
+	int (*open)(strata_seed_be **out, strata_backend *b, strata_error *e);
+	/* Starts the one transaction (and turns on foreign keys where that is needed). */
+	int (*begin)(strata_seed_be *s, strata_error *e);
+	int (*commit)(strata_seed_be *s, strata_error *e);
+	void (*rollback)(strata_seed_be *s);
+	/* The table `name` ("table" or "schema.table"); STRATA_ENOTFOUND when there is none. */
+	int (*describe)(strata_seed_be *s, const char *name, strata_seed_table **out,
+			strata_error *e);
+	/* Creates strata_seeds when needed and reads path's sha256 into sha (empty if none). */
+	int (*record_get)(strata_seed_be *s, const char *path, char sha[65], strata_error *e);
+	int (*record_put)(strata_seed_be *s, const char *path, const char *sha, size_t rows,
+			  strata_error *e);
+	int (*write)(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
+		     strata_error *e);
+	/* Sends anything buffered (ends a COPY). */
+	int (*flush)(strata_seed_be *s, strata_seed_failure *f, strata_error *e);
+	void (*close)(strata_seed_be *s); /* NULL-safe */
+};
+
+extern const struct strata_seed_backend_ops strata_seed_pg_ops, strata_seed_sqlite_ops;
+
+#endif

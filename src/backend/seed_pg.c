@@ -1,0 +1,620 @@
+/*
+ * seed_pg.c: `strata seed` on PostgreSQL.
+ *
+ * Flat rows go through COPY ... FROM STDIN in text format, in batches of at most BATCH rows,
+ * each batch under a savepoint. The batch keeps the file offset of each of its rows, so an
+ * error whose CONTEXT says "COPY t, line N[, column c]" points at the N-th row of the batch (and
+ * its column); an error without a line (a foreign-key violation, checked when the COPY ends)
+ * rolls the batch back to its savepoint and asks the caller to write the batch again row by row
+ * (with INSERTs), which finds the row. Other rows (nested ones, --on-conflict) use prepared
+ * INSERT ... [ON CONFLICT] [RETURNING] statements, one per table and column set, reused.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/seed_backend.h"
+#include "core/seed_json.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#define BATCH 65536
+#define SEND_AT (256 * 1024)
+
+typedef struct stmt {
+	char *sig;
+	char name[24];
+} stmt;
+
+struct strata_seed_be {
+	strata_backend *b;
+	PGconn *conn;
+	stmt *stmts;
+	size_t nstmts;
+	bool seeds_table;
+	/* the COPY in progress */
+	bool in_copy;
+	char *copy_sig;
+	strata_buf copybuf;
+	size_t *offs;
+	size_t noffs;
+	strata_buf sig, sql;
+	const char **params;
+	size_t pcap;
+};
+
+static const char *field(const PGresult *r, int code)
+{
+	const char *v = r ? PQresultErrorField(r, code) : NULL;
+	return v ? v : "";
+}
+
+static int db_error(strata_seed_be *s, const PGresult *r, strata_error *e)
+{
+	const char *primary = field(r, PG_DIAG_MESSAGE_PRIMARY);
+	if (!*primary) {
+		const char *msg = PQerrorMessage(s->conn);
+		strata_error_set(e, STRATA_EDB, "%.*s", (int)strcspn(msg, "\n"), msg);
+	} else {
+		strata_error_set(e, STRATA_EDB, "%s", primary);
+	}
+	strata_error_detail(e, "%s", field(r, PG_DIAG_MESSAGE_DETAIL));
+	strata_error_hint(e, "%s", field(r, PG_DIAG_MESSAGE_HINT));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", field(r, PG_DIAG_SQLSTATE));
+	if (PQstatus(s->conn) == CONNECTION_BAD)
+		e->code = STRATA_ECONNECT;
+	return e->code;
+}
+
+static int exec(strata_seed_be *s, const char *sql, strata_error *e)
+{
+	PGresult *r = PQexec(s->conn, sql);
+	int error = 0;
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		error = db_error(s, r, e);
+	PQclear(r);
+	return error;
+}
+
+/* Runs a query with text parameters; *out gets the result (caller clears) on success. */
+static int query(strata_seed_be *s, PGresult **out, const char *sql, int n, const char *const *p,
+		 strata_error *e)
+{
+	PGresult *r = PQexecParams(s->conn, sql, n, NULL, p, NULL, NULL, 0);
+	*out = NULL;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+		int error = db_error(s, r, e);
+		PQclear(r);
+		return error;
+	}
+	*out = r;
+	return 0;
+}
+
+static int pg_open(strata_seed_be **out, strata_backend *b, strata_error *e)
+{
+	strata_seed_be *s = calloc(1, sizeof(*s));
+	*out = NULL;
+	if (!s)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	s->b = b;
+	s->conn = b->ops->native(b);
+	strata_buf_init(&s->copybuf, 0);
+	strata_buf_init(&s->sig, 0);
+	strata_buf_init(&s->sql, 0);
+	*out = s;
+	return 0;
+}
+
+static void pg_close(strata_seed_be *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nstmts; i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->stmts[i].name);
+		if (PQstatus(s->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+			PQclear(PQexec(s->conn, sql));
+		free(s->stmts[i].sig);
+	}
+	free(s->stmts);
+	free(s->copy_sig);
+	free(s->offs);
+	free(s->params);
+	strata_buf_free(&s->copybuf);
+	strata_buf_free(&s->sig);
+	strata_buf_free(&s->sql);
+	free(s);
+}
+
+static int pg_begin(strata_seed_be *s, strata_error *e)
+{
+	return exec(s, "BEGIN", e);
+}
+
+static int pg_commit(strata_seed_be *s, strata_error *e)
+{
+	return exec(s, "COMMIT", e);
+}
+
+static void pg_rollback(strata_seed_be *s)
+{
+	if (s->in_copy) {
+		PQputCopyEnd(s->conn, "rolled back");
+		PGresult *r;
+		while ((r = PQgetResult(s->conn)) != NULL)
+			PQclear(r);
+		s->in_copy = false;
+	}
+	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+}
+
+static char *quote_ident(strata_seed_be *s, const char *name, size_t len)
+{
+	char *q = PQescapeIdentifier(s->conn, name, len);
+	char *copy = q ? strdup(q) : NULL;
+	PQfreemem(q);
+	return copy;
+}
+
+static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
+		       strata_error *e)
+{
+	const char *dot = strchr(name, '.');
+	strata_seed_table *t = NULL;
+	PGresult *r = NULL;
+	strata_buf rel = STRATA_BUF_INIT;
+	const char *p[1];
+	char *part = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (dot) {
+		if (!(part = quote_ident(s, name, (size_t)(dot - name))))
+			goto oom;
+		strata_buf_puts(&rel, part);
+		strata_buf_puts(&rel, ".");
+		free(part);
+	}
+	if (!(part = quote_ident(s, dot ? dot + 1 : name, strlen(dot ? dot + 1 : name))))
+		goto oom;
+	strata_buf_puts(&rel, part);
+	free(part);
+	part = NULL;
+	if (rel.failed)
+		goto oom;
+	p[0] = strata_buf_cstr(&rel);
+	if ((error = query(s, &r,
+			   "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+			   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+			   "WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')",
+			   1, p, e)) < 0)
+		goto done;
+	if (PQntuples(r) != 1) {
+		error = STRATA_ENOTFOUND;
+		goto done;
+	}
+	if (!(t = calloc(1, sizeof(*t))) || !(t->name = strdup(name)) ||
+	    !(t->key = strdup(PQgetvalue(r, 0, 0))) || !(t->sql = strdup(PQgetvalue(r, 0, 1))))
+		goto oom;
+	PQclear(r);
+	p[0] = t->key;
+	if ((error = query(s, &r,
+			   "SELECT a.attname, quote_ident(a.attname), t.typname, t.typcategory "
+			   "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+			   "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+			   "ORDER BY a.attnum",
+			   1, p, e)) < 0)
+		goto done;
+	t->ncols = (size_t)PQntuples(r);
+	if (!(t->cols = calloc(t->ncols + 1, sizeof(*t->cols))))
+		goto oom;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *typ = PQgetvalue(r, (int)i, 2), *cat = PQgetvalue(r, (int)i, 3);
+		if (!(t->cols[i].name = strdup(PQgetvalue(r, (int)i, 0))) ||
+		    !(t->cols[i].sql = strdup(PQgetvalue(r, (int)i, 1))))
+			goto oom;
+		t->cols[i].type = strcmp(typ, "json") == 0 || strcmp(typ, "jsonb") == 0
+					  ? STRATA_SEED_COL_JSON
+				  : strcmp(cat, "A") == 0 ? STRATA_SEED_COL_ARRAY
+				  : strcmp(typ, "bool") == 0 ? STRATA_SEED_COL_BOOL
+							     : STRATA_SEED_COL_PLAIN;
+	}
+	PQclear(r);
+	if ((error = query(s, &r,
+			   "SELECT a.attname FROM pg_index i "
+			   "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) "
+			   "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+			   "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
+			   1, p, e)) < 0)
+		goto done;
+	t->npk = (size_t)PQntuples(r);
+	if (!(t->pk = calloc(t->npk + 1, sizeof(*t->pk))))
+		goto oom;
+	for (size_t i = 0; i < t->npk; i++)
+		t->pk[i] = (size_t)strata_seed_table_col(t, PQgetvalue(r, (int)i, 0));
+	PQclear(r);
+	if ((error = query(s, &r,
+			   "SELECT c.oid::text, c.confrelid::text, c.confrelid::regclass::text, "
+			   "a.attname, fa.attname FROM pg_constraint c "
+			   "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY "
+			   "k(col, fcol, ord) "
+			   "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
+			   "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol "
+			   "WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.conname, c.oid, "
+			   "k.ord",
+			   1, p, e)) < 0)
+		goto done;
+	if (!(t->fks = calloc((size_t)PQntuples(r) + 1, sizeof(*t->fks))))
+		goto oom;
+	for (int i = 0; i < PQntuples(r); i++) {
+		strata_seed_fk *fk;
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			fk = &t->fks[t->nfks++];
+			if (!(fk->ref_key = strdup(PQgetvalue(r, i, 1))) ||
+			    !(fk->ref_name = strdup(PQgetvalue(r, i, 2))) ||
+			    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
+			    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
+				goto oom;
+		}
+		fk = &t->fks[t->nfks - 1];
+		if (fk->n == 32)
+			continue;
+		fk->cols[fk->n] = (size_t)strata_seed_table_col(t, PQgetvalue(r, i, 3));
+		if (!(fk->ref_cols[fk->n++] = strdup(PQgetvalue(r, i, 4))))
+			goto oom;
+	}
+	*out = t;
+	t = NULL;
+	goto done;
+oom:
+	error = strata_error_set(e, STRATA_ERROR, "out of memory");
+done:
+	PQclear(r);
+	free(part);
+	strata_buf_free(&rel);
+	strata_seed_table_free(t);
+	return error;
+}
+
+static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
+{
+	int error;
+	if (s->seeds_table)
+		return 0;
+	error = exec(s,
+		     "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
+		     "path text PRIMARY KEY, sha256 text NOT NULL, "
+		     "applied_at timestamptz NOT NULL DEFAULT now(), rows bigint NOT NULL DEFAULT 0)",
+		     e);
+	s->seeds_table = error == 0;
+	return error;
+}
+
+static int pg_record_get(strata_seed_be *s, const char *path, char sha[65], strata_error *e)
+{
+	PGresult *r = NULL;
+	const char *p[1] = {path};
+	int error;
+	sha[0] = '\0';
+	if ((error = ensure_seeds_table(s, e)) < 0 ||
+	    (error = query(s, &r, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = $1", 1,
+			   p, e)) < 0)
+		return error;
+	if (PQntuples(r) == 1)
+		snprintf(sha, 65, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+static int pg_record_put(strata_seed_be *s, const char *path, const char *sha, size_t rows,
+			 strata_error *e)
+{
+	PGresult *r = NULL;
+	char n[32];
+	const char *p[3] = {path, sha, n};
+	int error;
+	snprintf(n, sizeof(n), "%zu", rows);
+	error = query(s, &r,
+		      "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES ($1, $2, $3) "
+		      "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, "
+		      "rows = EXCLUDED.rows, applied_at = now()",
+		      3, p, e);
+	PQclear(r);
+	return error;
+}
+
+/* "COPY t, line 3, column price: ..." -> 3 and "price". */
+static unsigned copy_context_line(const char *ctx, char *column, size_t colsize)
+{
+	const char *l = strstr(ctx, ", line ");
+	const char *c;
+	unsigned line;
+	column[0] = '\0';
+	if (strncmp(ctx, "COPY ", 5) != 0 || !l)
+		return 0;
+	line = (unsigned)strtoul(l + 7, NULL, 10);
+	c = strstr(l, ", column ");
+	if (c) {
+		size_t n;
+		c += 9;
+		n = strcspn(c, ":\n");
+		snprintf(column, colsize, "%.*s", (int)n, c);
+	}
+	return line;
+}
+
+static int send_copybuf(strata_seed_be *s, strata_error *e)
+{
+	if (s->copybuf.len && PQputCopyData(s->conn, s->copybuf.ptr, (int)s->copybuf.len) != 1)
+		return db_error(s, NULL, e);
+	strata_buf_reset(&s->copybuf);
+	return 0;
+}
+
+static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
+{
+	PGresult *r, *failed = NULL;
+	int error = 0;
+
+	if (!s->in_copy)
+		return 0;
+	s->in_copy = false;
+	error = send_copybuf(s, e);
+	if (PQputCopyEnd(s->conn, NULL) != 1 && error == 0)
+		error = db_error(s, NULL, e);
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !failed)
+			failed = r;
+		else
+			PQclear(r);
+	}
+	if (failed && error == 0) {
+		unsigned line;
+		error = db_error(s, failed, e);
+		line = copy_context_line(field(failed, PG_DIAG_CONTEXT), f->column,
+					 sizeof(f->column));
+		if (line >= 1 && line <= s->noffs) {
+			f->have_row = true;
+			f->row_off = s->offs[line - 1];
+		} else if (s->noffs &&
+			   exec(s, "ROLLBACK TO SAVEPOINT strata_seed_copy", &(strata_error){0}) == 0) {
+			f->rerun = true;
+			f->rerun_off = s->offs[0];
+			f->rerun_rows = s->noffs;
+		}
+	}
+	PQclear(failed);
+	s->noffs = 0;
+	if (error == 0)
+		error = exec(s, "RELEASE SAVEPOINT strata_seed_copy", e);
+	return error;
+}
+
+static void put_sig(strata_buf *sig, const strata_seed_write *w)
+{
+	strata_buf_reset(sig);
+	strata_buf_printf(sig, "%s|%d|%d|", w->t->key, (int)w->conflict, w->bulk ? 1 : 0);
+	for (size_t i = 0; i < w->n; i++)
+		strata_buf_printf(sig, "%zu,", w->cols[i]);
+	strata_buf_puts(sig, "|");
+	for (size_t i = 0; i < w->nret; i++)
+		strata_buf_printf(sig, "%zu,", w->ret[i]);
+}
+
+static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
+		    strata_error *e)
+{
+	int error = 0;
+	if (s->in_copy && (s->noffs >= BATCH || strcmp(s->copy_sig, strata_buf_cstr(&s->sig)) != 0))
+		if ((error = pg_flush(s, f, e)) < 0)
+			return error;
+	if (!s->in_copy) {
+		PGresult *r;
+		strata_buf_reset(&s->sql);
+		strata_buf_printf(&s->sql, "COPY %s (", w->t->sql);
+		for (size_t i = 0; i < w->n; i++)
+			strata_buf_printf(&s->sql, "%s%s", i ? ", " : "", w->t->cols[w->cols[i]].sql);
+		strata_buf_puts(&s->sql, ") FROM STDIN");
+		if (s->sql.failed)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		if (!s->offs && !(s->offs = malloc(BATCH * sizeof(*s->offs))))
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		free(s->copy_sig);
+		if (!(s->copy_sig = strdup(strata_buf_cstr(&s->sig))))
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		if ((error = exec(s, "SAVEPOINT strata_seed_copy", e)) < 0)
+			return error;
+		r = PQexec(s->conn, s->sql.ptr);
+		if (PQresultStatus(r) != PGRES_COPY_IN) {
+			error = db_error(s, r, e);
+			PQclear(r);
+			return error;
+		}
+		PQclear(r);
+		s->in_copy = true;
+		s->noffs = 0;
+	}
+	s->offs[s->noffs++] = w->row_off;
+	for (size_t i = 0; i < w->n; i++) {
+		if (i)
+			strata_buf_put(&s->copybuf, "\t", 1);
+		if (w->vals[i].kind == STRATA_SEED_V_NULL)
+			strata_buf_put(&s->copybuf, "\\N", 2);
+		else
+			strata_seed_copy_escape(&s->copybuf, w->vals[i].s, w->vals[i].len);
+	}
+	strata_buf_put(&s->copybuf, "\n", 1);
+	if (s->copybuf.failed)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (s->copybuf.len >= SEND_AT)
+		error = send_copybuf(s, e);
+	return error;
+}
+
+static bool is_pk(const strata_seed_table *t, size_t col)
+{
+	for (size_t i = 0; i < t->npk; i++)
+		if (t->pk[i] == col)
+			return true;
+	return false;
+}
+
+static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **name,
+		   strata_error *e)
+{
+	const strata_seed_table *t = w->t;
+	strata_buf *q = &s->sql;
+	stmt *grown;
+	PGresult *r;
+	size_t nupd = 0;
+
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (strcmp(s->stmts[i].sig, strata_buf_cstr(&s->sig)) == 0) {
+			*name = s->stmts[i].name;
+			return 0;
+		}
+	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
+		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
+		return strata_error_set(e, STRATA_EINVALID,
+					"table '%s' has no primary key for --on-conflict update",
+					t->name);
+	}
+	strata_buf_reset(q);
+	strata_buf_printf(q, "INSERT INTO %s ", t->sql);
+	if (w->n == 0) {
+		strata_buf_puts(q, "DEFAULT VALUES");
+	} else {
+		strata_buf_puts(q, "(");
+		for (size_t i = 0; i < w->n; i++)
+			strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[w->cols[i]].sql);
+		strata_buf_puts(q, ") VALUES (");
+		for (size_t i = 0; i < w->n; i++)
+			strata_buf_printf(q, "%s$%zu", i ? ", " : "", i + 1);
+		strata_buf_puts(q, ")");
+	}
+	if (w->conflict != STRATA_SEED_CONFLICT_ERROR) {
+		strata_buf_puts(q, " ON CONFLICT ");
+		if (t->npk) {
+			strata_buf_puts(q, "(");
+			for (size_t i = 0; i < t->npk; i++)
+				strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[t->pk[i]].sql);
+			strata_buf_puts(q, ") ");
+		}
+		for (size_t i = 0; w->conflict == STRATA_SEED_CONFLICT_UPDATE && i < w->n; i++) {
+			if (is_pk(t, w->cols[i]))
+				continue;
+			strata_buf_printf(q, "%s%s = EXCLUDED.%s", nupd++ ? ", " : "DO UPDATE SET ",
+					  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
+		}
+		if (!nupd)
+			strata_buf_puts(q, "DO NOTHING");
+	}
+	for (size_t i = 0; i < w->nret; i++)
+		strata_buf_printf(q, "%s%s", i ? ", " : " RETURNING ", t->cols[w->ret[i]].sql);
+	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
+	if (q->failed || !grown)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	s->stmts = grown;
+	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
+		 s->nstmts);
+	if (!(grown[s->nstmts].sig = strdup(strata_buf_cstr(&s->sig))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		int error = db_error(s, r, e);
+		free(grown[s->nstmts].sig);
+		PQclear(r);
+		return error;
+	}
+	PQclear(r);
+	*name = grown[s->nstmts++].name;
+	return 0;
+}
+
+/* "invalid input syntax for type integer: "abc"": which column held "abc"? */
+static void guess_column(const strata_seed_write *w, const char *msg, strata_seed_failure *f)
+{
+	const char *q = strstr(msg, ": \"");
+	size_t len;
+	long found = -1;
+	if (!q || f->column[0])
+		return;
+	q += 3;
+	len = strlen(q);
+	if (!len || q[len - 1] != '"')
+		return;
+	len--;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->vals[i].kind == STRATA_SEED_V_NULL || w->vals[i].len != len ||
+		    memcmp(w->vals[i].s, q, len) != 0)
+			continue;
+		if (found >= 0)
+			return; /* ambiguous */
+		found = (long)i;
+	}
+	if (found >= 0)
+		snprintf(f->column, sizeof(f->column), "%s", w->t->cols[w->cols[found]].name);
+}
+
+static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
+		    strata_error *e)
+{
+	const char *name = NULL;
+	PGresult *r;
+	int error;
+
+	put_sig(&s->sig, w);
+	if (s->sig.failed)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (w->bulk && w->n > 0)
+		return copy_row(s, w, f, e);
+	if ((error = pg_flush(s, f, e)) < 0 || (error = prepare(s, w, &name, e)) < 0)
+		return error;
+	if (w->n > s->pcap) {
+		const char **p = realloc(s->params, w->n * sizeof(*p));
+		if (!p)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		s->params = p;
+		s->pcap = w->n;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		s->params[i] = w->vals[i].kind == STRATA_SEED_V_NULL ? NULL : w->vals[i].s;
+	r = PQexecPrepared(s->conn, name, (int)w->n, s->params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+		error = db_error(s, r, e);
+		snprintf(f->column, sizeof(f->column), "%s", field(r, PG_DIAG_COLUMN_NAME));
+		guess_column(w, e->msg, f);
+		PQclear(r);
+		return error;
+	}
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		for (size_t i = 0; i < w->nret; i++) {
+			if (PQgetisnull(r, 0, (int)i))
+				continue;
+			if (!(w->ret_out[i] = strdup(PQgetvalue(r, 0, (int)i)))) {
+				PQclear(r);
+				return strata_error_set(e, STRATA_ERROR, "out of memory");
+			}
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+const struct strata_seed_backend_ops strata_seed_pg_ops = {
+	.version = STRATA_SEED_OPS_VERSION,
+	.open = pg_open,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.describe = pg_describe,
+	.record_get = pg_record_get,
+	.record_put = pg_record_put,
+	.write = pg_write,
+	.flush = pg_flush,
+	.close = pg_close,
+};

@@ -1,0 +1,539 @@
+/*
+ * seed_sqlite.c: `strata seed` on SQLite.
+ *
+ * Every row is one step of a prepared INSERT [ON CONFLICT] [RETURNING] statement, one per table
+ * and column set, reused across rows inside the one transaction (BEGIN IMMEDIATE), which is how
+ * SQLite loads fastest. Foreign keys are turned on for the connection first (PRAGMA
+ * foreign_keys, which SQLite leaves off by default), so a missing parent row is an error.
+ */
+#include <ctype.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/seed_backend.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+typedef struct stmt {
+	char *sig;
+	sqlite3_stmt *st;
+} stmt;
+
+struct strata_seed_be {
+	sqlite3 *db;
+	stmt *stmts;
+	size_t nstmts;
+	bool seeds_table;
+	strata_buf sig, sql;
+};
+
+static int db_error(strata_seed_be *s, strata_error *e)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
+			 sqlite3_errmsg(s->db));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%d", rc & 0xff);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		strata_error_hint(e, "a row it references is missing (or the row is referenced "
+				     "and cannot change)");
+	return e->code;
+}
+
+static int exec(strata_seed_be *s, const char *sql, strata_error *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, e);
+	return 0;
+}
+
+static int sq_open(strata_seed_be **out, strata_backend *b, strata_error *e)
+{
+	strata_seed_be *s = calloc(1, sizeof(*s));
+	*out = NULL;
+	if (!s)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	s->db = b->ops->native(b);
+	strata_buf_init(&s->sig, 0);
+	strata_buf_init(&s->sql, 0);
+	*out = s;
+	return 0;
+}
+
+static void sq_close(strata_seed_be *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nstmts; i++) {
+		sqlite3_finalize(s->stmts[i].st);
+		free(s->stmts[i].sig);
+	}
+	free(s->stmts);
+	strata_buf_free(&s->sig);
+	strata_buf_free(&s->sql);
+	free(s);
+}
+
+static int sq_begin(strata_seed_be *s, strata_error *e)
+{
+	int error;
+	if ((error = exec(s, "PRAGMA foreign_keys = ON", e)) < 0)
+		return error;
+	return exec(s, "BEGIN IMMEDIATE", e);
+}
+
+static int sq_commit(strata_seed_be *s, strata_error *e)
+{
+	return exec(s, "COMMIT", e);
+}
+
+static void sq_rollback(strata_seed_be *s)
+{
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_reset(s->stmts[i].st);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static char *quote_ident(const char *name, size_t len)
+{
+	strata_buf q = STRATA_BUF_INIT;
+	strata_buf_put(&q, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		if (name[i] == '"')
+			strata_buf_put(&q, "\"", 1);
+		strata_buf_put(&q, name + i, 1);
+	}
+	strata_buf_put(&q, "\"", 1);
+	return strata_buf_detach(&q);
+}
+
+static char *lower(const char *s)
+{
+	char *l = strdup(s);
+	for (char *p = l; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return l;
+}
+
+static int prep(strata_seed_be *s, sqlite3_stmt **st, const char *sql, strata_error *e)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(s, e);
+	return 0;
+}
+
+static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
+		       strata_error *e)
+{
+	const char *dot = strchr(name, '.');
+	char *schema = dot ? strndup(name, (size_t)(dot - name)) : strdup("main");
+	const char *tname = dot ? dot + 1 : name;
+	strata_seed_table *t = NULL;
+	sqlite3_stmt *st = NULL;
+	strata_buf q = STRATA_BUF_INIT;
+	char *qs = NULL, *real = NULL;
+	int rc, error = 0;
+
+	*out = NULL;
+	if (!schema || !(qs = quote_ident(schema, strlen(schema))))
+		goto oom;
+	strata_buf_printf(&q, "SELECT name FROM %s.sqlite_schema WHERE type = 'table' AND "
+			      "name = ?1 COLLATE NOCASE",
+			  qs);
+	if (q.failed)
+		goto oom;
+	if (sqlite3_prepare_v2(s->db, q.ptr, -1, &st, NULL) != SQLITE_OK) {
+		error = STRATA_ENOTFOUND; /* no such schema */
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		error = STRATA_ENOTFOUND;
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		error = db_error(s, e);
+		goto done;
+	}
+	if (!(real = strdup((const char *)sqlite3_column_text(st, 0))))
+		goto oom;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!(t = calloc(1, sizeof(*t))) || !(t->name = strdup(name)))
+		goto oom;
+	t->nocase = true;
+	strata_buf_reset(&q);
+	if (dot)
+		strata_buf_printf(&q, "%s.", schema);
+	strata_buf_puts(&q, real);
+	if (q.failed || !(t->key = lower(q.ptr)))
+		goto oom;
+	{
+		char *qt = quote_ident(real, strlen(real));
+		size_t n = qt ? strlen(qs) + strlen(qt) + 2 : 0;
+		t->sql = qt ? malloc(n) : NULL;
+		if (t->sql && dot)
+			snprintf(t->sql, n, "%s.%s", qs, qt);
+		else if (t->sql)
+			snprintf(t->sql, n, "%s", qt);
+		free(qt);
+		if (!t->sql)
+			goto oom;
+	}
+	strata_buf_free(&q);
+	/* columns and primary key */
+	if ((error = prep(s, &st,
+			  "SELECT name, upper(coalesce(type, '')), pk FROM pragma_table_xinfo(?1, ?2) "
+			  "WHERE hidden = 0 ORDER BY cid",
+			  e)) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		strata_seed_column *c;
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+		void *grown = realloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
+		void *pk = realloc(t->pk, (t->ncols + 1) * sizeof(*t->pk));
+		if (grown)
+			t->cols = grown;
+		if (pk)
+			t->pk = pk;
+		if (!grown || !pk)
+			goto oom;
+		c = &t->cols[t->ncols];
+		memset(c, 0, sizeof(*c));
+		t->ncols++;
+		c->name = strdup((const char *)sqlite3_column_text(st, 0));
+		c->sql = c->name ? quote_ident(c->name, strlen(c->name)) : NULL;
+		if (!c->sql)
+			goto oom;
+		c->type = strstr(type, "JSON") ? STRATA_SEED_COL_JSON
+			  : strstr(type, "BOOL") ? STRATA_SEED_COL_BOOL
+						 : STRATA_SEED_COL_PLAIN;
+		if (sqlite3_column_int(st, 2) > 0) /* pk position, 1-based */
+			t->pk[t->npk++] = t->ncols - 1;
+	}
+	if (rc != SQLITE_DONE) {
+		error = db_error(s, e);
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* foreign keys */
+	if ((error = prep(s, &st,
+			  "SELECT f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", "
+			  "(SELECT p.name FROM pragma_table_info(f.\"table\", ?2) p "
+			  "WHERE p.pk = f.seq + 1)) "
+			  "FROM pragma_foreign_key_list(?1, ?2) f ORDER BY f.id, f.seq",
+			  e)) < 0)
+		goto done;
+	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
+	{
+		int last_id = -1;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			strata_seed_fk *fk;
+			const char *ref = (const char *)sqlite3_column_text(st, 1);
+			const char *from = (const char *)sqlite3_column_text(st, 2);
+			const char *to = (const char *)sqlite3_column_text(st, 3);
+			long ci = strata_seed_table_col(t, from ? from : "");
+			if (sqlite3_column_int(st, 0) != last_id) {
+				void *grown = realloc(t->fks, (t->nfks + 1) * sizeof(*t->fks));
+				if (!grown)
+					goto oom;
+				t->fks = grown;
+				fk = &t->fks[t->nfks++];
+				memset(fk, 0, sizeof(*fk));
+				last_id = sqlite3_column_int(st, 0);
+				strata_buf_reset(&q);
+				if (dot)
+					strata_buf_printf(&q, "%s.", schema);
+				strata_buf_puts(&q, ref ? ref : "");
+				if (q.failed || !(fk->ref_key = lower(q.ptr)) ||
+				    !(fk->ref_name = strdup(ref ? ref : "")) ||
+				    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
+				    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
+					goto oom;
+			}
+			fk = &t->fks[t->nfks - 1];
+			if (fk->n == 32 || ci < 0)
+				continue;
+			fk->cols[fk->n] = (size_t)ci;
+			if (!(fk->ref_cols[fk->n++] = strdup(to ? to : "rowid")))
+				goto oom;
+		}
+		if (rc != SQLITE_DONE) {
+			error = db_error(s, e);
+			goto done;
+		}
+	}
+	*out = t;
+	t = NULL;
+	goto done;
+oom:
+	error = strata_error_set(e, STRATA_ERROR, "out of memory");
+done:
+	sqlite3_finalize(st);
+	strata_buf_free(&q);
+	strata_seed_table_free(t);
+	free(schema);
+	free(qs);
+	free(real);
+	return error;
+}
+
+static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
+{
+	int error;
+	if (s->seeds_table)
+		return 0;
+	error = exec(s,
+		     "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
+		     "path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT "
+		     "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), rows INTEGER NOT NULL DEFAULT 0)",
+		     e);
+	s->seeds_table = error == 0;
+	return error;
+}
+
+static int sq_record_get(strata_seed_be *s, const char *path, char sha[65], strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error;
+	sha[0] = '\0';
+	if ((error = ensure_seeds_table(s, e)) < 0 ||
+	    (error = prep(s, &st, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = ?1",
+			  e)) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(sha, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		error = db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int sq_record_put(strata_seed_be *s, const char *path, const char *sha, size_t rows,
+			 strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int error;
+	if ((error = prep(s, &st,
+			  "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES (?1, ?2, ?3) "
+			  "ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, "
+			  "rows = excluded.rows, "
+			  "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+			  e)) < 0)
+		return error;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)rows);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+static bool is_pk(const strata_seed_table *t, size_t col)
+{
+	for (size_t i = 0; i < t->npk; i++)
+		if (t->pk[i] == col)
+			return true;
+	return false;
+}
+
+static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
+		   strata_error *e)
+{
+	const strata_seed_table *t = w->t;
+	strata_buf *q = &s->sql;
+	stmt *grown;
+	size_t nupd = 0;
+
+	for (size_t i = 0; i < s->nstmts; i++)
+		if (strcmp(s->stmts[i].sig, strata_buf_cstr(&s->sig)) == 0) {
+			*out = s->stmts[i].st;
+			return 0;
+		}
+	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
+		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
+		return strata_error_set(e, STRATA_EINVALID,
+					"table '%s' has no primary key for --on-conflict update",
+					t->name);
+	}
+	strata_buf_reset(q);
+	strata_buf_printf(q, "INSERT INTO %s ", t->sql);
+	if (w->n == 0) {
+		strata_buf_puts(q, "DEFAULT VALUES");
+	} else {
+		strata_buf_puts(q, "(");
+		for (size_t i = 0; i < w->n; i++)
+			strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[w->cols[i]].sql);
+		strata_buf_puts(q, ") VALUES (");
+		for (size_t i = 0; i < w->n; i++)
+			strata_buf_printf(q, "%s?%zu", i ? ", " : "", i + 1);
+		strata_buf_puts(q, ")");
+	}
+	if (w->conflict != STRATA_SEED_CONFLICT_ERROR) {
+		strata_buf_puts(q, " ON CONFLICT ");
+		if (t->npk) {
+			strata_buf_puts(q, "(");
+			for (size_t i = 0; i < t->npk; i++)
+				strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[t->pk[i]].sql);
+			strata_buf_puts(q, ") ");
+		}
+		for (size_t i = 0; w->conflict == STRATA_SEED_CONFLICT_UPDATE && i < w->n; i++) {
+			if (is_pk(t, w->cols[i]))
+				continue;
+			strata_buf_printf(q, "%s%s = excluded.%s", nupd++ ? ", " : "DO UPDATE SET ",
+					  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
+		}
+		if (!nupd)
+			strata_buf_puts(q, "DO NOTHING");
+	}
+	for (size_t i = 0; i < w->nret; i++)
+		strata_buf_printf(q, "%s%s", i ? ", " : " RETURNING ", t->cols[w->ret[i]].sql);
+	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
+	if (q->failed || !grown)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	s->stmts = grown;
+	if (!(grown[s->nstmts].sig = strdup(strata_buf_cstr(&s->sig))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &grown[s->nstmts].st, NULL) != SQLITE_OK) {
+		int error = db_error(s, e);
+		free(grown[s->nstmts].sig);
+		return error;
+	}
+	*out = grown[s->nstmts++].st;
+	return 0;
+}
+
+static void put_sig(strata_buf *sig, const strata_seed_write *w)
+{
+	strata_buf_reset(sig);
+	strata_buf_printf(sig, "%s|%d|", w->t->key, (int)w->conflict);
+	for (size_t i = 0; i < w->n; i++)
+		strata_buf_printf(sig, "%zu,", w->cols[i]);
+	strata_buf_puts(sig, "|");
+	for (size_t i = 0; i < w->nret; i++)
+		strata_buf_printf(sig, "%zu,", w->ret[i]);
+}
+
+/* "NOT NULL constraint failed: products.title" -> "title" */
+static void failed_column(const char *msg, strata_seed_failure *f)
+{
+	const char *c = strstr(msg, "constraint failed: ");
+	const char *dot;
+	size_t n;
+	if (!c)
+		return;
+	c += 19;
+	n = strcspn(c, ", ");
+	dot = memchr(c, '.', n);
+	if (dot) {
+		n -= (size_t)(dot + 1 - c);
+		c = dot + 1;
+	}
+	snprintf(f->column, sizeof(f->column), "%.*s", (int)n, c);
+}
+
+static void bind_number(sqlite3_stmt *st, int i, const char *s)
+{
+	char *end;
+	long long v;
+	double d;
+	if (strpbrk(s, ".eE") == NULL) {
+		v = strtoll(s, &end, 10);
+		if (*end == '\0') {
+			sqlite3_bind_int64(st, i, v);
+			return;
+		}
+	}
+	d = strtod(s, &end);
+	if (*end == '\0')
+		sqlite3_bind_double(st, i, d);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static int sq_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
+		    strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, error;
+
+	put_sig(&s->sig, w);
+	if (s->sig.failed)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = prepare(s, w, &st, e)) < 0)
+		return error;
+	for (size_t i = 0; i < w->n; i++) {
+		const strata_seed_val *v = &w->vals[i];
+		int k = (int)i + 1;
+		switch (v->kind) {
+		case STRATA_SEED_V_NULL:
+			sqlite3_bind_null(st, k);
+			break;
+		case STRATA_SEED_V_BOOL:
+			sqlite3_bind_int(st, k, v->s[0] == 't');
+			break;
+		case STRATA_SEED_V_NUMBER:
+			bind_number(st, k, v->s);
+			break;
+		default:
+			sqlite3_bind_text(st, k, v->s, (int)v->len, SQLITE_STATIC);
+			break;
+		}
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < w->nret; i++) {
+			const unsigned char *txt = sqlite3_column_text(st, (int)i);
+			if (!txt || w->ret_out[i])
+				continue;
+			if (!(w->ret_out[i] = strdup((const char *)txt))) {
+				sqlite3_reset(st);
+				return strata_error_set(e, STRATA_ERROR, "out of memory");
+			}
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite3_reset(st); /* the error is on the handle after the step */
+		error = db_error(s, e);
+		failed_column(e->msg, f);
+		for (size_t i = 0; i < w->nret; i++) {
+			free(w->ret_out[i]);
+			w->ret_out[i] = NULL;
+		}
+	} else {
+		sqlite3_reset(st);
+	}
+	sqlite3_clear_bindings(st);
+	return error;
+}
+
+static int sq_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
+{
+	(void)s;
+	(void)f;
+	(void)e;
+	return 0;
+}
+
+const struct strata_seed_backend_ops strata_seed_sqlite_ops = {
+	.version = STRATA_SEED_OPS_VERSION,
+	.open = sq_open,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.describe = sq_describe,
+	.record_get = sq_record_get,
+	.record_put = sq_record_put,
+	.write = sq_write,
+	.flush = sq_flush,
+	.close = sq_close,
+};
