@@ -300,9 +300,7 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 	split = pg_query_split_with_scanner(copy);
 	if (!split.error && index >= 0 && index < split.n_stmts)
 		off = (size_t)split.stmts[index]->stmt_location;
-	while (off < sec->len &&
-	       (copy[off] == ' ' || copy[off] == '\t' || copy[off] == '\n' || copy[off] == '\r'))
-		off++;
+	off = strata_sql_skip_noise(copy, off, sec->len);
 	pg_query_free_split_result(split);
 	free(copy);
 	strata_section_locate(sec, off, e);

@@ -144,11 +144,9 @@ static int run_section(sqlite_backend *s, const strata_section *sec, strata_erro
 		}
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(s->db);
-			const char *at = p;
+			const char *at =
+				start + strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
 			error = set_db_error(s, e);
-			while (at < end &&
-			       (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r'))
-				at++;
 			if (off >= 0 && p + off < end)
 				at = p + off;
 			strata_section_locate(sec, (size_t)(at - start), e);

@@ -394,3 +394,33 @@ void strata_section_locate(const strata_section *s, size_t off, strata_error *e)
 {
 	locate(e, s->file, s->text, s->offset + off);
 }
+
+size_t strata_sql_skip_noise(const char *s, size_t off, size_t end)
+{
+	while (off < end) {
+		if (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r' ||
+		    s[off] == '\f' || s[off] == '\v') {
+			off++;
+		} else if (s[off] == '-' && off + 1 < end && s[off + 1] == '-') {
+			while (off < end && s[off] != '\n')
+				off++;
+		} else if (s[off] == '/' && off + 1 < end && s[off + 1] == '*') {
+			int depth = 1;
+			off += 2;
+			while (off < end && depth > 0) {
+				if (s[off] == '/' && off + 1 < end && s[off + 1] == '*') {
+					depth++;
+					off += 2;
+				} else if (s[off] == '*' && off + 1 < end && s[off + 1] == '/') {
+					depth--;
+					off += 2;
+				} else {
+					off++;
+				}
+			}
+		} else {
+			break;
+		}
+	}
+	return off;
+}

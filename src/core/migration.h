@@ -67,6 +67,10 @@ int strata_migration_key_cmp(const char *va, const char *na, const char *vb, con
 bool strata_section_is_empty(const strata_section *s);
 /* Maps a byte offset inside section s to the file's line:column and fills e's place. */
 void strata_section_locate(const strata_section *s, size_t off, strata_error *e);
+/* The first offset at or after `off` (and before `end`) that is not white space or an SQL
+ * comment ('--' to end of line, '/' '*' ... '*' '/', nested as PostgreSQL reads them): where a
+ * statement really starts. */
+size_t strata_sql_skip_noise(const char *s, size_t off, size_t end);
 /* Whether a string is all digits (a version). */
 bool strata_is_version(const char *s);
 

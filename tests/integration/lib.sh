@@ -46,6 +46,8 @@ run() {
 	rc=$?
 	out=$(cat "$TEST_DIR/.out")
 	err=$(cat "$TEST_DIR/.err")
+	# every output of the script, for checks like "the password never shows"
+	cat "$TEST_DIR/.out" "$TEST_DIR/.err" >>"$TEST_DIR/.all"
 }
 
 # check NAME EXIT STDOUT_RE STDERR_RE CMD...: like PostgreSQL's command_checks_all. An empty
@@ -102,3 +104,74 @@ sq_q() { sqlite3 "$1" "$2"; }
 
 # mig DIR FILE TEXT: writes a migration file (TEXT through printf %b).
 mig() { mkdir -p "$1" && printf '%b' "$3" >"$1/$2"; }
+
+# skip NAME REASON: a skipped test (TAP "ok N # skip").
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # skip $2"; }
+
+# pg_available: whether PostgreSQL is there (without skipping the whole script); under
+# STRATA_REQUIRE_PG=1 a missing server bails out.
+pg_available() {
+	if [ -z "${PGHOST:-}" ] || ! "$PSQL" -X -q -d postgres -c 'select 1' >/dev/null 2>&1; then
+		[ "${STRATA_REQUIRE_PG:-0}" = 1 ] && bail "PostgreSQL is required (run under pg_virtualenv)"
+		return 1
+	fi
+	return 0
+}
+
+# each_db FUNC: runs the scenario FUNC with the argument sqlite, then pg (when PostgreSQL is
+# available; else one skipped test). FUNC calls new_db to get its database(s).
+each_db() {
+	"$1" sqlite
+	if pg_available; then "$1" pg; else skip "$1 on PostgreSQL" "no PostgreSQL server"; fi
+}
+
+# new_db KIND: a fresh, empty database of KIND (sqlite or pg). Sets DB_KIND, DB_URL, and DB_FILE
+# (sqlite) or PG_DB/PG_URL (pg), and DB_DISPLAY (the URL as strata shows it, password masked).
+# dbq then queries it.
+_sqn=0
+new_db() {
+	DB_KIND=$1
+	if [ "$1" = pg ]; then
+		need_pg
+		DB_URL=$PG_URL
+		DB_DISPLAY="postgres://${PGUSER}:****@${PGHOST}:${PGPORT:-5432}/${PG_DB}"
+	else
+		_sqn=$((_sqn + 1))
+		DB_FILE="$TEST_DIR/db$_sqn.sqlite"
+		DB_URL="sqlite:$DB_FILE"
+		DB_DISPLAY=$DB_URL
+	fi
+}
+
+# dbq SQL: one query in the database new_db made (unaligned, | between columns).
+dbq() {
+	if [ "$DB_KIND" = pg ]; then pg_q "$1"; else sq_q "$DB_FILE" "$1"; fi
+}
+
+# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included).
+db_tables() {
+	if [ "$DB_KIND" = pg ]; then
+		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'"
+	else
+		[ -f "$DB_FILE" ] || { echo ""; return; }
+		sq_q "$DB_FILE" "select coalesce(group_concat(name, ','), '') from (select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name)"
+	fi
+}
+
+# db_history: the applied migrations as version-name, in version order, comma-separated.
+db_history() {
+	if [ "$DB_KIND" = pg ]; then
+		pg_q "select coalesce(string_agg(version || '-' || name, ',' order by length(ltrim(version, '0')), ltrim(version, '0'), name), '') from strata_migrations" 2>/dev/null
+	else
+		sq_q "$DB_FILE" "select coalesce(group_concat(version || '-' || name, ','), '') from (select version, name from strata_migrations order by length(ltrim(version, '0')), ltrim(version, '0'), name)" 2>/dev/null
+	fi || echo "(no history table)"
+}
+
+# norm: stdin with durations ("3.2 ms", "1.05 s") replaced by T, for exact output comparisons.
+norm() { sed -E 's/[0-9]+\.[0-9]+ m?s/T/g'; }
+# req TEXT: TEXT quoted for use inside a grep -E regex.
+req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }
+# unlike NAME TEXT REGEX: no line of TEXT matches REGEX.
+unlike() {
+	if ! printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/"; fi
+}

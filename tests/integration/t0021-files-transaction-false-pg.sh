@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# '-- migrate:up transaction:false' on PostgreSQL: CREATE INDEX CONCURRENTLY works with it, and
+# fails cleanly (rolled back, located) without it.
+. "$(dirname "$0")/lib.sh"
+need_pg
+new_db pg
+
+mig m 1-Table.sql '-- migrate:up\ncreate table t (x int);\ninsert into t select generate_series(1, 100);\n-- migrate:down\ndrop table t;\n'
+mig m 2-Idx.sql '-- migrate:up transaction:false\ncreate index concurrently t_x on t (x);\n-- migrate:down transaction:false\ndrop index concurrently t_x;\n'
+check 'dry run marks the migration [transaction:false]' 0 \
+	'^-- apply 2-Idx \(m/2-Idx.sql\) \[transaction:false\]$' 'would be applied' \
+	strata --database-url "$DB_URL" migrations run --dir m --dry-run
+check 'CREATE INDEX CONCURRENTLY under transaction:false works' 0 '^  applied   2-Idx ' '^$' \
+	strata --database-url "$DB_URL" migrations run --dir m
+is '... the index exists and is valid' \
+	"$(pg_q "select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 't_x'")" t
+is '... history' "$(db_history)" "1-Table,2-Idx"
+check 'revert with a transaction:false down section (DROP INDEX CONCURRENTLY)' 0 \
+	'^  reverted  2-Idx ' '^$' strata --database-url "$DB_URL" migrations revert --dir m
+is '... the index is gone' "$(pg_q "select count(*) from pg_class where relname = 't_x'")" 0
+is '... history' "$(db_history)" "1-Table"
+rm m/2-Idx.sql
+
+# without transaction:false it fails cleanly: rolled back, located, history unchanged
+mig m 3-IdxBad.sql '-- migrate:up\ncreate table u (x int);\ncreate index concurrently u_x on u (x);\n-- migrate:down\ndrop table u;\n'
+check 'CREATE INDEX CONCURRENTLY in a transaction fails' 1 '^applying 1 migration to ' \
+	'^strata: error: m/3-IdxBad.sql:3:1: CREATE INDEX CONCURRENTLY cannot run inside a transaction block \[25001\]$' \
+	strata --database-url "$DB_URL" migrations run --dir m
+like '... shows the line' "$err" '^     3 \| create index concurrently u_x on u \(x\);$'
+like '... says it was rolled back' "$err" '^strata: 3-IdxBad was rolled back$'
+is '... the table it created first was rolled back' "$(pg_q "select to_regclass('u') is null")" t
+is '... history unchanged' "$(db_history)" "1-Table"
+is '... no transaction left open, no lock left (a new run can take it)' \
+	"$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+rm m/3-IdxBad.sql
+
+# a transaction:false migration that fails half-way keeps what it did and is not recorded
+mig m 4-Half.sql '-- migrate:up transaction:false\ncreate table v (x int);\nselect 1/0;\n-- migrate:down\ndrop table v;\n'
+check 'a failing transaction:false migration' 1 '' \
+	'^strata: error: m/4-Half.sql:3:1: division by zero \[22012\]$' \
+	strata --database-url "$DB_URL" migrations run --dir m
+like '... says the statements before stay done' "$err" \
+	'^strata: 4-Half is transaction:false: the statements before the failing one stay done and it is not recorded$'
+is '... its first statement stays done' "$(pg_q "select to_regclass('v') is not null")" t
+is '... it is not recorded' "$(db_history)" "1-Table"
+rm m/4-Half.sql
+pg_q 'drop table v' >/dev/null
+
+# golang-migrate files mark it with a leading '-- strata:no-transaction' comment
+mig m 5_idx.up.sql '-- strata:no-transaction\ncreate index concurrently t_x5 on t (x);\n'
+mig m 5_idx.down.sql '-- strata:no-transaction\ndrop index concurrently t_x5;\n'
+check 'a .up.sql with -- strata:no-transaction runs CONCURRENTLY' 0 '^  applied   5-idx ' '^$' \
+	strata --database-url "$DB_URL" migrations run --dir m
+is '... index exists' "$(pg_q "select count(*) from pg_class where relname = 't_x5'")" 1
+check '... and its .down.sql reverts it' 0 '^  reverted  5-idx ' '^$' \
+	strata --database-url "$DB_URL" migrations revert --dir m
+is '... index gone' "$(pg_q "select count(*) from pg_class where relname = 't_x5'")" 0
+done_testing
