@@ -64,14 +64,16 @@ static int set_parse_error(yajl_handle h, const unsigned char *chunk, size_t len
 {
 	unsigned char *m = yajl_get_error(h, 0, chunk, len);
 	char msg[256];
-	size_t n;
+	size_t n, at;
 	snprintf(msg, sizeof(msg), "%s", m ? (const char *)m : "parse error");
 	if (m)
 		yajl_free_error(h, m);
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '.'))
 		msg[--n] = '\0';
-	strata_seed_locate(path, base + yajl_get_bytes_consumed(h), e);
+	/* yajl stops just past the offending token: point at its last character */
+	at = yajl_get_bytes_consumed(h);
+	strata_seed_locate(path, base + (at > 0 ? at - 1 : 0), e);
 	strata_error_hint(e, "a seed file is one JSON object: { \"table\": [ {\"column\": value}, "
 			     "... ], ... }");
 	return strata_error_set(e, STRATA_EINVALID, "malformed JSON: %s", msg);
