@@ -110,7 +110,7 @@ EOF
 	# errors: each leaves the database as it was and names file:line:col
 	before=$(snapshot)
 	printf '{"tags": [\n  {"name": "x"},\n  {"name": }\n]}\n' >bad-json.json
-	check "$T: malformed JSON" 1 '' 'bad-json\.json:3:13: malformed JSON' seed -f bad-json.json
+	check "$T: malformed JSON" 1 '' 'bad-json\.json:3:12: malformed JSON' seed -f bad-json.json
 	printf '{"tags": [{"name": "x"}],\n "nope": [{"a": 1}]}\n' >bad-table.json
 	check "$T: unknown table" 1 '' "bad-table\\.json:2:2: unknown table 'nope'" seed -f bad-table.json
 	printf '{"tags": [\n  {"name": "x"},\n  {"name": "y", "colour": "red"}\n]}\n' >bad-col.json
