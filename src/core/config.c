@@ -1,6 +1,8 @@
 #include "core/config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,14 +67,29 @@ int strata_dotenv_get(char **out, const char *text, const char *key, strata_erro
 	return *out ? 0 : STRATA_ENOTFOUND;
 }
 
-static int read_config_file(strata_config *c, char **url_out, strata_error *e)
+/* The keys of strata.json: one table, so help, docs and checks agree. */
+static const struct config_key {
+	const char *name;
+	size_t field; /* offsetof a char * in strata_config */
+	bool path;    /* relative to the config's directory */
+	const char *const *allowed;
+} config_keys[] = {
+	{"database_url", offsetof(strata_config, config_url), false, NULL},
+	{"src_dir", offsetof(strata_config, src_dir), true, NULL},
+	{"dist_dir", offsetof(strata_config, dist_dir), true, NULL},
+	{"dialect", offsetof(strata_config, dialect), false,
+	 (const char *const[]){"postgres", "sqlite", NULL}},
+	{"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL},
+	{"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL},
+};
+#define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int read_config_file(strata_config *c, strata_error *e)
 {
-	static const char *const keys[] = {"database_url", "src_dir", "dist_dir"};
 	char *text = NULL, errbuf[512];
 	yajl_val root = NULL;
 	int error = 0;
 
-	*url_out = NULL;
 	if ((error = strata_fs_read(&text, NULL, c->config_path, e)) < 0)
 		goto done;
 	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
@@ -90,13 +107,15 @@ static int read_config_file(strata_config *c, char **url_out, strata_error *e)
 	for (size_t i = 0; i < root->u.object.len; i++) {
 		const char *k = root->u.object.keys[i];
 		yajl_val v = root->u.object.values[i];
-		char **slot = NULL;
-		size_t j;
-		for (j = 0; j < 3 && strcmp(k, keys[j]) != 0; j++)
-			;
-		if (j == 3) {
+		const struct config_key *key = NULL;
+		char **slot;
+		for (size_t j = 0; j < N_CONFIG_KEYS && !key; j++)
+			if (strcmp(k, config_keys[j].name) == 0)
+				key = &config_keys[j];
+		if (!key) {
 			strata_error_at(e, c->config_path, 0, 0);
-			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir");
+			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir, dialect, "
+			                     "lock_timeout, statement_timeout");
 			error =
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
@@ -106,13 +125,21 @@ static int read_config_file(strata_config *c, char **url_out, strata_error *e)
 			error = strata_error_set(e, STRATA_EINVALID, "'%s' must be a string", k);
 			goto done;
 		}
-		if (j == 0) {
-			*url_out = strdup(v->u.string);
-			continue;
+		if (key->allowed) {
+			size_t a = 0;
+			while (key->allowed[a] && strcmp(key->allowed[a], v->u.string) != 0)
+				a++;
+			if (!key->allowed[a]) {
+				strata_error_at(e, c->config_path, 0, 0);
+				strata_error_hint(e, "'%s' is 'postgres' or 'sqlite'", k);
+				error = strata_error_set(e, STRATA_EINVALID,
+				                         "bad value '%s' for '%s'", v->u.string, k);
+				goto done;
+			}
 		}
-		slot = j == 1 ? &c->src_dir : &c->dist_dir;
+		slot = (char **)((char *)c + key->field);
 		free(*slot);
-		*slot = in_project(c->project_dir, v->u.string);
+		*slot = key->path ? in_project(c->project_dir, v->u.string) : strdup(v->u.string);
 		if (!*slot) {
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 			goto done;
@@ -127,7 +154,7 @@ done:
 int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
                        strata_error *e)
 {
-	char *file_url = NULL, *dotenv = NULL, *env_path = NULL, *url = NULL;
+	char *dotenv = NULL, *env_path = NULL, *url = NULL;
 	const char *env = getenv("DATABASE_URL");
 	int error = 0;
 
@@ -150,7 +177,7 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	if (out->config_path && (error = read_config_file(out, &file_url, e)) < 0)
+	if (out->config_path && (error = read_config_file(out, e)) < 0)
 		goto done;
 
 	if (cli_url) {
@@ -176,9 +203,8 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 			url = dotenv;
 			dotenv = NULL;
 			out->url_source = ".env";
-		} else if (file_url) {
-			url = file_url;
-			file_url = NULL;
+		} else if (out->config_url) {
+			url = strdup(out->config_url);
 			out->url_source = "config";
 		} else {
 			strata_buf b = STRATA_BUF_INIT;
@@ -197,7 +223,6 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 	out->database_url = url;
 	url = NULL;
 done:
-	free(file_url);
 	free(dotenv);
 	free(env_path);
 	free(url);
@@ -217,5 +242,9 @@ void strata_config_free(strata_config *c)
 	free(c->database_url);
 	free(c->src_dir);
 	free(c->dist_dir);
+	free(c->config_url);
+	free(c->dialect);
+	free(c->lock_timeout);
+	free(c->statement_timeout);
 	memset(c, 0, sizeof(*c));
 }

@@ -7,7 +7,9 @@
  *
  * strata.json (all keys optional; relative paths are relative to the file):
  *   { "database_url": "postgres://app@localhost/app",
- *     "src_dir": "src/migrations", "dist_dir": "dist/migrations" }
+ *     "src_dir": "src/migrations", "dist_dir": "dist/migrations",
+ *     "dialect": "postgres" | "sqlite",            (what build parses migrations as)
+ *     "lock_timeout": "5s", "statement_timeout": "0" }
  */
 #ifndef STRATA_CORE_CONFIG_H
 #define STRATA_CORE_CONFIG_H
@@ -24,6 +26,10 @@ typedef struct strata_config {
 	const char
 	    *url_source; /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
 	char *src_dir, *dist_dir;
+	/* as written in the config file, NULL when absent */
+	char *config_url;
+	char *dialect; /* "postgres" or "sqlite" */
+	char *lock_timeout, *statement_timeout;
 } strata_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
