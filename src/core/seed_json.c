@@ -674,9 +674,9 @@ int strata_seed_reader_next(strata_seed_reader *r, const strata_seed_node **out,
 		blocks_release(r, r->given->blocks);
 		r->given = NULL;
 	}
-	if (r->err)
+	if (r->err && !r->head)
 		return r->err;
-	while (!r->head && !r->done) {
+	while (!r->head && !r->done && !r->err) {
 		size_t n;
 		int error;
 		if (!r->started && r->continued) {
@@ -705,9 +705,10 @@ int strata_seed_reader_next(strata_seed_reader *r, const strata_seed_node **out,
 			r->eof = true;
 			continue;
 		}
-		if ((error = feed(r, r->buf, n)) < 0)
-			return error;
+		error = feed(r, r->buf, n);
 		r->w.base += n;
+		if (error < 0 && !r->head)
+			return error; /* rows before the error come out first */
 	}
 	if (r->head) {
 		r->given = r->head;
