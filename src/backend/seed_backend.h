@@ -36,18 +36,18 @@ typedef struct strata_seed_write {
 	size_t nret;
 	const size_t *ret; /* columns whose stored values the caller needs back */
 	char **ret_out;    /* nret slots: malloc'd text (caller frees), NULL when the row was
-			      skipped (or the value is NULL) */
+	                      skipped (or the value is NULL) */
 	bool bulk;         /* may be buffered (COPY): nothing returned, no conflict clause */
 	size_t row_off;    /* where the row is in the file, for errors reported later */
 } strata_seed_write;
 
 /* Where a failure is, when the engine can say better than "the row being written". */
 typedef struct strata_seed_failure {
-	bool have_row;  /* row_off names the failing row (of a bulk batch) */
+	bool have_row; /* row_off names the failing row (of a bulk batch) */
 	size_t row_off;
 	char column[128]; /* the failing column, when the engine says */
 	bool rerun;       /* the batch failed somewhere: write rows from rerun_off again, one by
-			     one, to find which (the engine rolled the batch back) */
+	                     one, to find which (the engine rolled the batch back) */
 	size_t rerun_off, rerun_rows;
 } strata_seed_failure;
 
@@ -60,13 +60,13 @@ struct strata_seed_backend_ops {
 	void (*rollback)(strata_seed_be *s);
 	/* The table `name` ("table" or "schema.table"); STRATA_ENOTFOUND when there is none. */
 	int (*describe)(strata_seed_be *s, const char *name, strata_seed_table **out,
-			strata_error *e);
+	                strata_error *e);
 	/* Creates strata_seeds when needed and reads path's sha256 into sha (empty if none). */
 	int (*record_get)(strata_seed_be *s, const char *path, char sha[65], strata_error *e);
 	int (*record_put)(strata_seed_be *s, const char *path, const char *sha, size_t rows,
-			  strata_error *e);
+	                  strata_error *e);
 	int (*write)(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
-		     strata_error *e);
+	             strata_error *e);
 	/* Sends anything buffered (ends a COPY). */
 	int (*flush)(strata_seed_be *s, strata_seed_failure *f, strata_error *e);
 	void (*close)(strata_seed_be *s); /* NULL-safe */

@@ -79,7 +79,7 @@ static int exec(strata_seed_be *s, const char *sql, strata_error *e)
 
 /* Runs a query with text parameters; *out gets the result (caller clears) on success. */
 static int query(strata_seed_be *s, PGresult **out, const char *sql, int n, const char *const *p,
-		 strata_error *e)
+                 strata_error *e)
 {
 	PGresult *r = PQexecParams(s->conn, sql, n, NULL, p, NULL, NULL, 0);
 	*out = NULL;
@@ -161,7 +161,7 @@ static char *quote_ident(strata_seed_be *s, const char *name, size_t len)
 }
 
 static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
-		       strata_error *e)
+                       strata_error *e)
 {
 	const char *dot = strchr(name, '.');
 	strata_seed_table *t = NULL;
@@ -187,11 +187,12 @@ static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	if (rel.failed)
 		goto oom;
 	p[0] = strata_buf_cstr(&rel);
-	if ((error = query(s, &r,
-			   "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
-			   "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-			   "WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')",
-			   1, p, e)) < 0)
+	if ((error = query(
+	         s, &r,
+	         "SELECT c.oid::text, quote_ident(n.nspname) || '.' || quote_ident(c.relname) "
+	         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	         "WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')",
+	         1, p, e)) < 0)
 		goto done;
 	if (PQntuples(r) != 1) {
 		error = STRATA_ENOTFOUND;
@@ -203,11 +204,11 @@ static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	PQclear(r);
 	p[0] = t->key;
 	if ((error = query(s, &r,
-			   "SELECT a.attname, quote_ident(a.attname), t.typname, t.typcategory "
-			   "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-			   "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
-			   "ORDER BY a.attnum",
-			   1, p, e)) < 0)
+	                   "SELECT a.attname, quote_ident(a.attname), t.typname, t.typcategory "
+	                   "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+	                   "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+	                   "ORDER BY a.attnum",
+	                   1, p, e)) < 0)
 		goto done;
 	t->ncols = (size_t)PQntuples(r);
 	if (!(t->cols = calloc(t->ncols + 1, sizeof(*t->cols))))
@@ -218,18 +219,19 @@ static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **
 		    !(t->cols[i].sql = strdup(PQgetvalue(r, (int)i, 1))))
 			goto oom;
 		t->cols[i].type = strcmp(typ, "json") == 0 || strcmp(typ, "jsonb") == 0
-					  ? STRATA_SEED_COL_JSON
-				  : strcmp(cat, "A") == 0 ? STRATA_SEED_COL_ARRAY
-				  : strcmp(typ, "bool") == 0 ? STRATA_SEED_COL_BOOL
-							     : STRATA_SEED_COL_PLAIN;
+		                      ? STRATA_SEED_COL_JSON
+		                  : strcmp(cat, "A") == 0    ? STRATA_SEED_COL_ARRAY
+		                  : strcmp(typ, "bool") == 0 ? STRATA_SEED_COL_BOOL
+		                                             : STRATA_SEED_COL_PLAIN;
 	}
 	PQclear(r);
-	if ((error = query(s, &r,
-			   "SELECT a.attname FROM pg_index i "
-			   "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) "
-			   "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-			   "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
-			   1, p, e)) < 0)
+	if ((error =
+	         query(s, &r,
+	               "SELECT a.attname FROM pg_index i "
+	               "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) "
+	               "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+	               "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
+	               1, p, e)) < 0)
 		goto done;
 	t->npk = (size_t)PQntuples(r);
 	if (!(t->pk = calloc(t->npk + 1, sizeof(*t->pk))))
@@ -237,16 +239,17 @@ static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	for (size_t i = 0; i < t->npk; i++)
 		t->pk[i] = (size_t)strata_seed_table_col(t, PQgetvalue(r, (int)i, 0));
 	PQclear(r);
-	if ((error = query(s, &r,
-			   "SELECT c.oid::text, c.confrelid::text, c.confrelid::regclass::text, "
-			   "a.attname, fa.attname FROM pg_constraint c "
-			   "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY "
-			   "k(col, fcol, ord) "
-			   "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
-			   "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol "
-			   "WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.conname, c.oid, "
-			   "k.ord",
-			   1, p, e)) < 0)
+	if ((error =
+	         query(s, &r,
+	               "SELECT c.oid::text, c.confrelid::text, c.confrelid::regclass::text, "
+	               "a.attname, fa.attname FROM pg_constraint c "
+	               "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY "
+	               "k(col, fcol, ord) "
+	               "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
+	               "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol "
+	               "WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.conname, c.oid, "
+	               "k.ord",
+	               1, p, e)) < 0)
 		goto done;
 	if (!(t->fks = calloc((size_t)PQntuples(r) + 1, sizeof(*t->fks))))
 		goto oom;
@@ -285,11 +288,12 @@ static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
 	int error;
 	if (s->seeds_table)
 		return 0;
-	error = exec(s,
-		     "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
-		     "path text PRIMARY KEY, sha256 text NOT NULL, "
-		     "applied_at timestamptz NOT NULL DEFAULT now(), rows bigint NOT NULL DEFAULT 0)",
-		     e);
+	error =
+	    exec(s,
+	         "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
+	         "path text PRIMARY KEY, sha256 text NOT NULL, "
+	         "applied_at timestamptz NOT NULL DEFAULT now(), rows bigint NOT NULL DEFAULT 0)",
+	         e);
 	s->seeds_table = error == 0;
 	return error;
 }
@@ -301,8 +305,8 @@ static int pg_record_get(strata_seed_be *s, const char *path, char sha[65], stra
 	int error;
 	sha[0] = '\0';
 	if ((error = ensure_seeds_table(s, e)) < 0 ||
-	    (error = query(s, &r, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = $1", 1,
-			   p, e)) < 0)
+	    (error = query(s, &r, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = $1", 1, p,
+	                   e)) < 0)
 		return error;
 	if (PQntuples(r) == 1)
 		snprintf(sha, 65, "%s", PQgetvalue(r, 0, 0));
@@ -311,7 +315,7 @@ static int pg_record_get(strata_seed_be *s, const char *path, char sha[65], stra
 }
 
 static int pg_record_put(strata_seed_be *s, const char *path, const char *sha, size_t rows,
-			 strata_error *e)
+                         strata_error *e)
 {
 	PGresult *r = NULL;
 	char n[32];
@@ -319,10 +323,10 @@ static int pg_record_put(strata_seed_be *s, const char *path, const char *sha, s
 	int error;
 	snprintf(n, sizeof(n), "%zu", rows);
 	error = query(s, &r,
-		      "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES ($1, $2, $3) "
-		      "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, "
-		      "rows = EXCLUDED.rows, applied_at = now()",
-		      3, p, e);
+	              "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES ($1, $2, $3) "
+	              "ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256, "
+	              "rows = EXCLUDED.rows, applied_at = now()",
+	              3, p, e);
 	PQclear(r);
 	return error;
 }
@@ -375,13 +379,13 @@ static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	if (failed && error == 0) {
 		unsigned line;
 		error = db_error(s, failed, e);
-		line = copy_context_line(field(failed, PG_DIAG_CONTEXT), f->column,
-					 sizeof(f->column));
+		line =
+		    copy_context_line(field(failed, PG_DIAG_CONTEXT), f->column, sizeof(f->column));
 		if (line >= 1 && line <= s->noffs) {
 			f->have_row = true;
 			f->row_off = s->offs[line - 1];
-		} else if (s->noffs &&
-			   exec(s, "ROLLBACK TO SAVEPOINT strata_seed_copy", &(strata_error){0}) == 0) {
+		} else if (s->noffs && exec(s, "ROLLBACK TO SAVEPOINT strata_seed_copy",
+		                            &(strata_error){0}) == 0) {
 			f->rerun = true;
 			f->rerun_off = s->offs[0];
 			f->rerun_rows = s->noffs;
@@ -406,7 +410,7 @@ static void put_sig(strata_buf *sig, const strata_seed_write *w)
 }
 
 static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
-		    strata_error *e)
+                    strata_error *e)
 {
 	int error = 0;
 	if (s->in_copy && (s->noffs >= BATCH || strcmp(s->copy_sig, strata_buf_cstr(&s->sig)) != 0))
@@ -417,7 +421,8 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 		strata_buf_reset(&s->sql);
 		strata_buf_printf(&s->sql, "COPY %s (", w->t->sql);
 		for (size_t i = 0; i < w->n; i++)
-			strata_buf_printf(&s->sql, "%s%s", i ? ", " : "", w->t->cols[w->cols[i]].sql);
+			strata_buf_printf(&s->sql, "%s%s", i ? ", " : "",
+			                  w->t->cols[w->cols[i]].sql);
 		strata_buf_puts(&s->sql, ") FROM STDIN");
 		if (s->sql.failed)
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -464,7 +469,7 @@ static bool is_pk(const strata_seed_table *t, size_t col)
 }
 
 static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **name,
-		   strata_error *e)
+                   strata_error *e)
 {
 	const strata_seed_table *t = w->t;
 	strata_buf *q = &s->sql;
@@ -480,8 +485,8 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
 		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
 		return strata_error_set(e, STRATA_EINVALID,
-					"table '%s' has no primary key for --on-conflict update",
-					t->name);
+		                        "table '%s' has no primary key for --on-conflict update",
+		                        t->name);
 	}
 	strata_buf_reset(q);
 	strata_buf_printf(q, "INSERT INTO %s ", t->sql);
@@ -508,7 +513,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 			if (is_pk(t, w->cols[i]))
 				continue;
 			strata_buf_printf(q, "%s%s = EXCLUDED.%s", nupd++ ? ", " : "DO UPDATE SET ",
-					  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
+			                  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
 		}
 		if (!nupd)
 			strata_buf_puts(q, "DO NOTHING");
@@ -520,7 +525,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->stmts = grown;
 	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
-		 s->nstmts);
+	         s->nstmts);
 	if (!(grown[s->nstmts].sig = strdup(strata_buf_cstr(&s->sig))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
@@ -561,7 +566,7 @@ static void guess_column(const strata_seed_write *w, const char *msg, strata_see
 }
 
 static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
-		    strata_error *e)
+                    strata_error *e)
 {
 	const char *name = NULL;
 	PGresult *r;
@@ -606,15 +611,15 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 }
 
 const struct strata_seed_backend_ops strata_seed_pg_ops = {
-	.version = STRATA_SEED_OPS_VERSION,
-	.open = pg_open,
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.describe = pg_describe,
-	.record_get = pg_record_get,
-	.record_put = pg_record_put,
-	.write = pg_write,
-	.flush = pg_flush,
-	.close = pg_close,
+    .version = STRATA_SEED_OPS_VERSION,
+    .open = pg_open,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .describe = pg_describe,
+    .record_get = pg_record_get,
+    .record_put = pg_record_put,
+    .write = pg_write,
+    .flush = pg_flush,
+    .close = pg_close,
 };

@@ -33,11 +33,11 @@ static int db_error(strata_seed_be *s, strata_error *e)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
-			 sqlite3_errmsg(s->db));
+	                 sqlite3_errmsg(s->db));
 	snprintf(e->sqlstate, sizeof(e->sqlstate), "%d", rc & 0xff);
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		strata_error_hint(e, "a row it references is missing (or the row is referenced "
-				     "and cannot change)");
+		                     "and cannot change)");
 	return e->code;
 }
 
@@ -125,7 +125,7 @@ static int prep(strata_seed_be *s, sqlite3_stmt **st, const char *sql, strata_er
 }
 
 static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
-		       strata_error *e)
+                       strata_error *e)
 {
 	const char *dot = strchr(name, '.');
 	char *schema = dot ? strndup(name, (size_t)(dot - name)) : strdup("main");
@@ -139,9 +139,10 @@ static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	*out = NULL;
 	if (!schema || !(qs = quote_ident(schema, strlen(schema))))
 		goto oom;
-	strata_buf_printf(&q, "SELECT name FROM %s.sqlite_schema WHERE type = 'table' AND "
-			      "name = ?1 COLLATE NOCASE",
-			  qs);
+	strata_buf_printf(&q,
+	                  "SELECT name FROM %s.sqlite_schema WHERE type = 'table' AND "
+	                  "name = ?1 COLLATE NOCASE",
+	                  qs);
 	if (q.failed)
 		goto oom;
 	if (sqlite3_prepare_v2(s->db, q.ptr, -1, &st, NULL) != SQLITE_OK) {
@@ -185,10 +186,11 @@ static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	}
 	strata_buf_free(&q);
 	/* columns and primary key */
-	if ((error = prep(s, &st,
-			  "SELECT name, upper(coalesce(type, '')), pk FROM pragma_table_xinfo(?1, ?2) "
-			  "WHERE hidden = 0 ORDER BY cid",
-			  e)) < 0)
+	if ((error =
+	         prep(s, &st,
+	              "SELECT name, upper(coalesce(type, '')), pk FROM pragma_table_xinfo(?1, ?2) "
+	              "WHERE hidden = 0 ORDER BY cid",
+	              e)) < 0)
 		goto done;
 	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
@@ -210,9 +212,9 @@ static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **
 		c->sql = c->name ? quote_ident(c->name, strlen(c->name)) : NULL;
 		if (!c->sql)
 			goto oom;
-		c->type = strstr(type, "JSON") ? STRATA_SEED_COL_JSON
-			  : strstr(type, "BOOL") ? STRATA_SEED_COL_BOOL
-						 : STRATA_SEED_COL_PLAIN;
+		c->type = strstr(type, "JSON")   ? STRATA_SEED_COL_JSON
+		          : strstr(type, "BOOL") ? STRATA_SEED_COL_BOOL
+		                                 : STRATA_SEED_COL_PLAIN;
 		if (sqlite3_column_int(st, 2) > 0) /* pk position, 1-based */
 			t->pk[t->npk++] = t->ncols - 1;
 	}
@@ -224,11 +226,11 @@ static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	st = NULL;
 	/* foreign keys */
 	if ((error = prep(s, &st,
-			  "SELECT f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", "
-			  "(SELECT p.name FROM pragma_table_info(f.\"table\", ?2) p "
-			  "WHERE p.pk = f.seq + 1)) "
-			  "FROM pragma_foreign_key_list(?1, ?2) f ORDER BY f.id, f.seq",
-			  e)) < 0)
+	                  "SELECT f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", "
+	                  "(SELECT p.name FROM pragma_table_info(f.\"table\", ?2) p "
+	                  "WHERE p.pk = f.seq + 1)) "
+	                  "FROM pragma_foreign_key_list(?1, ?2) f ORDER BY f.id, f.seq",
+	                  e)) < 0)
 		goto done;
 	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
@@ -290,11 +292,12 @@ static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
 	int error;
 	if (s->seeds_table)
 		return 0;
-	error = exec(s,
-		     "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
-		     "path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT "
-		     "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), rows INTEGER NOT NULL DEFAULT 0)",
-		     e);
+	error =
+	    exec(s,
+	         "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
+	         "path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT "
+	         "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), rows INTEGER NOT NULL DEFAULT 0)",
+	         e);
 	s->seeds_table = error == 0;
 	return error;
 }
@@ -305,8 +308,8 @@ static int sq_record_get(strata_seed_be *s, const char *path, char sha[65], stra
 	int rc, error;
 	sha[0] = '\0';
 	if ((error = ensure_seeds_table(s, e)) < 0 ||
-	    (error = prep(s, &st, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = ?1",
-			  e)) < 0)
+	    (error = prep(s, &st, "SELECT sha256 FROM " STRATA_SEEDS_TABLE " WHERE path = ?1", e)) <
+	        0)
 		return error;
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -319,16 +322,17 @@ static int sq_record_get(strata_seed_be *s, const char *path, char sha[65], stra
 }
 
 static int sq_record_put(strata_seed_be *s, const char *path, const char *sha, size_t rows,
-			 strata_error *e)
+                         strata_error *e)
 {
 	sqlite3_stmt *st = NULL;
 	int error;
-	if ((error = prep(s, &st,
-			  "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES (?1, ?2, ?3) "
-			  "ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, "
-			  "rows = excluded.rows, "
-			  "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-			  e)) < 0)
+	if ((error =
+	         prep(s, &st,
+	              "INSERT INTO " STRATA_SEEDS_TABLE " (path, sha256, rows) VALUES (?1, ?2, ?3) "
+	              "ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, "
+	              "rows = excluded.rows, "
+	              "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+	              e)) < 0)
 		return error;
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
@@ -348,7 +352,7 @@ static bool is_pk(const strata_seed_table *t, size_t col)
 }
 
 static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
-		   strata_error *e)
+                   strata_error *e)
 {
 	const strata_seed_table *t = w->t;
 	strata_buf *q = &s->sql;
@@ -363,8 +367,8 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
 		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
 		return strata_error_set(e, STRATA_EINVALID,
-					"table '%s' has no primary key for --on-conflict update",
-					t->name);
+		                        "table '%s' has no primary key for --on-conflict update",
+		                        t->name);
 	}
 	strata_buf_reset(q);
 	strata_buf_printf(q, "INSERT INTO %s ", t->sql);
@@ -391,7 +395,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 			if (is_pk(t, w->cols[i]))
 				continue;
 			strata_buf_printf(q, "%s%s = excluded.%s", nupd++ ? ", " : "DO UPDATE SET ",
-					  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
+			                  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
 		}
 		if (!nupd)
 			strata_buf_puts(q, "DO NOTHING");
@@ -462,7 +466,7 @@ static void bind_number(sqlite3_stmt *st, int i, const char *s)
 }
 
 static int sq_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
-		    strata_error *e)
+                    strata_error *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, error;
@@ -525,15 +529,15 @@ static int sq_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 }
 
 const struct strata_seed_backend_ops strata_seed_sqlite_ops = {
-	.version = STRATA_SEED_OPS_VERSION,
-	.open = sq_open,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.describe = sq_describe,
-	.record_get = sq_record_get,
-	.record_put = sq_record_put,
-	.write = sq_write,
-	.flush = sq_flush,
-	.close = sq_close,
+    .version = STRATA_SEED_OPS_VERSION,
+    .open = sq_open,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .describe = sq_describe,
+    .record_get = sq_record_get,
+    .record_put = sq_record_put,
+    .write = sq_write,
+    .flush = sq_flush,
+    .close = sq_close,
 };

@@ -25,18 +25,20 @@ enum {
 #define MAX_FILES 256
 
 const struct cli_opt cmd_seed_opts[] = {
-	{"file", OPT_FILE, "FILE", "a JSON seed file to load (repeatable; all load in one "
-				   "transaction)"},
-	{"no-migrate", OPT_NO_MIGRATE, NULL, "do not apply pending migrations first"},
-	{"on-conflict", OPT_ON_CONFLICT, "error|skip|update",
-	 "a row whose primary key exists: fail (default), skip it, or update it"},
-	{"dry-run", OPT_DRY_RUN, NULL, "load everything, report, then roll back"},
-	{"force", OPT_FORCE, NULL, "load a seed file again although it changed since it was "
-				   "loaded"},
-	{"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"},
-	{"lock-wait", OPT_LOCK_WAIT, "DURATION",
-	 "wait at most this long for another runner (default: 60s)"},
-	{0},
+    {"file", OPT_FILE, "FILE",
+     "a JSON seed file to load (repeatable; all load in one "
+     "transaction)"},
+    {"no-migrate", OPT_NO_MIGRATE, NULL, "do not apply pending migrations first"},
+    {"on-conflict", OPT_ON_CONFLICT, "error|skip|update",
+     "a row whose primary key exists: fail (default), skip it, or update it"},
+    {"dry-run", OPT_DRY_RUN, NULL, "load everything, report, then roll back"},
+    {"force", OPT_FORCE, NULL,
+     "load a seed file again although it changed since it was "
+     "loaded"},
+    {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"},
+    {"lock-wait", OPT_LOCK_WAIT, "DURATION",
+     "wait at most this long for another runner (default: 60s)"},
+    {0},
 };
 
 struct opts {
@@ -66,13 +68,13 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 		case OPT_FILE:
 			if (o->nfiles == MAX_FILES)
 				return cli_usage_error(ctx->cmd, "too many -f (at most %d)",
-						       MAX_FILES);
+				                       MAX_FILES);
 			o->files[o->nfiles++] = optarg;
 			break;
 		case OPT_DIR:
 			if (o->ndirs == CLI_MAX_DIRS)
 				return cli_usage_error(ctx->cmd, "too many --dir (at most %d)",
-						       CLI_MAX_DIRS);
+				                       CLI_MAX_DIRS);
 			o->dirs[o->ndirs++] = optarg;
 			break;
 		case OPT_NO_MIGRATE:
@@ -92,23 +94,25 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 			else if (strcmp(optarg, "update") == 0)
 				o->conflict = STRATA_SEED_CONFLICT_UPDATE;
 			else
-				return cli_usage_error(ctx->cmd,
-						       "--on-conflict is 'error', 'skip' or 'update', "
-						       "not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--on-conflict is 'error', 'skip' or 'update', "
+				    "not '%s'",
+				    optarg);
 			break;
 		case OPT_LOCK_WAIT:
 			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
-				return cli_usage_error(ctx->cmd,
-						       "--lock-wait needs a duration like 30s, 500ms "
-						       "or 2m, not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--lock-wait needs a duration like 30s, 500ms "
+				    "or 2m, not '%s'",
+				    optarg);
 			break;
 		}
 	}
 	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "unexpected argument '%s' (give seed files with -f)",
-				       argv[optind]);
+		return cli_usage_error(
+		    ctx->cmd, "unexpected argument '%s' (give seed files with -f)", argv[optind]);
 	if (o->nfiles == 0)
 		return cli_usage_error(ctx->cmd, "no seed file: give one with -f FILE");
 	return -1;
@@ -121,16 +125,16 @@ static void on_event(void *ud, const strata_event *ev)
 	const strata_migration *m = ev->step->m;
 	if (ev->kind == STRATA_EV_DONE)
 		out_info(ctx, "  %-9s %s-%s  %s\n", "applied", m->version, m->name,
-			 out_duration(dur, ev->ms));
+		         out_duration(dur, ev->ms));
 	else if (ev->kind == STRATA_EV_SKIPPED)
 		out_info(ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped", m->version,
-			 m->name);
+		         m->name);
 }
 
 /* Applies pending migrations like 'migrations run'. *pending_out: how many are pending (for a
  * dry run, which applies none). */
 static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg,
-		   const strata_dburl *url, strata_backend *b, size_t *pending_out)
+                   const strata_dburl *url, strata_backend *b, size_t *pending_out)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_catalog cat = {0};
@@ -149,9 +153,10 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 		dirs[ndirs++] = cfg->dist_dir;
 	if (strata_catalog_load(&cat, dirs, ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->ndirs == 0)
-			strata_error_hint(&e, "run 'strata build' to build %s from %s, pass --dir "
-					      "%s, or seed without migrating (--no-migrate)",
-					  cfg->dist_dir, cfg->src_dir, cfg->src_dir);
+			strata_error_hint(&e,
+			                  "run 'strata build' to build %s from %s, pass --dir "
+			                  "%s, or seed without migrating (--no-migrate)",
+			                  cfg->dist_dir, cfg->src_dir, cfg->src_dir);
 		goto fail;
 	}
 	if (b->ops->history_load(b, &hist, !o->dry_run, &e) < 0 ||
@@ -161,17 +166,17 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	if (plan.n == 0 || o->dry_run)
 		goto done;
 	out_info(ctx, "applying %zu migration%s to %s\n", plan.n, plan.n == 1 ? "" : "s",
-		 url->display);
+	         url->display);
 	if (strata_runner_execute(b, &plan, &ro, &r, &e) < 0) {
 		const strata_step *st = &plan.steps[r.failed];
 		out_error(&e);
 		fprintf(stderr, "strata: %s-%s was rolled back; nothing was seeded\n",
-			st->m->version, st->m->name);
+		        st->m->version, st->m->name);
 		rc = EXIT_FAIL;
 		goto done;
 	}
 	out_info(ctx, "applied %zu migration%s in %s\n", r.done, r.done == 1 ? "" : "s",
-		 out_duration(dur, r.ms));
+	         out_duration(dur, r.ms));
 	goto done;
 fail:
 	out_error(&e);
@@ -184,7 +189,7 @@ done:
 }
 
 static void report(struct cli_ctx *ctx, const struct opts *o, const strata_seed_result *r,
-		   const strata_dburl *url)
+                   const strata_dburl *url)
 {
 	char dur[32], rd[32], wr[32];
 	size_t loaded = 0;
@@ -193,13 +198,13 @@ static void report(struct cli_ctx *ctx, const struct opts *o, const strata_seed_
 	for (size_t i = 0; i < o->nfiles; i++) {
 		if (r->files[i].status == STRATA_SEED_FILE_UNCHANGED)
 			out_info(ctx, "  %-9s %s  (unchanged since it was loaded)\n", "skipped",
-				 r->files[i].path);
+			         r->files[i].path);
 		else
 			loaded++;
 	}
 	if (!loaded) {
 		out_info(ctx, "nothing to seed: %zu file%s, unchanged since loaded (%s)\n",
-			 o->nfiles, o->nfiles == 1 ? "" : "s", url->display);
+		         o->nfiles, o->nfiles == 1 ? "" : "s", url->display);
 		return;
 	}
 	for (size_t i = 0; i < r->ntables; i++) {
@@ -208,20 +213,20 @@ static void report(struct cli_ctx *ctx, const struct opts *o, const strata_seed_
 	}
 	for (size_t i = 0; i < r->ntables; i++)
 		out_info(ctx, "  %-*s %8zu row%s\n", w, r->tables[i].name, r->tables[i].rows,
-			 r->tables[i].rows == 1 ? "" : "s");
+		         r->tables[i].rows == 1 ? "" : "s");
 	for (size_t i = 0; i < o->nfiles; i++)
 		if (r->files[i].status == STRATA_SEED_FILE_LOADED)
 			out_verbose(ctx, "  %s: %zu rows, sha256 %s%s\n", r->files[i].path,
-				    r->files[i].rows, r->files[i].sha256,
-				    r->files[i].forced ? " (changed, --force)" : "");
+			            r->files[i].rows, r->files[i].sha256,
+			            r->files[i].forced ? " (changed, --force)" : "");
 	out_info(ctx, "%s %zu row%s from %zu file%s in %s (read %s, write %s; %.0f rows/s)\n",
-		 o->dry_run ? "dry run: checked" : "seeded", r->rows, r->rows == 1 ? "" : "s",
-		 loaded, loaded == 1 ? "" : "s", out_duration(dur, r->ms),
-		 out_duration(rd, r->scan_ms), out_duration(wr, r->load_ms),
-		 r->load_ms > 0 ? (double)r->rows * 1000.0 / r->load_ms : 0.0);
+	         o->dry_run ? "dry run: checked" : "seeded", r->rows, r->rows == 1 ? "" : "s",
+	         loaded, loaded == 1 ? "" : "s", out_duration(dur, r->ms),
+	         out_duration(rd, r->scan_ms), out_duration(wr, r->load_ms),
+	         r->load_ms > 0 ? (double)r->rows * 1000.0 / r->load_ms : 0.0);
 	if (o->dry_run)
 		out_note(ctx, "dry run: everything was rolled back; nothing was written to %s",
-			 url->display);
+		         url->display);
 }
 
 int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
@@ -242,10 +247,10 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_load(ctx, &cfg, &url)) != EXIT_OK)
 		return rc;
 	so = (strata_seed_opts){.files = o.files,
-				.nfiles = o.nfiles,
-				.conflict = o.conflict,
-				.force = o.force,
-				.dry_run = o.dry_run};
+	                        .nfiles = o.nfiles,
+	                        .conflict = o.conflict,
+	                        .force = o.force,
+	                        .dry_run = o.dry_run};
 	/* every file must be well-formed before the database is touched */
 	if (strata_seed_scan_files(&scans, &so, &e) < 0) {
 		out_error(&e);
@@ -262,13 +267,14 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	if (!o.no_migrate && (rc = migrate(ctx, &o, &cfg, &url, b, &pending)) != EXIT_OK)
 		goto done;
 	if (pending && o.dry_run) {
-		out_note(ctx, "dry run: %zu migration%s pending, so the seed files were only "
-			      "checked for well-formed JSON; nothing was changed",
-			 pending, pending == 1 ? "" : "s");
+		out_note(ctx,
+		         "dry run: %zu migration%s pending, so the seed files were only "
+		         "checked for well-formed JSON; nothing was changed",
+		         pending, pending == 1 ? "" : "s");
 		goto done;
 	}
 	out_info(ctx, "seeding %s from %zu file%s%s\n", url.display, o.nfiles,
-		 o.nfiles == 1 ? "" : "s", o.dry_run ? " (dry run)" : "");
+	         o.nfiles == 1 ? "" : "s", o.dry_run ? " (dry run)" : "");
 	if (strata_seed_run(b, &so, scans, &r, &e) < 0) {
 		out_error(&e);
 		fprintf(stderr, "strata: nothing was seeded; the transaction was rolled back\n");

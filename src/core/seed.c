@@ -42,7 +42,7 @@ long strata_seed_table_col(const strata_seed_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->ncols; i++)
 		if (t->nocase ? strcasecmp(t->cols[i].name, name) == 0
-			      : strcmp(t->cols[i].name, name) == 0)
+		              : strcmp(t->cols[i].name, name) == 0)
 			return (long)i;
 	return -1;
 }
@@ -176,8 +176,8 @@ static int fail_at(struct engine *g, size_t off, strata_error *e, int code)
 
 /* Where a failed write points: its row, or better, its column's key. */
 static int locate_write_failure(struct engine *g, const strata_seed_table *t,
-				const strata_seed_node *row, const strata_seed_failure *f, int code,
-				strata_error *e)
+                                const strata_seed_node *row, const strata_seed_failure *f, int code,
+                                strata_error *e)
 {
 	size_t off = row ? row->off : 0;
 	char msg[sizeof(e->msg)];
@@ -263,8 +263,8 @@ static bool fk_has_col(const strata_seed_fk *fk, size_t col)
 /* Writes one row of t (and, after it, its nested rows). fk/fill: the columns filled from the
  * parent row. */
 static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_node *row,
-		     const strata_seed_fk *fk, char *const *fill, unsigned depth, bool rerun,
-		     strata_error *e)
+                     const strata_seed_fk *fk, char *const *fill, unsigned depth, bool rerun,
+                     strata_error *e)
 {
 	struct level *L = &g->levels[depth];
 	strata_seed_failure *f = &g->fail;
@@ -274,7 +274,7 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 
 	if (depth >= MAX_NEST - 1)
 		return fail_at(g, row->off, e,
-			       strata_error_set(e, STRATA_EINVALID, "rows nested too deeply"));
+		               strata_error_set(e, STRATA_EINVALID, "rows nested too deeply"));
 	if (level_reserve(L, row->n + (fk ? fk->n : 0), row->n, t->ncols) < 0)
 		return oom(e);
 	strata_buf_reset(&L->text);
@@ -284,13 +284,15 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 		if (ci >= 0) {
 			strata_seed_val *v = &L->vals[n];
 			if (fk_has_col(fk, (size_t)ci)) {
-				strata_error_hint(e, "leave it out: a nested row gets it from the row "
-						     "it is nested in");
-				return fail_at(g, m->off, e,
-					       strata_error_set(e, STRATA_EINVALID,
-								"column '%s' of '%s' is filled from "
-								"the parent row",
-								m->key, t->name));
+				strata_error_hint(e,
+				                  "leave it out: a nested row gets it from the row "
+				                  "it is nested in");
+				return fail_at(
+				    g, m->off, e,
+				    strata_error_set(e, STRATA_EINVALID,
+				                     "column '%s' of '%s' is filled from "
+				                     "the parent row",
+				                     m->key, t->name));
 			}
 			L->cols[n] = (size_t)ci;
 			L->tstart[n] = 0;
@@ -311,7 +313,8 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 				break;
 			default:
 				v->kind = STRATA_SEED_V_TEXT;
-				L->tstart[n] = L->text.len + 1; /* v->s is set below, once text stops moving */
+				L->tstart[n] =
+				    L->text.len + 1; /* v->s is set below, once text stops moving */
 				if (t->cols[ci].type == STRATA_SEED_COL_ARRAY &&
 				    m->kind == STRATA_SEED_ARRAY)
 					strata_seed_pg_array(&L->text, m);
@@ -335,12 +338,13 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 				long fi = find_fk_to(ct, t);
 				if (fi < 0) {
 					strata_error_hint(e, "nest rows only under the table their "
-							     "foreign key references");
-					return fail_at(g, m->off, e,
-						       strata_error_set(e, STRATA_EINVALID,
-									"'%s' is a table, but it has no "
-									"foreign key to '%s'",
-									m->key, t->name));
+					                     "foreign key references");
+					return fail_at(
+					    g, m->off, e,
+					    strata_error_set(e, STRATA_EINVALID,
+					                     "'%s' is a table, but it has no "
+					                     "foreign key to '%s'",
+					                     m->key, t->name));
 				}
 				L->kids[nk] = m;
 				L->kid_tables[nk] = ct;
@@ -349,8 +353,8 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 			}
 		}
 		return fail_at(g, m->off, e,
-			       strata_error_set(e, STRATA_EINVALID, "table '%s' has no column '%s'",
-						t->name, m->key));
+		               strata_error_set(e, STRATA_EINVALID, "table '%s' has no column '%s'",
+		                                t->name, m->key));
 	}
 	for (size_t i = 0; i < n; i++)
 		if (L->tstart[i])
@@ -367,9 +371,9 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 			long ci = strata_seed_table_col(t, kf->ref_cols[j]);
 			bool seen = false;
 			if (ci < 0)
-				return strata_error_set(e, STRATA_ERROR,
-							"'%s' references column '%s' that '%s' lacks",
-							L->kid_tables[k]->name, kf->ref_cols[j], t->name);
+				return strata_error_set(
+				    e, STRATA_ERROR, "'%s' references column '%s' that '%s' lacks",
+				    L->kid_tables[k]->name, kf->ref_cols[j], t->name);
 			for (size_t r = 0; r < nret; r++)
 				seen |= L->ret[r] == (size_t)ci;
 			if (!seen)
@@ -379,16 +383,16 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 	memset(f, 0, sizeof(*f));
 	memset(L->ret_out, 0, nret * sizeof(*L->ret_out));
 	w = (strata_seed_write){.t = t,
-				.n = n,
-				.cols = L->cols,
-				.vals = L->vals,
-				.conflict = g->o->conflict,
-				.nret = nret,
-				.ret = L->ret,
-				.ret_out = L->ret_out,
-				.bulk = nk == 0 && depth == 0 && !rerun &&
-					g->o->conflict == STRATA_SEED_CONFLICT_ERROR,
-				.row_off = row->off};
+	                        .n = n,
+	                        .cols = L->cols,
+	                        .vals = L->vals,
+	                        .conflict = g->o->conflict,
+	                        .nret = nret,
+	                        .ret = L->ret,
+	                        .ret_out = L->ret_out,
+	                        .bulk = nk == 0 && depth == 0 && !rerun &&
+	                                g->o->conflict == STRATA_SEED_CONFLICT_ERROR,
+	                        .row_off = row->off};
 	if ((error = g->ops->write(g->be, &w, f, e)) < 0)
 		return f->rerun ? error : locate_write_failure(g, t, row, f, error, e);
 	if (!t->order)
@@ -416,25 +420,28 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 			for (const strata_seed_node *c = row->child; c && !given; c = c->next)
 				if (strata_seed_table_col(t, c->key) == ci)
 					given = c;
-			if (given && given->kind != STRATA_SEED_NULL && given->kind < STRATA_SEED_ARRAY) {
+			if (given && given->kind != STRATA_SEED_NULL &&
+			    given->kind < STRATA_SEED_ARRAY) {
 				L->fill[j] = (char *)given->s; /* not freed: only ret_out is */
 				continue;
 			}
 			strata_error_hint(e, "give the parent row its key in the file, or do not "
-					     "skip it");
-			error = fail_at(g, m->off, e,
-					strata_error_set(e, STRATA_EINVALID,
-							 "cannot fill '%s' of the nested rows: the row "
-							 "was skipped and its '%s' is not in the file",
-							 kf->ref_cols[j], kf->ref_cols[j]));
+			                     "skip it");
+			error =
+			    fail_at(g, m->off, e,
+			            strata_error_set(e, STRATA_EINVALID,
+			                             "cannot fill '%s' of the nested rows: the row "
+			                             "was skipped and its '%s' is not in the file",
+			                             kf->ref_cols[j], kf->ref_cols[j]));
 		}
 		for (const strata_seed_node *c = m->child; c && error == 0; c = c->next) {
 			if (c->kind != STRATA_SEED_OBJECT) {
-				error = fail_at(g, c->off, e,
-						strata_error_set(e, STRATA_EINVALID,
-								 "a nested row of '%s' must be a JSON "
-								 "object",
-								 L->kid_tables[k]->name));
+				error =
+				    fail_at(g, c->off, e,
+				            strata_error_set(e, STRATA_EINVALID,
+				                             "a nested row of '%s' must be a JSON "
+				                             "object",
+				                             L->kid_tables[k]->name));
 				break;
 			}
 			error = write_row(g, L->kid_tables[k], c, kf, L->fill, depth + 1, rerun, e);
@@ -449,7 +456,7 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 
 /* A bulk batch failed somewhere: write its rows again one by one to find the failing row. */
 static int rerun_batch(struct engine *g, strata_seed_table *t, const strata_seed_failure *f,
-		       int code, strata_error *e)
+                       int code, strata_error *e)
 {
 	strata_error saved = *e;
 	strata_seed_reader *r = NULL;
@@ -540,11 +547,12 @@ static int order_items(struct engine *g, struct item *items, size_t n, strata_er
 		g->path = g->o->files[it->file];
 		error = lookup(g, it->sec->table, &it->t, e);
 		if (error == STRATA_ENOTFOUND) {
-			strata_error_hint(e, "create it with a migration (strata seed applies pending "
-					     "migrations first, unless --no-migrate)");
+			strata_error_hint(e,
+			                  "create it with a migration (strata seed applies pending "
+			                  "migrations first, unless --no-migrate)");
 			error = fail_at(g, it->sec->key_off, e,
-					strata_error_set(e, STRATA_EINVALID, "unknown table '%s'",
-							 it->sec->table));
+			                strata_error_set(e, STRATA_EINVALID, "unknown table '%s'",
+			                                 it->sec->table));
 		}
 		if (error < 0)
 			goto done;
@@ -581,7 +589,8 @@ static int order_items(struct engine *g, struct item *items, size_t n, strata_er
 			if (items[b].done)
 				continue;
 			for (size_t a = 0; a < n && !blocked; a++)
-				blocked = a != b && !items[a].done && depends_on(g, &items[b], &items[a]);
+				blocked =
+				    a != b && !items[a].done && depends_on(g, &items[b], &items[a]);
 			if (!blocked)
 				pick = b;
 		}
@@ -594,18 +603,19 @@ static int order_items(struct engine *g, struct item *items, size_t n, strata_er
 					continue;
 				if (first == n)
 					first = i;
-				snprintf(names + len, sizeof(names) - len, "%s'%s'", len ? ", " : "",
-					 items[i].t->name);
+				snprintf(names + len, sizeof(names) - len, "%s'%s'",
+				         len ? ", " : "", items[i].t->name);
 			}
 			g->path = g->o->files[items[first].file];
-			strata_error_hint(e, "break the cycle: make one of the references nullable and "
-					     "fill it in a later seed file, or nest one table's rows "
-					     "under the other's");
+			strata_error_hint(
+			    e, "break the cycle: make one of the references nullable and "
+			       "fill it in a later seed file, or nest one table's rows "
+			       "under the other's");
 			error = fail_at(g, items[first].sec->key_off, e,
-					strata_error_set(e, STRATA_EINVALID,
-							 "cannot order the tables by their foreign "
-							 "keys: %s reference each other in a cycle",
-							 names));
+			                strata_error_set(e, STRATA_EINVALID,
+			                                 "cannot order the tables by their foreign "
+			                                 "keys: %s reference each other in a cycle",
+			                                 names));
 			goto done;
 		}
 		items[pick].done = true;
@@ -651,7 +661,7 @@ static const char *record_path(const char *p)
 }
 
 int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
-		    const strata_seed_scan *scans, strata_seed_result *r, strata_error *e)
+                    const strata_seed_scan *scans, strata_seed_result *r, strata_error *e)
 {
 	struct engine g;
 	struct item *items = NULL;
@@ -697,14 +707,16 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 		}
 		if (sha[0] && !o->force) {
 			strata_error_at(e, o->files[i], 0, 0);
-			strata_error_detail(e, "it was loaded with SHA-256 %.12s…, it is now %.12s…",
-					    sha, scans[i].sha256);
+			strata_error_detail(e,
+			                    "it was loaded with SHA-256 %.12s…, it is now %.12s…",
+			                    sha, scans[i].sha256);
 			strata_error_hint(e, "run again with --force to load it again (with "
-					     "--on-conflict skip or update for the rows it already "
-					     "wrote)");
-			error = strata_error_set(e, STRATA_EINVALID,
-						 "seed file changed since it was loaded; nothing was "
-						 "written");
+			                     "--on-conflict skip or update for the rows it already "
+			                     "wrote)");
+			error =
+			    strata_error_set(e, STRATA_EINVALID,
+			                     "seed file changed since it was loaded; nothing was "
+			                     "written");
 			goto done;
 		}
 		r->files[i].status = STRATA_SEED_FILE_LOADED;
@@ -734,7 +746,7 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 	for (size_t i = 0; i < o->nfiles; i++)
 		if (r->files[i].status == STRATA_SEED_FILE_LOADED &&
 		    (error = g.ops->record_put(g.be, record_path(o->files[i]), scans[i].sha256,
-					       r->files[i].rows, e)) < 0)
+		                               r->files[i].rows, e)) < 0)
 			goto done;
 	if (o->dry_run)
 		g.ops->rollback(g.be);

@@ -87,7 +87,7 @@ typedef struct strata_seed_table_count {
 } strata_seed_table_count;
 
 typedef struct strata_seed_result {
-	strata_seed_file_result *files; /* one per option file, in order */
+	strata_seed_file_result *files;  /* one per option file, in order */
 	strata_seed_table_count *tables; /* in the order they were first written */
 	size_t ntables;
 	size_t rows;
@@ -110,12 +110,12 @@ struct strata_seed_scan;
 /* Pass 1 over every file of o (well-formed, shaped as a seed, hashed), before the database is
  * touched. *out holds o->nfiles scans; free them with strata_seed_scans_free. */
 int strata_seed_scan_files(struct strata_seed_scan **out, const strata_seed_opts *o,
-			   strata_error *e);
+                           strata_error *e);
 void strata_seed_scans_free(struct strata_seed_scan *scans, size_t n);
 
 /* Loads the scanned files through backend b (which the caller has locked). On failure nothing
  * is written and e names the file:line:col of the offending row or column where there is one. */
 int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
-		    const struct strata_seed_scan *scans, strata_seed_result *r, strata_error *e);
+                    const struct strata_seed_scan *scans, strata_seed_result *r, strata_error *e);
 
 #endif

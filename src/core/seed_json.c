@@ -60,7 +60,7 @@ static size_t tok_start(const struct where *w)
 }
 
 static int set_parse_error(yajl_handle h, const unsigned char *chunk, size_t len, size_t base,
-			   const char *path, strata_error *e)
+                           const char *path, strata_error *e)
 {
 	unsigned char *m = yajl_get_error(h, 0, chunk, len);
 	char msg[256];
@@ -75,7 +75,7 @@ static int set_parse_error(yajl_handle h, const unsigned char *chunk, size_t len
 	at = yajl_get_bytes_consumed(h);
 	strata_seed_locate(path, base + (at > 0 ? at - 1 : 0), e);
 	strata_error_hint(e, "a seed file is one JSON object: { \"table\": [ {\"column\": value}, "
-			     "... ], ... }");
+	                     "... ], ... }");
 	return strata_error_set(e, STRATA_EINVALID, "malformed JSON: %s", msg);
 }
 
@@ -93,7 +93,7 @@ struct scan {
 };
 
 static int scan_fail(struct scan *s, size_t off, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int scan_fail(struct scan *s, size_t off, const char *fmt, ...)
 {
@@ -104,7 +104,7 @@ static int scan_fail(struct scan *s, size_t off, const char *fmt, ...)
 	va_end(ap);
 	strata_seed_locate(s->path, off, s->e);
 	strata_error_hint(s->e, "a seed file is one JSON object: { \"table\": [ {\"column\": "
-				"value}, ... ], ... }");
+	                        "value}, ... ], ... }");
 	s->err = strata_error_set(s->e, STRATA_EINVALID, "%s", msg);
 	return 0;
 }
@@ -120,16 +120,18 @@ static int scan_value(struct scan *s, bool is_map, bool is_array)
 	bool was_key = s->key_pending;
 	s->key_pending = false;
 	if (s->depth == 0 && !is_map)
-		return scan_fail(s, tok_start(&s->w), "a seed file must be a JSON object of tables");
+		return scan_fail(s, tok_start(&s->w),
+		                 "a seed file must be a JSON object of tables");
 	if (s->depth == 1) {
 		if (!is_array)
 			return scan_fail(s, is_map ? pos_after(&s->w) - 1 : tok_start(&s->w),
-					 "the rows of table '%s' must be a JSON array",
-					 cur_section(s)->table);
+			                 "the rows of table '%s' must be a JSON array",
+			                 cur_section(s)->table);
 		cur_section(s)->array_off = pos_after(&s->w) - 1;
 	} else if (s->depth == 2 && !is_map) {
 		return scan_fail(s, is_array ? pos_after(&s->w) - 1 : tok_start(&s->w),
-				 "a row of table '%s' must be a JSON object", cur_section(s)->table);
+		                 "a row of table '%s' must be a JSON object",
+		                 cur_section(s)->table);
 	} else if (was_key && is_array) {
 		strata_seed_section *sec = cur_section(s);
 		char **grown;
@@ -191,7 +193,7 @@ static int sc_key(void *ctx, const unsigned char *k, size_t len)
 	struct scan *s = ctx;
 	if (s->depth == 1) {
 		strata_seed_section *grown =
-			realloc(s->out->sections, (s->out->n + 1) * sizeof(*grown));
+		    realloc(s->out->sections, (s->out->n + 1) * sizeof(*grown));
 		if (!grown) {
 			s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
 			return 0;
@@ -206,7 +208,8 @@ static int sc_key(void *ctx, const unsigned char *k, size_t len)
 			return 0;
 		}
 		if (len == 0 || memchr(k, '\0', len))
-			return scan_fail(s, grown[s->out->n - 1].key_off, "a table name must not be empty");
+			return scan_fail(s, grown[s->out->n - 1].key_off,
+			                 "a table name must not be empty");
 	} else if (s->depth >= 3) {
 		size_t n = len < sizeof(s->key) - 1 ? len : sizeof(s->key) - 1;
 		memcpy(s->key, k, n);
@@ -243,8 +246,8 @@ static int sc_end_array(void *ctx)
 }
 
 static const yajl_callbacks scan_cbs = {
-	sc_null, sc_bool, NULL, NULL, sc_number, sc_string, sc_start_map,
-	sc_key,  sc_end_map, sc_start_array, sc_end_array,
+    sc_null,      sc_bool, NULL,       NULL,           sc_number,    sc_string,
+    sc_start_map, sc_key,  sc_end_map, sc_start_array, sc_end_array,
 };
 
 /* SHA-256 with CR LF read as LF, fed in chunks. */
@@ -295,7 +298,8 @@ int strata_seed_scan_file(strata_seed_scan *out, const char *path, strata_error 
 	f = fopen(path, "rb");
 	if (!f) {
 		strata_error_at(e, path, 0, 0);
-		error = strata_error_set(e, STRATA_ENOTFOUND, "cannot open seed file: %s", strerror(errno));
+		error = strata_error_set(e, STRATA_ENOTFOUND, "cannot open seed file: %s",
+		                         strerror(errno));
 		goto done;
 	}
 	buf = malloc(CHUNK);
@@ -327,7 +331,8 @@ int strata_seed_scan_file(strata_seed_scan *out, const char *path, strata_error 
 	}
 	if (ferror(f)) {
 		strata_error_at(e, path, 0, 0);
-		error = strata_error_set(e, STRATA_ERROR, "cannot read seed file: %s", strerror(errno));
+		error =
+		    strata_error_set(e, STRATA_ERROR, "cannot read seed file: %s", strerror(errno));
 		goto done;
 	}
 	s.w.chunk = NULL;
@@ -335,9 +340,9 @@ int strata_seed_scan_file(strata_seed_scan *out, const char *path, strata_error 
 	st = yajl_complete_parse(s.w.h);
 	if (st != yajl_status_ok) {
 		error = s.err ? s.err
-			      : (strata_seed_locate(path, s.w.base, e),
-				 strata_error_set(e, STRATA_EINVALID,
-						  "malformed JSON: the file ends inside a value"));
+		              : (strata_seed_locate(path, s.w.base, e),
+		                 strata_error_set(e, STRATA_EINVALID,
+		                                  "malformed JSON: the file ends inside a value"));
 		goto done;
 	}
 	out->size = s.w.base;
@@ -395,7 +400,7 @@ struct strata_seed_reader {
 	char *path;
 	unsigned char *buf;
 	bool continued, started, done, eof;
-	unsigned depth;          /* open containers, the rows' array included */
+	unsigned depth; /* open containers, the rows' array included */
 	strata_seed_node *stack[MAX_DEPTH];
 	block *cur;              /* the arena of the row being built */
 	const char *pending_key; /* the key whose value comes next */
@@ -511,7 +516,7 @@ static strata_seed_node *rd_add(strata_seed_reader *r, strata_seed_kind kind, si
 }
 
 static int rd_scalar(strata_seed_reader *r, strata_seed_kind kind, const char *s, size_t len,
-		     bool copy)
+                     bool copy)
 {
 	strata_seed_node *n = rd_add(r, kind, tok_start(&r->w));
 	if (!n)
@@ -548,7 +553,8 @@ static int rd_open(strata_seed_reader *r, strata_seed_kind kind)
 	strata_seed_node *n;
 	if (r->depth == 0) {
 		if (kind != STRATA_SEED_ARRAY)
-			return rd_fail(r, pos_after(&r->w) - 1, "expected the '[' of a table's rows");
+			return rd_fail(r, pos_after(&r->w) - 1,
+			               "expected the '[' of a table's rows");
 		r->depth = 1;
 		return 1;
 	}
@@ -611,12 +617,12 @@ static int rd_end(void *ctx)
 }
 
 static const yajl_callbacks reader_cbs = {
-	rd_null, rd_bool, NULL, NULL, rd_number, rd_string, rd_start_map,
-	rd_key,  rd_end,  rd_start_array, rd_end,
+    rd_null,      rd_bool, NULL,   NULL,           rd_number, rd_string,
+    rd_start_map, rd_key,  rd_end, rd_start_array, rd_end,
 };
 
-int strata_seed_reader_open(strata_seed_reader **out, const char *path, size_t off,
-			    bool continued, strata_error *e)
+int strata_seed_reader_open(strata_seed_reader **out, const char *path, size_t off, bool continued,
+                            strata_error *e)
 {
 	strata_seed_reader *r = calloc(1, sizeof(*r));
 	int error = 0;
@@ -634,7 +640,8 @@ int strata_seed_reader_open(strata_seed_reader **out, const char *path, size_t o
 	r->f = fopen(path, "rb");
 	if (!r->f || fseeko(r->f, (off_t)off, SEEK_SET) != 0) {
 		strata_error_at(e, path, 0, 0);
-		error = strata_error_set(e, STRATA_ENOTFOUND, "cannot open seed file: %s", strerror(errno));
+		error = strata_error_set(e, STRATA_ENOTFOUND, "cannot open seed file: %s",
+		                         strerror(errno));
 		goto done;
 	}
 	r->continued = continued;
@@ -661,7 +668,7 @@ static int feed(strata_seed_reader *r, const unsigned char *p, size_t n)
 	if (n == 0) {
 		strata_seed_locate(r->path, r->w.base, r->e);
 		return r->err = strata_error_set(r->e, STRATA_EINVALID,
-						 "malformed JSON: the file ends inside a value");
+		                                 "malformed JSON: the file ends inside a value");
 	}
 	return r->err = set_parse_error(r->w.h, p, n, r->w.base, r->path, r->e);
 }
@@ -700,7 +707,8 @@ int strata_seed_reader_next(strata_seed_reader *r, const strata_seed_node **out,
 			if (ferror(r->f)) {
 				strata_error_at(e, r->path, 0, 0);
 				return r->err = strata_error_set(e, STRATA_ERROR,
-								 "cannot read seed file: %s", strerror(errno));
+				                                 "cannot read seed file: %s",
+				                                 strerror(errno));
 			}
 			r->eof = true;
 			continue;

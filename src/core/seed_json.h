@@ -40,16 +40,16 @@ typedef struct strata_seed_node {
 	const char *s; /* scalars: the decoded string, the number as written, "true"/"false" */
 	size_t len;
 	size_t off; /* byte offset in the file: of the member's key inside an object, else of the
-		       value (for an object or array, its '{' or '[') */
+	               value (for an object or array, its '{' or '[') */
 	struct strata_seed_node *child, *last, *next; /* members or elements, in file order */
 	size_t n;                                     /* how many children */
 } strata_seed_node;
 
 typedef struct strata_seed_section {
-	char *table;     /* the key as written */
-	size_t key_off;  /* the key's opening quote */
+	char *table;      /* the key as written */
+	size_t key_off;   /* the key's opening quote */
 	size_t array_off; /* the '[' of its rows */
-	char **nested;   /* keys (at any depth in its rows) whose value is an array; deduplicated */
+	char **nested; /* keys (at any depth in its rows) whose value is an array; deduplicated */
 	size_t nnested;
 } strata_seed_section;
 
@@ -70,8 +70,8 @@ typedef struct strata_seed_reader strata_seed_reader;
 
 /* Opens a reader on path at byte offset off: the '[' of a section, or, with `continued`, the
  * '{' of a row inside one (the rows from there to the end of the array are read). */
-int strata_seed_reader_open(strata_seed_reader **out, const char *path, size_t off,
-			    bool continued, strata_error *e);
+int strata_seed_reader_open(strata_seed_reader **out, const char *path, size_t off, bool continued,
+                            strata_error *e);
 /* The next row (an object node), or *out = NULL after the last one. The row stays valid until
  * the next call or strata_seed_reader_free(). */
 int strata_seed_reader_next(strata_seed_reader *r, const strata_seed_node **out, strata_error *e);

@@ -33,14 +33,15 @@ static void put(struct fx *f, const char *text)
 	unit_write(f->dir, "seed.json", text);
 }
 
-static const char SEED[] = "{\n"
-			   "  \"authors\": [\n"
-			   "    {\"name\": \"Lem\", \"born\": 1921, \"alive\": false, \"x\": null,\n"
-			   "     \"books\": [{\"title\": \"Solaris\", \"tags\": [\"sf\", 1.5e3]}]},\n"
-			   "    {\"name\": \"caf\xC3\xA9 \\\"q\\\"\"}\n"
-			   "  ],\n"
-			   "  \"inv.items\": []\n"
-			   "}\n";
+static const char SEED[] =
+    "{\n"
+    "  \"authors\": [\n"
+    "    {\"name\": \"Lem\", \"born\": 1921, \"alive\": false, \"x\": null,\n"
+    "     \"books\": [{\"title\": \"Solaris\", \"tags\": [\"sf\", 1.5e3]}]},\n"
+    "    {\"name\": \"caf\xC3\xA9 \\\"q\\\"\"}\n"
+    "  ],\n"
+    "  \"inv.items\": []\n"
+    "}\n";
 
 static void test_scan_sections(void **state)
 {
@@ -73,7 +74,8 @@ static void test_scan_sha_crlf(void **state)
 	put(f, "{\"t\": [\n{\"a\": 1}\n]}\n");
 	assert_int_equal(strata_seed_scan_file(&a, f->path, &e), 0);
 	/* SHA-256 of the text itself */
-	assert_string_equal(a.sha256, "5130be03bd0f2203074c9cf9eedf259b9f022a409760e91698c8c47b3f9190c5");
+	assert_string_equal(a.sha256,
+	                    "5130be03bd0f2203074c9cf9eedf259b9f022a409760e91698c8c47b3f9190c5");
 	put(f, "{\"t\": [\r\n{\"a\": 1}\r\n]}\r\n");
 	assert_int_equal(strata_seed_scan_file(&b, f->path, &e), 0);
 	assert_string_equal(a.sha256, b.sha256); /* CR LF reads as LF */
@@ -86,7 +88,7 @@ static void test_scan_sha_crlf(void **state)
 }
 
 static void expect_scan_error(struct fx *f, const char *text, unsigned line, unsigned col,
-			      const char *msg)
+                              const char *msg)
 {
 	strata_seed_scan s;
 	strata_error e = STRATA_ERROR_INIT;
@@ -109,7 +111,8 @@ static void test_scan_errors(void **state)
 	expect_scan_error(f, "[]", 1, 1, "must be a JSON object of tables");
 	expect_scan_error(f, "{\"t\": 5}", 1, 7, "the rows of table 't' must be a JSON array");
 	expect_scan_error(f, "{\"t\": {}}", 1, 7, "the rows of table 't' must be a JSON array");
-	expect_scan_error(f, "{\"t\": [{}, \"x\"]}", 1, 12, "a row of table 't' must be a JSON object");
+	expect_scan_error(f, "{\"t\": [{}, \"x\"]}", 1, 12,
+	                  "a row of table 't' must be a JSON object");
 	expect_scan_error(f, "{\"t\": [[1]]}", 1, 8, "a row of table 't' must be a JSON object");
 	expect_scan_error(f, "{\"\": []}", 1, 2, "a table name must not be empty");
 	expect_scan_error(f, "{\"t\": [\"\xff\"]}", 1, 9, "malformed JSON"); /* at the bad byte */
@@ -135,7 +138,8 @@ static void test_reader_rows(void **state)
 
 	put(f, SEED);
 	assert_int_equal(strata_seed_scan_file(&s, f->path, &e), 0);
-	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[0].array_off, false, &e), 0);
+	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[0].array_off, false, &e),
+	                 0);
 	assert_int_equal(strata_seed_reader_next(r, &row, &e), 0);
 	assert_non_null(row);
 	assert_int_equal(row->kind, STRATA_SEED_OBJECT);
@@ -178,7 +182,8 @@ static void test_reader_rows(void **state)
 	assert_null(row);
 	strata_seed_reader_free(r);
 
-	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[1].array_off, false, &e), 0);
+	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[1].array_off, false, &e),
+	                 0);
 	assert_int_equal(strata_seed_reader_next(r, &row, &e), 0);
 	assert_null(row); /* an empty section */
 	strata_seed_reader_free(r);
@@ -242,15 +247,17 @@ static void test_reader_large(void **state)
 	strata_buf_puts(&b, "{\"big\": [\n");
 	for (size_t i = 0; i < 20000; i++) {
 		offs[i] = b.len + 2;
-		strata_buf_printf(&b, "  {\"id\": %zu, \"s\": \"%0*zu\", \"n\": [%zu, {\"k\": \"v\"}]}%s\n",
-				  i, (int)(i % 50), i, i, i + 1 < 20000 ? "," : "");
+		strata_buf_printf(
+		    &b, "  {\"id\": %zu, \"s\": \"%0*zu\", \"n\": [%zu, {\"k\": \"v\"}]}%s\n", i,
+		    (int)(i % 50), i, i, i + 1 < 20000 ? "," : "");
 	}
 	strata_buf_puts(&b, "]}\n");
 	assert_false(b.failed);
 	assert_true(b.len > 3 * 256 * 1024);
 	unit_write_len(f->dir, "seed.json", b.ptr, b.len);
 	assert_int_equal(strata_seed_scan_file(&s, f->path, &e), 0);
-	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[0].array_off, false, &e), 0);
+	assert_int_equal(strata_seed_reader_open(&r, f->path, s.sections[0].array_off, false, &e),
+	                 0);
 	while (strata_seed_reader_next(r, &row, &e) == 0 && row) {
 		char want[64];
 		const strata_seed_node *id = strata_seed_member(row, "id");
@@ -276,7 +283,8 @@ static const strata_seed_node *first_row(struct fx *f, const char *text, strata_
 	const strata_seed_node *row = NULL;
 	strata_error e = STRATA_ERROR_INIT;
 	put(f, text);
-	assert_int_equal(strata_seed_reader_open(r, f->path, strchr(text, '[') - text, false, &e), 0);
+	assert_int_equal(strata_seed_reader_open(r, f->path, strchr(text, '[') - text, false, &e),
+	                 0);
 	assert_int_equal(strata_seed_reader_next(*r, &row, &e), 0);
 	assert_non_null(row);
 	return row;
@@ -287,14 +295,15 @@ static void test_json_text(void **state)
 	struct fx *f = *state;
 	strata_seed_reader *r = NULL;
 	strata_buf b = STRATA_BUF_INIT;
-	const strata_seed_node *row =
-		first_row(f,
-			  "{\"t\": [{\"v\": {\"a\": [1, -2.5e3, true, null], \"s\": \"q\\\"\\\\\\n\\t\\u0001\\u00e9\", "
-			  "\"o\": {}}}]}",
-			  &r);
+	const strata_seed_node *row = first_row(f,
+	                                        "{\"t\": [{\"v\": {\"a\": [1, -2.5e3, true, null], "
+	                                        "\"s\": \"q\\\"\\\\\\n\\t\\u0001\\u00e9\", "
+	                                        "\"o\": {}}}]}",
+	                                        &r);
 	assert_int_equal(strata_seed_json_text(&b, strata_seed_member(row, "v")), 0);
-	assert_string_equal(b.ptr, "{\"a\":[1,-2.5e3,true,null],\"s\":\"q\\\"\\\\\\n\\t\\u0001\xC3\xA9\","
-				   "\"o\":{}}");
+	assert_string_equal(b.ptr,
+	                    "{\"a\":[1,-2.5e3,true,null],\"s\":\"q\\\"\\\\\\n\\t\\u0001\xC3\xA9\","
+	                    "\"o\":{}}");
 	strata_buf_free(&b);
 	strata_seed_reader_free(r);
 }
@@ -304,11 +313,15 @@ static void test_pg_array(void **state)
 	struct fx *f = *state;
 	strata_seed_reader *r = NULL;
 	strata_buf b = STRATA_BUF_INIT;
-	const strata_seed_node *row = first_row(
-		f, "{\"t\": [{\"v\": [\"a b\", \"q\\\"\", \"back\\\\\", null, 3, false, [1, [2]], {\"k\": \"v\"}], \"e\": []}]}",
-		&r);
+	const strata_seed_node *row =
+	    first_row(f,
+	              "{\"t\": [{\"v\": [\"a b\", \"q\\\"\", \"back\\\\\", null, 3, false, [1, "
+	              "[2]], {\"k\": \"v\"}], \"e\": []}]}",
+	              &r);
 	assert_int_equal(strata_seed_pg_array(&b, strata_seed_member(row, "v")), 0);
-	assert_string_equal(b.ptr, "{\"a b\",\"q\\\"\",\"back\\\\\",NULL,3,false,{1,{2}},\"{\\\"k\\\":\\\"v\\\"}\"}");
+	assert_string_equal(
+	    b.ptr,
+	    "{\"a b\",\"q\\\"\",\"back\\\\\",NULL,3,false,{1,{2}},\"{\\\"k\\\":\\\"v\\\"}\"}");
 	strata_buf_reset(&b);
 	assert_int_equal(strata_seed_pg_array(&b, strata_seed_member(row, "e")), 0);
 	assert_string_equal(b.ptr, "{}");
@@ -350,18 +363,18 @@ static void test_locate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scan_sections, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan_sha_crlf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan_missing_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_rows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_continued, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reader_large, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pg_array, setup, teardown),
-		cmocka_unit_test(test_copy_escape),
-		cmocka_unit_test_setup_teardown(test_locate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_sections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_sha_crlf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_missing_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_continued, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_large, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_json_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_array, setup, teardown),
+	    cmocka_unit_test(test_copy_escape),
+	    cmocka_unit_test_setup_teardown(test_locate, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("seed_json", tests, NULL, NULL);
 }
