@@ -1,16 +1,22 @@
-/* strata build [--src DIR] [--out DIR] */
+/* strata build [--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULES] */
 #include <stdio.h>
 
 #include "cli/cmds.h"
 #include "cli/out.h"
 #include "core/build.h"
+#include "core/sqlcheck.h"
 #include "util/clock.h"
 
-enum { OPT_SRC = 256, OPT_OUT };
+enum { OPT_SRC = 256, OPT_OUT, OPT_DIALECT, OPT_STRICT, OPT_ENABLE };
 
 const struct cli_opt cmd_build_opts[] = {
     {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
     {"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)"},
+    {"dialect", OPT_DIALECT, "NAME",
+     "parse as postgres or sqlite (default: \"dialect\" in strata.json, else the database "
+     "URL's kind)"},
+    {"strict", OPT_STRICT, NULL, "lint warnings fail the build too"},
+    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default lint rules (comma-separated)"},
     {0},
 };
 
@@ -19,8 +25,9 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 	cli_parser p;
 	strata_config cfg = {0};
 	strata_error e = STRATA_ERROR_INIT;
-	strata_build_result r;
-	const char *src = NULL, *out = NULL;
+	strata_build_result r = {0};
+	strata_build_opts bo = STRATA_BUILD_OPTS_INIT;
+	const char *src = NULL, *out = NULL, *dialect = NULL;
 	char dur[32];
 	double t0 = strata_now_ms();
 	int key, rc = EXIT_OK;
@@ -35,6 +42,18 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 			src = optarg;
 		else if (key == OPT_OUT)
 			out = optarg;
+		else if (key == OPT_STRICT)
+			bo.strict = true;
+		else if (key == OPT_ENABLE)
+			bo.enable = optarg;
+		else if (key == OPT_DIALECT) {
+			if (strata_dialect_parse(&bo.dialect, optarg, &e) < 0)
+				return cli_usage_error(ctx->cmd,
+				                       "unknown dialect '%s' (postgres "
+				                       "or sqlite)",
+				                       optarg);
+			dialect = optarg;
+		}
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
@@ -46,7 +65,15 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 		src = cfg.src_dir;
 	if (!out)
 		out = cfg.dist_dir;
-	if (strata_build(src, out, &r, &e) < 0) {
+	if (strata_dialect_pick(&bo.dialect, dialect ? dialect : cfg.dialect, cfg.database_url,
+	                        &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	out_verbose(ctx, "checking %s as %s SQL\n", src, strata_dialect_name(bo.dialect));
+	if (strata_build(src, out, &bo, &r, &e) < 0) {
+		cli_lint_print(stderr, &r.lint);
 		if (e.code == STRATA_ENOTFOUND && !e.line)
 			snprintf(
 			    e.hint, sizeof(e.hint),
@@ -57,12 +84,17 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
+	cli_lint_print(stderr, &r.lint);
 	out_info(ctx, "built %zu migration%s from %s into %s", r.built, r.built == 1 ? "" : "s",
 	         src, out);
+	if (r.lint.warnings)
+		out_info(ctx, " (%zu lint warning%s)", r.lint.warnings,
+		         r.lint.warnings == 1 ? "" : "s");
 	if (r.removed)
 		out_info(ctx, " (removed %zu stale file%s)", r.removed, r.removed == 1 ? "" : "s");
 	out_info(ctx, " in %s\n", out_duration(dur, strata_now_ms() - t0));
 done:
+	strata_build_result_free(&r);
 	strata_config_free(&cfg);
 	return rc;
 }

@@ -2,6 +2,8 @@
 #ifndef STRATA_CLI_CMDS_H
 #define STRATA_CLI_CMDS_H
 
+#include <stdio.h>
+
 #include "cli/cli.h"
 
 /* cmd_migrations.c */
@@ -16,6 +18,13 @@ extern const struct cli_opt cmd_migration_create_opts[];
 /* cmd_build.c */
 int cmd_build(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_build_opts[];
+/* cmd_lint.c */
+int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_lint_opts[];
+struct strata_lint_result;
+/* Each finding as "strata: warning: FILE:LINE:COL: reason [rule]", the source line with a caret,
+ * and "hint: fix" (lint prints them to stdout, build to stderr). */
+void cli_lint_print(FILE *f, const struct strata_lint_result *r);
 /* cmd_seed.c */
 int cmd_seed(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_seed_opts[];

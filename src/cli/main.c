@@ -44,9 +44,24 @@ const struct cmd cli_cmds[] = {
 	 .opts = cmd_migration_create_opts},
 	{.name = "build",
 	 .run = cmd_build,
-	 .usage = "[--src DIR] [--out DIR]",
+	 .usage = "[--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULE,...]",
 	 .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
+	 .details = "Every migration is parsed (PostgreSQL: libpg_query; SQLite: applied to an empty\n"
+		    "in-memory database) and linted before anything is written: a syntax error or a\n"
+		    "lint error stops the build; lint warnings are printed and fail it only with\n"
+		    "--strict. See 'strata lint'.",
 	 .opts = cmd_build_opts},
+	{.name = "lint",
+	 .run = cmd_lint,
+	 .usage = "[--src DIR] [--dialect postgres|sqlite] [--format text|json] [--strict] "
+		  "[--enable RULE,...] [--list-rules]",
+	 .summary = "Parse src/migrations and report statements that are unsafe in production",
+	 .details = "PostgreSQL migrations are parsed with libpg_query and checked against the rules\n"
+		    "of 'strata lint --list-rules' (see docs/lint.md); SQLite migrations are applied\n"
+		    "to an empty in-memory database. '-- strata:nolint RULE[,RULE]' on the line\n"
+		    "before a statement silences those rules for it. Errors exit 1; warnings only\n"
+		    "with --strict. 'strata build' runs the same checks.",
+	 .opts = cmd_lint_opts},
 	{.name = "seed",
 	 .run = cmd_seed,
 	 .usage = "-f FILE [-f FILE]... [--no-migrate] [--on-conflict error|skip|update] "

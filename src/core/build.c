@@ -126,8 +126,38 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 	return error;
 }
 
-int strata_build(const char *src_dir, const char *out_dir, strata_build_result *r, strata_error *e)
+/* Parses and lints every migration; fails on a syntax error or a lint error (with `strict`, a
+ * warning), before anything is written. */
+static int check(const strata_catalog *c, const strata_build_opts *o, strata_build_result *r,
+                 strata_error *e)
 {
+	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
+	size_t n;
+	int error;
+
+	lo.dialect = o->dialect;
+	lo.enable = o->enable;
+	if ((error = strata_lint_catalog(&r->lint, c, &lo, e)) < 0)
+		return error;
+	n = r->lint.errors + (o->strict ? r->lint.warnings : 0);
+	if (n == 0)
+		return 0;
+	r->lint_failed = true;
+	strata_error_hint(e,
+	                  "fix %s, or silence one with '-- strata:nolint RULE' on the line "
+	                  "before its statement",
+	                  n == 1 ? "it" : "them");
+	if (r->lint.errors)
+		return strata_error_set(e, STRATA_EINVALID, "%zu lint error%s", r->lint.errors,
+		                        r->lint.errors == 1 ? "" : "s");
+	return strata_error_set(e, STRATA_EINVALID, "%zu lint warning%s (--strict)",
+	                        r->lint.warnings, r->lint.warnings == 1 ? "" : "s");
+}
+
+int strata_build(const char *src_dir, const char *out_dir, const strata_build_opts *opts,
+                 strata_build_result *r, strata_error *e)
+{
+	static const strata_build_opts defaults = STRATA_BUILD_OPTS_INIT;
 	strata_catalog c = {0};
 	const char **written = NULL;
 	size_t nw = 0;
@@ -135,6 +165,8 @@ int strata_build(const char *src_dir, const char *out_dir, strata_build_result *
 
 	memset(r, 0, sizeof(*r));
 	if ((error = strata_catalog_load(&c, &src_dir, 1, e)) < 0)
+		goto done;
+	if ((error = check(&c, opts ? opts : &defaults, r, e)) < 0)
 		goto done;
 	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
@@ -164,4 +196,10 @@ done:
 	free(written);
 	strata_catalog_free(&c);
 	return error;
+}
+
+void strata_build_result_free(strata_build_result *r)
+{
+	if (r)
+		strata_lint_result_free(&r->lint);
 }

@@ -1,0 +1,296 @@
+/* strata lint [--src DIR] [--dialect postgres|sqlite] [--format text|json] [--strict]
+ *             [--enable RULE[,RULE]] [--list-rules] */
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli/cmds.h"
+#include "cli/out.h"
+#include "core/catalog.h"
+#include "core/lint.h"
+#include "core/sqlcheck.h"
+
+enum { OPT_SRC = 256, OPT_DIALECT, OPT_FORMAT, OPT_STRICT, OPT_ENABLE, OPT_LIST_RULES };
+
+const struct cli_opt cmd_lint_opts[] = {
+    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
+    {"dialect", OPT_DIALECT, "NAME",
+     "postgres or sqlite (default: \"dialect\" in strata.json, else the database URL's kind)"},
+    {"format", OPT_FORMAT, "FORMAT", "text or json (--list-rules: also markdown)"},
+    {"strict", OPT_STRICT, NULL, "warnings fail too (exit 1)"},
+    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default rules (comma-separated ids)"},
+    {"list-rules", OPT_LIST_RULES, NULL, "print every rule, its severity, reason and fix"},
+    {0},
+};
+
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
+
+/* The source line with a caret under `column`, as out_error shows it. */
+static void print_caret(FILE *f, unsigned line, unsigned column, const char *src)
+{
+	int w;
+	if (!src || !src[0] || !line)
+		return;
+	w = fprintf(f, " %5u | ", line) - 2;
+	fprintf(f, "%s\n%*s| ", src, w, "");
+	for (unsigned col = 1, i = 0; col < column && src[i]; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		fputc(c == '\t' ? '\t' : ' ', f);
+		col++;
+	}
+	fputs("^\n", f);
+}
+
+void cli_lint_print(FILE *f, const strata_lint_result *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const strata_lint_finding *x = &r->items[i];
+		fprintf(f, "strata: %s: %s:%u:%u: %s [%s]\n",
+		        strata_lint_severity_name(x->rule->severity), x->file, x->line, x->column,
+		        x->rule->reason, x->rule->id);
+		print_caret(f, x->line, x->column, x->source_line);
+		fprintf(f, "hint: %s\n", x->rule->fix);
+	}
+	fflush(f);
+}
+
+#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#define GEN_KV(g, k, v) (GEN_STR(g, k), GEN_STR(g, v))
+
+static void gen_opt_str(yajl_gen g, const char *k, const char *v)
+{
+	GEN_STR(g, k);
+	if (v)
+		GEN_STR(g, v);
+	else
+		yajl_gen_null(g);
+}
+
+static void print_gen(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+		fwrite(buf, 1, len, stdout);
+		fputc('\n', stdout);
+	}
+	fflush(stdout);
+}
+
+static void print_json(const strata_lint_result *r, strata_dialect d, const strata_error *e,
+                       int failed)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	if (!g)
+		return;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_KV(g, "dialect", strata_dialect_name(d));
+	GEN_STR(g, "ok");
+	yajl_gen_bool(g, !failed);
+	GEN_STR(g, "migrations");
+	yajl_gen_integer(g, (long long)r->migrations);
+	GEN_STR(g, "errors");
+	yajl_gen_integer(g, (long long)r->errors);
+	GEN_STR(g, "warnings");
+	yajl_gen_integer(g, (long long)r->warnings);
+	GEN_STR(g, "findings");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < r->n; i++) {
+		const strata_lint_finding *x = &r->items[i];
+		yajl_gen_map_open(g);
+		GEN_KV(g, "file", x->file);
+		GEN_STR(g, "line");
+		yajl_gen_integer(g, x->line);
+		GEN_STR(g, "column");
+		yajl_gen_integer(g, x->column);
+		GEN_KV(g, "severity", strata_lint_severity_name(x->rule->severity));
+		GEN_KV(g, "rule", x->rule->id);
+		GEN_KV(g, "reason", x->rule->reason);
+		GEN_KV(g, "fix", x->rule->fix);
+		gen_opt_str(g, "subject", x->subject);
+		GEN_KV(g, "version", x->version);
+		GEN_KV(g, "source", x->source_line);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	GEN_STR(g, "error");
+	if (e && e->code) {
+		yajl_gen_map_open(g);
+		gen_opt_str(g, "file", e->file[0] ? e->file : NULL);
+		GEN_STR(g, "line");
+		yajl_gen_integer(g, e->line);
+		GEN_STR(g, "column");
+		yajl_gen_integer(g, e->column);
+		GEN_KV(g, "message", e->msg);
+		gen_opt_str(g, "hint", e->hint[0] ? e->hint : NULL);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+	yajl_gen_map_close(g);
+	print_gen(g);
+	yajl_gen_free(g);
+}
+
+/* "    code" for markdown: each line indented four spaces */
+static void md_code(const char *s)
+{
+	fputs("    ", stdout);
+	for (; *s; s++) {
+		fputc(*s, stdout);
+		if (*s == '\n')
+			fputs("    ", stdout);
+	}
+	fputc('\n', stdout);
+}
+
+static void list_rules(enum format fmt)
+{
+	const strata_lint_rule *r;
+	if (fmt == FORMAT_JSON) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		if (!g)
+			return;
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		yajl_gen_config(g, yajl_gen_indent_string, "  ");
+		yajl_gen_array_open(g);
+		for (r = strata_lint_rules; r->id; r++) {
+			yajl_gen_map_open(g);
+			GEN_KV(g, "id", r->id);
+			GEN_KV(g, "severity", strata_lint_severity_name(r->severity));
+			GEN_STR(g, "default");
+			yajl_gen_bool(g, !r->off_by_default);
+			GEN_KV(g, "reason", r->reason);
+			GEN_KV(g, "fix", r->fix);
+			GEN_KV(g, "bad", r->bad);
+			GEN_KV(g, "good", r->good);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+		print_gen(g);
+		yajl_gen_free(g);
+		return;
+	}
+	if (fmt == FORMAT_MARKDOWN) {
+		printf("<!-- generated by 'strata lint --list-rules --format markdown' from "
+		       "src/core/lint.c -->\n\n| rule | severity | reason |\n|---|---|---|\n");
+		for (r = strata_lint_rules; r->id; r++)
+			printf("| [`%s`](#%s) | %s%s | %s |\n", r->id, r->id,
+			       strata_lint_severity_name(r->severity),
+			       r->off_by_default ? " (off by default)" : "", r->reason);
+		for (r = strata_lint_rules; r->id; r++) {
+			printf("\n### %s\n\n**%s**", r->id, strata_lint_severity_name(r->severity));
+			if (r->off_by_default)
+				printf(" (off by default: turn it on with `--enable %s`)", r->id);
+			printf(": %s.\n\nFix: %s.\n\nReported:\n\n", r->reason, r->fix);
+			md_code(r->bad);
+			printf("\nInstead:\n\n");
+			md_code(r->good);
+		}
+		fflush(stdout);
+		return;
+	}
+	for (r = strata_lint_rules; r->id; r++)
+		printf("%-36s %-8s %s%s\n%-36s %-8s fix: %s\n", r->id,
+		       strata_lint_severity_name(r->severity),
+		       r->off_by_default ? "(off by default) " : "", r->reason, "", "", r->fix);
+	fflush(stdout);
+}
+
+int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
+{
+	cli_parser p;
+	strata_config cfg = {0};
+	strata_catalog cat = {0};
+	strata_lint_result res = {0};
+	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_dialect d;
+	const char *src = NULL, *dialect = NULL, *enable = NULL;
+	enum format fmt = FORMAT_TEXT;
+	int key, strict = 0, list = 0, rc = EXIT_OK, failed;
+
+	cli_parser_init(&p, ctx->cmd, argc, argv);
+	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
+		if (key == CLI_OPT_HELP)
+			return EXIT_OK;
+		if (key == CLI_OPT_BAD)
+			return EXIT_USAGE;
+		if (key == OPT_SRC) {
+			src = optarg;
+		} else if (key == OPT_DIALECT) {
+			if (strata_dialect_parse(&d, optarg, &e) < 0)
+				return cli_usage_error(ctx->cmd,
+				                       "unknown dialect '%s' (postgres "
+				                       "or sqlite)",
+				                       optarg);
+			dialect = optarg;
+		} else if (key == OPT_FORMAT) {
+			if (strcmp(optarg, "text") == 0)
+				fmt = FORMAT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = FORMAT_JSON;
+			else if (strcmp(optarg, "markdown") == 0)
+				fmt = FORMAT_MARKDOWN;
+			else
+				return cli_usage_error(
+				    ctx->cmd, "unknown format '%s' (text or json)", optarg);
+		} else if (key == OPT_STRICT) {
+			strict = 1;
+		} else if (key == OPT_ENABLE) {
+			enable = optarg;
+		} else if (key == OPT_LIST_RULES) {
+			list = 1;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+	if (list) {
+		list_rules(fmt);
+		return EXIT_OK;
+	}
+	if (fmt == FORMAT_MARKDOWN)
+		return cli_usage_error(ctx->cmd, "--format markdown goes with --list-rules");
+	if (strata_config_load(&cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	if (!src)
+		src = cfg.src_dir;
+	if (strata_dialect_pick(&d, dialect ? dialect : cfg.dialect, cfg.database_url, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	out_verbose(ctx, "checking %s as %s SQL\n", src, strata_dialect_name(d));
+	lo.dialect = d;
+	lo.enable = enable;
+	if (strata_catalog_load(&cat, &src, 1, &e) == 0)
+		strata_lint_catalog(&res, &cat, &lo, &e);
+	failed = e.code != 0 || res.errors > 0 || (strict && res.warnings > 0);
+	rc = failed ? EXIT_FAIL : EXIT_OK;
+	if (fmt == FORMAT_JSON) {
+		print_json(&res, d, &e, failed);
+		if (e.code)
+			out_error(&e);
+		goto done;
+	}
+	cli_lint_print(stdout, &res);
+	if (e.code) {
+		out_error(&e);
+		goto done;
+	}
+	out_info(ctx, "%zu error%s, %zu warning%s in %zu migration%s (%s)%s\n", res.errors,
+	         res.errors == 1 ? "" : "s", res.warnings, res.warnings == 1 ? "" : "s",
+	         res.migrations, res.migrations == 1 ? "" : "s", strata_dialect_name(d),
+	         strict && res.warnings && !res.errors ? "; warnings fail with --strict" : "");
+done:
+	strata_lint_result_free(&res);
+	strata_catalog_free(&cat);
+	strata_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,742 @@
+#include "core/lint.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+/* ---- the rules -------------------------------------------------------------------------- */
+
+enum rule_index {
+	R_CONCURRENTLY_IN_TXN,
+	R_NEEDS_NO_TXN,
+	R_CREATE_INDEX,
+	R_ADD_COLUMN_NOT_NULL,
+	R_ADD_FOREIGN_KEY,
+	R_ADD_CHECK,
+	R_ALTER_COLUMN_TYPE,
+	R_SET_NOT_NULL,
+	R_DROP_TABLE,
+	R_DROP_COLUMN,
+	R_TRUNCATE,
+	R_RENAME_TABLE,
+	R_RENAME_COLUMN,
+	R_ADD_UNIQUE,
+	R_ADD_ENUM_VALUE,
+	R_LOCK_TIMEOUT,
+	R_UNKNOWN_NOLINT,
+	R_COUNT
+};
+
+#define NO_TXN_UP "-- migrate:up transaction:false"
+
+const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
+    [R_CONCURRENTLY_IN_TXN] =
+        {"concurrently-in-transaction", STRATA_LINT_ERROR, false,
+         "a CONCURRENTLY statement cannot run inside a transaction block, and this section "
+         "runs in one",
+         "run it in a section marked transaction:false ('" NO_TXN_UP "'; in a .up.sql or "
+         ".down.sql file, a first line '-- strata:no-transaction')",
+         "-- migrate:up\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+         "-- migrate:up transaction:false\n"
+         "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"},
+    [R_NEEDS_NO_TXN] =
+        {"needs-no-transaction", STRATA_LINT_ERROR, false,
+         "VACUUM, ALTER SYSTEM, CREATE or DROP DATABASE or TABLESPACE, REINDEX SYSTEM or "
+         "DATABASE and CLUSTER without a table cannot run inside a transaction block",
+         "run it in a section marked transaction:false ('" NO_TXN_UP "')",
+         "-- migrate:up\nVACUUM ANALYZE orders;",
+         "-- migrate:up transaction:false\nVACUUM ANALYZE orders;"},
+    [R_CREATE_INDEX] =
+        {"create-index-not-concurrently", STRATA_LINT_WARNING, false,
+         "CREATE INDEX without CONCURRENTLY blocks every write to an existing table until the "
+         "index is built",
+         "use CREATE INDEX CONCURRENTLY, in a section marked transaction:false ('" NO_TXN_UP "')",
+         "-- migrate:up\nCREATE INDEX orders_created_at_idx ON orders (created_at);",
+         "-- migrate:up transaction:false\n"
+         "CREATE INDEX CONCURRENTLY orders_created_at_idx ON orders (created_at);"},
+    [R_ADD_COLUMN_NOT_NULL] =
+        {"add-column-not-null-without-default", STRATA_LINT_WARNING, false,
+         "adding a NOT NULL column without a default fails as soon as the table has a row",
+         "give it a DEFAULT (a constant one does not rewrite the table since PostgreSQL 11), "
+         "or add it nullable, backfill it, then set NOT NULL",
+         "ALTER TABLE users ADD COLUMN plan text NOT NULL;",
+         "ALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';"},
+    [R_ADD_FOREIGN_KEY] =
+        {"add-foreign-key-without-not-valid", STRATA_LINT_WARNING, false,
+         "adding a foreign key checks every row while it blocks writes to both tables",
+         "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration (which does not "
+         "block writes)",
+         "ALTER TABLE orders ADD CONSTRAINT orders_user_fk\n"
+         "    FOREIGN KEY (user_id) REFERENCES users (id);",
+         "ALTER TABLE orders ADD CONSTRAINT orders_user_fk\n"
+         "    FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+         "-- in a later migration:\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;"},
+    [R_ADD_CHECK] =
+        {"add-check-without-not-valid", STRATA_LINT_WARNING, false,
+         "adding a CHECK constraint scans the whole table under an ACCESS EXCLUSIVE lock",
+         "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration (which does not "
+         "block writes)",
+         "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0);",
+         "ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;\n"
+         "-- in a later migration:\nALTER TABLE orders VALIDATE CONSTRAINT "
+         "orders_total_check;"},
+    [R_ALTER_COLUMN_TYPE] =
+        {"alter-column-type", STRATA_LINT_WARNING, false,
+         "changing a column's type rewrites the table and its indexes under an ACCESS "
+         "EXCLUSIVE lock (except binary-compatible changes such as widening a varchar)",
+         "add a new column, backfill it in batches, move the application to it, then drop the "
+         "old one",
+         "ALTER TABLE orders ALTER COLUMN id TYPE bigint;",
+         "ALTER TABLE orders ADD COLUMN id_new bigint;\n"
+         "-- backfill in batches, switch the application, then drop the old column"},
+    [R_SET_NOT_NULL] =
+        {"set-not-null", STRATA_LINT_WARNING, false,
+         "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock",
+         "add CHECK (col IS NOT NULL) NOT VALID, validate it in a later migration, then SET "
+         "NOT NULL (PostgreSQL 12+ skips the scan) and drop the check",
+         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+         "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
+         "-- in a later migration:\n"
+         "ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\n"
+         "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
+         "ALTER TABLE users DROP CONSTRAINT users_email_nn;"},
+    [R_DROP_TABLE] =
+        {"drop-table", STRATA_LINT_WARNING, false,
+         "DROP TABLE destroys the table and its rows, and code still using it fails",
+         "stop using the table in a release before the one that drops it, and keep a backup",
+         "DROP TABLE legacy_orders;",
+         "-- strata:nolint drop-table  (nothing reads it since release 41)\n"
+         "DROP TABLE legacy_orders;"},
+    [R_DROP_COLUMN] = {"drop-column", STRATA_LINT_WARNING, false,
+                       "DROP COLUMN destroys the column's data, and code still using it fails",
+                       "stop using the column in a release before the one that drops it",
+                       "ALTER TABLE users DROP COLUMN nickname;",
+                       "-- strata:nolint drop-column  (unused since release 41)\n"
+                       "ALTER TABLE users DROP COLUMN nickname;"},
+    [R_TRUNCATE] =
+        {"truncate", STRATA_LINT_WARNING, false,
+         "TRUNCATE deletes every row, under an ACCESS EXCLUSIVE lock",
+         "make sure the rows are meant to go, then say so with '-- strata:nolint truncate'",
+         "TRUNCATE sessions;",
+         "-- strata:nolint truncate  (sessions are recreated at login)\nTRUNCATE sessions;"},
+    [R_RENAME_TABLE] =
+        {"rename-table", STRATA_LINT_WARNING, false,
+         "renaming a table breaks running code that still uses the old name",
+         "create the new table (or a view), move the application to it, then drop the old "
+         "name in a later release",
+         "ALTER TABLE customers RENAME TO clients;",
+         "-- release 1: both names work\nALTER TABLE customers RENAME TO clients;\n"
+         "CREATE VIEW customers AS SELECT * FROM clients;\n"
+         "-- release 2, once nothing uses it: DROP VIEW customers;"},
+    [R_RENAME_COLUMN] =
+        {"rename-column", STRATA_LINT_WARNING, false,
+         "renaming a column breaks running code that still uses the old name",
+         "add the new column, write both, backfill, move reads to it, then drop the old one in "
+         "a later release",
+         "ALTER TABLE users RENAME COLUMN name TO full_name;",
+         "ALTER TABLE users ADD COLUMN full_name text;\n"
+         "-- write both, backfill, move reads, then drop name in a later release"},
+    [R_ADD_UNIQUE] =
+        {"add-unique-constraint", STRATA_LINT_WARNING, false,
+         "adding a UNIQUE or PRIMARY KEY constraint builds its index while it blocks reads and "
+         "writes",
+         "CREATE UNIQUE INDEX CONCURRENTLY (transaction:false) first, then ADD CONSTRAINT ... "
+         "UNIQUE USING INDEX",
+         "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
+         "-- migrate:up transaction:false\n"
+         "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
+         "-- next migration:\n"
+         "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX "
+         "users_email_key;"},
+    [R_ADD_ENUM_VALUE] =
+        {"add-enum-value-in-transaction", STRATA_LINT_WARNING, false,
+         "ALTER TYPE ... ADD VALUE fails in a transaction before PostgreSQL 12, and after it "
+         "the new value cannot be used until the transaction commits",
+         "run it in a section marked transaction:false ('" NO_TXN_UP "')",
+         "-- migrate:up\nALTER TYPE order_status ADD VALUE 'refunded';",
+         "-- migrate:up transaction:false\nALTER TYPE order_status ADD VALUE 'refunded';"},
+    [R_LOCK_TIMEOUT] =
+        {"missing-lock-timeout", STRATA_LINT_WARNING, true,
+         "a statement that takes a strong lock waits behind long queries without a "
+         "lock_timeout, and every query on the table queues behind it",
+         "SET lock_timeout before it ('strata migrations run' sets one on PostgreSQL by "
+         "default, so this rule is off unless --enable'd)",
+         "-- migrate:up\nALTER TABLE orders ADD COLUMN note text;",
+         "-- migrate:up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note "
+         "text;"},
+    [R_UNKNOWN_NOLINT] =
+        {"unknown-nolint-rule", STRATA_LINT_WARNING, false,
+         "a '-- strata:nolint' comment names a rule that does not exist, so it silences nothing",
+         "use the ids that 'strata lint --list-rules' prints",
+         "-- strata:nolint drop-tables\nDROP TABLE legacy_orders;",
+         "-- strata:nolint drop-table\nDROP TABLE legacy_orders;"},
+    [R_COUNT] = {0},
+};
+
+const strata_lint_rule *strata_lint_rule_find(const char *id)
+{
+	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+static const strata_lint_rule *rule_find_n(const char *id, size_t n)
+{
+	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++)
+		if (strlen(r->id) == n && memcmp(r->id, id, n) == 0)
+			return r;
+	return NULL;
+}
+
+const char *strata_lint_severity_name(strata_lint_severity s)
+{
+	return s == STRATA_LINT_ERROR ? "error" : "warning";
+}
+
+/* ---- walking ---------------------------------------------------------------------------- */
+
+struct table_name {
+	const char *schema, *name; /* borrowed from the parse tree */
+};
+
+struct lint {
+	strata_lint_result *r;
+	bool enabled[R_COUNT];
+	const strata_migration *m;
+	const strata_pg_section *ps;
+	const strata_sql_stmt *st;
+	bool up, transactional;
+	bool silenced[R_COUNT]; /* by the current statement's nolint comment */
+	struct table_name *created;
+	size_t n_created, cap_created;
+	bool lock_timeout_set, lock_reported;
+	strata_error *e;
+};
+
+static yajl_val get(yajl_val obj, const char *key)
+{
+	if (!YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (strcmp(obj->u.object.keys[i], key) == 0)
+			return obj->u.object.values[i];
+	return NULL;
+}
+
+static const char *get_str(yajl_val obj, const char *key)
+{
+	yajl_val v = get(obj, key);
+	return YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+}
+
+static bool get_bool(yajl_val obj, const char *key)
+{
+	return YAJL_IS_TRUE(get(obj, key));
+}
+
+static bool str_is(const char *s, const char *want)
+{
+	return s && strcmp(s, want) == 0;
+}
+
+/* A node of the form {"Kind": {...}}: its fields when it is of that kind. */
+static yajl_val as(yajl_val node, const char *kind)
+{
+	return get(node, kind);
+}
+
+static size_t array_len(yajl_val a)
+{
+	return YAJL_IS_ARRAY(a) ? a->u.array.len : 0;
+}
+
+/* A statement-relative location: the node's "location" when it has one, else the statement. */
+static size_t loc_of(const struct lint *l, yajl_val node)
+{
+	yajl_val v = get(node, "location");
+	if (YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= (long long)l->st->off &&
+	    YAJL_GET_INTEGER(v) < (long long)(l->st->off + l->st->len + 1))
+		return (size_t)YAJL_GET_INTEGER(v);
+	return l->st->off;
+}
+
+static struct table_name range_var(yajl_val rv)
+{
+	struct table_name t = {get_str(rv, "schemaname"), get_str(rv, "relname")};
+	return t;
+}
+
+/* A DropStmt object: a List of String names, the last being the table. */
+static struct table_name list_name(yajl_val obj)
+{
+	struct table_name t = {NULL, NULL};
+	yajl_val items = get(as(obj, "List"), "items");
+	size_t n = array_len(items);
+	if (n >= 1)
+		t.name = get_str(as(items->u.array.values[n - 1], "String"), "sval");
+	if (n >= 2)
+		t.schema = get_str(as(items->u.array.values[n - 2], "String"), "sval");
+	return t;
+}
+
+static bool is_new(const struct lint *l, struct table_name t)
+{
+	if (!t.name)
+		return false;
+	for (size_t i = 0; i < l->n_created; i++) {
+		const struct table_name *c = &l->created[i];
+		if (strcmp(c->name, t.name) == 0 &&
+		    (!c->schema || !t.schema || strcmp(c->schema, t.schema) == 0))
+			return true;
+	}
+	return false;
+}
+
+static int add_created(struct lint *l, struct table_name t)
+{
+	if (!t.name)
+		return 0;
+	if (l->n_created == l->cap_created) {
+		size_t ncap = l->cap_created ? l->cap_created * 2 : 16;
+		struct table_name *p = realloc(l->created, ncap * sizeof(*p));
+		if (!p)
+			return strata_error_set(l->e, STRATA_ERROR, "out of memory");
+		l->created = p;
+		l->cap_created = ncap;
+	}
+	l->created[l->n_created++] = t;
+	return 0;
+}
+
+static int push_finding(strata_lint_result *r, strata_lint_finding *f, strata_error *e)
+{
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		strata_lint_finding *p = realloc(r->items, ncap * sizeof(*p));
+		if (!p)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		r->items = p;
+		r->cap = ncap;
+	}
+	r->items[r->n++] = *f;
+	return 0;
+}
+
+/* Records a finding of rule `ri` at byte `off` of the section, about `table` (and `column`). */
+static int report(struct lint *l, enum rule_index ri, size_t off, struct table_name table,
+                  const char *column)
+{
+	const strata_lint_rule *rule = &strata_lint_rules[ri];
+	strata_error where = STRATA_ERROR_INIT;
+	strata_lint_finding f = {0};
+	strata_buf subject = STRATA_BUF_INIT;
+	int error;
+
+	if (!l->enabled[ri] || l->silenced[ri])
+		return 0;
+	strata_section_locate(l->ps->sec, off, &where);
+	if (table.name) {
+		if (table.schema)
+			strata_buf_printf(&subject, "%s.", table.schema);
+		strata_buf_puts(&subject, table.name);
+		if (column)
+			strata_buf_printf(&subject, ".%s", column);
+	}
+	f.rule = rule;
+	f.file = strdup(where.file);
+	f.line = where.line;
+	f.column = where.column;
+	f.source_line = strdup(where.source_line);
+	f.version = strdup(l->m->version);
+	f.subject = table.name ? strata_buf_detach(&subject) : NULL;
+	if (!f.file || !f.source_line || !f.version || subject.failed ||
+	    (table.name && !f.subject)) {
+		free(f.file);
+		free(f.source_line);
+		free(f.version);
+		free(f.subject);
+		strata_buf_free(&subject);
+		return strata_error_set(l->e, STRATA_ERROR, "out of memory");
+	}
+	if ((error = push_finding(l->r, &f, l->e)) < 0) {
+		free(f.file);
+		free(f.source_line);
+		free(f.version);
+		free(f.subject);
+		return error;
+	}
+	if (rule->severity == STRATA_LINT_ERROR)
+		l->r->errors++;
+	else
+		l->r->warnings++;
+	return 0;
+}
+
+/* The statement takes a lock that blocks reads or writes of an existing table. */
+static int strong_lock(struct lint *l)
+{
+	if (!l->up || l->lock_timeout_set || l->lock_reported)
+		return 0;
+	l->lock_reported = true;
+	return report(l, R_LOCK_TIMEOUT, l->st->off, (struct table_name){0}, NULL);
+}
+
+/* '-- strata:nolint a,b' comments in the text just before the statement. */
+static int read_nolint(struct lint *l)
+{
+	const char *t = l->ps->sec->text + l->ps->sec->offset;
+	static const char tag[] = "strata:nolint";
+	size_t i = l->st->lead, end = l->st->off;
+	int error = 0;
+
+	memset(l->silenced, 0, sizeof(l->silenced));
+	while (i < end && error == 0) {
+		size_t eol = i, p;
+		while (eol < end && t[eol] != '\n')
+			eol++;
+		p = i;
+		while (p < eol && (t[p] == ' ' || t[p] == '\t'))
+			p++;
+		if (eol - p >= 2 && t[p] == '-' && t[p + 1] == '-') {
+			p += 2;
+			while (p < eol && (t[p] == ' ' || t[p] == '\t'))
+				p++;
+			if ((size_t)(eol - p) >= sizeof(tag) - 1 &&
+			    memcmp(t + p, tag, sizeof(tag) - 1) == 0) {
+				p += sizeof(tag) - 1;
+				/* ids separated by commas and blanks, up to anything else */
+				while (p < eol && error == 0) {
+					size_t s;
+					const strata_lint_rule *r;
+					while (p < eol &&
+					       (t[p] == ' ' || t[p] == '\t' || t[p] == ','))
+						p++;
+					s = p;
+					while (p < eol &&
+					       (islower((unsigned char)t[p]) ||
+					        isdigit((unsigned char)t[p]) || t[p] == '-'))
+						p++;
+					if (p == s)
+						break;
+					r = rule_find_n(t + s, p - s);
+					if (r)
+						l->silenced[r - strata_lint_rules] = true;
+					else
+						error = report(l, R_UNKNOWN_NOLINT, s,
+						               (struct table_name){0}, NULL);
+				}
+			}
+		}
+		i = eol + 1;
+	}
+	return error;
+}
+
+static bool has_constraint(yajl_val constraints, const char *contype)
+{
+	for (size_t i = 0; i < array_len(constraints); i++)
+		if (str_is(get_str(as(constraints->u.array.values[i], "Constraint"), "contype"),
+		           contype))
+			return true;
+	return false;
+}
+
+/* serial types carry their own default */
+static bool is_serial(yajl_val coldef)
+{
+	static const char *const serials[] = {"serial",  "bigserial", "smallserial",
+	                                      "serial2", "serial4",   "serial8"};
+	yajl_val names = get(get(coldef, "typeName"), "names");
+	size_t n = array_len(names);
+	const char *tn;
+	if (n != 1)
+		return false;
+	tn = get_str(as(names->u.array.values[0], "String"), "sval");
+	for (size_t i = 0; tn && i < sizeof(serials) / sizeof(serials[0]); i++)
+		if (strcmp(tn, serials[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A constraint being added to an existing table (ADD CONSTRAINT, or on ADD COLUMN). */
+static int check_constraint(struct lint *l, yajl_val con, struct table_name t, const char *col)
+{
+	const char *type = get_str(con, "contype");
+	size_t at = loc_of(l, con);
+	if (str_is(type, "CONSTR_FOREIGN") && !get_bool(con, "skip_validation"))
+		return report(l, R_ADD_FOREIGN_KEY, at, t, col);
+	if (str_is(type, "CONSTR_CHECK") && !get_bool(con, "skip_validation"))
+		return report(l, R_ADD_CHECK, at, t, col);
+	if ((str_is(type, "CONSTR_UNIQUE") || str_is(type, "CONSTR_PRIMARY")) &&
+	    !get_str(con, "indexname"))
+		return report(l, R_ADD_UNIQUE, at, t, col);
+	return 0;
+}
+
+static int alter_table(struct lint *l, yajl_val n)
+{
+	struct table_name t = range_var(get(n, "relation"));
+	yajl_val cmds = get(n, "cmds");
+	bool fresh = is_new(l, t),
+	     table = !get_str(n, "objtype") || str_is(get_str(n, "objtype"), "OBJECT_TABLE");
+	bool locks = false;
+	int error = 0;
+
+	for (size_t i = 0; i < array_len(cmds) && error == 0; i++) {
+		yajl_val cmd = as(cmds->u.array.values[i], "AlterTableCmd");
+		const char *sub = get_str(cmd, "subtype");
+		yajl_val def = get(cmd, "def");
+		const char *name = get_str(cmd, "name");
+
+		if (str_is(sub, "AT_DetachPartition") &&
+		    get_bool(as(def, "PartitionCmd"), "concurrent")) {
+			if (l->transactional)
+				error = report(l, R_CONCURRENTLY_IN_TXN, l->st->off, t, NULL);
+			continue;
+		}
+		if (!str_is(sub, "AT_ValidateConstraint"))
+			locks = true;
+		if (!l->up || fresh || !table)
+			continue;
+		if (str_is(sub, "AT_AddColumn")) {
+			yajl_val cd = as(def, "ColumnDef");
+			yajl_val cons = get(cd, "constraints");
+			const char *col = get_str(cd, "colname");
+			if ((has_constraint(cons, "CONSTR_NOTNULL") ||
+			     has_constraint(cons, "CONSTR_PRIMARY")) &&
+			    !has_constraint(cons, "CONSTR_DEFAULT") &&
+			    !has_constraint(cons, "CONSTR_IDENTITY") &&
+			    !has_constraint(cons, "CONSTR_GENERATED") && !is_serial(cd))
+				error = report(l, R_ADD_COLUMN_NOT_NULL, loc_of(l, cd), t, col);
+			for (size_t c = 0; c < array_len(cons) && error == 0; c++)
+				error = check_constraint(
+				    l, as(cons->u.array.values[c], "Constraint"), t, col);
+		} else if (str_is(sub, "AT_AddConstraint")) {
+			error = check_constraint(l, as(def, "Constraint"), t, NULL);
+		} else if (str_is(sub, "AT_AlterColumnType")) {
+			error = report(l, R_ALTER_COLUMN_TYPE, loc_of(l, as(def, "ColumnDef")), t,
+			               name);
+		} else if (str_is(sub, "AT_SetNotNull")) {
+			error = report(l, R_SET_NOT_NULL, l->st->off, t, name);
+		} else if (str_is(sub, "AT_DropColumn")) {
+			error = report(l, R_DROP_COLUMN, l->st->off, t, name);
+		}
+	}
+	if (error == 0 && locks && !fresh)
+		error = strong_lock(l);
+	return error;
+}
+
+static bool has_option(yajl_val params, const char *name)
+{
+	for (size_t i = 0; i < array_len(params); i++)
+		if (str_is(get_str(as(params->u.array.values[i], "DefElem"), "defname"), name))
+			return true;
+	return false;
+}
+
+/* Statements that cannot run in a transaction block at all. */
+static bool needs_no_txn(const char *kind, yajl_val n)
+{
+	if (str_is(kind, "VacuumStmt"))
+		return get_bool(n, "is_vacuumcmd"); /* ANALYZE alone can */
+	if (str_is(kind, "ReindexStmt"))
+		return str_is(get_str(n, "kind"), "REINDEX_OBJECT_SYSTEM") ||
+		       str_is(get_str(n, "kind"), "REINDEX_OBJECT_DATABASE");
+	if (str_is(kind, "ClusterStmt"))
+		return !get(n, "relation");
+	return str_is(kind, "AlterSystemStmt") || str_is(kind, "CreatedbStmt") ||
+	       str_is(kind, "DropdbStmt") || str_is(kind, "CreateTableSpaceStmt") ||
+	       str_is(kind, "DropTableSpaceStmt");
+}
+
+static int lint_stmt(struct lint *l)
+{
+	const char *kind = l->st->kind;
+	yajl_val n = l->st->node;
+	size_t at = l->st->off;
+	int error;
+
+	if ((error = read_nolint(l)) < 0)
+		return error;
+	if (l->transactional && needs_no_txn(kind, n))
+		return report(l, R_NEEDS_NO_TXN, at, (struct table_name){0}, NULL);
+
+	if (str_is(kind, "IndexStmt")) {
+		struct table_name t = range_var(get(n, "relation"));
+		if (get_bool(n, "concurrent"))
+			return l->transactional ? report(l, R_CONCURRENTLY_IN_TXN, at, t, NULL) : 0;
+		if (!l->up || is_new(l, t))
+			return 0;
+		if ((error = report(l, R_CREATE_INDEX, at, t, NULL)) < 0)
+			return error;
+		return strong_lock(l);
+	}
+	if (str_is(kind, "DropStmt")) {
+		yajl_val objs = get(n, "objects");
+		if (get_bool(n, "concurrent"))
+			return l->transactional ? report(l, R_CONCURRENTLY_IN_TXN, at,
+			                                 (struct table_name){0}, NULL)
+			                        : 0;
+		if (!l->up || !str_is(get_str(n, "removeType"), "OBJECT_TABLE"))
+			return 0;
+		for (size_t i = 0; i < array_len(objs); i++) {
+			struct table_name t = list_name(objs->u.array.values[i]);
+			if (!is_new(l, t)) {
+				if ((error = report(l, R_DROP_TABLE, at, t, NULL)) < 0)
+					return error;
+				return strong_lock(l);
+			}
+		}
+		return 0;
+	}
+	if (str_is(kind, "ReindexStmt")) {
+		if (has_option(get(n, "params"), "concurrently"))
+			return l->transactional ? report(l, R_CONCURRENTLY_IN_TXN, at,
+			                                 (struct table_name){0}, NULL)
+			                        : 0;
+		return strong_lock(l);
+	}
+	if (str_is(kind, "AlterTableStmt"))
+		return alter_table(l, n);
+	if (!l->up)
+		return 0;
+
+	if (str_is(kind, "CreateStmt"))
+		return add_created(l, range_var(get(n, "relation")));
+	if (str_is(kind, "CreateTableAsStmt"))
+		return add_created(l, range_var(get(get(n, "into"), "rel")));
+	if (str_is(kind, "VariableSetStmt")) {
+		if (str_is(get_str(n, "name"), "lock_timeout"))
+			l->lock_timeout_set = !str_is(get_str(n, "kind"), "VAR_RESET");
+		return 0;
+	}
+	if (str_is(kind, "AlterEnumStmt")) {
+		if (get_str(n, "newVal") && !get_str(n, "oldVal") && l->transactional)
+			return report(l, R_ADD_ENUM_VALUE, at, (struct table_name){0}, NULL);
+		return 0;
+	}
+	if (str_is(kind, "TruncateStmt")) {
+		yajl_val rels = get(n, "relations");
+		for (size_t i = 0; i < array_len(rels); i++) {
+			struct table_name t = range_var(as(rels->u.array.values[i], "RangeVar"));
+			if (!is_new(l, t)) {
+				if ((error = report(l, R_TRUNCATE, at, t, NULL)) < 0)
+					return error;
+				return strong_lock(l);
+			}
+		}
+		return 0;
+	}
+	if (str_is(kind, "RenameStmt")) {
+		const char *rt = get_str(n, "renameType");
+		struct table_name t = range_var(get(n, "relation"));
+		if (is_new(l, t)) {
+			struct table_name renamed = {t.schema, get_str(n, "newname")};
+			return str_is(rt, "OBJECT_TABLE") ? add_created(l, renamed) : 0;
+		}
+		if (str_is(rt, "OBJECT_TABLE"))
+			error = report(l, R_RENAME_TABLE, at, t, NULL);
+		else if (str_is(rt, "OBJECT_COLUMN") &&
+		         str_is(get_str(n, "relationType"), "OBJECT_TABLE"))
+			error = report(l, R_RENAME_COLUMN, at, t, get_str(n, "subname"));
+		if (error == 0 && t.name)
+			error = strong_lock(l);
+		return error;
+	}
+	if (str_is(kind, "ClusterStmt") || str_is(kind, "LockStmt") ||
+	    str_is(kind, "CreateTrigStmt") || str_is(kind, "RuleStmt"))
+		return strong_lock(l);
+	return 0;
+}
+
+static int lint_section(struct lint *l, const strata_section *s, bool up)
+{
+	strata_pg_section ps = {0};
+	int error;
+
+	if (!s->present)
+		return 0;
+	if ((error = strata_sqlcheck_pg(&ps, s, l->e)) < 0)
+		return error;
+	l->ps = &ps;
+	l->up = up;
+	l->n_created = 0; /* names borrowed from this section's tree */
+	l->transactional = !s->no_transaction;
+	l->lock_timeout_set = l->lock_reported = false;
+	for (size_t i = 0; i < ps.n && error == 0; i++) {
+		l->st = &ps.stmts[i];
+		error = lint_stmt(l);
+	}
+	l->r->statements += ps.n;
+	l->ps = NULL;
+	l->st = NULL;
+	strata_pg_section_free(&ps);
+	return error;
+}
+
+static int enable_rules(struct lint *l, const char *list, strata_error *e)
+{
+	for (size_t i = 0; i < R_COUNT; i++)
+		l->enabled[i] = !strata_lint_rules[i].off_by_default;
+	while (list && *list) {
+		size_t n = strcspn(list, ", ");
+		const strata_lint_rule *r = n ? rule_find_n(list, n) : NULL;
+		if (n && !r) {
+			strata_error_hint(e, "'strata lint --list-rules' prints every rule");
+			return strata_error_set(e, STRATA_EINVALID, "unknown lint rule '%.*s'",
+			                        (int)n, list);
+		}
+		if (r)
+			l->enabled[r - strata_lint_rules] = true;
+		list += n;
+		while (*list == ',' || *list == ' ')
+			list++;
+	}
+	return 0;
+}
+
+int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const strata_lint_opts *o,
+                        strata_error *e)
+{
+	struct lint l = {0};
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	l.r = out;
+	l.e = e;
+	if ((error = enable_rules(&l, o->enable, e)) < 0)
+		return error;
+	if (o->dialect == STRATA_DIALECT_SQLITE) {
+		out->migrations = c->n;
+		return strata_sqlcheck_sqlite(c, e);
+	}
+	for (size_t i = 0; i < c->n && error == 0; i++) {
+		l.m = c->items[i];
+		error = lint_section(&l, &l.m->up, true);
+		if (error == 0)
+			error = lint_section(&l, &l.m->down, false);
+		if (error == 0)
+			out->migrations++;
+	}
+	free(l.created);
+	return error;
+}
+
+void strata_lint_result_free(strata_lint_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->items[i].file);
+		free(r->items[i].source_line);
+		free(r->items[i].subject);
+		free(r->items[i].version);
+	}
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
