@@ -10,6 +10,7 @@
  * INSERT ... [ON CONFLICT] [RETURNING] statements, one per table and column set, reused.
  */
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 typedef struct stmt {
 	char *sig;
+	size_t sig_len;
 	char name[24];
 } stmt;
 
@@ -36,6 +38,7 @@ struct strata_seed_be {
 	/* the COPY in progress */
 	bool in_copy;
 	char *copy_sig;
+	size_t copy_sig_len;
 	strata_buf copybuf;
 	size_t *offs;
 	size_t noffs;
@@ -398,22 +401,36 @@ static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	return error;
 }
 
+/* The statement's identity: table, conflict mode, columns and returned columns, as raw bytes
+ * (cheap to build and compare for every row). */
 static void put_sig(strata_buf *sig, const strata_seed_write *w)
 {
+	size_t head[4] = {(size_t)(uintptr_t)w->t, (size_t)w->conflict, (size_t)w->bulk, w->n};
 	strata_buf_reset(sig);
-	strata_buf_printf(sig, "%s|%d|%d|", w->t->key, (int)w->conflict, w->bulk ? 1 : 0);
-	for (size_t i = 0; i < w->n; i++)
-		strata_buf_printf(sig, "%zu,", w->cols[i]);
-	strata_buf_puts(sig, "|");
-	for (size_t i = 0; i < w->nret; i++)
-		strata_buf_printf(sig, "%zu,", w->ret[i]);
+	strata_buf_put(sig, head, sizeof(head));
+	strata_buf_put(sig, w->cols, w->n * sizeof(*w->cols));
+	strata_buf_put(sig, &w->nret, sizeof(w->nret));
+	strata_buf_put(sig, w->ret, w->nret * sizeof(*w->ret));
+}
+
+static bool sig_eq(const char *stored, size_t len, const strata_buf *sig)
+{
+	return stored && len == sig->len && memcmp(stored, sig->ptr, len) == 0;
+}
+
+static char *sig_dup(const strata_buf *sig)
+{
+	char *p = malloc(sig->len ? sig->len : 1);
+	if (p && sig->len)
+		memcpy(p, sig->ptr, sig->len);
+	return p;
 }
 
 static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
                     strata_error *e)
 {
 	int error = 0;
-	if (s->in_copy && (s->noffs >= BATCH || strcmp(s->copy_sig, strata_buf_cstr(&s->sig)) != 0))
+	if (s->in_copy && (s->noffs >= BATCH || !sig_eq(s->copy_sig, s->copy_sig_len, &s->sig)))
 		if ((error = pg_flush(s, f, e)) < 0)
 			return error;
 	if (!s->in_copy) {
@@ -429,7 +446,8 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 		if (!s->offs && !(s->offs = malloc(BATCH * sizeof(*s->offs))))
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
 		free(s->copy_sig);
-		if (!(s->copy_sig = strdup(strata_buf_cstr(&s->sig))))
+		s->copy_sig_len = s->sig.len;
+		if (!(s->copy_sig = sig_dup(&s->sig)))
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
 		if ((error = exec(s, "SAVEPOINT strata_seed_copy", e)) < 0)
 			return error;
@@ -478,7 +496,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 	size_t nupd = 0;
 
 	for (size_t i = 0; i < s->nstmts; i++)
-		if (strcmp(s->stmts[i].sig, strata_buf_cstr(&s->sig)) == 0) {
+		if (sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
 			*name = s->stmts[i].name;
 			return 0;
 		}
@@ -526,7 +544,8 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 	s->stmts = grown;
 	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
 	         s->nstmts);
-	if (!(grown[s->nstmts].sig = strdup(strata_buf_cstr(&s->sig))))
+	grown[s->nstmts].sig_len = s->sig.len;
+	if (!(grown[s->nstmts].sig = sig_dup(&s->sig)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {

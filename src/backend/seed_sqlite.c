@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 typedef struct stmt {
 	char *sig;
+	size_t sig_len;
 	sqlite3_stmt *st;
 } stmt;
 
@@ -351,6 +353,31 @@ static bool is_pk(const strata_seed_table *t, size_t col)
 	return false;
 }
 
+/* The statement's identity: table, conflict mode, columns and returned columns, as raw bytes
+ * (cheap to build and compare for every row). */
+static void put_sig(strata_buf *sig, const strata_seed_write *w)
+{
+	size_t head[4] = {(size_t)(uintptr_t)w->t, (size_t)w->conflict, (size_t)w->bulk, w->n};
+	strata_buf_reset(sig);
+	strata_buf_put(sig, head, sizeof(head));
+	strata_buf_put(sig, w->cols, w->n * sizeof(*w->cols));
+	strata_buf_put(sig, &w->nret, sizeof(w->nret));
+	strata_buf_put(sig, w->ret, w->nret * sizeof(*w->ret));
+}
+
+static bool sig_eq(const char *stored, size_t len, const strata_buf *sig)
+{
+	return stored && len == sig->len && memcmp(stored, sig->ptr, len) == 0;
+}
+
+static char *sig_dup(const strata_buf *sig)
+{
+	char *p = malloc(sig->len ? sig->len : 1);
+	if (p && sig->len)
+		memcpy(p, sig->ptr, sig->len);
+	return p;
+}
+
 static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
                    strata_error *e)
 {
@@ -360,7 +387,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	size_t nupd = 0;
 
 	for (size_t i = 0; i < s->nstmts; i++)
-		if (strcmp(s->stmts[i].sig, strata_buf_cstr(&s->sig)) == 0) {
+		if (sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
 			*out = s->stmts[i].st;
 			return 0;
 		}
@@ -406,7 +433,8 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	if (q->failed || !grown)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->stmts = grown;
-	if (!(grown[s->nstmts].sig = strdup(strata_buf_cstr(&s->sig))))
+	grown[s->nstmts].sig_len = s->sig.len;
+	if (!(grown[s->nstmts].sig = sig_dup(&s->sig)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &grown[s->nstmts].st, NULL) != SQLITE_OK) {
 		int error = db_error(s, e);
@@ -417,16 +445,6 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	return 0;
 }
 
-static void put_sig(strata_buf *sig, const strata_seed_write *w)
-{
-	strata_buf_reset(sig);
-	strata_buf_printf(sig, "%s|%d|", w->t->key, (int)w->conflict);
-	for (size_t i = 0; i < w->n; i++)
-		strata_buf_printf(sig, "%zu,", w->cols[i]);
-	strata_buf_puts(sig, "|");
-	for (size_t i = 0; i < w->nret; i++)
-		strata_buf_printf(sig, "%zu,", w->ret[i]);
-}
 
 /* "NOT NULL constraint failed: products.title" -> "title" */
 static void failed_column(const char *msg, strata_seed_failure *f)

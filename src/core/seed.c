@@ -73,6 +73,10 @@ struct level {
 	char **fill;
 	size_t fcap;
 	strata_buf text;
+	/* the column each member position matched in the last row of hint_t: rows of a table
+	 * usually list their keys in the same order */
+	const strata_seed_table *hint_t;
+	long hint[32];
 };
 
 struct item {
@@ -252,6 +256,26 @@ static void level_free(struct level *L)
 	strata_buf_free(&L->text);
 }
 
+/* The column member m (at position pos in its row) names, or -1. */
+static long col_of(struct level *L, const strata_seed_table *t, const strata_seed_node *m,
+		   size_t pos)
+{
+	long ci;
+	if (pos < 32 && L->hint_t == t && L->hint[pos] >= 0 &&
+	    strcmp(t->cols[L->hint[pos]].name, m->key) == 0)
+		return L->hint[pos];
+	ci = strata_seed_table_col(t, m->key);
+	if (pos < 32) {
+		if (L->hint_t != t) {
+			L->hint_t = t;
+			for (size_t i = 0; i < 32; i++)
+				L->hint[i] = -1;
+		}
+		L->hint[pos] = ci;
+	}
+	return ci;
+}
+
 static bool fk_has_col(const strata_seed_fk *fk, size_t col)
 {
 	for (size_t i = 0; fk && i < fk->n; i++)
@@ -269,7 +293,7 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 	struct level *L = &g->levels[depth];
 	strata_seed_failure *f = &g->fail;
 	strata_seed_write w;
-	size_t n = 0, nk = 0, nret = 0;
+	size_t n = 0, nk = 0, nret = 0, pos = 0;
 	int error = 0;
 
 	if (depth >= MAX_NEST - 1)
@@ -278,8 +302,8 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 	if (level_reserve(L, row->n + (fk ? fk->n : 0), row->n, t->ncols) < 0)
 		return oom(e);
 	strata_buf_reset(&L->text);
-	for (const strata_seed_node *m = row->child; m; m = m->next) {
-		long ci = strata_seed_table_col(t, m->key);
+	for (const strata_seed_node *m = row->child; m; m = m->next, pos++) {
+		long ci = col_of(L, t, m, pos);
 		strata_seed_table *ct = NULL;
 		if (ci >= 0) {
 			strata_seed_val *v = &L->vals[n];

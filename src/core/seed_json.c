@@ -254,21 +254,24 @@ static const yajl_callbacks scan_cbs = {
 static int hash_chunk(EVP_MD_CTX *md, bool *pending_cr, const unsigned char *p, size_t len)
 {
 	size_t from = 0;
+	const unsigned char *cr;
 	int ok = 1;
 	if (*pending_cr && len) {
 		if (p[0] != '\n')
 			ok = EVP_DigestUpdate(md, "\r", 1);
 		*pending_cr = false;
 	}
-	for (size_t i = 0; ok && i < len; i++) {
-		if (p[i] != '\r')
-			continue;
+	while (ok && from < len && (cr = memchr(p + from, '\r', len - from)) != NULL) {
+		size_t i = (size_t)(cr - p);
 		if (i + 1 == len) {
 			ok = EVP_DigestUpdate(md, p + from, i - from);
 			*pending_cr = true;
 			from = len;
 		} else if (p[i + 1] == '\n') {
 			ok = EVP_DigestUpdate(md, p + from, i - from);
+			from = i + 1; /* the LF is hashed with what follows */
+		} else {
+			ok = EVP_DigestUpdate(md, p + from, i + 1 - from);
 			from = i + 1;
 		}
 	}
@@ -518,7 +521,10 @@ static strata_seed_node *rd_add(strata_seed_reader *r, strata_seed_kind kind, si
 static int rd_scalar(strata_seed_reader *r, strata_seed_kind kind, const char *s, size_t len,
                      bool copy)
 {
-	strata_seed_node *n = rd_add(r, kind, tok_start(&r->w));
+	/* a member of an object is placed at its key: find where the value starts only for an
+	 * element of an array (or a misplaced row) */
+	bool member = r->depth >= 2 && r->stack[r->depth - 2]->kind == STRATA_SEED_OBJECT;
+	strata_seed_node *n = rd_add(r, kind, member ? 0 : tok_start(&r->w));
 	if (!n)
 		return 0;
 	n->s = copy ? arena_strndup(r, s, len) : s;
