@@ -101,6 +101,7 @@ const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
          "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
          "-- in a later migration:\n"
          "ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\n"
+         "-- strata:nolint set-not-null  (the valid check spares the scan)\n"
          "ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n"
          "ALTER TABLE users DROP CONSTRAINT users_email_nn;"},
     [R_DROP_TABLE] =
@@ -128,7 +129,9 @@ const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
          "create the new table (or a view), move the application to it, then drop the old "
          "name in a later release",
          "ALTER TABLE customers RENAME TO clients;",
-         "-- release 1: both names work\nALTER TABLE customers RENAME TO clients;\n"
+         "-- release 1: both names work\n"
+         "-- strata:nolint rename-table  (the view keeps the old name working)\n"
+         "ALTER TABLE customers RENAME TO clients;\n"
          "CREATE VIEW customers AS SELECT * FROM clients;\n"
          "-- release 2, once nothing uses it: DROP VIEW customers;"},
     [R_RENAME_COLUMN] =
@@ -394,6 +397,9 @@ static int read_nolint(struct lint *l)
 	int error = 0;
 
 	memset(l->silenced, 0, sizeof(l->silenced));
+	/* a comment after the previous statement, on its line, is not before this one */
+	while (i > 0 && i < end && t[i - 1] != '\n' && t[i] != '\n')
+		i++;
 	while (i < end && error == 0) {
 		size_t eol = i, p;
 		while (eol < end && t[eol] != '\n')
