@@ -17,9 +17,16 @@
 typedef struct strata_backend strata_backend;
 
 typedef struct strata_apply_opts {
-	bool in_transaction; /* the runner holds one transaction around every step */
-	bool fake;           /* record (or unrecord) only, run no SQL */
+	bool in_transaction;      /* the runner holds one transaction around every step */
+	bool fake;                /* record (or unrecord) only, run no SQL */
+	int lock_timeout_ms;      /* PostgreSQL lock_timeout for the step; -1 leaves it alone */
+	int statement_timeout_ms; /* PostgreSQL statement_timeout; -1 leaves it alone */
 } strata_apply_opts;
+
+typedef struct strata_apply_result {
+	int statements; /* transaction:false: how many statements the section has */
+	int failed_at;  /* transaction:false: the failing statement (0-based), -1 when none */
+} strata_apply_result;
 
 struct strata_backend_ops {
 	unsigned version;
@@ -32,9 +39,13 @@ struct strata_backend_ops {
 	int (*history_load)(strata_backend *b, strata_history *out, bool create, strata_error *e);
 	/* One migration section and its history change, atomically unless the section is marked
 	 * transaction:false. Returns STRATA_EEXISTS when another runner already did this step
-	 * (nothing changed). On failure the step is rolled back and e names file:line:col. */
+	 * (nothing changed). On failure the step is rolled back and e names file:line:col; a
+	 * transaction:false up section is recorded as failed at the failing statement instead, and
+	 * step->resume_from starts it from a later statement (repair). */
 	int (*apply)(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
-	             strata_error *e);
+	             strata_apply_result *r, strata_error *e);
+	/* Records a failed transaction:false migration as applied (repair --mark-applied). */
+	int (*mark_applied)(strata_backend *b, const strata_migration *m, strata_error *e);
 	int (*begin)(strata_backend *b, strata_error *e);
 	int (*commit)(strata_backend *b, strata_error *e);
 	void (*rollback)(strata_backend *b); /* never masks the first error */

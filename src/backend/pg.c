@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -221,7 +222,7 @@ static void pg_unlock(strata_backend *b)
 #define HISTORY_COLUMNS                                                                            \
 	"SELECT version, name, checksum, "                                                         \
 	"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
-	"duration_ms FROM " STRATA_HISTORY_TABLE
+	"duration_ms, status, progress, out_of_order FROM " STRATA_HISTORY_TABLE
 
 static int pg_history_load(strata_backend *b, strata_history *out, bool create, strata_error *e)
 {
@@ -231,6 +232,9 @@ static int pg_history_load(strata_backend *b, strata_history *out, bool create, 
 	                           "checksum text NOT NULL, "
 	                           "applied_at timestamptz NOT NULL DEFAULT now(), "
 	                           "duration_ms double precision NOT NULL DEFAULT 0, "
+	                           "status text NOT NULL DEFAULT 'applied', "
+	                           "progress integer NOT NULL DEFAULT 0, "
+	                           "out_of_order boolean NOT NULL DEFAULT false, "
 	                           "PRIMARY KEY (version, name)); " HISTORY_COLUMNS
 	                         : HISTORY_COLUMNS;
 	PGresult *r = PQexec(pg->conn, sql);
@@ -243,10 +247,19 @@ static int pg_history_load(strata_backend *b, strata_history *out, bool create, 
 		error = set_db_error(pg, r, e);
 		goto done;
 	}
-	for (int i = 0; i < PQntuples(r) && error == 0; i++)
+	for (int i = 0; i < PQntuples(r) && error == 0; i++) {
+		strata_applied *a;
+		int st = strata_applied_status_parse(PQgetvalue(r, i, 5));
 		error = strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
 		                           PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
 		                           strtod(PQgetvalue(r, i, 4), NULL), e);
+		if (error < 0)
+			break;
+		a = &out->items[out->n - 1];
+		a->status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
+		a->progress = atoi(PQgetvalue(r, i, 6));
+		a->out_of_order = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+	}
 	strata_history_sort(out);
 done:
 	PQclear(r);
@@ -271,12 +284,13 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 	int error = 0;
 	if (s->dir == STRATA_UP) {
 		strata_buf_puts(q, "INSERT INTO " STRATA_HISTORY_TABLE
-		                   " (version, name, checksum, duration_ms) VALUES (");
+		                   " (version, name, checksum, out_of_order, duration_ms) VALUES (");
 		error |= append_literal(pg, q, m->version);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->name);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->checksum);
+		strata_buf_puts(q, s->out_of_order ? ", true" : ", false");
 		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
 		                   "statement_timestamp()) * 1000);\n");
 	} else {
@@ -355,14 +369,119 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 	return error;
 }
 
-/* transaction:false: every statement on its own, then the history row. */
-static int apply_each_statement(pg_backend *pg, const strata_step *s, strata_error *e)
+/* Appends SET [LOCAL] lock_timeout / statement_timeout; returns how many statements it added. */
+static int append_timeouts(strata_buf *q, const strata_apply_opts *o, bool local)
+{
+	int n = 0;
+	if (o->lock_timeout_ms >= 0) {
+		strata_buf_printf(q, "SET %slock_timeout = %d;\n", local ? "LOCAL " : "",
+		                  o->lock_timeout_ms);
+		n++;
+	}
+	if (o->statement_timeout_ms >= 0) {
+		strata_buf_printf(q, "SET %sstatement_timeout = %d;\n", local ? "LOCAL " : "",
+		                  o->statement_timeout_ms);
+		n++;
+	}
+	return n;
+}
+
+/* After a lock timeout: who holds locks on this database's tables, for the error's detail. */
+static void describe_blockers(pg_backend *pg, strata_error *e)
+{
+	strata_buf d = STRATA_BUF_INIT;
+	PGresult *r = PQexec(
+	    pg->conn,
+	    "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), "
+	    "coalesce(a.state, '?'), left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120) "
+	    "FROM pg_stat_activity a WHERE a.datname = current_database() "
+	    "AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL AND EXISTS ("
+	    "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+	    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = a.pid AND l.granted "
+	    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+	    "AND n.nspname NOT LIKE 'pg\\_toast%') ORDER BY a.xact_start LIMIT 3");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+		strata_buf_puts(&d, "locks held by ");
+		for (int i = 0; i < PQntuples(r); i++)
+			strata_buf_printf(&d, "%spid %s (%s, %s): %s", i ? "; " : "",
+			                  PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+			                  PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+		if (!d.failed)
+			strata_error_detail(e, "%s", d.ptr);
+	}
+	PQclear(r);
+	strata_buf_free(&d);
+}
+
+/* Lists indexes a failed CREATE INDEX CONCURRENTLY left INVALID, for the error's hint. */
+static void describe_invalid_indexes(pg_backend *pg, strata_error *e)
+{
+	PGresult *r = PQexec(pg->conn, "SELECT indexrelid::regclass::text FROM pg_index i "
+	                               "JOIN pg_class c ON c.oid = i.indexrelid "
+	                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	                               "WHERE NOT i.indisvalid AND n.nspname NOT IN "
+	                               "('pg_catalog', 'information_schema') LIMIT 1");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		strata_error_hint(e, "the failed statement left index %s INVALID: run 'DROP INDEX "
+		                     "CONCURRENTLY %s;', fix the file, then 'strata migrations "
+		                     "repair'",
+		                  PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* The history row of a transaction:false migration, written as it goes. */
+static int nt_record(pg_backend *pg, const strata_step *s, strata_applied_status st, int progress,
+                     double ms, const strata_apply_opts *o, strata_error *e)
+{
+	const strata_migration *m = s->m;
+	strata_buf q = STRATA_BUF_INIT;
+	int error = 0;
+
+	if (st == STRATA_APPLIED_RUNNING) {
+		append_timeouts(&q, o, false);
+		strata_buf_puts(&q, "INSERT INTO " STRATA_HISTORY_TABLE
+		                    " (version, name, checksum, out_of_order, status, progress) "
+		                    "VALUES (");
+		error |= append_literal(pg, &q, m->version);
+		strata_buf_puts(&q, ", ");
+		error |= append_literal(pg, &q, m->name);
+		strata_buf_puts(&q, ", ");
+		error |= append_literal(pg, &q, m->checksum);
+		strata_buf_printf(&q, ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
+		                      "SET status = 'running', checksum = EXCLUDED.checksum",
+		                  s->out_of_order ? "true" : "false", progress);
+	} else {
+		strata_buf_printf(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",
+		                  strata_applied_status_name(st), progress);
+		if (st == STRATA_APPLIED_OK)
+			strata_buf_printf(&q, ", duration_ms = %.3f, applied_at = now()", ms);
+		strata_buf_puts(&q, " WHERE version = ");
+		error |= append_literal(pg, &q, m->version);
+		strata_buf_puts(&q, " AND name = ");
+		error |= append_literal(pg, &q, m->name);
+		if (st == STRATA_APPLIED_OK)
+			strata_buf_puts(&q, "; RESET lock_timeout; RESET statement_timeout");
+	}
+	if (error < 0 || q.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else
+		error = exec_simple(pg, q.ptr, e);
+	strata_buf_free(&q);
+	return error;
+}
+
+/* transaction:false: each statement on its own (a multi-statement string would be one implicit
+ * transaction), recording progress in the history so a failure can be repaired. Down sections
+ * delete the row at the end instead. */
+static int apply_each_statement(pg_backend *pg, const strata_step *s, const strata_apply_opts *o,
+                                strata_apply_result *res, strata_error *e)
 {
 	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
 	char *copy = strndup(sec->text + sec->offset, sec->len);
 	strata_buf q = STRATA_BUF_INIT;
 	PgQuerySplitResult split = {0};
-	int error = 0;
+	double t0 = strata_now_ms();
+	int error = 0, i = s->resume_from;
 
 	if (!copy)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -373,21 +492,50 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, strata_err
 		error = strata_error_set(e, STRATA_EINVALID, "%s", split.error->message);
 		goto done;
 	}
-	for (int i = 0; i < split.n_stmts && error == 0; i++) {
+	res->statements = split.n_stmts;
+	if (s->dir == STRATA_UP &&
+	    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i, 0, o, e)) < 0)
+		goto done;
+	if (s->dir == STRATA_DOWN) {
+		strata_buf_reset(&q);
+		append_timeouts(&q, o, false);
+		if (q.len && (error = exec_simple(pg, q.ptr, e)) < 0)
+			goto done;
+	}
+	for (; i < split.n_stmts; i++) {
 		size_t at = (size_t)split.stmts[i]->stmt_location;
 		strata_section one = *sec;
 		strata_buf_reset(&q);
 		strata_buf_put(&q, copy + at, (size_t)split.stmts[i]->stmt_len);
 		one.offset = sec->offset + at;
 		one.len = (size_t)split.stmts[i]->stmt_len;
-		error = send_and_collect(pg, &q, &one, 0, 0, e);
+		if ((error = send_and_collect(pg, &q, &one, 0, 0, e)) < 0)
+			break;
+		if (s->dir == STRATA_UP && i + 1 < split.n_stmts &&
+		    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i + 1, 0, o, e)) < 0)
+			break;
 	}
-	if (error == 0) {
+	if (error < 0) {
+		strata_error saved = *e;
+		res->failed_at = i;
+		if (PQstatus(pg->conn) == CONNECTION_OK) {
+			describe_invalid_indexes(pg, &saved);
+			if (s->dir == STRATA_UP)
+				nt_record(pg, s, STRATA_APPLIED_FAILED, i, 0, o, e);
+			PQclear(PQexec(pg->conn, "RESET lock_timeout; RESET statement_timeout"));
+		}
+		*e = saved;
+		goto done;
+	}
+	if (s->dir == STRATA_UP) {
+		error = nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, strata_now_ms() - t0, o, e);
+	} else {
 		strata_buf_reset(&q);
 		if (append_history_change(pg, &q, s) < 0 || q.failed)
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		else
 			error = send_and_collect(pg, &q, NULL, 0, 0, e);
+		PQclear(PQexec(pg->conn, "RESET lock_timeout; RESET statement_timeout"));
 	}
 done:
 	pg_query_free_split_result(split);
@@ -397,19 +545,22 @@ done:
 }
 
 static int pg_apply(strata_backend *b, const strata_step *s, const strata_apply_opts *o,
-                    strata_error *e)
+                    strata_apply_result *res, strata_error *e)
 {
 	pg_backend *pg = (pg_backend *)b;
 	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
 	strata_buf q = STRATA_BUF_INIT;
 	size_t sql_at = 0;
-	int own_txn = !o->in_transaction, error;
+	int own_txn = !o->in_transaction, prefix = own_txn, error;
 
+	res->statements = 0;
+	res->failed_at = -1;
 	if (sec->no_transaction && !o->fake && !o->in_transaction)
-		return apply_each_statement(pg, s, e);
+		return apply_each_statement(pg, s, o, res, e);
 	if (own_txn)
 		strata_buf_puts(&q, "BEGIN;\n");
 	if (!o->fake) {
+		prefix += append_timeouts(&q, o, true);
 		sql_at = q.len;
 		strata_buf_put(&q, sec->text + sec->offset, sec->len);
 		strata_buf_puts(&q, "\n;\n");
@@ -421,10 +572,32 @@ static int pg_apply(strata_backend *b, const strata_step *s, const strata_apply_
 		strata_buf_free(&q);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
-	error = send_and_collect(pg, &q, o->fake ? NULL : sec, sql_at, own_txn, e);
+	error = send_and_collect(pg, &q, o->fake ? NULL : sec, sql_at, prefix, e);
 	if (error < 0 && own_txn && PQstatus(pg->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	if (error < 0 && strcmp(e->sqlstate, "55P03") == 0 && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+		describe_blockers(pg, e);
+	strata_buf_free(&q);
+	return error;
+}
+
+static int pg_mark_applied(strata_backend *b, const strata_migration *m, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	strata_buf q = STRATA_BUF_INIT;
+	int error = 0;
+	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ");
+	error |= append_literal(pg, &q, m->checksum);
+	strata_buf_puts(&q, ", applied_at = now() WHERE version = ");
+	error |= append_literal(pg, &q, m->version);
+	strata_buf_puts(&q, " AND name = ");
+	error |= append_literal(pg, &q, m->name);
+	if (error < 0 || q.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else
+		error = exec_simple(pg, q.ptr, e);
 	strata_buf_free(&q);
 	return error;
 }
@@ -459,6 +632,7 @@ const struct strata_backend_ops strata_pg_ops = {
     .unlock = pg_unlock,
     .history_load = pg_history_load,
     .apply = pg_apply,
+    .mark_applied = pg_mark_applied,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,

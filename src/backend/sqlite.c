@@ -98,24 +98,37 @@ static int sq_history_load(strata_backend *b, strata_history *out, bool create, 
 	                            "applied_at TEXT NOT NULL DEFAULT "
 	                            "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), "
 	                            "duration_ms REAL NOT NULL DEFAULT 0, "
+	                            "status TEXT NOT NULL DEFAULT 'applied', "
+	                            "progress INTEGER NOT NULL DEFAULT 0, "
+	                            "out_of_order INTEGER NOT NULL DEFAULT 0, "
 	                            "PRIMARY KEY (version, name))",
 	                            e)) < 0)
 		return error;
 	rc = sqlite3_prepare_v2(
 	    s->db,
-	    "SELECT version, name, checksum, applied_at, duration_ms FROM " STRATA_HISTORY_TABLE,
+	    "SELECT version, name, checksum, applied_at, duration_ms, status, progress, "
+	    "out_of_order FROM " STRATA_HISTORY_TABLE,
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
 			return 0;
 		return set_db_error(s, e);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0)
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int status = strata_applied_status_parse((const char *)sqlite3_column_text(st, 5));
+		strata_applied *a;
 		error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
 		                           (const char *)sqlite3_column_text(st, 1),
 		                           (const char *)sqlite3_column_text(st, 2),
 		                           (const char *)sqlite3_column_text(st, 3),
 		                           sqlite3_column_double(st, 4), e);
+		if (error < 0)
+			break;
+		a = &out->items[out->n - 1];
+		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
+		a->progress = sqlite3_column_int(st, 6);
+		a->out_of_order = sqlite3_column_int(st, 7) != 0;
+	}
 	if (error == 0 && rc != SQLITE_DONE)
 		error = set_db_error(s, e);
 	sqlite3_finalize(st);
@@ -126,17 +139,80 @@ static int sq_history_load(strata_backend *b, strata_history *out, bool create, 
 	return error;
 }
 
-/* Runs every statement of the section; on failure places e at file:line:col. */
-static int run_section(sqlite_backend *s, const strata_section *sec, strata_error *e)
+static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_status st,
+                     int progress, double ms, strata_error *e);
+
+/* Where the statement that starts at p ends (just past its ';', or end), by SQLite's own
+ * tokenizer (sqlite3_complete) and without preparing it: a later statement may name a table
+ * that an earlier one creates. */
+static const char *statement_end(const char *p, const char *end)
+{
+	char *copy = strndup(p, (size_t)(end - p));
+	const char *at = end;
+	if (!copy)
+		return end;
+	for (char *r = copy; *r; r++) {
+		char keep;
+		int done;
+		if (*r != ';')
+			continue;
+		keep = r[1];
+		r[1] = '\0';
+		done = sqlite3_complete(copy);
+		r[1] = keep;
+		if (done) {
+			at = p + (r + 1 - copy);
+			break;
+		}
+	}
+	free(copy);
+	return at;
+}
+
+static bool only_noise(const char *p, const char *end)
+{
+	return strata_sql_skip_noise(p, 0, (size_t)(end - p)) >= (size_t)(end - p);
+}
+
+/* How many statements [p, end) holds. */
+static int count_statements(const char *p, const char *end)
+{
+	int n = 0;
+	while (p < end) {
+		const char *q = statement_end(p, end);
+		if (!only_noise(p, q))
+			n++;
+		p = q;
+	}
+	return n;
+}
+
+/* Runs the statements of the section from statement `from` (0-based) on; on failure places e at
+ * file:line:col and sets *failed_at to the failing statement's index. With `track`, records
+ * progress after each statement (transaction:false up sections). *count gets the number of
+ * statements in the section. */
+static int run_section(sqlite_backend *s, const strata_section *sec, int from,
+                       const strata_step *track, int *count, int *failed_at, strata_error *e)
 {
 	const char *start = sec->text + sec->offset, *p = start, *end = start + sec->len;
-	int error = 0;
+	int error = 0, idx = 0;
 
-	while (p < end && error == 0) {
+	while (p < end) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
-		if (rc == SQLITE_OK && st) {
+		int rc;
+		if (idx < from) { /* done before: skip it without preparing it */
+			const char *q = statement_end(p, end);
+			if (only_noise(p, q))
+				break;
+			idx++;
+			p = q;
+			continue;
+		}
+		rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		if (rc == SQLITE_OK && !st)
+			break; /* only white space and comments are left */
+		if (rc == SQLITE_OK) {
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 				;
 			if (rc == SQLITE_DONE)
@@ -145,17 +221,24 @@ static int run_section(sqlite_backend *s, const strata_section *sec, strata_erro
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(s->db);
 			const char *at =
-				start + strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
+			    start + strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
 			error = set_db_error(s, e);
 			if (off >= 0 && p + off < end)
 				at = p + off;
 			strata_section_locate(sec, (size_t)(at - start), e);
+			*failed_at = idx;
+			sqlite3_finalize(st);
+			break;
 		}
 		sqlite3_finalize(st);
+		idx++;
+		if (track && (error = nt_record(s, track, STRATA_APPLIED_RUNNING, idx, 0, e)) < 0)
+			break;
 		if (!tail || tail <= p)
 			break;
 		p = tail;
 	}
+	*count = error < 0 ? idx + count_statements(p, end) : idx;
 	return error;
 }
 
@@ -163,7 +246,8 @@ static int history_change(sqlite_backend *s, const strata_step *step, double ms,
 {
 	const char *sql = step->dir == STRATA_UP
 	                      ? "INSERT INTO " STRATA_HISTORY_TABLE
-	                        " (version, name, checksum, duration_ms) VALUES (?1, ?2, ?3, ?4)"
+	                        " (version, name, checksum, duration_ms, out_of_order) "
+	                        "VALUES (?1, ?2, ?3, ?4, ?5)"
 	                      : "DELETE FROM " STRATA_HISTORY_TABLE
 	                        " WHERE version = ?1 AND name = ?2";
 	sqlite3_stmt *st = NULL;
@@ -176,7 +260,42 @@ static int history_change(sqlite_backend *s, const strata_step *step, double ms,
 	if (step->dir == STRATA_UP) {
 		sqlite3_bind_text(st, 3, step->m->checksum, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 4, ms);
+		sqlite3_bind_int(st, 5, step->out_of_order);
 	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = set_db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* The history row of a transaction:false up section, written as it goes. */
+static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_status status,
+                     int progress, double ms, strata_error *e)
+{
+	const char *sql =
+	    status == STRATA_APPLIED_RUNNING
+	        ? "INSERT INTO " STRATA_HISTORY_TABLE " (version, name, checksum, out_of_order, "
+	          "status, progress) VALUES (?1, ?2, ?3, ?4, 'running', ?5) ON CONFLICT (version, "
+	          "name) DO UPDATE SET status = 'running', progress = excluded.progress, "
+	          "checksum = excluded.checksum"
+	        : "UPDATE " STRATA_HISTORY_TABLE " SET status = ?6, progress = ?5, "
+	          "duration_ms = ?7, applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	          "WHERE version = ?1 AND name = ?2";
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	if (status == STRATA_APPLIED_RUNNING) {
+		sqlite3_bind_text(st, 3, step->m->checksum, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, step->out_of_order);
+	} else {
+		sqlite3_bind_text(st, 6, strata_applied_status_name(status), -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 7, ms);
+	}
+	sqlite3_bind_int(st, 5, progress);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		error = set_db_error(s, e);
 	sqlite3_finalize(st);
@@ -188,9 +307,10 @@ static int already_done(sqlite_backend *s, const strata_step *step, strata_error
 {
 	sqlite3_stmt *st = NULL;
 	int rc, applied;
-	if (sqlite3_prepare_v2(
-	        s->db, "SELECT 1 FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT 1 FROM " STRATA_HISTORY_TABLE
+	                       " WHERE version = ?1 AND name = ?2 AND status = 'applied'",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return set_db_error(s, e);
 	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
@@ -203,28 +323,66 @@ static int already_done(sqlite_backend *s, const strata_step *step, strata_error
 }
 
 static int sq_apply(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
-                    strata_error *e)
+                    strata_apply_result *res, strata_error *e)
 {
 	sqlite_backend *s = (sqlite_backend *)b;
 	const strata_section *sec = step->dir == STRATA_UP ? &step->m->up : &step->m->down;
-	bool own_txn = !o->in_transaction && !(sec->no_transaction && !o->fake);
+	bool no_txn = sec->no_transaction && !o->fake && !o->in_transaction;
+	bool own_txn = !o->in_transaction && !no_txn;
+	const strata_step *track = no_txn && step->dir == STRATA_UP ? step : NULL;
 	double t0 = strata_now_ms();
 	int error = 0, done;
 
+	res->statements = 0;
+	res->failed_at = -1;
 	if (own_txn && (error = exec(s, "BEGIN IMMEDIATE", e)) < 0)
 		return error;
 	if ((done = already_done(s, step, e)) != 0) {
 		error = done < 0 ? done : STRATA_EEXISTS;
 		goto done;
 	}
-	if (!o->fake && (error = run_section(s, sec, e)) < 0)
+	if (track && (error = nt_record(s, step, STRATA_APPLIED_RUNNING, step->resume_from, 0, e)) < 0)
 		goto done;
-	error = history_change(s, step, strata_now_ms() - t0, e);
+	if (!o->fake && (error = run_section(s, sec, step->resume_from, track, &res->statements,
+	                                     &res->failed_at, e)) < 0) {
+		if (track) {
+			strata_error saved = *e;
+			nt_record(s, step, STRATA_APPLIED_FAILED, res->failed_at, 0, e);
+			*e = saved;
+		}
+		goto done;
+	}
+	if (track)
+		error = nt_record(s, step, STRATA_APPLIED_OK, res->statements, strata_now_ms() - t0, e);
+	else
+		error = history_change(s, step, strata_now_ms() - t0, e);
 	if (error == 0 && own_txn)
 		error = exec(s, "COMMIT", e);
 done:
 	if (error < 0 && own_txn && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (error < 0 && !no_txn)
+		res->failed_at = -1;
+	return error;
+}
+
+static int sq_mark_applied(strata_backend *b, const strata_migration *m, strata_error *e)
+{
+	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite3_stmt *st = NULL;
+	int error = 0;
+	if (sqlite3_prepare_v2(s->db,
+	                       "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ?3, "
+	                       "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	                       "WHERE version = ?1 AND name = ?2",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	sqlite3_bind_text(st, 1, m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		error = set_db_error(s, e);
+	sqlite3_finalize(st);
 	return error;
 }
 
@@ -258,6 +416,7 @@ const struct strata_backend_ops strata_sqlite_ops = {
     .unlock = sq_unlock,
     .history_load = sq_history_load,
     .apply = sq_apply,
+    .mark_applied = sq_mark_applied,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

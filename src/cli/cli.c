@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/out.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 static const struct cli_opt global_opts[] = {
@@ -191,4 +192,14 @@ void cli_map_to_src(const strata_config *cfg, strata_error *e)
 	free(src);
 	free(a);
 	free(b);
+}
+
+int cli_config_error(const strata_config *cfg, const char *key, const char *value)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_error_at(&e, cfg->config_path, 0, 0);
+	strata_error_hint(&e, "write a duration like \"5s\", \"500ms\" or \"2m\"");
+	strata_error_set(&e, STRATA_EINVALID, "bad value '%s' for '%s' in the config", value, key);
+	out_error(&e);
+	return EXIT_FAIL;
 }

@@ -17,6 +17,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
 
 #define CLI_MAX_DIRS 64
 #define CLI_DEFAULT_LOCK_WAIT_MS (60 * 1000)
+#define CLI_DEFAULT_LOCK_TIMEOUT_MS (5 * 1000)
+#define CLI_DEFAULT_LOCK_RETRIES 3
 
 struct cli_ctx {
 	const char *database_url; /* --database-url */
@@ -72,6 +74,8 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
 /* When e names a file in the dist directory whose source in the src directory is identical,
  * names the source instead: that is the file the user edits. */
 void cli_map_to_src(const strata_config *cfg, strata_error *e);
+/* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
+int cli_config_error(const strata_config *cfg, const char *key, const char *value);
 /* Opens the database; prints any error. Returns an exit code. */
 int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out);
 

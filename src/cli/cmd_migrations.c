@@ -1,4 +1,4 @@
-/* strata migrations run | revert | show */
+/* strata migrations run | revert | show | validate | repair */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "cli/cmds.h"
 #include "cli/out.h"
 #include "core/catalog.h"
+#include "core/integrity.h"
 #include "core/plan.h"
 #include "core/runner.h"
 #include "util/error.h"
@@ -22,58 +23,79 @@ enum {
 	OPT_ALL,
 	OPT_JSON,
 	OPT_EXIT_CODE,
+	OPT_ALLOW_OOO,
+	OPT_IGNORE_CHECKSUMS,
+	OPT_LOCK_TIMEOUT,
+	OPT_STATEMENT_TIMEOUT,
+	OPT_LOCK_RETRIES,
+	OPT_MARK_APPLIED,
 };
 
-#define DIR_OPT                                                                                    \
-	{                                                                                          \
-		"dir", OPT_DIR, "DIR",                                                             \
-		    "read migrations from DIR (repeatable; default: dist/migrations)"              \
-	}
-#define LOCK_OPT                                                                                   \
-	{                                                                                          \
-		"lock-wait", OPT_LOCK_WAIT, "DURATION",                                            \
-		    "wait at most this long for another runner (default: 60s)"                     \
-	}
+/* clang-format off */
+#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
+#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}
+#define TIMEOUT_OPTS \
+	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)"}, \
+	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)"}, \
+	{"lock-retries", OPT_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)"}
+#define TXN_OPT {"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) or one for the whole run"}
 
 const struct cli_opt cmd_migrations_run_opts[] = {
-    DIR_OPT,
-    {"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
-    {"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
-    {"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
-    {"transaction", OPT_TRANSACTION, "each|all",
-     "one transaction per migration (default) "
-     "or one for the whole run"},
-    LOCK_OPT,
-    {0},
+	DIR_OPT,
+	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
+	TXN_OPT,
+	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one"},
+	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)"},
+	TIMEOUT_OPTS,
+	LOCK_OPT,
+	{0},
 };
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
-    DIR_OPT,
-    {"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
-    {"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
-    {"all", OPT_ALL, NULL, "revert every applied migration"},
-    {"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
-    {"transaction", OPT_TRANSACTION, "each|all",
-     "one transaction per migration (default) "
-     "or one for the whole run"},
-    LOCK_OPT,
-    {0},
+	DIR_OPT,
+	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
+	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
+	{"all", OPT_ALL, NULL, "revert every applied migration"},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+	TXN_OPT,
+	TIMEOUT_OPTS,
+	LOCK_OPT,
+	{0},
 };
 
 const struct cli_opt cmd_migrations_show_opts[] = {
-    DIR_OPT,
-    {"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
-    {"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
-    {0},
+	DIR_OPT,
+	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
+	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
+	{0},
 };
+
+const struct cli_opt cmd_migrations_validate_opts[] = {
+	DIR_OPT,
+	{0},
+};
+
+const struct cli_opt cmd_migrations_repair_opts[] = {
+	DIR_OPT,
+	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)"},
+	TIMEOUT_OPTS,
+	LOCK_OPT,
+	{0},
+};
+/* clang-format on */
 
 struct opts {
 	const char *dirs[CLI_MAX_DIRS];
 	size_t ndirs;
+	int dirs_defaulted;
 	const char *to;
 	unsigned steps;
 	int dry_run, fake, all, json, exit_code, one_txn;
+	int allow_ooo, ignore_checksums, mark_applied;
 	int lock_wait_ms;
+	int lock_timeout_ms, statement_timeout_ms, lock_retries; /* -1: from config or default */
 };
 
 /* Parses the options of any of the three commands; returns -1 to go on, else an exit code. */
@@ -84,6 +106,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
+	o->lock_timeout_ms = o->statement_timeout_ms = o->lock_retries = -1;
 	cli_parser_init(&p, ctx->cmd, argc, argv);
 	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
 		switch (key) {
@@ -132,6 +155,34 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				    ctx->cmd, "--transaction is 'each' or 'all', not '%s'", optarg);
 			o->one_txn = strcmp(optarg, "all") == 0;
 			break;
+		case OPT_ALLOW_OOO:
+			o->allow_ooo = 1;
+			break;
+		case OPT_IGNORE_CHECKSUMS:
+			o->ignore_checksums = 1;
+			break;
+		case OPT_MARK_APPLIED:
+			o->mark_applied = 1;
+			break;
+		case OPT_LOCK_RETRIES:
+			if (!cli_is_uint(optarg) || strlen(optarg) > 3)
+				return cli_usage_error(ctx->cmd,
+				                       "--lock-retries needs a whole number, not '%s'",
+				                       optarg);
+			o->lock_retries = atoi(optarg);
+			break;
+		case OPT_LOCK_TIMEOUT:
+		case OPT_STATEMENT_TIMEOUT:
+			if (cli_parse_duration(optarg, key == OPT_LOCK_TIMEOUT
+			                                   ? &o->lock_timeout_ms
+			                                   : &o->statement_timeout_ms) < 0)
+				return cli_usage_error(ctx->cmd,
+				                       "--%s needs a duration like 5s, 500ms or 2m, "
+				                       "not '%s'",
+				                       key == OPT_LOCK_TIMEOUT ? "lock-timeout"
+				                                               : "statement-timeout",
+				                       optarg);
+			break;
 		case OPT_LOCK_WAIT:
 			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
 				return cli_usage_error(
@@ -169,8 +220,23 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 	if ((rc = cli_load(ctx, &s->cfg, &s->url)) != EXIT_OK)
 		return rc;
 	s->loaded = 1;
-	if (o->ndirs == 0)
+	if (o->ndirs == 0) {
 		o->dirs[o->ndirs++] = s->cfg.dist_dir;
+		o->dirs_defaulted = 1;
+	}
+	/* timeouts: the option, else the config, else 5s for locks and none for statements */
+	if (o->lock_timeout_ms < 0 && s->cfg.lock_timeout &&
+	    cli_parse_duration(s->cfg.lock_timeout, &o->lock_timeout_ms) < 0)
+		return cli_config_error(&s->cfg, "lock_timeout", s->cfg.lock_timeout);
+	if (o->statement_timeout_ms < 0 && s->cfg.statement_timeout &&
+	    cli_parse_duration(s->cfg.statement_timeout, &o->statement_timeout_ms) < 0)
+		return cli_config_error(&s->cfg, "statement_timeout", s->cfg.statement_timeout);
+	if (o->lock_timeout_ms < 0)
+		o->lock_timeout_ms = CLI_DEFAULT_LOCK_TIMEOUT_MS;
+	if (o->statement_timeout_ms < 0)
+		o->statement_timeout_ms = 0;
+	if (o->lock_retries < 0)
+		o->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
 	/* read and check every file before touching the database */
 	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
@@ -199,6 +265,66 @@ static void close_session(struct session *s)
 		strata_dburl_free(&s->url);
 		strata_config_free(&s->cfg);
 	}
+}
+
+/* The refusals before a run: a transaction:false migration left failed, files that do not match
+ * the build or their history, out-of-order migrations. Prints what it finds; returns the
+ * number of problems. `all` goes on after the first (validate). */
+static int preflight(struct cli_ctx *ctx, struct session *s, const struct opts *o,
+                     const strata_plan *plan, int all)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	const strata_applied *u = strata_history_unfinished(&s->hist);
+	int problems = 0;
+
+	if (u) {
+		const strata_migration *m = strata_catalog_find(&s->cat, u->version, u->name);
+		if (m)
+			strata_error_at(&e, m->path, 0, 0);
+		strata_error_detail(&e, "it is transaction:false and stopped before statement %d",
+		                    u->progress + 1);
+		strata_error_hint(&e, "fix the file and run 'strata migrations repair' to resume "
+		                      "from that statement, or fix the database by hand and run "
+		                      "'strata migrations repair --mark-applied'");
+		strata_error_set(&e, STRATA_EINVALID, "migration %s-%s is %s", u->version, u->name,
+		                 strata_applied_status_name(u->status));
+		cli_map_to_src(&s->cfg, &e);
+		out_error(&e);
+		if (!all)
+			return 1;
+		problems++;
+	}
+	if (o->ignore_checksums) {
+		out_note(ctx, "warning: --ignore-checksums: NOT checking the build manifest, whether "
+		              "the build is up to date, or that applied migrations are unchanged");
+	} else {
+		for (int k = 0; k < 3; k++) {
+			int bad;
+			strata_error_clear(&e);
+			if (k == 0)
+				bad = strata_verify_manifests(&s->cat, o->dirs, o->ndirs, &e) < 0;
+			else if (k == 1)
+				bad = o->dirs_defaulted &&
+				      strata_verify_build(&s->cat, s->cfg.src_dir, s->cfg.dist_dir, &e) < 0;
+			else
+				bad = strata_verify_applied(&s->cat, &s->hist, &e) < 0;
+			if (!bad)
+				continue;
+			if (k == 2)
+				cli_map_to_src(&s->cfg, &e);
+			out_error(&e);
+			if (!all)
+				return 1;
+			problems++;
+		}
+	}
+	strata_error_clear(&e);
+	if (plan && !o->allow_ooo && strata_plan_check_order(plan, &s->hist, &e) < 0) {
+		cli_map_to_src(&s->cfg, &e);
+		out_error(&e);
+		problems++;
+	}
+	return problems;
 }
 
 static const char *step_file(const strata_step *st)
@@ -238,6 +364,9 @@ static void on_event(void *ud, const strata_event *ev)
 	} else if (ev->kind == STRATA_EV_DONE) {
 		out_info(pr->ctx, "  %-9s %s-%s  %s\n", pr->verb, m->version, m->name,
 		         out_duration(dur, ev->ms));
+	} else if (ev->kind == STRATA_EV_RETRY) {
+		out_note(pr->ctx, "%s-%s hit the lock timeout and was rolled back; retrying in %s",
+		         m->version, m->name, out_duration(dur, ev->ms));
 	} else {
 		out_info(pr->ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped", m->version,
 		         m->name);
@@ -251,8 +380,14 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	strata_error e = STRATA_ERROR_INIT;
 	struct progress pr = {ctx, dir == STRATA_UP ? (o->fake ? "recorded" : "applied")
 	                                            : (o->fake ? "unrecorded" : "reverted")};
-	strata_run_opts ro = {
-	    .fake = o->fake, .one_transaction = o->one_txn, .on_event = on_event, .ud = &pr};
+	strata_run_opts ro = {.fake = o->fake,
+	                      .one_transaction = o->one_txn,
+	                      .set_timeouts = 1,
+	                      .lock_timeout_ms = o->lock_timeout_ms,
+	                      .statement_timeout_ms = o->statement_timeout_ms,
+	                      .lock_retries = o->lock_retries,
+	                      .on_event = on_event,
+	                      .ud = &pr};
 	strata_run_result r;
 	char dur[32];
 	const char *noun = dir == STRATA_UP ? "apply" : "revert";
@@ -270,11 +405,22 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 			        "strata: %s %s-%s failed; the whole run was rolled back, "
 			        "nothing changed\n",
 			        noun, st->m->version, st->m->name);
-		else if ((dir == STRATA_UP ? &st->m->up : &st->m->down)->no_transaction)
+		else if (r.failed_statement >= 0 && dir == STRATA_UP)
 			fprintf(stderr,
-			        "strata: %s-%s is transaction:false: the statements before "
-			        "the failing one stay done and it is not recorded\n",
-			        st->m->version, st->m->name);
+			        "strata: %s-%s is transaction:false: statement %d of %d failed, the %d "
+			        "before it stay done, and it is recorded as failed\n"
+			        "hint: fix the file and run 'strata migrations repair' to resume from "
+			        "statement %d, or fix the database by hand and run 'strata migrations "
+			        "repair --mark-applied'\n",
+			        st->m->version, st->m->name, r.failed_statement + 1, r.statements,
+			        r.failed_statement, r.failed_statement + 1);
+		else if (r.failed_statement >= 0)
+			fprintf(stderr,
+			        "strata: %s-%s is transaction:false: statement %d of %d of its down "
+			        "section failed and the %d before it stay done; it stays recorded as "
+			        "applied\n",
+			        st->m->version, st->m->name, r.failed_statement + 1, r.statements,
+			        r.failed_statement);
 		else
 			fprintf(stderr, "strata: %s-%s was rolled back\n", st->m->version,
 			        st->m->name);
@@ -328,6 +474,11 @@ int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	if (strata_plan_up(&plan, &s.cat, &s.hist, o.to, &e) < 0) {
 		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (preflight(ctx, &s, &o, &plan, 0)) {
+		fprintf(stderr, "strata: nothing was applied\n");
 		rc = EXIT_FAIL;
 		goto done;
 	}
@@ -397,11 +548,19 @@ done:
 	return rc;
 }
 
-static const char *status_word(strata_status_kind k)
+static const char *status_word(const strata_status *st)
 {
-	return k == STRATA_STATUS_APPLIED   ? "applied"
-	       : k == STRATA_STATUS_PENDING ? "pending"
-	                                    : "missing";
+	switch (st->kind) {
+	case STRATA_STATUS_APPLIED:
+		return "applied";
+	case STRATA_STATUS_PENDING:
+		return "pending";
+	case STRATA_STATUS_MISSING:
+		return "missing";
+	case STRATA_STATUS_FAILED:
+		break;
+	}
+	return strata_applied_status_name(st->a->status);
 }
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
@@ -427,7 +586,7 @@ static void show_json(const struct session *s, const strata_status_list *l)
 		GEN_STR(g, "name");
 		GEN_STR(g, st->m ? st->m->name : st->a->name);
 		GEN_STR(g, "status");
-		GEN_STR(g, status_word(st->kind));
+		GEN_STR(g, status_word(st));
 		GEN_STR(g, "file");
 		if (st->m)
 			GEN_STR(g, st->m->path);
@@ -454,6 +613,8 @@ static void show_json(const struct session *s, const strata_status_list *l)
 	yajl_gen_integer(g, (long long)l->pending);
 	GEN_STR(g, "missing");
 	yajl_gen_integer(g, (long long)l->missing);
+	GEN_STR(g, "failed");
+	yajl_gen_integer(g, (long long)l->failed);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	fwrite(buf, 1, len, stdout);
@@ -475,7 +636,7 @@ static void show_table(const struct session *s, const strata_status_list *l)
 	       "DURATION");
 	for (size_t i = 0; i < l->n; i++) {
 		const strata_status *st = &l->items[i];
-		printf("%-8s %-*s %-*s %-24s %s\n", status_word(st->kind), wv,
+		printf("%-8s %-*s %-*s %-24s %s\n", status_word(st), wv,
 		       st->m ? st->m->version : st->a->version, wn,
 		       st->m ? st->m->name : st->a->name, st->a ? st->a->applied_at : "-",
 		       st->a ? out_duration(dur, st->a->duration_ms) : "-");
@@ -484,6 +645,8 @@ static void show_table(const struct session *s, const strata_status_list *l)
 	       l->pending);
 	if (l->missing)
 		printf(", %zu applied but missing on disk", l->missing);
+	if (l->failed)
+		printf(", %zu failed part-way (see 'strata migrations repair')", l->failed);
 	printf(" (%s)\n", s->url.display);
 }
 
@@ -513,6 +676,115 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_PENDING;
 done:
 	strata_status_list_free(&list);
+	close_session(&s);
+	return rc;
+}
+
+int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	strata_plan plan = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	int rc = parse(ctx, argc, argv, &o), problems;
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+		goto done;
+	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
+	    strata_plan_up(&plan, &s.cat, &s.hist, NULL, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	problems = preflight(ctx, &s, &o, &plan, 1);
+	if (problems) {
+		fprintf(stderr, "strata: %d problem%s found\n", problems, problems == 1 ? "" : "s");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	out_info(ctx,
+	         "ok: %zu migration%s; %s; applied migrations unchanged; %zu pending, in order "
+	         "(%s)\n",
+	         s.cat.n, s.cat.n == 1 ? "" : "s",
+	         o.dirs_defaulted ? "the build matches its manifest and src" : "manifests match",
+	         plan.n, s.url.display);
+done:
+	strata_plan_free(&plan);
+	close_session(&s);
+	return rc;
+}
+
+int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct opts o;
+	struct session s;
+	strata_plan plan = {0};
+	strata_step step;
+	strata_error e = STRATA_ERROR_INIT;
+	const strata_applied *u;
+	const strata_migration *m;
+	int rc = parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK ||
+	    (rc = lock_and_load(ctx, &s, &o, true)) != EXIT_OK)
+		goto done;
+	u = strata_history_unfinished(&s.hist);
+	if (!u) {
+		out_info(ctx, "nothing to repair: no migration is failed or unfinished (%s)\n",
+		         s.url.display);
+		goto done;
+	}
+	m = strata_catalog_find(&s.cat, u->version, u->name);
+	if (!m) {
+		strata_error_hint(&e, "add the directory that holds it with --dir");
+		strata_error_set(&e, STRATA_ENOTFOUND, "cannot repair %s-%s: its file is not in the "
+		                                       "migration directories",
+		                 u->version, u->name);
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	o.ignore_checksums = 0;
+	if (strata_verify_manifests(&s.cat, o.dirs, o.ndirs, &e) < 0 ||
+	    (o.dirs_defaulted &&
+	     strata_verify_build(&s.cat, s.cfg.src_dir, s.cfg.dist_dir, &e) < 0)) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (o.mark_applied) {
+		if (s.b->ops->mark_applied(s.b, m, &e) < 0) {
+			out_error(&e);
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		out_info(ctx, "marked %s-%s as applied (it had stopped before statement %d)\n",
+		         m->version, m->name, u->progress + 1);
+		goto done;
+	}
+	if (!m->up.no_transaction) {
+		strata_error_at(&e, m->path, 0, 0);
+		strata_error_hint(&e, "it is recorded as %s, but its file is transactional now: "
+		                      "use --mark-applied if the database already has the change",
+		                  strata_applied_status_name(u->status));
+		strata_error_set(&e, STRATA_EINVALID, "cannot resume %s-%s", m->version, m->name);
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	step = (strata_step){.m = m, .dir = STRATA_UP, .out_of_order = u->out_of_order,
+	                     .resume_from = u->progress};
+	plan.steps = &step;
+	plan.n = 1;
+	out_info(ctx, "resuming %s-%s from statement %d\n", m->version, m->name, u->progress + 1);
+	rc = execute(ctx, &s, &o, &plan, STRATA_UP);
+	plan.steps = NULL;
+	plan.n = 0;
+done:
 	close_session(&s);
 	return rc;
 }

@@ -32,6 +32,24 @@ const struct cmd cli_cmds[] = {
 	 .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
 		    "none of the directories). Reads the database; changes nothing.",
 	 .opts = cmd_migrations_show_opts},
+	{.name = "migrations validate",
+	 .run = cmd_migrations_validate,
+	 .usage = "[--dir DIR]...",
+	 .summary = "Check files against the build manifest, src and the history",
+	 .details = "Fails (exit 1), naming the file and the fix, when a built file does not match\n"
+	            "the manifest, the build is older than src/migrations, an applied migration's\n"
+	            "file changed since it was applied, a transaction:false migration is left\n"
+	            "failed, or a pending migration is older than the newest applied one.\n"
+	            "'migrations run' makes the same checks before it applies anything.",
+	 .opts = cmd_migrations_validate_opts},
+	{.name = "migrations repair",
+	 .run = cmd_migrations_repair,
+	 .usage = "[--mark-applied] [--dir DIR]...",
+	 .summary = "Finish a transaction:false migration that failed part-way",
+	 .details = "After fixing the file (and 'strata build'), resumes the failed migration from\n"
+	            "the statement that failed. With --mark-applied, after fixing the database by\n"
+	            "hand, records it as applied without running anything.",
+	 .opts = cmd_migrations_repair_opts},
 	{.name = "migrations create",
 	 .run = cmd_migration_create,
 	 .usage = "NAME [--dir DIR]",

@@ -20,6 +20,7 @@ int strata_history_add(strata_history *h, const char *version, const char *name,
 		h->cap = ncap;
 	}
 	a = &h->items[h->n];
+	memset(a, 0, sizeof(*a));
 	a->version = strdup(version);
 	a->name = strdup(name);
 	a->checksum = strdup(checksum ? checksum : "");
@@ -55,6 +56,29 @@ const strata_applied *strata_history_find(const strata_history *h, const char *v
 	if (!h->n)
 		return NULL;
 	return bsearch(&key, h->items, h->n, sizeof(*h->items), cmp_applied);
+}
+
+const strata_applied *strata_history_unfinished(const strata_history *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->items[i].status != STRATA_APPLIED_OK)
+			return &h->items[i];
+	return NULL;
+}
+
+static const char *const status_names[] = {"applied", "running", "failed"};
+
+const char *strata_applied_status_name(strata_applied_status s)
+{
+	return (unsigned)s < 3 ? status_names[s] : "unknown";
+}
+
+int strata_applied_status_parse(const char *word)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(word, status_names[i]) == 0)
+			return i;
+	return -1;
 }
 
 void strata_history_free(strata_history *h)

@@ -2,16 +2,26 @@
 #ifndef STRATA_CORE_HISTORY_H
 #define STRATA_CORE_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "strata.h"
 
 #define STRATA_HISTORY_TABLE "strata_migrations"
 
+typedef enum {
+	STRATA_APPLIED_OK = 0,
+	STRATA_APPLIED_RUNNING, /* a transaction:false migration started and did not finish */
+	STRATA_APPLIED_FAILED,  /* a transaction:false migration stopped at a failing statement */
+} strata_applied_status;
+
 typedef struct strata_applied {
 	char *version, *name, *checksum;
 	char *applied_at; /* ISO 8601, UTC */
 	double duration_ms;
+	strata_applied_status status;
+	int progress;      /* statements done, for a transaction:false migration */
+	bool out_of_order; /* applied after a newer migration (--allow-out-of-order) */
 } strata_applied;
 
 typedef struct strata_history {
@@ -19,7 +29,7 @@ typedef struct strata_history {
 	size_t n, cap;
 } strata_history;
 
-/* Copies the strings. */
+/* Copies the strings; the new entry is STRATA_APPLIED_OK, progress 0, in order. */
 int strata_history_add(strata_history *h, const char *version, const char *name,
                        const char *checksum, const char *applied_at, double duration_ms,
                        strata_error *e);
@@ -27,6 +37,11 @@ int strata_history_add(strata_history *h, const char *version, const char *name,
 void strata_history_sort(strata_history *h);
 const strata_applied *strata_history_find(const strata_history *h, const char *version,
                                           const char *name);
+/* The first migration left running or failed (transaction:false), NULL when none. */
+const strata_applied *strata_history_unfinished(const strata_history *h);
+/* "applied", "running", "failed" and back; -1 for an unknown word. */
+const char *strata_applied_status_name(strata_applied_status s);
+int strata_applied_status_parse(const char *word);
 void strata_history_free(strata_history *h);
 
 #endif

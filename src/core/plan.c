@@ -35,11 +35,15 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 		return error;
 	for (size_t i = 0; i < c->n; i++) {
 		const strata_migration *m = c->items[i];
+		const strata_applied *newest = h->n ? &h->items[h->n - 1] : NULL;
 		if (to_version && strata_version_cmp(m->version, to_version) > 0)
 			break;
 		if (strata_history_find(h, m->version, m->name))
 			continue;
 		out->steps[out->n].m = m;
+		out->steps[out->n].out_of_order =
+		    newest && strata_migration_key_cmp(m->version, m->name, newest->version,
+		                                       newest->name) < 0;
 		out->steps[out->n++].dir = STRATA_UP;
 	}
 	return 0;
@@ -88,6 +92,14 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 			                     a->version, a->name);
 			goto fail;
 		}
+		if (a->status != STRATA_APPLIED_OK) {
+			strata_error_at(e, m->path, 0, 0);
+			strata_error_hint(e, "finish it first with 'strata migrations repair'");
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "cannot revert %s-%s: it is %s, not applied", m->version,
+			                         m->name, strata_applied_status_name(a->status));
+			goto fail;
+		}
 		if (strata_section_is_empty(&m->down)) {
 			strata_error_at(e, m->down_path ? m->down_path : m->path, 0, 0);
 			strata_error_hint(
@@ -133,7 +145,12 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 		else
 			cmp = strata_migration_key_cmp(c->items[i]->version, c->items[i]->name,
 			                               h->items[j].version, h->items[j].name);
-		if (cmp == 0) {
+		if (cmp == 0 && h->items[j].status != STRATA_APPLIED_OK) {
+			s->kind = STRATA_STATUS_FAILED;
+			s->m = c->items[i++];
+			s->a = &h->items[j++];
+			out->failed++;
+		} else if (cmp == 0) {
 			s->kind = STRATA_STATUS_APPLIED;
 			s->m = c->items[i++];
 			s->a = &h->items[j++];
@@ -149,6 +166,30 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 		}
 	}
 	return 0;
+}
+
+int strata_plan_check_order(const strata_plan *p, const strata_history *h, strata_error *e)
+{
+	const strata_step *first = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->steps[i].dir != STRATA_UP || !p->steps[i].out_of_order)
+			continue;
+		if (!first)
+			first = &p->steps[i];
+		n++;
+	}
+	if (!first)
+		return 0;
+	strata_error_at(e, first->m->path, 0, 0);
+	strata_error_detail(e, "%s-%s is older than %s-%s, the newest applied migration%s",
+	                    first->m->version, first->m->name, h->items[h->n - 1].version,
+	                    h->items[h->n - 1].name,
+	                    n > 1 ? "; more pending migrations are older too" : "");
+	strata_error_hint(e, "this usually comes from merging a branch: check that it is safe to "
+	                     "apply after the newer ones, then run with --allow-out-of-order");
+	return strata_error_set(e, STRATA_EINVALID, "%zu pending migration%s out of order", n,
+	                        n == 1 ? " is" : "s are");
 }
 
 void strata_status_list_free(strata_status_list *s)

@@ -12,6 +12,8 @@ typedef enum { STRATA_UP = 1, STRATA_DOWN = 2 } strata_direction;
 typedef struct strata_step {
 	const strata_migration *m; /* borrowed from the catalog */
 	strata_direction dir;
+	bool out_of_order; /* up: older than the newest applied migration (a merged branch) */
+	int resume_from;   /* transaction:false repair: the first statement to run (0-based) */
 } strata_step;
 
 typedef struct strata_plan {
@@ -19,7 +21,8 @@ typedef struct strata_plan {
 	size_t n;
 } strata_plan;
 
-/* Every pending migration in order, up to and including to_version when it is not NULL. */
+/* Every pending migration in order, up to and including to_version when it is not NULL. A step
+ * older than the newest applied migration is marked out_of_order. */
 int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
                    const char *to_version, strata_error *e);
 
@@ -34,11 +37,14 @@ typedef struct strata_revert_opts {
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e);
 void strata_plan_free(strata_plan *p);
+/* Fails, listing them, when steps are out of order (see --allow-out-of-order). */
+int strata_plan_check_order(const strata_plan *p, const strata_history *h, strata_error *e);
 
 typedef enum {
 	STRATA_STATUS_APPLIED,
 	STRATA_STATUS_PENDING,
-	STRATA_STATUS_MISSING /* applied, but no file on disk */
+	STRATA_STATUS_MISSING, /* applied, but no file on disk */
+	STRATA_STATUS_FAILED,  /* transaction:false, stopped part-way: see migrations repair */
 } strata_status_kind;
 
 typedef struct strata_status {
@@ -49,7 +55,7 @@ typedef struct strata_status {
 
 typedef struct strata_status_list {
 	strata_status *items;
-	size_t n, applied, pending, missing;
+	size_t n, applied, pending, missing, failed;
 } strata_status_list;
 
 /* Disk and history merged in version order. h must be sorted. */

@@ -1,6 +1,7 @@
 #include "core/runner.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -13,14 +14,27 @@ static void emit(const strata_run_opts *o, strata_event_kind kind, const strata_
 		o->on_event(o->ud, &ev);
 }
 
+/* Sleeps for ms milliseconds (a lock-timeout backoff). */
+static void pause_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
 int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
                           strata_run_result *r, strata_error *e)
 {
-	strata_apply_opts ao = {.in_transaction = o->one_transaction, .fake = o->fake};
+	strata_apply_opts ao = {.in_transaction = o->one_transaction,
+	                        .fake = o->fake,
+	                        .lock_timeout_ms = o->set_timeouts ? o->lock_timeout_ms : -1,
+	                        .statement_timeout_ms =
+	                            o->set_timeouts ? o->statement_timeout_ms : -1};
 	double t_run = strata_now_ms();
 	int error = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->failed_statement = -1;
 	if (o->one_transaction) {
 		for (size_t i = 0; i < p->n; i++) {
 			const strata_step *s = &p->steps[i];
@@ -29,20 +43,35 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 				strata_error_at(e, sec->file, 0, 0);
 				strata_error_hint(e, "run with --transaction each");
 				r->failed = i;
-				return strata_error_set(
-				    e, STRATA_EINVALID,
-				    "%s-%s is marked transaction:false and cannot "
-				    "run inside one transaction for all migrations",
-				    s->m->version, s->m->name);
+				return strata_error_set(e, STRATA_EINVALID,
+				                        "%s-%s is marked transaction:false and cannot "
+				                        "run inside one transaction for all migrations",
+				                        s->m->version, s->m->name);
 			}
 		}
 		if ((error = b->ops->begin(b, e)) < 0)
 			return error;
 	}
 	for (size_t i = 0; i < p->n && error == 0; i++) {
+		const strata_step *s = &p->steps[i];
+		const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
+		strata_apply_result ar = {0, -1};
 		double t0 = strata_now_ms();
 		emit(o, STRATA_EV_START, p, i, 0);
-		error = b->ops->apply(b, &p->steps[i], &ao, e);
+		for (int attempt = 0;; attempt++) {
+			error = b->ops->apply(b, s, &ao, &ar, e);
+			/* a lock timeout rolled the step back whole: wait, then try again */
+			if (error < 0 && strcmp(e->sqlstate, "55P03") == 0 && !o->one_transaction &&
+			    !sec->no_transaction && attempt < o->lock_retries) {
+				int delay = 500 << (attempt < 4 ? attempt : 4);
+				r->retries++;
+				emit(o, STRATA_EV_RETRY, p, i, delay);
+				pause_ms(delay);
+				strata_error_clear(e);
+				continue;
+			}
+			break;
+		}
 		if (error == STRATA_EEXISTS) {
 			error = 0;
 			r->skipped++;
@@ -52,6 +81,12 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 			emit(o, STRATA_EV_DONE, p, i, strata_now_ms() - t0);
 		} else {
 			r->failed = i;
+			r->statements = ar.statements;
+			r->failed_statement = ar.failed_at;
+			if (strcmp(e->sqlstate, "55P03") == 0 && !e->hint[0])
+				strata_error_hint(e, "another session holds a lock this migration needs%s; "
+				                     "end that session, or raise --lock-timeout",
+				                  r->retries ? " (retried with backoff)" : "");
 		}
 	}
 	if (o->one_transaction) {

@@ -10,6 +10,7 @@ typedef enum {
 	STRATA_EV_START,   /* about to run step */
 	STRATA_EV_DONE,    /* step committed (or, with one transaction, done and pending commit) */
 	STRATA_EV_SKIPPED, /* another runner did this step first */
+	STRATA_EV_RETRY,   /* the step hit the lock timeout and was rolled back; retry after ms */
 } strata_event_kind;
 
 typedef struct strata_event {
@@ -24,6 +25,10 @@ typedef void (*strata_event_cb)(void *ud, const strata_event *ev);
 typedef struct strata_run_opts {
 	bool fake;            /* record without running SQL */
 	bool one_transaction; /* every step in one transaction: all or nothing */
+	bool set_timeouts;    /* apply the two timeouts below to each step (PostgreSQL) */
+	int lock_timeout_ms;  /* 0: none */
+	int statement_timeout_ms;
+	int lock_retries; /* times to retry a step that hit the lock timeout, with backoff */
 	strata_event_cb on_event;
 	void *ud;
 } strata_run_opts;
@@ -31,6 +36,8 @@ typedef struct strata_run_opts {
 typedef struct strata_run_result {
 	size_t done, skipped;
 	size_t failed; /* index of the failing step when the run failed */
+	int statements, failed_statement; /* of a failed transaction:false step, else 0 and -1 */
+	int retries;                      /* lock-timeout retries made */
 	double ms;
 } strata_run_result;
 

@@ -54,12 +54,18 @@ applied 9 migrations in T"
 
 	# one more migration slotted between existing ones (version 15) is pending and runs alone
 	logmig "$d" 15-Fifteen.sql Fifteen
-	check "$k: a new migration between applied ones runs alone" 0 '' '^$' \
+	check "$k: a new migration between applied ones is refused as out of order" 1 '^$' \
+		'1 pending migration is out of order' \
 		strata --database-url "$DB_URL" migrations run --dir "$d"
+	is "$k: ... not applied" "$(dbq "select count(*) from log where n = 'Fifteen'")" 0
+	check "$k: with --allow-out-of-order it runs alone" 0 '' '^$' \
+		strata --database-url "$DB_URL" migrations run --dir "$d" --allow-out-of-order
 	is "$k: ... stdout" "$(printf '%s\n' "$out" | norm)" "applying 1 migration to $DB_DISPLAY
   applied   15-Fifteen  T
 applied 1 migration in T"
 	is "$k: ... once" "$(dbq "select count(*) from log where n = 'Fifteen'")" 1
+	is "$k: ... and the history says it ran out of order" \
+		"$(dbq "select count(*) from strata_migrations where name = 'Fifteen' and out_of_order")" 1
 
 	check "$k: -q prints nothing on success" 0 '^$' '^$' \
 		strata -q --database-url "$DB_URL" migrations run --dir "$d"

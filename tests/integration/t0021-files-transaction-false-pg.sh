@@ -34,17 +34,42 @@ is '... no transaction left open, no lock left (a new run can take it)' \
 	"$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
 rm m/3-IdxBad.sql
 
-# a transaction:false migration that fails half-way keeps what it did and is not recorded
-mig m 4-Half.sql '-- migrate:up transaction:false\ncreate table v (x int);\nselect 1/0;\n-- migrate:down\ndrop table v;\n'
+# a transaction:false migration that fails half-way keeps what it did and is recorded as failed
+mig m 4-Half.sql '-- migrate:up transaction:false\ncreate table v (x int);\nselect 1/0;\ncreate table w (x int);\n-- migrate:down\ndrop table v;\n'
 check 'a failing transaction:false migration' 1 '' \
 	'^strata: error: m/4-Half.sql:3:1: division by zero \[22012\]$' \
 	strata --database-url "$DB_URL" migrations run --dir m
-like '... says the statements before stay done' "$err" \
-	'^strata: 4-Half is transaction:false: the statements before the failing one stay done and it is not recorded$'
+like '... says which statement failed and that it is recorded as failed' "$err" \
+	'^strata: 4-Half is transaction:false: statement 2 of 3 failed, the 1 before it stay done, and it is recorded as failed$'
+like '... and how to recover' "$err" "^hint: fix the file and run 'strata migrations repair' to resume from statement 2"
 is '... its first statement stays done' "$(pg_q "select to_regclass('v') is not null")" t
-is '... it is not recorded' "$(db_history)" "1-Table"
+is '... the history records it failed before statement 2' \
+	"$(pg_q "select status || ' ' || progress from strata_migrations where name = 'Half'")" "failed 1"
+check 'run refuses to go on past a failed migration' 1 '^$' \
+	'^strata: error: m/4-Half.sql: migration 4-Half is failed$' \
+	strata --database-url "$DB_URL" migrations run --dir m
+check 'show lists it as failed' 0 '^failed +4 +Half ' '^$' \
+	strata --database-url "$DB_URL" migrations show --dir m
+mig m 4-Half.sql '-- migrate:up transaction:false\ncreate table v (x int);\nselect 1;\ncreate table w (x int);\n-- migrate:down\ndrop table w;\ndrop table v;\n'
+check 'repair resumes the fixed file from the failed statement' 0 \
+	'^resuming 4-Half from statement 2$' '^$' \
+	strata --database-url "$DB_URL" migrations repair --dir m
+is '... the first statement did not run twice, the rest ran' \
+	"$(pg_q "select to_regclass('w') is not null")" t
+is '... now applied' "$(pg_q "select status from strata_migrations where name = 'Half'")" applied
+check 'repair with nothing failed' 0 '^nothing to repair' '^$' \
+	strata --database-url "$DB_URL" migrations repair --dir m
+check '... and revert undoes it' 0 '^  reverted  4-Half ' '^$' \
+	strata --database-url "$DB_URL" migrations revert --dir m
+# repair --mark-applied: the user fixed the database by hand
+mig m 4-Half.sql '-- migrate:up transaction:false\ncreate table v (x int);\nselect 1/0;\n-- migrate:down\ndrop table v;\n'
+check 'fails again' 1 '' 'division by zero' strata --database-url "$DB_URL" migrations run --dir m
+check 'repair --mark-applied records it' 0 '^marked 4-Half as applied' '^$' \
+	strata --database-url "$DB_URL" migrations repair --dir m --mark-applied
+is '... applied' "$(db_history)" "1-Table,4-Half"
+check '... and revert works' 0 '^  reverted  4-Half ' '^$' \
+	strata --database-url "$DB_URL" migrations revert --dir m
 rm m/4-Half.sql
-pg_q 'drop table v' >/dev/null
 
 # golang-migrate files mark it with a leading '-- strata:no-transaction' comment
 mig m 5_idx.up.sql '-- strata:no-transaction\ncreate index concurrently t_x5 on t (x);\n'

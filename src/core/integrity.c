@@ -1,0 +1,195 @@
+#include "core/integrity.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yajl/yajl_tree.h>
+
+#include "core/build.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static const char *json_str(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+	return v ? v->u.string : NULL;
+}
+
+/* The manifest's entry for a file name, or NULL. */
+static yajl_val manifest_entry(yajl_val list, const char *file)
+{
+	for (size_t i = 0; i < list->u.array.len; i++) {
+		const char *f = json_str(list->u.array.values[i], "file");
+		if (f && strcmp(f, file) == 0)
+			return list->u.array.values[i];
+	}
+	return NULL;
+}
+
+static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t dir_index,
+                               strata_error *e)
+{
+	static const char *const list_path[] = {"migrations", NULL};
+	char *path = strata_fs_join(dir, STRATA_MANIFEST), *text = NULL, errbuf[256];
+	yajl_val root = NULL, list;
+	size_t listed = 0, present = 0;
+	int error = 0;
+
+	if (!path)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (access(path, F_OK) != 0)
+		goto done; /* not a built directory: nothing to check against */
+	if ((error = strata_fs_read(&text, NULL, path, e)) < 0)
+		goto done;
+	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	list = root ? yajl_tree_get(root, (const char **)list_path, yajl_t_array) : NULL;
+	if (!list) {
+		strata_error_at(e, path, 0, 0);
+		strata_error_hint(e, "run 'strata build' to write it again");
+		error = strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
+		goto done;
+	}
+	listed = list->u.array.len;
+	for (size_t i = 0; i < c->n; i++) {
+		const strata_migration *m = c->items[i];
+		yajl_val ent;
+		const char *sum;
+		if (m->dir_index != dir_index)
+			continue;
+		present++;
+		ent = manifest_entry(list, base_name(m->path));
+		sum = ent ? json_str(ent, "sha256") : NULL;
+		strata_error_at(e, m->path, 0, 0);
+		if (!sum) {
+			strata_error_hint(e, "build migrations with 'strata build' instead of writing "
+			                     "them into %s by hand",
+			                  dir);
+			error = strata_error_set(e, STRATA_EINVALID, "migration is not in %s", path);
+			goto done;
+		}
+		if (strcmp(sum, m->checksum) != 0) {
+			strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", sum,
+			                    m->checksum);
+			strata_error_hint(e, "edit migrations in the src directory and run 'strata "
+			                     "build', never the built copy");
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "migration does not match the build manifest");
+			goto done;
+		}
+	}
+	strata_error_at(e, "", 0, 0);
+	if (present < listed) {
+		for (size_t k = 0; k < listed; k++) {
+			const char *f = json_str(list->u.array.values[k], "file");
+			char *fp = f ? strata_fs_join(dir, f) : NULL;
+			int missing = fp && access(fp, F_OK) != 0;
+			if (missing) {
+				strata_error_at(e, fp, 0, 0);
+				strata_error_hint(e, "run 'strata build' again");
+				error = strata_error_set(e, STRATA_ENOTFOUND,
+				                         "migration listed in the build manifest is "
+				                         "missing");
+			}
+			free(fp);
+			if (missing)
+				goto done;
+		}
+	}
+done:
+	yajl_tree_free(root);
+	free(text);
+	free(path);
+	return error;
+}
+
+int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, size_t ndirs,
+                            strata_error *e)
+{
+	int error = 0;
+	for (size_t d = 0; d < ndirs && error == 0; d++)
+		error = verify_one_manifest(c, dirs[d], d, e);
+	return error;
+}
+
+int strata_verify_build(const strata_catalog *dist, const char *src_dir, const char *dist_dir,
+                        strata_error *e)
+{
+	strata_catalog src = {0};
+	size_t i = 0, j = 0;
+	int error;
+
+	if (!strata_fs_is_dir(src_dir))
+		return 0; /* a deployed dist without its sources */
+	if ((error = strata_catalog_load(&src, &src_dir, 1, e)) < 0) {
+		strata_error_hint(e, "fix the source, then run 'strata build'");
+		return error;
+	}
+	while (error == 0 && (i < src.n || j < dist->n)) {
+		const strata_migration *s = i < src.n ? src.items[i] : NULL;
+		const strata_migration *d = j < dist->n ? dist->items[j] : NULL;
+		int cmp = !s ? 1 : !d ? -1 : strata_migration_key_cmp(s->version, s->name,
+		                                                      d->version, d->name);
+		if (cmp < 0) {
+			strata_error_at(e, s->path, 0, 0);
+			strata_error_hint(e, "run 'strata build' to update %s", dist_dir);
+			error = strata_error_set(e, STRATA_EINVALID, "migration is not built yet");
+		} else if (cmp > 0) {
+			strata_error_at(e, d->path, 0, 0);
+			strata_error_hint(e, "run 'strata build' to update %s (it removes what src "
+			                     "no longer has)",
+			                  dist_dir);
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "built migration is no longer in %s", src_dir);
+		} else if (strcmp(s->checksum, d->checksum) != 0) {
+			strata_error_at(e, s->path, 0, 0);
+			strata_error_hint(e, "run 'strata build' to update %s", dist_dir);
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "migration changed since the last build");
+		}
+		i += cmp <= 0;
+		j += cmp >= 0;
+	}
+	strata_catalog_free(&src);
+	return error;
+}
+
+int strata_verify_applied(const strata_catalog *c, const strata_history *h, strata_error *e)
+{
+	const strata_migration *first = NULL;
+	const strata_applied *first_a = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		const strata_applied *a = &h->items[i];
+		const strata_migration *m;
+		if (a->status != STRATA_APPLIED_OK || !a->checksum[0])
+			continue;
+		m = strata_catalog_find(c, a->version, a->name);
+		if (!m || strcmp(m->checksum, a->checksum) == 0)
+			continue;
+		if (!first) {
+			first = m;
+			first_a = a;
+		}
+		n++;
+	}
+	if (!first)
+		return 0;
+	strata_error_at(e, first->path, 0, 0);
+	strata_error_detail(e, "applied %s with sha256 %.12s…, the file now has %.12s…%s",
+	                    first_a->applied_at, first_a->checksum, first->checksum,
+	                    n > 1 ? "; other applied migrations changed too" : "");
+	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
+	                     "migration; --ignore-checksums skips this check");
+	return strata_error_set(e, STRATA_EINVALID, "applied migration %s-%s was changed after it "
+	                                            "was applied%s",
+	                        first->version, first->name,
+	                        n > 1 ? " (and others)" : "");
+}

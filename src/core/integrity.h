@@ -1,0 +1,26 @@
+/*
+ * integrity.h: is what runs what was built, and what was applied what is on disk?
+ *
+ * Three checks, each failing with the file and the fix:
+ *   - the manifest: every migration in a directory that holds manifest.json matches its SHA-256
+ *     there, and every migration the manifest lists is present;
+ *   - the build: the dist directory holds exactly the src directory's migrations, unchanged;
+ *   - the history: an applied migration's file still has the checksum it was applied with.
+ */
+#ifndef STRATA_CORE_INTEGRITY_H
+#define STRATA_CORE_INTEGRITY_H
+
+#include "core/catalog.h"
+#include "core/history.h"
+
+/* Checks the migrations of c that came from dirs[i] (i = dir_index) against dirs[i]/manifest.json,
+ * for each directory that has one. */
+int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, size_t ndirs,
+                            strata_error *e);
+/* Checks that dist (loaded from dist_dir, dir_index 0) is an up-to-date build of src_dir. */
+int strata_verify_build(const strata_catalog *dist, const char *src_dir, const char *dist_dir,
+                        strata_error *e);
+/* Checks every applied migration found in c against its recorded checksum. */
+int strata_verify_applied(const strata_catalog *c, const strata_history *h, strata_error *e);
+
+#endif
