@@ -452,19 +452,21 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 	return EXIT_OK;
 }
 
-int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
+/* migrations run and migrations revert: the same steps, in opposite directions. */
+static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_direction dir)
 {
 	struct opts o;
 	struct session s;
 	strata_plan plan = {0};
 	strata_error e = STRATA_ERROR_INIT;
+	const char *verb = dir == STRATA_UP ? "applied" : "reverted";
 	int rc = parse(ctx, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
 	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
 		goto done;
-	if (o.dry_run) {
+	if (o.dry_run) { /* no lock, and no history table made */
 		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
 			out_error(&e);
 	} else {
@@ -472,80 +474,52 @@ int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (rc != EXIT_OK)
 		goto done;
-	if (strata_plan_up(&plan, &s.cat, &s.hist, o.to, &e) < 0) {
-		out_error(&e);
-		rc = EXIT_FAIL;
-		goto done;
+	if (dir == STRATA_UP) {
+		rc = strata_plan_up(&plan, &s.cat, &s.hist, o.to, &e) < 0 ? EXIT_FAIL : EXIT_OK;
+	} else {
+		strata_revert_opts ro = {.steps = o.steps, .to_version = o.to, .all = o.all};
+		rc = strata_plan_down(&plan, &s.cat, &s.hist, &ro, &e) < 0 ? EXIT_FAIL : EXIT_OK;
 	}
-	if (preflight(ctx, &s, &o, &plan, 0)) {
-		fprintf(stderr, "strata: nothing was applied\n");
+	if (rc != EXIT_OK) {
+		cli_map_to_src(&s.cfg, &e);
+		out_error(&e);
+	} else if (dir == STRATA_UP && preflight(ctx, &s, &o, &plan, 0)) {
 		rc = EXIT_FAIL;
+	}
+	if (rc != EXIT_OK) {
+		fprintf(stderr, "strata: nothing was %s\n", verb);
 		goto done;
 	}
 	if (plan.n == 0) {
-		out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n", s.cat.n,
-		         s.cat.n == 1 ? "" : "s", s.url.display);
+		if (dir == STRATA_UP)
+			out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n", s.cat.n,
+			         s.cat.n == 1 ? "" : "s", s.url.display);
+		else
+			out_info(ctx, "nothing to revert (%s)\n", s.url.display);
 		goto done;
 	}
 	if (o.dry_run) {
 		print_dry_run(&plan);
-		out_note(ctx,
-		         "dry run: %zu migration%s would be applied to %s; nothing was changed",
-		         plan.n, plan.n == 1 ? "" : "s", s.url.display);
+		out_note(ctx, "dry run: %zu migration%s would be %s %s %s; nothing was changed",
+		         plan.n, plan.n == 1 ? "" : "s", verb, dir == STRATA_UP ? "to" : "on",
+		         s.url.display);
 		goto done;
 	}
-	rc = execute(ctx, &s, &o, &plan, STRATA_UP);
+	rc = execute(ctx, &s, &o, &plan, dir);
 done:
 	strata_plan_free(&plan);
 	close_session(&s);
 	return rc;
 }
 
+int cmd_migrations_run(struct cli_ctx *ctx, int argc, char **argv)
+{
+	return run_or_revert(ctx, argc, argv, STRATA_UP);
+}
+
 int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv)
 {
-	struct opts o;
-	struct session s;
-	strata_plan plan = {0};
-	strata_error e = STRATA_ERROR_INIT;
-	strata_revert_opts ro;
-	int rc = parse(ctx, argc, argv, &o);
-
-	if (rc >= 0)
-		return rc;
-	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
-		goto done;
-	if (o.dry_run) {
-		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
-			out_error(&e);
-	} else {
-		rc = lock_and_load(ctx, &s, &o, true);
-	}
-	if (rc != EXIT_OK)
-		goto done;
-	ro = (strata_revert_opts){.steps = o.steps, .to_version = o.to, .all = o.all};
-	if (strata_plan_down(&plan, &s.cat, &s.hist, &ro, &e) < 0) {
-		cli_map_to_src(&s.cfg, &e);
-		out_error(&e);
-		fprintf(stderr, "strata: nothing was reverted\n");
-		rc = EXIT_FAIL;
-		goto done;
-	}
-	if (plan.n == 0) {
-		out_info(ctx, "nothing to revert (%s)\n", s.url.display);
-		goto done;
-	}
-	if (o.dry_run) {
-		print_dry_run(&plan);
-		out_note(ctx,
-		         "dry run: %zu migration%s would be reverted on %s; nothing was changed",
-		         plan.n, plan.n == 1 ? "" : "s", s.url.display);
-		goto done;
-	}
-	rc = execute(ctx, &s, &o, &plan, STRATA_DOWN);
-done:
-	strata_plan_free(&plan);
-	close_session(&s);
-	return rc;
+	return run_or_revert(ctx, argc, argv, STRATA_DOWN);
 }
 
 static const char *status_word(const strata_status *st)
