@@ -59,11 +59,21 @@ typedef struct strata_seed_scan {
 	char sha256[65];
 	size_t size; /* bytes */
 	double ms;   /* how long the scan took */
+	bool checked; /* fully parsed (else only its structure: see strata_seed_scan_file) */
 } strata_seed_scan;
 
+/* Files up to this size are fully parsed in pass 1; larger ones only structurally. */
+#define STRATA_SEED_FULL_CHECK_MAX ((size_t)64 << 20)
+
 /* Pass 1 over the file at path. Malformed JSON or a wrong shape (not an object of arrays of
- * objects) is STRATA_EINVALID with e at path:line:col. */
+ * objects) is STRATA_EINVALID with e at path:line:col. A file larger than
+ * STRATA_SEED_FULL_CHECK_MAX is scanned structurally only (strings and brackets, the top level
+ * strictly), which is several times faster than parsing it: a syntax error inside its rows is
+ * found when they are read in pass 2 (and rolls the load back like any other error). */
 int strata_seed_scan_file(strata_seed_scan *out, const char *path, strata_error *e);
+/* The same with another threshold (0: always structural), for tests. */
+int strata_seed_scan_file_ex(strata_seed_scan *out, const char *path, size_t full_check_max,
+                             strata_error *e);
 void strata_seed_scan_free(strata_seed_scan *s);
 
 typedef struct strata_seed_reader strata_seed_reader;

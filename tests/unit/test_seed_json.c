@@ -118,6 +118,68 @@ static void test_scan_errors(void **state)
 	expect_scan_error(f, "{\"t\": [\"\xff\"]}", 1, 9, "malformed JSON"); /* at the bad byte */
 }
 
+/* Past STRATA_SEED_FULL_CHECK_MAX the scan is structural: same sections, nested keys, hash. */
+static void test_scan_structural(void **state)
+{
+	struct fx *f = *state;
+	strata_seed_scan a, b;
+	strata_error e = STRATA_ERROR_INIT;
+
+	put(f, SEED);
+	assert_int_equal(strata_seed_scan_file(&a, f->path, &e), 0);
+	assert_true(a.checked);
+	assert_int_equal(strata_seed_scan_file_ex(&b, f->path, 0, &e), 0);
+	assert_false(b.checked);
+	assert_int_equal(b.n, a.n);
+	for (size_t i = 0; i < a.n; i++) {
+		assert_string_equal(b.sections[i].table, a.sections[i].table);
+		assert_int_equal(b.sections[i].key_off, a.sections[i].key_off);
+		assert_int_equal(b.sections[i].array_off, a.sections[i].array_off);
+		assert_int_equal(b.sections[i].nnested, a.sections[i].nnested);
+		for (size_t k = 0; k < a.sections[i].nnested; k++)
+			assert_string_equal(b.sections[i].nested[k], a.sections[i].nested[k]);
+	}
+	assert_string_equal(b.sha256, a.sha256);
+	strata_seed_scan_free(&a);
+	strata_seed_scan_free(&b);
+}
+
+static void expect_structural_error(struct fx *f, const char *text, unsigned line, unsigned col,
+                                    const char *msg)
+{
+	strata_seed_scan s;
+	strata_error e = STRATA_ERROR_INIT;
+	put(f, text);
+	assert_int_equal(strata_seed_scan_file_ex(&s, f->path, 0, &e), STRATA_EINVALID);
+	if (!strstr(e.msg, msg))
+		fail_msg("'%s' does not contain '%s'", e.msg, msg);
+	if (e.line != line || e.column != col)
+		fail_msg("%s: at %u:%u, wanted %u:%u", e.msg, e.line, e.column, line, col);
+}
+
+static void test_scan_structural_errors(void **state)
+{
+	struct fx *f = *state;
+	strata_seed_scan s;
+	strata_error e = STRATA_ERROR_INIT;
+	expect_structural_error(f, "[]", 1, 1, "must be a JSON object of tables");
+	expect_structural_error(f, "{\"t\": 5}", 1, 7, "the rows of table 't' must be a JSON array");
+	expect_structural_error(f, "{\"t\": [{}, \"x\"]}", 1, 12,
+	                        "a row of table 't' must be a JSON object");
+	expect_structural_error(f, "{\"t\": [{}]\n \"u\": []}", 2, 2, "expected ',' or '}'");
+	expect_structural_error(f, "{\"t\" [{}]}", 1, 6, "expected ':'");
+	expect_structural_error(f, "{\"t\": [{\"a\": \"]\"}]", 1, 19, "the file ends inside");
+	expect_structural_error(f, "{\"t\": []} x", 1, 11, "trailing garbage");
+	expect_structural_error(f, "{\"\": []}", 1, 2, "a table name must not be empty");
+	/* inside rows only brackets and strings are followed: this is for pass 2 to find */
+	put(f, "{\"t\": [{\"a\": tru, \"b\\\"\": [1]}], \"u\\\"v\": []}");
+	assert_int_equal(strata_seed_scan_file_ex(&s, f->path, 0, &e), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.sections[1].table, "u\"v");
+	assert_int_equal(s.sections[0].nnested, 0); /* a key with an escape is not captured */
+	strata_seed_scan_free(&s);
+}
+
 static void test_scan_missing_file(void **state)
 {
 	struct fx *f = *state;
@@ -366,6 +428,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scan_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_sha_crlf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_structural, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_structural_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_missing_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reader_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reader_continued, setup, teardown),

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/seed.sh: strata seed against psql's \copy, on a throw-away PostgreSQL.
+#
+#   bench/seed.sh [N]          # N rows in all (default 1000000)
+#   STRATA=path/to/strata bench/seed.sh 200000
+#
+# Generates one seed of N rows: a flat table `items` (90% of the rows) and `orders` each with
+# 4 nested `order_lines` (10%), plus the same data as CSV files. Under `pg_virtualenv -t`
+# (a fresh cluster on loopback TCP), each of these runs 3 times into a fresh database and the
+# median is reported, with peak RSS from /usr/bin/time -v:
+#   flat:   strata seed --no-migrate -f items.json     vs  psql \copy items FROM items.csv
+#   nested: strata seed --no-migrate -f orders.json    vs  psql \copy orders, order_lines
+#   all:    strata seed --no-migrate -f seed.json      (items + nested orders, one transaction)
+# Targets (issue 3): flat >= 0.7x the \copy throughput; strata's peak RSS < 64 MiB.
+#
+# Without STRATA, it builds an optimised, unsanitised strata in build-bench/.
+set -euo pipefail
+
+N=${1:-1000000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=${RUNS:-3}
+
+if [ -z "${PGHOST:-}" ]; then
+	exec pg_virtualenv -t "$0" "$@"
+fi
+if [ -z "${STRATA:-}" ]; then
+	cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+		-DSTRATA_SANITIZE=OFF -DSTRATA_TESTS=OFF >/dev/null
+	ninja -C "$ROOT/build-bench" strata >/dev/null
+	STRATA=$ROOT/build-bench/strata
+fi
+PSQL=$(pg_config --bindir)/psql
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+
+NORDERS=$((N / 10 / 5))       # each order: 1 row + 4 lines
+NITEMS=$((N - NORDERS * 5))
+
+mkdir -p dist/migrations
+cat >dist/migrations/1-Bench.sql <<'EOF'
+-- migrate:up
+CREATE TABLE items (id bigint PRIMARY KEY, sku text NOT NULL, name text NOT NULL,
+  price_cents integer NOT NULL, active boolean NOT NULL, tags text[], created_at timestamptz NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL);
+CREATE TABLE order_lines (order_id bigint NOT NULL REFERENCES orders (id), n integer NOT NULL,
+  sku text NOT NULL, qty integer NOT NULL, PRIMARY KEY (order_id, n));
+-- migrate:down
+EOF
+
+echo "generating $N rows ($NITEMS items, $NORDERS orders with $((NORDERS * 4)) nested lines) in $W"
+awk -v n="$NITEMS" 'BEGIN {
+	print "{\"items\": [" > "items.json"
+	for (i = 1; i <= n; i++) {
+		printf "  {\"id\": %d, \"sku\": \"SKU-%08d\", \"name\": \"Item number %d, \\\"quoted\\\"\", \"price_cents\": %d, \"active\": %s, \"tags\": [\"t%d\", \"all\"], \"created_at\": \"2024-01-%02dT12:00:00Z\"}%s\n", \
+			i, i, i, (i * 37) % 100000, (i % 3 ? "true" : "false"), i % 10, i % 28 + 1, (i < n ? "," : "") > "items.json"
+		printf "%d,SKU-%08d,\"Item number %d, \"\"quoted\"\"\",%d,%s,\"{t%d,all}\",2024-01-%02dT12:00:00Z\n", \
+			i, i, i, (i * 37) % 100000, (i % 3 ? "true" : "false"), i % 10, i % 28 + 1 > "items.csv"
+	}
+	print "]}" > "items.json"
+}'
+awk -v n="$NORDERS" 'BEGIN {
+	print "{\"orders\": [" > "orders.json"
+	for (i = 1; i <= n; i++) {
+		printf "  {\"id\": %d, \"customer\": \"customer-%d@example.com\", \"total_cents\": %d, \"order_lines\": [", i, i, i * 3 > "orders.json"
+		printf "%d,customer-%d@example.com,%d\n", i, i, i * 3 > "orders.csv"
+		for (k = 1; k <= 4; k++) {
+			printf "%s{\"n\": %d, \"sku\": \"SKU-%08d\", \"qty\": %d}", (k > 1 ? ", " : ""), k, i * k, k > "orders.json"
+			printf "%d,%d,SKU-%08d,%d\n", i, k, i * k, k > "lines.csv"
+		}
+		printf "]}%s\n", (i < n ? "," : "") > "orders.json"
+	}
+	print "]}" > "orders.json"
+}'
+# the whole seed: both sections in one file
+{ sed '$d' items.json; printf '],\n"orders": [\n'; sed '1d' orders.json; } >seed.json
+ls -l items.json orders.json seed.json items.csv orders.csv lines.csv | awk '{printf "  %-12s %6.1f MB\n", $9, $5 / 1048576}'
+
+DB=strata_bench
+URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
+fresh_db() {
+	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
+	"$STRATA" --database-url "$URL" -q migrations run >/dev/null
+	"$PSQL" -X -q -d "$DB" -c "CHECKPOINT" >/dev/null
+}
+
+# timed CMD...: runs it under /usr/bin/time -v; prints "seconds maxrss_kb"
+timed() {
+	/usr/bin/time -v -o time.txt "$@" >cmd.out 2>&1 || { cat cmd.out time.txt >&2; exit 1; }
+	awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
+		/Maximum resident set size/ { rss = $2 } END { printf "%.3f %d\n", s, rss }' time.txt
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# The cases, run round-robin (case 1..5, then again, RUNS times) so that noise from other work
+# on the machine spreads over all of them; each run into a fresh database.
+echo "PostgreSQL $("$PSQL" -X -At -d postgres -c 'show server_version') on $PGHOST:${PGPORT:-5432}; median of $RUNS runs"
+NAMES=("psql \\copy flat" "strata flat" "psql \\copy nested" "strata nested" "strata all")
+ROWS=("$NITEMS" "$NITEMS" "$((NORDERS * 5))" "$((NORDERS * 5))" "$N")
+run_case() {
+	case $1 in
+	0) timed "$PSQL" -X -q -d "$DB" -v ON_ERROR_STOP=1 -c "\\copy items FROM 'items.csv' WITH (FORMAT csv)" ;;
+	1) timed "$STRATA" --database-url "$URL" -q seed --no-migrate -f items.json ;;
+	2) timed "$PSQL" -X -q -d "$DB" -v ON_ERROR_STOP=1 -c "\\copy orders FROM 'orders.csv' WITH (FORMAT csv)" \
+		-c "\\copy order_lines FROM 'lines.csv' WITH (FORMAT csv)" ;;
+	3) timed "$STRATA" --database-url "$URL" -q seed --no-migrate -f orders.json ;;
+	4) timed "$STRATA" --database-url "$URL" -q seed --no-migrate -f seed.json ;;
+	esac
+}
+declare -a T R
+for run in $(seq "$RUNS"); do
+	for c in 0 1 2 3 4; do
+		fresh_db
+		read -r s k < <(run_case "$c")
+		T[c]="${T[c]:-} $s"
+		R[c]="${R[c]:-} $k"
+	done
+done
+declare -A SECS RSS
+for c in 0 1 2 3 4; do
+	name=${NAMES[c]}
+	# shellcheck disable=SC2086
+	SECS[$name]=$(printf '%s\n' ${T[c]} | median)
+	# shellcheck disable=SC2086
+	RSS[$name]=$(printf '%s\n' ${R[c]} | median)
+	printf '  %-18s %9d rows  %7.2f s  %9.0f rows/s  peak RSS %6.1f MiB   (runs:%s)\n' "$name" "${ROWS[c]}" \
+		"${SECS[$name]}" "$(echo "${ROWS[c]} / ${SECS[$name]}" | bc -l)" "$(echo "${RSS[$name]} / 1024" | bc -l)" "${T[c]}"
+done
+
+fresh_db
+"$STRATA" --database-url "$URL" -q seed --no-migrate -f seed.json
+got=$("$PSQL" -X -At -d "$DB" -c "select (select count(*) from items) + (select count(*) from orders) + (select count(*) from order_lines)")
+[ "$got" = "$N" ] || { echo "bench: loaded $got rows, wanted $N" >&2; exit 1; }
+
+ratio=$(echo "${SECS[psql \\copy flat]} / ${SECS[strata flat]}" | bc -l)
+printf '\nflat throughput, strata / \\copy: %.2fx (target >= 0.70)\n' "$ratio"
+printf 'strata peak RSS: flat %.1f MiB, all %.1f MiB (target < 64 MiB)\n' \
+	"$(echo "${RSS[strata flat]} / 1024" | bc -l)" "$(echo "${RSS[strata all]} / 1024" | bc -l)"
