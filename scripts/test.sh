@@ -18,8 +18,15 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # a test fails it prints the server's log after prove's summary, so the summary is repeated last.
 log=build-test/prove.log
 set +e
-pg_virtualenv -t prove -j2 --timer build-test/tests/unit/test_* tests/integration/t*.sh | tee "$log"
-rc=${PIPESTATUS[0]}
+for try in 1 2 3; do
+	pg_virtualenv -t prove -j2 --timer build-test/tests/unit/test_* tests/integration/t*.sh | tee "$log"
+	rc=${PIPESTATUS[0]}
+	# a cluster that could not start (say, a port taken by another cluster in that instant)
+	# ran no test: try again; a run that reached prove's summary is final
+	grep -q '^Result:' "$log" && break
+	echo "test.sh: the throw-away PostgreSQL cluster did not start (try $try of 3)" >&2
+	sleep 2
+done
 set -e
 echo
 grep -E '^(Files=|Result:)' "$log" | tail -n 2
