@@ -448,7 +448,8 @@ static int nt_record(pg_backend *pg, const strata_step *s, strata_applied_status
 		strata_buf_puts(&q, ", ");
 		error |= append_literal(pg, &q, m->checksum);
 		strata_buf_printf(&q, ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
-		                      "SET status = 'running', checksum = EXCLUDED.checksum",
+		                      "SET status = 'running', progress = EXCLUDED.progress, "
+		                      "checksum = EXCLUDED.checksum",
 		                  s->out_of_order ? "true" : "false", progress);
 	} else {
 		strata_buf_printf(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",

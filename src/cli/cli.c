@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,7 @@ int cli_parse_duration(const char *s, int *ms_out)
 	char *end;
 	double v = strtod(s, &end);
 	double mult = 1000;
-	if (end == s || v < 0)
+	if (end == s || !isfinite(v) || v < 0)
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		mult = 1;
@@ -132,7 +133,8 @@ int cli_parse_duration(const char *s, int *ms_out)
 		return -1;
 	if (v * mult > 2147483647.0)
 		return -1;
-	*ms_out = (int)(v * mult);
+	/* a positive duration never rounds down to 0, which would mean "no timeout" */
+	*ms_out = v > 0 && v * mult < 1 ? 1 : (int)(v * mult);
 	return 0;
 }
 

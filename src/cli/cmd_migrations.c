@@ -270,7 +270,7 @@ static void close_session(struct session *s)
 /* The refusals before a run: a transaction:false migration left failed, files that do not match
  * the build or their history, out-of-order migrations. Prints what it finds; returns the
  * number of problems. `all` goes on after the first (validate). */
-static int preflight(struct cli_ctx *ctx, struct session *s, const struct opts *o,
+static int preflight(struct session *s, const struct opts *o,
                      const strata_plan *plan, int all)
 {
 	strata_error e = STRATA_ERROR_INIT;
@@ -295,8 +295,10 @@ static int preflight(struct cli_ctx *ctx, struct session *s, const struct opts *
 		problems++;
 	}
 	if (o->ignore_checksums) {
-		out_note(ctx, "warning: --ignore-checksums: NOT checking the build manifest, whether "
-		              "the build is up to date, or that applied migrations are unchanged");
+		/* loud even with -q: a check was skipped */
+		fprintf(stderr, "strata: warning: --ignore-checksums: NOT checking the build "
+		                "manifest, whether the build is up to date, or that applied "
+		                "migrations are unchanged\n");
 	} else {
 		for (int k = 0; k < 3; k++) {
 			int bad;
@@ -405,6 +407,12 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 			        "strata: %s %s-%s failed; the whole run was rolled back, "
 			        "nothing changed\n",
 			        noun, st->m->version, st->m->name);
+		else if (r.failed_statement >= 0 && dir == STRATA_UP && e.code == STRATA_ECONNECT)
+			fprintf(stderr,
+			        "strata: %s-%s is transaction:false: the connection was lost at "
+			        "statement %d of %d; the history records it as running from there, and "
+			        "'strata migrations run' will say how to finish it\n",
+			        st->m->version, st->m->name, r.failed_statement + 1, r.statements);
 		else if (r.failed_statement >= 0 && dir == STRATA_UP)
 			fprintf(stderr,
 			        "strata: %s-%s is transaction:false: statement %d of %d failed, the %d "
@@ -483,7 +491,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	if (rc != EXIT_OK) {
 		cli_map_to_src(&s.cfg, &e);
 		out_error(&e);
-	} else if (dir == STRATA_UP && preflight(ctx, &s, &o, &plan, 0)) {
+	} else if (dir == STRATA_UP && preflight(&s, &o, &plan, 0)) {
 		rc = EXIT_FAIL;
 	}
 	if (rc != EXIT_OK) {
@@ -672,7 +680,7 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	problems = preflight(ctx, &s, &o, &plan, 1);
+	problems = preflight(&s, &o, &plan, 1);
 	if (problems) {
 		fprintf(stderr, "strata: %d problem%s found\n", problems, problems == 1 ? "" : "s");
 		rc = EXIT_FAIL;

@@ -6,6 +6,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "core/build.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -164,6 +165,7 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 {
 	const strata_migration *first = NULL;
 	const strata_applied *first_a = NULL;
+	strata_buf others = STRATA_BUF_INIT;
 	size_t n = 0;
 
 	for (size_t i = 0; i < h->n; i++) {
@@ -177,19 +179,22 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 		if (!first) {
 			first = m;
 			first_a = a;
+		} else {
+			strata_buf_printf(&others, "%s%s", others.len ? ", " : "", m->path);
 		}
 		n++;
 	}
 	if (!first)
 		return 0;
 	strata_error_at(e, first->path, 0, 0);
-	strata_error_detail(e, "applied %s with sha256 %.12s…, the file now has %.12s…%s",
+	strata_error_detail(e, "applied %s with sha256 %.12s…, the file now has %.12s…%s%s",
 	                    first_a->applied_at, first_a->checksum, first->checksum,
-	                    n > 1 ? "; other applied migrations changed too" : "");
+	                    n > 1 ? "; changed too: " : "", strata_buf_cstr(&others));
+	strata_buf_free(&others);
 	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
 	                     "migration; --ignore-checksums skips this check");
-	return strata_error_set(e, STRATA_EINVALID, "applied migration %s-%s was changed after it "
-	                                            "was applied%s",
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "applied migration %s-%s was changed after it was applied%s",
 	                        first->version, first->name,
 	                        n > 1 ? " (and others)" : "");
 }

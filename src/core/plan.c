@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 static int alloc_steps(strata_plan *out, size_t n, strata_error *e)
@@ -171,21 +172,24 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 int strata_plan_check_order(const strata_plan *p, const strata_history *h, strata_error *e)
 {
 	const strata_step *first = NULL;
+	strata_buf names = STRATA_BUF_INIT;
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		if (p->steps[i].dir != STRATA_UP || !p->steps[i].out_of_order)
+		const strata_step *s = &p->steps[i];
+		if (s->dir != STRATA_UP || !s->out_of_order)
 			continue;
 		if (!first)
-			first = &p->steps[i];
+			first = s;
+		strata_buf_printf(&names, "%s%s", n ? ", " : "", s->m->path);
 		n++;
 	}
 	if (!first)
 		return 0;
 	strata_error_at(e, first->m->path, 0, 0);
-	strata_error_detail(e, "%s-%s is older than %s-%s, the newest applied migration%s",
-	                    first->m->version, first->m->name, h->items[h->n - 1].version,
-	                    h->items[h->n - 1].name,
-	                    n > 1 ? "; more pending migrations are older too" : "");
+	strata_error_detail(e, "older than %s-%s, the newest applied migration: %s",
+	                    h->items[h->n - 1].version, h->items[h->n - 1].name,
+	                    strata_buf_cstr(&names));
+	strata_buf_free(&names);
 	strata_error_hint(e, "this usually comes from merging a branch: check that it is safe to "
 	                     "apply after the newer ones, then run with --allow-out-of-order");
 	return strata_error_set(e, STRATA_EINVALID, "%zu pending migration%s out of order", n,
