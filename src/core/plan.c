@@ -180,15 +180,15 @@ int strata_plan_check_order(const strata_plan *p, const strata_history *h, strat
 			continue;
 		if (!first)
 			first = s;
-		strata_buf_printf(&names, "%s%s", n ? ", " : "", s->m->path);
+		strata_buf_printf(&names, "%s%s-%s", n ? ", " : "", s->m->version, s->m->name);
 		n++;
 	}
 	if (!first)
 		return 0;
 	strata_error_at(e, first->m->path, 0, 0);
-	strata_error_detail(e, "older than %s-%s, the newest applied migration: %s",
-	                    h->items[h->n - 1].version, h->items[h->n - 1].name,
-	                    strata_buf_cstr(&names));
+	strata_error_detail(e, "%s %s older than %s-%s, the newest applied migration",
+	                    strata_buf_cstr(&names), n == 1 ? "is" : "are",
+	                    h->items[h->n - 1].version, h->items[h->n - 1].name);
 	strata_buf_free(&names);
 	strata_error_hint(e, "this usually comes from merging a branch: check that it is safe to "
 	                     "apply after the newer ones, then run with --allow-out-of-order");
