@@ -7,6 +7,7 @@
 #define STRATA_BACKEND_BACKEND_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "core/dburl.h"
 #include "core/history.h"
@@ -22,6 +23,30 @@ typedef struct strata_apply_opts {
 	int lock_timeout_ms;      /* PostgreSQL lock_timeout for the step; -1 leaves it alone */
 	int statement_timeout_ms; /* PostgreSQL statement_timeout; -1 leaves it alone */
 } strata_apply_opts;
+
+/* How runners keep each other out (--lock-strategy). */
+typedef enum {
+	STRATA_LOCK_ADVISORY = 0, /* a session advisory lock; refused behind a pooler (PostgreSQL) */
+	STRATA_LOCK_TABLE = 1,    /* a row in strata_lock with an owner and an expiry (PostgreSQL) */
+} strata_lock_strategy;
+
+typedef struct strata_lock_opts {
+	strata_lock_strategy strategy;
+	int wait_ms; /* wait at most this long for another runner; 0: do not wait */
+	int ttl_ms;  /* table: the row expires this long after its last heartbeat */
+} strata_lock_opts;
+
+/* "advisory" or "table" to *out; -1 for anything else. */
+static inline int strata_lock_strategy_parse(const char *name, strata_lock_strategy *out)
+{
+	if (strcmp(name, "advisory") == 0)
+		*out = STRATA_LOCK_ADVISORY;
+	else if (strcmp(name, "table") == 0)
+		*out = STRATA_LOCK_TABLE;
+	else
+		return -1;
+	return 0;
+}
 
 typedef struct strata_apply_result {
 	int statements; /* transaction:false: how many statements the section has */
@@ -53,6 +78,13 @@ struct strata_backend_ops {
 	/* The engine's own handle (PGconn *, sqlite3 *), for engine-specific modules in
 	 * src/backend/ only. */
 	void *(*native)(strata_backend *b);
+	/* lock with a strategy; `lock` is lock_with(advisory, wait_ms). Waits (polling, for the
+	 * table) up to o->wait_ms; STRATA_ELOCKED names the holder. PostgreSQL refuses the
+	 * advisory lock through a connection pooler (the server's pid differs from the one the
+	 * connection announced, or changes after the lock); the table lock works through
+	 * transaction pooling, is kept alive by a heartbeat, and expires when its runner dies.
+	 * SQLite takes its write lock the same way for both. unlock releases either. */
+	int (*lock_with)(strata_backend *b, const strata_lock_opts *o, strata_error *e);
 };
 
 struct strata_backend {

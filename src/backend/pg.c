@@ -17,18 +17,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/lock_table.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/text.h"
 
-/* The advisory lock every strata runner takes on a database: 0x5354524154410001 ("STRATA", 1). */
-#define LOCK_KEY "6004514643731611649"
+#define LOCK_KEY STRATA_PG_ADVISORY_KEY
 
 typedef struct pg_backend {
 	strata_backend base;
 	PGconn *conn;
-	bool locked;
+	bool locked;              /* the advisory lock */
+	strata_table_lock *tlock; /* the table lock */
 } pg_backend;
 
 static void quiet_notices(void *arg, const char *message)
@@ -156,6 +157,7 @@ static void pg_close(strata_backend *b)
 	pg_backend *pg = (pg_backend *)b;
 	if (!pg)
 		return;
+	strata_table_lock_release(pg->tlock); /* when unlock was not called */
 	PQfinish(pg->conn);
 	free(pg);
 }
@@ -163,13 +165,11 @@ static void pg_close(strata_backend *b)
 /* Says who holds the lock, for the error message. */
 static void describe_lock_holder(pg_backend *pg, strata_error *e)
 {
-	PGresult *r = PQexec(
-	    pg->conn, "SELECT a.pid, coalesce(a.application_name, ''), "
-	              "coalesce(host(a.client_addr), 'local'), "
-	              "date_trunc('second', now() - a.xact_start)::text "
-	              "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-	              "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
-	              "((l.classid::bigint << 32) | l.objid::bigint) = " LOCK_KEY " LIMIT 1");
+	PGresult *r = PQexec(pg->conn, "SELECT a.pid, coalesce(a.application_name, ''), "
+	                               "coalesce(host(a.client_addr), 'local'), "
+	                               "date_trunc('second', now() - a.xact_start)::text "
+	                               "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	                               "WHERE l." STRATA_PG_ADVISORY_ROW " LIMIT 1");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
 		strata_error_detail(e, "held by pid %s (%s, from %s)", PQgetvalue(r, 0, 0),
 		                    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1)
@@ -178,37 +178,171 @@ static void describe_lock_holder(pg_backend *pg, strata_error *e)
 	PQclear(r);
 }
 
-static int pg_lock(strata_backend *b, int wait_ms, strata_error *e)
+/* Runs a query string of several statements; returns the first error's result, else the last
+ * result with rows (NULL when the query could not be sent). */
+static PGresult *exec_rows(PGconn *conn, const char *sql)
 {
-	pg_backend *pg = (pg_backend *)b;
-	char sql[256];
-	PGresult *r;
-	int error = 0;
+	PGresult *keep = NULL, *r;
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	while ((r = PQgetResult(conn)) != NULL) {
+		if ((!keep || PQresultStatus(keep) != PGRES_FATAL_ERROR) &&
+		    (PQresultStatus(r) == PGRES_TUPLES_OK ||
+		     PQresultStatus(r) == PGRES_FATAL_ERROR)) {
+			PQclear(keep);
+			keep = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	return keep;
+}
 
+/* The advisory lock is refused through a connection pooler; the caller adds the detail. */
+static int pooler_error(pg_backend *pg, strata_error *e)
+{
+	strata_error_set(e, STRATA_ELOCKED,
+	                 "cannot use the advisory migration lock: the connection to %s goes "
+	                 "through a connection pooler",
+	                 pg->base.url->display);
+	strata_error_hint(e, "with PgBouncer's transaction pooling use --lock-strategy table (or "
+	                     "\"lock_strategy\": \"table\" in strata.json), or connect to "
+	                     "PostgreSQL directly");
+	strata_dburl_scrub_error(pg->base.url, e);
+	return STRATA_ELOCKED;
+}
+
+static int held_error(pg_backend *pg, strata_error *e)
+{
+	strata_error_set(e, STRATA_ELOCKED, "another strata run holds the migration lock on %s",
+	                 pg->base.url->display);
+	strata_error_hint(e, "wait for it to finish, or wait longer with --lock-wait");
+	return STRATA_ELOCKED;
+}
+
+/*
+ * One try at the session advisory lock, waiting up to wait_ms. A pooler such as PgBouncer
+ * answers the connection's startup itself, so the pid libpq was told (PQbackendPID) is not the
+ * server's pg_backend_pid(): the lock is only taken when they match, in the same round trip.
+ * One more round trip then checks that the server pid is unchanged and holds the lock (a proxy
+ * that passes the pid through but moves queries between server connections), and whether a
+ * table-strategy runner holds the lock row (*table_held: then we let go and the caller waits).
+ */
+static int advisory_once(pg_backend *pg, int wait_ms, bool *table_held, strata_error *e)
+{
+	char sql[384];
+	PGresult *r = NULL;
+	int announced = PQbackendPID(pg->conn), error = 0;
+	char server_pid[16] = "";
+
+	*table_held = false;
 	if (wait_ms <= 0)
-		snprintf(sql, sizeof(sql), "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+		snprintf(sql, sizeof(sql),
+		         "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = %d THEN "
+		         "pg_try_advisory_lock(" LOCK_KEY ") END",
+		         announced);
 	else
 		snprintf(sql, sizeof(sql),
-		         "SET lock_timeout = %d; SELECT pg_advisory_lock(" LOCK_KEY
-		         "); SET lock_timeout = DEFAULT",
-		         wait_ms);
-	r = PQexec(pg->conn, sql);
-	if (PQresultStatus(r) == PGRES_FATAL_ERROR &&
-	    strcmp(field(r, PG_DIAG_SQLSTATE), "55P03") != 0) {
+		         "SET lock_timeout = %d; SELECT pg_backend_pid(), CASE WHEN "
+		         "pg_backend_pid() = %d THEN (SELECT true FROM pg_advisory_lock(" LOCK_KEY
+		         ")) END; SET lock_timeout = DEFAULT",
+		         wait_ms, announced);
+	r = exec_rows(pg->conn, sql);
+	if (!r || (PQresultStatus(r) == PGRES_FATAL_ERROR &&
+	           strcmp(field(r, PG_DIAG_SQLSTATE), "55P03") != 0)) {
 		error = set_db_error(pg, r, e);
-	} else if (PQresultStatus(r) == PGRES_FATAL_ERROR ||
-	           (wait_ms <= 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0)) {
-		strata_error_set(e, STRATA_ELOCKED,
-		                 "another strata run holds the migration lock on %s",
-		                 b->url->display);
-		describe_lock_holder(pg, e);
-		strata_error_hint(e, "wait for it to finish, or wait longer with --lock-wait");
-		error = STRATA_ELOCKED;
-	} else {
-		pg->locked = true;
+		goto done;
 	}
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQgetisnull(r, 0, 1)) {
+		error = pooler_error(pg, e);
+		strata_error_detail(
+		    e,
+		    "the server's pid is %s, not the pid %d the connection "
+		    "announced: a proxy sits in between, and with transaction pooling "
+		    "a session lock stays on a server connection other clients use",
+		    PQgetvalue(r, 0, 0), announced);
+		goto done;
+	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+		error = held_error(pg, e);
+		describe_lock_holder(pg, e);
+		goto done;
+	}
+	pg->locked = true;
+	snprintf(server_pid, sizeof(server_pid), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	/* a later round trip: still the same server session, still holding the lock? */
+	r = PQexec(pg->conn, "SELECT pg_backend_pid(), EXISTS (SELECT 1 FROM pg_locks WHERE "
+	                     "pid = pg_backend_pid() AND " STRATA_PG_ADVISORY_ROW "), "
+	                     "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		error = set_db_error(pg, r, e);
+		goto done;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), server_pid) != 0 || strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+		error = pooler_error(pg, e);
+		if (strcmp(PQgetvalue(r, 0, 0), server_pid) != 0)
+			strata_error_detail(
+			    e,
+			    "the lock was taken on server pid %s, but the next query ran "
+			    "on server pid %s: a proxy moves this connection between "
+			    "server connections",
+			    server_pid, PQgetvalue(r, 0, 0));
+		else
+			strata_error_detail(e, "the lock was taken, but the next query found this "
+			                       "session not holding it");
+		goto done;
+	}
+	if (strcmp(PQgetvalue(r, 0, 2), "t") == 0)
+		*table_held = strata_table_lock_live(pg->conn, e) > 0;
+done:
 	PQclear(r);
 	return error;
+}
+
+/* The advisory lock, waiting up to wait_ms, also for a runner that holds the table lock. */
+static int lock_advisory(pg_backend *pg, int wait_ms, strata_error *e)
+{
+	double deadline = strata_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int delay = 50, error;
+
+	for (;;) {
+		double left = deadline - strata_now_ms();
+		bool table_held;
+		error = advisory_once(pg,
+		                      wait_ms <= 0 ? 0
+		                      : left < 1   ? 1
+		                                   : (int)left,
+		                      &table_held, e);
+		if (error < 0 || !table_held)
+			return error;
+		/* a table-strategy runner has the lock: let go and try again */
+		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+		pg->locked = false;
+		left = deadline - strata_now_ms();
+		if (left <= 0) {
+			char detail[sizeof(e->detail)];
+			memcpy(detail, e->detail, sizeof(detail));
+			error = held_error(pg, e);
+			strata_error_detail(e, "%s", detail);
+			return error;
+		}
+		strata_table_lock_sleep(delay < left ? delay : (int)left + 1);
+		delay = delay < 500 ? delay * 2 : 1000;
+	}
+}
+
+static int pg_lock_with(strata_backend *b, const strata_lock_opts *o, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	if (o->strategy == STRATA_LOCK_TABLE)
+		return strata_table_lock_acquire(&pg->tlock, pg->conn, b->url, o, e);
+	return lock_advisory(pg, o->wait_ms, e);
+}
+
+static int pg_lock(strata_backend *b, int wait_ms, strata_error *e)
+{
+	return lock_advisory((pg_backend *)b, wait_ms, e);
 }
 
 static void pg_unlock(strata_backend *b)
@@ -217,6 +351,8 @@ static void pg_unlock(strata_backend *b)
 	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
 		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
 	pg->locked = false;
+	strata_table_lock_release(pg->tlock);
+	pg->tlock = NULL;
 }
 
 #define HISTORY_COLUMNS                                                                            \
@@ -620,6 +756,44 @@ static void pg_rollback(strata_backend *b)
 		PQclear(PQexec(pg->conn, "ROLLBACK"));
 }
 
+/* Whether the history has m as applied (by someone else). */
+static bool applied_by_other(pg_backend *pg, const strata_migration *m)
+{
+	const char *params[3] = {m->version, m->name,
+	                         strata_applied_status_name(STRATA_APPLIED_OK)};
+	PGresult *r = PQexecParams(pg->conn,
+	                           "SELECT 1 FROM " STRATA_HISTORY_TABLE
+	                           " WHERE version = $1 AND name = $2 AND status = $3",
+	                           3, NULL, params, NULL, NULL, 0);
+	bool yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	PQclear(r);
+	return yes;
+}
+
+/*
+ * apply, with the table lock: first checks that the heartbeat kept the lock (no round trip), so
+ * a runner that lost it stops before changing anything more. When a step fails, it may be that
+ * the runner whose expired lock we took over was killed while its transaction for this step
+ * was still running on the server, and that transaction committed after we read the history:
+ * then the step is done (STRATA_EEXISTS), our attempt having been rolled back.
+ */
+static int pg_apply_locked(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
+                           strata_apply_result *r, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	int error;
+	if (pg->tlock && (error = strata_table_lock_check(pg->tlock, e)) < 0)
+		return error;
+	error = pg_apply(b, step, o, r, e);
+	if (error < 0 && pg->tlock && step->dir == STRATA_UP && !o->in_transaction &&
+	    !step->m->up.no_transaction && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) == PQTRANS_IDLE && applied_by_other(pg, step->m)) {
+		strata_error_clear(e);
+		error = STRATA_EEXISTS;
+	}
+	return error;
+}
+
 static void *pg_native(strata_backend *b)
 {
 	return ((pg_backend *)b)->conn;
@@ -632,11 +806,12 @@ const struct strata_backend_ops strata_pg_ops = {
     .lock = pg_lock,
     .unlock = pg_unlock,
     .history_load = pg_history_load,
-    .apply = pg_apply,
+    .apply = pg_apply_locked,
     .mark_applied = pg_mark_applied,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .close = pg_close,
     .native = pg_native,
+    .lock_with = pg_lock_with,
 };

@@ -79,6 +79,13 @@ static int sq_lock(strata_backend *b, int wait_ms, strata_error *e)
 	return 0;
 }
 
+/* Both strategies are SQLite's own write lock: no pooler sits in front of a file, and the
+ * operating system drops the lock of a process that dies, so `table` needs no row and no ttl. */
+static int sq_lock_with(strata_backend *b, const strata_lock_opts *o, strata_error *e)
+{
+	return sq_lock(b, o->wait_ms, e);
+}
+
 static void sq_unlock(strata_backend *b)
 {
 	(void)b;
@@ -422,4 +429,5 @@ const struct strata_backend_ops strata_sqlite_ops = {
     .rollback = sq_rollback,
     .close = sq_close,
     .native = sq_native,
+    .lock_with = sq_lock_with,
 };
