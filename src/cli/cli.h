@@ -19,6 +19,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
 #define CLI_DEFAULT_LOCK_WAIT_MS (60 * 1000)
 #define CLI_DEFAULT_LOCK_TIMEOUT_MS (5 * 1000)
 #define CLI_DEFAULT_LOCK_RETRIES 3
+#define CLI_DEFAULT_LOCK_TTL_MS (30 * 1000)
 
 struct cli_ctx {
 	const char *database_url; /* --database-url */

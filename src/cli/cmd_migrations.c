@@ -29,11 +29,15 @@ enum {
 	OPT_STATEMENT_TIMEOUT,
 	OPT_LOCK_RETRIES,
 	OPT_MARK_APPLIED,
+	OPT_LOCK_STRATEGY,
+	OPT_LOCK_TTL,
 };
 
 /* clang-format off */
 #define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
-#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}
+#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}, \
+	{"lock-strategy", OPT_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer"}, \
+	{"lock-ttl", OPT_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)"}
 #define TIMEOUT_OPTS \
 	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)"}, \
 	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)"}, \
@@ -96,6 +100,7 @@ struct opts {
 	int allow_ooo, ignore_checksums, mark_applied;
 	int lock_wait_ms;
 	int lock_timeout_ms, statement_timeout_ms, lock_retries; /* -1: from config or default */
+	int lock_strategy, lock_ttl_ms;                          /* -1: from config or default */
 };
 
 /* Parses the options of any of the three commands; returns -1 to go on, else an exit code. */
@@ -107,6 +112,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
 	o->lock_timeout_ms = o->statement_timeout_ms = o->lock_retries = -1;
+	o->lock_strategy = o->lock_ttl_ms = -1;
 	cli_parser_init(&p, ctx->cmd, argc, argv);
 	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
 		switch (key) {
@@ -191,6 +197,22 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				    "or 2m, not '%s'",
 				    optarg);
 			break;
+		case OPT_LOCK_STRATEGY: {
+			strata_lock_strategy ls;
+			if (strata_lock_strategy_parse(optarg, &ls) < 0)
+				return cli_usage_error(
+				    ctx->cmd, "--lock-strategy is 'advisory' or 'table', not '%s'",
+				    optarg);
+			o->lock_strategy = (int)ls;
+			break;
+		}
+		case OPT_LOCK_TTL:
+			if (cli_parse_duration(optarg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0)
+				return cli_usage_error(ctx->cmd,
+				                       "--lock-ttl needs a duration above 0 like 30s, "
+				                       "500ms or 2m, not '%s'",
+				                       optarg);
+			break;
 		}
 	}
 	if (optind < argc)
@@ -237,6 +259,20 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 		o->statement_timeout_ms = 0;
 	if (o->lock_retries < 0)
 		o->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
+	/* the migration lock: the option, else the config, else advisory with a 30s ttl */
+	if (o->lock_strategy < 0 && s->cfg.lock_strategy) {
+		strata_lock_strategy ls;
+		if (strata_lock_strategy_parse(s->cfg.lock_strategy, &ls) < 0)
+			return cli_config_error(&s->cfg, "lock_strategy", s->cfg.lock_strategy);
+		o->lock_strategy = (int)ls;
+	}
+	if (o->lock_ttl_ms < 0 && s->cfg.lock_ttl &&
+	    (cli_parse_duration(s->cfg.lock_ttl, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0))
+		return cli_config_error(&s->cfg, "lock_ttl", s->cfg.lock_ttl);
+	if (o->lock_strategy < 0)
+		o->lock_strategy = STRATA_LOCK_ADVISORY;
+	if (o->lock_ttl_ms < 0)
+		o->lock_ttl_ms = CLI_DEFAULT_LOCK_TTL_MS;
 	/* read and check every file before touching the database */
 	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
@@ -451,8 +487,11 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o, bool create)
 {
 	strata_error e = STRATA_ERROR_INIT;
+	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->lock_strategy,
+	                       .wait_ms = o->lock_wait_ms,
+	                       .ttl_ms = o->lock_ttl_ms};
 	(void)ctx;
-	if (s->b->ops->lock(s->b, o->lock_wait_ms, &e) < 0 ||
+	if (s->b->ops->lock_with(s->b, &lo, &e) < 0 ||
 	    s->b->ops->history_load(s->b, &s->hist, create, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;

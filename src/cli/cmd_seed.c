@@ -20,6 +20,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FORCE,
 	OPT_LOCK_WAIT,
+	OPT_LOCK_STRATEGY,
+	OPT_LOCK_TTL,
 };
 
 #define MAX_FILES 256
@@ -38,6 +40,11 @@ const struct cli_opt cmd_seed_opts[] = {
     {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"},
     {"lock-wait", OPT_LOCK_WAIT, "DURATION",
      "wait at most this long for another runner (default: 60s)"},
+    {"lock-strategy", OPT_LOCK_STRATEGY, "advisory|table",
+     "PostgreSQL: a session advisory lock (default), or a lock row that works through "
+     "PgBouncer"},
+    {"lock-ttl", OPT_LOCK_TTL, "DURATION",
+     "table lock: it expires this long after its runner stops renewing it (default: 30s)"},
     {0},
 };
 
@@ -49,6 +56,7 @@ struct opts {
 	int no_migrate, dry_run, force;
 	strata_seed_conflict conflict;
 	int lock_wait_ms;
+	int lock_strategy, lock_ttl_ms; /* -1: from config or default */
 };
 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
@@ -58,6 +66,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
+	o->lock_strategy = o->lock_ttl_ms = -1;
 	cli_parser_init(&p, ctx->cmd, argc, argv);
 	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
 		switch (key) {
@@ -106,6 +115,23 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				    ctx->cmd,
 				    "--lock-wait needs a duration like 30s, 500ms "
 				    "or 2m, not '%s'",
+				    optarg);
+			break;
+		case OPT_LOCK_STRATEGY: {
+			strata_lock_strategy ls;
+			if (strata_lock_strategy_parse(optarg, &ls) < 0)
+				return cli_usage_error(
+				    ctx->cmd, "--lock-strategy is 'advisory' or 'table', not '%s'",
+				    optarg);
+			o->lock_strategy = (int)ls;
+			break;
+		}
+		case OPT_LOCK_TTL:
+			if (cli_parse_duration(optarg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0)
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--lock-ttl needs a duration above 0 like 30s, "
+				    "500ms or 2m, not '%s'",
 				    optarg);
 			break;
 		}
@@ -257,9 +283,30 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
+	/* the migration lock: the option, else the config, else advisory with a 30s ttl */
+	if (o.lock_strategy < 0 && cfg.lock_strategy) {
+		strata_lock_strategy ls;
+		if (strata_lock_strategy_parse(cfg.lock_strategy, &ls) < 0) {
+			rc = cli_config_error(&cfg, "lock_strategy", cfg.lock_strategy);
+			goto done;
+		}
+		o.lock_strategy = (int)ls;
+	}
+	if (o.lock_ttl_ms < 0 && cfg.lock_ttl &&
+	    (cli_parse_duration(cfg.lock_ttl, &o.lock_ttl_ms) < 0 || o.lock_ttl_ms <= 0)) {
+		rc = cli_config_error(&cfg, "lock_ttl", cfg.lock_ttl);
+		goto done;
+	}
 	if ((rc = cli_connect(ctx, &url, &b)) != EXIT_OK)
 		goto done;
-	if (b->ops->lock(b, o.lock_wait_ms, &e) < 0) {
+	if (b->ops->lock_with(
+	        b,
+	        &(strata_lock_opts){
+	            .strategy = o.lock_strategy < 0 ? STRATA_LOCK_ADVISORY
+	                                            : (strata_lock_strategy)o.lock_strategy,
+	            .wait_ms = o.lock_wait_ms,
+	            .ttl_ms = o.lock_ttl_ms < 0 ? CLI_DEFAULT_LOCK_TTL_MS : o.lock_ttl_ms},
+	        &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;

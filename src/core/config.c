@@ -81,6 +81,9 @@ static const struct config_key {
 	 (const char *const[]){"postgres", "sqlite", NULL}},
 	{"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL},
 	{"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL},
+	{"lock_strategy", offsetof(strata_config, lock_strategy), false,
+	 (const char *const[]){"advisory", "table", NULL}},
+	{"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -115,7 +118,8 @@ static int read_config_file(strata_config *c, strata_error *e)
 		if (!key) {
 			strata_error_at(e, c->config_path, 0, 0);
 			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir, dialect, "
-			                     "lock_timeout, statement_timeout");
+			                     "lock_timeout, statement_timeout, lock_strategy, "
+			                     "lock_ttl");
 			error =
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
@@ -131,7 +135,8 @@ static int read_config_file(strata_config *c, strata_error *e)
 				a++;
 			if (!key->allowed[a]) {
 				strata_error_at(e, c->config_path, 0, 0);
-				strata_error_hint(e, "'%s' is 'postgres' or 'sqlite'", k);
+				strata_error_hint(e, "'%s' is '%s' or '%s'", k, key->allowed[0],
+				                  key->allowed[1]);
 				error = strata_error_set(e, STRATA_EINVALID,
 				                         "bad value '%s' for '%s'", v->u.string, k);
 				goto done;
@@ -245,6 +250,8 @@ void strata_config_free(strata_config *c)
 	free(c->config_url);
 	free(c->dialect);
 	free(c->lock_timeout);
+	free(c->lock_strategy);
+	free(c->lock_ttl);
 	free(c->statement_timeout);
 	memset(c, 0, sizeof(*c));
 }

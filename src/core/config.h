@@ -9,7 +9,8 @@
  *   { "database_url": "postgres://app@localhost/app",
  *     "src_dir": "src/migrations", "dist_dir": "dist/migrations",
  *     "dialect": "postgres" | "sqlite",            (what build parses migrations as)
- *     "lock_timeout": "5s", "statement_timeout": "0" }
+ *     "lock_timeout": "5s", "statement_timeout": "0",
+ *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s" }
  */
 #ifndef STRATA_CORE_CONFIG_H
 #define STRATA_CORE_CONFIG_H
@@ -30,6 +31,7 @@ typedef struct strata_config {
 	char *config_url;
 	char *dialect; /* "postgres" or "sqlite" */
 	char *lock_timeout, *statement_timeout;
+	char *lock_strategy, *lock_ttl; /* "advisory" or "table"; a duration */
 } strata_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
