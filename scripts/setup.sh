@@ -8,7 +8,7 @@ pkgs=(gcc cmake ninja-build pkg-config libpq-dev libsqlite3-dev libpg-query-dev 
 	libyajl-dev)
 case $what in
 build) ;;
-test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3) ;;
+test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer) ;;
 bench) pkgs+=(postgresql postgresql-common sqlite3 time hyperfine) ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
