@@ -45,9 +45,10 @@ typedef struct strata_seed_write {
 typedef struct strata_seed_failure {
 	bool have_row; /* row_off names the failing row (of a bulk batch) */
 	size_t row_off;
-	char column[128]; /* the failing column, when the engine says */
-	bool rerun;       /* the batch failed somewhere: write rows from rerun_off again, one by
-	                     one, to find which (the engine rolled the batch back) */
+	const strata_seed_table *table; /* the failing row's table, when not the one written */
+	char column[128];               /* the failing column, when the engine says */
+	bool rerun; /* the batch failed somewhere: write rows from rerun_off again, one by
+	               one, to find which (the engine rolled the batch back) */
 	size_t rerun_off, rerun_rows;
 } strata_seed_failure;
 

@@ -22,6 +22,7 @@
 
 #define BATCH 65536
 #define SEND_AT (256 * 1024)
+#define PIPE_MAX 256 /* INSERTs in flight: their results (~20 bytes each) fit any socket buffer */
 
 typedef struct stmt {
 	char *sig;
@@ -45,6 +46,13 @@ struct strata_seed_be {
 	strata_buf sig, sql;
 	const char **params;
 	size_t pcap;
+	/* INSERTs sent in pipeline mode whose results are not read yet */
+	bool in_pipe;
+	struct pending {
+		size_t off;
+		const strata_seed_table *t;
+	} pend[PIPE_MAX];
+	size_t npend;
 };
 
 static const char *field(const PGresult *r, int code)
@@ -70,10 +78,15 @@ static int db_error(strata_seed_be *s, const PGresult *r, strata_error *e)
 	return e->code;
 }
 
+static int pipe_drain(strata_seed_be *s, strata_seed_failure *f, strata_error *e);
+
 static int exec(strata_seed_be *s, const char *sql, strata_error *e)
 {
-	PGresult *r = PQexec(s->conn, sql);
-	int error = 0;
+	PGresult *r;
+	int error = pipe_drain(s, NULL, e);
+	if (error < 0)
+		return error;
+	r = PQexec(s->conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		error = db_error(s, r, e);
 	PQclear(r);
@@ -84,10 +97,14 @@ static int exec(strata_seed_be *s, const char *sql, strata_error *e)
 static int query(strata_seed_be *s, PGresult **out, const char *sql, int n, const char *const *p,
                  strata_error *e)
 {
-	PGresult *r = PQexecParams(s->conn, sql, n, NULL, p, NULL, NULL, 0);
+	PGresult *r;
+	int error = pipe_drain(s, NULL, e);
 	*out = NULL;
+	if (error < 0)
+		return error;
+	r = PQexecParams(s->conn, sql, n, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-		int error = db_error(s, r, e);
+		error = db_error(s, r, e);
 		PQclear(r);
 		return error;
 	}
@@ -144,6 +161,8 @@ static int pg_commit(strata_seed_be *s, strata_error *e)
 
 static void pg_rollback(strata_seed_be *s)
 {
+	strata_error ignored = STRATA_ERROR_INIT;
+	pipe_drain(s, NULL, &ignored);
 	if (s->in_copy) {
 		PQputCopyEnd(s->conn, "rolled back");
 		PGresult *r;
@@ -362,7 +381,44 @@ static int send_copybuf(strata_seed_be *s, strata_error *e)
 	return 0;
 }
 
-static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
+/* Reads the results of every pipelined INSERT and leaves pipeline mode; the first failure
+ * names its row (f may be NULL). */
+static int pipe_drain(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
+{
+	PGresult *r;
+	int error = 0;
+
+	if (!s->in_pipe)
+		return 0;
+	s->in_pipe = false;
+	if (PQpipelineSync(s->conn) != 1)
+		error = db_error(s, NULL, e);
+	for (size_t i = 0; i < s->npend; i++) {
+		while ((r = PQgetResult(s->conn)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+			if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+			    st != PGRES_PIPELINE_ABORTED && error == 0) {
+				error = db_error(s, r, e);
+				if (f) {
+					f->have_row = true;
+					f->row_off = s->pend[i].off;
+					f->table = s->pend[i].t;
+					snprintf(f->column, sizeof(f->column), "%s",
+					         field(r, PG_DIAG_COLUMN_NAME));
+				}
+			}
+			PQclear(r);
+		}
+	}
+	s->npend = 0;
+	r = PQgetResult(s->conn); /* the sync */
+	PQclear(r);
+	if (PQexitPipelineMode(s->conn) != 1 && error == 0)
+		error = db_error(s, NULL, e);
+	return error;
+}
+
+static int copy_end(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 {
 	PGresult *r, *failed = NULL;
 	int error = 0;
@@ -401,6 +457,14 @@ static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	return error;
 }
 
+static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
+{
+	int error = copy_end(s, f, e);
+	if (error == 0)
+		error = pipe_drain(s, f, e);
+	return error;
+}
+
 /* The statement's identity: table, conflict mode, columns and returned columns, as raw bytes
  * (cheap to build and compare for every row). */
 static void put_sig(strata_buf *sig, const strata_seed_write *w)
@@ -431,9 +495,11 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 {
 	int error = 0;
 	if (s->in_copy && (s->noffs >= BATCH || !sig_eq(s->copy_sig, s->copy_sig_len, &s->sig)))
-		if ((error = pg_flush(s, f, e)) < 0)
+		if ((error = copy_end(s, f, e)) < 0)
 			return error;
 	if (!s->in_copy) {
+		if ((error = pipe_drain(s, f, e)) < 0)
+			return error;
 		PGresult *r;
 		strata_buf_reset(&s->sql);
 		strata_buf_printf(&s->sql, "COPY %s (", w->t->sql);
@@ -486,8 +552,8 @@ static bool is_pk(const strata_seed_table *t, size_t col)
 	return false;
 }
 
-static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **name,
-                   strata_error *e)
+static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
+                   const char **name, strata_error *e)
 {
 	const strata_seed_table *t = w->t;
 	strata_buf *q = &s->sql;
@@ -547,6 +613,10 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, const char **n
 	grown[s->nstmts].sig_len = s->sig.len;
 	if (!(grown[s->nstmts].sig = sig_dup(&s->sig)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (pipe_drain(s, f, e) < 0) {
+		free(grown[s->nstmts].sig);
+		return e->code;
+	}
 	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		int error = db_error(s, r, e);
@@ -596,7 +666,10 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if (w->bulk && w->n > 0)
 		return copy_row(s, w, f, e);
-	if ((error = pg_flush(s, f, e)) < 0 || (error = prepare(s, w, &name, e)) < 0)
+	/* a statement to prepare, or a row whose values must come back, waits for what is in
+	 * flight; other rows are pipelined */
+	if ((error = copy_end(s, f, e)) < 0 || (error = prepare(s, w, f, &name, e)) < 0 ||
+	    (w->nret && (error = pipe_drain(s, f, e)) < 0))
 		return error;
 	if (w->n > s->pcap) {
 		const char **p = realloc(s->params, w->n * sizeof(*p));
@@ -607,6 +680,18 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	}
 	for (size_t i = 0; i < w->n; i++)
 		s->params[i] = w->vals[i].kind == STRATA_SEED_V_NULL ? NULL : w->vals[i].s;
+	if (w->nret == 0) {
+		if (!s->in_pipe) {
+			if (PQenterPipelineMode(s->conn) != 1)
+				return db_error(s, NULL, e);
+			s->in_pipe = true;
+		}
+		if (PQsendQueryPrepared(s->conn, name, (int)w->n, s->params, NULL, NULL, 0) != 1)
+			return db_error(s, NULL, e);
+		s->pend[s->npend].off = w->row_off;
+		s->pend[s->npend++].t = w->t;
+		return s->npend == PIPE_MAX ? pipe_drain(s, f, e) : 0;
+	}
 	r = PQexecPrepared(s->conn, name, (int)w->n, s->params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		error = db_error(s, r, e);

@@ -445,7 +445,6 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	return 0;
 }
 
-
 /* "NOT NULL constraint failed: products.title" -> "title" */
 static void failed_column(const char *msg, strata_seed_failure *f)
 {

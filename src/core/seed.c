@@ -187,7 +187,8 @@ static int locate_write_failure(struct engine *g, const strata_seed_table *t,
 	char msg[sizeof(e->msg)];
 	if (e->code == STRATA_EDB) {
 		snprintf(msg, sizeof(msg), "%s", e->msg);
-		strata_error_set(e, code, "cannot write a row of '%s': %s", t->name, msg);
+		strata_error_set(e, code, "cannot write a row of '%s': %s",
+		                 f->table ? f->table->name : t->name, msg);
 	}
 	if (f->have_row) {
 		strata_seed_reader *r = NULL;
@@ -258,7 +259,7 @@ static void level_free(struct level *L)
 
 /* The column member m (at position pos in its row) names, or -1. */
 static long col_of(struct level *L, const strata_seed_table *t, const strata_seed_node *m,
-		   size_t pos)
+                   size_t pos)
 {
 	long ci;
 	if (pos < 32 && L->hint_t == t && L->hint[pos] >= 0 &&
@@ -274,6 +275,18 @@ static long col_of(struct level *L, const strata_seed_table *t, const strata_see
 		L->hint[pos] = ci;
 	}
 	return ci;
+}
+
+/* Where column ci is among the row's n values (the first nmem from the file, the rest filled
+ * from its parent) with a non-null scalar value, or -1. */
+static long given_col(const struct level *L, size_t n, size_t nmem, long ci)
+{
+	for (size_t i = 0; i < n; i++)
+		if (L->cols[i] == (size_t)ci)
+			return L->vals[i].kind != STRATA_SEED_V_NULL && (i >= nmem || !L->tstart[i])
+			           ? (long)i
+			           : -1;
+	return -1;
 }
 
 static bool fk_has_col(const strata_seed_fk *fk, size_t col)
@@ -293,7 +306,7 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 	struct level *L = &g->levels[depth];
 	strata_seed_failure *f = &g->fail;
 	strata_seed_write w;
-	size_t n = 0, nk = 0, nret = 0, pos = 0;
+	size_t n = 0, nmem = 0, nk = 0, nret = 0, pos = 0;
 	int error = 0;
 
 	if (depth >= MAX_NEST - 1)
@@ -383,6 +396,7 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 	for (size_t i = 0; i < n; i++)
 		if (L->tstart[i])
 			L->vals[i].s = L->text.ptr + L->tstart[i] - 1;
+	nmem = n;
 	for (size_t i = 0; fk && i < fk->n; i++, n++) {
 		L->cols[n] = fk->cols[i];
 		L->vals[n].kind = fill[i] ? STRATA_SEED_V_TEXT : STRATA_SEED_V_NULL;
@@ -400,7 +414,8 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 				    L->kid_tables[k]->name, kf->ref_cols[j], t->name);
 			for (size_t r = 0; r < nret; r++)
 				seen |= L->ret[r] == (size_t)ci;
-			if (!seen)
+			/* a key the row gives need not come back (and the row can be pipelined) */
+			if (!seen && given_col(L, n, nmem, ci) < 0)
 				L->ret[nret++] = (size_t)ci;
 		}
 	}
@@ -434,19 +449,16 @@ static int write_row(struct engine *g, strata_seed_table *t, const strata_seed_n
 		L->fcap = fc;
 		for (size_t j = 0; j < kf->n && error == 0; j++) {
 			long ci = strata_seed_table_col(t, kf->ref_cols[j]);
-			const strata_seed_node *given = NULL;
+			long given = given_col(L, n, nmem, ci);
 			L->fill[j] = NULL;
 			for (size_t r = 0; r < nret; r++)
 				if (L->ret[r] == (size_t)ci)
 					L->fill[j] = L->ret_out[r];
 			if (L->fill[j])
 				continue;
-			for (const strata_seed_node *c = row->child; c && !given; c = c->next)
-				if (strata_seed_table_col(t, c->key) == ci)
-					given = c;
-			if (given && given->kind != STRATA_SEED_NULL &&
-			    given->kind < STRATA_SEED_ARRAY) {
-				L->fill[j] = (char *)given->s; /* not freed: only ret_out is */
+			if (given >= 0) {
+				L->fill[j] =
+				    (char *)L->vals[given].s; /* not freed: only ret_out is */
 				continue;
 			}
 			strata_error_hint(e, "give the parent row its key in the file, or do not "
@@ -495,6 +507,12 @@ static int rerun_batch(struct engine *g, strata_seed_table *t, const strata_seed
 			goto give_up;
 		if ((error = write_row(g, t, row, NULL, NULL, 0, true, e)) < 0)
 			goto done;
+	}
+	/* rows the engine pipelined report here */
+	memset(&g->fail, 0, sizeof(g->fail));
+	if ((error = g->ops->flush(g->be, &g->fail, e)) < 0) {
+		error = locate_write_failure(g, t, NULL, &g->fail, error, e);
+		goto done;
 	}
 give_up:
 	*e = saved;

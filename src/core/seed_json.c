@@ -289,10 +289,10 @@ enum { F_START, F_KEY_OR_END, F_KEY, F_TKEY, F_COLON, F_ARRAY, F_ROWS, F_AFTER, 
 
 struct fast {
 	int state;
-	unsigned depth;  /* inside a section: brackets open beyond the rows' array */
+	unsigned depth; /* inside a section: brackets open beyond the rows' array */
 	bool in_str, esc, expect_row, after_comma;
-	int after_str;   /* 1: a string just ended (a key?), 2: and a ':' followed */
-	bool key_ok;     /* the nested key is captured whole */
+	int after_str; /* 1: a string just ended (a key?), 2: and a ':' followed */
+	bool key_ok;   /* the nested key is captured whole */
 	size_t klen;
 	char key[256];
 	strata_buf tkey; /* the table name being read */
@@ -366,8 +366,10 @@ static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, siz
 			if (is_ws(c))
 				break;
 			if (f->depth == 0 && f->expect_row && c != '{' && c != ']')
-				return (scan_fail(s, off, "a row of table '%s' must be a JSON object",
-				                 cur_section(s)->table), s->err);
+				return (scan_fail(s, off,
+				                  "a row of table '%s' must be a JSON object",
+				                  cur_section(s)->table),
+				        s->err);
 			switch (c) {
 			case '"':
 				f->in_str = true;
@@ -383,7 +385,8 @@ static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, siz
 				if (c == '[' && f->after_str == 2 && fast_nested(s, f) < 0)
 					return s->err;
 				if (++f->depth > MAX_DEPTH)
-					return (scan_fail(s, off, "JSON nested too deeply"), s->err);
+					return (scan_fail(s, off, "JSON nested too deeply"),
+					        s->err);
 				f->expect_row = false;
 				f->after_str = 0;
 				break;
@@ -411,7 +414,9 @@ static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, siz
 			if (is_ws(c))
 				break;
 			if (c != '{')
-				return (scan_fail(s, off, "a seed file must be a JSON object of tables"), s->err);
+				return (scan_fail(s, off,
+				                  "a seed file must be a JSON object of tables"),
+				        s->err);
 			f->state = F_KEY_OR_END;
 			break;
 		case F_KEY_OR_END:
@@ -442,18 +447,21 @@ static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, siz
 			if (f->esc) {
 				f->esc = false;
 				if (c != '"' && c != '\\' && c != '/')
-					return fast_bad(s, off, "unsupported escape in a table name");
+					return fast_bad(s, off,
+					                "unsupported escape in a table name");
 				strata_buf_put(&f->tkey, &c, 1);
 			} else if (c == '\\') {
 				f->esc = true;
 			} else if (c == '"') {
 				strata_seed_section *sec = cur_section(s);
-				if (f->tkey.failed || !(sec->table = strndup(strata_buf_cstr(&f->tkey),
-				                                             f->tkey.len)))
+				if (f->tkey.failed ||
+				    !(sec->table = strndup(strata_buf_cstr(&f->tkey), f->tkey.len)))
 					return s->err = strata_error_set(s->e, STRATA_ERROR,
 					                                 "out of memory");
 				if (f->tkey.len == 0)
-					return (scan_fail(s, sec->key_off, "a table name must not be empty"), s->err);
+					return (scan_fail(s, sec->key_off,
+					                  "a table name must not be empty"),
+					        s->err);
 				f->state = F_COLON;
 			} else {
 				strata_buf_put(&f->tkey, &c, 1);
@@ -470,8 +478,10 @@ static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, siz
 			if (is_ws(c))
 				break;
 			if (c != '[')
-				return (scan_fail(s, off, "the rows of table '%s' must be a JSON array",
-				                 cur_section(s)->table), s->err);
+				return (scan_fail(s, off,
+				                  "the rows of table '%s' must be a JSON array",
+				                  cur_section(s)->table),
+				        s->err);
 			cur_section(s)->array_off = off;
 			f->state = F_ROWS;
 			f->depth = 0;

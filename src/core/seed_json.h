@@ -57,8 +57,8 @@ typedef struct strata_seed_scan {
 	strata_seed_section *sections; /* in file order */
 	size_t n;
 	char sha256[65];
-	size_t size; /* bytes */
-	double ms;   /* how long the scan took */
+	size_t size;  /* bytes */
+	double ms;    /* how long the scan took */
 	bool checked; /* fully parsed (else only its structure: see strata_seed_scan_file) */
 } strata_seed_scan;
 

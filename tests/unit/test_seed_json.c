@@ -163,7 +163,8 @@ static void test_scan_structural_errors(void **state)
 	strata_seed_scan s;
 	strata_error e = STRATA_ERROR_INIT;
 	expect_structural_error(f, "[]", 1, 1, "must be a JSON object of tables");
-	expect_structural_error(f, "{\"t\": 5}", 1, 7, "the rows of table 't' must be a JSON array");
+	expect_structural_error(f, "{\"t\": 5}", 1, 7,
+	                        "the rows of table 't' must be a JSON array");
 	expect_structural_error(f, "{\"t\": [{}, \"x\"]}", 1, 12,
 	                        "a row of table 't' must be a JSON object");
 	expect_structural_error(f, "{\"t\": [{}]\n \"u\": []}", 2, 2, "expected ',' or '}'");
