@@ -19,7 +19,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 log=build-test/prove.log
 set +e
 for try in 1 2 3; do
-	pg_virtualenv -t prove -j2 --timer build-test/tests/unit/test_* tests/integration/t*.sh | tee "$log"
+	pg_virtualenv -t prove -j2 --timer build-test/tests/unit/test_* tests/integration/t*.sh tests/reliability/t*.sh | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# a cluster that could not start (say, a port taken by another cluster in that instant)
 	# ran no test: try again; a run that reached prove's summary is final

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/out.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -18,6 +20,8 @@ static const struct cli_opt global_opts[] = {
     {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)"},
     {"verbose", 'v', NULL, "say more"},
     {"quiet", 'q', NULL, "print errors and results only"},
+    {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)"},
+    {"wait-timeout", 0, "DURATION", "like --wait, for at most DURATION"},
     {"help", 'h', NULL, "show this help"},
     {0},
 };
@@ -170,8 +174,31 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url)
 int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	(void)ctx;
-	if (strata_backend_open(out, url, &e) < 0) {
+	double start = strata_now_ms(), left;
+	int delay_ms = 100, tries = 1;
+
+	/* --wait: retry with backoff (0.1 s, 0.2 s ... at most 2 s) while the server cannot be
+	 * reached, as dbmate's wait does; any other error, or the deadline, ends the wait */
+	while (strata_backend_open(out, url, &e) == STRATA_ECONNECT &&
+	       url->kind == STRATA_DB_POSTGRES && ctx->wait_ms > 0 &&
+	       (left = ctx->wait_ms - (strata_now_ms() - start)) > 0) {
+		struct timespec ts;
+		int ms = delay_ms < left ? delay_ms : (int)left + 1;
+		if (tries == 1)
+			out_verbose(ctx, "waiting up to %.1f s for %s\n", ctx->wait_ms / 1000.0,
+			            url->display);
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		delay_ms = delay_ms >= 1000 ? 2000 : delay_ms * 2;
+		tries++;
+		strata_error_clear(&e);
+	}
+	if (e.code < 0) {
+		if (tries > 1 && e.code == STRATA_ECONNECT)
+			strata_error_hint(&e,
+			                  "gave up after %d attempts in %.1f s (--wait-timeout)",
+			                  tries, (strata_now_ms() - start) / 1000.0);
 		out_error(&e);
 		return EXIT_FAIL;
 	}

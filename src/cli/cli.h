@@ -25,6 +25,7 @@ struct cli_ctx {
 	const char *database_url; /* --database-url */
 	const char *config_path;  /* --config */
 	int verbose, quiet;
+	int wait_ms;           /* --wait/--wait-timeout: retry connecting this long; 0: once */
 	const struct cmd *cmd; /* the running command */
 };
 

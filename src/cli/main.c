@@ -106,6 +106,8 @@ static void print_main_help(FILE *f)
 		   "  --config FILE        the project config (default: ./strata.json if present)\n"
 		   "  -v, --verbose        say more\n"
 		   "  -q, --quiet          print errors and results only\n"
+		   "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
+		   "  --wait-timeout DUR   like --wait, for at most DUR (30s, 500ms, 2m)\n"
 		   "  -h, --help           show help (also after any command)\n"
 		   "  --version            show the version\n\n"
 		   "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
@@ -148,6 +150,20 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 			ctx->verbose++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
 			ctx->quiet = 1;
+		} else if (strcmp(a, "--wait") == 0) {
+			if (!ctx->wait_ms)
+				ctx->wait_ms = 60 * 1000;
+		} else if (strncmp(a, "--wait-timeout", 14) == 0 &&
+		           (a[14] == '\0' || a[14] == '=')) {
+			const char *v = a[14] == '=' ? a + 15 : r + 1 < *argc ? argv[++r] : NULL;
+			if (!v || cli_parse_duration(v, &ctx->wait_ms) < 0) {
+				fprintf(
+				    stderr,
+				    "strata: --wait-timeout needs a duration like 30s, 500ms or "
+				    "2m%s%s%s\nTry 'strata --help' for more information.\n",
+				    v ? ", not '" : "", v ? v : "", v ? "'" : "");
+				return -1;
+			}
 		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			*version = 1;
 		} else {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# build.sh [OUTDIR]: builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined)
+# into OUTDIR (default: build-fuzz), from the parsers' sources only (no database code).
+# Needs Debian's clang and libclang-rt-14-dev (scripts/setup.sh fuzz installs them).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${1:-$ROOT/build-fuzz}
+CC=${FUZZ_CC:-clang}
+mkdir -p "$OUT/obj"
+command -v "$CC" >/dev/null || { echo "build.sh: $CC not found" >&2; exit 3; }
+flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+	-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" -Wall -Wno-unused-parameter)
+srcs=(util/buf.c util/clock.c util/error.c util/fs.c util/text.c
+	core/migration.c core/dburl.c core/config.c core/seed_json.c)
+objs=()
+for s in "${srcs[@]}"; do
+	o="$OUT/obj/$(echo "$s" | tr / _).o"
+	if [ ! -f "$o" ] || [ "$ROOT/src/$s" -nt "$o" ] || [ "$ROOT/src/${s%.c}.h" -nt "$o" ]; then
+		"$CC" "${flags[@]}" -c "$ROOT/src/$s" -o "$o"
+	fi
+	objs+=("$o")
+done
+for t in fuzz_migration fuzz_config fuzz_seed_json; do
+	if [ ! -x "$OUT/$t" ] || [ "$ROOT/tests/fuzz/$t.c" -nt "$OUT/$t" ] || [ -n "$(find "$OUT/obj" -newer "$OUT/$t" -name '*.o')" ]; then
+		"$CC" "${flags[@]}" -fsanitize=fuzzer "$ROOT/tests/fuzz/$t.c" "${objs[@]}" -lyajl -lcrypto -o "$OUT/$t"
+	fi
+done

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Concurrent deploys: 16 `strata migrations run` started at once on one database, round after
+# round (RELIABILITY_MODE=short 3 rounds per database, long 50; CONCURRENT_ROUNDS overrides):
+# every migration applied exactly once, every process exits 0, none hangs (a 120 s timeout
+# would say deadlock). Then a runner SIGKILLed while it holds the lock: the others take over (on
+# PostgreSQL the advisory lock dies with the session; on SQLite the OS drops the file lock and
+# the hot journal is rolled back) and finish the job, each migration once.
+. "$(dirname "$0")/lib.sh"
+
+ROUNDS=${CONCURRENT_ROUNDS:-$(pick 3 50)}
+RUNNERS=16
+N=20
+
+mkm() { # DIR KIND
+	local i s=''
+	[ "$2" = pg ] && s='select pg_sleep(0.01);\n'
+	mig "$1" 1-Counter.sql '-- migrate:up\ncreate table counter (m int not null);\n-- migrate:down\ndrop table counter;\n'
+	for i in $(seq 2 $N); do
+		mig "$1" "$i-Step$i.sql" "-- migrate:up\n${s}insert into counter values ($i);\ncreate table t$i (x int);\n-- migrate:down\ndrop table t$i;\n"
+	done
+}
+
+expected_applied=$(for i in $(seq 1 $N); do printf '%s ' "$i-$([ "$i" = 1 ] && echo Counter || echo "Step$i")"; done)
+
+rounds() {
+	local k=$1 d=m_$1 r i fails=0 pids rcs bad t0 slowest=0 ms
+	mkm "$d" "$k"
+	for r in $(seq 1 "$ROUNDS"); do
+		new_db "$k"
+		pids=() rcs='' bad=''
+		t0=$(now_ms)
+		for i in $(seq 1 $RUNNERS); do
+			timeout 120 "$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >"r$i.out" 2>"r$i.err" &
+			pids+=($!)
+		done
+		for i in "${pids[@]}"; do
+			wait "$i"
+			rcs="$rcs$? "
+		done
+		ms=$(($(now_ms) - t0))
+		[ "$ms" -gt "$slowest" ] && slowest=$ms
+		[ "$rcs" = "$(printf '0 %.0s' $(seq 1 $RUNNERS))" ] || bad="exit codes: $rcs"
+		[ -z "$(cat r*.err)" ] || bad="$bad; stderr: $(cat r*.err | head -3)"
+		[ "$(dbq 'select count(*), count(distinct version) from strata_migrations')" = "$N|$N" ] ||
+			bad="$bad; history: $(dbq 'select count(*), count(distinct version) from strata_migrations')"
+		[ "$(dbq 'select count(*), count(distinct m) from counter')" = "$((N - 1))|$((N - 1))" ] ||
+			bad="$bad; counter: $(dbq 'select count(*), count(distinct m) from counter')"
+		[ "$(cat r*.out | grep -E '^  applied   ' | awk '{print $2}' | sort -n | tr '\n' ' ')" = "$expected_applied" ] ||
+			bad="$bad; the runners' reports do not add up to each migration once"
+		if [ -n "$bad" ]; then
+			fails=$((fails + 1))
+			[ "$fails" -le 3 ] && diag "$k round $r: $bad"
+		fi
+	done
+	is "$k: $ROUNDS rounds of $RUNNERS runners at once: each exits 0, each migration applied once" "$fails" 0
+	figure "concurrent.$k.rounds" "$ROUNDS"
+	figure "concurrent.$k.failures" "$fails"
+	figure "concurrent.$k.slowest_round_ms" "$slowest"
+}
+
+rounds sqlite
+if pg_available; then rounds pg; else skip 'concurrent rounds on PostgreSQL' 'no PostgreSQL server'; fi
+
+# a runner killed while it holds the lock, in the middle of a slow migration
+killed_holder() {
+	local k=$1 d=h_$1 i pids=() rcs='' holder t0
+	new_db "$k"
+	mkdir -p "$d"
+	if [ "$k" = pg ]; then
+		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nselect pg_sleep(1.5);\ninsert into slow values (1);\n'
+	else
+		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nwith recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) insert into slow select 1 from c where x = 1;\n'
+	fi
+	for i in $(seq 2 8); do mig "$d" "$i-T$i.sql" "-- migrate:up\ncreate table t$i (x int);\n"; done
+	"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >holder.out 2>&1 &
+	holder=$!
+	# wait until it holds the lock
+	for _ in $(seq 200); do
+		if [ "$k" = pg ]; then
+			[ "$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and granted")" = 1 ] && break
+		else
+			sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
+		fi
+		sleep 0.02
+	done
+	for i in 1 2 3 4; do
+		"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >"k$i.out" 2>"k$i.err" &
+		pids+=($!)
+	done
+	sleep 0.2
+	t0=$(now_ms)
+	kill -KILL "$holder"
+	wait "$holder" 2>/dev/null
+	for i in "${pids[@]}"; do
+		wait "$i"
+		rcs="$rcs$? "
+	done
+	is "$k: a runner SIGKILLed while holding the lock: the 4 waiting runners exit 0" "$rcs" "0 0 0 0 "
+	is "$k: ... with empty stderr" "$(cat k?.err)" ""
+	is "$k: ... every migration applied once" "$(dbq 'select count(*), count(distinct version) from strata_migrations')" "8|8"
+	is "$k: ... the killed migration fully there once" "$(dbq 'select count(*) from slow')" 1
+	figure "concurrent.$k.killed_holder_takeover_ms" "$(($(now_ms) - t0))"
+}
+killed_holder sqlite
+if pg_available; then killed_holder pg; else skip 'killed lock holder on PostgreSQL' 'no PostgreSQL server'; fi
+done_testing
