@@ -117,9 +117,11 @@ static int read_config_file(strata_config *c, strata_error *e)
 				key = &config_keys[j];
 		if (!key) {
 			strata_error_at(e, c->config_path, 0, 0);
-			strata_error_hint(e, "known keys: database_url, src_dir, dist_dir, dialect, "
-			                     "lock_timeout, statement_timeout, lock_strategy, "
-			                     "lock_ttl");
+			strata_buf known = STRATA_BUF_INIT;
+			for (size_t j = 0; j < N_CONFIG_KEYS; j++)
+				strata_buf_printf(&known, "%s%s", j ? ", " : "", config_keys[j].name);
+			strata_error_hint(e, "known keys: %s", strata_buf_cstr(&known));
+			strata_buf_free(&known);
 			error =
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
