@@ -74,7 +74,7 @@ struct strata_backend_ops {
 	int (*begin)(strata_backend *b, strata_error *e);
 	int (*commit)(strata_backend *b, strata_error *e);
 	void (*rollback)(strata_backend *b); /* never masks the first error */
-	void (*close)(strata_backend *b);    /* NULL-safe */
+	void (*close)(strata_backend *b);    /* NULL-safe; releases any lock it holds */
 	/* The engine's own handle (PGconn *, sqlite3 *), for engine-specific modules in
 	 * src/backend/ only. */
 	void *(*native)(strata_backend *b);

@@ -291,10 +291,9 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 
 static void close_session(struct session *s)
 {
-	if (s->b) {
-		s->b->ops->unlock(s->b);
-		strata_backend_close(s->b);
-	}
+	/* closing releases the lock: the advisory lock ends with the session, and the backend
+	 * deletes a table lock's row; an explicit unlock would cost one more round trip */
+	strata_backend_close(s->b);
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
 	if (s->loaded) {
