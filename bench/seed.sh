@@ -13,6 +13,9 @@
 #   all:    strata seed --no-migrate -f seed.json      (items + nested orders, one transaction)
 # Targets (issue 3): flat >= 0.7x the \copy throughput; strata's peak RSS < 64 MiB.
 #
+# BIG_MB=1024 bench/seed.sh ...  also loads one flat seed file of that many MiB, once, and
+# reports strata's peak RSS for it (memory does not grow with the file).
+#
 # Without STRATA, it builds an optimised, unsanitised strata in build-bench/.
 set -euo pipefail
 
@@ -134,6 +137,24 @@ fresh_db
 "$STRATA" --database-url "$URL" -q seed --no-migrate -f seed.json
 got=$("$PSQL" -X -At -d "$DB" -c "select (select count(*) from items) + (select count(*) from orders) + (select count(*) from order_lines)")
 [ "$got" = "$N" ] || { echo "bench: loaded $got rows, wanted $N" >&2; exit 1; }
+
+if [ -n "${BIG_MB:-}" ]; then
+	rows=$((BIG_MB * 1048576 / 174))
+	awk -v n="$rows" 'BEGIN {
+		print "{\"items\": ["
+		for (i = 1; i <= n; i++)
+			printf "  {\"id\": %d, \"sku\": \"SKU-%08d\", \"name\": \"Item number %d, \\\"quoted\\\"\", \"price_cents\": %d, \"active\": %s, \"tags\": [\"t%d\", \"all\"], \"created_at\": \"2024-01-%02dT12:00:00Z\"}%s\n", \
+				i, i, i, (i * 37) % 100000, (i % 3 ? "true" : "false"), i % 10, i % 28 + 1, (i < n ? "," : "")
+		print "]}"
+	}' >big.json
+	rm -f items.json orders.json seed.json ./*.csv
+	fresh_db
+	read -r s k < <(timed "$STRATA" --database-url "$URL" -q seed --no-migrate -f big.json)
+	printf '\nbig: %.0f MiB seed, %d rows in %.1f s (%.0f rows/s), strata peak RSS %.1f MiB\n' \
+		"$(echo "$(stat -c %s big.json) / 1048576" | bc -l)" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" \
+		"$(echo "$k / 1024" | bc -l)"
+	rm -f big.json
+fi
 
 ratio=$(echo "${SECS[psql \\copy flat]} / ${SECS[strata flat]}" | bc -l)
 printf '\nflat throughput, strata / \\copy: %.2fx (target >= 0.70)\n' "$ratio"
