@@ -8,8 +8,11 @@ pkgs=(gcc cmake ninja-build pkg-config libpq-dev libsqlite3-dev libpg-query-dev 
 	libyajl-dev)
 case $what in
 build) ;;
-test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer) ;;
-bench) pkgs+=(postgresql postgresql-common sqlite3 time hyperfine) ;;
+test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer valgrind
+	clang libclang-rt-14-dev) ;;
+bench) pkgs+=(postgresql postgresql-common sqlite3 time hyperfine sqitch libdbd-pg-perl gnuplot-nox
+	python3 iproute2 strace linux-perf)
+	command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 

@@ -3,7 +3,8 @@
  *
  * `ptr` is always NUL-terminated once anything was added. A failed append (out of memory or past
  * `max`) frees the content and makes the buffer sticky-failed: later appends fail too, so a chain
- * of appends needs one check at the end.
+ * of appends needs one check at the end. A zero-filled buffer ({0}) is a valid empty one with
+ * the default maximum.
  */
 #ifndef STRATA_UTIL_BUF_H
 #define STRATA_UTIL_BUF_H

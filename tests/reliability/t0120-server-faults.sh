@@ -13,7 +13,6 @@
 	skip_all "no PostgreSQL server binaries"
 }
 ROUNDS=$(pick 1 3)
-PG_PROGRESS_BUG="known bug: PostgreSQL transaction:false progress is not updated (pg.c nt_record)"
 
 # our own cluster, owned by postgres when we are root (initdb refuses root)
 CL=$(mktemp -d /tmp/strata-faults.XXXXXX)
@@ -120,20 +119,18 @@ nt_case() {
 	wait "$pid"
 	is "$name: the run exits 1" "$?" 1
 	[ "$how" = terminate ] || pg_start || bail "cannot restart the cluster"
-	# Known bug (src/backend/pg.c, nt_record): the 'running' upsert leaves progress at its first
-	# value, so a run that dies inside a transaction:false migration is recorded as stopped
-	# before statement 1 although statement 1 is done, and repair re-runs it.
-	todo_is "$name: the history says where it stopped" \
-		"$(qq "select status || ' ' || progress from strata_migrations where name = 'Nt'")" "running 1" "$PG_PROGRESS_BUG"
+	# the 'running' row records progress after each statement, so repair resumes after it
+	is "$name: the history says where it stopped" \
+		"$(qq "select status || ' ' || progress from strata_migrations where name = 'Nt'")" "running 1"
 	is "$name: ... statement 1 done, 3 not" "$(qq "select count(*) from nt")" 0
 	check "$name: the next run refuses and names repair" 1 '^$' \
 		"migration 3-Nt is running" "$STRATA" --database-url "$URL" migrations run --dir n
 	like "$name: ... and the way out" "$err" "strata migrations repair"
-	todo_is "$name: ... with the statement" "$(grep -o 'stopped before statement [0-9]*' <<<"$err")" \
-		'stopped before statement 2' "$PG_PROGRESS_BUG"
+	is "$name: ... with the statement" "$(grep -o 'stopped before statement [0-9]*' <<<"$err")" \
+		'stopped before statement 2'
 	run "$STRATA" --database-url "$URL" migrations repair --dir n
-	todo_is "$name: repair resumes it from statement 2" "$rc $(grep -o 'resuming 3-Nt from statement [0-9]*' <<<"$out")" \
-		'0 resuming 3-Nt from statement 2' "$PG_PROGRESS_BUG"
+	is "$name: repair resumes it from statement 2" "$rc $(grep -o 'resuming 3-Nt from statement [0-9]*' <<<"$out")" \
+		'0 resuming 3-Nt from statement 2'
 	if [ "$rc" != 0 ]; then # what a user does then: repair --mark-applied after fixing by hand
 		qq 'insert into nt values (1)' >/dev/null
 		check "$name: ... or repair --mark-applied after fixing it by hand" 0 '' '^$' \
