@@ -232,3 +232,10 @@ int cli_config_error(const strata_config *cfg, const char *key, const char *valu
 	out_error(&e);
 	return EXIT_FAIL;
 }
+
+void cli_report_problem(void *ud, const strata_error *e)
+{
+	strata_error copy = *e;
+	cli_map_to_src(ud, &copy);
+	out_error(&copy);
+}

@@ -76,6 +76,8 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
 /* When e names a file in the dist directory whose source in the src directory is identical,
  * names the source instead: that is the file the user edits. */
 void cli_map_to_src(const strata_config *cfg, strata_error *e);
+/* A strata_verify_cb: prints the problem, naming the src file (ud: the strata_config). */
+void cli_report_problem(void *ud, const strata_error *e);
 /* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
 int cli_config_error(const strata_config *cfg, const char *key, const char *value);
 /* Opens the database; prints any error. Returns an exit code. */

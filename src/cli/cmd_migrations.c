@@ -305,63 +305,20 @@ static void close_session(struct session *s)
 /* The refusals before a run: a transaction:false migration left failed, files that do not match
  * the build or their history, out-of-order migrations. Prints what it finds; returns the
  * number of problems. `all` goes on after the first (validate). */
-static int preflight(struct session *s, const struct opts *o,
-                     const strata_plan *plan, int all)
+/* The refusals before a run (core/integrity.h), printed with the file the user edits. */
+static int preflight(struct session *s, const struct opts *o, const strata_plan *plan, int all)
 {
-	strata_error e = STRATA_ERROR_INIT;
-	const strata_applied *u = strata_history_unfinished(&s->hist);
-	int problems = 0;
-
-	if (u) {
-		const strata_migration *m = strata_catalog_find(&s->cat, u->version, u->name);
-		if (m)
-			strata_error_at(&e, m->path, 0, 0);
-		strata_error_detail(&e, "it is transaction:false and stopped before statement %d",
-		                    u->progress + 1);
-		strata_error_hint(&e, "fix the file and run 'strata migrations repair' to resume "
-		                      "from that statement, or fix the database by hand and run "
-		                      "'strata migrations repair --mark-applied'");
-		strata_error_set(&e, STRATA_EINVALID, "migration %s-%s is %s", u->version, u->name,
-		                 strata_applied_status_name(u->status));
-		cli_map_to_src(&s->cfg, &e);
-		out_error(&e);
-		if (!all)
-			return 1;
-		problems++;
-	}
-	if (o->ignore_checksums) {
-		/* loud even with -q: a check was skipped */
+	strata_verify_opts vo = {.dirs = o->dirs,
+	                         .ndirs = o->ndirs,
+	                         .src_dir = s->cfg.src_dir,
+	                         .dist_dir = o->dirs_defaulted ? s->cfg.dist_dir : NULL,
+	                         .skip_checksums = o->ignore_checksums,
+	                         .allow_out_of_order = o->allow_ooo};
+	if (o->ignore_checksums) /* loud even with -q: a check was skipped */
 		fprintf(stderr, "strata: warning: --ignore-checksums: NOT checking the build "
 		                "manifest, whether the build is up to date, or that applied "
 		                "migrations are unchanged\n");
-	} else {
-		for (int k = 0; k < 3; k++) {
-			int bad;
-			strata_error_clear(&e);
-			if (k == 0)
-				bad = strata_verify_manifests(&s->cat, o->dirs, o->ndirs, &e) < 0;
-			else if (k == 1)
-				bad = o->dirs_defaulted &&
-				      strata_verify_build(&s->cat, s->cfg.src_dir, s->cfg.dist_dir, &e) < 0;
-			else
-				bad = strata_verify_applied(&s->cat, &s->hist, &e) < 0;
-			if (!bad)
-				continue;
-			if (k == 2)
-				cli_map_to_src(&s->cfg, &e);
-			out_error(&e);
-			if (!all)
-				return 1;
-			problems++;
-		}
-	}
-	strata_error_clear(&e);
-	if (plan && !o->allow_ooo && strata_plan_check_order(plan, &s->hist, &e) < 0) {
-		cli_map_to_src(&s->cfg, &e);
-		out_error(&e);
-		problems++;
-	}
-	return problems;
+	return strata_verify_all(&s->cat, &s->hist, plan, &vo, all, cli_report_problem, &s->cfg);
 }
 
 static const char *step_file(const strata_step *st)

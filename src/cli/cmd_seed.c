@@ -6,6 +6,7 @@
 #include "cli/cmds.h"
 #include "cli/out.h"
 #include "core/catalog.h"
+#include "core/integrity.h"
 #include "core/plan.h"
 #include "core/runner.h"
 #include "core/seed.h"
@@ -167,6 +168,7 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	strata_history hist = {0};
 	strata_plan plan = {0};
 	strata_run_opts ro = {.on_event = on_event, .ud = ctx};
+	strata_verify_opts vo;
 	strata_run_result r;
 	const char *dirs[CLI_MAX_DIRS];
 	size_t ndirs = o->ndirs;
@@ -188,6 +190,27 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	if (b->ops->history_load(b, &hist, !o->dry_run, &e) < 0 ||
 	    strata_plan_up(&plan, &cat, &hist, NULL, &e) < 0)
 		goto fail;
+	/* the same refusals as 'migrations run': unfinished, manifest, build, checksums, order */
+	vo = (strata_verify_opts){.dirs = dirs,
+	                          .ndirs = ndirs,
+	                          .src_dir = cfg->src_dir,
+	                          .dist_dir = o->ndirs == 0 ? cfg->dist_dir : NULL};
+	if (strata_verify_all(&cat, &hist, &plan, &vo, false, cli_report_problem, cfg)) {
+		fprintf(stderr, "strata: nothing was applied or seeded\n");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	/* the timeouts of 'migrations run': from the config, else 5s for locks */
+	ro.set_timeouts = true;
+	ro.lock_timeout_ms = CLI_DEFAULT_LOCK_TIMEOUT_MS;
+	ro.lock_retries = CLI_DEFAULT_LOCK_RETRIES;
+	if ((cfg->lock_timeout && cli_parse_duration(cfg->lock_timeout, &ro.lock_timeout_ms) < 0) ||
+	    (cfg->statement_timeout &&
+	     cli_parse_duration(cfg->statement_timeout, &ro.statement_timeout_ms) < 0)) {
+		rc = cli_config_error(cfg, cfg->lock_timeout ? "lock_timeout" : "statement_timeout",
+		                      cfg->lock_timeout ? cfg->lock_timeout : cfg->statement_timeout);
+		goto done;
+	}
 	*pending_out = plan.n;
 	if (plan.n == 0 || o->dry_run)
 		goto done;

@@ -198,3 +198,56 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	                        first->version, first->name,
 	                        n > 1 ? " (and others)" : "");
 }
+
+int strata_verify_finished(const strata_catalog *c, const strata_history *h, strata_error *e)
+{
+	const strata_applied *u = strata_history_unfinished(h);
+	const strata_migration *m;
+	if (!u)
+		return 0;
+	m = strata_catalog_find(c, u->version, u->name);
+	if (m)
+		strata_error_at(e, m->path, 0, 0);
+	strata_error_detail(e, "it is transaction:false and stopped before statement %d",
+	                    u->progress + 1);
+	strata_error_hint(e, "fix the file and run 'strata migrations repair' to resume from that "
+	                     "statement, or fix the database by hand and run 'strata migrations "
+	                     "repair --mark-applied'");
+	return strata_error_set(e, STRATA_EINVALID, "migration %s-%s is %s", u->version, u->name,
+	                        strata_applied_status_name(u->status));
+}
+
+int strata_verify_all(const strata_catalog *c, const strata_history *h, const strata_plan *plan,
+                      const strata_verify_opts *o, bool all, strata_verify_cb report, void *ud)
+{
+	int problems = 0;
+	for (int k = 0; k < 5 && (all || problems == 0); k++) {
+		strata_error e = STRATA_ERROR_INIT;
+		int bad = 0;
+		switch (k) {
+		case 0:
+			bad = strata_verify_finished(c, h, &e) < 0;
+			break;
+		case 1:
+			bad = !o->skip_checksums &&
+			      strata_verify_manifests(c, o->dirs, o->ndirs, &e) < 0;
+			break;
+		case 2:
+			bad = !o->skip_checksums && o->dist_dir &&
+			      strata_verify_build(c, o->src_dir, o->dist_dir, &e) < 0;
+			break;
+		case 3:
+			bad = !o->skip_checksums && strata_verify_applied(c, h, &e) < 0;
+			break;
+		case 4:
+			bad = plan && !o->allow_out_of_order &&
+			      strata_plan_check_order(plan, h, &e) < 0;
+			break;
+		}
+		if (bad) {
+			report(ud, &e);
+			problems++;
+		}
+	}
+	return problems;
+}

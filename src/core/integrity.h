@@ -10,8 +10,11 @@
 #ifndef STRATA_CORE_INTEGRITY_H
 #define STRATA_CORE_INTEGRITY_H
 
+#include <stdbool.h>
+
 #include "core/catalog.h"
 #include "core/history.h"
+#include "core/plan.h"
 
 /* Checks the migrations of c that came from dirs[i] (i = dir_index) against dirs[i]/manifest.json,
  * for each directory that has one. */
@@ -22,5 +25,24 @@ int strata_verify_build(const strata_catalog *dist, const char *src_dir, const c
                         strata_error *e);
 /* Checks every applied migration found in c against its recorded checksum. */
 int strata_verify_applied(const strata_catalog *c, const strata_history *h, strata_error *e);
+
+/* Fails when a transaction:false migration is left running or failed (see migrations repair). */
+int strata_verify_finished(const strata_catalog *c, const strata_history *h, strata_error *e);
+
+typedef struct strata_verify_opts {
+	const char *const *dirs; /* the directories the catalog came from */
+	size_t ndirs;
+	const char *src_dir, *dist_dir; /* set: check that dist_dir is a fresh build of src_dir */
+	bool skip_checksums;            /* manifests, build and applied checksums (emergencies) */
+	bool allow_out_of_order;
+} strata_verify_opts;
+
+typedef void (*strata_verify_cb)(void *ud, const strata_error *e);
+
+/* Every check before a run, in order: unfinished migrations, manifests, build, applied
+ * checksums, then out-of-order steps of `plan` (may be NULL). Calls `report` for each problem
+ * and stops after the first unless `all`. Returns how many it found. */
+int strata_verify_all(const strata_catalog *c, const strata_history *h, const strata_plan *plan,
+                      const strata_verify_opts *o, bool all, strata_verify_cb report, void *ud);
 
 #endif
