@@ -26,8 +26,9 @@ typedef struct strata_apply_opts {
 
 /* How runners keep each other out (--lock-strategy). */
 typedef enum {
-	STRATA_LOCK_ADVISORY = 0, /* a session advisory lock; refused behind a pooler (PostgreSQL) */
-	STRATA_LOCK_TABLE = 1,    /* a row in strata_lock with an owner and an expiry (PostgreSQL) */
+	STRATA_LOCK_ADVISORY =
+	    0,                 /* a session advisory lock; refused behind a pooler (PostgreSQL) */
+	STRATA_LOCK_TABLE = 1, /* a row in strata_lock with an owner and an expiry (PostgreSQL) */
 } strata_lock_strategy;
 
 typedef struct strata_lock_opts {

@@ -419,8 +419,9 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 	const strata_migration *m = s->m;
 	int error = 0;
 	if (s->dir == STRATA_UP) {
-		strata_buf_puts(q, "INSERT INTO " STRATA_HISTORY_TABLE
-		                   " (version, name, checksum, out_of_order, duration_ms) VALUES (");
+		strata_buf_puts(q,
+		                "INSERT INTO " STRATA_HISTORY_TABLE
+		                " (version, name, checksum, out_of_order, duration_ms) VALUES (");
 		error |= append_literal(pg, q, m->version);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->name);
@@ -558,9 +559,10 @@ static void describe_invalid_indexes(pg_backend *pg, strata_error *e)
 	                               "WHERE NOT i.indisvalid AND n.nspname NOT IN "
 	                               "('pg_catalog', 'information_schema') LIMIT 1");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		strata_error_hint(e, "the failed statement left index %s INVALID: run 'DROP INDEX "
-		                     "CONCURRENTLY %s;', fix the file, then 'strata migrations "
-		                     "repair'",
+		strata_error_hint(e,
+		                  "the failed statement left index %s INVALID: run 'DROP INDEX "
+		                  "CONCURRENTLY %s;', fix the file, then 'strata migrations "
+		                  "repair'",
 		                  PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
 	PQclear(r);
 }
@@ -583,13 +585,15 @@ static int nt_record(pg_backend *pg, const strata_step *s, strata_applied_status
 		error |= append_literal(pg, &q, m->name);
 		strata_buf_puts(&q, ", ");
 		error |= append_literal(pg, &q, m->checksum);
-		strata_buf_printf(&q, ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
-		                      "SET status = 'running', progress = EXCLUDED.progress, "
-		                      "checksum = EXCLUDED.checksum",
+		strata_buf_printf(&q,
+		                  ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
+		                  "SET status = 'running', progress = EXCLUDED.progress, "
+		                  "checksum = EXCLUDED.checksum",
 		                  s->out_of_order ? "true" : "false", progress);
 	} else {
-		strata_buf_printf(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",
-		                  strata_applied_status_name(st), progress);
+		strata_buf_printf(
+		    &q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",
+		    strata_applied_status_name(st), progress);
 		if (st == STRATA_APPLIED_OK)
 			strata_buf_printf(&q, ", duration_ms = %.3f, applied_at = now()", ms);
 		strata_buf_puts(&q, " WHERE version = ");
@@ -665,7 +669,8 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 		goto done;
 	}
 	if (s->dir == STRATA_UP) {
-		error = nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, strata_now_ms() - t0, o, e);
+		error =
+		    nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, strata_now_ms() - t0, o, e);
 	} else {
 		strata_buf_reset(&q);
 		if (append_history_change(pg, &q, s) < 0 || q.failed)

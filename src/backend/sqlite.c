@@ -348,7 +348,8 @@ static int sq_apply(strata_backend *b, const strata_step *step, const strata_app
 		error = done < 0 ? done : STRATA_EEXISTS;
 		goto done;
 	}
-	if (track && (error = nt_record(s, step, STRATA_APPLIED_RUNNING, step->resume_from, 0, e)) < 0)
+	if (track &&
+	    (error = nt_record(s, step, STRATA_APPLIED_RUNNING, step->resume_from, 0, e)) < 0)
 		goto done;
 	if (!o->fake && (error = run_section(s, sec, step->resume_from, track, &res->statements,
 	                                     &res->failed_at, e)) < 0) {
@@ -360,7 +361,8 @@ static int sq_apply(strata_backend *b, const strata_step *step, const strata_app
 		goto done;
 	}
 	if (track)
-		error = nt_record(s, step, STRATA_APPLIED_OK, res->statements, strata_now_ms() - t0, e);
+		error =
+		    nt_record(s, step, STRATA_APPLIED_OK, res->statements, strata_now_ms() - t0, e);
 	else
 		error = history_change(s, step, strata_now_ms() - t0, e);
 	if (error == 0 && own_txn)
@@ -379,7 +381,8 @@ static int sq_mark_applied(strata_backend *b, const strata_migration *m, strata_
 	sqlite3_stmt *st = NULL;
 	int error = 0;
 	if (sqlite3_prepare_v2(s->db,
-	                       "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ?3, "
+	                       "UPDATE " STRATA_HISTORY_TABLE
+	                       " SET status = 'applied', checksum = ?3, "
 	                       "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	                       "WHERE version = ?1 AND name = ?2",
 	                       -1, &st, NULL) != SQLITE_OK)

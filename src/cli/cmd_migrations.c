@@ -172,9 +172,9 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 			break;
 		case OPT_LOCK_RETRIES:
 			if (!cli_is_uint(optarg) || strlen(optarg) > 3)
-				return cli_usage_error(ctx->cmd,
-				                       "--lock-retries needs a whole number, not '%s'",
-				                       optarg);
+				return cli_usage_error(
+				    ctx->cmd, "--lock-retries needs a whole number, not '%s'",
+				    optarg);
 			o->lock_retries = atoi(optarg);
 			break;
 		case OPT_LOCK_TIMEOUT:
@@ -182,12 +182,12 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 			if (cli_parse_duration(optarg, key == OPT_LOCK_TIMEOUT
 			                                   ? &o->lock_timeout_ms
 			                                   : &o->statement_timeout_ms) < 0)
-				return cli_usage_error(ctx->cmd,
-				                       "--%s needs a duration like 5s, 500ms or 2m, "
-				                       "not '%s'",
-				                       key == OPT_LOCK_TIMEOUT ? "lock-timeout"
-				                                               : "statement-timeout",
-				                       optarg);
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--%s needs a duration like 5s, 500ms or 2m, "
+				    "not '%s'",
+				    key == OPT_LOCK_TIMEOUT ? "lock-timeout" : "statement-timeout",
+				    optarg);
 			break;
 		case OPT_LOCK_WAIT:
 			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
@@ -208,10 +208,11 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 		}
 		case OPT_LOCK_TTL:
 			if (cli_parse_duration(optarg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0)
-				return cli_usage_error(ctx->cmd,
-				                       "--lock-ttl needs a duration above 0 like 30s, "
-				                       "500ms or 2m, not '%s'",
-				                       optarg);
+				return cli_usage_error(
+				    ctx->cmd,
+				    "--lock-ttl needs a duration above 0 like 30s, "
+				    "500ms or 2m, not '%s'",
+				    optarg);
 			break;
 		}
 	}
@@ -400,27 +401,30 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 			        "nothing changed\n",
 			        noun, st->m->version, st->m->name);
 		else if (r.failed_statement >= 0 && dir == STRATA_UP && e.code == STRATA_ECONNECT)
-			fprintf(stderr,
-			        "strata: %s-%s is transaction:false: the connection was lost at "
-			        "statement %d of %d; the history records it as running from there, and "
-			        "'strata migrations run' will say how to finish it\n",
-			        st->m->version, st->m->name, r.failed_statement + 1, r.statements);
+			fprintf(
+			    stderr,
+			    "strata: %s-%s is transaction:false: the connection was lost at "
+			    "statement %d of %d; the history records it as running from there, and "
+			    "'strata migrations run' will say how to finish it\n",
+			    st->m->version, st->m->name, r.failed_statement + 1, r.statements);
 		else if (r.failed_statement >= 0 && dir == STRATA_UP)
-			fprintf(stderr,
-			        "strata: %s-%s is transaction:false: statement %d of %d failed, the %d "
-			        "before it stay done, and it is recorded as failed\n"
-			        "hint: fix the file and run 'strata migrations repair' to resume from "
-			        "statement %d, or fix the database by hand and run 'strata migrations "
-			        "repair --mark-applied'\n",
-			        st->m->version, st->m->name, r.failed_statement + 1, r.statements,
-			        r.failed_statement, r.failed_statement + 1);
+			fprintf(
+			    stderr,
+			    "strata: %s-%s is transaction:false: statement %d of %d failed, the %d "
+			    "before it stay done, and it is recorded as failed\n"
+			    "hint: fix the file and run 'strata migrations repair' to resume from "
+			    "statement %d, or fix the database by hand and run 'strata migrations "
+			    "repair --mark-applied'\n",
+			    st->m->version, st->m->name, r.failed_statement + 1, r.statements,
+			    r.failed_statement, r.failed_statement + 1);
 		else if (r.failed_statement >= 0)
-			fprintf(stderr,
-			        "strata: %s-%s is transaction:false: statement %d of %d of its down "
-			        "section failed and the %d before it stay done; it stays recorded as "
-			        "applied\n",
-			        st->m->version, st->m->name, r.failed_statement + 1, r.statements,
-			        r.failed_statement);
+			fprintf(
+			    stderr,
+			    "strata: %s-%s is transaction:false: statement %d of %d of its down "
+			    "section failed and the %d before it stay done; it stays recorded as "
+			    "applied\n",
+			    st->m->version, st->m->name, r.failed_statement + 1, r.statements,
+			    r.failed_statement);
 		else
 			fprintf(stderr, "strata: %s-%s was rolled back\n", st->m->version,
 			        st->m->name);
@@ -495,8 +499,8 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	}
 	if (plan.n == 0) {
 		if (dir == STRATA_UP)
-			out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n", s.cat.n,
-			         s.cat.n == 1 ? "" : "s", s.url.display);
+			out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n",
+			         s.cat.n, s.cat.n == 1 ? "" : "s", s.url.display);
 		else
 			out_info(ctx, "nothing to revert (%s)\n", s.url.display);
 		goto done;
@@ -718,8 +722,9 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 	m = strata_catalog_find(&s.cat, u->version, u->name);
 	if (!m) {
 		strata_error_hint(&e, "add the directory that holds it with --dir");
-		strata_error_set(&e, STRATA_ENOTFOUND, "cannot repair %s-%s: its file is not in the "
-		                                       "migration directories",
+		strata_error_set(&e, STRATA_ENOTFOUND,
+		                 "cannot repair %s-%s: its file is not in the "
+		                 "migration directories",
 		                 u->version, u->name);
 		out_error(&e);
 		rc = EXIT_FAIL;
@@ -745,16 +750,17 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!m->up.no_transaction) {
 		strata_error_at(&e, m->path, 0, 0);
-		strata_error_hint(&e, "it is recorded as %s, but its file is transactional now: "
-		                      "use --mark-applied if the database already has the change",
+		strata_error_hint(&e,
+		                  "it is recorded as %s, but its file is transactional now: "
+		                  "use --mark-applied if the database already has the change",
 		                  strata_applied_status_name(u->status));
 		strata_error_set(&e, STRATA_EINVALID, "cannot resume %s-%s", m->version, m->name);
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	step = (strata_step){.m = m, .dir = STRATA_UP, .out_of_order = u->out_of_order,
-	                     .resume_from = u->progress};
+	step = (strata_step){
+	    .m = m, .dir = STRATA_UP, .out_of_order = u->out_of_order, .resume_from = u->progress};
 	plan.steps = &step;
 	plan.n = 1;
 	out_info(ctx, "resuming %s-%s from statement %d\n", m->version, m->name, u->progress + 1);

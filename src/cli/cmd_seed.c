@@ -208,7 +208,8 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	    (cfg->statement_timeout &&
 	     cli_parse_duration(cfg->statement_timeout, &ro.statement_timeout_ms) < 0)) {
 		rc = cli_config_error(cfg, cfg->lock_timeout ? "lock_timeout" : "statement_timeout",
-		                      cfg->lock_timeout ? cfg->lock_timeout : cfg->statement_timeout);
+		                      cfg->lock_timeout ? cfg->lock_timeout
+		                                        : cfg->statement_timeout);
 		goto done;
 	}
 	*pending_out = plan.n;

@@ -9,110 +9,111 @@
 #include "cli/cmds.h"
 
 const struct cmd cli_cmds[] = {
-	{.name = "migrations run",
-	 .run = cmd_migrations_run,
-	 .usage = "[--dir DIR]... [--to VERSION] [--dry-run] [--fake] [--transaction each|all]",
-	 .summary = "Apply every pending migration, in version order",
-	 .details = "Each migration runs in its own transaction with its history row, so a failure\n"
-		    "rolls back that migration only; --transaction all makes the whole run one\n"
-		    "transaction. Migrations are read from dist/migrations (see 'strata build').",
-	 .opts = cmd_migrations_run_opts},
-	{.name = "migrations revert",
-	 .run = cmd_migrations_revert,
-	 .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
-	 .summary = "Revert the newest applied migration (or more)",
-	 .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
-		    "whose down section is empty or missing cannot be reverted; nothing is\n"
-		    "reverted when any migration in the request cannot be.",
-	 .opts = cmd_migrations_revert_opts},
-	{.name = "migrations show",
-	 .run = cmd_migrations_show,
-	 .usage = "[--dir DIR]... [--json] [--exit-code]",
-	 .summary = "List every migration and whether it is applied",
-	 .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
-		    "none of the directories). Reads the database; changes nothing.",
-	 .opts = cmd_migrations_show_opts},
-	{.name = "migrations validate",
-	 .run = cmd_migrations_validate,
-	 .usage = "[--dir DIR]...",
-	 .summary = "Check files against the build manifest, src and the history",
-	 .details = "Fails (exit 1), naming the file and the fix, when a built file does not match\n"
-	            "the manifest, the build is older than src/migrations, an applied migration's\n"
-	            "file changed since it was applied, a transaction:false migration is left\n"
-	            "failed, or a pending migration is older than the newest applied one.\n"
-	            "'migrations run' makes the same checks before it applies anything.",
-	 .opts = cmd_migrations_validate_opts},
-	{.name = "migrations repair",
-	 .run = cmd_migrations_repair,
-	 .usage = "[--mark-applied] [--dir DIR]...",
-	 .summary = "Finish a transaction:false migration that failed part-way",
-	 .details = "After fixing the file (and 'strata build'), resumes the failed migration from\n"
-	            "the statement that failed. With --mark-applied, after fixing the database by\n"
-	            "hand, records it as applied without running anything.",
-	 .opts = cmd_migrations_repair_opts},
-	{.name = "migrations create",
-	 .run = cmd_migration_create,
-	 .usage = "NAME [--dir DIR]",
-	 .summary = "Create a new migration file (same as migration:create -n NAME)",
-	 .opts = cmd_migration_create_opts},
-	{.name = "migration:create",
-	 .run = cmd_migration_create,
-	 .usage = "-n NAME [--dir DIR]",
-	 .summary = "Create src/migrations/<unix ms>-NAME.sql with up and down sections",
-	 .opts = cmd_migration_create_opts},
-	{.name = "build",
-	 .run = cmd_build,
-	 .usage = "[--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULE,...]",
-	 .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
-	 .details = "Every migration is parsed (PostgreSQL: libpg_query; SQLite: applied to an empty\n"
-		    "in-memory database) and linted before anything is written: a syntax error or a\n"
-		    "lint error stops the build; lint warnings are printed and fail it only with\n"
-		    "--strict. See 'strata lint'.",
-	 .opts = cmd_build_opts},
-	{.name = "lint",
-	 .run = cmd_lint,
-	 .usage = "[--src DIR] [--dialect postgres|sqlite] [--format text|json] [--strict] "
-		  "[--enable RULE,...] [--list-rules]",
-	 .summary = "Parse src/migrations and report statements that are unsafe in production",
-	 .details = "PostgreSQL migrations are parsed with libpg_query and checked against the rules\n"
-		    "of 'strata lint --list-rules' (see docs/lint.md); SQLite migrations are applied\n"
-		    "to an empty in-memory database. '-- strata:nolint RULE[,RULE]' on the line\n"
-		    "before a statement silences those rules for it. Errors exit 1; warnings only\n"
-		    "with --strict. 'strata build' runs the same checks.",
-	 .opts = cmd_lint_opts},
-	{.name = "seed",
-	 .run = cmd_seed,
-	 .usage = "-f FILE [-f FILE]... [--no-migrate] [--on-conflict error|skip|update] "
-		  "[--dry-run] [--force]",
-	 .summary = "Apply pending migrations, then load JSON seed files in one transaction",
-	 .details = "A seed file is a JSON object of tables: { \"table\": [ {\"column\": value}, "
-		    "... ] }.\nRows load in foreign-key order; a key naming a child table holds "
-		    "nested rows\nwhose foreign key is filled from the row. Each file is recorded "
-		    "in strata_seeds:\nan unchanged file is skipped, a changed one refused unless "
-		    "--force.\nSee docs/seed.md.",
-	 .opts = cmd_seed_opts},
-	{0},
+    {.name = "migrations run",
+     .run = cmd_migrations_run,
+     .usage = "[--dir DIR]... [--to VERSION] [--dry-run] [--fake] [--transaction each|all]",
+     .summary = "Apply every pending migration, in version order",
+     .details = "Each migration runs in its own transaction with its history row, so a failure\n"
+                "rolls back that migration only; --transaction all makes the whole run one\n"
+                "transaction. Migrations are read from dist/migrations (see 'strata build').",
+     .opts = cmd_migrations_run_opts},
+    {.name = "migrations revert",
+     .run = cmd_migrations_revert,
+     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
+     .summary = "Revert the newest applied migration (or more)",
+     .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
+                "whose down section is empty or missing cannot be reverted; nothing is\n"
+                "reverted when any migration in the request cannot be.",
+     .opts = cmd_migrations_revert_opts},
+    {.name = "migrations show",
+     .run = cmd_migrations_show,
+     .usage = "[--dir DIR]... [--json] [--exit-code]",
+     .summary = "List every migration and whether it is applied",
+     .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
+                "none of the directories). Reads the database; changes nothing.",
+     .opts = cmd_migrations_show_opts},
+    {.name = "migrations validate",
+     .run = cmd_migrations_validate,
+     .usage = "[--dir DIR]...",
+     .summary = "Check files against the build manifest, src and the history",
+     .details = "Fails (exit 1), naming the file and the fix, when a built file does not match\n"
+                "the manifest, the build is older than src/migrations, an applied migration's\n"
+                "file changed since it was applied, a transaction:false migration is left\n"
+                "failed, or a pending migration is older than the newest applied one.\n"
+                "'migrations run' makes the same checks before it applies anything.",
+     .opts = cmd_migrations_validate_opts},
+    {.name = "migrations repair",
+     .run = cmd_migrations_repair,
+     .usage = "[--mark-applied] [--dir DIR]...",
+     .summary = "Finish a transaction:false migration that failed part-way",
+     .details = "After fixing the file (and 'strata build'), resumes the failed migration from\n"
+                "the statement that failed. With --mark-applied, after fixing the database by\n"
+                "hand, records it as applied without running anything.",
+     .opts = cmd_migrations_repair_opts},
+    {.name = "migrations create",
+     .run = cmd_migration_create,
+     .usage = "NAME [--dir DIR]",
+     .summary = "Create a new migration file (same as migration:create -n NAME)",
+     .opts = cmd_migration_create_opts},
+    {.name = "migration:create",
+     .run = cmd_migration_create,
+     .usage = "-n NAME [--dir DIR]",
+     .summary = "Create src/migrations/<unix ms>-NAME.sql with up and down sections",
+     .opts = cmd_migration_create_opts},
+    {.name = "build",
+     .run = cmd_build,
+     .usage = "[--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULE,...]",
+     .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
+     .details = "Every migration is parsed (PostgreSQL: libpg_query; SQLite: applied to an empty\n"
+                "in-memory database) and linted before anything is written: a syntax error or a\n"
+                "lint error stops the build; lint warnings are printed and fail it only with\n"
+                "--strict. See 'strata lint'.",
+     .opts = cmd_build_opts},
+    {.name = "lint",
+     .run = cmd_lint,
+     .usage = "[--src DIR] [--dialect postgres|sqlite] [--format text|json] [--strict] "
+              "[--enable RULE,...] [--list-rules]",
+     .summary = "Parse src/migrations and report statements that are unsafe in production",
+     .details = "PostgreSQL migrations are parsed with libpg_query and checked against the rules\n"
+                "of 'strata lint --list-rules' (see docs/lint.md); SQLite migrations are applied\n"
+                "to an empty in-memory database. '-- strata:nolint RULE[,RULE]' on the line\n"
+                "before a statement silences those rules for it. Errors exit 1; warnings only\n"
+                "with --strict. 'strata build' runs the same checks.",
+     .opts = cmd_lint_opts},
+    {.name = "seed",
+     .run = cmd_seed,
+     .usage = "-f FILE [-f FILE]... [--no-migrate] [--on-conflict error|skip|update] "
+              "[--dry-run] [--force]",
+     .summary = "Apply pending migrations, then load JSON seed files in one transaction",
+     .details = "A seed file is a JSON object of tables: { \"table\": [ {\"column\": value}, "
+                "... ] }.\nRows load in foreign-key order; a key naming a child table holds "
+                "nested rows\nwhose foreign key is filled from the row. Each file is recorded "
+                "in strata_seeds:\nan unchanged file is skipped, a changed one refused unless "
+                "--force.\nSee docs/seed.md.",
+     .opts = cmd_seed_opts},
+    {0},
 };
 
 static void print_main_help(FILE *f)
 {
 	fprintf(f, "Usage: strata [--database-url URL] [--config FILE] [-v|-q] COMMAND [ARGS]\n\n"
-		   "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
-		   "SQLite.\n\nCommands:\n");
+	           "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
+	           "SQLite.\n\nCommands:\n");
 	for (const struct cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-20s %s\n", c->name, c->summary);
-	fprintf(f, "\nGlobal options:\n"
-		   "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
-		   "  --config FILE        the project config (default: ./strata.json if present)\n"
-		   "  -v, --verbose        say more\n"
-		   "  -q, --quiet          print errors and results only\n"
-		   "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
-		   "  --wait-timeout DUR   like --wait, for at most DUR (30s, 500ms, 2m)\n"
-		   "  -h, --help           show help (also after any command)\n"
-		   "  --version            show the version\n\n"
-		   "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
-		   "database_url in strata.json, else the SQLite file ./strata.db.\n"
-		   "Run 'strata COMMAND --help' for a command's options.\n");
+	fprintf(f,
+	        "\nGlobal options:\n"
+	        "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
+	        "  --config FILE        the project config (default: ./strata.json if present)\n"
+	        "  -v, --verbose        say more\n"
+	        "  -q, --quiet          print errors and results only\n"
+	        "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
+	        "  --wait-timeout DUR   like --wait, for at most DUR (30s, 500ms, 2m)\n"
+	        "  -h, --help           show help (also after any command)\n"
+	        "  --version            show the version\n\n"
+	        "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
+	        "database_url in strata.json, else the SQLite file ./strata.db.\n"
+	        "Run 'strata COMMAND --help' for a command's options.\n");
 }
 
 /* Takes the global options out of argv, wherever they are (before "--"). */
@@ -141,9 +142,10 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 			} else if (r + 1 < *argc) {
 				*slot = argv[++r];
 			} else {
-				fprintf(stderr, "strata: option '%s' needs a value\n"
-						"Try 'strata --help' for more information.\n",
-					a);
+				fprintf(stderr,
+				        "strata: option '%s' needs a value\n"
+				        "Try 'strata --help' for more information.\n",
+				        a);
 				return -1;
 			}
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
@@ -230,11 +232,11 @@ int main(int argc, char **argv)
 	c = find_cmd(argc, argv, &words);
 	if (!c) {
 		if (strcmp(argv[1], "migrations") == 0) {
-			int help = argc > 2 && (strcmp(argv[2], "--help") == 0 ||
-						strcmp(argv[2], "-h") == 0);
+			int help = argc > 2 &&
+			           (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
 			if (argc > 2 && !help)
 				fprintf(stderr, "strata migrations: unknown subcommand '%s'\n\n",
-					argv[2]);
+				        argv[2]);
 			group_help("migrations", help ? stdout : stderr);
 			return help ? EXIT_OK : EXIT_USAGE;
 		}

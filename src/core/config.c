@@ -74,16 +74,16 @@ static const struct config_key {
 	bool path;    /* relative to the config's directory */
 	const char *const *allowed;
 } config_keys[] = {
-	{"database_url", offsetof(strata_config, config_url), false, NULL},
-	{"src_dir", offsetof(strata_config, src_dir), true, NULL},
-	{"dist_dir", offsetof(strata_config, dist_dir), true, NULL},
-	{"dialect", offsetof(strata_config, dialect), false,
-	 (const char *const[]){"postgres", "sqlite", NULL}},
-	{"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL},
-	{"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL},
-	{"lock_strategy", offsetof(strata_config, lock_strategy), false,
-	 (const char *const[]){"advisory", "table", NULL}},
-	{"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL},
+    {"database_url", offsetof(strata_config, config_url), false, NULL},
+    {"src_dir", offsetof(strata_config, src_dir), true, NULL},
+    {"dist_dir", offsetof(strata_config, dist_dir), true, NULL},
+    {"dialect", offsetof(strata_config, dialect), false,
+     (const char *const[]){"postgres", "sqlite", NULL}},
+    {"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL},
+    {"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL},
+    {"lock_strategy", offsetof(strata_config, lock_strategy), false,
+     (const char *const[]){"advisory", "table", NULL}},
+    {"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -119,7 +119,8 @@ static int read_config_file(strata_config *c, strata_error *e)
 			strata_error_at(e, c->config_path, 0, 0);
 			strata_buf known = STRATA_BUF_INIT;
 			for (size_t j = 0; j < N_CONFIG_KEYS; j++)
-				strata_buf_printf(&known, "%s%s", j ? ", " : "", config_keys[j].name);
+				strata_buf_printf(&known, "%s%s", j ? ", " : "",
+				                  config_keys[j].name);
 			strata_error_hint(e, "known keys: %s", strata_buf_cstr(&known));
 			strata_buf_free(&known);
 			error =

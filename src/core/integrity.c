@@ -69,10 +69,12 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 		sum = ent ? json_str(ent, "sha256") : NULL;
 		strata_error_at(e, m->path, 0, 0);
 		if (!sum) {
-			strata_error_hint(e, "build migrations with 'strata build' instead of writing "
-			                     "them into %s by hand",
+			strata_error_hint(e,
+			                  "build migrations with 'strata build' instead of writing "
+			                  "them into %s by hand",
 			                  dir);
-			error = strata_error_set(e, STRATA_EINVALID, "migration is not in %s", path);
+			error =
+			    strata_error_set(e, STRATA_EINVALID, "migration is not in %s", path);
 			goto done;
 		}
 		if (strcmp(sum, m->checksum) != 0) {
@@ -94,9 +96,10 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 			if (missing) {
 				strata_error_at(e, fp, 0, 0);
 				strata_error_hint(e, "run 'strata build' again");
-				error = strata_error_set(e, STRATA_ENOTFOUND,
-				                         "migration listed in the build manifest is "
-				                         "missing");
+				error =
+				    strata_error_set(e, STRATA_ENOTFOUND,
+				                     "migration listed in the build manifest is "
+				                     "missing");
 			}
 			free(fp);
 			if (missing)
@@ -135,16 +138,18 @@ int strata_verify_build(const strata_catalog *dist, const char *src_dir, const c
 	while (error == 0 && (i < src.n || j < dist->n)) {
 		const strata_migration *s = i < src.n ? src.items[i] : NULL;
 		const strata_migration *d = j < dist->n ? dist->items[j] : NULL;
-		int cmp = !s ? 1 : !d ? -1 : strata_migration_key_cmp(s->version, s->name,
-		                                                      d->version, d->name);
+		int cmp = !s   ? 1
+		          : !d ? -1
+		               : strata_migration_key_cmp(s->version, s->name, d->version, d->name);
 		if (cmp < 0) {
 			strata_error_at(e, s->path, 0, 0);
 			strata_error_hint(e, "run 'strata build' to update %s", dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID, "migration is not built yet");
 		} else if (cmp > 0) {
 			strata_error_at(e, d->path, 0, 0);
-			strata_error_hint(e, "run 'strata build' to update %s (it removes what src "
-			                     "no longer has)",
+			strata_error_hint(e,
+			                  "run 'strata build' to update %s (it removes what src "
+			                  "no longer has)",
 			                  dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID,
 			                         "built migration is no longer in %s", src_dir);
@@ -195,8 +200,7 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	                     "migration; --ignore-checksums skips this check");
 	return strata_error_set(e, STRATA_EINVALID,
 	                        "applied migration %s-%s was changed after it was applied%s",
-	                        first->version, first->name,
-	                        n > 1 ? " (and others)" : "");
+	                        first->version, first->name, n > 1 ? " (and others)" : "");
 }
 
 int strata_verify_finished(const strata_catalog *c, const strata_history *h, strata_error *e)

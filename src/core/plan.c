@@ -96,9 +96,9 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		if (a->status != STRATA_APPLIED_OK) {
 			strata_error_at(e, m->path, 0, 0);
 			strata_error_hint(e, "finish it first with 'strata migrations repair'");
-			error = strata_error_set(e, STRATA_EINVALID,
-			                         "cannot revert %s-%s: it is %s, not applied", m->version,
-			                         m->name, strata_applied_status_name(a->status));
+			error = strata_error_set(
+			    e, STRATA_EINVALID, "cannot revert %s-%s: it is %s, not applied",
+			    m->version, m->name, strata_applied_status_name(a->status));
 			goto fail;
 		}
 		if (strata_section_is_empty(&m->down)) {

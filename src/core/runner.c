@@ -43,10 +43,11 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 				strata_error_at(e, sec->file, 0, 0);
 				strata_error_hint(e, "run with --transaction each");
 				r->failed = i;
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "%s-%s is marked transaction:false and cannot "
-				                        "run inside one transaction for all migrations",
-				                        s->m->version, s->m->name);
+				return strata_error_set(
+				    e, STRATA_EINVALID,
+				    "%s-%s is marked transaction:false and cannot "
+				    "run inside one transaction for all migrations",
+				    s->m->version, s->m->name);
 			}
 		}
 		if ((error = b->ops->begin(b, e)) < 0)
@@ -84,9 +85,11 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 			r->statements = ar.statements;
 			r->failed_statement = ar.failed_at;
 			if (strcmp(e->sqlstate, "55P03") == 0 && !e->hint[0])
-				strata_error_hint(e, "another session holds a lock this migration needs%s; "
-				                     "end that session, or raise --lock-timeout",
-				                  r->retries ? " (retried with backoff)" : "");
+				strata_error_hint(
+				    e,
+				    "another session holds a lock this migration needs%s; "
+				    "end that session, or raise --lock-timeout",
+				    r->retries ? " (retried with backoff)" : "");
 		}
 	}
 	if (o->one_transaction) {

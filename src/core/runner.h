@@ -35,7 +35,7 @@ typedef struct strata_run_opts {
 
 typedef struct strata_run_result {
 	size_t done, skipped;
-	size_t failed; /* index of the failing step when the run failed */
+	size_t failed;                    /* index of the failing step when the run failed */
 	int statements, failed_statement; /* of a failed transaction:false step, else 0 and -1 */
 	int retries;                      /* lock-timeout retries made */
 	double ms;

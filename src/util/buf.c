@@ -31,7 +31,7 @@ static int grow(strata_buf *b, size_t extra)
 	if (b->failed)
 		return STRATA_ERROR;
 	if (b->max == 0)
-		b->max = STRATA_BUF_MAX_DEFAULT; /* a zero-filled buffer works too */
+		b->max = STRATA_BUF_MAX_DEFAULT;            /* a zero-filled buffer works too */
 	if (extra >= b->max || b->len > b->max - extra - 1) /* room for the NUL too */
 		return fail(b);
 	need = b->len + extra + 1;
