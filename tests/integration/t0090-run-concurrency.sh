@@ -46,11 +46,11 @@ if pg_available; then
 		-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(5)' >/dev/null 2>&1 &
 	holder=$!
 	for _ in $(seq 100); do
-		[ "$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and granted")" = 1 ] && break
+		[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
 		sleep 0.05
 	done
 	is 'pg: the lock is held by another session' \
-		"$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and granted")" 1
+		"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" 1
 	check 'pg: --lock-wait 0 while another runner holds the lock' 1 '^$' \
 		"^strata: error: another strata run holds the migration lock on $(req "$DB_DISPLAY")\$" \
 		strata --database-url "$DB_URL" migrations run --dir l --lock-wait 0
@@ -77,7 +77,7 @@ if pg_available; then
 	wait "$holder" "$ender" 2>/dev/null
 	is '... applied' "$(db_history)" "1-A"
 	is '... and strata let go of its lock' \
-		"$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+		"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'")" 0
 	check 'pg: a bad --lock-wait is a usage error' 2 '^$' \
 		"--lock-wait needs a duration like 30s, 500ms or 2m, not 'soon'" \
 		strata --database-url "$DB_URL" migrations run --dir l --lock-wait soon

@@ -48,7 +48,7 @@ like '... rolled back' "$err" '^strata: 2-Alter was rolled back$'
 is '... nothing applied: history' "$(db_history)" 1-T
 is '... no column y, no table made' "$(has_y) $(pg_q "select to_regclass('made') is null")" '0 t'
 is '... no lock left behind (advisory or on t)' \
-	"$(pg_q "select count(*) from pg_locks where locktype = 'advisory' or (relation = 't'::regclass and pid <> $BLOCKER_PID)")" 0
+	"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and (locktype = 'advisory' or (relation = 't'::regclass and pid <> $BLOCKER_PID))")" 0
 check '--lock-retries 0: no retry' 1 '' '55P03' \
 	strata migrations run --dir m --lock-timeout 200ms --lock-retries 0
 unlike '... no retry note' "$err" 'retrying'

@@ -58,7 +58,7 @@ is '... each insert ran once' "$(pg_q 'select count(*), count(distinct m) from c
 is '... one runner applied them all, the others found nothing to run' \
 	"$(cat run?.out | grep -cE '^applied [0-9]+ migrations? in ');$(cat run?.out | grep -cE '^nothing to run: ')" "1;3"
 is '... and the lock row is gone' "$(lock_rows)" 0
-is '... and no advisory lock was taken' "$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+is '... and no advisory lock was taken' "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'")" 0
 
 # a live holder: the waiter times out naming it; the heartbeat keeps a row whose ttl is shorter
 # than the migration
@@ -99,7 +99,8 @@ wait_for_sleep
 kill -KILL "$victim"
 wait "$victim" 2>/dev/null
 left=$(pg_q "select ceil(1000 * extract(epoch from expires_at - clock_timestamp()))::int from strata_lock")
-like '... the killed runner left its row, expiring within the 2s ttl' "$left" '^([0-9]{1,3}|1[0-9]{3}|2000)$'
+# (under load the row may already have expired by the time we look: that is within the ttl too)
+if [ -n "$left" ] && [ "$left" -le 2000 ]; then ok "... the killed runner left its row, expiring within the 2s ttl ($left ms)"; else not_ok "... the killed runner left its row, expiring within the 2s ttl"; diag "left: '$left'"; fi
 t0=$(date +%s%3N)
 check 'table: the next runner takes over after the expiry and finishes' 0 '^applied [12] migrations? in ' '^$' \
 	strata --database-url "$DB_URL" migrations run --dir k --lock-strategy table --lock-ttl 2s --lock-wait 10s
@@ -127,7 +128,7 @@ check '--lock-strategy advisory (beats the config) waits for a table holder too'
 	"another strata run holds the migration lock" \
 	strata --database-url "$DB_URL" migrations run --dir f --lock-strategy advisory --lock-wait 300ms
 like '... naming it' "$err" "^detail: held by 'ci-7:4242:abcdef01' since "
-is '... and let go of its advisory lock' "$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+is '... and let go of its advisory lock' "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'")" 0
 pg_q "update strata_lock set expires_at = now() - interval '1 second'" >/dev/null
 check 'table: an expired row is taken over at once' 0 '^applied 1 migration in ' '^$' \
 	strata --database-url "$DB_URL" migrations run --dir f --lock-wait 0
@@ -139,7 +140,7 @@ PGAPPNAME=advholder "$PSQL" -X -q -d "$PG_DB" \
 	-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(5)' >/dev/null 2>&1 &
 adv=$!
 for _ in $(seq 100); do
-	[ "$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and granted")" = 1 ] && break
+	[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
 	sleep 0.05
 done
 mig f 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n'

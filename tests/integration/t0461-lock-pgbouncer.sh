@@ -77,7 +77,7 @@ like '... the hint says what to do' "$err" \
 	'^hint: with PgBouncer.s transaction pooling use --lock-strategy table \(or "lock_strategy": "table" in strata.json\), or connect to PostgreSQL directly$'
 is '... nothing applied, not even the history table' "$(db_tables)" ""
 is '... and no advisory lock was left on a pooled server connection' \
-	"$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+	"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'")" 0
 check 'advisory with --lock-wait 0 through PgBouncer: refused the same way' 1 '^$' \
 	'goes through a connection pooler$' \
 	strata --database-url "$BOUNCER_URL" migrations revert --dir c --lock-wait 0 --lock-strategy advisory

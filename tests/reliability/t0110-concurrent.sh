@@ -77,7 +77,7 @@ killed_holder() {
 	# wait until it holds the lock
 	for _ in $(seq 200); do
 		if [ "$k" = pg ]; then
-			[ "$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and granted")" = 1 ] && break
+			[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
 		else
 			sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
 		fi
