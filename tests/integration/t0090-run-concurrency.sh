@@ -70,7 +70,7 @@ if pg_available; then
 	check 'pg: revert --lock-wait 0 also needs the lock' 1 '^$' 'holds the migration lock' \
 		strata --database-url "$DB_URL" migrations revert --dir l --lock-wait 0
 	# the default waits until the holder is done (here: we end it after a moment)
-	( sleep 0.5; pg_q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'lockholder'" >/dev/null ) &
+	( sleep 0.5; pg_q "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'lockholder'" >/dev/null ) &
 	ender=$!
 	check 'pg: the default --lock-wait waits for the holder, then runs' 0 '^applied 1 migration in ' '^$' \
 		strata --database-url "$DB_URL" migrations run --dir l

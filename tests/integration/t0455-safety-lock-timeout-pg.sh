@@ -25,7 +25,7 @@ blocker() {
 }
 # unblock: ends the blocking session (if still there) and reaps its psql
 unblock() {
-	pg_q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'blocker'" >/dev/null
+	pg_q "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'blocker'" >/dev/null
 	wait "$BLOCKER_JOB" 2>/dev/null
 }
 has_y() { pg_q "select count(*) from information_schema.columns where table_name = 't' and column_name = 'y'"; }

@@ -65,8 +65,8 @@ is '... and no advisory lock was taken' "$(pg_q "select count(*) from pg_locks w
 new_db pg
 mig h 1-Slow.sql '-- migrate:up\nselect pg_sleep(3);\n-- migrate:down\n'
 wait_for_sleep() { # wait until a runner is inside the pg_sleep migration
-	for _ in $(seq 200); do
-		[ "$(pg_q "select count(*) from pg_stat_activity where query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && return 0
+	for _ in $(seq 1000); do # up to 20 s: a loaded CI machine starts the ASan binary slowly
+		[ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && return 0
 		sleep 0.02
 	done
 	return 1
@@ -148,7 +148,7 @@ check 'table: waits for a runner with the advisory lock, then times out' 1 '^$' 
 	'another strata run holds the migration lock' \
 	strata --database-url "$DB_URL" migrations run --dir f --lock-strategy table --lock-wait 400ms
 like '... naming it' "$err" '^detail: held with the advisory lock \(--lock-strategy advisory\) by pid [0-9]+ \(advholder, from '
-pg_q "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'advholder'" >/dev/null
+pg_q "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'advholder'" >/dev/null
 wait "$adv" 2>/dev/null
 check '... and runs once it is gone' 0 '^applied 1 migration in ' '^$' \
 	strata --database-url "$DB_URL" migrations run --dir f --lock-strategy table --lock-wait 5s

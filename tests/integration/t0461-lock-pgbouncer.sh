@@ -113,7 +113,7 @@ mig c 9-Slow.sql '-- migrate:up\nselect pg_sleep(3);\n-- migrate:down\n'
 "$STRATA" --database-url "$BOUNCER_URL" migrations run --dir c --lock-strategy table --lock-ttl 1s >slow.out 2>slow.err &
 slow=$!
 for _ in $(seq 200); do
-	[ "$(pg_q "select count(*) from pg_stat_activity where query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && break
+	[ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && break
 	sleep 0.02
 done
 check 'table through PgBouncer: a second runner waits, then names the holder' 1 '^$' \
