@@ -36,17 +36,16 @@ scenario() {
 	strata build >/dev/null
 	printf 'create table hacked (x int);\n' >>dist/migrations/30-c.sql # edited by hand
 	check "$k: validate with several problems exits 1 and counts them" 1 '^$' \
-		'^strata: 4 problems found$' strata migrations validate
+		'^strata: 3 problems found$' strata migrations validate
 	like "$k: ... the dist file edited by hand" "$err" \
 		'^strata: error: dist/migrations/30-c\.sql: migration does not match the build manifest$'
-	like "$k: ... which also makes the build stale" "$err" \
-		'^strata: error: src/migrations/30-c\.sql: migration changed since the last build$'
 	like "$k: ... the applied migration that changed" "$err" \
 		'^strata: error: src/migrations/10-a\.sql: applied migration 10-a was changed after it was applied$'
 	like "$k: ... the out-of-order migration" "$err" \
 		'^strata: error: src/migrations/5-old\.sql: 1 pending migration is out of order$'
 	like "$k: ... with its detail" "$err" '^detail: 5-old is older than 20-b, the newest applied migration$'
-	is "$k: ... four error lines" "$(printf '%s\n' "$err" | grep -c '^strata: error: ')" 4
+	is "$k: ... three error lines (src is unchanged: the hand edit is the manifest's to report)" \
+		"$(printf '%s\n' "$err" | grep -c '^strata: error: ')" 3
 	is "$k: ... nothing applied" "$(db_history)" 10-a,20-b
 	check "$k: run refuses on the first of them" 1 '^$' \
 		'^strata: error: dist/migrations/30-c\.sql: migration does not match the build manifest$' \
