@@ -90,7 +90,10 @@ need_pg() {
 		[ "${STRATA_REQUIRE_PG:-0}" = 1 ] && bail "PostgreSQL is required (run under pg_virtualenv)"
 		skip_all "no PostgreSQL server (run under pg_virtualenv)"
 	fi
-	PG_DB="strata_t_$$_${RANDOM}"
+	# unique even when called again in the same process or in a subshell (which repeats $$ and
+	# $RANDOM's sequence): the subshell's own pid and a counter
+	_dbn=$((${_dbn:-0} + 1))
+	PG_DB="strata_t_${BASHPID}_${_dbn}_${RANDOM}"
 	"$PSQL" -X -q -d postgres -c "CREATE DATABASE \"$PG_DB\"" >/dev/null || bail "cannot create database"
 	_dbs+=("$PG_DB")
 	PG_URL="postgres://${PGUSER}:${PGPASSWORD:-}@${PGHOST}:${PGPORT:-5432}/${PG_DB}"
