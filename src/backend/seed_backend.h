@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "core/seed.h"
+#include "util/buf.h"
 
 #define STRATA_SEED_OPS_VERSION 1
 
@@ -74,5 +75,11 @@ struct strata_seed_backend_ops {
 };
 
 extern const struct strata_seed_backend_ops strata_seed_pg_ops, strata_seed_sqlite_ops;
+
+/* The INSERT for a write's columns, with ON CONFLICT for --on-conflict skip|update and RETURNING
+ * for the keys its child rows need; `placeholder` is '$' (PostgreSQL) or '?' (SQLite). Both
+ * engines share it; it fails when update is asked of a table without a primary key. */
+int strata_seed_insert_sql(strata_buf *q, const strata_seed_write *w, char placeholder,
+                           strata_error *e);
 
 #endif

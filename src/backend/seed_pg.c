@@ -544,68 +544,22 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	return error;
 }
 
-static bool is_pk(const strata_seed_table *t, size_t col)
-{
-	for (size_t i = 0; i < t->npk; i++)
-		if (t->pk[i] == col)
-			return true;
-	return false;
-}
-
 static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
                    const char **name, strata_error *e)
 {
-	const strata_seed_table *t = w->t;
 	strata_buf *q = &s->sql;
 	stmt *grown;
 	PGresult *r;
-	size_t nupd = 0;
 
 	for (size_t i = 0; i < s->nstmts; i++)
 		if (sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
 			*name = s->stmts[i].name;
 			return 0;
 		}
-	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
-		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "table '%s' has no primary key for --on-conflict update",
-		                        t->name);
-	}
-	strata_buf_reset(q);
-	strata_buf_printf(q, "INSERT INTO %s ", t->sql);
-	if (w->n == 0) {
-		strata_buf_puts(q, "DEFAULT VALUES");
-	} else {
-		strata_buf_puts(q, "(");
-		for (size_t i = 0; i < w->n; i++)
-			strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[w->cols[i]].sql);
-		strata_buf_puts(q, ") VALUES (");
-		for (size_t i = 0; i < w->n; i++)
-			strata_buf_printf(q, "%s$%zu", i ? ", " : "", i + 1);
-		strata_buf_puts(q, ")");
-	}
-	if (w->conflict != STRATA_SEED_CONFLICT_ERROR) {
-		strata_buf_puts(q, " ON CONFLICT ");
-		if (t->npk) {
-			strata_buf_puts(q, "(");
-			for (size_t i = 0; i < t->npk; i++)
-				strata_buf_printf(q, "%s%s", i ? ", " : "", t->cols[t->pk[i]].sql);
-			strata_buf_puts(q, ") ");
-		}
-		for (size_t i = 0; w->conflict == STRATA_SEED_CONFLICT_UPDATE && i < w->n; i++) {
-			if (is_pk(t, w->cols[i]))
-				continue;
-			strata_buf_printf(q, "%s%s = EXCLUDED.%s", nupd++ ? ", " : "DO UPDATE SET ",
-			                  t->cols[w->cols[i]].sql, t->cols[w->cols[i]].sql);
-		}
-		if (!nupd)
-			strata_buf_puts(q, "DO NOTHING");
-	}
-	for (size_t i = 0; i < w->nret; i++)
-		strata_buf_printf(q, "%s%s", i ? ", " : " RETURNING ", t->cols[w->ret[i]].sql);
+	if (strata_seed_insert_sql(q, w, '$', e) < 0)
+		return e->code;
 	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
-	if (q->failed || !grown)
+	if (!grown)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->stmts = grown;
 	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
