@@ -239,3 +239,30 @@ void cli_report_problem(void *ud, const strata_error *e)
 	cli_map_to_src(ud, &copy);
 	out_error(&copy);
 }
+
+int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
+                 int *ttl_ms)
+{
+	strata_lock_strategy ls;
+	if (key == CLI_KEY_LOCK_WAIT && cli_parse_duration(arg, wait_ms) < 0) {
+		cli_usage_error(c, "--lock-wait needs a duration like 30s, 500ms or 2m, not '%s'",
+		                arg);
+		return -1;
+	}
+	if (key == CLI_KEY_LOCK_STRATEGY) {
+		if (strata_lock_strategy_parse(arg, &ls) < 0) {
+			cli_usage_error(c, "--lock-strategy is 'advisory' or 'table', not '%s'",
+			                arg);
+			return -1;
+		}
+		*strategy = (int)ls;
+	}
+	if (key == CLI_KEY_LOCK_TTL && (cli_parse_duration(arg, ttl_ms) < 0 || *ttl_ms <= 0)) {
+		cli_usage_error(c,
+		                "--lock-ttl needs a duration above 0 like 30s, 500ms or 2m, not "
+		                "'%s'",
+		                arg);
+		return -1;
+	}
+	return 0;
+}

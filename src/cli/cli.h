@@ -66,6 +66,19 @@ int cli_usage_error(const struct cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_print_help(const struct cmd *c);
 
+/* The lock options that migrations run/revert/repair and seed share: keys, table entries, parser.
+ */
+enum { CLI_KEY_LOCK_WAIT = 900, CLI_KEY_LOCK_STRATEGY, CLI_KEY_LOCK_TTL };
+/* clang-format off */
+#define CLI_LOCK_OPTS \
+	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}, \
+	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer"}, \
+	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)"}
+/* clang-format on */
+/* Parses one of them into its field; prints a usage error and returns -1 on a bad value. */
+int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
+                 int *ttl_ms);
+
 /* "30s", "500ms", "2m", "1h"; a plain number is seconds. */
 int cli_parse_duration(const char *s, int *ms_out);
 /* Digits only. */

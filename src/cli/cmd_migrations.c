@@ -18,7 +18,6 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FAKE,
 	OPT_TRANSACTION,
-	OPT_LOCK_WAIT,
 	OPT_STEPS,
 	OPT_ALL,
 	OPT_JSON,
@@ -29,15 +28,11 @@ enum {
 	OPT_STATEMENT_TIMEOUT,
 	OPT_LOCK_RETRIES,
 	OPT_MARK_APPLIED,
-	OPT_LOCK_STRATEGY,
-	OPT_LOCK_TTL,
 };
 
 /* clang-format off */
 #define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
-#define LOCK_OPT {"lock-wait", OPT_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}, \
-	{"lock-strategy", OPT_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer"}, \
-	{"lock-ttl", OPT_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)"}
+
 #define TIMEOUT_OPTS \
 	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)"}, \
 	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)"}, \
@@ -53,7 +48,7 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one"},
 	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)"},
 	TIMEOUT_OPTS,
-	LOCK_OPT,
+	CLI_LOCK_OPTS,
 	{0},
 };
 
@@ -65,7 +60,7 @@ const struct cli_opt cmd_migrations_revert_opts[] = {
 	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
 	TXN_OPT,
 	TIMEOUT_OPTS,
-	LOCK_OPT,
+	CLI_LOCK_OPTS,
 	{0},
 };
 
@@ -85,7 +80,7 @@ const struct cli_opt cmd_migrations_repair_opts[] = {
 	DIR_OPT,
 	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)"},
 	TIMEOUT_OPTS,
-	LOCK_OPT,
+	CLI_LOCK_OPTS,
 	{0},
 };
 /* clang-format on */
@@ -189,30 +184,12 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				    key == OPT_LOCK_TIMEOUT ? "lock-timeout" : "statement-timeout",
 				    optarg);
 			break;
-		case OPT_LOCK_WAIT:
-			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--lock-wait needs a duration like 30s, 500ms "
-				    "or 2m, not '%s'",
-				    optarg);
-			break;
-		case OPT_LOCK_STRATEGY: {
-			strata_lock_strategy ls;
-			if (strata_lock_strategy_parse(optarg, &ls) < 0)
-				return cli_usage_error(
-				    ctx->cmd, "--lock-strategy is 'advisory' or 'table', not '%s'",
-				    optarg);
-			o->lock_strategy = (int)ls;
-			break;
-		}
-		case OPT_LOCK_TTL:
-			if (cli_parse_duration(optarg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0)
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--lock-ttl needs a duration above 0 like 30s, "
-				    "500ms or 2m, not '%s'",
-				    optarg);
+		case CLI_KEY_LOCK_WAIT:
+		case CLI_KEY_LOCK_STRATEGY:
+		case CLI_KEY_LOCK_TTL:
+			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms, &o->lock_strategy,
+			                 &o->lock_ttl_ms) < 0)
+				return EXIT_USAGE;
 			break;
 		}
 	}

@@ -20,9 +20,6 @@ enum {
 	OPT_ON_CONFLICT,
 	OPT_DRY_RUN,
 	OPT_FORCE,
-	OPT_LOCK_WAIT,
-	OPT_LOCK_STRATEGY,
-	OPT_LOCK_TTL,
 };
 
 #define MAX_FILES 256
@@ -39,13 +36,7 @@ const struct cli_opt cmd_seed_opts[] = {
      "load a seed file again although it changed since it was "
      "loaded"},
     {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"},
-    {"lock-wait", OPT_LOCK_WAIT, "DURATION",
-     "wait at most this long for another runner (default: 60s)"},
-    {"lock-strategy", OPT_LOCK_STRATEGY, "advisory|table",
-     "PostgreSQL: a session advisory lock (default), or a lock row that works through "
-     "PgBouncer"},
-    {"lock-ttl", OPT_LOCK_TTL, "DURATION",
-     "table lock: it expires this long after its runner stops renewing it (default: 30s)"},
+    CLI_LOCK_OPTS,
     {0},
 };
 
@@ -110,30 +101,12 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				    "not '%s'",
 				    optarg);
 			break;
-		case OPT_LOCK_WAIT:
-			if (cli_parse_duration(optarg, &o->lock_wait_ms) < 0)
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--lock-wait needs a duration like 30s, 500ms "
-				    "or 2m, not '%s'",
-				    optarg);
-			break;
-		case OPT_LOCK_STRATEGY: {
-			strata_lock_strategy ls;
-			if (strata_lock_strategy_parse(optarg, &ls) < 0)
-				return cli_usage_error(
-				    ctx->cmd, "--lock-strategy is 'advisory' or 'table', not '%s'",
-				    optarg);
-			o->lock_strategy = (int)ls;
-			break;
-		}
-		case OPT_LOCK_TTL:
-			if (cli_parse_duration(optarg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0)
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--lock-ttl needs a duration above 0 like 30s, "
-				    "500ms or 2m, not '%s'",
-				    optarg);
+		case CLI_KEY_LOCK_WAIT:
+		case CLI_KEY_LOCK_STRATEGY:
+		case CLI_KEY_LOCK_TTL:
+			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms, &o->lock_strategy,
+			                 &o->lock_ttl_ms) < 0)
+				return EXIT_USAGE;
 			break;
 		}
 	}
