@@ -82,4 +82,11 @@ extern const struct strata_seed_backend_ops strata_seed_pg_ops, strata_seed_sqli
 int strata_seed_insert_sql(strata_buf *q, const strata_seed_write *w, char placeholder,
                            strata_error *e);
 
+/* A prepared statement's identity, for reusing it across rows: table, conflict mode, columns and
+ * returned columns, as raw bytes (cheap to build and compare for every row). */
+void strata_seed_sig_put(strata_buf *sig, const strata_seed_write *w);
+bool strata_seed_sig_eq(const char *stored, size_t len, const strata_buf *sig);
+/* A malloc'd copy of sig's bytes (the caller frees), NULL on OOM. */
+char *strata_seed_sig_dup(const strata_buf *sig);
+
 #endif

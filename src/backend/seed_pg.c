@@ -465,36 +465,12 @@ static int pg_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	return error;
 }
 
-/* The statement's identity: table, conflict mode, columns and returned columns, as raw bytes
- * (cheap to build and compare for every row). */
-static void put_sig(strata_buf *sig, const strata_seed_write *w)
-{
-	size_t head[4] = {(size_t)(uintptr_t)w->t, (size_t)w->conflict, (size_t)w->bulk, w->n};
-	strata_buf_reset(sig);
-	strata_buf_put(sig, head, sizeof(head));
-	strata_buf_put(sig, w->cols, w->n * sizeof(*w->cols));
-	strata_buf_put(sig, &w->nret, sizeof(w->nret));
-	strata_buf_put(sig, w->ret, w->nret * sizeof(*w->ret));
-}
-
-static bool sig_eq(const char *stored, size_t len, const strata_buf *sig)
-{
-	return stored && len == sig->len && memcmp(stored, sig->ptr, len) == 0;
-}
-
-static char *sig_dup(const strata_buf *sig)
-{
-	char *p = malloc(sig->len ? sig->len : 1);
-	if (p && sig->len)
-		memcpy(p, sig->ptr, sig->len);
-	return p;
-}
-
 static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
                     strata_error *e)
 {
 	int error = 0;
-	if (s->in_copy && (s->noffs >= BATCH || !sig_eq(s->copy_sig, s->copy_sig_len, &s->sig)))
+	if (s->in_copy &&
+	    (s->noffs >= BATCH || !strata_seed_sig_eq(s->copy_sig, s->copy_sig_len, &s->sig)))
 		if ((error = copy_end(s, f, e)) < 0)
 			return error;
 	if (!s->in_copy) {
@@ -513,7 +489,7 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
 		free(s->copy_sig);
 		s->copy_sig_len = s->sig.len;
-		if (!(s->copy_sig = sig_dup(&s->sig)))
+		if (!(s->copy_sig = strata_seed_sig_dup(&s->sig)))
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
 		if ((error = exec(s, "SAVEPOINT strata_seed_copy", e)) < 0)
 			return error;
@@ -552,7 +528,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_fa
 	PGresult *r;
 
 	for (size_t i = 0; i < s->nstmts; i++)
-		if (sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
+		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
 			*name = s->stmts[i].name;
 			return 0;
 		}
@@ -565,7 +541,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_fa
 	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
 	         s->nstmts);
 	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = sig_dup(&s->sig)))
+	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if (pipe_drain(s, f, e) < 0) {
 		free(grown[s->nstmts].sig);
@@ -615,7 +591,7 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	PGresult *r;
 	int error;
 
-	put_sig(&s->sig, w);
+	strata_seed_sig_put(&s->sig, w);
 	if (s->sig.failed)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if (w->bulk && w->n > 0)

@@ -345,31 +345,6 @@ static int sq_record_put(strata_seed_be *s, const char *path, const char *sha, s
 	return error;
 }
 
-/* The statement's identity: table, conflict mode, columns and returned columns, as raw bytes
- * (cheap to build and compare for every row). */
-static void put_sig(strata_buf *sig, const strata_seed_write *w)
-{
-	size_t head[4] = {(size_t)(uintptr_t)w->t, (size_t)w->conflict, (size_t)w->bulk, w->n};
-	strata_buf_reset(sig);
-	strata_buf_put(sig, head, sizeof(head));
-	strata_buf_put(sig, w->cols, w->n * sizeof(*w->cols));
-	strata_buf_put(sig, &w->nret, sizeof(w->nret));
-	strata_buf_put(sig, w->ret, w->nret * sizeof(*w->ret));
-}
-
-static bool sig_eq(const char *stored, size_t len, const strata_buf *sig)
-{
-	return stored && len == sig->len && memcmp(stored, sig->ptr, len) == 0;
-}
-
-static char *sig_dup(const strata_buf *sig)
-{
-	char *p = malloc(sig->len ? sig->len : 1);
-	if (p && sig->len)
-		memcpy(p, sig->ptr, sig->len);
-	return p;
-}
-
 static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
                    strata_error *e)
 {
@@ -377,7 +352,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 	stmt *grown;
 
 	for (size_t i = 0; i < s->nstmts; i++)
-		if (sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
+		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
 			*out = s->stmts[i].st;
 			return 0;
 		}
@@ -388,7 +363,7 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->stmts = grown;
 	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = sig_dup(&s->sig)))
+	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &grown[s->nstmts].st, NULL) != SQLITE_OK) {
 		int error = db_error(s, e);
@@ -442,7 +417,7 @@ static int sq_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	sqlite3_stmt *st = NULL;
 	int rc, error;
 
-	put_sig(&s->sig, w);
+	strata_seed_sig_put(&s->sig, w);
 	if (s->sig.failed)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if ((error = prepare(s, w, &st, e)) < 0)

@@ -1,5 +1,6 @@
 #include "core/seed.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -889,4 +890,27 @@ int strata_seed_insert_sql(strata_buf *q, const strata_seed_write *w, char place
 	for (size_t i = 0; i < w->nret; i++)
 		strata_buf_printf(q, "%s%s", i ? ", " : " RETURNING ", t->cols[w->ret[i]].sql);
 	return q->failed ? strata_error_set(e, STRATA_ERROR, "out of memory") : 0;
+}
+
+void strata_seed_sig_put(strata_buf *sig, const strata_seed_write *w)
+{
+	size_t head[4] = {(size_t)(uintptr_t)w->t, (size_t)w->conflict, (size_t)w->bulk, w->n};
+	strata_buf_reset(sig);
+	strata_buf_put(sig, head, sizeof(head));
+	strata_buf_put(sig, w->cols, w->n * sizeof(*w->cols));
+	strata_buf_put(sig, &w->nret, sizeof(w->nret));
+	strata_buf_put(sig, w->ret, w->nret * sizeof(*w->ret));
+}
+
+bool strata_seed_sig_eq(const char *stored, size_t len, const strata_buf *sig)
+{
+	return stored && len == sig->len && memcmp(stored, sig->ptr, len) == 0;
+}
+
+char *strata_seed_sig_dup(const strata_buf *sig)
+{
+	char *p = malloc(sig->len ? sig->len : 1);
+	if (p && sig->len)
+		memcpy(p, sig->ptr, sig->len);
+	return p;
 }
