@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,4 +266,42 @@ int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, in
 		return -1;
 	}
 	return 0;
+}
+
+int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *rs)
+{
+	static const struct {
+		const char *key;
+		size_t cfg_off, rs_off;
+		int dflt;
+	} durations[] = {
+	    {"lock_timeout", offsetof(strata_config, lock_timeout),
+	     offsetof(struct cli_run_settings, lock_timeout_ms), CLI_DEFAULT_LOCK_TIMEOUT_MS},
+	    {"statement_timeout", offsetof(strata_config, statement_timeout),
+	     offsetof(struct cli_run_settings, statement_timeout_ms), 0},
+	    {"lock_ttl", offsetof(strata_config, lock_ttl),
+	     offsetof(struct cli_run_settings, lock_ttl_ms), CLI_DEFAULT_LOCK_TTL_MS},
+	};
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		const char *v = *(char *const *)((const char *)cfg + durations[i].cfg_off);
+		int *slot = (int *)((char *)rs + durations[i].rs_off);
+		if (*slot >= 0)
+			continue; /* the option wins */
+		if (v &&
+		    (cli_parse_duration(v, slot) < 0 || (slot == &rs->lock_ttl_ms && *slot <= 0)))
+			return cli_config_error(cfg, durations[i].key, v);
+		if (!v)
+			*slot = durations[i].dflt;
+	}
+	if (rs->lock_strategy < 0 && cfg->lock_strategy) {
+		strata_lock_strategy ls;
+		if (strata_lock_strategy_parse(cfg->lock_strategy, &ls) < 0)
+			return cli_config_error(cfg, "lock_strategy", cfg->lock_strategy);
+		rs->lock_strategy = (int)ls;
+	}
+	if (rs->lock_strategy < 0)
+		rs->lock_strategy = STRATA_LOCK_ADVISORY;
+	if (rs->lock_retries < 0)
+		rs->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
+	return EXIT_OK;
 }

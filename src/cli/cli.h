@@ -91,6 +91,17 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
 void cli_map_to_src(const strata_config *cfg, strata_error *e);
 /* A strata_verify_cb: prints the problem, naming the src file (ud: the strata_config). */
 void cli_report_problem(void *ud, const strata_error *e);
+/* What a run needs that an option, else the config, else a default gives: every field left -1
+ * by the options is filled (timeouts in ms, retries, strategy, ttl). Prints a config error naming
+ * the key and returns EXIT_FAIL on a bad value in the config, else EXIT_OK. */
+struct cli_run_settings {
+	int lock_timeout_ms, statement_timeout_ms, lock_retries, lock_strategy, lock_ttl_ms;
+};
+#define CLI_RUN_SETTINGS_UNSET                                                                     \
+	{                                                                                          \
+		-1, -1, -1, -1, -1                                                                 \
+	}
+int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *rs);
 /* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
 int cli_config_error(const strata_config *cfg, const char *key, const char *value);
 /* Opens the database; prints any error. Returns an exit code. */

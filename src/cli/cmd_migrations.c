@@ -94,8 +94,7 @@ struct opts {
 	int dry_run, fake, all, json, exit_code, one_txn;
 	int allow_ooo, ignore_checksums, mark_applied;
 	int lock_wait_ms;
-	int lock_timeout_ms, statement_timeout_ms, lock_retries; /* -1: from config or default */
-	int lock_strategy, lock_ttl_ms;                          /* -1: from config or default */
+	struct cli_run_settings rs; /* -1: from config or default */
 };
 
 /* Parses the options of any of the three commands; returns -1 to go on, else an exit code. */
@@ -106,8 +105,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
-	o->lock_timeout_ms = o->statement_timeout_ms = o->lock_retries = -1;
-	o->lock_strategy = o->lock_ttl_ms = -1;
+	o->rs = (struct cli_run_settings)CLI_RUN_SETTINGS_UNSET;
 	cli_parser_init(&p, ctx->cmd, argc, argv);
 	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
 		switch (key) {
@@ -170,13 +168,13 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 				return cli_usage_error(
 				    ctx->cmd, "--lock-retries needs a whole number, not '%s'",
 				    optarg);
-			o->lock_retries = atoi(optarg);
+			o->rs.lock_retries = atoi(optarg);
 			break;
 		case OPT_LOCK_TIMEOUT:
 		case OPT_STATEMENT_TIMEOUT:
 			if (cli_parse_duration(optarg, key == OPT_LOCK_TIMEOUT
-			                                   ? &o->lock_timeout_ms
-			                                   : &o->statement_timeout_ms) < 0)
+			                                   ? &o->rs.lock_timeout_ms
+			                                   : &o->rs.statement_timeout_ms) < 0)
 				return cli_usage_error(
 				    ctx->cmd,
 				    "--%s needs a duration like 5s, 500ms or 2m, "
@@ -187,8 +185,8 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 		case CLI_KEY_LOCK_WAIT:
 		case CLI_KEY_LOCK_STRATEGY:
 		case CLI_KEY_LOCK_TTL:
-			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms, &o->lock_strategy,
-			                 &o->lock_ttl_ms) < 0)
+			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms,
+			                 &o->rs.lock_strategy, &o->rs.lock_ttl_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		}
@@ -224,33 +222,9 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 		o->dirs[o->ndirs++] = s->cfg.dist_dir;
 		o->dirs_defaulted = 1;
 	}
-	/* timeouts: the option, else the config, else 5s for locks and none for statements */
-	if (o->lock_timeout_ms < 0 && s->cfg.lock_timeout &&
-	    cli_parse_duration(s->cfg.lock_timeout, &o->lock_timeout_ms) < 0)
-		return cli_config_error(&s->cfg, "lock_timeout", s->cfg.lock_timeout);
-	if (o->statement_timeout_ms < 0 && s->cfg.statement_timeout &&
-	    cli_parse_duration(s->cfg.statement_timeout, &o->statement_timeout_ms) < 0)
-		return cli_config_error(&s->cfg, "statement_timeout", s->cfg.statement_timeout);
-	if (o->lock_timeout_ms < 0)
-		o->lock_timeout_ms = CLI_DEFAULT_LOCK_TIMEOUT_MS;
-	if (o->statement_timeout_ms < 0)
-		o->statement_timeout_ms = 0;
-	if (o->lock_retries < 0)
-		o->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
-	/* the migration lock: the option, else the config, else advisory with a 30s ttl */
-	if (o->lock_strategy < 0 && s->cfg.lock_strategy) {
-		strata_lock_strategy ls;
-		if (strata_lock_strategy_parse(s->cfg.lock_strategy, &ls) < 0)
-			return cli_config_error(&s->cfg, "lock_strategy", s->cfg.lock_strategy);
-		o->lock_strategy = (int)ls;
-	}
-	if (o->lock_ttl_ms < 0 && s->cfg.lock_ttl &&
-	    (cli_parse_duration(s->cfg.lock_ttl, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0))
-		return cli_config_error(&s->cfg, "lock_ttl", s->cfg.lock_ttl);
-	if (o->lock_strategy < 0)
-		o->lock_strategy = STRATA_LOCK_ADVISORY;
-	if (o->lock_ttl_ms < 0)
-		o->lock_ttl_ms = CLI_DEFAULT_LOCK_TTL_MS;
+	/* timeouts, retries and the lock: the option, else the config, else the defaults */
+	if ((rc = cli_resolve_run_settings(&s->cfg, &o->rs)) != EXIT_OK)
+		return rc;
 	/* read and check every file before touching the database */
 	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
@@ -355,9 +329,9 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	strata_run_opts ro = {.fake = o->fake,
 	                      .one_transaction = o->one_txn,
 	                      .set_timeouts = 1,
-	                      .lock_timeout_ms = o->lock_timeout_ms,
-	                      .statement_timeout_ms = o->statement_timeout_ms,
-	                      .lock_retries = o->lock_retries,
+	                      .lock_timeout_ms = o->rs.lock_timeout_ms,
+	                      .statement_timeout_ms = o->rs.statement_timeout_ms,
+	                      .lock_retries = o->rs.lock_retries,
 	                      .on_event = on_event,
 	                      .ud = &pr};
 	strata_run_result r;
@@ -424,9 +398,9 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o, bool create)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->lock_strategy,
+	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->rs.lock_strategy,
 	                       .wait_ms = o->lock_wait_ms,
-	                       .ttl_ms = o->lock_ttl_ms};
+	                       .ttl_ms = o->rs.lock_ttl_ms};
 	(void)ctx;
 	if (s->b->ops->lock_with(s->b, &lo, &e) < 0 ||
 	    s->b->ops->history_load(s->b, &s->hist, create, &e) < 0) {

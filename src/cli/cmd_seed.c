@@ -48,7 +48,7 @@ struct opts {
 	int no_migrate, dry_run, force;
 	strata_seed_conflict conflict;
 	int lock_wait_ms;
-	int lock_strategy, lock_ttl_ms; /* -1: from config or default */
+	struct cli_run_settings rs; /* -1: from config or default */
 };
 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
@@ -58,7 +58,7 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->lock_wait_ms = CLI_DEFAULT_LOCK_WAIT_MS;
-	o->lock_strategy = o->lock_ttl_ms = -1;
+	o->rs = (struct cli_run_settings)CLI_RUN_SETTINGS_UNSET;
 	cli_parser_init(&p, ctx->cmd, argc, argv);
 	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
 		switch (key) {
@@ -104,8 +104,8 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 		case CLI_KEY_LOCK_WAIT:
 		case CLI_KEY_LOCK_STRATEGY:
 		case CLI_KEY_LOCK_TTL:
-			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms, &o->lock_strategy,
-			                 &o->lock_ttl_ms) < 0)
+			if (cli_lock_opt(ctx->cmd, key, optarg, &o->lock_wait_ms,
+			                 &o->rs.lock_strategy, &o->rs.lock_ttl_ms) < 0)
 				return EXIT_USAGE;
 			break;
 		}
@@ -173,18 +173,11 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	/* the timeouts of 'migrations run': from the config, else 5s for locks */
+	/* the timeouts of 'migrations run' (resolved in cmd_seed) */
 	ro.set_timeouts = true;
-	ro.lock_timeout_ms = CLI_DEFAULT_LOCK_TIMEOUT_MS;
-	ro.lock_retries = CLI_DEFAULT_LOCK_RETRIES;
-	if ((cfg->lock_timeout && cli_parse_duration(cfg->lock_timeout, &ro.lock_timeout_ms) < 0) ||
-	    (cfg->statement_timeout &&
-	     cli_parse_duration(cfg->statement_timeout, &ro.statement_timeout_ms) < 0)) {
-		rc = cli_config_error(cfg, cfg->lock_timeout ? "lock_timeout" : "statement_timeout",
-		                      cfg->lock_timeout ? cfg->lock_timeout
-		                                        : cfg->statement_timeout);
-		goto done;
-	}
+	ro.lock_timeout_ms = o->rs.lock_timeout_ms;
+	ro.statement_timeout_ms = o->rs.statement_timeout_ms;
+	ro.lock_retries = o->rs.lock_retries;
 	*pending_out = plan.n;
 	if (plan.n == 0 || o->dry_run)
 		goto done;
@@ -280,29 +273,16 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	/* the migration lock: the option, else the config, else advisory with a 30s ttl */
-	if (o.lock_strategy < 0 && cfg.lock_strategy) {
-		strata_lock_strategy ls;
-		if (strata_lock_strategy_parse(cfg.lock_strategy, &ls) < 0) {
-			rc = cli_config_error(&cfg, "lock_strategy", cfg.lock_strategy);
-			goto done;
-		}
-		o.lock_strategy = (int)ls;
-	}
-	if (o.lock_ttl_ms < 0 && cfg.lock_ttl &&
-	    (cli_parse_duration(cfg.lock_ttl, &o.lock_ttl_ms) < 0 || o.lock_ttl_ms <= 0)) {
-		rc = cli_config_error(&cfg, "lock_ttl", cfg.lock_ttl);
+	/* timeouts, retries and the lock: the option, else the config, else the defaults */
+	if ((rc = cli_resolve_run_settings(&cfg, &o.rs)) != EXIT_OK)
 		goto done;
-	}
 	if ((rc = cli_connect(ctx, &url, &b)) != EXIT_OK)
 		goto done;
 	if (b->ops->lock_with(
 	        b,
-	        &(strata_lock_opts){
-	            .strategy = o.lock_strategy < 0 ? STRATA_LOCK_ADVISORY
-	                                            : (strata_lock_strategy)o.lock_strategy,
-	            .wait_ms = o.lock_wait_ms,
-	            .ttl_ms = o.lock_ttl_ms < 0 ? CLI_DEFAULT_LOCK_TTL_MS : o.lock_ttl_ms},
+	        &(strata_lock_opts){.strategy = (strata_lock_strategy)o.rs.lock_strategy,
+	                            .wait_ms = o.lock_wait_ms,
+	                            .ttl_ms = o.rs.lock_ttl_ms},
 	        &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;

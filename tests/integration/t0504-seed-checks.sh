@@ -34,4 +34,13 @@ scenario() {
 	rm -rf src dist seed.json seed2.json
 }
 each_db scenario
+
+# the settings come from the same place as for 'migrations run': a bad one names its key
+new_db sqlite
+mkdir -p m && printf '{"a": []}\n' >s.json
+printf '{"lock_timeout": "5s", "statement_timeout": "soon"}\n' >strata.json
+check 'seed: a bad statement_timeout in strata.json names that key' 1 '^$' \
+	"^strata: error: strata.json: bad value 'soon' for 'statement_timeout' in the config$" \
+	strata --database-url "$DB_URL" seed -f s.json --dir m
+rm -f strata.json
 done_testing
