@@ -209,10 +209,16 @@ struct session {
 	int loaded;
 };
 
-static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
+/* How open_session reads the migration directories. */
+enum read_mode {
+	READ_BUILT, /* from a build manifest where there is one: only what runs is read */
+	READ_ALL    /* every file (validate, repair, --ignore-checksums) */
+};
+
+static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, enum read_mode mode)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	int rc;
+	int rc, error;
 
 	memset(s, 0, sizeof(*s));
 	if ((rc = cli_load(ctx, &s->cfg, &s->url)) != EXIT_OK)
@@ -225,8 +231,13 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s)
 	/* timeouts, retries and the lock: the option, else the config, else the defaults */
 	if ((rc = cli_resolve_run_settings(&s->cfg, &o->rs)) != EXIT_OK)
 		return rc;
-	/* read and check every file before touching the database */
-	if (strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e) < 0) {
+	/* read and check the files before touching the database: the listing and checksums
+	 * from a build manifest, or every file (a plan reads the files it runs) */
+	if (mode == READ_BUILT && !o->ignore_checksums)
+		error = strata_catalog_load_built(&s->cat, o->dirs, o->ndirs, &e);
+	else
+		error = strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e);
+	if (error < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->dirs[0] == s->cfg.dist_dir)
 			strata_error_hint(&e,
 			                  "run 'strata build' to build %s from %s, or pass "
@@ -422,7 +433,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+	if ((rc = open_session(ctx, &o, &s, READ_BUILT)) != EXIT_OK)
 		goto done;
 	if (o.dry_run) { /* no lock, and no history table made */
 		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
@@ -592,7 +603,7 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+	if ((rc = open_session(ctx, &o, &s, READ_BUILT)) != EXIT_OK)
 		goto done;
 	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
 	    strata_plan_status(&list, &s.cat, &s.hist, &e) < 0) {
@@ -622,7 +633,7 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK)
+	if ((rc = open_session(ctx, &o, &s, READ_ALL)) != EXIT_OK)
 		goto done;
 	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
 	    strata_plan_up(&plan, &s.cat, &s.hist, NULL, &e) < 0) {
@@ -661,7 +672,7 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_session(ctx, &o, &s)) != EXIT_OK ||
+	if ((rc = open_session(ctx, &o, &s, READ_ALL)) != EXIT_OK ||
 	    (rc = lock_and_load(ctx, &s, &o, true)) != EXIT_OK)
 		goto done;
 	u = strata_history_unfinished(&s.hist);

@@ -152,7 +152,8 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	memcpy(dirs, o->dirs, sizeof(dirs));
 	if (ndirs == 0)
 		dirs[ndirs++] = cfg->dist_dir;
-	if (strata_catalog_load(&cat, dirs, ndirs, &e) < 0) {
+	/* from the build manifest: only the pending files are read (core/catalog.h) */
+	if (strata_catalog_load_built(&cat, dirs, ndirs, &e) < 0) {
 		if (e.code == STRATA_ENOTFOUND && !e.line && o->ndirs == 0)
 			strata_error_hint(&e,
 			                  "run 'strata build' to build %s from %s, pass --dir "

@@ -40,7 +40,8 @@ const struct cmd cli_cmds[] = {
                 "the manifest, the build is older than src/migrations, an applied migration's\n"
                 "file changed since it was applied, a transaction:false migration is left\n"
                 "failed, or a pending migration is older than the newest applied one.\n"
-                "'migrations run' makes the same checks before it applies anything.",
+                "'migrations run' makes the same checks before it applies anything, but\n"
+                "from a build it reads only the files it runs; validate reads every file.",
      .opts = cmd_migrations_validate_opts},
     {.name = "migrations repair",
      .run = cmd_migrations_repair,

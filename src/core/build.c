@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
 #include "core/catalog.h"
+#include "core/manifest.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -34,62 +34,6 @@ static int copy_into(const char *out_dir, const char *path, const char *text, st
 		error = strata_fs_write_atomic(dst, text, len, 0, e);
 	free(old);
 	free(dst);
-	return error;
-}
-
-#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static int write_manifest(const strata_catalog *c, const char *out_dir, strata_error *e)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
-	char *path = NULL;
-	int error = 0;
-
-	if (!g)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	yajl_gen_map_open(g);
-	GEN_STR(g, "format");
-	yajl_gen_integer(g, 1);
-	GEN_STR(g, "generator");
-	GEN_STR(g, "strata " STRATA_VERSION);
-	GEN_STR(g, "migrations");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < c->n; i++) {
-		const strata_migration *m = c->items[i];
-		yajl_gen_map_open(g);
-		GEN_STR(g, "version");
-		GEN_STR(g, m->version);
-		GEN_STR(g, "name");
-		GEN_STR(g, m->name);
-		GEN_STR(g, "file");
-		GEN_STR(g, base_name(m->path));
-		if (m->down_path) {
-			GEN_STR(g, "down_file");
-			GEN_STR(g, base_name(m->down_path));
-		}
-		GEN_STR(g, "sha256");
-		GEN_STR(g, m->checksum);
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-		error = strata_error_set(e, STRATA_ERROR, "cannot write the manifest");
-		goto done;
-	}
-	path = strata_fs_join(out_dir, STRATA_MANIFEST);
-	if (!path) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	error = strata_fs_write_atomic(path, buf, len, 0, e);
-done:
-	free(path);
-	yajl_gen_free(g);
 	return error;
 }
 
@@ -191,7 +135,7 @@ int strata_build(const char *src_dir, const char *out_dir, const strata_build_op
 	qsort(written, nw, sizeof(*written), cmp_str);
 	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
 		goto done;
-	error = write_manifest(&c, out_dir, e);
+	error = strata_manifest_write(&c, out_dir, e);
 done:
 	free(written);
 	strata_catalog_free(&c);

@@ -14,8 +14,6 @@
 #include "core/lint.h"
 #include "strata.h"
 
-#define STRATA_MANIFEST "manifest.json"
-
 typedef struct strata_build_opts {
 	unsigned version;
 	strata_dialect dialect; /* what the migrations are parsed as */

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "core/manifest.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -74,6 +77,118 @@ static int load_dir(strata_catalog *c, size_t *cap, const char *dir, size_t dir_
 	return error;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether dir holds exactly the migration files mf lists (down halves included). */
+static bool listing_matches(const char *dir, const strata_manifest *mf)
+{
+	const char **listed = calloc(mf->n * 2 + 1, sizeof(*listed));
+	char **names = NULL;
+	size_t n = 0, nl = 0, found = 0;
+	strata_error ignored = STRATA_ERROR_INIT;
+	bool ok = listed && strata_fs_list(&names, &n, dir, &ignored) == 0;
+
+	for (size_t i = 0; ok && i < mf->n; i++) {
+		listed[nl++] = mf->items[i].file;
+		if (mf->items[i].down_file)
+			listed[nl++] = mf->items[i].down_file;
+	}
+	if (ok)
+		qsort(listed, nl, sizeof(*listed), cmp_cstr);
+	for (size_t i = 0; ok && i < n; i++) {
+		strata_file_kind kind;
+		char *v = NULL, *nm = NULL;
+		const char *key = names[i];
+		ok = strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored) == 0;
+		free(v);
+		free(nm);
+		if (!ok || kind == STRATA_FILE_NONE)
+			continue;
+		ok = bsearch(&key, listed, nl, sizeof(*listed), cmp_cstr) != NULL;
+		found++;
+	}
+	strata_fs_names_free(names);
+	free(listed);
+	return ok && found == nl;
+}
+
+/* One not-yet-read migration per manifest entry. Returns 1 (adding nothing) when an entry is
+ * not what build writes, so the caller reads the directory instead. */
+static int push_listed(strata_catalog *c, size_t *cap, const char *dir, size_t dir_index,
+                       const strata_manifest *mf, strata_error *e)
+{
+	size_t n0 = c->n;
+	int error = 0;
+	for (size_t i = 0; i < mf->n && error == 0; i++) {
+		const strata_manifest_entry *ent = &mf->items[i];
+		strata_error ignored = STRATA_ERROR_INIT;
+		strata_file_kind kind, dkind = STRATA_FILE_DOWN;
+		char *dv = NULL, *dn = NULL;
+		strata_migration *m = calloc(1, sizeof(*m));
+		if (!m) {
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+			break;
+		}
+		if (strata_migration_parse_name(&kind, &m->version, &m->name, ent->file, &ignored) <
+		        0 ||
+		    (ent->down_file &&
+		     (strata_migration_parse_name(&dkind, &dv, &dn, ent->down_file, &ignored) < 0 ||
+		      strata_migration_key_cmp(dv, dn, m->version, m->name) != 0)) ||
+		    (!(kind == STRATA_FILE_SINGLE && !ent->down_file) &&
+		     !(kind == STRATA_FILE_UP && dkind == STRATA_FILE_DOWN)))
+			error = 1;
+		free(dv);
+		free(dn);
+		if (error == 0) {
+			m->path = strata_fs_join(dir, ent->file);
+			m->down_path = ent->down_file ? strata_fs_join(dir, ent->down_file) : NULL;
+			if (!m->path || (ent->down_file && !m->down_path))
+				error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		if (error) {
+			strata_migration_free(m);
+			break;
+		}
+		memcpy(m->checksum, ent->sha256, sizeof(m->checksum));
+		m->up.present = true;
+		m->dir_index = dir_index;
+		error = push(c, cap, m, e);
+	}
+	if (error) {
+		while (c->n > n0)
+			strata_migration_free(c->items[--c->n]);
+	}
+	return error;
+}
+
+/* A directory from its manifest when it can be trusted, else read in full. */
+static int load_dir_built(strata_catalog *c, size_t *cap, const char *dir, size_t dir_index,
+                          strata_error *e)
+{
+	strata_manifest mf;
+	strata_error ignored = STRATA_ERROR_INIT;
+	struct stat st;
+	int error = 1;
+
+	/* an unreadable manifest: the full read lets the integrity check say so */
+	if (strata_manifest_read(&mf, dir, &ignored) <= 0)
+		return load_dir(c, cap, dir, dir_index, e);
+	/* a directory modified after its manifest may have gained or lost files */
+	if (stat(dir, &st) == 0 &&
+	    (!strata_timespec_after(&st.st_mtim, &mf.mtime) || listing_matches(dir, &mf)))
+		error = push_listed(c, cap, dir, dir_index, &mf, e);
+	strata_manifest_free(&mf);
+	if (error < 0)
+		return error;
+	if (error > 0)
+		return load_dir(c, cap, dir, dir_index, e);
+	c->from_manifest[dir_index] = true;
+	return 0;
+}
+
 /* After sorting: folds golang-migrate halves together and rejects duplicates. */
 static int merge(strata_catalog *c, strata_error *e)
 {
@@ -113,14 +228,20 @@ static int merge(strata_catalog *c, strata_error *e)
 	return 0;
 }
 
-int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, strata_error *e)
+static int catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
+                        strata_error *e)
 {
 	size_t cap = 0;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->from_manifest = calloc(ndirs + 1, sizeof(*out->from_manifest));
+	if (!out->from_manifest)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	out->ndirs = ndirs;
 	for (size_t d = 0; d < ndirs && error == 0; d++)
-		error = load_dir(out, &cap, dirs[d], d, e);
+		error = built ? load_dir_built(out, &cap, dirs[d], d, e)
+		              : load_dir(out, &cap, dirs[d], d, e);
 	if (error == 0 && out->n > 1)
 		qsort(out->items, out->n, sizeof(*out->items), cmp_migrations);
 	if (error == 0)
@@ -128,6 +249,17 @@ int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
 	if (error < 0)
 		strata_catalog_free(out);
 	return error;
+}
+
+int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, strata_error *e)
+{
+	return catalog_load(out, dirs, ndirs, false, e);
+}
+
+int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size_t ndirs,
+                              strata_error *e)
+{
+	return catalog_load(out, dirs, ndirs, true, e);
 }
 
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
@@ -155,6 +287,8 @@ void strata_catalog_free(strata_catalog *c)
 	for (size_t i = 0; i < c->n; i++)
 		strata_migration_free(c->items[i]);
 	free(c->items);
+	free(c->from_manifest);
 	c->items = NULL;
-	c->n = 0;
+	c->from_manifest = NULL;
+	c->n = c->ndirs = 0;
 }

@@ -2,17 +2,31 @@
 #ifndef STRATA_CORE_CATALOG_H
 #define STRATA_CORE_CATALOG_H
 
+#include <stdbool.h>
+
 #include "core/migration.h"
 
 typedef struct strata_catalog {
 	strata_migration **items; /* owned */
 	size_t n;
+	/* per directory: its migrations were listed from its build manifest, not read */
+	bool *from_manifest;
+	size_t ndirs;
 } strata_catalog;
 
 /* Loads every migration below the given directories (not recursive) and merges them into one
  * ordered list. The same migration (version and name) twice is an error naming both files. */
 int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs,
                         strata_error *e);
+
+/* Like strata_catalog_load, but a directory with a readable build manifest (core/manifest.h)
+ * that lists exactly the directory's migration files is taken from the manifest: names and
+ * checksums, no file read. Such migrations are not `loaded`; strata_migration_ensure reads one
+ * (and checks it against the manifest's checksum) when it is about to run. The listing is taken
+ * from the manifest alone when the directory was not modified after it. Any other directory is
+ * read in full, so the integrity checks see what is there. */
+int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size_t ndirs,
+                              strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);

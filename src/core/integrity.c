@@ -4,9 +4,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yajl/yajl_tree.h>
 
-#include "core/build.h"
+#include "core/manifest.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -22,95 +21,37 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static const char *json_str(yajl_val obj, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
-	return v ? v->u.string : NULL;
-}
-
-struct manifest_ent {
-	const char *file, *sha256;
-};
-
-static int cmp_ent(const void *a, const void *b)
-{
-	return strcmp(((const struct manifest_ent *)a)->file,
-	              ((const struct manifest_ent *)b)->file);
-}
-
-/* The manifest's entries sorted by file name, for a binary search per migration (a linear one
- * made a 10,000-migration check quadratic). Caller frees. */
-static struct manifest_ent *manifest_index(yajl_val list, size_t *n_out)
-{
-	struct manifest_ent *ents = calloc(list->u.array.len + 1, sizeof(*ents));
-	size_t n = 0;
-	if (!ents)
-		return NULL;
-	for (size_t i = 0; i < list->u.array.len; i++) {
-		const char *f = json_str(list->u.array.values[i], "file");
-		if (f) {
-			ents[n].file = f;
-			ents[n++].sha256 = json_str(list->u.array.values[i], "sha256");
-		}
-	}
-	qsort(ents, n, sizeof(*ents), cmp_ent);
-	*n_out = n;
-	return ents;
-}
-
 static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t dir_index,
                                strata_error *e)
 {
-	static const char *const list_path[] = {"migrations", NULL};
-	char *path = strata_fs_join(dir, STRATA_MANIFEST), *text = NULL, errbuf[256];
-	yajl_val root = NULL, list;
-	struct manifest_ent *ents = NULL;
-	size_t listed = 0, present = 0, nents = 0;
-	int error = 0;
+	strata_manifest mf;
+	size_t present = 0;
+	int error;
 
-	if (!path)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if (access(path, F_OK) != 0)
-		goto done; /* not a built directory: nothing to check against */
-	if ((error = strata_fs_read(&text, NULL, path, e)) < 0)
-		goto done;
-	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-	list = root ? yajl_tree_get(root, (const char **)list_path, yajl_t_array) : NULL;
-	if (!list) {
-		strata_error_at(e, path, 0, 0);
-		strata_error_hint(e, "run 'strata build' to write it again");
-		error = strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
-		goto done;
-	}
-	listed = list->u.array.len;
-	if (!(ents = manifest_index(list, &nents))) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
+	if (dir_index < c->ndirs && c->from_manifest[dir_index])
+		return 0; /* listed from this very manifest; each file is checked when it is read */
+	if ((error = strata_manifest_read(&mf, dir, e)) <= 0)
+		return error; /* 0: not a built directory, nothing to check against */
 	for (size_t i = 0; i < c->n; i++) {
 		const strata_migration *m = c->items[i];
-		struct manifest_ent key = {0}, *ent;
-		const char *sum;
+		const strata_manifest_entry *ent;
 		if (m->dir_index != dir_index)
 			continue;
 		present++;
-		key.file = base_name(m->path);
-		ent = bsearch(&key, ents, nents, sizeof(*ents), cmp_ent);
-		sum = ent ? ent->sha256 : NULL;
+		ent = strata_manifest_find(&mf, base_name(m->path));
 		strata_error_at(e, m->path, 0, 0);
-		if (!sum) {
+		if (!ent) {
 			strata_error_hint(e,
 			                  "build migrations with 'strata build' instead of writing "
 			                  "them into %s by hand",
 			                  dir);
-			error =
-			    strata_error_set(e, STRATA_EINVALID, "migration is not in %s", path);
+			error = strata_error_set(e, STRATA_EINVALID, "migration is not in %s/%s",
+			                         dir, STRATA_MANIFEST);
 			goto done;
 		}
-		if (strcmp(sum, m->checksum) != 0) {
-			strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", sum,
-			                    m->checksum);
+		if (strcmp(ent->sha256, m->checksum) != 0) {
+			strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…",
+			                    ent->sha256, m->checksum);
 			strata_error_hint(e, "edit migrations in the src directory and run 'strata "
 			                     "build', never the built copy");
 			error = strata_error_set(e, STRATA_EINVALID,
@@ -119,30 +60,23 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 		}
 	}
 	strata_error_at(e, "", 0, 0);
-	if (present < listed) {
-		for (size_t k = 0; k < listed; k++) {
-			const char *f = json_str(list->u.array.values[k], "file");
-			char *fp = f ? strata_fs_join(dir, f) : NULL;
-			int missing = fp && access(fp, F_OK) != 0;
-			if (missing) {
-				strata_error_at(e, fp, 0, 0);
-				strata_error_hint(e, "run 'strata build' again");
-				error =
-				    strata_error_set(e, STRATA_ENOTFOUND,
-				                     "migration listed in the build manifest is "
-				                     "missing");
-			}
-			free(fp);
-			if (missing)
-				goto done;
+	for (size_t k = 0; present < mf.n && k < mf.n; k++) {
+		char *fp = strata_fs_join(dir, mf.items[k].file);
+		bool missing = fp && access(fp, F_OK) != 0;
+		if (missing) {
+			strata_error_at(e, fp, 0, 0);
+			strata_error_hint(e, "run 'strata build' again");
+			error =
+			    strata_error_set(e, STRATA_ENOTFOUND,
+			                     "migration listed in the build manifest is missing");
 		}
+		free(fp);
+		if (missing)
+			break;
 	}
 done:
-	free(ents);
-	yajl_tree_free(root);
-	free(text);
-	free(path);
-	return error;
+	strata_manifest_free(&mf);
+	return error < 0 ? error : 0;
 }
 
 int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, size_t ndirs,
@@ -160,6 +94,16 @@ static bool newer(const struct stat *a, const struct stat *b)
 	       (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec > b->st_mtim.tv_nsec);
 }
 
+/* Whether src_dir's copy of the built file `built` is older than the manifest (stat st). */
+static bool src_older(const char *src_dir, const char *built, const struct stat *mst)
+{
+	char *path = strata_fs_join(src_dir, base_name(built));
+	struct stat st;
+	bool older = path && stat(path, &st) == 0 && newer(mst, &st);
+	free(path);
+	return older;
+}
+
 /* The common case, cheaply: src holds exactly the migration files dist was built from, and none
  * of them changed after the build wrote its manifest. Only stats files; a false answer sends the
  * caller to the full comparison (read and hash src). */
@@ -168,11 +112,25 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 	char *mpath = strata_fs_join(dist_dir, STRATA_MANIFEST), **names = NULL;
 	const char **built = NULL;
 	size_t n = 0, nb = 0, k = 0;
-	struct stat mst;
+	struct stat mst, st;
 	strata_error ignored = STRATA_ERROR_INIT;
 	bool fresh = false;
 
-	if (!mpath || stat(mpath, &mst) != 0 || strata_fs_list(&names, &n, src_dir, &ignored) < 0)
+	if (!mpath || stat(mpath, &mst) != 0)
+		goto done;
+	if (dist->ndirs && dist->from_manifest[0] && stat(src_dir, &st) == 0 && newer(&mst, &st)) {
+		/* no file was added to src, removed or renamed since the build: only what this run
+		 * reads (what it executes) is checked for edits in place */
+		fresh = true;
+		for (size_t i = 0; i < dist->n && fresh; i++) {
+			const strata_migration *m = dist->items[i];
+			fresh = !m->loaded ||
+			        (src_older(src_dir, m->path, &mst) &&
+			         (!m->down_path || src_older(src_dir, m->down_path, &mst)));
+		}
+		goto done;
+	}
+	if (strata_fs_list(&names, &n, src_dir, &ignored) < 0)
 		goto done;
 	built = calloc(dist->n * 2 + 1, sizeof(*built));
 	if (!built)
@@ -187,7 +145,6 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 	for (size_t i = 0; i < n; i++) {
 		strata_file_kind kind;
 		char *v = NULL, *nm = NULL, *path;
-		struct stat st;
 		bool same;
 		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
 		free(v);
@@ -265,12 +222,19 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	strata_buf others = STRATA_BUF_INIT;
 	size_t n = 0;
 
-	for (size_t i = 0; i < h->n; i++) {
+	/* both lists are in (version, name) order: one merge walk */
+	for (size_t i = 0, j = 0; i < h->n; i++) {
 		const strata_applied *a = &h->items[i];
-		const strata_migration *m;
+		const strata_migration *m = NULL;
+		int cmp = -1;
+		while (j < c->n &&
+		       (cmp = strata_migration_key_cmp(c->items[j]->version, c->items[j]->name,
+		                                       a->version, a->name)) < 0)
+			j++;
+		if (j < c->n && cmp == 0)
+			m = c->items[j];
 		if (a->status != STRATA_APPLIED_OK || !a->checksum[0])
 			continue;
-		m = strata_catalog_find(c, a->version, a->name);
 		if (!m || strcmp(m->checksum, a->checksum) == 0)
 			continue;
 		if (!first) {

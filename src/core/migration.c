@@ -296,6 +296,7 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'", path);
 		goto done;
 	}
+	m->loaded = true;
 	if (kind == STRATA_FILE_SINGLE)
 		error = parse_single(m, e);
 	else
@@ -335,6 +336,49 @@ int strata_migration_load(strata_migration **out, const char *path, size_t dir_i
 done:
 	free(version);
 	free(name);
+	return error;
+}
+
+#define SWAP_PTR(a, b)                                                                             \
+	do {                                                                                       \
+		char *tmp_ = (a);                                                                  \
+		(a) = (b);                                                                         \
+		(b) = tmp_;                                                                        \
+	} while (0)
+
+int strata_migration_ensure(strata_migration *m, strata_error *e)
+{
+	strata_migration *f = NULL, *down = NULL;
+	int error;
+
+	if (m->loaded)
+		return 0;
+	error = strata_migration_load(&f, m->path, m->dir_index, e);
+	if (error == 0 && m->down_path &&
+	    (error = strata_migration_load(&down, m->down_path, m->dir_index, e)) == 0)
+		error = strata_migration_merge_pair(f, down, e);
+	if (error < 0)
+		goto done;
+	if (strcmp(f->checksum, m->checksum) != 0) {
+		strata_error_at(e, m->path, 0, 0);
+		strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", m->checksum,
+		                    f->checksum);
+		strata_error_hint(e, "edit migrations in the src directory and run 'strata build', "
+		                     "never the built copy");
+		error = strata_error_set(e, STRATA_EINVALID,
+		                         "migration does not match the build manifest");
+		goto done;
+	}
+	/* the sections point into f's texts and at f's path strings: take those over */
+	SWAP_PTR(m->path, f->path);
+	SWAP_PTR(m->down_path, f->down_path);
+	SWAP_PTR(m->text, f->text);
+	SWAP_PTR(m->down_text, f->down_text);
+	m->up = f->up;
+	m->down = f->down;
+	m->loaded = true;
+done:
+	strata_migration_free(f);
 	return error;
 }
 

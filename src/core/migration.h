@@ -41,6 +41,9 @@ typedef struct strata_migration {
 	strata_section up, down;
 	char checksum[65]; /* SHA-256 of the file(s), CR LF read as LF */
 	size_t dir_index;  /* which --dir it came from */
+	/* false for a migration listed from a build manifest (core/catalog.h) and not read yet:
+	 * then only the names, paths and checksum (the manifest's) are set, and `up.present`. */
+	bool loaded;
 } strata_migration;
 
 /* Splits a file name into version and name. Returns the kind, or STRATA_FILE_NONE for a file
@@ -55,6 +58,9 @@ int strata_migration_load(strata_migration **out, const char *path, size_t dir_i
 /* Parses text already in memory (takes ownership of text, which must be NUL-terminated). */
 int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
                            strata_file_kind kind, strata_error *e);
+/* Reads, parses and hashes a migration that is not loaded yet, and fails unless its SHA-256 is
+ * the one already in m->checksum (the build manifest's): what runs is what was built. */
+int strata_migration_ensure(strata_migration *m, strata_error *e);
 /* Folds the .down.sql half `down` into `up` and frees `down`. */
 int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e);
 void strata_migration_free(strata_migration *m);

@@ -34,13 +34,24 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 	}
 	if ((error = alloc_steps(out, c->n, e)) < 0)
 		return error;
-	for (size_t i = 0; i < c->n; i++) {
-		const strata_migration *m = c->items[i];
+	/* both lists are in (version, name) order: one merge walk, not a search per migration */
+	for (size_t i = 0, j = 0; i < c->n; i++) {
+		strata_migration *m = c->items[i];
 		const strata_applied *newest = h->n ? &h->items[h->n - 1] : NULL;
+		int cmp = -1;
 		if (to_version && strata_version_cmp(m->version, to_version) > 0)
 			break;
-		if (strata_history_find(h, m->version, m->name))
+		while (j < h->n &&
+		       (cmp = strata_migration_key_cmp(h->items[j].version, h->items[j].name,
+		                                       m->version, m->name)) < 0)
+			j++;
+		if (j < h->n && cmp == 0)
 			continue;
+		/* read now what a catalog listed from its build manifest (core/catalog.h) */
+		if ((error = strata_migration_ensure(m, e)) < 0) {
+			strata_plan_free(out);
+			return error;
+		}
 		out->steps[out->n].m = m;
 		out->steps[out->n].out_of_order =
 		    newest && strata_migration_key_cmp(m->version, m->name, newest->version,
@@ -75,7 +86,7 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		return error;
 	for (size_t i = h->n; i-- > 0;) {
 		const strata_applied *a = &h->items[i];
-		const strata_migration *m;
+		strata_migration *m;
 		if (o->to_version) {
 			if (strata_version_cmp(a->version, o->to_version) <= 0)
 				break;
@@ -101,6 +112,8 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 			    m->version, m->name, strata_applied_status_name(a->status));
 			goto fail;
 		}
+		if ((error = strata_migration_ensure(m, e)) < 0)
+			goto fail;
 		if (strata_section_is_empty(&m->down)) {
 			strata_error_at(e, m->down_path ? m->down_path : m->path, 0, 0);
 			strata_error_hint(

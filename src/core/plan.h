@@ -22,7 +22,8 @@ typedef struct strata_plan {
 } strata_plan;
 
 /* Every pending migration in order, up to and including to_version when it is not NULL. A step
- * older than the newest applied migration is marked out_of_order. */
+ * older than the newest applied migration is marked out_of_order. Each step's migration is read
+ * if it is not loaded yet (strata_migration_ensure), so a plan's files are read and checked. */
 int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
                    const char *to_version, strata_error *e);
 
@@ -32,8 +33,8 @@ typedef struct strata_revert_opts {
 	bool all;
 } strata_revert_opts;
 
-/* The applied migrations to revert, newest first. Fails before anything runs when one of them
- * has no down section or no file on disk. */
+/* The applied migrations to revert, newest first, each read if it is not loaded yet. Fails
+ * before anything runs when one of them has no down section or no file on disk. */
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e);
 void strata_plan_free(strata_plan *p);

@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include "core/catalog.h"
+#include "core/manifest.h"
 
 #define UPDOWN(up, down) "-- migrate:up\n" up "\n-- migrate:down\n" down "\n"
 
@@ -263,6 +264,126 @@ static void test_catalog_no_dirs(void **state)
 	strata_catalog_free(&c);
 }
 
+/* Builds a manifest for directory a as `strata build` would: from a full read of it. */
+static void write_manifest_of(struct fx *fx)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog full;
+	assert_int_equal(load(&full, fx, 1, &e), 0);
+	assert_int_equal(strata_manifest_write(&full, fx->a, &e), 0);
+	strata_catalog_free(&full);
+}
+
+static void test_catalog_built_lists_from_manifest(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog full, c;
+	const char *dirs[1] = {fx->a};
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 1;", "select -1;"));
+	unit_write(fx->a, "2_Two.up.sql", "select 2;\n");
+	unit_write(fx->a, "2_Two.down.sql", "select -2;\n");
+	write_manifest_of(fx);
+	assert_int_equal(load(&full, fx, 1, &e), 0);
+	assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e), 0);
+	assert_true(c.from_manifest[0]);
+	assert_int_equal(c.n, 2);
+	assert_item(&c, 0, "1", "One", 0);
+	assert_item(&c, 1, "2", "Two", 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_false(c.items[i]->loaded);
+		assert_null(c.items[i]->text);
+		assert_string_equal(c.items[i]->checksum, full.items[i]->checksum);
+	}
+	assert_non_null(strstr(c.items[1]->down_path, "2_Two.down.sql"));
+	/* read on demand: the same sections a full read gives */
+	for (size_t i = 0; i < 2; i++) {
+		strata_migration *m = c.items[i], *f = full.items[i];
+		assert_int_equal(strata_migration_ensure(m, &e), 0);
+		assert_true(m->loaded);
+		assert_int_equal(m->up.len, f->up.len);
+		assert_memory_equal(m->up.text + m->up.offset, f->up.text + f->up.offset,
+		                    f->up.len);
+		assert_int_equal(m->down.len, f->down.len);
+		assert_string_equal(m->down.file, f->down.file);
+		assert_int_equal(strata_migration_ensure(m, &e), 0); /* once is enough */
+	}
+	strata_catalog_free(&c);
+	strata_catalog_free(&full);
+}
+
+static void test_catalog_built_file_must_match_manifest(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog c;
+	const char *dirs[1] = {fx->a};
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 1;", ""));
+	write_manifest_of(fx);
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 666;", "")); /* in place */
+	assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e), 0);
+	assert_int_equal(strata_migration_ensure(c.items[0], &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "migration does not match the build manifest");
+	assert_non_null(strstr(e.file, "1-One.sql"));
+	assert_false(c.items[0]->loaded);
+	strata_catalog_free(&c);
+}
+
+static void test_catalog_built_without_usable_manifest_reads_all(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_manifest mf;
+	strata_catalog c;
+	const char *dirs[1] = {fx->a};
+	static const char *const bad[] = {
+	    "{",
+	    "[]",
+	    "{\"migrations\": {}}",
+	    "{\"migrations\": [{\"file\": \"1-One.sql\"}]}",
+	    "{\"migrations\": [{\"file\": \"1-One.sql\", \"sha256\": \"abc\"}]}",
+	    "{\"migrations\": [{\"file\": \"../1-One.sql\", \"sha256\": "
+	    "\""
+	    "0000000000000000000000000000000000000000000000000000000000000000"
+	    "\"}]}",
+	};
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 1;", ""));
+	assert_int_equal(strata_manifest_read(&mf, fx->a, &e), 0); /* none */
+	assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e), 0);
+	assert_false(c.from_manifest[0]);
+	assert_true(c.items[0]->loaded);
+	strata_catalog_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		strata_error e2 = STRATA_ERROR_INIT;
+		unit_write(fx->a, STRATA_MANIFEST, bad[i]);
+		assert_int_equal(strata_manifest_read(&mf, fx->a, &e2), STRATA_EINVALID);
+		assert_string_equal(e2.msg, "the build manifest is unreadable");
+		assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e2), 0);
+		assert_false(c.from_manifest[0]);
+		assert_true(c.items[0]->loaded);
+		strata_catalog_free(&c);
+	}
+}
+
+static void test_manifest_duplicate_file_is_unreadable(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_manifest mf;
+	char entry[160], text[400];
+	snprintf(entry, sizeof(entry), "{\"file\": \"1-One.sql\", \"sha256\": \"%064d\"}", 0);
+	snprintf(text, sizeof(text), "{\"format\": 1, \"migrations\": [%s, %s]}", entry, entry);
+	unit_write(fx->a, STRATA_MANIFEST, text);
+	assert_int_equal(strata_manifest_read(&mf, fx->a, &e), STRATA_EINVALID);
+	snprintf(text, sizeof(text), "{\"format\": 1, \"migrations\": [%s]}", entry);
+	unit_write(fx->a, STRATA_MANIFEST, text);
+	assert_int_equal(strata_manifest_read(&mf, fx->a, &e), 1);
+	assert_int_equal(mf.n, 1);
+	assert_non_null(strata_manifest_find(&mf, "1-One.sql"));
+	assert_null(strata_manifest_find(&mf, "2-Two.sql"));
+	strata_manifest_free(&mf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +400,14 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_missing_dir, setup, teardown),
 	    cmocka_unit_test(test_catalog_no_dirs),
+	    cmocka_unit_test_setup_teardown(test_catalog_built_lists_from_manifest, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_built_file_must_match_manifest, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_built_without_usable_manifest_reads_all,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest_duplicate_file_is_unreadable, setup,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }

@@ -1,0 +1,312 @@
+#include "core/manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "core/catalog.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+bool strata_timespec_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/* The reader: a streaming (yajl event) parse that keeps only the three strings per entry, so a
+ * manifest of 10,000 migrations costs its strings, not a tree of every value. */
+
+enum field { F_NONE, F_FILE, F_DOWN, F_SHA };
+
+struct raw_entry {
+	size_t off[3]; /* into strings, +1; 0 = absent (file, down_file, sha256) */
+};
+
+struct reader {
+	int depth;      /* 1: the top object, 2: the migrations array, 3: one entry */
+	bool in_list;   /* the array under "migrations" */
+	bool list_seen; /* a "migrations" array was there */
+	bool bad;       /* something that is not a manifest */
+	enum field field;
+	strata_buf strings;
+	struct raw_entry *ents;
+	size_t n, cap;
+};
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct reader *r = ctx;
+	size_t off = r->strings.len + 1;
+	if (r->depth != 3 || !r->in_list || r->field == F_NONE)
+		return 1;
+	if (memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
+	    strata_buf_put(&r->strings, "", 1) < 0)
+		return r->bad = true, 0;
+	r->ents[r->n - 1].off[r->field - 1] = off;
+	r->field = F_NONE;
+	return 1;
+}
+
+static int on_map_key(void *ctx, const unsigned char *k, size_t len)
+{
+	struct reader *r = ctx;
+	r->field = F_NONE;
+	if (r->depth == 1)
+		r->in_list = len == 10 && memcmp(k, "migrations", 10) == 0;
+	else if (r->depth == 3 && len == 4 && memcmp(k, "file", 4) == 0)
+		r->field = F_FILE;
+	else if (r->depth == 3 && len == 9 && memcmp(k, "down_file", 9) == 0)
+		r->field = F_DOWN;
+	else if (r->depth == 3 && len == 6 && memcmp(k, "sha256", 6) == 0)
+		r->field = F_SHA;
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	struct reader *r = ctx;
+	if (r->depth == 2 && r->in_list) {
+		if (r->n == r->cap) {
+			size_t ncap = r->cap ? r->cap * 2 : 256;
+			struct raw_entry *p = realloc(r->ents, ncap * sizeof(*p));
+			if (!p)
+				return r->bad = true, 0;
+			r->ents = p;
+			r->cap = ncap;
+		}
+		memset(&r->ents[r->n++], 0, sizeof(*r->ents));
+	}
+	r->depth++;
+	return 1;
+}
+
+static int on_end(void *ctx)
+{
+	struct reader *r = ctx;
+	r->depth--;
+	if (r->depth == 1)
+		r->in_list = false;
+	r->field = F_NONE;
+	return 1;
+}
+
+static int on_start_array(void *ctx)
+{
+	struct reader *r = ctx;
+	if (r->depth == 1 && r->in_list)
+		r->list_seen = true;
+	r->depth++;
+	return 1;
+}
+
+static int on_other(void *ctx)
+{
+	struct reader *r = ctx;
+	r->field = F_NONE; /* a key whose value is not a string is no use */
+	return 1;
+}
+
+static int on_bool(void *ctx, int b)
+{
+	(void)b;
+	return on_other(ctx);
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	(void)s;
+	(void)len;
+	return on_other(ctx);
+}
+
+static const yajl_callbacks reader_callbacks = {
+    .yajl_null = on_other,
+    .yajl_boolean = on_bool,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_map_key,
+    .yajl_end_map = on_end,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end,
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const strata_manifest_entry *)a)->file,
+	              ((const strata_manifest_entry *)b)->file);
+}
+
+static bool is_sha256(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
+}
+
+/* Turns the raw offsets into entries; false when an entry lacks its file or checksum. */
+static bool finish(strata_manifest *out, struct reader *r)
+{
+	out->items = calloc(r->n + 1, sizeof(*out->items));
+	if (!out->items)
+		return false;
+	for (size_t i = 0; i < r->n; i++) {
+		const size_t *off = r->ents[i].off;
+		strata_manifest_entry *m = &out->items[i];
+		if (!off[0] || !off[2])
+			return false;
+		m->file = r->strings.ptr + off[0] - 1;
+		m->down_file = off[1] ? r->strings.ptr + off[1] - 1 : NULL;
+		m->sha256 = r->strings.ptr + off[2] - 1;
+		if (!*m->file || strchr(m->file, '/') || !is_sha256(m->sha256))
+			return false;
+	}
+	out->n = r->n;
+	qsort(out->items, out->n, sizeof(*out->items), cmp_entry);
+	for (size_t i = 1; i < out->n; i++)
+		if (strcmp(out->items[i - 1].file, out->items[i].file) == 0)
+			return false;
+	return true;
+}
+
+int strata_manifest_read(strata_manifest *out, const char *dir, strata_error *e)
+{
+	struct reader r = {0};
+	char *path = strata_fs_join(dir, STRATA_MANIFEST);
+	unsigned char chunk[65536];
+	yajl_handle h = NULL;
+	FILE *f = NULL;
+	struct stat st;
+	bool ok = true;
+	int error = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (!path)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (!(f = fopen(path, "re"))) {
+		if (errno == ENOENT)
+			error = 0;
+		else
+			error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", path,
+			                         strerror(errno));
+		goto done;
+	}
+	if (fstat(fileno(f), &st) < 0 || !(h = yajl_alloc(&reader_callbacks, NULL, &r))) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot read '%s'", path);
+		goto done;
+	}
+	out->mtime = st.st_mtim;
+	for (size_t n; ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0;)
+		ok = yajl_parse(h, chunk, n) == yajl_status_ok;
+	ok = ok && !ferror(f) && yajl_complete_parse(h) == yajl_status_ok && !r.bad &&
+	     r.list_seen && !r.strings.failed && finish(out, &r);
+	if (!ok) {
+		strata_error_at(e, path, 0, 0);
+		strata_error_hint(e, "run 'strata build' to write it again");
+		error = strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
+		goto done;
+	}
+	out->strings = strata_buf_detach(&r.strings);
+done:
+	if (h)
+		yajl_free(h);
+	if (f)
+		fclose(f);
+	free(r.ents);
+	strata_buf_free(&r.strings);
+	free(path);
+	if (error <= 0)
+		strata_manifest_free(out);
+	return error;
+}
+
+const strata_manifest_entry *strata_manifest_find(const strata_manifest *m, const char *file)
+{
+	strata_manifest_entry key = {.file = file};
+	return m->n ? bsearch(&key, m->items, m->n, sizeof(*m->items), cmp_entry) : NULL;
+}
+
+void strata_manifest_free(strata_manifest *m)
+{
+	if (!m)
+		return;
+	free(m->items);
+	free(m->strings);
+	memset(m, 0, sizeof(*m));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+	char *path = NULL;
+	int error = 0;
+
+	if (!g)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_STR(g, "format");
+	yajl_gen_integer(g, 1);
+	GEN_STR(g, "generator");
+	GEN_STR(g, "strata " STRATA_VERSION);
+	GEN_STR(g, "migrations");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < c->n; i++) {
+		const strata_migration *m = c->items[i];
+		yajl_gen_map_open(g);
+		GEN_STR(g, "version");
+		GEN_STR(g, m->version);
+		GEN_STR(g, "name");
+		GEN_STR(g, m->name);
+		GEN_STR(g, "file");
+		GEN_STR(g, base_name(m->path));
+		if (m->down_path) {
+			GEN_STR(g, "down_file");
+			GEN_STR(g, base_name(m->down_path));
+		}
+		GEN_STR(g, "sha256");
+		GEN_STR(g, m->checksum);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot write the manifest");
+		goto done;
+	}
+	path = strata_fs_join(dir, STRATA_MANIFEST);
+	if (!path) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = strata_fs_write_atomic(path, buf, len, 0, e)) < 0)
+		goto done;
+	/* the rename above changed dir's modification time; the manifest must be at least as new
+	 * for a run to trust that dir holds what it lists */
+	if (utimensat(AT_FDCWD, path, NULL, 0) < 0)
+		error = strata_error_set(e, STRATA_ERROR, "cannot touch '%s': %s", path,
+		                         strerror(errno));
+done:
+	free(path);
+	yajl_gen_free(g);
+	return error;
+}

@@ -1,0 +1,49 @@
+/*
+ * manifest.h: dist/migrations/manifest.json, what `strata build` wrote.
+ *
+ * The manifest lists every built migration with its file (and the .down.sql of a
+ * golang-migrate pair) and its SHA-256. Build writes it last and then sets its modification
+ * time, so a directory not modified after its manifest holds exactly the files listed: a run
+ * can take the list and the checksums from the manifest and read only the files it executes
+ * (core/catalog.h).
+ */
+#ifndef STRATA_CORE_MANIFEST_H
+#define STRATA_CORE_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "strata.h"
+
+#define STRATA_MANIFEST "manifest.json"
+
+struct strata_catalog;
+
+typedef struct strata_manifest_entry {
+	const char *file;      /* the migration file (the .up.sql of a pair) */
+	const char *down_file; /* the .down.sql of a pair, else NULL */
+	const char *sha256;    /* 64 hex digits */
+} strata_manifest_entry;
+
+typedef struct strata_manifest {
+	strata_manifest_entry *items; /* sorted by file */
+	size_t n;
+	struct timespec mtime; /* the manifest's modification time */
+	char *strings;         /* owns what the entries point to */
+} strata_manifest;
+
+/* Reads dir/manifest.json. Returns 1 when it was read, 0 when dir has none, and < 0 (naming the
+ * file, with the fix) when it cannot be read or is not a manifest. */
+int strata_manifest_read(strata_manifest *out, const char *dir, strata_error *e);
+/* Binary search by file name; NULL when absent. */
+const strata_manifest_entry *strata_manifest_find(const strata_manifest *m, const char *file);
+void strata_manifest_free(strata_manifest *m);
+
+/* Writes dir/manifest.json for catalog c (loaded from the files just written into dir). */
+int strata_manifest_write(const struct strata_catalog *c, const char *dir, strata_error *e);
+
+/* Whether a is later than b. */
+bool strata_timespec_after(const struct timespec *a, const struct timespec *b);
+
+#endif
