@@ -54,6 +54,12 @@ typedef struct strata_apply_result {
 	int failed_at;  /* transaction:false: the failing statement (0-based), -1 when none */
 } strata_apply_result;
 
+/* history_load flags */
+#define STRATA_HISTORY_CREATE 1u /* create the history table first when it is missing */
+/* what a run needs only: applied_at may be left empty and duration_ms 0 (formatting 10,000
+ * timestamps costs a PostgreSQL server more than the rest of the query) */
+#define STRATA_HISTORY_BRIEF 2u
+
 struct strata_backend_ops {
 	unsigned version;
 	const char *name; /* "postgres", "sqlite" */
@@ -61,8 +67,9 @@ struct strata_backend_ops {
 	/* Exclusive for this run against other strata runners; waits at most wait_ms. */
 	int (*lock)(strata_backend *b, int wait_ms, strata_error *e);
 	void (*unlock)(strata_backend *b);
-	/* Reads the history (sorted), creating its table first when `create` is set. */
-	int (*history_load)(strata_backend *b, strata_history *out, bool create, strata_error *e);
+	/* Reads the history (sorted); flags are STRATA_HISTORY_* below. */
+	int (*history_load)(strata_backend *b, strata_history *out, unsigned flags,
+	                    strata_error *e);
 	/* One migration section and its history change, atomically unless the section is marked
 	 * transaction:false. Returns STRATA_EEXISTS when another runner already did this step
 	 * (nothing changed). On failure the step is rolled back and e names file:line:col; a

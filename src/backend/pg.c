@@ -359,20 +359,28 @@ static void pg_unlock(strata_backend *b)
 	"SELECT version, name, checksum, "                                                         \
 	"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
 	"duration_ms, status, progress, out_of_order FROM " STRATA_HISTORY_TABLE
+#define HISTORY_COLUMNS_BRIEF                                                                      \
+	"SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order "              \
+	"FROM " STRATA_HISTORY_TABLE
+#define HISTORY_CREATE                                                                             \
+	"CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("                                    \
+	"version text NOT NULL, name text NOT NULL, "                                              \
+	"checksum text NOT NULL, "                                                                 \
+	"applied_at timestamptz NOT NULL DEFAULT now(), "                                          \
+	"duration_ms double precision NOT NULL DEFAULT 0, "                                        \
+	"status text NOT NULL DEFAULT 'applied', "                                                 \
+	"progress integer NOT NULL DEFAULT 0, "                                                    \
+	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
+	"PRIMARY KEY (version, name)); "
 
-static int pg_history_load(strata_backend *b, strata_history *out, bool create, strata_error *e)
+static int pg_history_load(strata_backend *b, strata_history *out, unsigned flags, strata_error *e)
 {
+	static const char *const queries[] = {HISTORY_COLUMNS, HISTORY_CREATE HISTORY_COLUMNS,
+	                                      HISTORY_COLUMNS_BRIEF,
+	                                      HISTORY_CREATE HISTORY_COLUMNS_BRIEF};
 	pg_backend *pg = (pg_backend *)b;
-	const char *sql = create ? "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
-	                           "version text NOT NULL, name text NOT NULL, "
-	                           "checksum text NOT NULL, "
-	                           "applied_at timestamptz NOT NULL DEFAULT now(), "
-	                           "duration_ms double precision NOT NULL DEFAULT 0, "
-	                           "status text NOT NULL DEFAULT 'applied', "
-	                           "progress integer NOT NULL DEFAULT 0, "
-	                           "out_of_order boolean NOT NULL DEFAULT false, "
-	                           "PRIMARY KEY (version, name)); " HISTORY_COLUMNS
-	                         : HISTORY_COLUMNS;
+	bool create = flags & STRATA_HISTORY_CREATE;
+	const char *sql = queries[flags & 3u];
 	PGresult *r = PQexec(pg->conn, sql);
 	int error = 0;
 

@@ -91,9 +91,10 @@ static void sq_unlock(strata_backend *b)
 	(void)b;
 }
 
-static int sq_history_load(strata_backend *b, strata_history *out, bool create, strata_error *e)
+static int sq_history_load(strata_backend *b, strata_history *out, unsigned flags, strata_error *e)
 {
 	sqlite_backend *s = (sqlite_backend *)b;
+	bool create = flags & STRATA_HISTORY_CREATE; /* BRIEF: a local read is cheap in full */
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 

@@ -241,6 +241,29 @@ void cli_report_problem(void *ud, const strata_error *e)
 	out_error(&copy);
 }
 
+static void ignore_problem(void *ud, const strata_error *e)
+{
+	(void)ud;
+	(void)e;
+}
+
+int cli_verify(strata_backend *b, const strata_catalog *c, strata_history *h, bool brief,
+               const strata_plan *plan, const strata_verify_opts *vo, bool all,
+               const strata_config *cfg)
+{
+	strata_history full;
+	strata_error ignored = STRATA_ERROR_INIT;
+	if (brief) {
+		if (strata_verify_all(c, h, plan, vo, all, ignore_problem, NULL) == 0)
+			return 0;
+		if (b->ops->history_load(b, &full, 0, &ignored) == 0) {
+			strata_history_free(h);
+			*h = full;
+		}
+	}
+	return strata_verify_all(c, h, plan, vo, all, cli_report_problem, (void *)cfg);
+}
+
 int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
                  int *ttl_ms)
 {

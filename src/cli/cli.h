@@ -12,6 +12,7 @@
 #include "backend/backend.h"
 #include "core/config.h"
 #include "core/dburl.h"
+#include "core/integrity.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
 
@@ -91,6 +92,13 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
 void cli_map_to_src(const strata_config *cfg, strata_error *e);
 /* A strata_verify_cb: prints the problem, naming the src file (ud: the strata_config). */
 void cli_report_problem(void *ud, const strata_error *e);
+/* strata_verify_all, printing each problem with cli_report_problem. A run reads the history
+ * brief (STRATA_HISTORY_BRIEF, no dates): when there is a problem to report, it is read again
+ * in full first, so the report says when the migration was applied. Returns the number of
+ * problems. */
+int cli_verify(strata_backend *b, const strata_catalog *c, strata_history *h, bool brief,
+               const strata_plan *plan, const strata_verify_opts *vo, bool all,
+               const strata_config *cfg);
 /* What a run needs that an option, else the config, else a default gives: every field left -1
  * by the options is filled (timeouts in ms, retries, strategy, ttl). Prints a config error naming
  * the key and returns EXIT_FAIL on a bad value in the config, else EXIT_OK. */

@@ -281,7 +281,7 @@ static int preflight(struct session *s, const struct opts *o, const strata_plan 
 		fprintf(stderr, "strata: warning: --ignore-checksums: NOT checking the build "
 		                "manifest, whether the build is up to date, or that applied "
 		                "migrations are unchanged\n");
-	return strata_verify_all(&s->cat, &s->hist, plan, &vo, all, cli_report_problem, &s->cfg);
+	return cli_verify(s->b, &s->cat, &s->hist, !all, plan, &vo, all, &s->cfg);
 }
 
 static const char *step_file(const strata_step *st)
@@ -405,16 +405,17 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	return EXIT_OK;
 }
 
-/* Takes the lock and reads the history (creating its table when `create`). */
-static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o, bool create)
+/* Takes the lock and reads what a run needs of the history (creating its table). */
+static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o)
 {
+	const unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->rs.lock_strategy,
 	                       .wait_ms = o->lock_wait_ms,
 	                       .ttl_ms = o->rs.lock_ttl_ms};
 	(void)ctx;
 	if (s->b->ops->lock_with(s->b, &lo, &e) < 0 ||
-	    s->b->ops->history_load(s->b, &s->hist, create, &e) < 0) {
+	    s->b->ops->history_load(s->b, &s->hist, flags, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
 	}
@@ -436,10 +437,12 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	if ((rc = open_session(ctx, &o, &s, READ_BUILT)) != EXIT_OK)
 		goto done;
 	if (o.dry_run) { /* no lock, and no history table made */
-		if ((rc = !s.b->ops->history_load(s.b, &s.hist, false, &e) ? EXIT_OK : EXIT_FAIL))
+		if ((rc = !s.b->ops->history_load(s.b, &s.hist, STRATA_HISTORY_BRIEF, &e)
+		              ? EXIT_OK
+		              : EXIT_FAIL))
 			out_error(&e);
 	} else {
-		rc = lock_and_load(ctx, &s, &o, true);
+		rc = lock_and_load(ctx, &s, &o);
 	}
 	if (rc != EXIT_OK)
 		goto done;
@@ -605,7 +608,7 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = open_session(ctx, &o, &s, READ_BUILT)) != EXIT_OK)
 		goto done;
-	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
+	if (s.b->ops->history_load(s.b, &s.hist, 0, &e) < 0 ||
 	    strata_plan_status(&list, &s.cat, &s.hist, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
@@ -635,7 +638,7 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = open_session(ctx, &o, &s, READ_ALL)) != EXIT_OK)
 		goto done;
-	if (s.b->ops->history_load(s.b, &s.hist, false, &e) < 0 ||
+	if (s.b->ops->history_load(s.b, &s.hist, 0, &e) < 0 ||
 	    strata_plan_up(&plan, &s.cat, &s.hist, NULL, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
@@ -673,7 +676,7 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if ((rc = open_session(ctx, &o, &s, READ_ALL)) != EXIT_OK ||
-	    (rc = lock_and_load(ctx, &s, &o, true)) != EXIT_OK)
+	    (rc = lock_and_load(ctx, &s, &o)) != EXIT_OK)
 		goto done;
 	u = strata_history_unfinished(&s.hist);
 	if (!u) {

@@ -161,7 +161,9 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 			                  cfg->dist_dir, cfg->src_dir, cfg->src_dir);
 		goto fail;
 	}
-	if (b->ops->history_load(b, &hist, !o->dry_run, &e) < 0 ||
+	if (b->ops->history_load(b, &hist,
+	                         STRATA_HISTORY_BRIEF | (o->dry_run ? 0 : STRATA_HISTORY_CREATE),
+	                         &e) < 0 ||
 	    strata_plan_up(&plan, &cat, &hist, NULL, &e) < 0)
 		goto fail;
 	/* the same refusals as 'migrations run': unfinished, manifest, build, checksums, order */
@@ -169,7 +171,7 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	                          .ndirs = ndirs,
 	                          .src_dir = cfg->src_dir,
 	                          .dist_dir = o->ndirs == 0 ? cfg->dist_dir : NULL};
-	if (strata_verify_all(&cat, &hist, &plan, &vo, false, cli_report_problem, cfg)) {
+	if (cli_verify(b, &cat, &hist, true, &plan, &vo, false, cfg)) {
 		fprintf(stderr, "strata: nothing was applied or seeded\n");
 		rc = EXIT_FAIL;
 		goto done;

@@ -248,9 +248,10 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	if (!first)
 		return 0;
 	strata_error_at(e, first->path, 0, 0);
-	strata_error_detail(e, "applied %s with sha256 %.12s…, the file now has %.12s…%s%s",
-	                    first_a->applied_at, first_a->checksum, first->checksum,
-	                    n > 1 ? "; changed too: " : "", strata_buf_cstr(&others));
+	strata_error_detail(e, "applied %s%swith sha256 %.12s…, the file now has %.12s…%s%s",
+	                    first_a->applied_at, first_a->applied_at[0] ? " " : "",
+	                    first_a->checksum, first->checksum, n > 1 ? "; changed too: " : "",
+	                    strata_buf_cstr(&others));
 	strata_buf_free(&others);
 	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
 	                     "migration; --ignore-checksums skips this check");
