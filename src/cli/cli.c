@@ -177,6 +177,7 @@ int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **o
 	strata_error e = STRATA_ERROR_INIT;
 	double start = strata_now_ms(), left;
 	int delay_ms = 100, tries = 1;
+	char dur[32];
 
 	/* --wait: retry with backoff (0.1 s, 0.2 s ... at most 2 s) while the server cannot be
 	 * reached, as dbmate's wait does; any other error, or the deadline, ends the wait */
@@ -203,6 +204,7 @@ int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **o
 		out_error(&e);
 		return EXIT_FAIL;
 	}
+	out_verbose(ctx, "connected in %s\n", out_duration(dur, strata_now_ms() - start));
 	return EXIT_OK;
 }
 

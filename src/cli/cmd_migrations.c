@@ -10,6 +10,7 @@
 #include "core/integrity.h"
 #include "core/plan.h"
 #include "core/runner.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 enum {
@@ -209,6 +210,15 @@ struct session {
 	int loaded;
 };
 
+/* Whether some directory was listed from its manifest (its files read only when they run). */
+static bool from_manifests(const strata_catalog *c)
+{
+	for (size_t d = 0; d < c->ndirs; d++)
+		if (c->from_manifest[d])
+			return true;
+	return false;
+}
+
 /* How open_session reads the migration directories. */
 enum read_mode {
 	READ_BUILT, /* from a build manifest where there is one: only what runs is read */
@@ -218,6 +228,8 @@ enum read_mode {
 static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, enum read_mode mode)
 {
 	strata_error e = STRATA_ERROR_INIT;
+	double t0 = strata_now_ms();
+	char dur[32];
 	int rc, error;
 
 	memset(s, 0, sizeof(*s));
@@ -247,8 +259,10 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, 
 		out_error(&e);
 		return EXIT_FAIL;
 	}
-	out_verbose(ctx, "read %zu migration%s from %zu director%s\n", s->cat.n,
-	            s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies");
+	out_verbose(ctx, "read %zu migration%s from %zu director%s%s in %s\n", s->cat.n,
+	            s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies",
+	            from_manifests(&s->cat) ? " (listed by the build manifest)" : "",
+	            out_duration(dur, strata_now_ms() - t0));
 	return cli_connect(ctx, &s->url, &s->b);
 }
 
@@ -413,13 +427,20 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->rs.lock_strategy,
 	                       .wait_ms = o->lock_wait_ms,
 	                       .ttl_ms = o->rs.lock_ttl_ms};
-	(void)ctx;
-	if (s->b->ops->lock_with(s->b, &lo, &e) < 0 ||
-	    s->b->ops->history_load(s->b, &s->hist, flags, &e) < 0) {
-		out_error(&e);
-		return EXIT_FAIL;
-	}
+	double t0 = strata_now_ms(), t1;
+	char dur[32], dur2[32];
+	if (s->b->ops->lock_with(s->b, &lo, &e) < 0)
+		goto fail;
+	t1 = strata_now_ms();
+	if (s->b->ops->history_load(s->b, &s->hist, flags, &e) < 0)
+		goto fail;
+	out_verbose(ctx, "locked in %s; read the history (%zu row%s) in %s\n",
+	            out_duration(dur, t1 - t0), s->hist.n, s->hist.n == 1 ? "" : "s",
+	            out_duration(dur2, strata_now_ms() - t1));
 	return EXIT_OK;
+fail:
+	out_error(&e);
+	return EXIT_FAIL;
 }
 
 /* migrations run and migrations revert: the same steps, in opposite directions. */
@@ -430,6 +451,8 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	strata_plan plan = {0};
 	strata_error e = STRATA_ERROR_INIT;
 	const char *verb = dir == STRATA_UP ? "applied" : "reverted";
+	double t0;
+	char dur[32];
 	int rc = parse(ctx, argc, argv, &o);
 
 	if (rc >= 0)
@@ -446,6 +469,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	}
 	if (rc != EXIT_OK)
 		goto done;
+	t0 = strata_now_ms();
 	if (dir == STRATA_UP) {
 		rc = strata_plan_up(&plan, &s.cat, &s.hist, o.to, &e) < 0 ? EXIT_FAIL : EXIT_OK;
 	} else {
@@ -462,6 +486,8 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 		fprintf(stderr, "strata: nothing was %s\n", verb);
 		goto done;
 	}
+	out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", plan.n,
+	            plan.n == 1 ? "" : "s", out_duration(dur, strata_now_ms() - t0));
 	if (plan.n == 0) {
 		if (dir == STRATA_UP)
 			out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n",

@@ -22,6 +22,15 @@ static int cmp_migrations(const void *pa, const void *pb)
 	return (int)b->up.present - (int)a->up.present;
 }
 
+/* A manifest's listing usually comes in order already: one pass instead of a sort. */
+static bool is_sorted(const strata_catalog *c)
+{
+	for (size_t i = 1; i < c->n; i++)
+		if (cmp_migrations(&c->items[i - 1], &c->items[i]) > 0)
+			return false;
+	return true;
+}
+
 static int push(strata_catalog *c, size_t *cap, strata_migration *m, strata_error *e)
 {
 	if (c->n == *cap) {
@@ -242,7 +251,7 @@ static int catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
 	for (size_t d = 0; d < ndirs && error == 0; d++)
 		error = built ? load_dir_built(out, &cap, dirs[d], d, e)
 		              : load_dir(out, &cap, dirs[d], d, e);
-	if (error == 0 && out->n > 1)
+	if (error == 0 && !is_sorted(out))
 		qsort(out->items, out->n, sizeof(*out->items), cmp_migrations);
 	if (error == 0)
 		error = merge(out, e);

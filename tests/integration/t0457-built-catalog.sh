@@ -28,6 +28,12 @@ scenario() {
 		not_ok "$k: ... the manifest is at least as new as its directory"
 	fi
 	check "$k: run --to 2" 0 '^  applied   2-b ' '^$' strata migrations run --to 2
+	check "$k: ... -v says the list came from the manifest, with the time of each phase" 0 \
+		'^read 3 migrations from 1 directory \(listed by the build manifest\) in [0-9.]+ m?s$' '^$' \
+		strata -v migrations run --to 2
+	like "$k: ... and the lock and history times" "$out" '^locked in [0-9.]+ m?s; read the history \(2 rows\) in [0-9.]+ m?s$'
+	check "$k: ... --dir src reads every file" 0 '^read 3 migrations from 1 directory in [0-9.]+ m?s$' \
+		'^$' strata -v migrations run --to 2 --dir src/migrations
 	cp dist/migrations/1-a.sql 1-a.keep
 
 	# an applied file broken in place (the directory is unchanged): not read by run or show
