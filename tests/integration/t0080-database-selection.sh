@@ -85,7 +85,7 @@ check '--config proj/strata.json: default database proj/strata.db' 0 \
 is '... created there' "$(test -f proj/strata.db && echo yes)" yes
 printf '{"database_url": "sqlite:proj/j.db", "dist_dir": "out"}\n' >proj/strata.json
 mkdir -p proj/out && cp dist/migrations/1-A.sql proj/out/
-check '--config with dist_dir relative to the config file' 0 '^read 1 migration from 1 directory$' '^$' \
+check '--config with dist_dir relative to the config file' 0 '^read 1 migration from 1 directory in [0-9.]+ m?s$' '^$' \
 	strata -v --config proj/strata.json migrations run
 is '... in proj/j.db' "$(sq_q proj/j.db 'select name from strata_migrations')" A
 
