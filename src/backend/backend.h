@@ -93,6 +93,13 @@ struct strata_backend_ops {
 	 * transaction pooling, is kept alive by a heartbeat, and expires when its runner dies.
 	 * SQLite takes its write lock the same way for both. unlock releases either. */
 	int (*lock_with)(strata_backend *b, const strata_lock_opts *o, strata_error *e);
+	/* Optional (NULL when the database does not keep one). The history's summary
+	 * (core/history.h) as the database keeps it: 1 and *out, or 0 when it keeps none for the
+	 * current history table (history_summarize makes it), or < 0 on error. */
+	int (*history_summary)(strata_backend *b, strata_history_summary *out, strata_error *e);
+	/* Optional. Makes the database keep the summary from now on, starting from the rows it
+	 * has; all or nothing. */
+	int (*history_summarize)(strata_backend *b, strata_error *e);
 };
 
 struct strata_backend {

@@ -271,9 +271,10 @@ static int advisory_once(pg_backend *pg, int wait_ms, bool *table_held, strata_e
 	pg->locked = true;
 	snprintf(server_pid, sizeof(server_pid), "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	/* a later round trip: still the same server session, still holding the lock? */
-	r = PQexec(pg->conn, "SELECT pg_backend_pid(), EXISTS (SELECT 1 FROM pg_locks WHERE "
-	                     "pid = pg_backend_pid() AND " STRATA_PG_ADVISORY_ROW "), "
+	/* a later round trip: still the same server session, still holding the lock? Taking it
+	 * again succeeds only for its holder (or when no one has it, then it is ours); cheaper
+	 * on a fresh connection than reading pg_locks. Unlocking uses pg_advisory_unlock_all. */
+	r = PQexec(pg->conn, "SELECT pg_backend_pid(), pg_try_advisory_lock(" LOCK_KEY "), "
 	                     "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NOT NULL");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		error = set_db_error(pg, r, e);
@@ -317,7 +318,7 @@ static int lock_advisory(pg_backend *pg, int wait_ms, strata_error *e)
 		if (error < 0 || !table_held)
 			return error;
 		/* a table-strategy runner has the lock: let go and try again */
-		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock_all()"));
 		pg->locked = false;
 		left = deadline - strata_now_ms();
 		if (left <= 0) {
@@ -349,7 +350,7 @@ static void pg_unlock(strata_backend *b)
 {
 	pg_backend *pg = (pg_backend *)b;
 	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
-		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock_all()"));
 	pg->locked = false;
 	strata_table_lock_release(pg->tlock);
 	pg->tlock = NULL;
@@ -409,6 +410,111 @@ done:
 	PQclear(r);
 	if (error < 0)
 		strata_history_free(out);
+	return error;
+}
+
+/*
+ * The history's summary (core/history.h), kept by a trigger on the history table so that a run
+ * with nothing to do reads one row instead of every row. The row hash must be the one
+ * strata_history_row_hash computes: the first 8 bytes of SHA-256 over version, name and
+ * checksum joined by tabs, as a signed bigint. The function runs with the search_path it was
+ * made with, so edits through a schema-qualified name update the same summary.
+ */
+#define SUMMARY_TABLE STRATA_HISTORY_TABLE "_summary"
+#define ROW_HASH(v, n, c)                                                                          \
+	"('x' || encode(substring(sha256(convert_to(" v " || E'\\t' || " n " || E'\\t' || " c      \
+	", 'UTF8')) FROM 1 FOR 8), 'hex'))::bit(64)::bigint"
+
+static const char summarize_sql[] =
+    "BEGIN;\n"
+    "CREATE TABLE IF NOT EXISTS " SUMMARY_TABLE " (history oid PRIMARY KEY, "
+    "rows bigint NOT NULL, digest bigint NOT NULL, unfinished bigint NOT NULL);\n"
+    "CREATE OR REPLACE FUNCTION " SUMMARY_TABLE "_keep() RETURNS trigger LANGUAGE plpgsql "
+    "SET search_path FROM CURRENT AS $strata$\n"
+    "DECLARE d bigint := 0; r bigint := 0; u bigint := 0;\n"
+    "BEGIN\n"
+    "  IF TG_OP = 'TRUNCATE' THEN\n"
+    "    UPDATE " SUMMARY_TABLE " SET rows = 0, digest = 0, unfinished = 0 "
+    "WHERE history = TG_RELID;\n"
+    "    RETURN NULL;\n"
+    "  END IF;\n"
+    "  IF TG_OP <> 'INSERT' THEN\n"
+    "    d := d # " ROW_HASH(
+        "OLD.version", "OLD.name",
+        "OLD.checksum") ";\n"
+                        "    r := r - 1; u := u - (OLD.status <> 'applied')::int;\n"
+                        "  END IF;\n"
+                        "  IF TG_OP <> 'DELETE' THEN\n"
+                        "    d := d # " ROW_HASH(
+                            "NEW.version", "NEW.name",
+                            "NEW.checksum") ";\n"
+                                            "    r := r + 1; u := u + (NEW.status <> "
+                                            "'applied')::int;\n"
+                                            "  END IF;\n"
+                                            "  UPDATE " SUMMARY_TABLE
+                                            " SET rows = rows + r, digest = digest # d, "
+                                            "unfinished = unfinished + u WHERE history = "
+                                            "TG_RELID;\n"
+                                            "  RETURN NULL;\n"
+                                            "END $strata$;\n"
+                                            "DROP TRIGGER IF EXISTS " SUMMARY_TABLE
+                                            " ON " STRATA_HISTORY_TABLE ";\n"
+                                            "CREATE TRIGGER " SUMMARY_TABLE
+                                            " AFTER INSERT OR UPDATE OR DELETE "
+                                            "ON " STRATA_HISTORY_TABLE
+                                            " FOR EACH ROW EXECUTE FUNCTION " SUMMARY_TABLE
+                                            "_keep();\n"
+                                            "DROP TRIGGER IF EXISTS " SUMMARY_TABLE
+                                            "_truncate ON " STRATA_HISTORY_TABLE ";\n"
+                                            "CREATE TRIGGER " SUMMARY_TABLE
+                                            "_truncate AFTER TRUNCATE ON " STRATA_HISTORY_TABLE
+                                            " FOR EACH STATEMENT EXECUTE FUNCTION " SUMMARY_TABLE
+                                            "_keep();\n"
+                                            /* this table's row, and those of history tables dropped
+                                               since */
+                                            "DELETE FROM " SUMMARY_TABLE
+                                            " s WHERE s.history = '" STRATA_HISTORY_TABLE
+                                            "'::regclass "
+                                            "OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = "
+                                            "s.history);\n"
+                                            "INSERT INTO " SUMMARY_TABLE
+                                            " SELECT '" STRATA_HISTORY_TABLE
+                                            "'::regclass, count(*), "
+                                            "coalesce(bit_xor(" ROW_HASH(
+                                                "version", "name",
+                                                "checksum") "), 0), "
+                                                            "count(*) FILTER (WHERE status <> "
+                                                            "'applied') FROM " STRATA_HISTORY_TABLE
+                                                            ";\n"
+                                                            "COMMIT";
+
+static int pg_history_summary(strata_backend *b, strata_history_summary *out, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	PGresult *r = PQexec(pg->conn, "SELECT rows, digest, unfinished FROM " SUMMARY_TABLE
+	                               " WHERE history = to_regclass('" STRATA_HISTORY_TABLE "')");
+	int found = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* no summary table yet (42P01): the caller reads the history, then makes one */
+		found =
+		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P01") == 0 ? 0 : set_db_error(pg, r, e);
+	} else if (PQntuples(r) == 1) {
+		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		out->unfinished = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+		found = 1;
+	}
+	PQclear(r);
+	return found;
+}
+
+static int pg_history_summarize(strata_backend *b, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	int error = exec_simple(pg, summarize_sql, e);
+	if (error < 0 && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
 	return error;
 }
 
@@ -827,4 +933,6 @@ const struct strata_backend_ops strata_pg_ops = {
     .close = pg_close,
     .native = pg_native,
     .lock_with = pg_lock_with,
+    .history_summary = pg_history_summary,
+    .history_summarize = pg_history_summarize,
 };

@@ -200,6 +200,9 @@ static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 	return -1;
 }
 
+/* lock_and_load's answer when the history's summary shows nothing to run */
+enum { EXIT_DONE = 100 };
+
 /* Everything a command needs: config, URL, catalog, and (connected) backend. */
 struct session {
 	strata_config cfg;
@@ -208,6 +211,10 @@ struct session {
 	strata_backend *b;
 	strata_history hist;
 	int loaded;
+	/* a run that the build's summary may answer (see strata_build_summary); the catalog is
+	 * read only when it does not */
+	bool by_summary, cat_read, summary_missing;
+	strata_history_summary built;
 };
 
 /* Whether some directory was listed from its manifest (its files read only when they run). */
@@ -221,31 +228,23 @@ static bool from_manifests(const strata_catalog *c)
 
 /* How open_session reads the migration directories. */
 enum read_mode {
-	READ_BUILT, /* from a build manifest where there is one: only what runs is read */
-	READ_ALL    /* every file (validate, repair, --ignore-checksums) */
+	READ_SUMMARY, /* run: not at all while the build's summary may answer (see lock_and_load) */
+	READ_BUILT,   /* from a build manifest where there is one: only what runs is read */
+	READ_ALL      /* every file (validate, repair, --ignore-checksums) */
 };
 
-static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, enum read_mode mode)
+static int read_catalog(struct cli_ctx *ctx, const struct opts *o, struct session *s,
+                        enum read_mode mode)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	double t0 = strata_now_ms();
 	char dur[32];
-	int rc, error;
+	int error;
 
-	memset(s, 0, sizeof(*s));
-	if ((rc = cli_load(ctx, &s->cfg, &s->url)) != EXIT_OK)
-		return rc;
-	s->loaded = 1;
-	if (o->ndirs == 0) {
-		o->dirs[o->ndirs++] = s->cfg.dist_dir;
-		o->dirs_defaulted = 1;
-	}
-	/* timeouts, retries and the lock: the option, else the config, else the defaults */
-	if ((rc = cli_resolve_run_settings(&s->cfg, &o->rs)) != EXIT_OK)
-		return rc;
-	/* read and check the files before touching the database: the listing and checksums
-	 * from a build manifest, or every file (a plan reads the files it runs) */
-	if (mode == READ_BUILT && !o->ignore_checksums)
+	s->cat_read = true;
+	/* the listing and checksums from a build manifest, or every file (a plan reads the
+	 * files it runs) */
+	if (mode != READ_ALL && !o->ignore_checksums)
 		error = strata_catalog_load_built(&s->cat, o->dirs, o->ndirs, &e);
 	else
 		error = strata_catalog_load(&s->cat, o->dirs, o->ndirs, &e);
@@ -263,6 +262,32 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, 
 	            s->cat.n == 1 ? "" : "s", o->ndirs, o->ndirs == 1 ? "y" : "ies",
 	            from_manifests(&s->cat) ? " (listed by the build manifest)" : "",
 	            out_duration(dur, strata_now_ms() - t0));
+	return EXIT_OK;
+}
+
+static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, enum read_mode mode)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = cli_load(ctx, &s->cfg, &s->url)) != EXIT_OK)
+		return rc;
+	s->loaded = 1;
+	if (o->ndirs == 0) {
+		o->dirs[o->ndirs++] = s->cfg.dist_dir;
+		o->dirs_defaulted = 1;
+	}
+	/* timeouts, retries and the lock: the option, else the config, else the defaults */
+	if ((rc = cli_resolve_run_settings(&s->cfg, &o->rs)) != EXIT_OK)
+		return rc;
+	s->by_summary = mode == READ_SUMMARY && o->dirs_defaulted && !o->ignore_checksums &&
+	                strata_build_summary(s->cfg.src_dir, s->cfg.dist_dir, &s->built);
+	if (s->by_summary)
+		out_verbose(ctx, "%s has a build summary of %llu migrations\n", s->cfg.dist_dir,
+		            (unsigned long long)s->built.rows);
+	/* read and check the files before touching the database (unless the summary may do) */
+	if (!s->by_summary && (rc = read_catalog(ctx, o, s, mode)) != EXIT_OK)
+		return rc;
 	return cli_connect(ctx, &s->url, &s->b);
 }
 
@@ -419,7 +444,32 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	return EXIT_OK;
 }
 
-/* Takes the lock and reads what a run needs of the history (creating its table). */
+/* Makes the database keep the history's summary when it keeps none, or one that is not the
+ * history's (a trigger was disabled while it changed). Best effort: without it, runs read the
+ * whole history, as they do on a database that cannot keep one. */
+static void keep_summary(struct cli_ctx *ctx, struct session *s)
+{
+	strata_history_summary mine, db;
+	strata_error e = STRATA_ERROR_INIT;
+	int found = 0;
+	if (!s->b->ops->history_summarize)
+		return;
+	if (!s->summary_missing) {
+		found = s->b->ops->history_summary(s->b, &db, &e);
+		if (found <= 0 || strata_history_summarize(&s->hist, &mine) < 0 ||
+		    (db.rows == mine.rows && db.digest == mine.digest &&
+		     db.unfinished == mine.unfinished))
+			return;
+	}
+	if (s->b->ops->history_summarize(s->b, &e) < 0)
+		out_verbose(ctx, "cannot keep a summary of the history (%s): runs read all of it\n",
+		            e.msg);
+	else
+		out_verbose(ctx, "%s the history's summary\n", found ? "corrected" : "made");
+}
+
+/* Takes the lock and reads what a run needs of the history (creating its table), unless the
+ * history's summary shows the build fully applied: then EXIT_DONE, nothing read. */
 static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o)
 {
 	const unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
@@ -427,16 +477,37 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->rs.lock_strategy,
 	                       .wait_ms = o->lock_wait_ms,
 	                       .ttl_ms = o->rs.lock_ttl_ms};
-	double t0 = strata_now_ms(), t1;
+	double t0 = strata_now_ms(), t1, lock_ms;
 	char dur[32], dur2[32];
+	int rc;
 	if (s->b->ops->lock_with(s->b, &lo, &e) < 0)
 		goto fail;
+	t1 = strata_now_ms();
+	lock_ms = t1 - t0;
+	if (s->by_summary && s->b->ops->history_summary) {
+		strata_history_summary db;
+		int found = s->b->ops->history_summary(s->b, &db, &e);
+		if (found < 0)
+			goto fail;
+		if (found && db.rows == s->built.rows && db.digest == s->built.digest &&
+		    db.unfinished == 0) {
+			out_verbose(
+			    ctx, "locked in %s; the history's summary matches the build's (%s)\n",
+			    out_duration(dur, t1 - t0), out_duration(dur2, strata_now_ms() - t1));
+			return EXIT_DONE;
+		}
+		s->summary_missing = !found;
+	}
+	if (!s->cat_read && (rc = read_catalog(ctx, o, s, READ_BUILT)) != EXIT_OK)
+		return rc;
 	t1 = strata_now_ms();
 	if (s->b->ops->history_load(s->b, &s->hist, flags, &e) < 0)
 		goto fail;
 	out_verbose(ctx, "locked in %s; read the history (%zu row%s) in %s\n",
-	            out_duration(dur, t1 - t0), s->hist.n, s->hist.n == 1 ? "" : "s",
+	            out_duration(dur, lock_ms), s->hist.n, s->hist.n == 1 ? "" : "s",
 	            out_duration(dur2, strata_now_ms() - t1));
+	if (s->by_summary)
+		keep_summary(ctx, s);
 	return EXIT_OK;
 fail:
 	out_error(&e);
@@ -453,11 +524,14 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	const char *verb = dir == STRATA_UP ? "applied" : "reverted";
 	double t0;
 	char dur[32];
+	bool by_summary;
 	int rc = parse(ctx, argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = open_session(ctx, &o, &s, READ_BUILT)) != EXIT_OK)
+	/* a plain run may be answered by the history's summary without reading anything */
+	by_summary = dir == STRATA_UP && !o.dry_run && !o.to;
+	if ((rc = open_session(ctx, &o, &s, by_summary ? READ_SUMMARY : READ_BUILT)) != EXIT_OK)
 		goto done;
 	if (o.dry_run) { /* no lock, and no history table made */
 		if ((rc = !s.b->ops->history_load(s.b, &s.hist, STRATA_HISTORY_BRIEF, &e)
@@ -466,6 +540,13 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 			out_error(&e);
 	} else {
 		rc = lock_and_load(ctx, &s, &o);
+	}
+	if (rc == EXIT_DONE) {
+		out_info(ctx, "nothing to run: %llu migration%s, all applied (%s)\n",
+		         (unsigned long long)s.built.rows, s.built.rows == 1 ? "" : "s",
+		         s.url.display);
+		rc = EXIT_OK;
+		goto done;
 	}
 	if (rc != EXIT_OK)
 		goto done;
@@ -652,6 +733,38 @@ done:
 	return rc;
 }
 
+/* validate: a summary the database keeps that is not its history's (a trigger was disabled
+ * while the history changed) would let a run skip what it should do. 1 when so, printed. */
+static int summary_problem(struct session *s)
+{
+	strata_history_summary db, mine;
+	strata_error e = STRATA_ERROR_INIT;
+	int found;
+	if (!s->b->ops->history_summary)
+		return 0;
+	found = s->b->ops->history_summary(s->b, &db, &e);
+	if (found < 0) {
+		out_error(&e);
+		return 1;
+	}
+	if (found == 0 || strata_history_summarize(&s->hist, &mine) < 0 ||
+	    (db.rows == mine.rows && db.digest == mine.digest && db.unfinished == mine.unfinished))
+		return 0;
+	strata_error_detail(&e,
+	                    "it counts %llu rows (%llu unfinished), the history has %llu (%llu)",
+	                    (unsigned long long)db.rows, (unsigned long long)db.unfinished,
+	                    (unsigned long long)mine.rows, (unsigned long long)mine.unfinished);
+	strata_error_hint(&e,
+	                  "drop table %s_summary; the next 'strata migrations run' makes it again "
+	                  "from the history",
+	                  STRATA_HISTORY_TABLE);
+	strata_error_set(&e, STRATA_EINVALID,
+	                 "the history's summary does not match the history (was its trigger "
+	                 "disabled while the history changed?)");
+	out_error(&e);
+	return 1;
+}
+
 int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -670,7 +783,7 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	problems = preflight(&s, &o, &plan, 1);
+	problems = preflight(&s, &o, &plan, 1) + summary_problem(&s);
 	if (problems) {
 		fprintf(stderr, "strata: %d problem%s found\n", problems, problems == 1 ? "" : "s");
 		rc = EXIT_FAIL;

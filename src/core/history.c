@@ -1,9 +1,11 @@
 #include "core/history.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/migration.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 int strata_history_add(strata_history *h, const char *version, const char *name,
@@ -93,4 +95,37 @@ void strata_history_free(strata_history *h)
 	}
 	free(h->items);
 	memset(h, 0, sizeof(*h));
+}
+
+int strata_history_row_hash(uint64_t *out, const char *version, const char *name,
+                            const char *checksum)
+{
+	strata_buf b = STRATA_BUF_INIT;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int ok;
+	strata_buf_printf(&b, "%s\t%s\t%s", version, name, checksum);
+	ok = !b.failed && EVP_Digest(b.ptr, b.len, md, &mdlen, EVP_sha256(), NULL) == 1;
+	strata_buf_free(&b);
+	if (!ok)
+		return STRATA_ERROR;
+	*out = 0;
+	for (int i = 0; i < 8; i++)
+		*out = *out << 8 | md[i];
+	return 0;
+}
+
+int strata_history_summarize(const strata_history *h, strata_history_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < h->n; i++) {
+		uint64_t x;
+		if (strata_history_row_hash(&x, h->items[i].version, h->items[i].name,
+		                            h->items[i].checksum) < 0)
+			return STRATA_ERROR;
+		out->digest ^= x;
+		out->rows++;
+		out->unfinished += h->items[i].status != STRATA_APPLIED_OK;
+	}
+	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strata.h"
 
@@ -43,5 +44,21 @@ const strata_applied *strata_history_unfinished(const strata_history *h);
 const char *strata_applied_status_name(strata_applied_status s);
 int strata_applied_status_parse(const char *word);
 void strata_history_free(strata_history *h);
+
+/*
+ * The history's summary: how many rows, how many are left running or failed, and a digest, the
+ * XOR over every row of strata_history_row_hash. A database that keeps it current (PostgreSQL:
+ * a trigger, see the backend's history_summary) lets a run with nothing to do compare it with
+ * the build manifest's (core/manifest.h) instead of reading every row.
+ */
+typedef struct strata_history_summary {
+	uint64_t rows, unfinished, digest;
+} strata_history_summary;
+
+/* The summary of h as it was read (a database's own may be compared with it). */
+int strata_history_summarize(const strata_history *h, strata_history_summary *out);
+/* The first 8 bytes, big-endian, of SHA-256 over "version<TAB>name<TAB>checksum". */
+int strata_history_row_hash(uint64_t *out, const char *version, const char *name,
+                            const char *checksum);
 
 #endif

@@ -169,6 +169,18 @@ done:
 	return fresh;
 }
 
+bool strata_build_summary(const char *src_dir, const char *dist_dir, strata_history_summary *out)
+{
+	struct timespec mt;
+	struct stat st;
+	if (!strata_manifest_read_summary(dist_dir, out, &mt))
+		return false;
+	if (stat(dist_dir, &st) != 0 || strata_timespec_after(&st.st_mtim, &mt))
+		return false;
+	/* strictly older: a source written in the build's last clock tick may be newer */
+	return !src_dir || stat(src_dir, &st) != 0 || strata_timespec_after(&mt, &st.st_mtim);
+}
+
 int strata_verify_build(const strata_catalog *dist, const char *src_dir, const char *dist_dir,
                         strata_error *e)
 {

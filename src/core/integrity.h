@@ -26,6 +26,12 @@ int strata_verify_build(const strata_catalog *dist, const char *src_dir, const c
 /* Checks every applied migration found in c against its recorded checksum. */
 int strata_verify_applied(const strata_catalog *c, const strata_history *h, strata_error *e);
 
+/* Whether the build in dist_dir can answer for a run without being read: its manifest has a
+ * summary (core/manifest.h, copied to *out) and neither dist_dir nor src_dir (when it exists)
+ * gained, lost or renamed a file since the build. A history whose summary equals it then has
+ * every migration applied, unchanged and finished: nothing to run, no check that can fail. */
+bool strata_build_summary(const char *src_dir, const char *dist_dir, strata_history_summary *out);
+
 /* Fails when a transaction:false migration is left running or failed (see migrations repair). */
 int strata_verify_finished(const strata_catalog *c, const strata_history *h, strata_error *e);
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,122 @@ done:
 	return error;
 }
 
+/* The summary reader: the top-level "count" and "history_digest", up to "migrations". */
+struct summary_reader {
+	int depth;
+	int field; /* 1: count, 2: history_digest */
+	int seen;  /* bit per field */
+	strata_history_summary *out;
+};
+
+static int sum_key(void *ctx, const unsigned char *k, size_t len)
+{
+	struct summary_reader *r = ctx;
+	r->field = 0;
+	if (r->depth != 1)
+		return 1;
+	if (len == 10 && memcmp(k, "migrations", 10) == 0)
+		return 0; /* the summary comes first: stop here */
+	if (len == 5 && memcmp(k, "count", 5) == 0)
+		r->field = 1;
+	else if (len == 14 && memcmp(k, "history_digest", 14) == 0)
+		r->field = 2;
+	return 1;
+}
+
+static int sum_number(void *ctx, const char *s, size_t len)
+{
+	struct summary_reader *r = ctx;
+	char tmp[32];
+	if (r->field == 1 && len < sizeof(tmp) && s[0] != '-') {
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		r->out->rows = strtoull(tmp, NULL, 10);
+		r->seen |= 1;
+	}
+	r->field = 0;
+	return 1;
+}
+
+static int sum_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct summary_reader *r = ctx;
+	char tmp[17];
+	if (r->field == 2 && len == 16) {
+		memcpy(tmp, s, 16);
+		tmp[16] = '\0';
+		if (strspn(tmp, "0123456789abcdef") == 16) {
+			r->out->digest = strtoull(tmp, NULL, 16);
+			r->seen |= 2;
+		}
+	}
+	r->field = 0;
+	return 1;
+}
+
+static int sum_open(void *ctx)
+{
+	((struct summary_reader *)ctx)->depth++;
+	return 1;
+}
+
+static int sum_close(void *ctx)
+{
+	((struct summary_reader *)ctx)->depth--;
+	return 1;
+}
+
+static int sum_other(void *ctx)
+{
+	((struct summary_reader *)ctx)->field = 0;
+	return 1;
+}
+
+static int sum_bool(void *ctx, int b)
+{
+	(void)b;
+	return sum_other(ctx);
+}
+
+static const yajl_callbacks summary_callbacks = {
+    .yajl_null = sum_other,
+    .yajl_boolean = sum_bool,
+    .yajl_number = sum_number,
+    .yajl_string = sum_string,
+    .yajl_start_map = sum_open,
+    .yajl_map_key = sum_key,
+    .yajl_end_map = sum_close,
+    .yajl_start_array = sum_open,
+    .yajl_end_array = sum_close,
+};
+
+int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
+                                 struct timespec *mtime)
+{
+	struct summary_reader r = {.out = out};
+	char *path = strata_fs_join(dir, STRATA_MANIFEST);
+	unsigned char chunk[4096];
+	yajl_handle h = NULL;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	struct stat st;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (f && fstat(fileno(f), &st) == 0 && (h = yajl_alloc(&summary_callbacks, NULL, &r))) {
+		*mtime = st.st_mtim;
+		/* the summary sits in the first lines; a manifest without one is read to its end */
+		while (r.seen != 3 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
+		       yajl_parse(h, chunk, n) == yajl_status_ok)
+			;
+	}
+	if (h)
+		yajl_free(h);
+	if (f)
+		fclose(f);
+	free(path);
+	return r.seen == 3;
+}
+
 const strata_manifest_entry *strata_manifest_find(const strata_manifest *m, const char *file)
 {
 	strata_manifest_entry key = {.file = file};
@@ -256,7 +373,8 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	yajl_gen g = yajl_gen_alloc(NULL);
 	const unsigned char *buf;
 	size_t len;
-	char *path = NULL;
+	char *path = NULL, hex[17];
+	uint64_t digest = 0;
 	int error = 0;
 
 	if (!g)
@@ -268,6 +386,21 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	yajl_gen_integer(g, 1);
 	GEN_STR(g, "generator");
 	GEN_STR(g, "strata " STRATA_VERSION);
+	for (size_t i = 0; i < c->n && error == 0; i++) {
+		uint64_t h;
+		error = strata_history_row_hash(&h, c->items[i]->version, c->items[i]->name,
+		                                c->items[i]->checksum);
+		digest ^= h;
+	}
+	if (error < 0) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+		goto done;
+	}
+	snprintf(hex, sizeof(hex), "%016" PRIx64, digest);
+	GEN_STR(g, "count");
+	yajl_gen_integer(g, (long long)c->n);
+	GEN_STR(g, "history_digest");
+	GEN_STR(g, hex);
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < c->n; i++) {

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/history.h"
 #include "strata.h"
 
 #define STRATA_MANIFEST "manifest.json"
@@ -39,6 +40,13 @@ int strata_manifest_read(strata_manifest *out, const char *dir, strata_error *e)
 /* Binary search by file name; NULL when absent. */
 const strata_manifest_entry *strata_manifest_find(const strata_manifest *m, const char *file);
 void strata_manifest_free(strata_manifest *m);
+
+/* The manifest's summary of what a fully applied history holds (core/history.h): "count" and
+ * "history_digest" (16 hex digits), written before the list so that reading them stops early.
+ * Returns 1 when dir has a manifest with a summary (and its modification time in *mtime), else
+ * 0; never fails (without a summary a run reads everything). */
+int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
+                                 struct timespec *mtime);
 
 /* Writes dir/manifest.json for catalog c (loaded from the files just written into dir). */
 int strata_manifest_write(const struct strata_catalog *c, const char *dir, strata_error *e);
