@@ -59,6 +59,9 @@ typedef struct strata_apply_result {
 /* what a run needs only: applied_at may be left empty and duration_ms 0 (formatting 10,000
  * timestamps costs a PostgreSQL server more than the rest of the query) */
 #define STRATA_HISTORY_BRIEF 2u
+/* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes; only
+ * with STRATA_HISTORY_CREATE on a table from before row_hash */
+#define STRATA_HISTORY_ROW_HASH 4u
 
 struct strata_backend_ops {
 	unsigned version;
@@ -93,13 +96,13 @@ struct strata_backend_ops {
 	 * transaction pooling, is kept alive by a heartbeat, and expires when its runner dies.
 	 * SQLite takes its write lock the same way for both. unlock releases either. */
 	int (*lock_with)(strata_backend *b, const strata_lock_opts *o, strata_error *e);
-	/* Optional (NULL when the database does not keep one). The history's summary
-	 * (core/history.h) as the database keeps it: 1 and *out, or 0 when it keeps none for the
-	 * current history table (history_summarize makes it), or < 0 on error. */
+	/* Optional (NULL when the database cannot give it cheaply). The history's summary
+	 * (core/history.h) from the row hashes strata stores with each row: 1 and *out, or 0
+	 * when some row has none (history_fill_hashes), or < 0 on error. */
 	int (*history_summary)(strata_backend *b, strata_history_summary *out, strata_error *e);
-	/* Optional. Makes the database keep the summary from now on, starting from the rows it
-	 * has; all or nothing. */
-	int (*history_summarize)(strata_backend *b, strata_error *e);
+	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
+	 * that lacks it or has a wrong one. */
+	int (*history_fill_hashes)(strata_backend *b, const strata_history *h, strata_error *e);
 };
 
 struct strata_backend {

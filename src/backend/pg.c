@@ -11,6 +11,7 @@
  */
 #include "backend/pg.h"
 
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <pg_query.h>
 #include <stdio.h>
@@ -363,6 +364,9 @@ static void pg_unlock(strata_backend *b)
 #define HISTORY_COLUMNS_BRIEF                                                                      \
 	"SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order "              \
 	"FROM " STRATA_HISTORY_TABLE
+#define HISTORY_COLUMNS_HASHES                                                                     \
+	"SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, row_hash "    \
+	"FROM " STRATA_HISTORY_TABLE
 #define HISTORY_CREATE                                                                             \
 	"CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("                                    \
 	"version text NOT NULL, name text NOT NULL, "                                              \
@@ -372,16 +376,25 @@ static void pg_unlock(strata_backend *b)
 	"status text NOT NULL DEFAULT 'applied', "                                                 \
 	"progress integer NOT NULL DEFAULT 0, "                                                    \
 	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
-	"PRIMARY KEY (version, name)); "
+	"row_hash bigint, "                                                                        \
+	"PRIMARY KEY (version, name)); "                                                           \
+	/* a table from before row_hash gets it; checked first, as ALTER TABLE would queue for */ \
+	/* its lock behind any open transaction that read the history */                          \
+	"DO $strata$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '"            \
+	STRATA_HISTORY_TABLE "'::regclass AND attname = 'row_hash' AND NOT attisdropped) THEN "    \
+	"ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint; END IF; END $strata$; "
 
 static int pg_history_load(strata_backend *b, strata_history *out, unsigned flags, strata_error *e)
 {
-	static const char *const queries[] = {HISTORY_COLUMNS, HISTORY_CREATE HISTORY_COLUMNS,
-	                                      HISTORY_COLUMNS_BRIEF,
-	                                      HISTORY_CREATE HISTORY_COLUMNS_BRIEF};
+	static const char *const queries[] = {
+	    HISTORY_COLUMNS,        HISTORY_CREATE HISTORY_COLUMNS,
+	    HISTORY_COLUMNS_BRIEF,  HISTORY_CREATE HISTORY_COLUMNS_BRIEF,
+	    HISTORY_COLUMNS_HASHES, HISTORY_CREATE HISTORY_COLUMNS_HASHES,
+	    HISTORY_COLUMNS_HASHES, HISTORY_CREATE HISTORY_COLUMNS_HASHES};
 	pg_backend *pg = (pg_backend *)b;
 	bool create = flags & STRATA_HISTORY_CREATE;
-	const char *sql = queries[flags & 3u];
+	bool hashes = flags & STRATA_HISTORY_ROW_HASH;
+	const char *sql = queries[flags & 7u];
 	PGresult *r = PQexec(pg->conn, sql);
 	int error = 0;
 
@@ -404,117 +417,16 @@ static int pg_history_load(strata_backend *b, strata_history *out, unsigned flag
 		a->status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
 		a->progress = atoi(PQgetvalue(r, i, 6));
 		a->out_of_order = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+		if (hashes && !PQgetisnull(r, i, 8)) {
+			a->has_row_hash = true;
+			a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
+		}
 	}
 	strata_history_sort(out);
 done:
 	PQclear(r);
 	if (error < 0)
 		strata_history_free(out);
-	return error;
-}
-
-/*
- * The history's summary (core/history.h), kept by a trigger on the history table so that a run
- * with nothing to do reads one row instead of every row. The row hash must be the one
- * strata_history_row_hash computes: the first 8 bytes of SHA-256 over version, name and
- * checksum joined by tabs, as a signed bigint. The function runs with the search_path it was
- * made with, so edits through a schema-qualified name update the same summary.
- */
-#define SUMMARY_TABLE STRATA_HISTORY_TABLE "_summary"
-#define ROW_HASH(v, n, c)                                                                          \
-	"('x' || encode(substring(sha256(convert_to(" v " || E'\\t' || " n " || E'\\t' || " c      \
-	", 'UTF8')) FROM 1 FOR 8), 'hex'))::bit(64)::bigint"
-
-static const char summarize_sql[] =
-    "BEGIN;\n"
-    "CREATE TABLE IF NOT EXISTS " SUMMARY_TABLE " (history oid PRIMARY KEY, "
-    "rows bigint NOT NULL, digest bigint NOT NULL, unfinished bigint NOT NULL);\n"
-    "CREATE OR REPLACE FUNCTION " SUMMARY_TABLE "_keep() RETURNS trigger LANGUAGE plpgsql "
-    "SET search_path FROM CURRENT AS $strata$\n"
-    "DECLARE d bigint := 0; r bigint := 0; u bigint := 0;\n"
-    "BEGIN\n"
-    "  IF TG_OP = 'TRUNCATE' THEN\n"
-    "    UPDATE " SUMMARY_TABLE " SET rows = 0, digest = 0, unfinished = 0 "
-    "WHERE history = TG_RELID;\n"
-    "    RETURN NULL;\n"
-    "  END IF;\n"
-    "  IF TG_OP <> 'INSERT' THEN\n"
-    "    d := d # " ROW_HASH(
-        "OLD.version", "OLD.name",
-        "OLD.checksum") ";\n"
-                        "    r := r - 1; u := u - (OLD.status <> 'applied')::int;\n"
-                        "  END IF;\n"
-                        "  IF TG_OP <> 'DELETE' THEN\n"
-                        "    d := d # " ROW_HASH(
-                            "NEW.version", "NEW.name",
-                            "NEW.checksum") ";\n"
-                                            "    r := r + 1; u := u + (NEW.status <> "
-                                            "'applied')::int;\n"
-                                            "  END IF;\n"
-                                            "  UPDATE " SUMMARY_TABLE
-                                            " SET rows = rows + r, digest = digest # d, "
-                                            "unfinished = unfinished + u WHERE history = "
-                                            "TG_RELID;\n"
-                                            "  RETURN NULL;\n"
-                                            "END $strata$;\n"
-                                            "DROP TRIGGER IF EXISTS " SUMMARY_TABLE
-                                            " ON " STRATA_HISTORY_TABLE ";\n"
-                                            "CREATE TRIGGER " SUMMARY_TABLE
-                                            " AFTER INSERT OR UPDATE OR DELETE "
-                                            "ON " STRATA_HISTORY_TABLE
-                                            " FOR EACH ROW EXECUTE FUNCTION " SUMMARY_TABLE
-                                            "_keep();\n"
-                                            "DROP TRIGGER IF EXISTS " SUMMARY_TABLE
-                                            "_truncate ON " STRATA_HISTORY_TABLE ";\n"
-                                            "CREATE TRIGGER " SUMMARY_TABLE
-                                            "_truncate AFTER TRUNCATE ON " STRATA_HISTORY_TABLE
-                                            " FOR EACH STATEMENT EXECUTE FUNCTION " SUMMARY_TABLE
-                                            "_keep();\n"
-                                            /* this table's row, and those of history tables dropped
-                                               since */
-                                            "DELETE FROM " SUMMARY_TABLE
-                                            " s WHERE s.history = '" STRATA_HISTORY_TABLE
-                                            "'::regclass "
-                                            "OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = "
-                                            "s.history);\n"
-                                            "INSERT INTO " SUMMARY_TABLE
-                                            " SELECT '" STRATA_HISTORY_TABLE
-                                            "'::regclass, count(*), "
-                                            "coalesce(bit_xor(" ROW_HASH(
-                                                "version", "name",
-                                                "checksum") "), 0), "
-                                                            "count(*) FILTER (WHERE status <> "
-                                                            "'applied') FROM " STRATA_HISTORY_TABLE
-                                                            ";\n"
-                                                            "COMMIT";
-
-static int pg_history_summary(strata_backend *b, strata_history_summary *out, strata_error *e)
-{
-	pg_backend *pg = (pg_backend *)b;
-	PGresult *r = PQexec(pg->conn, "SELECT rows, digest, unfinished FROM " SUMMARY_TABLE
-	                               " WHERE history = to_regclass('" STRATA_HISTORY_TABLE "')");
-	int found = 0;
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		/* no summary table yet (42P01): the caller reads the history, then makes one */
-		found =
-		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P01") == 0 ? 0 : set_db_error(pg, r, e);
-	} else if (PQntuples(r) == 1) {
-		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-		out->unfinished = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
-		found = 1;
-	}
-	PQclear(r);
-	return found;
-}
-
-static int pg_history_summarize(strata_backend *b, strata_error *e)
-{
-	pg_backend *pg = (pg_backend *)b;
-	int error = exec_simple(pg, summarize_sql, e);
-	if (error < 0 && PQstatus(pg->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(pg->conn, "ROLLBACK"));
 	return error;
 }
 
@@ -528,6 +440,80 @@ static int append_literal(pg_backend *pg, strata_buf *q, const char *s)
 	return 0;
 }
 
+/*
+ * The history's summary (core/history.h). Each history row carries row_hash, the hash of its
+ * version, name and checksum that strata computes (strata_history_row_hash) and writes with the
+ * row; a run with nothing to do aggregates that column instead of reading every row. A row
+ * without it (written by an older strata, or by hand) makes the summary unusable until a run
+ * fills it in (pg_history_fill_hashes).
+ */
+static int pg_history_summary(strata_backend *b, strata_history_summary *out, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	PGresult *r = PQexec(pg->conn, "SELECT count(*), count(row_hash), "
+	                               "coalesce(bit_xor(row_hash), 0), count(*) FILTER (WHERE "
+	                               "status <> 'applied') FROM " STRATA_HISTORY_TABLE);
+	int found = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* no history table (42P01) or one from before row_hash (42703): read it all */
+		const char *st = field(r, PG_DIAG_SQLSTATE);
+		if (strcmp(st, "42P01") != 0 && strcmp(st, "42703") != 0)
+			found = set_db_error(pg, r, e);
+	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0) {
+		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->unfinished = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
+		found = 1;
+	}
+	PQclear(r);
+	return found;
+}
+
+/* Sets row_hash where h (read with STRATA_HISTORY_ROW_HASH) has it missing or wrong, in one
+ * statement. */
+static int pg_history_fill_hashes(strata_backend *b, const strata_history *h, strata_error *e)
+{
+	pg_backend *pg = (pg_backend *)b;
+	strata_buf q = STRATA_BUF_INIT;
+	size_t n = 0;
+	int error = 0;
+
+	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " m SET row_hash = v.h FROM (VALUES ");
+	for (size_t i = 0; i < h->n && error == 0; i++) {
+		const strata_applied *a = &h->items[i];
+		uint64_t want;
+		if (strata_history_row_hash(&want, a->version, a->name, a->checksum) < 0) {
+			strata_buf_free(&q);
+			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+		}
+		if (a->has_row_hash && a->row_hash == want)
+			continue;
+		strata_buf_puts(&q, n++ ? ", (" : "(");
+		error |= append_literal(pg, &q, a->version);
+		strata_buf_puts(&q, ", ");
+		error |= append_literal(pg, &q, a->name);
+		strata_buf_printf(&q, ", %" PRId64 "::bigint)", (int64_t)want);
+	}
+	strata_buf_puts(&q, ") AS v(version, name, h) "
+	                    "WHERE m.version = v.version AND m.name = v.name");
+	if (error < 0 || q.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else if (n)
+		error = exec_simple(pg, q.ptr, e);
+	strata_buf_free(&q);
+	return error;
+}
+
+/* The row_hash value of m's history row: the number, or NULL. */
+static void append_row_hash(strata_buf *q, const strata_migration *m)
+{
+	uint64_t h;
+	if (strata_history_row_hash(&h, m->version, m->name, m->checksum) < 0)
+		strata_buf_puts(q, "NULL");
+	else
+		strata_buf_printf(q, "%" PRId64, (int64_t)h);
+}
+
 static int append_history_change(pg_backend *pg, strata_buf *q, const strata_step *s)
 {
 	const strata_migration *m = s->m;
@@ -535,12 +521,15 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 	if (s->dir == STRATA_UP) {
 		strata_buf_puts(q,
 		                "INSERT INTO " STRATA_HISTORY_TABLE
-		                " (version, name, checksum, out_of_order, duration_ms) VALUES (");
+		                " (version, name, checksum, row_hash, out_of_order, duration_ms) "
+		                "VALUES (");
 		error |= append_literal(pg, q, m->version);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->name);
 		strata_buf_puts(q, ", ");
 		error |= append_literal(pg, q, m->checksum);
+		strata_buf_puts(q, ", ");
+		append_row_hash(q, m);
 		strata_buf_puts(q, s->out_of_order ? ", true" : ", false");
 		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
 		                   "statement_timestamp()) * 1000);\n");
@@ -691,18 +680,21 @@ static int nt_record(pg_backend *pg, const strata_step *s, strata_applied_status
 
 	if (st == STRATA_APPLIED_RUNNING) {
 		append_timeouts(&q, o, false);
-		strata_buf_puts(&q, "INSERT INTO " STRATA_HISTORY_TABLE
-		                    " (version, name, checksum, out_of_order, status, progress) "
-		                    "VALUES (");
+		strata_buf_puts(
+		    &q, "INSERT INTO " STRATA_HISTORY_TABLE
+		        " (version, name, checksum, row_hash, out_of_order, status, progress) "
+		        "VALUES (");
 		error |= append_literal(pg, &q, m->version);
 		strata_buf_puts(&q, ", ");
 		error |= append_literal(pg, &q, m->name);
 		strata_buf_puts(&q, ", ");
 		error |= append_literal(pg, &q, m->checksum);
+		strata_buf_puts(&q, ", ");
+		append_row_hash(&q, m);
 		strata_buf_printf(&q,
 		                  ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
 		                  "SET status = 'running', progress = EXCLUDED.progress, "
-		                  "checksum = EXCLUDED.checksum",
+		                  "checksum = EXCLUDED.checksum, row_hash = EXCLUDED.row_hash",
 		                  s->out_of_order ? "true" : "false", progress);
 	} else {
 		strata_buf_printf(
@@ -846,6 +838,8 @@ static int pg_mark_applied(strata_backend *b, const strata_migration *m, strata_
 	int error = 0;
 	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ");
 	error |= append_literal(pg, &q, m->checksum);
+	strata_buf_puts(&q, ", row_hash = ");
+	append_row_hash(&q, m);
 	strata_buf_puts(&q, ", applied_at = now() WHERE version = ");
 	error |= append_literal(pg, &q, m->version);
 	strata_buf_puts(&q, " AND name = ");
@@ -934,5 +928,5 @@ const struct strata_backend_ops strata_pg_ops = {
     .native = pg_native,
     .lock_with = pg_lock_with,
     .history_summary = pg_history_summary,
-    .history_summarize = pg_history_summarize,
+    .history_fill_hashes = pg_history_fill_hashes,
 };

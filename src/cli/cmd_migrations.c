@@ -213,7 +213,7 @@ struct session {
 	int loaded;
 	/* a run that the build's summary may answer (see strata_build_summary); the catalog is
 	 * read only when it does not */
-	bool by_summary, cat_read, summary_missing;
+	bool by_summary, cat_read;
 	strata_history_summary built;
 };
 
@@ -444,35 +444,24 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	return EXIT_OK;
 }
 
-/* Makes the database keep the history's summary when it keeps none, or one that is not the
- * history's (a trigger was disabled while it changed). Best effort: without it, runs read the
- * whole history, as they do on a database that cannot keep one. */
+/* Stores the row hashes the history's summary is made of where rows lack them (written by an
+ * older strata or by hand) or have wrong ones (edited by hand). Best effort: without them, runs
+ * read the whole history, as they do on a database that cannot give a summary. */
 static void keep_summary(struct cli_ctx *ctx, struct session *s)
 {
-	strata_history_summary mine, db;
 	strata_error e = STRATA_ERROR_INIT;
-	int found = 0;
-	if (!s->b->ops->history_summarize)
-		return;
-	if (!s->summary_missing) {
-		found = s->b->ops->history_summary(s->b, &db, &e);
-		if (found <= 0 || strata_history_summarize(&s->hist, &mine) < 0 ||
-		    (db.rows == mine.rows && db.digest == mine.digest &&
-		     db.unfinished == mine.unfinished))
-			return;
-	}
-	if (s->b->ops->history_summarize(s->b, &e) < 0)
-		out_verbose(ctx, "cannot keep a summary of the history (%s): runs read all of it\n",
+	if (s->b->ops->history_fill_hashes &&
+	    s->b->ops->history_fill_hashes(s->b, &s->hist, &e) < 0)
+		out_verbose(ctx,
+		            "cannot store the history's row hashes (%s): runs read all of it\n",
 		            e.msg);
-	else
-		out_verbose(ctx, "%s the history's summary\n", found ? "corrected" : "made");
 }
 
 /* Takes the lock and reads what a run needs of the history (creating its table), unless the
  * history's summary shows the build fully applied: then EXIT_DONE, nothing read. */
 static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct opts *o)
 {
-	const unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
+	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_lock_opts lo = {.strategy = (strata_lock_strategy)o->rs.lock_strategy,
 	                       .wait_ms = o->lock_wait_ms,
@@ -496,11 +485,12 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 			    out_duration(dur, t1 - t0), out_duration(dur2, strata_now_ms() - t1));
 			return EXIT_DONE;
 		}
-		s->summary_missing = !found;
 	}
 	if (!s->cat_read && (rc = read_catalog(ctx, o, s, READ_BUILT)) != EXIT_OK)
 		return rc;
 	t1 = strata_now_ms();
+	if (s->by_summary && s->b->ops->history_fill_hashes)
+		flags |= STRATA_HISTORY_ROW_HASH;
 	if (s->b->ops->history_load(s->b, &s->hist, flags, &e) < 0)
 		goto fail;
 	out_verbose(ctx, "locked in %s; read the history (%zu row%s) in %s\n",
@@ -733,38 +723,6 @@ done:
 	return rc;
 }
 
-/* validate: a summary the database keeps that is not its history's (a trigger was disabled
- * while the history changed) would let a run skip what it should do. 1 when so, printed. */
-static int summary_problem(struct session *s)
-{
-	strata_history_summary db, mine;
-	strata_error e = STRATA_ERROR_INIT;
-	int found;
-	if (!s->b->ops->history_summary)
-		return 0;
-	found = s->b->ops->history_summary(s->b, &db, &e);
-	if (found < 0) {
-		out_error(&e);
-		return 1;
-	}
-	if (found == 0 || strata_history_summarize(&s->hist, &mine) < 0 ||
-	    (db.rows == mine.rows && db.digest == mine.digest && db.unfinished == mine.unfinished))
-		return 0;
-	strata_error_detail(&e,
-	                    "it counts %llu rows (%llu unfinished), the history has %llu (%llu)",
-	                    (unsigned long long)db.rows, (unsigned long long)db.unfinished,
-	                    (unsigned long long)mine.rows, (unsigned long long)mine.unfinished);
-	strata_error_hint(&e,
-	                  "drop table %s_summary; the next 'strata migrations run' makes it again "
-	                  "from the history",
-	                  STRATA_HISTORY_TABLE);
-	strata_error_set(&e, STRATA_EINVALID,
-	                 "the history's summary does not match the history (was its trigger "
-	                 "disabled while the history changed?)");
-	out_error(&e);
-	return 1;
-}
-
 int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -783,7 +741,7 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	problems = preflight(&s, &o, &plan, 1) + summary_problem(&s);
+	problems = preflight(&s, &o, &plan, 1);
 	if (problems) {
 		fprintf(stderr, "strata: %d problem%s found\n", problems, problems == 1 ? "" : "s");
 		rc = EXIT_FAIL;

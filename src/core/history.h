@@ -23,6 +23,8 @@ typedef struct strata_applied {
 	strata_applied_status status;
 	int progress;      /* statements done, for a transaction:false migration */
 	bool out_of_order; /* applied after a newer migration (--allow-out-of-order) */
+	bool has_row_hash; /* the row's stored strata_history_row_hash (STRATA_HISTORY_ROW_HASH) */
+	uint64_t row_hash;
 } strata_applied;
 
 typedef struct strata_history {
@@ -47,9 +49,10 @@ void strata_history_free(strata_history *h);
 
 /*
  * The history's summary: how many rows, how many are left running or failed, and a digest, the
- * XOR over every row of strata_history_row_hash. A database that keeps it current (PostgreSQL:
- * a trigger, see the backend's history_summary) lets a run with nothing to do compare it with
- * the build manifest's (core/manifest.h) instead of reading every row.
+ * XOR over every row of strata_history_row_hash. A database that can aggregate it cheaply
+ * (PostgreSQL: from the row_hash strata stores with each row, see the backend's
+ * history_summary) lets a run with nothing to do compare it with the build manifest's
+ * (core/manifest.h) instead of reading every row.
  */
 typedef struct strata_history_summary {
 	uint64_t rows, unfinished, digest;

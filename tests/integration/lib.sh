@@ -151,11 +151,10 @@ dbq() {
 	if [ "$DB_KIND" = pg ]; then pg_q "$1"; else sq_q "$DB_FILE" "$1"; fi
 }
 
-# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included;
-# strata_migrations_summary, PostgreSQL's summary of it, left out: t0458 tests it).
+# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included).
 db_tables() {
 	if [ "$DB_KIND" = pg ]; then
-		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public' and tablename <> 'strata_migrations_summary'"
+		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'"
 	else
 		[ -f "$DB_FILE" ] || { echo ""; return; }
 		sq_q "$DB_FILE" "select coalesce(group_concat(name, ','), '') from (select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name)"
