@@ -9,20 +9,9 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int copy_into(const char *out_dir, const char *path, const char *text, strata_error *e)
 {
-	char *dst = strata_fs_join(out_dir, base_name(path)), *old = NULL;
+	char *dst = strata_fs_join(out_dir, strata_fs_base_name(path)), *old = NULL;
 	size_t len = strlen(text), old_len = 0;
 	strata_error ignored = STRATA_ERROR_INIT;
 	int error = 0;
@@ -56,7 +45,7 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 		free(v);
 		free(nm);
 		if (kind == STRATA_FILE_NONE ||
-		    bsearch(&key, written, n_written, sizeof(*written), cmp_str))
+		    bsearch(&key, written, n_written, sizeof(*written), strata_fs_names_cmp))
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
 		if (!path || unlink(path) < 0)
@@ -122,17 +111,17 @@ int strata_build(const char *src_dir, const char *out_dir, const strata_build_op
 	for (size_t i = 0; i < c.n && error == 0; i++) {
 		const strata_migration *m = c.items[i];
 		error = copy_into(out_dir, m->path, m->text, e);
-		written[nw++] = base_name(m->path);
+		written[nw++] = strata_fs_base_name(m->path);
 		if (error == 0 && m->down_path) {
 			error = copy_into(out_dir, m->down_path, m->down_text, e);
-			written[nw++] = base_name(m->down_path);
+			written[nw++] = strata_fs_base_name(m->down_path);
 		}
 		if (error == 0)
 			r->built++;
 	}
 	if (error < 0)
 		goto done;
-	qsort(written, nw, sizeof(*written), cmp_str);
+	qsort(written, nw, sizeof(*written), strata_fs_names_cmp);
 	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
 		goto done;
 	error = strata_manifest_write(&c, out_dir, e);

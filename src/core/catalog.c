@@ -86,11 +86,6 @@ static int load_dir(strata_catalog *c, size_t *cap, const char *dir, size_t dir_
 	return error;
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Whether dir holds exactly the migration files mf lists (down halves included). */
 static bool listing_matches(const char *dir, const strata_manifest *mf)
 {
@@ -106,7 +101,7 @@ static bool listing_matches(const char *dir, const strata_manifest *mf)
 			listed[nl++] = mf->items[i].down_file;
 	}
 	if (ok)
-		qsort(listed, nl, sizeof(*listed), cmp_cstr);
+		qsort(listed, nl, sizeof(*listed), strata_fs_names_cmp);
 	for (size_t i = 0; ok && i < n; i++) {
 		strata_file_kind kind;
 		char *v = NULL, *nm = NULL;
@@ -116,7 +111,7 @@ static bool listing_matches(const char *dir, const strata_manifest *mf)
 		free(nm);
 		if (!ok || kind == STRATA_FILE_NONE)
 			continue;
-		ok = bsearch(&key, listed, nl, sizeof(*listed), cmp_cstr) != NULL;
+		ok = bsearch(&key, listed, nl, sizeof(*listed), strata_fs_names_cmp) != NULL;
 		found++;
 	}
 	strata_fs_names_free(names);

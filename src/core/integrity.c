@@ -10,17 +10,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-static int cmp_cstr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t dir_index,
                                strata_error *e)
 {
@@ -38,7 +27,7 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 		if (m->dir_index != dir_index)
 			continue;
 		present++;
-		ent = strata_manifest_find(&mf, base_name(m->path));
+		ent = strata_manifest_find(&mf, strata_fs_base_name(m->path));
 		strata_error_at(e, m->path, 0, 0);
 		if (!ent) {
 			strata_error_hint(e,
@@ -50,12 +39,7 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 			goto done;
 		}
 		if (strcmp(ent->sha256, m->checksum) != 0) {
-			strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…",
-			                    ent->sha256, m->checksum);
-			strata_error_hint(e, "edit migrations in the src directory and run 'strata "
-			                     "build', never the built copy");
-			error = strata_error_set(e, STRATA_EINVALID,
-			                         "migration does not match the build manifest");
+			error = strata_migration_mismatch(e, m->path, ent->sha256, m->checksum);
 			goto done;
 		}
 	}
@@ -88,18 +72,13 @@ int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, si
 	return error;
 }
 
-static bool newer(const struct stat *a, const struct stat *b)
-{
-	return a->st_mtim.tv_sec > b->st_mtim.tv_sec ||
-	       (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec > b->st_mtim.tv_nsec);
-}
-
 /* Whether src_dir's copy of the built file `built` is older than the manifest (stat st). */
 static bool src_older(const char *src_dir, const char *built, const struct stat *mst)
 {
-	char *path = strata_fs_join(src_dir, base_name(built));
+	char *path = strata_fs_join(src_dir, strata_fs_base_name(built));
 	struct stat st;
-	bool older = path && stat(path, &st) == 0 && newer(mst, &st);
+	bool older =
+	    path && stat(path, &st) == 0 && strata_timespec_after(&mst->st_mtim, &st.st_mtim);
 	free(path);
 	return older;
 }
@@ -118,7 +97,8 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 
 	if (!mpath || stat(mpath, &mst) != 0)
 		goto done;
-	if (dist->ndirs && dist->from_manifest[0] && stat(src_dir, &st) == 0 && newer(&mst, &st)) {
+	if (dist->ndirs && dist->from_manifest[0] && stat(src_dir, &st) == 0 &&
+	    strata_timespec_after(&mst.st_mtim, &st.st_mtim)) {
 		/* no file was added to src, removed or renamed since the build: only what this run
 		 * reads (what it executes) is checked for edits in place */
 		fresh = true;
@@ -137,11 +117,11 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 		goto done;
 	/* (a built file edited by hand is the manifest check's to find) */
 	for (size_t i = 0; i < dist->n; i++) {
-		built[nb++] = base_name(dist->items[i]->path);
+		built[nb++] = strata_fs_base_name(dist->items[i]->path);
 		if (dist->items[i]->down_path)
-			built[nb++] = base_name(dist->items[i]->down_path);
+			built[nb++] = strata_fs_base_name(dist->items[i]->down_path);
 	}
-	qsort(built, nb, sizeof(*built), cmp_cstr);
+	qsort(built, nb, sizeof(*built), strata_fs_names_cmp);
 	for (size_t i = 0; i < n; i++) {
 		strata_file_kind kind;
 		char *v = NULL, *nm = NULL, *path;
@@ -156,7 +136,8 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 		k++;
 		path = strata_fs_join(src_dir, names[i]);
 		/* a source written in the build's last clock tick may be newer: not fresh */
-		same = path && stat(path, &st) == 0 && newer(&mst, &st);
+		same = path && stat(path, &st) == 0 &&
+		       strata_timespec_after(&mst.st_mtim, &st.st_mtim);
 		free(path);
 		if (!same)
 			goto done;

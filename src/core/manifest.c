@@ -360,12 +360,6 @@ void strata_manifest_free(strata_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
 int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
@@ -411,10 +405,10 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 		GEN_STR(g, "name");
 		GEN_STR(g, m->name);
 		GEN_STR(g, "file");
-		GEN_STR(g, base_name(m->path));
+		GEN_STR(g, strata_fs_base_name(m->path));
 		if (m->down_path) {
 			GEN_STR(g, "down_file");
-			GEN_STR(g, base_name(m->down_path));
+			GEN_STR(g, strata_fs_base_name(m->down_path));
 		}
 		GEN_STR(g, "sha256");
 		GEN_STR(g, m->checksum);

@@ -339,6 +339,17 @@ done:
 	return error;
 }
 
+int strata_migration_mismatch(strata_error *e, const char *path, const char *manifest_sha256,
+                              const char *file_sha256)
+{
+	strata_error_at(e, path, 0, 0);
+	strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", manifest_sha256,
+	                    file_sha256);
+	strata_error_hint(e, "edit migrations in the src directory and run 'strata build', never "
+	                     "the built copy");
+	return strata_error_set(e, STRATA_EINVALID, "migration does not match the build manifest");
+}
+
 #define SWAP_PTR(a, b)                                                                             \
 	do {                                                                                       \
 		char *tmp_ = (a);                                                                  \
@@ -360,13 +371,7 @@ int strata_migration_ensure(strata_migration *m, strata_error *e)
 	if (error < 0)
 		goto done;
 	if (strcmp(f->checksum, m->checksum) != 0) {
-		strata_error_at(e, m->path, 0, 0);
-		strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", m->checksum,
-		                    f->checksum);
-		strata_error_hint(e, "edit migrations in the src directory and run 'strata build', "
-		                     "never the built copy");
-		error = strata_error_set(e, STRATA_EINVALID,
-		                         "migration does not match the build manifest");
+		error = strata_migration_mismatch(e, m->path, m->checksum, f->checksum);
 		goto done;
 	}
 	/* the sections point into f's texts and at f's path strings: take those over */

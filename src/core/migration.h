@@ -61,6 +61,10 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 /* Reads, parses and hashes a migration that is not loaded yet, and fails unless its SHA-256 is
  * the one already in m->checksum (the build manifest's): what runs is what was built. */
 int strata_migration_ensure(strata_migration *m, strata_error *e);
+/* The error for a built migration file whose SHA-256 is not the one its build manifest lists:
+ * names the file and says to edit the source and build. Returns STRATA_EINVALID. */
+int strata_migration_mismatch(strata_error *e, const char *path, const char *manifest_sha256,
+                              const char *file_sha256);
 /* Folds the .down.sql half `down` into `up` and frees `down`. */
 int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e);
 void strata_migration_free(strata_migration *m);

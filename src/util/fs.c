@@ -131,9 +131,15 @@ int strata_fs_mkdirs(const char *path, strata_error *e)
 	return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
+int strata_fs_names_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *strata_fs_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
 }
 
 int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
@@ -183,7 +189,7 @@ int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
 		names[++n] = NULL;
 	}
 	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
+		qsort(names, n, sizeof(*names), strata_fs_names_cmp);
 	*out = names;
 	*n_out = n;
 	names = NULL;

@@ -18,6 +18,10 @@ int strata_fs_mkdirs(const char *path, strata_error *e);
  * caller frees with strata_fs_names_free. */
 int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e);
 void strata_fs_names_free(char **names);
+/* A qsort/bsearch comparator for arrays of C strings, in strata_fs_list's order. */
+int strata_fs_names_cmp(const void *a, const void *b);
+/* The part of path after its last '/' (path itself when it has none). */
+const char *strata_fs_base_name(const char *path);
 /* "dir/name" into a new allocation, NULL on OOM. */
 char *strata_fs_join(const char *dir, const char *name);
 int strata_fs_is_dir(const char *path);
