@@ -59,8 +59,8 @@ typedef struct strata_apply_result {
 /* what a run needs only: applied_at may be left empty and duration_ms 0 (formatting 10,000
  * timestamps costs a PostgreSQL server more than the rest of the query) */
 #define STRATA_HISTORY_BRIEF 2u
-/* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes; only
- * with STRATA_HISTORY_CREATE on a table from before row_hash */
+/* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes. A table
+ * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
 
 struct strata_backend_ops {

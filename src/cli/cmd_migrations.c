@@ -445,12 +445,13 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 }
 
 /* Stores the row hashes the history's summary is made of where rows lack them (written by an
- * older strata or by hand) or have wrong ones (edited by hand). Best effort: without them, runs
- * read the whole history, as they do on a database that cannot give a summary. */
-static void keep_summary(struct cli_ctx *ctx, struct session *s)
+ * older strata or by hand) or have wrong ones (edited by hand); called once the run's checks
+ * passed, so a refused run writes nothing. Best effort: without them, runs read the whole
+ * history, as they do on a database that cannot give a summary. */
+static void store_row_hashes(struct cli_ctx *ctx, struct session *s)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	if (s->b->ops->history_fill_hashes &&
+	if (s->by_summary && s->b->ops->history_fill_hashes &&
 	    s->b->ops->history_fill_hashes(s->b, &s->hist, &e) < 0)
 		out_verbose(ctx,
 		            "cannot store the history's row hashes (%s): runs read all of it\n",
@@ -482,7 +483,7 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 		    db.unfinished == 0) {
 			out_verbose(
 			    ctx, "locked in %s; the history's summary matches the build's (%s)\n",
-			    out_duration(dur, t1 - t0), out_duration(dur2, strata_now_ms() - t1));
+			    out_duration(dur, lock_ms), out_duration(dur2, strata_now_ms() - t1));
 			return EXIT_DONE;
 		}
 	}
@@ -496,8 +497,6 @@ static int lock_and_load(struct cli_ctx *ctx, struct session *s, const struct op
 	out_verbose(ctx, "locked in %s; read the history (%zu row%s) in %s\n",
 	            out_duration(dur, lock_ms), s->hist.n, s->hist.n == 1 ? "" : "s",
 	            out_duration(dur2, strata_now_ms() - t1));
-	if (s->by_summary)
-		keep_summary(ctx, s);
 	return EXIT_OK;
 fail:
 	out_error(&e);
@@ -559,6 +558,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	}
 	out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", plan.n,
 	            plan.n == 1 ? "" : "s", out_duration(dur, strata_now_ms() - t0));
+	store_row_hashes(ctx, &s);
 	if (plan.n == 0) {
 		if (dir == STRATA_UP)
 			out_info(ctx, "nothing to run: %zu migration%s, all applied (%s)\n",

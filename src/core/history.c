@@ -114,18 +114,3 @@ int strata_history_row_hash(uint64_t *out, const char *version, const char *name
 		*out = *out << 8 | md[i];
 	return 0;
 }
-
-int strata_history_summarize(const strata_history *h, strata_history_summary *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < h->n; i++) {
-		uint64_t x;
-		if (strata_history_row_hash(&x, h->items[i].version, h->items[i].name,
-		                            h->items[i].checksum) < 0)
-			return STRATA_ERROR;
-		out->digest ^= x;
-		out->rows++;
-		out->unfinished += h->items[i].status != STRATA_APPLIED_OK;
-	}
-	return 0;
-}

@@ -58,8 +58,6 @@ typedef struct strata_history_summary {
 	uint64_t rows, unfinished, digest;
 } strata_history_summary;
 
-/* The summary of h as it was read (a database's own may be compared with it). */
-int strata_history_summarize(const strata_history *h, strata_history_summary *out);
 /* The first 8 bytes, big-endian, of SHA-256 over "version<TAB>name<TAB>checksum". */
 int strata_history_row_hash(uint64_t *out, const char *version, const char *name,
                             const char *checksum);

@@ -58,7 +58,10 @@ pg_q "update strata_migrations set checksum = '$old' where name = 'a'" >/dev/nul
 # a row inserted by hand, without a hash: the run reads everything and stores the hash
 pg_q "drop table c; delete from strata_migrations where name = 'c'" >/dev/null
 strata migrations run --fake >/dev/null
-pg_q "update strata_migrations set row_hash = null where name = 'c'" >/dev/null
+pg_q "update strata_migrations set row_hash = null, status = 'failed' where name = 'c'" >/dev/null
+check "a refused run stores no hash" 1 '^$' '^strata: error: .*migration 3-c is failed$' strata migrations run
+is "... row_hash still missing" "$(pg_q "select count(row_hash) from strata_migrations")" 2
+pg_q "update strata_migrations set status = 'applied' where name = 'c'" >/dev/null
 check "a row without its hash: the run reads the history" 0 '^nothing to run: 3 migrations, all applied' '^$' \
 	strata -v migrations run
 like "... all of it" "$out" '^locked in [0-9.]+ m?s; read the history \(3 rows\) in '

@@ -296,19 +296,19 @@ static void test_catalog_built_lists_from_manifest(void **state)
 		assert_string_equal(c.items[i]->checksum, full.items[i]->checksum);
 	}
 	assert_non_null(strstr(c.items[1]->down_path, "2_Two.down.sql"));
-	{ /* the summary a fully applied history of these two has */
-		strata_history h = {0};
-		strata_history_summary want, got;
+	{ /* the summary a fully applied history of these two has: count, XOR of the row hashes */
+		strata_history_summary got;
 		struct timespec mt;
-		for (size_t i = 0; i < 2; i++)
-			assert_int_equal(strata_history_add(&h, full.items[i]->version,
-			                                    full.items[i]->name,
-			                                    full.items[i]->checksum, "", 0, &e),
+		uint64_t want = 0, x;
+		for (size_t i = 0; i < 2; i++) {
+			assert_int_equal(strata_history_row_hash(&x, full.items[i]->version,
+			                                         full.items[i]->name,
+			                                         full.items[i]->checksum),
 			                 0);
-		assert_int_equal(strata_history_summarize(&h, &want), 0);
+			want ^= x;
+		}
 		assert_int_equal(strata_manifest_read_summary(fx->a, &got, &mt), 1);
-		assert_true(got.rows == 2 && got.digest == want.digest && got.unfinished == 0);
-		strata_history_free(&h);
+		assert_true(got.rows == 2 && got.digest == want && got.unfinished == 0);
 	}
 	/* read on demand: the same sections a full read gives */
 	for (size_t i = 0; i < 2; i++) {
