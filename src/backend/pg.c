@@ -31,6 +31,10 @@ typedef struct pg_backend {
 	PGconn *conn;
 	bool locked;              /* the advisory lock */
 	strata_table_lock *tlock; /* the table lock */
+	/* the server counts an error's position in characters of its own encoding; with
+	 * SQL_ASCII every byte is a character (no conversion from our UTF-8 happens) */
+	bool position_in_bytes;
+	char encoding[32]; /* server_encoding */
 } pg_backend;
 
 static void quiet_notices(void *arg, const char *message)
@@ -87,7 +91,7 @@ static int exec_simple(pg_backend *pg, const char *sql, strata_error *e)
 
 static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *e)
 {
-	const char *keys[6], *vals[6];
+	const char *keys[6], *vals[6], *enc;
 	int n = 0;
 	pg_backend *pg = calloc(1, sizeof(*pg));
 	int error = 0;
@@ -143,6 +147,9 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 		goto done;
 	}
 	PQsetNoticeProcessor(pg->conn, quiet_notices, NULL);
+	enc = PQparameterStatus(pg->conn, "server_encoding");
+	pg->position_in_bytes = enc && strcmp(enc, "SQL_ASCII") == 0;
+	snprintf(pg->encoding, sizeof(pg->encoding), "%s", enc ? enc : "");
 	*out = &pg->base;
 	pg = NULL;
 done:
@@ -560,15 +567,20 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 	strata_section_locate(sec, off, e);
 }
 
-/* Places e from the server's error position in `sent`, where the section starts at sql_at. */
-static bool locate_position(const strata_section *sec, const PGresult *r, const char *sent,
-                            size_t sent_len, size_t sql_at, strata_error *e)
+/* Places e from the server's error position in `sent`, where the section starts at sql_at. The
+ * position counts characters of the server's encoding: every character of our UTF-8 text is one
+ * character there once converted, except under SQL_ASCII, which converts nothing and counts
+ * bytes. */
+static bool locate_position(const pg_backend *pg, const strata_section *sec, const PGresult *r,
+                            const char *sent, size_t sent_len, size_t sql_at, strata_error *e)
 {
 	const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-	size_t byte;
+	size_t byte, at;
 	if (!pos || atoi(pos) <= 0)
 		return false;
-	byte = strata_utf8_char_to_byte(sent, sent_len, (size_t)atoi(pos) - 1);
+	at = (size_t)atoi(pos) - 1;
+	byte = pg->position_in_bytes ? (at < sent_len ? at : sent_len)
+	                             : strata_utf8_char_to_byte(sent, sent_len, at);
 	if (byte < sql_at || byte > sql_at + sec->len)
 		return false;
 	strata_section_locate(sec, byte - sql_at, e);
@@ -599,8 +611,18 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 	}
 	if (failed) {
 		error = set_db_error(pg, failed, e);
-		if (sec && !locate_position(sec, failed, q->ptr, q->len, sql_at, e))
+		if (sec && (strcmp(e->sqlstate, "22P05") == 0 || strcmp(e->sqlstate, "22021") == 0)) {
+			/* the text could not be converted to the server's encoding: no statement
+			 * ran, and the server does not say where the character is */
+			strata_error_at(e, sec->file, 0, 0);
+			strata_error_hint(e,
+			                  "the database stores text as %s, which has no form for some "
+			                  "character of this migration; keep to characters %s has, "
+			                  "or use a UTF8 database",
+			                  pg->encoding, pg->encoding);
+		} else if (sec && !locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e)) {
 			locate_statement(sec, ok - skip_results, e);
+		}
 		strata_dburl_scrub_error(pg->base.url, e);
 		PQclear(failed);
 	} else if (PQstatus(pg->conn) == CONNECTION_BAD) {
