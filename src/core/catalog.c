@@ -180,9 +180,11 @@ static int load_dir_built(strata_catalog *c, size_t *cap, const char *dir, size_
 	/* an unreadable manifest: the full read lets the integrity check say so */
 	if (strata_manifest_read(&mf, dir, &ignored) <= 0)
 		return load_dir(c, cap, dir, dir_index, e);
-	/* a directory modified after its manifest may have gained or lost files */
+	/* a directory modified after its manifest may have gained or lost files; one modified in
+	 * the same clock tick as the manifest may too (a racy timestamp, as git calls it), so only
+	 * a manifest strictly newer than its directory vouches for the listing */
 	if (stat(dir, &st) == 0 &&
-	    (!strata_timespec_after(&st.st_mtim, &mf.mtime) || listing_matches(dir, &mf)))
+	    (strata_timespec_after(&mf.mtime, &st.st_mtim) || listing_matches(dir, &mf)))
 		error = push_listed(c, cap, dir, dir_index, &mf, e);
 	strata_manifest_free(&mf);
 	if (error < 0)

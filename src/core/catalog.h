@@ -23,7 +23,8 @@ int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
  * that lists exactly the directory's migration files is taken from the manifest: names and
  * checksums, no file read. Such migrations are not `loaded`; strata_migration_ensure reads one
  * (and checks it against the manifest's checksum) when it is about to run. The listing is taken
- * from the manifest alone when the directory was not modified after it. Any other directory is
+ * from the manifest alone when the manifest is strictly newer than the directory (equal times are
+ * racy: a file added in the same clock tick leaves them equal). Any other directory is
  * read in full, so the integrity checks see what is there. */
 int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size_t ndirs,
                               strata_error *e);

@@ -362,6 +362,30 @@ void strata_manifest_free(strata_manifest *m)
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
+/*
+ * The rename that put the manifest in place changed dir's modification time. A run trusts the
+ * manifest's listing only when the manifest is strictly newer than dir (equal times are racy: a
+ * file added in the same clock tick leaves them equal), so touch the manifest until the file
+ * system's clock has moved past dir's time: one tick, a few milliseconds on most file systems
+ * (2 s at most on coarse ones; past that the listing is compared on every run, which is only
+ * slower).
+ */
+static int touch_past_dir(const char *path, const char *dir, strata_error *e)
+{
+	struct stat ds, ms;
+	for (int tries = 0; tries < 2500; tries++) {
+		struct timespec pause = {0, 1000000L};
+		if (utimensat(AT_FDCWD, path, NULL, 0) < 0 || stat(path, &ms) < 0 ||
+		    stat(dir, &ds) < 0)
+			return strata_error_set(e, STRATA_ERROR, "cannot touch '%s': %s", path,
+			                        strerror(errno));
+		if (strata_timespec_after(&ms.st_mtim, &ds.st_mtim))
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -427,11 +451,7 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	}
 	if ((error = strata_fs_write_atomic(path, buf, len, 0, e)) < 0)
 		goto done;
-	/* the rename above changed dir's modification time; the manifest must be at least as new
-	 * for a run to trust that dir holds what it lists */
-	if (utimensat(AT_FDCWD, path, NULL, 0) < 0)
-		error = strata_error_set(e, STRATA_ERROR, "cannot touch '%s': %s", path,
-		                         strerror(errno));
+	error = touch_past_dir(path, dir, e);
 done:
 	free(path);
 	yajl_gen_free(g);

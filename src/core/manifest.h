@@ -3,9 +3,10 @@
  *
  * The manifest lists every built migration with its file (and the .down.sql of a
  * golang-migrate pair) and its SHA-256. Build writes it last and then sets its modification
- * time, so a directory not modified after its manifest holds exactly the files listed: a run
- * can take the list and the checksums from the manifest and read only the files it executes
- * (core/catalog.h).
+ * time past the directory's, so a directory whose manifest is strictly newer holds exactly the
+ * files listed: a run can take the list and the checksums from the manifest and read only the
+ * files it executes (core/catalog.h). Equal times prove nothing (a file added in the same clock
+ * tick leaves them equal): then the listing is compared.
  */
 #ifndef STRATA_CORE_MANIFEST_H
 #define STRATA_CORE_MANIFEST_H
