@@ -306,7 +306,7 @@ int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strat
 		if (l->hb)
 			strata_error_detail(e, "%.*s", (int)strcspn(PQerrorMessage(l->hb), "\n"),
 			                    PQerrorMessage(l->hb));
-		strata_dburl_scrub_error(url, e);
+		strata_dburl_scrub_conninfo_error(url, e);
 		PQclear(exec2(conn, release_sql, l, 1));
 		goto done;
 	}

@@ -129,7 +129,10 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 			detail[--len] = '\0';
 		strata_error_set(e, STRATA_ECONNECT, "cannot connect to %s", url->display);
 		strata_error_detail(e, "%s", detail);
-		if (strstr(m, "password authentication failed") || strstr(m, "no password"))
+		if (strstr(m, "could not translate host name"))
+			strata_error_hint(e, "the host name in the URL does not resolve: check its "
+			                     "spelling, and that this machine's DNS knows it");
+		else if (strstr(m, "password authentication failed") || strstr(m, "no password"))
 			strata_error_hint(e, "check the user and password in the URL, PGPASSWORD "
 			                     "or ~/.pgpass");
 		else if (strstr(m, "does not exist") && strstr(m, "database"))
@@ -142,7 +145,7 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 			strata_error_hint(e,
 			                  "check the URL's syntax: postgres://USER:PASSWORD@HOST:"
 			                  "PORT/DB");
-		strata_dburl_scrub_error(url, e);
+		strata_dburl_scrub_conninfo_error(url, e);
 		error = STRATA_ECONNECT;
 		goto done;
 	}

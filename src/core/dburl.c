@@ -1,6 +1,7 @@
 #include "core/dburl.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,8 +42,9 @@ static int userinfo_password(const char *url, size_t *start, size_t *end)
 	return 1;
 }
 
-/* Finds the next "password" parameter or keyword value at or after *from. */
-static int param_password(const char *s, size_t *from, size_t *start, size_t *end)
+/* Finds the next "password" parameter or keyword value at or after *from. In free text (`in_text`)
+ * an unquoted value also ends at a quote or parenthesis: "dblink('password=pw')". */
+static int param_password(const char *s, size_t *from, size_t *start, size_t *end, bool in_text)
 {
 	for (size_t i = *from; s[i]; i++) {
 		size_t j;
@@ -71,7 +73,8 @@ static int param_password(const char *s, size_t *from, size_t *start, size_t *en
 			if (s[j])
 				j++;
 		} else {
-			while (s[j] && s[j] != '&' && s[j] != ' ' && s[j] != '\t' && s[j] != '#')
+			while (s[j] && s[j] != '&' && s[j] != ' ' && s[j] != '\t' && s[j] != '#' &&
+			       !(in_text && strchr("'\"()\r\n", s[j])))
 				j++;
 		}
 		*end = j;
@@ -83,28 +86,35 @@ static int param_password(const char *s, size_t *from, size_t *start, size_t *en
 
 char *strata_dburl_mask(const char *url)
 {
-	strata_buf b = STRATA_BUF_INIT;
-	size_t pos = 0, s, en, from;
+	strata_buf a = STRATA_BUF_INIT, b = STRATA_BUF_INIT;
+	size_t pos = 0, s, en, from = 0;
+	const char *t;
 
+	/* the user-info first, then every password= value wherever it is (even before it) */
 	if (userinfo_password(url, &s, &en)) {
-		strata_buf_put(&b, url, s);
+		strata_buf_put(&a, url, s);
+		strata_buf_puts(&a, MASK);
+		strata_buf_puts(&a, url + en);
+	} else {
+		strata_buf_puts(&a, url);
+	}
+	t = strata_buf_cstr(&a);
+	while (param_password(t, &from, &s, &en, false)) {
+		strata_buf_put(&b, t + pos, s - pos);
 		strata_buf_puts(&b, MASK);
 		pos = en;
 	}
-	from = pos;
-	while (param_password(url, &from, &s, &en)) {
-		strata_buf_put(&b, url + pos, s - pos);
-		strata_buf_puts(&b, MASK);
-		pos = en;
-	}
-	strata_buf_puts(&b, url + pos);
+	strata_buf_puts(&b, t + pos);
+	if (a.failed)
+		strata_buf_free(&b);
+	strata_buf_free(&a);
 	return strata_buf_detach(&b);
 }
 
 static char *extract_password(const char *url)
 {
 	size_t s, en, from = 0;
-	if (userinfo_password(url, &s, &en) || param_password(url, &from, &s, &en)) {
+	if (userinfo_password(url, &s, &en) || param_password(url, &from, &s, &en, false)) {
 		if (en > s && url[s] == '\'') {
 			s++;
 			if (en > s && url[en - 1] == '\'')
@@ -189,23 +199,108 @@ void strata_dburl_free(strata_dburl *u)
 	memset(u, 0, sizeof(*u));
 }
 
+/* Replaces s[start, end) with the mask in a buffer of `size` bytes (cutting what no longer fits;
+ * the NUL always does); returns where the text after the mask now starts. */
+static size_t put_mask(char *s, size_t size, size_t start, size_t end)
+{
+	size_t ml = strlen(MASK), tail = strlen(s + end);
+	size_t room = size - start - 1; /* bytes available from start on, before the NUL */
+	size_t m = ml < room ? ml : room;
+	size_t keep = tail < room - m ? tail : room - m;
+	memmove(s + start + m, s + end, keep);
+	memcpy(s + start, MASK, m);
+	s[start + m + keep] = '\0';
+	return start + m;
+}
+
+/* The next URL user-info password in free text at or after `from`: in "scheme://user:PW@host",
+ * the URL runs to the first blank or quote, and its user-info to the last '@' in it (a raw '@',
+ * '/' or '?' in a password still belongs to it). */
+static int url_password_in(const char *s, size_t from, size_t *start, size_t *end)
+{
+	const char *p = s + from;
+	while ((p = strstr(p, "://")) != NULL) {
+		const char *a = p + 3, *stop = a + strcspn(a, " \t\r\n\"'`<>"), *at = NULL, *colon;
+		for (const char *q = a; q < stop; q++)
+			if (*q == '@')
+				at = q;
+		colon = at ? memchr(a, ':', (size_t)(at - a)) : NULL;
+		if (colon) {
+			*start = (size_t)(colon + 1 - s);
+			*end = (size_t)(at - s);
+			return 1;
+		}
+		p = stop;
+	}
+	return 0;
+}
+
 void strata_dburl_scrub(const strata_dburl *u, char *s, size_t size)
 {
-	size_t pl, ml = strlen(MASK), at = 0;
-	char *p;
+	size_t at = 0, ps, pe;
+	(void)u;
+	if (!s || !size)
+		return;
+	/* every URL's user-info, then every password= value (as strata_dburl_mask does) */
+	while (url_password_in(s, at, &ps, &pe))
+		at = put_mask(s, size, ps, pe);
+	at = 0;
+	while (param_password(s, &at, &ps, &pe, true))
+		at = put_mask(s, size, ps, pe);
+}
+
+/* u's password as written, and percent-decoded (NULL when that is the same), for
+ * strata_dburl_scrub_conninfo. */
+static char *decoded_password(const char *pw)
+{
+	char *d = strdup(pw), *w = d;
+	if (!d)
+		return NULL;
+	for (const char *r = pw; *r; r++) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+			char hex[3] = {r[1], r[2], '\0'};
+			*w++ = (char)strtol(hex, NULL, 16);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	if (strcmp(d, pw) == 0) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void strata_dburl_scrub_conninfo(const strata_dburl *u, char *s, size_t size)
+{
+	char *dec;
+	size_t at = 0;
+	strata_dburl_scrub(u, s, size);
 	if (!u || !u->password || !*u->password || !s || !size)
 		return;
-	pl = strlen(u->password);
-	while ((p = strstr(s + at, u->password)) != NULL) {
-		size_t pos = (size_t)(p - s), tail = strlen(p + pl);
-		size_t room = size - pos - 1; /* bytes available from p on, before the NUL */
-		size_t m = ml < room ? ml : room;
-		size_t keep = tail < room - m ? tail : room - m;
-		memmove(p + m, p + pl, keep);
-		memcpy(p, MASK, m);
-		p[m + keep] = '\0';
-		at = pos + m;
+	dec = decoded_password(u->password);
+	/* libpq quotes what it could not read of a connection string ("invalid percent-encoded
+	 * token: \"p%zz\"", "missing \"=\" after \"w0rd\""): a quoted piece of the password */
+	while (s[at]) {
+		char *open = strchr(s + at, '"'), *close;
+		size_t n;
+		bool part;
+		if (!open || !(close = strchr(open + 1, '"')))
+			break;
+		n = (size_t)(close - open - 1);
+		*close = '\0';
+		part = n > 0 && (strstr(u->password, open + 1) || (dec && strstr(dec, open + 1)));
+		*close = '"';
+		if (part)
+			at = put_mask(s, size, (size_t)(open + 1 - s), (size_t)(close - s)) + 1;
+		else
+			at = (size_t)(close + 1 - s);
+		if (at >= size || at > strlen(s))
+			break;
 	}
+	free(dec);
 }
 
 void strata_dburl_scrub_error(const strata_dburl *u, strata_error *e)
@@ -214,4 +309,11 @@ void strata_dburl_scrub_error(const strata_dburl *u, strata_error *e)
 	strata_dburl_scrub(u, e->detail, sizeof(e->detail));
 	strata_dburl_scrub(u, e->hint, sizeof(e->hint));
 	strata_dburl_scrub(u, e->source_line, sizeof(e->source_line));
+}
+
+void strata_dburl_scrub_conninfo_error(const strata_dburl *u, strata_error *e)
+{
+	strata_dburl_scrub_conninfo(u, e->msg, sizeof(e->msg));
+	strata_dburl_scrub_conninfo(u, e->detail, sizeof(e->detail));
+	strata_dburl_scrub_conninfo(u, e->hint, sizeof(e->hint));
 }

@@ -26,10 +26,16 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e);
 void strata_dburl_free(strata_dburl *u);
 /* A copy of url with every password in it (userinfo, password= parameter or keyword) masked. */
 char *strata_dburl_mask(const char *url);
-/* Replaces, in place, every occurrence of u's password in s (a NUL-terminated buffer of `size`
- * bytes) with ****. */
+/* Masks, in place, in s (a NUL-terminated buffer of `size` bytes) what is a password where it
+ * stands: the user-info password of every URL ("scheme://user:****@host") and every password=
+ * value (URL parameter or libpq keyword). Nothing else: a password that is also a word ("app",
+ * "t") stays untouched elsewhere in the text, so messages are never garbled. */
 void strata_dburl_scrub(const strata_dburl *u, char *s, size_t size);
-/* Same, over every text field of an error. */
+/* strata_dburl_scrub, plus what libpq says about a connection string it could not read: a
+ * double-quoted piece of u's password (as written, or percent-decoded). For connection errors. */
+void strata_dburl_scrub_conninfo(const strata_dburl *u, char *s, size_t size);
+/* Each over every text field of an error. */
 void strata_dburl_scrub_error(const strata_dburl *u, strata_error *e);
+void strata_dburl_scrub_conninfo_error(const strata_dburl *u, strata_error *e);
 
 #endif

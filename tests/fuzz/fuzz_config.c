@@ -34,17 +34,19 @@ static void check_url(const char *url)
 	char *masked = strata_dburl_mask(url);
 
 	if (strata_dburl_parse(&u, url, &e) == 0) {
-		char msg[512];
 		/* masking removes at least one copy of the password (others may be the host) */
 		if (u.password && *u.password && !strchr(u.password, '*') &&
 		    count(u.display, u.password) >= count(url, u.password))
 			abort();
-		/* scrubbing removes every copy */
-		snprintf(msg, sizeof(msg), "cannot connect to %s", url);
-		strata_dburl_scrub(&u, msg, sizeof(msg));
-		if (u.password && *u.password && !strchr(u.password, '*') && strlen(msg) < 400 &&
-		    strstr(msg, u.password))
-			abort();
+		/* scrubbing a text that is just the URL masks what the URL mask masks (for a URL
+		 * with nothing that ends a password early in free text) */
+		if (masked && strlen(url) < 400 && !strpbrk(url, " \t\r\n\"'`<>()")) {
+			char big[2048]; /* room for every mask to grow its text */
+			snprintf(big, sizeof(big), "%s", url);
+			strata_dburl_scrub(&u, big, sizeof(big));
+			if (strcmp(big, masked) != 0)
+				abort();
+		}
 		strata_dburl_free(&u);
 	}
 	free(masked);
