@@ -15,13 +15,14 @@
 
 enum {
 	STRATA_OK = 0,
-	STRATA_ERROR = -1,     /* anything else */
-	STRATA_ENOTFOUND = -2, /* a file, directory, migration or version that is not there */
-	STRATA_EINVALID = -3,  /* bad input: a malformed migration, URL, option or config */
-	STRATA_EDB = -4,       /* the database refused; sqlstate is set */
-	STRATA_ELOCKED = -5,   /* another runner holds the lock past the wait */
-	STRATA_ECONNECT = -6,  /* cannot reach the database */
-	STRATA_EEXISTS = -7,   /* already there: a file to create, a migration applied */
+	STRATA_ERROR = -1,        /* anything else */
+	STRATA_ENOTFOUND = -2,    /* a file, directory, migration or version that is not there */
+	STRATA_EINVALID = -3,     /* bad input: a malformed migration, URL, option or config */
+	STRATA_EDB = -4,          /* the database refused; sqlstate is set */
+	STRATA_ELOCKED = -5,      /* another runner holds the lock past the wait */
+	STRATA_ECONNECT = -6,     /* cannot reach the database */
+	STRATA_EEXISTS = -7,      /* already there: a file to create, a migration applied */
+	STRATA_EINTERRUPTED = -8, /* stopped by an interrupt (strata_backend_interrupt) */
 };
 
 typedef struct strata_error {

@@ -22,3 +22,17 @@ void strata_backend_close(strata_backend *b)
 	if (b)
 		b->ops->close(b);
 }
+
+void strata_backend_interrupt(strata_backend *b)
+{
+	if (!b)
+		return;
+	b->interrupted = 1;
+	if (b->ops->interrupt)
+		b->ops->interrupt(b);
+}
+
+int strata_backend_interrupted(strata_error *e)
+{
+	return strata_error_set(e, STRATA_EINTERRUPTED, "interrupted");
+}

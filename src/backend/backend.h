@@ -6,6 +6,7 @@
 #ifndef STRATA_BACKEND_BACKEND_H
 #define STRATA_BACKEND_BACKEND_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -103,12 +104,28 @@ struct strata_backend_ops {
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_backend *b, const strata_history *h, strata_error *e);
+	/* Async-signal-safe: makes the statement running now fail as soon as the database can
+	 * (PostgreSQL: a cancel request; SQLite: sqlite3_interrupt). The flag `interrupted` is
+	 * already set when it is called; waits in the engine look at it. */
+	void (*interrupt)(strata_backend *b);
 };
 
 struct strata_backend {
 	const struct strata_backend_ops *ops;
 	const strata_dburl *url; /* borrowed; outlives the backend */
+	/* set by strata_backend_interrupt: the work in progress fails with STRATA_EINTERRUPTED and
+	 * nothing new starts; only ever set, never cleared */
+	volatile sig_atomic_t interrupted;
 };
+
+/* Async-signal-safe (a CLI calls it from its SIGINT/SIGTERM handler): stops what b is doing.
+ * The running statement is cancelled and rolled back with its migration; a run stops before
+ * the next step; waits for a lock end. Whatever fails because of it reports
+ * STRATA_EINTERRUPTED. */
+void strata_backend_interrupt(strata_backend *b);
+
+/* Sets e to "interrupted" and returns STRATA_EINTERRUPTED. */
+int strata_backend_interrupted(strata_error *e);
 
 /* Opens the backend the URL names. */
 int strata_backend_open(strata_backend **out, const strata_dburl *url, strata_error *e);

@@ -93,22 +93,31 @@ static PGresult *exec2(PGconn *conn, const char *sql, const strata_table_lock *l
 	return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
-void strata_table_lock_sleep(int ms)
+/* exec2 on the runner's connection, which an interrupt cancels */
+static PGresult *exec2_link(const strata_pg_link *link, const char *sql, const strata_table_lock *l,
+                            int nparams)
+{
+	const char *params[2] = {l->owner, l->ttl};
+	return strata_pg_exec_params(link, sql, nparams, params);
+}
+
+void strata_table_lock_sleep(int ms, const volatile sig_atomic_t *stop)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !(stop && *stop))
 		;
 }
 
 /* One attempt: 1 when the lock is ours, 0 when someone else holds it, or an error. */
-static int try_take(PGconn *conn, strata_table_lock *l, strata_error *e)
+static int try_take(const strata_pg_link *link, strata_table_lock *l, strata_error *e)
 {
+	PGconn *conn = link->conn;
 	PGresult *r = NULL;
 	int error = 0;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
 		PQclear(r);
-		r = exec2(conn, take_sql, l, 2);
+		r = exec2_link(link, take_sql, l, 2);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 			error = PQntuples(r) == 1;
 			goto done;
@@ -117,13 +126,15 @@ static int try_take(PGconn *conn, strata_table_lock *l, strata_error *e)
 			break;
 		/* no table yet: make it (two runners racing to make it: one gets 23505/42P07) */
 		PQclear(r);
-		r = PQexec(conn, create_sql);
+		r = strata_pg_exec(link, create_sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 		    strcmp(field(r, PG_DIAG_SQLSTATE), "23505") != 0 &&
 		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P07") != 0)
 			break;
 	}
 	error = db_error(conn, r, l->url, e);
+	if (*link->interrupted)
+		error = strata_backend_interrupted(e);
 done:
 	PQclear(r);
 	return error;
@@ -246,10 +257,12 @@ static PGconn *connect_heartbeat(const strata_dburl *url)
 	return PQconnectdbParams(keys, vals, 1);
 }
 
-int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strata_dburl *url,
-                              const strata_lock_opts *o, strata_error *e)
+int strata_table_lock_acquire(strata_table_lock **out, const strata_pg_link *link,
+                              const strata_dburl *url, const strata_lock_opts *o, strata_error *e)
 {
+	PGconn *conn = link->conn;
 	strata_table_lock *l = calloc(1, sizeof(*l));
+	sigset_t block, old;
 	double start = strata_now_ms(), sent;
 	int delay = 50, error = 0, got;
 	pthread_condattr_t ca;
@@ -270,7 +283,7 @@ int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strat
 	for (;;) {
 		double left;
 		sent = strata_now_ms();
-		if ((got = try_take(conn, l, e)) < 0) {
+		if ((got = try_take(link, l, e)) < 0) {
 			error = got;
 			goto done;
 		}
@@ -293,8 +306,13 @@ int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strat
 			int jitter =
 			    (int)((unsigned char)l->owner[strlen(l->owner) - 1] % 16) * delay / 64;
 			int nap = delay + jitter;
-			strata_table_lock_sleep(nap < left ? nap : (int)left + 1);
+			strata_table_lock_sleep(nap < left ? nap : (int)left + 1,
+			                        link->interrupted);
 			delay = delay < 500 ? delay * 2 : 1000;
+		}
+		if (*link->interrupted) {
+			error = strata_backend_interrupted(e);
+			goto done;
 		}
 	}
 	atomic_store(&l->renewed_ms, (long long)sent);
@@ -310,7 +328,15 @@ int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strat
 		PQclear(exec2(conn, release_sql, l, 1));
 		goto done;
 	}
-	if (pthread_create(&l->thread, NULL, heartbeat, l) != 0) {
+	/* the heartbeat thread takes no SIGINT or SIGTERM: the CLI's handler runs on the main
+	 * thread, which it interrupts */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	error = pthread_create(&l->thread, NULL, heartbeat, l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
 		error =
 		    strata_error_set(e, STRATA_ERROR, "cannot start the lock's heartbeat thread");
 		PQclear(exec2(conn, release_sql, l, 1));

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "backend/backend.h"
+#include "backend/pg_exec.h"
 
 #define STRATA_LOCK_TABLE_NAME "strata_lock"
 /* The advisory lock (--lock-strategy advisory): 0x5354524154410001 ("STRATA", 1), and its row in
@@ -29,11 +30,11 @@
 
 typedef struct strata_table_lock strata_table_lock;
 
-/* Takes the lock on conn (creating the table when missing), polling with backoff up to
- * o->wait_ms, then starts the heartbeat on a second connection to url. *out is the caller's;
- * release it with strata_table_lock_release. */
-int strata_table_lock_acquire(strata_table_lock **out, PGconn *conn, const strata_dburl *url,
-                              const strata_lock_opts *o, strata_error *e);
+/* Takes the lock on link's connection (creating the table when missing), polling with backoff up
+ * to o->wait_ms (an interrupt ends the wait: STRATA_EINTERRUPTED), then starts the heartbeat on
+ * a second connection to url. *out is the caller's; release it with strata_table_lock_release. */
+int strata_table_lock_acquire(strata_table_lock **out, const strata_pg_link *link,
+                              const strata_dburl *url, const strata_lock_opts *o, strata_error *e);
 /* Fails (STRATA_ELOCKED) when the heartbeat found the row gone or taken over, or could not renew
  * it before it expired. No round trip. */
 int strata_table_lock_check(strata_table_lock *l, strata_error *e);
@@ -42,6 +43,7 @@ void strata_table_lock_release(strata_table_lock *l);
 /* 1 when a table-strategy runner holds the lock now (its owner and times go to e's detail),
  * else 0 (also when they cannot be read). For the advisory strategy. */
 int strata_table_lock_live(PGconn *conn, strata_error *e);
-void strata_table_lock_sleep(int ms);
+/* Sleeps ms milliseconds, less when *stop (optional) gets set by a signal handler. */
+void strata_table_lock_sleep(int ms, const volatile sig_atomic_t *stop);
 
 #endif

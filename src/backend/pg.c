@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "backend/lock_table.h"
+#include "backend/pg_exec.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -29,6 +30,7 @@
 typedef struct pg_backend {
 	strata_backend base;
 	PGconn *conn;
+	strata_pg_link link;      /* conn, its cancel object and base.interrupted, for waits */
 	bool locked;              /* the advisory lock */
 	strata_table_lock *tlock; /* the table lock */
 	/* the server counts an error's position in characters of its own encoding; with
@@ -72,6 +74,9 @@ static int set_db_error(pg_backend *pg, const PGresult *r, strata_error *e)
 		if (!*e->hint)
 			strata_error_hint(e, "the connection to the server was lost; check the "
 			                     "server, then run 'strata migrations show'");
+	} else if (pg->base.interrupted) {
+		code = STRATA_EINTERRUPTED; /* the server's 57014, our cancel */
+		e->code = code;
 	}
 	strata_dburl_scrub_error(pg->base.url, e);
 	return code;
@@ -80,7 +85,7 @@ static int set_db_error(pg_backend *pg, const PGresult *r, strata_error *e)
 /* Runs sql (one or several statements) and returns 0, or fills e. */
 static int exec_simple(pg_backend *pg, const char *sql, strata_error *e)
 {
-	PGresult *r = PQexec(pg->conn, sql);
+	PGresult *r = strata_pg_exec(&pg->link, sql);
 	ExecStatusType st = PQresultStatus(r);
 	int error = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
@@ -150,6 +155,9 @@ static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *
 		goto done;
 	}
 	PQsetNoticeProcessor(pg->conn, quiet_notices, NULL);
+	pg->link.conn = pg->conn;
+	pg->link.cancel = PQgetCancel(pg->conn);
+	pg->link.interrupted = &pg->base.interrupted;
 	enc = PQparameterStatus(pg->conn, "server_encoding");
 	pg->position_in_bytes = enc && strcmp(enc, "SQL_ASCII") == 0;
 	snprintf(pg->encoding, sizeof(pg->encoding), "%s", enc ? enc : "");
@@ -169,8 +177,14 @@ static void pg_close(strata_backend *b)
 	if (!pg)
 		return;
 	strata_table_lock_release(pg->tlock); /* when unlock was not called */
+	PQfreeCancel(pg->link.cancel);
 	PQfinish(pg->conn);
 	free(pg);
+}
+
+static void pg_interrupt(strata_backend *b)
+{
+	strata_pg_cancel(&((pg_backend *)b)->link);
 }
 
 /* Says who holds the lock, for the error message. */
@@ -191,12 +205,12 @@ static void describe_lock_holder(pg_backend *pg, strata_error *e)
 
 /* Runs a query string of several statements; returns the first error's result, else the last
  * result with rows (NULL when the query could not be sent). */
-static PGresult *exec_rows(PGconn *conn, const char *sql)
+static PGresult *exec_rows(pg_backend *pg, const char *sql)
 {
 	PGresult *keep = NULL, *r;
-	if (!PQsendQuery(conn, sql))
+	if (!PQsendQuery(pg->conn, sql))
 		return NULL;
-	while ((r = PQgetResult(conn)) != NULL) {
+	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
 		if ((!keep || PQresultStatus(keep) != PGRES_FATAL_ERROR) &&
 		    (PQresultStatus(r) == PGRES_TUPLES_OK ||
 		     PQresultStatus(r) == PGRES_FATAL_ERROR)) {
@@ -258,7 +272,7 @@ static int advisory_once(pg_backend *pg, int wait_ms, bool *table_held, strata_e
 		         "pg_backend_pid() = %d THEN (SELECT true FROM pg_advisory_lock(" LOCK_KEY
 		         ")) END; SET lock_timeout = DEFAULT",
 		         wait_ms, announced);
-	r = exec_rows(pg->conn, sql);
+	r = exec_rows(pg, sql);
 	if (!r || (PQresultStatus(r) == PGRES_FATAL_ERROR &&
 	           strcmp(field(r, PG_DIAG_SQLSTATE), "55P03") != 0)) {
 		error = set_db_error(pg, r, e);
@@ -285,8 +299,9 @@ static int advisory_once(pg_backend *pg, int wait_ms, bool *table_held, strata_e
 	/* a later round trip: still the same server session, still holding the lock? Taking it
 	 * again succeeds only for its holder (or when no one has it, then it is ours); cheaper
 	 * on a fresh connection than reading pg_locks. Unlocking uses pg_advisory_unlock_all. */
-	r = PQexec(pg->conn, "SELECT pg_backend_pid(), pg_try_advisory_lock(" LOCK_KEY "), "
-	                     "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NOT NULL");
+	r = strata_pg_exec(&pg->link,
+	                   "SELECT pg_backend_pid(), pg_try_advisory_lock(" LOCK_KEY "), "
+	                   "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NOT NULL");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		error = set_db_error(pg, r, e);
 		goto done;
@@ -339,8 +354,11 @@ static int lock_advisory(pg_backend *pg, int wait_ms, strata_error *e)
 			strata_error_detail(e, "%s", detail);
 			return error;
 		}
-		strata_table_lock_sleep(delay < left ? delay : (int)left + 1);
+		strata_table_lock_sleep(delay < left ? delay : (int)left + 1,
+		                        &pg->base.interrupted);
 		delay = delay < 500 ? delay * 2 : 1000;
+		if (pg->base.interrupted)
+			return strata_backend_interrupted(e);
 	}
 }
 
@@ -348,7 +366,7 @@ static int pg_lock_with(strata_backend *b, const strata_lock_opts *o, strata_err
 {
 	pg_backend *pg = (pg_backend *)b;
 	if (o->strategy == STRATA_LOCK_TABLE)
-		return strata_table_lock_acquire(&pg->tlock, pg->conn, b->url, o, e);
+		return strata_table_lock_acquire(&pg->tlock, &pg->link, b->url, o, e);
 	return lock_advisory(pg, o->wait_ms, e);
 }
 
@@ -405,7 +423,7 @@ static int pg_history_load(strata_backend *b, strata_history *out, unsigned flag
 	bool create = flags & STRATA_HISTORY_CREATE;
 	bool hashes = flags & STRATA_HISTORY_ROW_HASH;
 	const char *sql = queries[flags & 7u];
-	PGresult *r = PQexec(pg->conn, sql);
+	PGresult *r = strata_pg_exec(&pg->link, sql);
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -460,9 +478,10 @@ static int append_literal(pg_backend *pg, strata_buf *q, const char *s)
 static int pg_history_summary(strata_backend *b, strata_history_summary *out, strata_error *e)
 {
 	pg_backend *pg = (pg_backend *)b;
-	PGresult *r = PQexec(pg->conn, "SELECT count(*), count(row_hash), "
-	                               "coalesce(bit_xor(row_hash), 0), count(*) FILTER (WHERE "
-	                               "status <> 'applied') FROM " STRATA_HISTORY_TABLE);
+	PGresult *r =
+	    strata_pg_exec(&pg->link, "SELECT count(*), count(row_hash), "
+	                              "coalesce(bit_xor(row_hash), 0), count(*) FILTER (WHERE "
+	                              "status <> 'applied') FROM " STRATA_HISTORY_TABLE);
 	int found = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* no history table (42P01) or one from before row_hash (42703): read it all */
@@ -600,7 +619,7 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 
 	if (!PQsendQuery(pg->conn, strata_buf_cstr(q)))
 		return set_db_error(pg, NULL, e);
-	while ((r = PQgetResult(pg->conn)) != NULL) {
+	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
 		ExecStatusType st = PQresultStatus(r);
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (!failed)
@@ -614,15 +633,17 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 	}
 	if (failed) {
 		error = set_db_error(pg, failed, e);
-		if (sec && (strcmp(e->sqlstate, "22P05") == 0 || strcmp(e->sqlstate, "22021") == 0)) {
+		if (sec &&
+		    (strcmp(e->sqlstate, "22P05") == 0 || strcmp(e->sqlstate, "22021") == 0)) {
 			/* the text could not be converted to the server's encoding: no statement
 			 * ran, and the server does not say where the character is */
 			strata_error_at(e, sec->file, 0, 0);
-			strata_error_hint(e,
-			                  "the database stores text as %s, which has no form for some "
-			                  "character of this migration; keep to characters %s has, "
-			                  "or use a UTF8 database",
-			                  pg->encoding, pg->encoding);
+			strata_error_hint(
+			    e,
+			    "the database stores text as %s, which has no form for some "
+			    "character of this migration; keep to characters %s has, "
+			    "or use a UTF8 database",
+			    pg->encoding, pg->encoding);
 		} else if (sec && !locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e)) {
 			locate_statement(sec, ok - skip_results, e);
 		}
@@ -954,4 +975,5 @@ const struct strata_backend_ops strata_pg_ops = {
     .lock_with = pg_lock_with,
     .history_summary = pg_history_summary,
     .history_fill_hashes = pg_history_fill_hashes,
+    .interrupt = pg_interrupt,
 };

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -18,11 +19,14 @@
 typedef struct sqlite_backend {
 	strata_backend base;
 	sqlite3 *db;
+	int wait_ms; /* how long a write waits for another writer (the lock wait) */
 } sqlite_backend;
 
 static int set_db_error(sqlite_backend *s, strata_error *e)
 {
 	int rc = sqlite3_extended_errcode(s->db);
+	if ((rc & 0xff) == SQLITE_INTERRUPT || s->base.interrupted)
+		return strata_backend_interrupted(e);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
 	                 sqlite3_errmsg(s->db));
 	if ((rc & 0xff) == SQLITE_BUSY)
@@ -72,11 +76,42 @@ static void sq_close(strata_backend *b)
 	free(s);
 }
 
+/* sqlite3_busy_timeout's wait, which also ends when the backend is interrupted: the busy
+ * handler is called with the number of times it was called for this lock. */
+static int on_busy(void *arg, int count)
+{
+	static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+	const int n = (int)(sizeof(delays) / sizeof(delays[0]));
+	sqlite_backend *s = arg;
+	int waited = 0, delay;
+	struct timespec ts;
+	if (s->base.interrupted)
+		return 0;
+	for (int i = 0; i < count; i++)
+		waited += i < n ? delays[i] : delays[n - 1];
+	delay = count < n ? delays[count] : delays[n - 1];
+	if (waited >= s->wait_ms)
+		return 0;
+	if (delay > s->wait_ms - waited)
+		delay = s->wait_ms - waited;
+	ts.tv_sec = delay / 1000;
+	ts.tv_nsec = (long)(delay % 1000) * 1000000L;
+	nanosleep(&ts, NULL); /* a signal ends it early: then the flag is set */
+	return !s->base.interrupted;
+}
+
 static int sq_lock(strata_backend *b, int wait_ms, strata_error *e)
 {
+	sqlite_backend *s = (sqlite_backend *)b;
 	(void)e;
-	sqlite3_busy_timeout(((sqlite_backend *)b)->db, wait_ms > 0 ? wait_ms : 0);
+	s->wait_ms = wait_ms > 0 ? wait_ms : 0;
+	sqlite3_busy_handler(s->db, on_busy, s);
 	return 0;
+}
+
+static void sq_interrupt(strata_backend *b)
+{
+	sqlite3_interrupt(((sqlite_backend *)b)->db);
 }
 
 /* Both strategies are SQLite's own write lock: no pooler sits in front of a file, and the
@@ -434,4 +469,5 @@ const struct strata_backend_ops strata_sqlite_ops = {
     .close = sq_close,
     .native = sq_native,
     .lock_with = sq_lock_with,
+    .interrupt = sq_interrupt,
 };

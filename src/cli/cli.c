@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/out.h"
+#include "cli/signals.h"
 #include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -52,9 +53,10 @@ void cli_print_help(const struct cmd *c)
 	}
 	printf("\nGlobal options (before or after the command):\n");
 	print_opts(global_opts);
-	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s.\n",
-	       strcmp(c->name, "migrations show") == 0 ? ", 3 pending migrations (--exit-code)"
-	                                               : "");
+	printf(
+	    "\nExit status: 0 success, 1 failure, 2 bad usage%s%s.\n",
+	    strcmp(c->name, "migrations show") == 0 ? ", 3 pending migrations (--exit-code)" : "",
+	    c->connects ? ", 130/143 interrupted by SIGINT/SIGTERM (what ran is rolled back)" : "");
 }
 
 void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv)
@@ -205,6 +207,7 @@ int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **o
 		return EXIT_FAIL;
 	}
 	out_verbose(ctx, "connected in %s\n", out_duration(dur, strata_now_ms() - start));
+	cli_signals_watch(*out); /* from now on Ctrl-C and SIGTERM roll back and report */
 	return EXIT_OK;
 }
 

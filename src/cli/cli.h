@@ -44,6 +44,7 @@ struct cmd {
 	const char *summary; /* one line, for the command list */
 	const char *details; /* more help, or NULL */
 	const struct cli_opt *opts;
+	bool connects; /* works on the database (Ctrl-C and SIGTERM roll back, exit 130/143) */
 };
 
 extern const struct cmd cli_cmds[]; /* ends with { 0 } */

@@ -6,6 +6,7 @@
 
 #include "cli/cmds.h"
 #include "cli/out.h"
+#include "cli/signals.h"
 #include "core/catalog.h"
 #include "core/integrity.h"
 #include "core/plan.h"
@@ -295,6 +296,7 @@ static void close_session(struct session *s)
 {
 	/* closing releases the lock: the advisory lock ends with the session, and the backend
 	 * deletes a table lock's row; an explicit unlock would cost one more round trip */
+	cli_signals_unwatch();
 	strata_backend_close(s->b);
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
@@ -426,6 +428,9 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 			    "applied\n",
 			    st->m->version, st->m->name, r.failed_statement + 1, r.statements,
 			    r.failed_statement);
+		else if (r.not_started)
+			fprintf(stderr, "strata: %s-%s did not start\n", st->m->version,
+			        st->m->name);
 		else
 			fprintf(stderr, "strata: %s-%s was rolled back\n", st->m->version,
 			        st->m->name);

@@ -5,6 +5,7 @@
 
 #include "cli/cmds.h"
 #include "cli/out.h"
+#include "cli/signals.h"
 #include "core/catalog.h"
 #include "core/integrity.h"
 #include "core/plan.h"
@@ -189,8 +190,12 @@ static int migrate(struct cli_ctx *ctx, const struct opts *o, strata_config *cfg
 	if (strata_runner_execute(b, &plan, &ro, &r, &e) < 0) {
 		const strata_step *st = &plan.steps[r.failed];
 		out_error(&e);
-		fprintf(stderr, "strata: %s-%s was rolled back; nothing was seeded\n",
-		        st->m->version, st->m->name);
+		fprintf(stderr, "strata: %s-%s %s; nothing was seeded\n", st->m->version,
+		        st->m->name, r.not_started ? "did not start" : "was rolled back");
+		if (r.done)
+			fprintf(stderr,
+			        "strata: the %zu migration%s applied before it stay%s applied\n",
+			        r.done, r.done == 1 ? "" : "s", r.done == 1 ? "s" : "");
 		rc = EXIT_FAIL;
 		goto done;
 	}
@@ -313,6 +318,7 @@ done:
 	strata_seed_result_free(&r);
 	strata_seed_scans_free(scans, o.nfiles);
 	if (b) {
+		cli_signals_unwatch();
 		b->ops->unlock(b);
 		strata_backend_close(b);
 	}

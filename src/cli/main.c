@@ -7,9 +7,11 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/signals.h"
 
 const struct cmd cli_cmds[] = {
     {.name = "migrations run",
+     .connects = true,
      .run = cmd_migrations_run,
      .usage = "[--dir DIR]... [--to VERSION] [--dry-run] [--fake] [--transaction each|all]",
      .summary = "Apply every pending migration, in version order",
@@ -18,6 +20,7 @@ const struct cmd cli_cmds[] = {
                 "transaction. Migrations are read from dist/migrations (see 'strata build').",
      .opts = cmd_migrations_run_opts},
     {.name = "migrations revert",
+     .connects = true,
      .run = cmd_migrations_revert,
      .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
      .summary = "Revert the newest applied migration (or more)",
@@ -26,6 +29,7 @@ const struct cmd cli_cmds[] = {
                 "reverted when any migration in the request cannot be.",
      .opts = cmd_migrations_revert_opts},
     {.name = "migrations show",
+     .connects = true,
      .run = cmd_migrations_show,
      .usage = "[--dir DIR]... [--json] [--exit-code]",
      .summary = "List every migration and whether it is applied",
@@ -33,6 +37,7 @@ const struct cmd cli_cmds[] = {
                 "none of the directories). Reads the database; changes nothing.",
      .opts = cmd_migrations_show_opts},
     {.name = "migrations validate",
+     .connects = true,
      .run = cmd_migrations_validate,
      .usage = "[--dir DIR]...",
      .summary = "Check files against the build manifest, src and the history",
@@ -44,6 +49,7 @@ const struct cmd cli_cmds[] = {
                 "from a build it reads only the files it runs; validate reads every file.",
      .opts = cmd_migrations_validate_opts},
     {.name = "migrations repair",
+     .connects = true,
      .run = cmd_migrations_repair,
      .usage = "[--mark-applied] [--dir DIR]...",
      .summary = "Finish a transaction:false migration that failed part-way",
@@ -82,6 +88,7 @@ const struct cmd cli_cmds[] = {
                 "with --strict. 'strata build' runs the same checks.",
      .opts = cmd_lint_opts},
     {.name = "seed",
+     .connects = true,
      .run = cmd_seed,
      .usage = "-f FILE [-f FILE]... [--no-migrate] [--on-conflict error|skip|update] "
               "[--dry-run] [--force]",
@@ -213,7 +220,7 @@ int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	const struct cmd *c;
-	int version = 0, words = 0;
+	int version = 0, words = 0, rc;
 
 	if (take_globals(&ctx, &argc, argv, &version) < 0)
 		return EXIT_USAGE;
@@ -251,5 +258,7 @@ int main(int argc, char **argv)
 	}
 	ctx.cmd = c;
 	/* the command sees argv[0] as itself and its own arguments after it */
-	return c->run(&ctx, argc - words, argv + words);
+	rc = c->run(&ctx, argc - words, argv + words);
+	/* interrupted: the command rolled back and reported; the exit code says by what */
+	return cli_signal_caught() ? 128 + cli_signal_caught() : rc;
 }

@@ -1,5 +1,7 @@
 #include "cli/out.h"
 
+#include "cli/signals.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +9,14 @@
 void out_error(const strata_error *e)
 {
 	fflush(stdout);
+	if (e->code == STRATA_EINTERRUPTED) {
+		/* not an error of the input: say what stopped it, and where it was */
+		fprintf(stderr, "strata: interrupted by %s", cli_signal_name(cli_signal_caught()));
+		if (e->file[0] && e->line)
+			fprintf(stderr, " at %s:%u:%u", e->file, e->line, e->column);
+		fputc('\n', stderr);
+		return;
+	}
 	fputs("strata: error: ", stderr);
 	if (e->file[0]) {
 		fputs(e->file, stderr);

@@ -156,7 +156,8 @@ bool strata_build_summary(const char *src_dir, const char *dist_dir, strata_hist
 	struct stat st;
 	if (!strata_manifest_read_summary(dist_dir, out, &mt))
 		return false;
-	/* strictly newer: a file added to dist in the manifest's own clock tick leaves them equal */
+	/* strictly newer: a file added to dist in the manifest's own clock tick leaves them equal
+	 */
 	if (stat(dist_dir, &st) != 0 || !strata_timespec_after(&mt, &st.st_mtim))
 		return false;
 	/* strictly older: a source written in the build's last clock tick may be newer */

@@ -14,11 +14,11 @@ static void emit(const strata_run_opts *o, strata_event_kind kind, const strata_
 		o->on_event(o->ud, &ev);
 }
 
-/* Sleeps for ms milliseconds (a lock-timeout backoff). */
-static void pause_ms(int ms)
+/* Sleeps for ms milliseconds (a lock-timeout backoff), less when the backend is interrupted. */
+static void pause_ms(const strata_backend *b, int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0)
+	while (nanosleep(&ts, &ts) < 0 && !b->interrupted)
 		;
 }
 
@@ -58,21 +58,33 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 		const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
 		strata_apply_result ar = {0, -1};
 		double t0 = strata_now_ms();
+		if (b->interrupted) { /* between two steps: the next one does not start */
+			error = strata_backend_interrupted(e);
+			r->failed = i;
+			r->not_started = true;
+			break;
+		}
 		emit(o, STRATA_EV_START, p, i, 0);
 		for (int attempt = 0;; attempt++) {
 			error = b->ops->apply(b, s, &ao, &ar, e);
 			/* a lock timeout rolled the step back whole: wait, then try again */
 			if (error < 0 && strcmp(e->sqlstate, "55P03") == 0 && !o->one_transaction &&
-			    !sec->no_transaction && attempt < o->lock_retries) {
+			    !sec->no_transaction && attempt < o->lock_retries && !b->interrupted) {
 				int delay = 500 << (attempt < 4 ? attempt : 4);
 				r->retries++;
 				emit(o, STRATA_EV_RETRY, p, i, delay);
-				pause_ms(delay);
+				pause_ms(b, delay);
 				strata_error_clear(e);
+				if (b->interrupted) {
+					error = strata_backend_interrupted(e);
+					break;
+				}
 				continue;
 			}
 			break;
 		}
+		if (error < 0 && b->interrupted && error != STRATA_ECONNECT)
+			error = e->code = STRATA_EINTERRUPTED; /* whatever the database said */
 		if (error == STRATA_EEXISTS) {
 			error = 0;
 			r->skipped++;

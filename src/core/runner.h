@@ -36,13 +36,16 @@ typedef struct strata_run_opts {
 typedef struct strata_run_result {
 	size_t done, skipped;
 	size_t failed;                    /* index of the failing step when the run failed */
+	bool not_started;                 /* ... which was interrupted before it started */
 	int statements, failed_statement; /* of a failed transaction:false step, else 0 and -1 */
 	int retries;                      /* lock-timeout retries made */
 	double ms;
 } strata_run_result;
 
 /* Runs the steps in order. On failure the failing step (or, with one_transaction, every step) is
- * rolled back, steps before it stay, and r->failed says which one failed. */
+ * rolled back, steps before it stay, and r->failed says which one failed. An interrupt
+ * (strata_backend_interrupt) fails the step that runs with STRATA_EINTERRUPTED, or stops the run
+ * before the next step (r->not_started). */
 int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
                           strata_run_result *r, strata_error *e);
 

@@ -90,6 +90,7 @@ struct item {
 };
 
 struct engine {
+	const struct strata_backend *b; /* for its interrupted flag */
 	const struct strata_seed_backend_ops *ops;
 	strata_seed_be *be;
 	const strata_seed_opts *o;
@@ -504,7 +505,7 @@ static int rerun_batch(struct engine *g, strata_seed_table *t, const strata_seed
 		goto give_up;
 	for (size_t i = 0; i < f->rerun_rows; i++) {
 		strata_error_clear(e);
-		if (strata_seed_reader_next(r, &row, e) < 0 || !row)
+		if (g->b->interrupted || strata_seed_reader_next(r, &row, e) < 0 || !row)
 			goto give_up;
 		if ((error = write_row(g, t, row, NULL, NULL, 0, true, e)) < 0)
 			goto done;
@@ -533,6 +534,10 @@ static int load_section(struct engine *g, const struct item *it, strata_error *e
 	if ((error = strata_seed_reader_open(&r, g->path, it->sec->array_off, false, e)) < 0)
 		return error;
 	for (;;) {
+		if (g->b->interrupted) {
+			error = strata_backend_interrupted(e);
+			break;
+		}
 		if ((error = strata_seed_reader_next(r, &row, e)) < 0 || !row)
 			break;
 		if ((error = write_row(g, it->t, row, NULL, NULL, 0, false, e)) < 0)
@@ -544,7 +549,7 @@ static int load_section(struct engine *g, const struct item *it, strata_error *e
 		if ((error = g->ops->flush(g->be, &g->fail, e)) < 0 && !g->fail.rerun)
 			error = locate_write_failure(g, it->t, NULL, &g->fail, error, e);
 	}
-	if (error < 0 && g->fail.rerun) {
+	if (error < 0 && g->fail.rerun && !g->b->interrupted) {
 		strata_seed_failure f = g->fail;
 		memset(&g->fail, 0, sizeof(g->fail));
 		error = rerun_batch(g, it->t, &f, error, e);
@@ -718,6 +723,7 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 	for (size_t i = 0; i < MAX_NEST; i++)
 		strata_buf_init(&g.levels[i].text, 0);
 	g.o = o;
+	g.b = b;
 	g.ops = b->url->kind == STRATA_DB_POSTGRES ? &strata_seed_pg_ops : &strata_seed_sqlite_ops;
 	r->files = calloc(o->nfiles ? o->nfiles : 1, sizeof(*r->files));
 	if (!r->files) {
@@ -791,6 +797,10 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 		    (error = g.ops->record_put(g.be, record_path(o->files[i]), scans[i].sha256,
 		                               r->files[i].rows, e)) < 0)
 			goto done;
+	if (b->interrupted) { /* nothing is committed once the run was interrupted */
+		error = strata_backend_interrupted(e);
+		goto done;
+	}
 	if (o->dry_run)
 		g.ops->rollback(g.be);
 	else if ((error = g.ops->commit(g.be, e)) < 0)
@@ -830,6 +840,8 @@ done:
 	for (size_t i = 0; i < MAX_NEST; i++)
 		level_free(&g.levels[i]);
 	r->ms = strata_now_ms() - t0 + r->scan_ms;
+	if (error < 0 && b->interrupted && error != STRATA_ECONNECT)
+		error = e->code = STRATA_EINTERRUPTED; /* whatever the database said of it */
 	if (error < 0) {
 		strata_dburl_scrub_error(b->url, e);
 		strata_seed_result_free(r);
