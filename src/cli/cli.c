@@ -18,13 +18,14 @@
 static const struct cli_opt global_opts[] = {
     {"database-url", 0, "URL",
      "the database (default: DATABASE_URL, .env, strata.json, "
-     "else sqlite:strata.db)"},
-    {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)"},
-    {"verbose", 'v', NULL, "say more"},
-    {"quiet", 'q', NULL, "print errors and results only"},
-    {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)"},
-    {"wait-timeout", 0, "DURATION", "like --wait, for at most DURATION"},
-    {"help", 'h', NULL, "show this help"},
+     "else sqlite:strata.db)",
+     false},
+    {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)", false},
+    {"verbose", 'v', NULL, "say more", false},
+    {"quiet", 'q', NULL, "print errors and results only", false},
+    {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)", false},
+    {"wait-timeout", 0, "DURATION", "like --wait, for at most DURATION", false},
+    {"help", 'h', NULL, "show this help", false},
     {0},
 };
 
@@ -117,6 +118,16 @@ int cli_next(cli_parser *p, int argc, char **argv)
 	if (key == ':') {
 		cli_usage_error(c, "option '%s' needs a value", argv[optind - 1]);
 		return CLI_OPT_BAD;
+	}
+	for (size_t i = 0; c->opts && c->opts[i].name && i < 30; i++) {
+		const struct cli_opt *o = &c->opts[i];
+		if (o->key != key || !o->arg || o->many)
+			continue;
+		if (p->seen[i]) {
+			cli_usage_error(c, "--%s given twice; it takes one value", o->name);
+			return CLI_OPT_BAD;
+		}
+		p->seen[i] = true;
 	}
 	return key;
 }

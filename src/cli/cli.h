@@ -35,6 +35,7 @@ struct cli_opt {
 	int key;          /* the short letter, or a value >= 256 for long-only options */
 	const char *arg;  /* the argument's name in help; NULL for a flag */
 	const char *help;
+	bool many; /* may be given more than once (--dir); any other option with a value once */
 };
 
 struct cmd {
@@ -55,6 +56,7 @@ typedef struct cli_parser {
 	char shortopts[80];
 	char prog[64];
 	const struct cmd *cmd;
+	bool seen[32]; /* per option of the table: given already */
 } cli_parser;
 
 enum { CLI_OPT_END = -1, CLI_OPT_HELP = -2, CLI_OPT_BAD = -3 };
@@ -73,9 +75,9 @@ void cli_print_help(const struct cmd *c);
 enum { CLI_KEY_LOCK_WAIT = 900, CLI_KEY_LOCK_STRATEGY, CLI_KEY_LOCK_TTL };
 /* clang-format off */
 #define CLI_LOCK_OPTS \
-	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)"}, \
-	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer"}, \
-	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)"}
+	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)", false}, \
+	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \
+	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)", false}
 /* clang-format on */
 /* Parses one of them into its field; prints a usage error and returns -1 on a bad value. */
 int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,

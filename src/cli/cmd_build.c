@@ -10,13 +10,14 @@
 enum { OPT_SRC = 256, OPT_OUT, OPT_DIALECT, OPT_STRICT, OPT_ENABLE };
 
 const struct cli_opt cmd_build_opts[] = {
-    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
-    {"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)"},
+    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)", false},
+    {"out", OPT_OUT, "DIR", "where to write them (default: dist/migrations)", false},
     {"dialect", OPT_DIALECT, "NAME",
      "parse as postgres or sqlite (default: \"dialect\" in strata.json, else the database "
-     "URL's kind)"},
-    {"strict", OPT_STRICT, NULL, "lint warnings fail the build too"},
-    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default lint rules (comma-separated)"},
+     "URL's kind)",
+     false},
+    {"strict", OPT_STRICT, NULL, "lint warnings fail the build too", false},
+    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default lint rules (comma-separated)", false},
     {0},
 };
 

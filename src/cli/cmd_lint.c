@@ -13,13 +13,14 @@
 enum { OPT_SRC = 256, OPT_DIALECT, OPT_FORMAT, OPT_STRICT, OPT_ENABLE, OPT_LIST_RULES };
 
 const struct cli_opt cmd_lint_opts[] = {
-    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)"},
+    {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)", false},
     {"dialect", OPT_DIALECT, "NAME",
-     "postgres or sqlite (default: \"dialect\" in strata.json, else the database URL's kind)"},
-    {"format", OPT_FORMAT, "FORMAT", "text or json (--list-rules: also markdown)"},
-    {"strict", OPT_STRICT, NULL, "warnings fail too (exit 1)"},
-    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default rules (comma-separated ids)"},
-    {"list-rules", OPT_LIST_RULES, NULL, "print every rule, its severity, reason and fix"},
+     "postgres or sqlite (default: \"dialect\" in strata.json, else the database URL's kind)",
+     false},
+    {"format", OPT_FORMAT, "FORMAT", "text or json (--list-rules: also markdown)", false},
+    {"strict", OPT_STRICT, NULL, "warnings fail too (exit 1)", false},
+    {"enable", OPT_ENABLE, "RULES", "turn on off-by-default rules (comma-separated ids)", false},
+    {"list-rules", OPT_LIST_RULES, NULL, "print every rule, its severity, reason and fix", false},
     {0},
 };
 

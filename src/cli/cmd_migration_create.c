@@ -16,8 +16,8 @@
 enum { OPT_DIR = 256 };
 
 const struct cli_opt cmd_migration_create_opts[] = {
-    {"name", 'n', "NAME", "the migration's name: letters, digits and _ (e.g. UserChanged)"},
-    {"dir", OPT_DIR, "DIR", "where to write it (default: src/migrations)"},
+    {"name", 'n', "NAME", "the migration's name: letters, digits and _ (e.g. UserChanged)", false},
+    {"dir", OPT_DIR, "DIR", "where to write it (default: src/migrations)", false},
     {0},
 };
 

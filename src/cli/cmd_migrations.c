@@ -33,22 +33,22 @@ enum {
 };
 
 /* clang-format off */
-#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"}
+#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)", true}
 
 #define TIMEOUT_OPTS \
-	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)"}, \
-	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)"}, \
-	{"lock-retries", OPT_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)"}
-#define TXN_OPT {"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) or one for the whole run"}
+	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)", false}, \
+	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)", false}, \
+	{"lock-retries", OPT_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)", false}
+#define TXN_OPT {"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) or one for the whole run", false}
 
 const struct cli_opt cmd_migrations_run_opts[] = {
 	DIR_OPT,
-	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION"},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
-	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them"},
+	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION", false},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing", false},
+	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them", false},
 	TXN_OPT,
-	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one"},
-	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)"},
+	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one", false},
+	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)", false},
 	TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
@@ -56,10 +56,10 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
 	DIR_OPT,
-	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)"},
-	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION"},
-	{"all", OPT_ALL, NULL, "revert every applied migration"},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing"},
+	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
+	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
+	{"all", OPT_ALL, NULL, "revert every applied migration", false},
+	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing", false},
 	TXN_OPT,
 	TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
@@ -68,8 +68,8 @@ const struct cli_opt cmd_migrations_revert_opts[] = {
 
 const struct cli_opt cmd_migrations_show_opts[] = {
 	DIR_OPT,
-	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table"},
-	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending"},
+	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table", false},
+	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending", false},
 	{0},
 };
 
@@ -80,7 +80,7 @@ const struct cli_opt cmd_migrations_validate_opts[] = {
 
 const struct cli_opt cmd_migrations_repair_opts[] = {
 	DIR_OPT,
-	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)"},
+	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)", false},
 	TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},

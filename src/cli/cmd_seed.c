@@ -28,15 +28,18 @@ enum {
 const struct cli_opt cmd_seed_opts[] = {
     {"file", OPT_FILE, "FILE",
      "a JSON seed file to load (repeatable; all load in one "
-     "transaction)"},
-    {"no-migrate", OPT_NO_MIGRATE, NULL, "do not apply pending migrations first"},
+     "transaction)",
+     true},
+    {"no-migrate", OPT_NO_MIGRATE, NULL, "do not apply pending migrations first", false},
     {"on-conflict", OPT_ON_CONFLICT, "error|skip|update",
-     "a row whose primary key exists: fail (default), skip it, or update it"},
-    {"dry-run", OPT_DRY_RUN, NULL, "load everything, report, then roll back"},
+     "a row whose primary key exists: fail (default), skip it, or update it", false},
+    {"dry-run", OPT_DRY_RUN, NULL, "load everything, report, then roll back", false},
     {"force", OPT_FORCE, NULL,
      "load a seed file again although it changed since it was "
-     "loaded"},
-    {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)"},
+     "loaded",
+     false},
+    {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)",
+     true},
     CLI_LOCK_OPTS,
     {0},
 };

@@ -127,7 +127,7 @@ static void print_main_help(FILE *f)
 /* Takes the global options out of argv, wherever they are (before "--"). */
 static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *version)
 {
-	int w = 1;
+	int w = 1, wait_given = 0;
 	for (int r = 1; r < *argc; r++) {
 		char *a = argv[r];
 		const char **slot = NULL;
@@ -143,6 +143,13 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 		} else if (strncmp(a, "--config", 8) == 0 && (a[8] == '\0' || a[8] == '=')) {
 			slot = &ctx->config_path;
 			n = 8;
+		}
+		if (slot && *slot) {
+			fprintf(stderr,
+			        "strata: %.*s given twice; it takes one value\n"
+			        "Try 'strata --help' for more information.\n",
+			        (int)n, a);
+			return -1;
 		}
 		if (slot) {
 			if (a[n] == '=') {
@@ -166,6 +173,12 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 		} else if (strncmp(a, "--wait-timeout", 14) == 0 &&
 		           (a[14] == '\0' || a[14] == '=')) {
 			const char *v = a[14] == '=' ? a + 15 : r + 1 < *argc ? argv[++r] : NULL;
+			if (wait_given++) {
+				fprintf(stderr,
+				        "strata: --wait-timeout given twice; it takes one "
+				        "value\nTry 'strata --help' for more information.\n");
+				return -1;
+			}
 			if (!v || cli_parse_duration(v, &ctx->wait_ms) < 0) {
 				fprintf(
 				    stderr,

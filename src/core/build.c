@@ -1,5 +1,6 @@
 #include "core/build.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,79 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 	return error;
 }
 
+/* The written migration of c whose file (or down file) is named `name`, NULL when none. */
+static const strata_migration *written_as(const strata_catalog *c, const char *name,
+                                          const char **text)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const strata_migration *m = c->items[i];
+		if (strcmp(strata_fs_base_name(m->path), name) == 0) {
+			*text = m->text;
+			return m;
+		}
+		if (m->down_path && strcmp(strata_fs_base_name(m->down_path), name) == 0) {
+			*text = m->down_text;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The output directory may hold only what an earlier build wrote there: build replaces or
+ * removes a migration file only when the manifest it wrote last lists it. Any other migration
+ * file in it (written by hand, or into a directory that never was a build output) stops the
+ * build before anything is written, unless this build writes the very same bytes to it.
+ */
+static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_error *e)
+{
+	strata_manifest prev;
+	char **names = NULL;
+	size_t n = 0;
+	int error, have_prev;
+
+	if (!strata_fs_is_dir(out_dir))
+		return 0;
+	if ((have_prev = strata_manifest_read(&prev, out_dir, e)) < 0)
+		return have_prev;
+	if ((error = strata_fs_list(&names, &n, out_dir, e)) < 0)
+		goto done;
+	for (size_t i = 0; i < n && error == 0; i++) {
+		strata_file_kind kind;
+		char *v = NULL, *nm = NULL, *path = NULL, *old = NULL;
+		const char *text = NULL;
+		size_t old_len = 0;
+		strata_error ignored = STRATA_ERROR_INIT;
+		bool same;
+		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
+		free(v);
+		free(nm);
+		if (kind == STRATA_FILE_NONE || (have_prev && strata_manifest_find(&prev, names[i])))
+			continue;
+		path = strata_fs_join(out_dir, names[i]);
+		same = path && written_as(c, names[i], &text) &&
+		       strata_fs_read(&old, &old_len, path, &ignored) == 0 &&
+		       old_len == strlen(text) && memcmp(old, text, old_len) == 0;
+		if (!same) {
+			strata_error_at(e, path ? path : names[i], 0, 0);
+			strata_error_hint(e,
+			                  "build writes only into its own output: move the file into "
+			                  "the source directory, or build into another --out");
+			error = strata_error_set(
+			    e, STRATA_EEXISTS,
+			    "migration file was not written by strata build%s; build changes nothing",
+			    have_prev ? " (its manifest does not list it)" : "");
+		}
+		free(old);
+		free(path);
+	}
+done:
+	strata_fs_names_free(names);
+	if (have_prev > 0)
+		strata_manifest_free(&prev);
+	return error;
+}
+
 /* Parses and lints every migration; fails on a syntax error or a lint error (with `strict`, a
  * warning), before anything is written. */
 static int check(const strata_catalog *c, const strata_build_opts *o, strata_build_result *r,
@@ -99,7 +173,8 @@ int strata_build(const char *src_dir, const char *out_dir, const strata_build_op
 	memset(r, 0, sizeof(*r));
 	if ((error = strata_catalog_load(&c, &src_dir, 1, e)) < 0)
 		goto done;
-	if ((error = check(&c, opts ? opts : &defaults, r, e)) < 0)
+	if ((error = check(&c, opts ? opts : &defaults, r, e)) < 0 ||
+	    (error = check_out_dir(&c, out_dir, e)) < 0)
 		goto done;
 	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `strata build --out DIR` touches only what an earlier build wrote there: it removes or
+# replaces a migration file only when its previous manifest lists it, and refuses (changing
+# nothing) when DIR holds migrations written by hand. A single-valued option given twice is a
+# usage error, not "the last one wins".
+. "$(dirname "$0")/lib.sh"
+
+mig src 1-A.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
+mig src 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n'
+
+# a directory that never was a build output, holding a hand-written migration
+mig hand 5-Hand.sql '-- migrate:up\ncreate table hand (x int);\n'
+check 'build --out into a directory with a hand-written migration is refused' 1 '^$' \
+	'^strata: error: hand/5-Hand\.sql: migration file was not written by strata build; build changes nothing$' \
+	strata build --src src --out hand
+like '... with a hint' "$err" '^hint: build writes only into its own output: move the file into the source directory, or build into another --out$'
+is '... the hand-written file is still there, nothing was added' "$(ls hand)" "5-Hand.sql"
+
+# a build output; a migration written into it by hand later
+check 'build into a fresh directory' 0 '^built 2 migrations from src into out ' '^$' \
+	strata build --src src --out out
+mig out 3-Later.sql '-- migrate:up\ncreate table later (x int);\n'
+check 'a hand-written file in a build output is refused too' 1 '^$' \
+	'^strata: error: out/3-Later\.sql: migration file was not written by strata build \(its manifest does not list it\); build changes nothing$' \
+	strata build --src src --out out
+is '... still there' "$(ls out | tr '\n' ' ')" "1-A.sql 2-B.sql 3-Later.sql manifest.json "
+rm out/3-Later.sql
+
+# what the previous manifest lists may go: a migration removed from src is removed from out
+rm src/2-B.sql
+check 'a migration removed from src is removed from the output its manifest listed' 0 \
+	'^built 1 migration from src into out \(removed 1 stale file\) ' '^$' \
+	strata build --src src --out out
+is '... gone' "$(ls out | tr '\n' ' ')" "1-A.sql manifest.json "
+
+# a file identical to what build writes is not the user's work: a build whose manifest was lost
+rm out/manifest.json
+check 'a file identical to what build writes may stay without a manifest' 0 '^built 1 migration ' '^$' \
+	strata build --src src --out out
+echo '-- edited' >>out/1-A.sql
+rm out/manifest.json
+check '... but not a different one' 1 '^$' \
+	'^strata: error: out/1-A\.sql: migration file was not written by strata build; build changes nothing$' \
+	strata build --src src --out out
+like '... which stays as it was' "$(tail -1 out/1-A.sql)" '^-- edited$'
+
+# single-valued options given twice
+check '--src twice is a usage error' 2 '^$' \
+	"^strata build: --src given twice; it takes one value\$" \
+	strata build --src src --src hand
+check '--out twice' 2 '^$' '^strata build: --out given twice; it takes one value$' \
+	strata build --out a --out=b
+check '--to twice' 2 '^$' '^strata migrations run: --to given twice; it takes one value$' \
+	strata migrations run --to 1 --to 2
+check '--database-url twice' 2 '^$' '^strata: --database-url given twice; it takes one value$' \
+	strata --database-url sqlite:a.db migrations show --database-url=sqlite:b.db
+check '--config twice' 2 '^$' '^strata: --config given twice; it takes one value$' \
+	strata --config a.json --config b.json migrations show
+check '--dir twice is fine: it is repeatable' 0 '^2 migrations: 0 applied, 2 pending' '' \
+	strata --database-url sqlite:x.db migrations show --dir src --dir hand
+check '-f twice is fine for seed' 1 '^$' '^strata: error: a\.json: cannot open seed file: No such file or directory$' \
+	strata --database-url sqlite:x.db seed -f a.json -f b.json --no-migrate
+done_testing
