@@ -385,18 +385,13 @@ static void pg_unlock(strata_backend *b)
 	pg->tlock = NULL;
 }
 
-#define HISTORY_COLUMNS                                                                            \
-	"SELECT version, name, checksum, "                                                         \
+#define HISTORY_SELECT "SELECT version, name, checksum, "
+#define HISTORY_DATES                                                                              \
 	"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
-	"duration_ms, status, progress, out_of_order FROM " STRATA_HISTORY_TABLE
-#define HISTORY_COLUMNS_BRIEF                                                                      \
-	"SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order "              \
-	"FROM " STRATA_HISTORY_TABLE
-#define HISTORY_COLUMNS_HASHES                                                                     \
-	"SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, row_hash "    \
-	"FROM " STRATA_HISTORY_TABLE
+	"duration_ms, "
+#define HISTORY_REST "status, progress, out_of_order"
 #define HISTORY_CREATE                                                                             \
-	"CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("                                    \
+	"CREATE TABLE " STRATA_HISTORY_TABLE " ("                                                  \
 	"version text NOT NULL, name text NOT NULL, "                                              \
 	"checksum text NOT NULL, "                                                                 \
 	"applied_at timestamptz NOT NULL DEFAULT now(), "                                          \
@@ -405,33 +400,109 @@ static void pg_unlock(strata_backend *b)
 	"progress integer NOT NULL DEFAULT 0, "                                                    \
 	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
 	"row_hash bigint, "                                                                        \
-	"PRIMARY KEY (version, name)); "                                                           \
-	/* a table from before row_hash gets it; checked first, as ALTER TABLE would queue for */ \
-	/* its lock behind any open transaction that read the history */                          \
-	"DO $strata$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '"            \
-	STRATA_HISTORY_TABLE "'::regclass AND attname = 'row_hash' AND NOT attisdropped) THEN "    \
-	"ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint; END IF; END $strata$; "
+	"PRIMARY KEY (version, name))"
+/* a table from before row_hash */
+#define HISTORY_ADD_ROW_HASH "ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint"
 
+/*
+ * When a statement on one of strata's own tables is refused for want of a privilege (42501),
+ * the error is about the role, not the migration: say which table and which privilege, and
+ * place it nowhere in the user's file. Returns whether it was such an error.
+ */
+static bool own_table_privilege(pg_backend *pg, strata_error *e)
+{
+	static const char *const tables[] = {STRATA_HISTORY_TABLE, STRATA_LOCK_TABLE_NAME,
+	                                     "strata_seeds"};
+	const char *role = PQuser(pg->conn);
+	if (strcmp(e->sqlstate, "42501") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (!strstr(e->msg, tables[i]))
+			continue;
+		strata_error_at(e, "", 0, 0);
+		e->source_line[0] = '\0';
+		if (strstr(e->msg, "must be owner"))
+			strata_error_hint(
+			    e,
+			    "%s is from an older strata and lacks the row_hash column, "
+			    "which only its owner may add: run strata once as the owner, "
+			    "or have the owner run '" HISTORY_ADD_ROW_HASH "'",
+			    tables[i]);
+		else
+			strata_error_hint(e,
+			                  "strata keeps its state in %s: the role %s needs SELECT, "
+			                  "INSERT, UPDATE and DELETE on it (GRANT SELECT, INSERT, "
+			                  "UPDATE, DELETE ON %s TO %s)",
+			                  tables[i], role, tables[i], role);
+		return true;
+	}
+	if (strstr(e->msg, "permission denied for schema")) {
+		strata_error_hint(e,
+		                  "strata creates its history table " STRATA_HISTORY_TABLE
+		                  " on the first run: let the role %s create it (GRANT CREATE ON "
+		                  "SCHEMA ... TO %s), or run strata once as a role that may; later "
+		                  "runs need no CREATE",
+		                  role, role);
+		return true;
+	}
+	return false;
+}
+
+/* Runs one statement of strata's own (creating or altering the history table). */
+static int exec_own(pg_backend *pg, const char *sql, strata_error *e)
+{
+	int error = exec_simple(pg, sql, e);
+	if (error == STRATA_EDB)
+		own_table_privilege(pg, e);
+	return error;
+}
+
+/*
+ * Reads the history. A run that writes the history (STRATA_HISTORY_CREATE) creates its table
+ * only when it is missing, and adds row_hash to a table from before it only when reading it
+ * says it lacks it: a role without CREATE on the schema can run pending migrations once the
+ * table is there, and the common case is one query.
+ */
 static int pg_history_load(strata_backend *b, strata_history *out, unsigned flags, strata_error *e)
 {
-	static const char *const queries[] = {
-	    HISTORY_COLUMNS,        HISTORY_CREATE HISTORY_COLUMNS,
-	    HISTORY_COLUMNS_BRIEF,  HISTORY_CREATE HISTORY_COLUMNS_BRIEF,
-	    HISTORY_COLUMNS_HASHES, HISTORY_CREATE HISTORY_COLUMNS_HASHES,
-	    HISTORY_COLUMNS_HASHES, HISTORY_CREATE HISTORY_COLUMNS_HASHES};
 	pg_backend *pg = (pg_backend *)b;
 	bool create = flags & STRATA_HISTORY_CREATE;
-	bool hashes = flags & STRATA_HISTORY_ROW_HASH;
-	const char *sql = queries[flags & 7u];
-	PGresult *r = strata_pg_exec(&pg->link, sql);
+	/* a run that writes rows writes row_hash: reading the column tells whether it is there */
+	bool hashes = (flags & STRATA_HISTORY_ROW_HASH) || create;
+	char sql[512];
+	PGresult *r = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		if (!create && strcmp(field(r, PG_DIAG_SQLSTATE), "42P01") == 0)
+	snprintf(sql, sizeof(sql), "%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
+	         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES, HISTORY_REST,
+	         hashes ? ", row_hash" : "");
+	for (int attempt = 0; attempt < 3; attempt++) {
+		const char *st, *fix = NULL;
+		PQclear(r);
+		r = strata_pg_exec(&pg->link, sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			break;
+		st = field(r, PG_DIAG_SQLSTATE);
+		if (strcmp(st, "42P01") == 0 && !create)
 			goto done; /* no table yet: nothing applied */
-		error = set_db_error(pg, r, e);
-		goto done;
+		if (strcmp(st, "42P01") == 0)
+			fix = HISTORY_CREATE;
+		else if (strcmp(st, "42703") == 0 && create &&
+		         strstr(field(r, PG_DIAG_MESSAGE_PRIMARY), "row_hash"))
+			fix = HISTORY_ADD_ROW_HASH;
+		if (!fix || attempt == 2) {
+			error = set_db_error(pg, r, e);
+			own_table_privilege(pg, e);
+			goto done;
+		}
+		/* another runner may make it at the same moment (42P07, 23505, 42701): read again
+		 */
+		if ((error = exec_own(pg, fix, e)) < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
+		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0)
+			goto done;
+		error = 0;
+		strata_error_clear(e);
 	}
 	for (int i = 0; i < PQntuples(r) && error == 0; i++) {
 		strata_applied *a;
@@ -633,8 +704,10 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 	}
 	if (failed) {
 		error = set_db_error(pg, failed, e);
-		if (sec &&
-		    (strcmp(e->sqlstate, "22P05") == 0 || strcmp(e->sqlstate, "22021") == 0)) {
+		if (own_table_privilege(pg, e)) {
+			/* strata's own statement: not the migration's fault */
+		} else if (sec && (strcmp(e->sqlstate, "22P05") == 0 ||
+		                   strcmp(e->sqlstate, "22021") == 0)) {
 			/* the text could not be converted to the server's encoding: no statement
 			 * ran, and the server does not say where the character is */
 			strata_error_at(e, sec->file, 0, 0);

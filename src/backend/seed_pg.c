@@ -307,12 +307,22 @@ done:
 
 static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
 {
+	PGresult *r = NULL;
 	int error;
+	if (s->seeds_table)
+		return 0;
+	/* created only when missing: CREATE ... IF NOT EXISTS needs CREATE on the schema even when
+	 * the table is there, which a least-privilege role lacks */
+	if ((error = query(s, &r, "SELECT to_regclass('" STRATA_SEEDS_TABLE "') IS NOT NULL", 0,
+	                   NULL, e)) < 0)
+		return error;
+	s->seeds_table = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
 	if (s->seeds_table)
 		return 0;
 	error =
 	    exec(s,
-	         "CREATE TABLE IF NOT EXISTS " STRATA_SEEDS_TABLE " ("
+	         "CREATE TABLE " STRATA_SEEDS_TABLE " ("
 	         "path text PRIMARY KEY, sha256 text NOT NULL, "
 	         "applied_at timestamptz NOT NULL DEFAULT now(), rows bigint NOT NULL DEFAULT 0)",
 	         e);

@@ -107,7 +107,8 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
 		free(v);
 		free(nm);
-		if (kind == STRATA_FILE_NONE || (have_prev && strata_manifest_find(&prev, names[i])))
+		if (kind == STRATA_FILE_NONE ||
+		    (have_prev && strata_manifest_find(&prev, names[i])))
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
 		same = path && written_as(c, names[i], &text) &&
@@ -115,13 +116,14 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 		       old_len == strlen(text) && memcmp(old, text, old_len) == 0;
 		if (!same) {
 			strata_error_at(e, path ? path : names[i], 0, 0);
-			strata_error_hint(e,
-			                  "build writes only into its own output: move the file into "
-			                  "the source directory, or build into another --out");
-			error = strata_error_set(
-			    e, STRATA_EEXISTS,
-			    "migration file was not written by strata build%s; build changes nothing",
-			    have_prev ? " (its manifest does not list it)" : "");
+			strata_error_hint(
+			    e, "build writes only into its own output: move the file into "
+			       "the source directory, or build into another --out");
+			error =
+			    strata_error_set(e, STRATA_EEXISTS,
+			                     "migration file was not written by strata build%s; "
+			                     "build changes nothing",
+			                     have_prev ? " (its manifest does not list it)" : "");
 		}
 		free(old);
 		free(path);

@@ -21,6 +21,8 @@ until_true() {
 strata_bg() {
 	local o=$1 e=$2
 	shift 2
+	: >"$o"
+	: >"$e" # emptied here: the background shell opens them later
 	"$STRATA" "$@" >"$o" 2>"$e" &
 	bg=$!
 }
@@ -61,7 +63,7 @@ if pg_available; then
 		like "pg SIG$sig: ... what was rolled back" "$(cat e.txt)" '^strata: 2-Sleep was rolled back$'
 		like "pg SIG$sig: ... what stays applied" "$(cat e.txt)" '^strata: the 1 migration applied before it stays applied$'
 		like "pg SIG$sig: ... stdout lists 1-A applied" "$(cat o.txt)" '^  applied   1-A '
-		is "pg SIG$sig: ... no advisory lock is left" "$(pg_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
+		is "pg SIG$sig: ... no advisory lock is left" "$(pg_q "select count(*) from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())")" 0
 	done
 
 	# a migration queued for ACCESS EXCLUSIVE behind another session's lock: SIGTERM takes it
@@ -167,8 +169,12 @@ new_db sqlite
 mig sw 1-A.sql '-- migrate:up\ncreate table a (x int);\n'
 mkdir -p none
 strata --database-url "$DB_URL" migrations run --dir none >/dev/null
-( echo 'begin immediate;'; echo "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');"; sleep 30; echo 'rollback;' ) | sqlite3 "$DB_FILE" &
+# the holder: a sqlite3 shell that takes the write lock and keeps it until its input closes
+mkfifo hold.fifo
+sqlite3 "$DB_FILE" <hold.fifo >/dev/null 2>&1 &
 holder=$!
+exec 7>hold.fifo
+printf '%s\n' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&7
 until_true 400 eval '! sqlite3 "$DB_FILE" "begin immediate; rollback;" >/dev/null 2>&1'
 strata_bg o.txt e.txt --database-url "$DB_URL" migrations run --dir sw
 until_true 400 grep -q '^applying' o.txt
@@ -177,8 +183,8 @@ wait_bg
 is "sqlite SIGTERM while waiting for the write lock: exits 143" "$bg_rc" 143
 like "sqlite: ... the report" "$(cat e.txt)" '^strata: interrupted by SIGTERM'
 like "sqlite: ... 1-A did not run" "$(cat e.txt)" '^strata: 1-A (was rolled back|did not start)$'
-kill "$holder" 2>/dev/null
-pkill -f "sqlite3 $DB_FILE" 2>/dev/null
-wait "$holder" 2>/dev/null
+printf 'rollback;\n' >&7
+exec 7>&-
+wait "$holder"
 is "sqlite: ... nothing applied" "$(db_history)" ""
 done_testing
