@@ -748,23 +748,42 @@ static int append_timeouts(strata_buf *q, const strata_apply_opts *o, bool local
 /* After a lock timeout: who holds locks on this database's tables, for the error's detail. */
 static void describe_blockers(pg_backend *pg, strata_error *e)
 {
+	/* pg_locks shows every session's locks to every role; pg_stat_activity hides the state
+	 * and query of another role's session (unless pg_read_all_stats), so they come from it
+	 * only where it shows them */
 	strata_buf d = STRATA_BUF_INIT;
 	PGresult *r = PQexec(
 	    pg->conn,
-	    "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), "
-	    "coalesce(a.state, '?'), left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120) "
-	    "FROM pg_stat_activity a WHERE a.datname = current_database() "
-	    "AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL AND EXISTS ("
-	    "SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-	    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = a.pid AND l.granted "
+	    "SELECT l.pid, coalesce(a.usename, '?'), "
+	    "coalesce(nullif(a.application_name, ''), 'no application name'), a.state, "
+	    "left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120), "
+	    "string_agg(DISTINCT l.mode || ' on ' || c.relname, ', '), "
+	    "a.usename IS NOT DISTINCT FROM current_user "
+	    "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.granted AND l.pid <> pg_backend_pid() "
+	    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
 	    "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-	    "AND n.nspname NOT LIKE 'pg\\_toast%') ORDER BY a.xact_start LIMIT 3");
+	    "AND n.nspname NOT LIKE 'pg\\_toast%' "
+	    "GROUP BY l.pid, a.usename, a.application_name, a.state, a.query, a.backend_start "
+	    "ORDER BY min(a.backend_start), l.pid LIMIT 3");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
 		strata_buf_puts(&d, "locks held by ");
-		for (int i = 0; i < PQntuples(r); i++)
-			strata_buf_printf(&d, "%spid %s (%s, %s): %s", i ? "; " : "",
-			                  PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-			                  PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+		for (int i = 0; i < PQntuples(r); i++) {
+			bool hidden = PQgetisnull(r, i, 3);
+			bool same_role = strcmp(PQgetvalue(r, i, 6), "t") == 0;
+			strata_buf_printf(&d, "%spid %s (", i ? "; " : "", PQgetvalue(r, i, 0));
+			if (!same_role)
+				strata_buf_printf(&d, "role %s, ", PQgetvalue(r, i, 1));
+			strata_buf_printf(&d, "%s, ", PQgetvalue(r, i, 2));
+			if (!hidden)
+				strata_buf_printf(&d, "%s, ", PQgetvalue(r, i, 3));
+			strata_buf_printf(&d, "%s): %s", PQgetvalue(r, i, 5),
+			                  hidden ? "its query is hidden from this role (another "
+			                           "role's session; pg_read_all_stats shows it)"
+			                         : PQgetvalue(r, i, 4));
+		}
 		if (!d.failed)
 			strata_error_detail(e, "%s", d.ptr);
 	}
@@ -886,6 +905,8 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 		res->failed_at = i;
 		if (PQstatus(pg->conn) == CONNECTION_OK) {
 			describe_invalid_indexes(pg, &saved);
+			if (strcmp(saved.sqlstate, "55P03") == 0)
+				describe_blockers(pg, &saved);
 			if (s->dir == STRATA_UP)
 				nt_record(pg, s, STRATA_APPLIED_FAILED, i, 0, o, e);
 			PQclear(PQexec(pg->conn, "RESET lock_timeout; RESET statement_timeout"));

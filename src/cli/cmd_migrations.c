@@ -410,6 +410,18 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 			    "statement %d of %d; the history records it as running from there, and "
 			    "'strata migrations run' will say how to finish it\n",
 			    st->m->version, st->m->name, r.failed_statement + 1, r.statements);
+		else if (r.failed_statement >= 0 && dir == STRATA_UP &&
+		         strcmp(e.sqlstate, "55P03") == 0)
+			fprintf(
+			    stderr,
+			    "strata: %s-%s is transaction:false: statement %d of %d timed out "
+			    "waiting for a lock, the %d before it stay done, and it is recorded "
+			    "as failed\n"
+			    "hint: the file is fine: once the session holding the lock is gone "
+			    "(see the detail), 'strata migrations repair' resumes from statement "
+			    "%d; or wait longer for it with --lock-timeout\n",
+			    st->m->version, st->m->name, r.failed_statement + 1, r.statements,
+			    r.failed_statement, r.failed_statement + 1);
 		else if (r.failed_statement >= 0 && dir == STRATA_UP)
 			fprintf(
 			    stderr,

@@ -42,7 +42,7 @@ like '... one retry note on stderr' "$err" \
 	'^strata: 2-Alter hit the lock timeout and was rolled back; retrying in 500\.0 ms$'
 is '... only one' "$(printf '%s\n' "$err" | grep -c 'retrying')" 1
 like '... detail names the blocking session: pid, application, state, query' "$err" \
-	"^detail: locks held by pid $BLOCKER_PID \(blocker, active\): select pg_sleep\(30\)$"
+	"^detail: locks held by pid $BLOCKER_PID \(blocker, active, AccessShareLock on t\): select pg_sleep\(30\)$"
 like '... hint' "$err" '^hint: another session holds a lock this migration needs \(retried with backoff\); end that session, or raise --lock-timeout$'
 like '... rolled back' "$err" '^strata: 2-Alter was rolled back$'
 is '... nothing applied: history' "$(db_history)" 1-T
