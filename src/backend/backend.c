@@ -4,14 +4,15 @@
 #include "backend/sqlite.h"
 #include "util/error.h"
 
-int strata_backend_open(strata_backend **out, const strata_dburl *url, strata_error *e)
+int strata_backend_open(strata_backend **out, const strata_dburl *url, unsigned flags,
+                        strata_error *e)
 {
 	const struct strata_backend_ops *ops =
 	    url->kind == STRATA_DB_POSTGRES ? &strata_pg_ops : &strata_sqlite_ops;
 	int error;
 
 	*out = NULL;
-	if ((error = ops->open(out, url, e)) < 0)
+	if ((error = ops->open(out, url, flags, e)) < 0)
 		return error;
 	(*out)->url = url;
 	return 0;

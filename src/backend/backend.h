@@ -64,10 +64,15 @@ typedef struct strata_apply_result {
  * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
 
+/* open flags */
+/* read only what is there: a SQLite file that does not exist is not created (it reads as an
+ * empty database; strata_backend_created says so) */
+#define STRATA_OPEN_NO_CREATE 1u
+
 struct strata_backend_ops {
 	unsigned version;
 	const char *name; /* "postgres", "sqlite" */
-	int (*open)(strata_backend **out, const strata_dburl *url, strata_error *e);
+	int (*open)(strata_backend **out, const strata_dburl *url, unsigned flags, strata_error *e);
 	/* Exclusive for this run against other strata runners; waits at most wait_ms. */
 	int (*lock)(strata_backend *b, int wait_ms, strata_error *e);
 	void (*unlock)(strata_backend *b);
@@ -116,6 +121,9 @@ struct strata_backend {
 	/* set by strata_backend_interrupt: the work in progress fails with STRATA_EINTERRUPTED and
 	 * nothing new starts; only ever set, never cleared */
 	volatile sig_atomic_t interrupted;
+	/* opened with STRATA_OPEN_NO_CREATE on a database that does not exist (SQLite): it reads
+	 * as empty, and nothing was made */
+	bool missing;
 };
 
 /* Async-signal-safe (a CLI calls it from its SIGINT/SIGTERM handler): stops what b is doing.
@@ -127,8 +135,9 @@ void strata_backend_interrupt(strata_backend *b);
 /* Sets e to "interrupted" and returns STRATA_EINTERRUPTED. */
 int strata_backend_interrupted(strata_error *e);
 
-/* Opens the backend the URL names. */
-int strata_backend_open(strata_backend **out, const strata_dburl *url, strata_error *e);
+/* Opens the backend the URL names; flags are STRATA_OPEN_*. */
+int strata_backend_open(strata_backend **out, const strata_dburl *url, unsigned flags,
+                        strata_error *e);
 void strata_backend_close(strata_backend *b);
 
 #endif

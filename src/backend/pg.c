@@ -94,13 +94,14 @@ static int exec_simple(pg_backend *pg, const char *sql, strata_error *e)
 	return error;
 }
 
-static int pg_open(strata_backend **out, const strata_dburl *url, strata_error *e)
+static int pg_open(strata_backend **out, const strata_dburl *url, unsigned flags, strata_error *e)
 {
 	const char *keys[6], *vals[6], *enc;
 	int n = 0;
 	pg_backend *pg = calloc(1, sizeof(*pg));
 	int error = 0;
 
+	(void)flags; /* a server's database is never created by connecting */
 	*out = NULL;
 	if (!pg)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");

@@ -8,10 +8,12 @@
  */
 #include "backend/sqlite.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/clock.h"
 #include "util/error.h"
@@ -42,9 +44,10 @@ static int exec(sqlite_backend *s, const char *sql, strata_error *e)
 	return 0;
 }
 
-static int sq_open(strata_backend **out, const strata_dburl *url, strata_error *e)
+static int sq_open(strata_backend **out, const strata_dburl *url, unsigned flags, strata_error *e)
 {
 	sqlite_backend *s = calloc(1, sizeof(*s));
+	const char *path = url->target;
 	int rc;
 
 	*out = NULL;
@@ -52,7 +55,12 @@ static int sq_open(strata_backend **out, const strata_dburl *url, strata_error *
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->base.ops = &strata_sqlite_ops;
 	s->base.url = url;
-	rc = sqlite3_open_v2(url->target, &s->db,
+	/* a file that is not there reads as an empty database, and is not made */
+	if ((flags & STRATA_OPEN_NO_CREATE) && access(path, F_OK) != 0 && errno == ENOENT) {
+		path = ":memory:";
+		s->base.missing = true;
+	}
+	rc = sqlite3_open_v2(path, &s->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
 	if (rc != SQLITE_OK) {
 		strata_error_set(e, STRATA_ECONNECT, "cannot open SQLite database '%s': %s",

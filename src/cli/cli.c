@@ -185,7 +185,7 @@ int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url)
 	return EXIT_OK;
 }
 
-int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out)
+int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, unsigned flags, strata_backend **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	double start = strata_now_ms(), left;
@@ -194,7 +194,7 @@ int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **o
 
 	/* --wait: retry with backoff (0.1 s, 0.2 s ... at most 2 s) while the server cannot be
 	 * reached, as dbmate's wait does; any other error, or the deadline, ends the wait */
-	while (strata_backend_open(out, url, &e) == STRATA_ECONNECT &&
+	while (strata_backend_open(out, url, flags, &e) == STRATA_ECONNECT &&
 	       url->kind == STRATA_DB_POSTGRES && ctx->wait_ms > 0 &&
 	       (left = ctx->wait_ms - (strata_now_ms() - start)) > 0) {
 		struct timespec ts;

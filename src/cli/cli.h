@@ -116,6 +116,6 @@ int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *
 /* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
 int cli_config_error(const strata_config *cfg, const char *key, const char *value);
 /* Opens the database; prints any error. Returns an exit code. */
-int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, strata_backend **out);
+int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, unsigned flags, strata_backend **out);
 
 #endif

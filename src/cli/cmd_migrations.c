@@ -289,7 +289,13 @@ static int open_session(struct cli_ctx *ctx, struct opts *o, struct session *s, 
 	/* read and check the files before touching the database (unless the summary may do) */
 	if (!s->by_summary && (rc = read_catalog(ctx, o, s, mode)) != EXIT_OK)
 		return rc;
-	return cli_connect(ctx, &s->url, &s->b);
+	/* what only reads (show, validate, a dry run) does not create a SQLite file */
+	return cli_connect(ctx, &s->url,
+	                   o->dry_run || !strcmp(ctx->cmd->name, "migrations show") ||
+	                           !strcmp(ctx->cmd->name, "migrations validate")
+	                       ? STRATA_OPEN_NO_CREATE
+	                       : 0,
+	                   &s->b);
 }
 
 static void close_session(struct session *s)
@@ -636,6 +642,8 @@ static void show_json(const struct session *s, const strata_status_list *l)
 	yajl_gen_map_open(g);
 	GEN_STR(g, "database");
 	GEN_STR(g, s->url.display);
+	GEN_STR(g, "database_exists");
+	yajl_gen_bool(g, !s->b->missing);
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < l->n; i++) {
@@ -707,7 +715,7 @@ static void show_table(const struct session *s, const strata_status_list *l)
 		printf(", %zu applied but missing on disk", l->missing);
 	if (l->failed)
 		printf(", %zu failed part-way (see 'strata migrations repair')", l->failed);
-	printf(" (%s)\n", s->url.display);
+	printf(" (%s%s)\n", s->url.display, s->b->missing ? ", which does not exist yet" : "");
 }
 
 int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)

@@ -287,7 +287,7 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	/* timeouts, retries and the lock: the option, else the config, else the defaults */
 	if ((rc = cli_resolve_run_settings(&cfg, &o.rs)) != EXIT_OK)
 		goto done;
-	if ((rc = cli_connect(ctx, &url, &b)) != EXIT_OK)
+	if ((rc = cli_connect(ctx, &url, o.dry_run ? STRATA_OPEN_NO_CREATE : 0, &b)) != EXIT_OK)
 		goto done;
 	if (b->ops->lock_with(
 	        b,

@@ -70,20 +70,22 @@ int strata_dotenv_get(char **out, const char *text, const char *key, strata_erro
 /* The keys of strata.json: one table, so help, docs and checks agree. */
 static const struct config_key {
 	const char *name;
-	size_t field; /* offsetof a char * in strata_config */
+	size_t field; /* offsetof a char * in strata_config (an int for a boolean) */
 	bool path;    /* relative to the config's directory */
 	const char *const *allowed;
+	bool boolean; /* true or false, not a string */
 } config_keys[] = {
-    {"database_url", offsetof(strata_config, config_url), false, NULL},
-    {"src_dir", offsetof(strata_config, src_dir), true, NULL},
-    {"dist_dir", offsetof(strata_config, dist_dir), true, NULL},
+    {"database_url", offsetof(strata_config, config_url), false, NULL, false},
+    {"src_dir", offsetof(strata_config, src_dir), true, NULL, false},
+    {"dist_dir", offsetof(strata_config, dist_dir), true, NULL, false},
     {"dialect", offsetof(strata_config, dialect), false,
-     (const char *const[]){"postgres", "sqlite", NULL}},
-    {"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL},
-    {"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL},
+     (const char *const[]){"postgres", "sqlite", NULL}, false},
+    {"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL, false},
+    {"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL, false},
     {"lock_strategy", offsetof(strata_config, lock_strategy), false,
-     (const char *const[]){"advisory", "table", NULL}},
-    {"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL},
+     (const char *const[]){"advisory", "table", NULL}, false},
+    {"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL, false},
+    {"require_database_url", offsetof(strata_config, require_database_url), false, NULL, true},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -127,6 +129,16 @@ static int read_config_file(strata_config *c, strata_error *e)
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
 		}
+		if (key->boolean) {
+			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+				strata_error_at(e, c->config_path, 0, 0);
+				error = strata_error_set(e, STRATA_EINVALID,
+				                         "'%s' must be true or false", k);
+				goto done;
+			}
+			*(int *)((char *)c + key->field) = YAJL_IS_TRUE(v);
+			continue;
+		}
 		if (!YAJL_IS_STRING(v)) {
 			strata_error_at(e, c->config_path, 0, 0);
 			error = strata_error_set(e, STRATA_EINVALID, "'%s' must be a string", k);
@@ -157,6 +169,23 @@ done:
 	yajl_tree_free(root);
 	free(text);
 	return error;
+}
+
+static bool is_blank(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+/* A database URL that is set but empty is an error, never "use the default". */
+static int empty_url(strata_error *e, const char *where)
+{
+	strata_error_hint(e,
+	                  "a secret that failed to inject leaves it empty: set it to the database "
+	                  "URL, or remove it to use the next source (see 'strata --help')");
+	return strata_error_set(e, STRATA_EINVALID, "the database URL in %s is set but empty",
+	                        where);
 }
 
 int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
@@ -191,7 +220,11 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 	if (cli_url) {
 		url = strdup(cli_url);
 		out->url_source = "--database-url";
-	} else if (env && *env) {
+	} else if (env) {
+		if (is_blank(env)) {
+			error = empty_url(e, "the DATABASE_URL environment variable");
+			goto done;
+		}
 		url = strdup(env);
 		out->url_source = "DATABASE_URL";
 	} else {
@@ -206,14 +239,32 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 				error = 0;
 			if (error < 0)
 				goto done;
+			if (dotenv && is_blank(dotenv)) {
+				error = empty_url(e, env_path);
+				goto done;
+			}
 		}
-		if (dotenv && *dotenv) {
+		if (dotenv) {
 			url = dotenv;
 			dotenv = NULL;
 			out->url_source = ".env";
 		} else if (out->config_url) {
+			if (is_blank(out->config_url)) {
+				error = empty_url(e, out->config_path);
+				goto done;
+			}
 			url = strdup(out->config_url);
 			out->url_source = "config";
+		} else if (out->require_database_url) {
+			strata_error_at(e, out->config_path, 0, 0);
+			strata_error_hint(
+			    e, "give the database with --database-url or DATABASE_URL "
+			       "(or DATABASE_URL in .env, \"database_url\" in the config)");
+			error =
+			    strata_error_set(e, STRATA_EINVALID,
+			                     "no database URL, and this project allows no SQLite "
+			                     "default (\"require_database_url\": true)");
+			goto done;
 		} else {
 			strata_buf b = STRATA_BUF_INIT;
 			strata_buf_puts(&b, "sqlite:");

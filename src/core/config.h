@@ -10,7 +10,11 @@
  *     "src_dir": "src/migrations", "dist_dir": "dist/migrations",
  *     "dialect": "postgres" | "sqlite",            (what build parses migrations as)
  *     "lock_timeout": "5s", "statement_timeout": "0",
- *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s" }
+ *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s",
+ *     "require_database_url": true }                (no SQLite default: a URL is needed)
+ *
+ * A DATABASE_URL that is set but empty (in the environment or .env) is an error, not "unset":
+ * a CI secret that failed to inject must not turn a deploy into a run against a local file.
  */
 #ifndef STRATA_CORE_CONFIG_H
 #define STRATA_CORE_CONFIG_H
@@ -32,6 +36,8 @@ typedef struct strata_config {
 	char *dialect; /* "postgres" or "sqlite" */
 	char *lock_timeout, *statement_timeout;
 	char *lock_strategy, *lock_ttl; /* "advisory" or "table"; a duration */
+	/* "require_database_url": true: no SQLite default; a run without a URL fails */
+	int require_database_url;
 } strata_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */

@@ -26,17 +26,20 @@ check 'DATABASE_URL beats .env' 0 '^database: sqlite:envvar\.db \(from DATABASE_
 	env DATABASE_URL=sqlite:envvar.db "$STRATA" -v migrations run
 is '... only envvar.db' "$(which_dbs)" "envvar.db "
 revert_all
-check 'an empty DATABASE_URL counts as unset' 0 '^database: sqlite:dotenv\.db \(from \.env\)$' '^$' \
+# set but empty (a CI secret that failed to inject): an error, never the next source
+check 'an empty DATABASE_URL is an error, not "unset"' 1 '^$' \
+	'^strata: error: the database URL in the DATABASE_URL environment variable is set but empty$' \
 	env DATABASE_URL= "$STRATA" -v migrations run
-revert_all
+is '... no database was touched' "$(which_dbs)" ""
 check '.env beats strata.json' 0 '^database: sqlite:dotenv\.db \(from \.env\)$' '^$' \
 	strata -v migrations run
 is '... only dotenv.db' "$(which_dbs)" "dotenv.db "
 revert_all
 printf 'DATABASE_URL=\nOTHER=2\n' >.env
-check 'strata.json when .env has an empty DATABASE_URL' 0 '^database: sqlite:json\.db \(from config\)$' '^$' \
+check 'an empty DATABASE_URL in .env is an error too' 1 '^$' \
+	'^strata: error: the database URL in \.env is set but empty$' \
 	strata -v migrations run
-revert_all
+is '... no database was touched' "$(which_dbs)" ""
 rm .env
 check 'strata.json beats the default' 0 '^database: sqlite:json\.db \(from config\)$' '^$' \
 	strata -v migrations run
@@ -96,7 +99,7 @@ check 'a strata.json that is not JSON' 1 '^$' '^strata: error: strata.json: cann
 printf '{"databaseurl": "sqlite:x.db"}' >strata.json
 check 'an unknown key in strata.json' 1 '^$' "^strata: error: strata.json: unknown key 'databaseurl' in config\$" \
 	strata migrations run
-like '... hint' "$err" '^hint: known keys: database_url, src_dir, dist_dir, dialect, lock_timeout, statement_timeout, lock_strategy, lock_ttl$'
+like '... hint' "$err" '^hint: known keys: database_url, src_dir, dist_dir, dialect, lock_timeout, statement_timeout, lock_strategy, lock_ttl, require_database_url$'
 printf '{"database_url": 5}' >strata.json
 check 'a non-string value' 1 '^$' "^strata: error: strata.json: 'database_url' must be a string\$" \
 	strata migrations run

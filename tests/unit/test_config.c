@@ -190,15 +190,52 @@ static void test_load_env_beats_dotenv_and_config(void **state)
 	strata_config_free(&c);
 }
 
-static void test_load_empty_env_is_unset(void **state)
+static void load_fails(const char *config_path, int code, const char *msg_start)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_config c;
+	int rc = strata_config_load(&c, config_path, NULL, &e);
+	if (rc != code)
+		fail_msg("expected %d, got %d (%s)", code, rc, e.msg);
+	assert_int_equal(e.code, code);
+	if (strncmp(e.msg, msg_start, strlen(msg_start)) != 0)
+		fail_msg("message '%s' does not start with '%s'", e.msg, msg_start);
+	assert_null(c.database_url);
+	assert_null(c.src_dir);
+	assert_null(c.project_dir);
+}
+
+static void test_load_empty_env_is_an_error(void **state)
+{
+	(void)state;
+	write_all_sources();
+	/* set but empty: a CI secret that failed to inject, never "use the next source" */
+	assert_int_equal(setenv("DATABASE_URL", "", 1), 0);
+	load_fails(NULL, STRATA_EINVALID,
+	           "the database URL in the DATABASE_URL environment variable is set but empty");
+	assert_int_equal(setenv("DATABASE_URL", "  ", 1), 0);
+	load_fails(NULL, STRATA_EINVALID, "the database URL in the DATABASE_URL environment");
+}
+
+static void test_load_require_database_url(void **state)
 {
 	strata_config c;
 	(void)state;
-	write_all_sources();
-	assert_int_equal(setenv("DATABASE_URL", "", 1), 0);
+	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": true}\n");
+	load_fails(NULL, STRATA_EINVALID,
+	           "no database URL, and this project allows no SQLite default");
+	assert_int_equal(setenv("DATABASE_URL", "postgres://from-env/db", 1), 0);
 	load_ok(&c, NULL, NULL);
-	assert_url(&c, "postgres://from-dotenv/db", ".env");
+	assert_url(&c, "postgres://from-env/db", "DATABASE_URL");
+	assert_int_equal(c.require_database_url, 1);
 	strata_config_free(&c);
+	unsetenv("DATABASE_URL");
+	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": false}\n");
+	load_ok(&c, NULL, NULL);
+	assert_url(&c, "sqlite:strata.db", "default");
+	strata_config_free(&c);
+	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": \"yes\"}\n");
+	load_fails(NULL, STRATA_EINVALID, "'require_database_url' must be true or false");
 }
 
 static void test_load_dotenv_beats_config(void **state)
@@ -223,11 +260,9 @@ static void test_load_config_when_dotenv_lacks_it(void **state)
 	assert_url(&c, "postgres://from-config/db", "config");
 	strata_config_free(&c);
 
-	/* an empty value counts as not set */
+	/* set but empty in .env is an error too */
 	unit_write(".", ".env", "DATABASE_URL=\n");
-	load_ok(&c, NULL, NULL);
-	assert_url(&c, "postgres://from-config/db", "config");
-	strata_config_free(&c);
+	load_fails(NULL, STRATA_EINVALID, "the database URL in .env is set but empty");
 }
 
 static void test_load_dotenv_without_config(void **state)
@@ -256,21 +291,6 @@ static void test_load_config_without_url(void **state)
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:strata.db", "default");
 	strata_config_free(&c);
-}
-
-static void load_fails(const char *config_path, int code, const char *msg_start)
-{
-	strata_error e = STRATA_ERROR_INIT;
-	strata_config c;
-	int rc = strata_config_load(&c, config_path, NULL, &e);
-	if (rc != code)
-		fail_msg("expected %d, got %d (%s)", code, rc, e.msg);
-	assert_int_equal(e.code, code);
-	if (strncmp(e.msg, msg_start, strlen(msg_start)) != 0)
-		fail_msg("message '%s' does not start with '%s'", e.msg, msg_start);
-	assert_null(c.database_url);
-	assert_null(c.src_dir);
-	assert_null(c.project_dir);
 }
 
 static void test_load_unknown_key(void **state)
@@ -376,7 +396,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_load_default, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_cli_wins, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_env_beats_dotenv_and_config, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_load_empty_env_is_unset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_empty_env_is_an_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_require_database_url, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_dotenv_beats_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_config_when_dotenv_lacks_it, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_dotenv_without_config, setup, teardown),
