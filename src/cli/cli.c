@@ -54,10 +54,12 @@ void cli_print_help(const struct cmd *c)
 	}
 	printf("\nGlobal options (before or after the command):\n");
 	print_opts(global_opts);
-	printf(
-	    "\nExit status: 0 success, 1 failure, 2 bad usage%s%s.\n",
-	    strcmp(c->name, "migrations show") == 0 ? ", 3 pending migrations (--exit-code)" : "",
-	    c->connects ? ", 130/143 interrupted by SIGINT/SIGTERM (what ran is rolled back)" : "");
+	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s%s.\n",
+	       strcmp(c->name, "migrations show") == 0
+	           ? ", 3 pending migrations, 4 a migration failed part-way (--exit-code)"
+	           : "",
+	       c->connects ? ", 130/143 interrupted by SIGINT/SIGTERM (what ran is rolled back)"
+	                   : "");
 }
 
 void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv)

@@ -14,7 +14,8 @@
 #include "core/dburl.h"
 #include "core/integrity.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3 };
+/* 3 and 4: migrations show --exit-code */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3, EXIT_UNFINISHED = 4 };
 
 #define CLI_MAX_DIRS 64
 #define CLI_DEFAULT_LOCK_WAIT_MS (60 * 1000)

@@ -69,7 +69,7 @@ const struct cli_opt cmd_migrations_revert_opts[] = {
 const struct cli_opt cmd_migrations_show_opts[] = {
 	DIR_OPT,
 	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table", false},
-	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending", false},
+	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending, 4 when one failed part-way (repair it first)", false},
 	{0},
 };
 
@@ -740,7 +740,10 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		show_json(&s, &list);
 	else
 		show_table(&s, &list);
-	if (o.exit_code && list.pending)
+	/* a migration stopped part-way stops runs until it is repaired: the graver of the two */
+	if (o.exit_code && list.failed)
+		rc = EXIT_UNFINISHED;
+	else if (o.exit_code && list.pending)
 		rc = EXIT_PENDING;
 done:
 	strata_status_list_free(&list);
