@@ -61,6 +61,37 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 	return 0;
 }
 
+/* Whether m (loaded) can be reverted. A golang-migrate pair whose .down.sql exists but is empty
+ * reverts as a no-op, as golang-migrate and its relatives treat it ("nothing to undo"); a pair
+ * without a .down.sql, and a strata file whose '-- migrate:down' section is missing or empty,
+ * cannot be reverted. The hint fits the format. */
+static int check_revertible(const strata_migration *m, strata_error *e)
+{
+	size_t pl = strlen(m->path);
+	bool pair = m->down_path || (pl > 7 && strcmp(m->path + pl - 7, ".up.sql") == 0);
+	if (pair && m->down_path)
+		return 0; /* an empty .down.sql is a no-op revert */
+	if (!strata_section_is_empty(&m->down))
+		return 0;
+	strata_error_at(e, m->path, 0, 0);
+	if (pair) {
+		strata_error_hint(e,
+		                  "create %.*s.down.sql beside it with the statements that undo it "
+		                  "(an empty file means there is nothing to undo)",
+		                  (int)(pl - 7), m->path);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot revert %s-%s: it has no .down.sql file", m->version,
+		                        m->name);
+	}
+	strata_error_hint(e, "%s",
+	                  m->down.present
+	                      ? "write the statements that undo it under '-- migrate:down'"
+	                      : "add a '-- migrate:down' line and the statements that undo it "
+	                        "below it");
+	return strata_error_set(e, STRATA_EINVALID, "cannot revert %s-%s: its down section is %s",
+	                        m->version, m->name, m->down.present ? "empty" : "missing");
+}
+
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e)
 {
@@ -114,15 +145,8 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		}
 		if ((error = strata_migration_ensure(m, e)) < 0)
 			goto fail;
-		if (strata_section_is_empty(&m->down)) {
-			strata_error_at(e, m->down_path ? m->down_path : m->path, 0, 0);
-			strata_error_hint(
-			    e, "write the statements that undo it under '-- migrate:down'");
-			error = strata_error_set(
-			    e, STRATA_EINVALID, "cannot revert %s-%s: its down section is %s",
-			    m->version, m->name, m->down.present ? "empty" : "missing");
+		if ((error = check_revertible(m, e)) < 0)
 			goto fail;
-		}
 		out->steps[out->n].m = m;
 		out->steps[out->n++].dir = STRATA_DOWN;
 	}

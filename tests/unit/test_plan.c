@@ -357,7 +357,8 @@ static void test_down_refuses_missing_down(void **state)
 	assert_null(p.steps);
 }
 
-static void test_down_refuses_empty_golang_down_file(void **state)
+/* golang-migrate: an existing but empty .down.sql means "nothing to undo": a no-op revert */
+static void test_down_empty_golang_down_file_is_a_noop(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
@@ -371,9 +372,31 @@ static void test_down_refuses_empty_golang_down_file(void **state)
 	assert_int_equal(strata_migration_merge_pair(up, down, &e), 0);
 	fx->c.items[fx->c.n++] = up;
 	add_applied(fx, "11", "g");
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	assert_int_equal(p.n, 1);
+	assert_ptr_equal(p.steps[0].m, up);
+	assert_true(strata_section_is_empty(&up->down));
+	strata_plan_free(&p);
+}
+
+/* ... and a pair without a .down.sql cannot be reverted: the hint names the file to create */
+static void test_down_refuses_golang_pair_without_down_file(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_revert_opts o = {0};
+	strata_plan p;
+	strata_migration *up = mig_kind("mem/12_h.up.sql", "create table h ();\n", STRATA_FILE_UP);
+	strata_migration **items = realloc(fx->c.items, (fx->c.n + 1) * sizeof(*items));
+	assert_non_null(items);
+	fx->c.items = items;
+	fx->c.items[fx->c.n++] = up;
+	add_applied(fx, "12", "h");
 	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), STRATA_EINVALID);
-	assert_string_equal(e.msg, "cannot revert 11-g: its down section is empty");
-	assert_string_equal(e.file, "mem/11_g.down.sql"); /* the file to edit */
+	assert_string_equal(e.msg, "cannot revert 12-h: it has no .down.sql file");
+	assert_string_equal(e.file, "mem/12_h.up.sql");
+	assert_string_equal(e.hint, "create mem/12_h.down.sql beside it with the statements that "
+	                            "undo it (an empty file means there is nothing to undo)");
 	assert_int_equal(p.n, 0);
 }
 
@@ -499,8 +522,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_down_refuses_empty_down, setup_catalog, teardown),
 	    cmocka_unit_test_setup_teardown(test_down_refuses_missing_down, setup_catalog,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_down_refuses_empty_golang_down_file, setup_catalog,
-	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_down_empty_golang_down_file_is_a_noop,
+	                                    setup_catalog, teardown),
+	    cmocka_unit_test_setup_teardown(test_down_refuses_golang_pair_without_down_file,
+	                                    setup_catalog, teardown),
 	    cmocka_unit_test_setup_teardown(test_down_refuses_applied_not_on_disk, setup_catalog,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_status_merge, setup_catalog, teardown),
