@@ -53,6 +53,8 @@ static inline int strata_lock_strategy_parse(const char *name, strata_lock_strat
 typedef struct strata_apply_result {
 	int statements; /* transaction:false: how many statements the section has */
 	int failed_at;  /* transaction:false: the failing statement (0-based), -1 when none */
+	/* up: the duration the history row records for it (what 'show' prints), -1 if none */
+	double duration_ms;
 } strata_apply_result;
 
 /* history_load flags */

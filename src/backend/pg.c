@@ -633,7 +633,7 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 		append_row_hash(q, m);
 		strata_buf_puts(q, s->out_of_order ? ", true" : ", false");
 		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
-		                   "statement_timestamp()) * 1000);\n");
+		                   "statement_timestamp()) * 1000) RETURNING duration_ms;\n");
 	} else {
 		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ");
 		error |= append_literal(pg, q, m->version);
@@ -681,10 +681,11 @@ static bool locate_position(const pg_backend *pg, const strata_section *sec, con
 	return true;
 }
 
-/* Sends q, reads every result; on error fills e and sets *ok_before to the number of
- * successful results that came before the failing one. */
+/* Sends q, reads every result; on error fills e (placed in sec, where the section starts at
+ * sql_at in q, skip_results results after the first). *duration (optional) gets the
+ * duration_ms the history row returned (RETURNING duration_ms), when one did. */
 static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_section *sec,
-                            size_t sql_at, int skip_results, strata_error *e)
+                            size_t sql_at, int skip_results, double *duration, strata_error *e)
 {
 	PGresult *r, *failed = NULL;
 	int ok = 0, error = 0;
@@ -696,6 +697,9 @@ static int send_and_collect(pg_backend *pg, const strata_buf *q, const strata_se
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (!failed)
 				ok++;
+			if (duration && st == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+			    PQnfields(r) == 1 && strcmp(PQfname(r, 0), "duration_ms") == 0)
+				*duration = strtod(PQgetvalue(r, 0, 0), NULL);
 			PQclear(r);
 		} else if (!failed) {
 			failed = r;
@@ -895,7 +899,7 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 		strata_buf_put(&q, copy + at, (size_t)split.stmts[i]->stmt_len);
 		one.offset = sec->offset + at;
 		one.len = (size_t)split.stmts[i]->stmt_len;
-		if ((error = send_and_collect(pg, &q, &one, 0, 0, e)) < 0)
+		if ((error = send_and_collect(pg, &q, &one, 0, 0, NULL, e)) < 0)
 			break;
 		if (s->dir == STRATA_UP && i + 1 < split.n_stmts &&
 		    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i + 1, 0, o, e)) < 0)
@@ -916,14 +920,15 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 		goto done;
 	}
 	if (s->dir == STRATA_UP) {
-		error =
-		    nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, strata_now_ms() - t0, o, e);
+		/* as the row stores it (%.3f), so that run and show print the same */
+		res->duration_ms = (double)(long long)((strata_now_ms() - t0) * 1000 + 0.5) / 1000;
+		error = nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, res->duration_ms, o, e);
 	} else {
 		strata_buf_reset(&q);
 		if (append_history_change(pg, &q, s) < 0 || q.failed)
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		else
-			error = send_and_collect(pg, &q, NULL, 0, 0, e);
+			error = send_and_collect(pg, &q, NULL, 0, 0, NULL, e);
 		PQclear(PQexec(pg->conn, "RESET lock_timeout; RESET statement_timeout"));
 	}
 done:
@@ -961,7 +966,8 @@ static int pg_apply(strata_backend *b, const strata_step *s, const strata_apply_
 		strata_buf_free(&q);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
-	error = send_and_collect(pg, &q, o->fake ? NULL : sec, sql_at, prefix, e);
+	error =
+	    send_and_collect(pg, &q, o->fake ? NULL : sec, sql_at, prefix, &res->duration_ms, e);
 	if (error < 0 && own_txn && PQstatus(pg->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(pg->conn, "ROLLBACK"));

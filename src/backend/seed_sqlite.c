@@ -36,7 +36,7 @@ static int db_error(strata_seed_be *s, strata_error *e)
 	int rc = sqlite3_extended_errcode(s->db);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
 	                 sqlite3_errmsg(s->db));
-	snprintf(e->sqlstate, sizeof(e->sqlstate), "%d", rc & 0xff);
+	/* no sqlstate: SQLite's result codes are not SQLSTATEs, and shown as such they mislead */
 	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
 		strata_error_hint(e, "a row it references is missing (or the row is referenced "
 		                     "and cannot change)");

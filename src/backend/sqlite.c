@@ -404,11 +404,12 @@ static int sq_apply(strata_backend *b, const strata_step *step, const strata_app
 		}
 		goto done;
 	}
+	/* the time recorded is the time reported (run and show agree) */
+	res->duration_ms = strata_now_ms() - t0;
 	if (track)
-		error =
-		    nt_record(s, step, STRATA_APPLIED_OK, res->statements, strata_now_ms() - t0, e);
+		error = nt_record(s, step, STRATA_APPLIED_OK, res->statements, res->duration_ms, e);
 	else
-		error = history_change(s, step, strata_now_ms() - t0, e);
+		error = history_change(s, step, res->duration_ms, e);
 	if (error == 0 && own_txn)
 		error = exec(s, "COMMIT", e);
 done:

@@ -143,7 +143,7 @@ int cli_parse_duration(const char *s, int *ms_out)
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		mult = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
+	else if (strcmp(end, "s") == 0 || (*end == '\0' && v == 0))
 		mult = 1000;
 	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
 		mult = 60000;
@@ -345,4 +345,15 @@ int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *
 	if (rs->lock_retries < 0)
 		rs->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
 	return EXIT_OK;
+}
+
+void cli_dialect_hint(strata_error *e, int dialect, const char *named, const strata_config *cfg)
+{
+	/* SQLite because nothing said otherwise: PostgreSQL migrations fail here */
+	if (e->code != STRATA_EINVALID || e->hint[0] || !e->line || named ||
+	    dialect != STRATA_DIALECT_SQLITE || strcmp(cfg->url_source, "default") != 0)
+		return;
+	strata_error_hint(e, "the migrations were checked as SQLite SQL, the default when no "
+	                     "--dialect, \"dialect\" in strata.json or database URL names one; "
+	                     "for PostgreSQL migrations use --dialect postgres");
 }

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/dburl.h"
 #include "core/integrity.h"
+#include "core/sqlcheck.h"
 
 /* 3 and 4: migrations show --exit-code */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3, EXIT_UNFINISHED = 4 };
@@ -84,7 +85,8 @@ enum { CLI_KEY_LOCK_WAIT = 900, CLI_KEY_LOCK_STRATEGY, CLI_KEY_LOCK_TTL };
 int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
                  int *ttl_ms);
 
-/* "30s", "500ms", "2m", "1h"; a plain number is seconds. */
+/* "30s", "500ms", "2m", "1h", "0". Any other number needs its unit: a bare 5000 would be
+ * milliseconds to a PostgreSQL user and seconds to others. */
 int cli_parse_duration(const char *s, int *ms_out);
 /* Digits only. */
 bool cli_is_uint(const char *s);
@@ -114,6 +116,10 @@ struct cli_run_settings {
 		-1, -1, -1, -1, -1                                                                 \
 	}
 int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *rs);
+/* A check of SQL at build or lint failed: when the migrations were read as SQLite only because
+ * nothing named a dialect (no option, no "dialect", no URL), says how to read them as
+ * PostgreSQL. `dialect` is a strata_dialect; `named` the dialect the user gave, or NULL. */
+void cli_dialect_hint(strata_error *e, int dialect, const char *named, const strata_config *cfg);
 /* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
 int cli_config_error(const strata_config *cfg, const char *key, const char *value);
 /* Opens the database; prints any error. Returns an exit code. */

@@ -80,6 +80,7 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 			    e.hint, sizeof(e.hint),
 			    "create migrations with 'strata migration:create -n NAME', or point "
 			    "--src at them");
+		cli_dialect_hint(&e, bo.dialect, dialect ? dialect : cfg.dialect, &cfg);
 		out_error(&e);
 		fprintf(stderr, "strata: build stopped; %s was not changed\n", out);
 		rc = EXIT_FAIL;

@@ -272,6 +272,8 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
 	lo.enable = enable;
 	if (strata_catalog_load(&cat, &src, 1, &e) == 0)
 		strata_lint_catalog(&res, &cat, &lo, &e);
+	if (e.code)
+		cli_dialect_hint(&e, d, dialect ? dialect : cfg.dialect, &cfg);
 	failed = e.code != 0 || res.errors > 0 || (strict && res.warnings > 0);
 	rc = failed ? EXIT_FAIL : EXIT_OK;
 	if (fmt == FORMAT_JSON) {

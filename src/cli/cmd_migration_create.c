@@ -10,28 +10,20 @@
 
 #include "cli/cmds.h"
 #include "cli/out.h"
+#include "core/migration.h"
 #include "util/error.h"
 #include "util/fs.h"
 
 enum { OPT_DIR = 256 };
 
 const struct cli_opt cmd_migration_create_opts[] = {
-    {"name", 'n', "NAME", "the migration's name: letters, digits and _ (e.g. UserChanged)", false},
+    {"name", 'n', "NAME", "the migration's name: letters, digits, _, - and . (e.g. UserChanged)",
+     false},
     {"dir", OPT_DIR, "DIR", "where to write it (default: src/migrations)", false},
     {0},
 };
 
 static const char scaffold[] = "-- migrate:up\n\n\n-- migrate:down\n\n";
-
-static int valid_name(const char *s)
-{
-	if (!isalpha((unsigned char)*s) && *s != '_')
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return 0;
-	return 1;
-}
 
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -61,10 +53,12 @@ int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
 	if (!name)
 		return cli_usage_error(ctx->cmd, "a name is needed: -n NAME");
-	if (!valid_name(name) || strlen(name) > 200)
+	/* the rule build reads names with (core/migration.h) */
+	if (!strata_migration_name_valid(name, strlen(name), NULL) || strlen(name) > 200)
 		return cli_usage_error(ctx->cmd,
-		                       "'%s' is not a valid migration name: use letters, digits "
-		                       "and _, starting with a letter (e.g. AddUserEmail)",
+		                       "'%s' is not a valid migration name: use letters, digits, "
+		                       "'_', '-' and '.', starting with a letter, a digit or '_' "
+		                       "(e.g. AddUserEmail)",
 		                       name);
 	if (strata_config_load(&cfg, ctx->config_path, ctx->database_url, &e) < 0) {
 		out_error(&e);

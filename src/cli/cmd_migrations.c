@@ -396,9 +396,17 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 	char dur[32];
 	const char *noun = dir == STRATA_UP ? "apply" : "revert";
 
-	out_info(ctx, "%s %zu migration%s %s %s%s\n", dir == STRATA_UP ? "applying" : "reverting",
-	         plan->n, plan->n == 1 ? "" : "s", dir == STRATA_UP ? "to" : "on", s->url.display,
-	         o->one_txn ? " in one transaction" : "");
+	if (o->fake)
+		out_info(
+		    ctx,
+		    "recording %zu migration%s as %s in %s, running none of their SQL (--fake)\n",
+		    plan->n, plan->n == 1 ? "" : "s", dir == STRATA_UP ? "applied" : "reverted",
+		    s->url.display);
+	else
+		out_info(ctx, "%s %zu migration%s %s %s%s\n",
+		         dir == STRATA_UP ? "applying" : "reverting", plan->n,
+		         plan->n == 1 ? "" : "s", dir == STRATA_UP ? "to" : "on", s->url.display,
+		         o->one_txn ? " in one transaction" : "");
 	if (strata_runner_execute(s->b, plan, &ro, &r, &e) < 0) {
 		const strata_step *st = &plan->steps[r.failed];
 		cli_map_to_src(&s->cfg, &e);
@@ -693,10 +701,11 @@ static void show_table(const struct session *s, const strata_status_list *l)
 {
 	int wv = 7, wn = 4;
 	char dur[32];
+	/* columns by display width: a name may hold wide or combining characters */
 	for (size_t i = 0; i < l->n; i++) {
 		const strata_status *st = &l->items[i];
-		int v = (int)strlen(st->m ? st->m->version : st->a->version);
-		int n = (int)strlen(st->m ? st->m->name : st->a->name);
+		int v = out_width(st->m ? st->m->version : st->a->version);
+		int n = out_width(st->m ? st->m->name : st->a->name);
 		wv = v > wv ? v : wv;
 		wn = n > wn ? n : wn;
 	}
@@ -704,9 +713,11 @@ static void show_table(const struct session *s, const strata_status_list *l)
 	       "DURATION");
 	for (size_t i = 0; i < l->n; i++) {
 		const strata_status *st = &l->items[i];
-		printf("%-8s %-*s %-*s %-24s %s\n", status_word(st), wv,
-		       st->m ? st->m->version : st->a->version, wn,
-		       st->m ? st->m->name : st->a->name, st->a ? st->a->applied_at : "-",
+		printf("%-8s ", status_word(st));
+		out_pad(stdout, st->m ? st->m->version : st->a->version, wv);
+		putchar(' ');
+		out_pad(stdout, st->m ? st->m->name : st->a->name, wn);
+		printf(" %-24s %s\n", st->a ? st->a->applied_at : "-",
 		       st->a ? out_duration(dur, st->a->duration_ms) : "-");
 	}
 	printf("%zu migration%s: %zu applied, %zu pending", l->n, l->n == 1 ? "" : "s", l->applied,

@@ -1,6 +1,7 @@
 /*
  * main.c: global options (accepted before or after the command), the command table, dispatch.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,19 +110,19 @@ static void print_main_help(FILE *f)
 	           "SQLite.\n\nCommands:\n");
 	for (const struct cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-20s %s\n", c->name, c->summary);
-	fprintf(f,
-	        "\nGlobal options:\n"
-	        "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
-	        "  --config FILE        the project config (default: ./strata.json if present)\n"
-	        "  -v, --verbose        say more\n"
-	        "  -q, --quiet          print errors and results only\n"
-	        "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
-	        "  --wait-timeout DUR   like --wait, for at most DUR (30s, 500ms, 2m)\n"
-	        "  -h, --help           show help (also after any command)\n"
-	        "  --version            show the version\n\n"
-	        "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
-	        "database_url in strata.json, else the SQLite file ./strata.db.\n"
-	        "Run 'strata COMMAND --help' for a command's options.\n");
+	fprintf(
+	    f, "\nGlobal options:\n"
+	       "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
+	       "  --config FILE        the project config (default: ./strata.json if present)\n"
+	       "  -v, --verbose        say more\n"
+	       "  -q, --quiet          print errors and results only\n"
+	       "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
+	       "  --wait-timeout DUR   like --wait, for at most DUR (30s, 500ms, 2m)\n"
+	       "  -h, --help           show help (also after any command)\n"
+	       "  --version            show the version\n\n"
+	       "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
+	       "database_url in strata.json, else the SQLite file ./strata.db.\n"
+	       "Run 'strata COMMAND --help' (or 'strata help COMMAND') for a command's options.\n");
 }
 
 /* Takes the global options out of argv, wherever they are (before "--"). */
@@ -229,12 +230,44 @@ static int group_help(const char *group, FILE *f)
 	return 0;
 }
 
+/* strata help WORDS...: the help of the command (or group) the words name, on stdout. */
+static int help_on(int n, char **words)
+{
+	char prog[] = "strata";
+	char *args[4] = {prog, NULL, NULL, NULL};
+	const struct cmd *c;
+	int used = 0;
+	if (n == 0) {
+		print_main_help(stdout);
+		return EXIT_OK;
+	}
+	if (n > 2) {
+		fprintf(stderr, "strata help: too many words; try 'strata help migrations run'\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < n; i++)
+		args[i + 1] = words[i];
+	c = find_cmd(n + 1, args, &used);
+	if (c && used == n) {
+		cli_print_help(c);
+		return EXIT_OK;
+	}
+	if (strcmp(words[0], "migrations") == 0 && n == 1)
+		return group_help("migrations", stdout);
+	fprintf(stderr, "strata help: no command '%s%s%s'\nTry 'strata --help' for the commands.\n",
+	        words[0], n > 1 ? " " : "", n > 1 ? words[1] : "");
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	const struct cmd *c;
 	int version = 0, words = 0, rc;
 
+	/* character widths (show's columns); nothing else reads the locale */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.utf8");
 	if (take_globals(&ctx, &argc, argv, &version) < 0)
 		return EXIT_USAGE;
 	if (version) {
@@ -245,13 +278,25 @@ int main(int argc, char **argv)
 		print_main_help(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		print_main_help(stdout);
-		return EXIT_OK;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return help_on(0, NULL);
+	if (strcmp(argv[1], "help") == 0) /* strata help [COMMAND [SUBCOMMAND]] */
+		return help_on(argc - 2, argv + 2);
+	if (argv[1][0] == '-') {
+		fprintf(stderr,
+		        "strata: unknown option '%s'\n"
+		        "Try 'strata --help' for more information.\n",
+		        argv[1]);
+		return EXIT_USAGE;
 	}
 	c = find_cmd(argc, argv, &words);
 	if (!c) {
+		if (strcmp(argv[1], "migrations") == 0 && argc > 2 &&
+		    strcmp(argv[2], "help") == 0) {
+			/* strata migrations help [SUBCOMMAND] */
+			char *sub[2] = {argv[1], argc > 3 ? argv[3] : NULL};
+			return argc > 4 ? help_on(3, argv + 1) : help_on(argc > 3 ? 2 : 1, sub);
+		}
 		if (strcmp(argv[1], "migrations") == 0) {
 			int help = argc > 2 &&
 			           (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 void out_error(const strata_error *e)
 {
@@ -91,4 +92,35 @@ const char *out_duration(char buf[32], double ms)
 	else
 		snprintf(buf, 32, "%.2f s", ms / 1000);
 	return buf;
+}
+
+int out_width(const char *s)
+{
+	/* columns on a terminal: a UTF-8 character takes wcwidth's (0 for a combining mark, 2 for
+	 * a wide one; main sets a UTF-8 LC_CTYPE), a byte that is not UTF-8 one column */
+	mbstate_t st;
+	int w = 0;
+	memset(&st, 0, sizeof(st));
+	while (*s) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s, strlen(s), &st);
+		int cw;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
+			w++;
+			s++;
+			continue;
+		}
+		cw = wcwidth(wc);
+		w += cw < 0 ? 1 : cw;
+		s += n;
+	}
+	return w;
+}
+
+void out_pad(FILE *f, const char *s, int width)
+{
+	fputs(s, f);
+	for (int w = out_width(s); w < width; w++)
+		fputc(' ', f);
 }

@@ -126,6 +126,25 @@ static char *extract_password(const char *url)
 	return NULL;
 }
 
+/* A copy of s with every %XX replaced by its byte (a '%' not followed by two hex digits stays). */
+static char *percent_decode(const char *s)
+{
+	char *d = malloc(strlen(s) + 1), *w = d;
+	if (!d)
+		return NULL;
+	for (; *s; s++) {
+		if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char hex[3] = {s[1], s[2], '\0'};
+			*w++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+	return d;
+}
+
 int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 {
 	size_t sl;
@@ -163,7 +182,9 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 			                         "the SQLite URL '%s' names no file", out->display);
 			goto done;
 		}
-		out->target = strdup(path);
+		/* a URL's path is percent-encoded (sqlite:my%20db.sqlite); a file: URI is SQLite's
+		 * own to decode */
+		out->target = strncmp(path, "file:", 5) == 0 ? strdup(path) : percent_decode(path);
 	} else if (sl == 0 && strchr(url, '=')) {
 		out->kind = STRATA_DB_POSTGRES; /* a libpq keyword string */
 		out->target = strdup(url);
@@ -253,19 +274,9 @@ void strata_dburl_scrub(const strata_dburl *u, char *s, size_t size)
  * strata_dburl_scrub_conninfo. */
 static char *decoded_password(const char *pw)
 {
-	char *d = strdup(pw), *w = d;
+	char *d = percent_decode(pw);
 	if (!d)
 		return NULL;
-	for (const char *r = pw; *r; r++) {
-		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
-			char hex[3] = {r[1], r[2], '\0'};
-			*w++ = (char)strtol(hex, NULL, 16);
-			r += 2;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
 	if (strcmp(d, pw) == 0) {
 		free(d);
 		return NULL;

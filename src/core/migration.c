@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -50,15 +51,38 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
 	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
 }
 
+bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out)
+{
+	size_t bad = 0;
+	bool ok = len > 0 && strata_utf8_valid(name, len, &bad);
+	for (size_t i = 0; ok && i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		ok = isalnum(c) || c == '_' || c >= 0x80 || (i > 0 && (c == '-' || c == '.'));
+		bad = i;
+	}
+	if (!ok && bad_out)
+		*bad_out = bad;
+	return ok;
+}
+
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
                                 const char *fname, strata_error *e)
 {
-	size_t len = strlen(fname), digits = 0, name_end;
+	size_t len = strlen(fname), digits = 0, name_end, bad;
 	strata_file_kind kind = STRATA_FILE_SINGLE;
 
 	*kind_out = STRATA_FILE_NONE;
 	*version_out = *name_out = NULL;
-	if (!ends_with(fname, len, ".sql") || !isdigit((unsigned char)fname[0]))
+	if (!isdigit((unsigned char)fname[0]))
+		return 0;
+	if (len > 4 && !ends_with(fname, len, ".sql") && strcasecmp(fname + len - 4, ".sql") == 0) {
+		strata_error_at(e, fname, 0, 0);
+		strata_error_hint(e, "rename it to %.*s.sql", (int)(len - 4), fname);
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "'%s' looks like a migration, but only files ending in '.sql' are read", fname);
+	}
+	if (!ends_with(fname, len, ".sql"))
 		return 0;
 	while (isdigit((unsigned char)fname[digits]))
 		digits++;
@@ -77,6 +101,15 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 		return strata_error_set(
 		    e, STRATA_EINVALID,
 		    "'%s' looks like a migration but has no name after its version", fname);
+	}
+	if (!strata_migration_name_valid(fname + digits + 1, name_end - digits - 1, &bad)) {
+		strata_error_at(e, fname, 0, 0);
+		strata_error_hint(e, "a name is letters, digits, '_', '-' and '.', starting with a "
+		                     "letter, a digit or '_' (as 'strata migration:create' makes "
+		                     "them): rename the file");
+		return strata_error_set(
+		    e, STRATA_EINVALID, "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
+		    (int)(name_end - digits - 1), fname + digits + 1, fname[digits + 1 + bad]);
 	}
 	*version_out = strndup(fname, digits);
 	*name_out = strndup(fname + digits + 1, name_end - digits - 1);

@@ -52,6 +52,12 @@ typedef struct strata_migration {
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
                                 const char *fname, strata_error *e);
 
+/* Whether name[0..len) may be a migration's name: letters (ASCII or any other UTF-8 character),
+ * digits, '_', and '-' or '.' after the first character. Otherwise *bad_out (optional) gets
+ * the offset of the first character that may not be there. build and migration:create use
+ * the same rule. */
+bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out);
+
 /* Reads and parses one migration file. For STRATA_FILE_UP/DOWN files only that half is set. */
 int strata_migration_load(strata_migration **out, const char *path, size_t dir_index,
                           strata_error *e);

@@ -56,7 +56,7 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 	for (size_t i = 0; i < p->n && error == 0; i++) {
 		const strata_step *s = &p->steps[i];
 		const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
-		strata_apply_result ar = {0, -1};
+		strata_apply_result ar = {0, -1, -1};
 		double t0 = strata_now_ms();
 		if (b->interrupted) { /* between two steps: the next one does not start */
 			error = strata_backend_interrupted(e);
@@ -91,7 +91,9 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 			emit(o, STRATA_EV_SKIPPED, p, i, strata_now_ms() - t0);
 		} else if (error == 0) {
 			r->done++;
-			emit(o, STRATA_EV_DONE, p, i, strata_now_ms() - t0);
+			/* the time the history records, so that run and show print the same */
+			emit(o, STRATA_EV_DONE, p, i,
+			     ar.duration_ms >= 0 ? ar.duration_ms : strata_now_ms() - t0);
 		} else {
 			r->failed = i;
 			r->statements = ar.statements;

@@ -21,8 +21,19 @@ int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
-		                         "cannot read '%s': %s", path, strerror(errno));
+		int err = errno;
+		char target[512];
+		ssize_t tl;
+		if (err == ENOENT && (tl = readlink(path, target, sizeof(target) - 1)) > 0) {
+			target[tl] = '\0';
+			strata_error_hint(e, "restore '%s', or remove the link", target);
+			error =
+			    strata_error_set(e, STRATA_ENOTFOUND,
+			                     "symbolic link to '%s', which does not exist", target);
+		} else {
+			error = strata_error_set(e, err == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+			                         "cannot read '%s': %s", path, strerror(err));
+		}
 		strata_error_at(e, path, 0, 0);
 		goto done;
 	}
@@ -168,7 +179,12 @@ int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
 			is_file = 1;
 		} else if (de->d_type == DT_UNKNOWN || de->d_type == DT_LNK) {
 			full = strata_fs_join(dir, de->d_name);
-			is_file = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+			/* a symbolic link to nothing is listed too: reading it then says so, where
+			 * skipping it would lose a migration without a word */
+			is_file = full && (stat(full, &st) == 0
+			                       ? S_ISREG(st.st_mode)
+			                       : errno == ENOENT && lstat(full, &st) == 0 &&
+			                             S_ISLNK(st.st_mode));
 			free(full);
 		} else {
 			is_file = 0;

@@ -32,7 +32,7 @@ scenario() {
 pending  1       First  -                        -
 pending  2       Second -                        -
 pending  10      Third  -                        -
-3 migrations: 0 applied, 3 pending ($DB_DISPLAY)"
+3 migrations: 0 applied, 3 pending ($DB_DISPLAY$([ "$k" = sqlite ] && echo ', which does not exist yet'))"
 	is "$k: ... show created nothing (no history table)" "$(db_tables)" ""
 	check "$k: --exit-code with pending migrations exits 3" 3 '^3 migrations: 0 applied, 3 pending' '^$' \
 		strata --database-url "$DB_URL" migrations show --dir "$d" --exit-code
@@ -87,7 +87,7 @@ new_db sqlite
 mkdir e
 check 'show with no migrations at all' 0 '' '^$' strata --database-url "$DB_URL" migrations show --dir e
 is '... stdout' "$out" "STATUS   VERSION NAME APPLIED AT               DURATION
-0 migrations: 0 applied, 0 pending ($DB_DISPLAY)"
+0 migrations: 0 applied, 0 pending ($DB_DISPLAY, which does not exist yet)"
 check '... --json' 0 '"migrations": \[' '^$' strata --database-url "$DB_URL" migrations show --dir e --json
 is '... --json counts' "$(printf '%s' "$out" | json_summary 2>&1)" "applied=0 pending=0 missing=0 database=$DB_DISPLAY"
 check 'show --exit-code with nothing at all exits 0' 0 '' '^$' \

@@ -36,14 +36,16 @@ check 'a nested --dir is created' 0 '^db/a/b/[0-9]{13}-Deep\.sql$' '' \
 is '... file there' "$(ls db/a/b | grep -c -- '-Deep\.sql$')" 1
 n_before=$(find . -name '*.sql' | wc -l)
 
-for bad in 1abc a-b 'a b' 'é' ''; do
+# the names build reads (core/migration.h): letters (any UTF-8 ones), digits, _, - and ., not
+# starting with - or .
+for bad in 'a b' '-x' '.x' 'a/b' 'a;b' ''; do
 	check "migration:create -n '$bad' is a usage error" 2 '^$' \
-		"^strata migration:create: '$bad' is not a valid migration name: use letters, digits and _, starting with a letter" \
+		"^strata migration:create: '$bad' is not a valid migration name: use letters, digits, '_', '-' and '\\.', starting with a letter, a digit or '_'" \
 		strata migration:create -n "$bad"
 	like "... with a pointer to --help" "$err" "^Try 'strata migration:create --help' for more information\\.\$"
 done
-check "migrations create 'a-b' is a usage error" 2 '^$' "'a-b' is not a valid migration name" \
-	strata migrations create a-b
+check "migrations create 'a b' is a usage error" 2 '^$' "'a b' is not a valid migration name" \
+	strata migrations create 'a b'
 check 'migration:create with no name is a usage error' 2 '^$' \
 	'^strata migration:create: a name is needed: -n NAME$' strata migration:create
 check 'migrations create with two names is a usage error' 2 '^$' "unexpected argument 'Two'" \
@@ -51,6 +53,14 @@ check 'migrations create with two names is a usage error' 2 '^$' "unexpected arg
 check 'a name of 201 characters is refused' 2 '^$' 'is not a valid migration name' \
 	strata migration:create -n "$(printf 'a%.0s' $(seq 201))"
 is 'no file was created by the bad calls' "$(find . -name '*.sql' | wc -l)" "$n_before"
+
+# what build reads, create makes, and the other way round
+for good in 1abc a-b.v2 'é'; do
+	check "migration:create -n '$good' works" 0 "^ok/[0-9]{13}-$good\\.sql\$" '' \
+		strata migration:create -n "$good" --dir ok
+done
+check '... and build reads all three' 0 '^built 3 migrations from ok ' '' \
+	strata build --src ok --out ok-built --dialect postgres
 
 # --dir is a file: cannot create
 echo x >afile

@@ -88,6 +88,7 @@ is '... stderr' "$err" \
      4 |   b int,,
        |         ^
 detail: SQLite migrations are checked by applying them in order to an empty in-memory database
+hint: the migrations were checked as SQLite SQL, the default when no --dialect, \"dialect\" in strata.json or database URL names one; for PostgreSQL migrations use --dialect postgres
 strata: build stopped; dist/migrations was not changed"
 is '... dist unchanged' "$(tree dist)" "$before"
 mig src/migrations 3-Bad.sql '-- migrate:up\nupdate user set email = null;\n'

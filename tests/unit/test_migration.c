@@ -140,7 +140,40 @@ static void test_name_keeps_dots_and_dashes(void **state)
 	        "add.users-table.v2");
 	name_ok("5-a-b_c.up.sql", STRATA_FILE_UP, "5", "a-b_c");
 	name_ok("0001_x.y.down.sql", STRATA_FILE_DOWN, "0001", "x.y");
-	name_ok("7--lead.sql", STRATA_FILE_SINGLE, "7", "-lead");
+	name_ok("8-Ünïcode_日本.sql", STRATA_FILE_SINGLE, "8", "Ünïcode_日本");
+}
+
+/* names that migration:create refuses are refused when built too (one rule) */
+static void name_refused(const char *fname, const char *msg)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_file_kind k = STRATA_FILE_SINGLE;
+	char *v = NULL, *n = NULL;
+	assert_int_equal(strata_migration_parse_name(&k, &v, &n, fname, &e), STRATA_EINVALID);
+	assert_int_equal(k, STRATA_FILE_NONE);
+	assert_null(v);
+	assert_null(n);
+	if (strcmp(e.msg, msg) != 0)
+		fail_msg("'%s': '%s', expected '%s'", fname, e.msg, msg);
+	assert_string_equal(e.file, fname);
+}
+
+static void test_name_refused(void **state)
+{
+	(void)state;
+	name_refused("7--lead.sql", "'7--lead.sql': the migration's name '-lead' cannot hold '-'");
+	name_refused("2-has space.sql",
+	             "'2-has space.sql': the migration's name 'has space' cannot hold ' '");
+	name_refused("3-.hidden.sql",
+	             "'3-.hidden.sql': the migration's name '.hidden' cannot hold '.'");
+	name_refused("4-a;b.up.sql", "'4-a;b.up.sql': the migration's name 'a;b' cannot hold ';'");
+	name_refused("4-x.SQL", "'4-x.SQL' looks like a migration, but only files ending in '.sql' "
+	                        "are read");
+	name_refused("5_y.Sql", "'5_y.Sql' looks like a migration, but only files ending in '.sql' "
+	                        "are read");
+	assert_false(strata_migration_name_valid("", 0, NULL));
+	assert_true(strata_migration_name_valid("_x", 2, NULL));
+	assert_true(strata_migration_name_valid("2fa", 3, NULL));
 }
 
 static void test_name_not_a_migration(void **state)
@@ -655,6 +688,7 @@ int main(void)
 	    cmocka_unit_test(test_name_single_file),
 	    cmocka_unit_test(test_name_golang_pair),
 	    cmocka_unit_test(test_name_keeps_dots_and_dashes),
+	    cmocka_unit_test(test_name_refused),
 	    cmocka_unit_test(test_name_not_a_migration),
 	    cmocka_unit_test(test_name_errors),
 	    cmocka_unit_test(test_parse_up_and_down),
