@@ -50,25 +50,37 @@ run() {
 	cat "$TEST_DIR/.out" "$TEST_DIR/.err" >>"$TEST_DIR/.all"
 }
 
+# _stream_ok FILE RE: whether the captured stream FILE satisfies RE as check means it: '' checks
+# nothing, '^$' means FILE is empty (not one byte, not even a newline), anything else is grep -E
+# and passes when at least one line matches.
+_stream_ok() {
+	case $2 in
+	'') return 0 ;;
+	'^$') [ ! -s "$1" ] ;;
+	*) grep -Eq -- "$2" "$1" ;;
+	esac
+}
+
 # check NAME EXIT STDOUT_RE STDERR_RE CMD...: like PostgreSQL's command_checks_all. An empty
-# regex checks nothing; '^$' checks the stream is empty. Regexes are grep -E over the whole
-# stream.
+# regex checks nothing; '^$' checks the stream is empty (zero bytes). Any other regex is grep -E
+# over the stream's lines: it passes when some line matches.
 check() {
 	local name=$1 want=$2 ore=$3 ere=$4 bad=
 	shift 4
 	run "$@"
 	[ "$rc" = "$want" ] || bad="exit $rc, wanted $want"
-	if [ -n "$ore" ] && ! grep -Eq -- "$ore" "$TEST_DIR/.out" && ! { [ "$ore" = '^$' ] && [ -z "$out" ]; }; then
+	if ! _stream_ok "$TEST_DIR/.out" "$ore"; then
 		bad="${bad:+$bad; }stdout does not match /$ore/"
 	fi
-	if [ -n "$ere" ] && ! grep -Eq -- "$ere" "$TEST_DIR/.err" && ! { [ "$ere" = '^$' ] && [ -z "$err" ]; }; then
+	if ! _stream_ok "$TEST_DIR/.err" "$ere"; then
 		bad="${bad:+$bad; }stderr does not match /$ere/"
 	fi
 	if [ -z "$bad" ]; then
 		ok "$name"
 	else
 		not_ok "$name"
-		diag "command: $*" "$bad" "--- stdout:" "$out" "--- stderr:" "$err"
+		diag "command: $*" "$bad" "--- stdout ($(wc -c <"$TEST_DIR/.out") bytes):" "$out" \
+			"--- stderr ($(wc -c <"$TEST_DIR/.err") bytes):" "$err"
 	fi
 }
 
