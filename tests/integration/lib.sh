@@ -33,12 +33,40 @@ cd "$TEST_DIR" || exit 1
 # a clean environment: no URL or config leaks in from the caller
 unset DATABASE_URL
 
-ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
-not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+# _tap_name TEXT: TEXT fit for a TAP test line: a '#' would start a directive ("not ok 3 - x
+# # TODO" counts as passed), so it is escaped as '\#'; newlines become spaces.
+_tap_name() { local t=${1//$'\n'/ }; printf '%s' "${t//#/\\#}"; }
+ok() { _n=$((_n + 1)); echo "ok $_n - $(_tap_name "$*")"; }
+not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $(_tap_name "$*")"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-bail() { echo "Bail out! $*"; exit 1; }
-done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; exit $?; }
+# bail REASON: stops the whole test run. From a subshell ($(...), a pipe, a background job),
+# whose stdout prove may never see, it hands the reason to the script's own shell (SIGUSR1),
+# which bails out as soon as the subshell's command is done.
+bail() {
+	if [ "$BASHPID" != "$$" ]; then
+		printf '%s' "$*" >"$TEST_DIR/.bail"
+		kill -USR1 "$$"
+		exit 1
+	fi
+	echo "Bail out! $*"
+	exit 1
+}
+trap 'bail "$(cat "$TEST_DIR/.bail")"' USR1
+# skip_all REASON: skips the whole script. Before any test that is the plan "1..0 # SKIP"; after
+# some tests have run (a plan may not follow them), the rest is one skipped test and the plan.
+skip_all() {
+	if [ "$_n" -eq 0 ]; then echo "1..0 # SKIP $*"; exit 0; fi
+	skip "the rest of $(basename "$0")" "$*"
+	done_testing
+}
+# done_testing: the plan, and exit 1 if a test failed. A script that ran no test at all has
+# tested nothing: that fails (a script that cannot run its tests calls skip_all with a reason).
+done_testing() {
+	[ "$_n" -gt 0 ] || not_ok "$(basename "$0") ran at least one test"
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+	exit $?
+}
 
 # run CMD...: runs it, leaving the exit code in $rc and the output in $out and $err.
 run() {
@@ -121,7 +149,11 @@ sq_q() { sqlite3 "$1" "$2"; }
 mig() { mkdir -p "$1" && printf '%b' "$3" >"$1/$2"; }
 
 # skip NAME REASON: a skipped test (TAP "ok N # skip").
-skip() { _n=$((_n + 1)); echo "ok $_n - $1 # skip $2"; }
+skip() {
+	[ $# -eq 2 ] || bail "skip needs NAME REASON, got $# arguments"
+	_n=$((_n + 1))
+	echo "ok $_n - $(_tap_name "$1") # skip $(_tap_name "$2")"
+}
 
 # pg_available: whether PostgreSQL is there (without skipping the whole script); under
 # STRATA_REQUIRE_PG=1 a missing server bails out.
@@ -134,10 +166,19 @@ pg_available() {
 }
 
 # each_db FUNC: runs the scenario FUNC with the argument sqlite, then pg (when PostgreSQL is
-# available; else one skipped test). FUNC calls new_db to get its database(s).
+# available; else one skipped test). FUNC calls new_db to get its database(s). A scenario that
+# runs no test for a kind is a failed test: it checked nothing there.
 each_db() {
-	"$1" sqlite
-	if pg_available; then "$1" pg; else skip "$1 on PostgreSQL" "no PostgreSQL server"; fi
+	local k n0
+	for k in sqlite pg; do
+		if [ "$k" = pg ] && ! pg_available; then
+			skip "$1 on PostgreSQL" "no PostgreSQL server"
+			continue
+		fi
+		n0=$_n
+		"$1" "$k"
+		[ "$_n" -gt "$n0" ] || not_ok "$1 $k ran at least one test"
+	done
 }
 
 # new_db KIND: a fresh, empty database of KIND (sqlite or pg). Sets DB_KIND, DB_URL, and DB_FILE
