@@ -61,21 +61,52 @@ skip_all() {
 }
 # done_testing: the plan, and exit 1 if a test failed. A script that ran no test at all has
 # tested nothing: that fails (a script that cannot run its tests calls skip_all with a reason).
+# A sanitizer report in the stderr of a command run through `run` fails too.
 done_testing() {
 	[ "$_n" -gt 0 ] || not_ok "$(basename "$0") ran at least one test"
+	if [ -s "$TEST_DIR/.sanitizer" ]; then
+		not_ok "no sanitizer report in the stderr of any command"
+		diag "$(cat "$TEST_DIR/.sanitizer")"
+	fi
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
 	exit $?
 }
 
-# run CMD...: runs it, leaving the exit code in $rc and the output in $out and $err.
-run() {
+# _sanitizer_report FILE: the first lines of an ASan/LSan/UBSan report in FILE, if there is one.
+_sanitizer_report() {
+	grep -E -m 3 -e '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer' -e '^SUMMARY: [A-Za-z]+Sanitizer' \
+		-e ':[0-9]+:[0-9]+: runtime error: ' -- "$1"
+}
+
+# _run CMD...: run without the sanitizer bookkeeping (check does its own).
+_run() {
 	"$@" >"$TEST_DIR/.out" 2>"$TEST_DIR/.err"
 	rc=$?
-	out=$(cat "$TEST_DIR/.out")
-	err=$(cat "$TEST_DIR/.err")
+	# $out and $err lose only the final newline, so a stray blank line at the end still shows
+	out=$(cat "$TEST_DIR/.out"; echo .)
+	out=${out%.}
+	out=${out%$'\n'}
+	err=$(cat "$TEST_DIR/.err"; echo .)
+	err=${err%.}
+	err=${err%$'\n'}
 	# every output of the script, for checks like "the password never shows"
 	cat "$TEST_DIR/.out" "$TEST_DIR/.err" >>"$TEST_DIR/.all"
+}
+
+# run CMD...: runs it, leaving the exit code in $rc and the output in $out and $err (each without
+# its final newline, but with any other). A sanitizer report in its stderr fails done_testing.
+run() {
+	local rep
+	_run "$@"
+	rep=$(_sanitizer_report "$TEST_DIR/.err")
+	[ -z "$rep" ] || printf '%s\n' "command: $*" "$rep" >>"$TEST_DIR/.sanitizer"
+}
+
+# _regex_bad RE: why RE cannot be used as one grep -E regex (nothing when it can): a newline
+# would make grep take each line as a pattern of its own, matched when any one matches.
+_regex_bad() {
+	case $1 in *$'\n'*) echo "the regex has a newline (grep -E would match any one of its lines)" ;; esac
 }
 
 # _stream_ok FILE RE: whether the captured stream FILE satisfies RE as check means it: '' checks
@@ -92,17 +123,28 @@ _stream_ok() {
 # check NAME EXIT STDOUT_RE STDERR_RE CMD...: like PostgreSQL's command_checks_all. An empty
 # regex checks nothing; '^$' checks the stream is empty (zero bytes). Any other regex is grep -E
 # over the stream's lines: it passes when some line matches.
+# A sanitizer report in stderr fails the check whatever the regexes say.
 check() {
-	local name=$1 want=$2 ore=$3 ere=$4 bad=
+	[ $# -ge 5 ] || bail "check needs NAME EXIT STDOUT_RE STDERR_RE CMD..., got $# arguments"
+	local name=$1 want=$2 ore=$3 ere=$4 bad= rep
 	shift 4
-	run "$@"
+	case $want in '' | *[!0-9]*) bail "check '$name': EXIT must be a number, not '$want'" ;; esac
+	_run "$@"
 	[ "$rc" = "$want" ] || bad="exit $rc, wanted $want"
-	if ! _stream_ok "$TEST_DIR/.out" "$ore"; then
+	rep=$(_regex_bad "$ore")
+	if [ -n "$rep" ]; then
+		bad="${bad:+$bad; }stdout: $rep"
+	elif ! _stream_ok "$TEST_DIR/.out" "$ore"; then
 		bad="${bad:+$bad; }stdout does not match /$ore/"
 	fi
-	if ! _stream_ok "$TEST_DIR/.err" "$ere"; then
+	rep=$(_regex_bad "$ere")
+	if [ -n "$rep" ]; then
+		bad="${bad:+$bad; }stderr: $rep"
+	elif ! _stream_ok "$TEST_DIR/.err" "$ere"; then
 		bad="${bad:+$bad; }stderr does not match /$ere/"
 	fi
+	rep=$(_sanitizer_report "$TEST_DIR/.err")
+	[ -z "$rep" ] || bad="${bad:+$bad; }a sanitizer report in stderr"
 	if [ -z "$bad" ]; then
 		ok "$name"
 	else
@@ -112,14 +154,37 @@ check() {
 	fi
 }
 
-# is NAME GOT WANT
+# is NAME GOT WANT: GOT is exactly WANT. Exactly three arguments: an unquoted $(...) split into
+# words could otherwise compare two of its own words.
 is() {
+	[ $# -eq 3 ] || bail "is needs NAME GOT WANT, got $# arguments (quote them)"
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:    '$2'" "wanted: '$3'"; fi
 }
 
-# like NAME TEXT REGEX
+# _like TEXT REGEX: 0 when some line of TEXT matches REGEX, 1 when none does; '^$' means TEXT is
+# empty (as in check). 2 with a reason on stdout when REGEX cannot be used: empty (it would
+# match anything), with a newline, or not a valid regex.
+_like() {
+	local why
+	[ -n "$2" ] || { echo "an empty regex matches anything"; return 2; }
+	why=$(_regex_bad "$2")
+	[ -z "$why" ] || { echo "$why"; return 2; }
+	if [ "$2" = '^$' ]; then [ -z "$1" ]; return; fi
+	printf '%s' "$1" | grep -Eq -- "$2" 2>/dev/null
+	case $? in
+	0) return 0 ;;
+	1) return 1 ;;
+	*) echo "grep -E cannot use the regex"; return 2 ;;
+	esac
+}
+
+# like NAME TEXT REGEX: some line of TEXT matches REGEX ('^$': TEXT is empty).
 like() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted match: /$3/"; fi
+	[ $# -eq 3 ] || bail "like needs NAME TEXT REGEX, got $# arguments (quote them)"
+	local why r
+	why=$(_like "$2" "$3")
+	r=$?
+	if [ "$r" = 0 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted match: /$3/" ${why:+"$why"}; fi
 }
 
 strata() { "$STRATA" "$@"; }
@@ -227,7 +292,12 @@ db_history() {
 norm() { sed -E 's/[0-9]+\.[0-9]+ m?s/T/g'; }
 # req TEXT: TEXT quoted for use inside a grep -E regex.
 req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }
-# unlike NAME TEXT REGEX: no line of TEXT matches REGEX.
+# unlike NAME TEXT REGEX: no line of TEXT matches REGEX ('^$': TEXT is not empty). An unusable
+# regex (empty, with a newline, invalid) is a failure, not a pass.
 unlike() {
-	if ! printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/"; fi
+	[ $# -eq 3 ] || bail "unlike needs NAME TEXT REGEX, got $# arguments (quote them)"
+	local why r
+	why=$(_like "$2" "$3")
+	r=$?
+	if [ "$r" = 1 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/" ${why:+"$why"}; fi
 }
