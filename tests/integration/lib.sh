@@ -205,10 +205,14 @@ need_pg() {
 	export PG_URL PG_DB
 }
 
-# pg_q SQL: one query in the test database, unaligned output.
-pg_q() { "$PSQL" -X -At -v ON_ERROR_STOP=1 -d "$PG_DB" -c "$1"; }
-# sq_q FILE SQL
-sq_q() { sqlite3 "$1" "$2"; }
+# pg_q SQL: one query in the test database, unaligned output. When it fails, a last line
+# "(query failed)" makes sure no expected value is mistaken for its (missing) output; the exit
+# status is psql's.
+pg_q() {
+	"$PSQL" -X -At -v ON_ERROR_STOP=1 -d "$PG_DB" -c "$1" || { local r=$?; echo "(query failed)"; return $r; }
+}
+# sq_q FILE SQL: the same for SQLite.
+sq_q() { sqlite3 "$1" "$2" || { local r=$?; echo "(query failed)"; return $r; }; }
 
 # mig DIR FILE TEXT: writes a migration file (TEXT through printf %b).
 mig() { mkdir -p "$1" && printf '%b' "$3" >"$1/$2"; }
@@ -269,23 +273,32 @@ dbq() {
 	if [ "$DB_KIND" = pg ]; then pg_q "$1"; else sq_q "$DB_FILE" "$1"; fi
 }
 
-# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included).
+# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included);
+# "" when there is none (or no SQLite file), "(query failed)" when the database cannot be read.
 db_tables() {
 	if [ "$DB_KIND" = pg ]; then
 		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'"
 	else
-		[ -f "$DB_FILE" ] || { echo ""; return; }
+		[ -e "$DB_FILE" ] || { echo ""; return 0; }
 		sq_q "$DB_FILE" "select coalesce(group_concat(name, ','), '') from (select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name)"
 	fi
 }
 
-# db_history: the applied migrations as version-name, in version order, comma-separated.
+# db_history: the applied migrations as version-name, in version order, comma-separated;
+# "(no history table)" when there is no strata_migrations table (or no SQLite file, which it
+# does not create), "(query failed)" when the database or the table cannot be read.
 db_history() {
+	local has
 	if [ "$DB_KIND" = pg ]; then
-		pg_q "select coalesce(string_agg(version || '-' || name, ',' order by length(ltrim(version, '0')), ltrim(version, '0'), name), '') from strata_migrations" 2>/dev/null
+		has=$(pg_q "select to_regclass('strata_migrations') is not null") || { echo "$has"; return 1; }
+		[ "$has" = t ] || { echo "(no history table)"; return 0; }
+		pg_q "select coalesce(string_agg(version || '-' || name, ',' order by length(ltrim(version, '0')), ltrim(version, '0'), name), '') from strata_migrations"
 	else
-		sq_q "$DB_FILE" "select coalesce(group_concat(version || '-' || name, ','), '') from (select version, name from strata_migrations order by length(ltrim(version, '0')), ltrim(version, '0'), name)" 2>/dev/null
-	fi || echo "(no history table)"
+		[ -e "$DB_FILE" ] || { echo "(no history table)"; return 0; }
+		has=$(sq_q "$DB_FILE" "select count(*) from sqlite_master where type = 'table' and name = 'strata_migrations'") || { echo "$has"; return 1; }
+		[ "$has" = 1 ] || { echo "(no history table)"; return 0; }
+		sq_q "$DB_FILE" "select coalesce(group_concat(version || '-' || name, ','), '') from (select version, name from strata_migrations order by length(ltrim(version, '0')), ltrim(version, '0'), name)"
+	fi
 }
 
 # norm: stdin with durations ("3.2 ms", "1.05 s") replaced by T, for exact output comparisons.
