@@ -302,8 +302,10 @@ db_history() {
 }
 
 # norm: stdin with durations ("3.2 ms", "1.05 s") replaced by T, for exact output comparisons.
-norm() { sed -E 's/[0-9]+\.[0-9]+ m?s/T/g'; }
-# req TEXT: TEXT quoted for use inside a grep -E regex.
+# Only a whole duration: "1.5 seconds" or "2.0 msec" stay as they are.
+norm() { sed -E ':a; s/(^|[^0-9.])[0-9]+\.[0-9]+ m?s($|[^[:alnum:]_])/\1T\2/; ta'; }
+# req TEXT: TEXT quoted for use inside a grep -E regex (one line: a regex cannot span lines, and
+# like and check refuse a regex with a newline).
 req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }
 # unlike NAME TEXT REGEX: no line of TEXT matches REGEX ('^$': TEXT is not empty). An unusable
 # regex (empty, with a newline, invalid) is a failure, not a pass.
