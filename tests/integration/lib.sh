@@ -187,6 +187,19 @@ like() {
 	if [ "$r" = 0 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted match: /$3/" ${why:+"$why"}; fi
 }
 
+# empty_files NAME FILE...: every FILE exists and is empty (zero bytes), e.g. the stderr of
+# runners started in the background. "$(cat run?.err)" = "" passed when the glob matched no
+# file or a file held only newlines.
+empty_files() {
+	[ $# -ge 2 ] || bail "empty_files needs NAME FILE..., got $# arguments"
+	local name=$1 f bad=()
+	shift
+	for f in "$@"; do
+		if [ ! -f "$f" ]; then bad+=("$f: no such file"); elif [ -s "$f" ]; then bad+=("$f ($(wc -c <"$f") bytes):" "$(cat "$f")"); fi
+	done
+	if [ ${#bad[@]} -eq 0 ]; then ok "$name"; else not_ok "$name"; diag "${bad[@]}"; fi
+}
+
 strata() { "$STRATA" "$@"; }
 
 # need_pg: a fresh, empty database of this script's own in $PG_URL (and $PG_DB).
