@@ -140,9 +140,10 @@ check 'table: an expired row is taken over at once' 0 '^applied 1 migration in '
 is '... and released' "$(lock_rows)" 0
 rm strata.json
 
-# a table runner waits for an advisory holder
+# a table runner waits for an advisory holder (it holds the lock until the test terminates it,
+# not for a fixed time a slow machine could outrun)
 PGAPPNAME=advholder "$PSQL" -X -q -d "$PG_DB" \
-	-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(5)' >/dev/null 2>&1 &
+	-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(600)' >/dev/null 2>&1 &
 adv=$!
 for _ in $(seq 100); do
 	[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
