@@ -75,7 +75,8 @@ static void print_gen(yajl_gen g)
 	size_t len;
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
 		fwrite(buf, 1, len, stdout);
-		fputc('\n', stdout);
+		if (len == 0 || buf[len - 1] != '\n') /* beautified yajl output ends with one */
+			fputc('\n', stdout);
 	}
 	fflush(stdout);
 }

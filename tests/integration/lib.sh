@@ -33,53 +33,171 @@ cd "$TEST_DIR" || exit 1
 # a clean environment: no URL or config leaks in from the caller
 unset DATABASE_URL
 
-ok() { _n=$((_n + 1)); echo "ok $_n - $*"; }
-not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
+# _tap_name TEXT: TEXT fit for a TAP test line: a '#' would start a directive ("not ok 3 - x
+# # TODO" counts as passed), so it is escaped as '\#'; newlines become spaces.
+_tap_name() { local t=${1//$'\n'/ }; printf '%s' "${t//#/\\#}"; }
+ok() { _n=$((_n + 1)); echo "ok $_n - $(_tap_name "$*")"; }
+not_ok() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $(_tap_name "$*")"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-bail() { echo "Bail out! $*"; exit 1; }
-done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; exit $?; }
+# bail REASON: stops the whole test run. From a subshell ($(...), a pipe, a background job),
+# whose stdout prove may never see, it hands the reason to the script's own shell (SIGUSR1),
+# which bails out as soon as the subshell's command is done.
+bail() {
+	if [ "$BASHPID" != "$$" ]; then
+		printf '%s' "$*" >"$TEST_DIR/.bail"
+		kill -USR1 "$$"
+		exit 1
+	fi
+	echo "Bail out! $*"
+	exit 1
+}
+trap 'bail "$(cat "$TEST_DIR/.bail")"' USR1
+# skip_all REASON: skips the whole script. Before any test that is the plan "1..0 # SKIP"; after
+# some tests have run (a plan may not follow them), the rest is one skipped test and the plan.
+skip_all() {
+	if [ "$_n" -eq 0 ]; then echo "1..0 # SKIP $*"; exit 0; fi
+	skip "the rest of $(basename "$0")" "$*"
+	done_testing
+}
+# done_testing: the plan, and exit 1 if a test failed. A script that ran no test at all has
+# tested nothing: that fails (a script that cannot run its tests calls skip_all with a reason).
+# A sanitizer report in the stderr of a command run through `run` fails too.
+done_testing() {
+	[ "$_n" -gt 0 ] || not_ok "$(basename "$0") ran at least one test"
+	if [ -s "$TEST_DIR/.sanitizer" ]; then
+		not_ok "no sanitizer report in the stderr of any command"
+		diag "$(cat "$TEST_DIR/.sanitizer")"
+	fi
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+	exit $?
+}
 
-# run CMD...: runs it, leaving the exit code in $rc and the output in $out and $err.
-run() {
+# _sanitizer_report FILE: the first lines of an ASan/LSan/UBSan report in FILE, if there is one.
+_sanitizer_report() {
+	grep -E -m 3 -e '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer' -e '^SUMMARY: [A-Za-z]+Sanitizer' \
+		-e ':[0-9]+:[0-9]+: runtime error: ' -- "$1"
+}
+
+# _run CMD...: run without the sanitizer bookkeeping (check does its own).
+_run() {
 	"$@" >"$TEST_DIR/.out" 2>"$TEST_DIR/.err"
 	rc=$?
-	out=$(cat "$TEST_DIR/.out")
-	err=$(cat "$TEST_DIR/.err")
+	# $out and $err lose only the final newline, so a stray blank line at the end still shows
+	out=$(cat "$TEST_DIR/.out"; echo .)
+	out=${out%.}
+	out=${out%$'\n'}
+	err=$(cat "$TEST_DIR/.err"; echo .)
+	err=${err%.}
+	err=${err%$'\n'}
 	# every output of the script, for checks like "the password never shows"
 	cat "$TEST_DIR/.out" "$TEST_DIR/.err" >>"$TEST_DIR/.all"
 }
 
+# run CMD...: runs it, leaving the exit code in $rc and the output in $out and $err (each without
+# its final newline, but with any other). A sanitizer report in its stderr fails done_testing.
+run() {
+	local rep
+	_run "$@"
+	rep=$(_sanitizer_report "$TEST_DIR/.err")
+	[ -z "$rep" ] || printf '%s\n' "command: $*" "$rep" >>"$TEST_DIR/.sanitizer"
+}
+
+# _regex_bad RE: why RE cannot be used as one grep -E regex (nothing when it can): a newline
+# would make grep take each line as a pattern of its own, matched when any one matches.
+_regex_bad() {
+	case $1 in *$'\n'*) echo "the regex has a newline (grep -E would match any one of its lines)" ;; esac
+}
+
+# _stream_ok FILE RE: whether the captured stream FILE satisfies RE as check means it: '' checks
+# nothing, '^$' means FILE is empty (not one byte, not even a newline), anything else is grep -E
+# and passes when at least one line matches.
+_stream_ok() {
+	case $2 in
+	'') return 0 ;;
+	'^$') [ ! -s "$1" ] ;;
+	*) grep -Eq -- "$2" "$1" ;;
+	esac
+}
+
 # check NAME EXIT STDOUT_RE STDERR_RE CMD...: like PostgreSQL's command_checks_all. An empty
-# regex checks nothing; '^$' checks the stream is empty. Regexes are grep -E over the whole
-# stream.
+# regex checks nothing; '^$' checks the stream is empty (zero bytes). Any other regex is grep -E
+# over the stream's lines: it passes when some line matches.
+# A sanitizer report in stderr fails the check whatever the regexes say.
 check() {
-	local name=$1 want=$2 ore=$3 ere=$4 bad=
+	[ $# -ge 5 ] || bail "check needs NAME EXIT STDOUT_RE STDERR_RE CMD..., got $# arguments"
+	local name=$1 want=$2 ore=$3 ere=$4 bad= rep
 	shift 4
-	run "$@"
+	case $want in '' | *[!0-9]*) bail "check '$name': EXIT must be a number, not '$want'" ;; esac
+	_run "$@"
 	[ "$rc" = "$want" ] || bad="exit $rc, wanted $want"
-	if [ -n "$ore" ] && ! grep -Eq -- "$ore" "$TEST_DIR/.out" && ! { [ "$ore" = '^$' ] && [ -z "$out" ]; }; then
+	rep=$(_regex_bad "$ore")
+	if [ -n "$rep" ]; then
+		bad="${bad:+$bad; }stdout: $rep"
+	elif ! _stream_ok "$TEST_DIR/.out" "$ore"; then
 		bad="${bad:+$bad; }stdout does not match /$ore/"
 	fi
-	if [ -n "$ere" ] && ! grep -Eq -- "$ere" "$TEST_DIR/.err" && ! { [ "$ere" = '^$' ] && [ -z "$err" ]; }; then
+	rep=$(_regex_bad "$ere")
+	if [ -n "$rep" ]; then
+		bad="${bad:+$bad; }stderr: $rep"
+	elif ! _stream_ok "$TEST_DIR/.err" "$ere"; then
 		bad="${bad:+$bad; }stderr does not match /$ere/"
 	fi
+	rep=$(_sanitizer_report "$TEST_DIR/.err")
+	[ -z "$rep" ] || bad="${bad:+$bad; }a sanitizer report in stderr"
 	if [ -z "$bad" ]; then
 		ok "$name"
 	else
 		not_ok "$name"
-		diag "command: $*" "$bad" "--- stdout:" "$out" "--- stderr:" "$err"
+		diag "command: $*" "$bad" "--- stdout ($(wc -c <"$TEST_DIR/.out") bytes):" "$out" \
+			"--- stderr ($(wc -c <"$TEST_DIR/.err") bytes):" "$err"
 	fi
 }
 
-# is NAME GOT WANT
+# is NAME GOT WANT: GOT is exactly WANT. Exactly three arguments: an unquoted $(...) split into
+# words could otherwise compare two of its own words.
 is() {
+	[ $# -eq 3 ] || bail "is needs NAME GOT WANT, got $# arguments (quote them)"
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; diag "got:    '$2'" "wanted: '$3'"; fi
 }
 
-# like NAME TEXT REGEX
+# _like TEXT REGEX: 0 when some line of TEXT matches REGEX, 1 when none does; '^$' means TEXT is
+# empty (as in check). 2 with a reason on stdout when REGEX cannot be used: empty (it would
+# match anything), with a newline, or not a valid regex.
+_like() {
+	local why
+	[ -n "$2" ] || { echo "an empty regex matches anything"; return 2; }
+	why=$(_regex_bad "$2")
+	[ -z "$why" ] || { echo "$why"; return 2; }
+	if [ "$2" = '^$' ]; then [ -z "$1" ]; return; fi
+	printf '%s' "$1" | grep -Eq -- "$2" 2>/dev/null
+	case $? in
+	0) return 0 ;;
+	1) return 1 ;;
+	*) echo "grep -E cannot use the regex"; return 2 ;;
+	esac
+}
+
+# like NAME TEXT REGEX: some line of TEXT matches REGEX ('^$': TEXT is empty).
 like() {
-	if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted match: /$3/"; fi
+	[ $# -eq 3 ] || bail "like needs NAME TEXT REGEX, got $# arguments (quote them)"
+	local why r
+	why=$(_like "$2" "$3")
+	r=$?
+	if [ "$r" = 0 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted match: /$3/" ${why:+"$why"}; fi
+}
+
+# empty_files NAME FILE...: every FILE exists and is empty (zero bytes), e.g. the stderr of
+# runners started in the background. "$(cat run?.err)" = "" passed when the glob matched no
+# file or a file held only newlines.
+empty_files() {
+	[ $# -ge 2 ] || bail "empty_files needs NAME FILE..., got $# arguments"
+	local name=$1 f bad=()
+	shift
+	for f in "$@"; do
+		if [ ! -f "$f" ]; then bad+=("$f: no such file"); elif [ -s "$f" ]; then bad+=("$f ($(wc -c <"$f") bytes):" "$(cat "$f")"); fi
+	done
+	if [ ${#bad[@]} -eq 0 ]; then ok "$name"; else not_ok "$name"; diag "${bad[@]}"; fi
 }
 
 strata() { "$STRATA" "$@"; }
@@ -100,16 +218,24 @@ need_pg() {
 	export PG_URL PG_DB
 }
 
-# pg_q SQL: one query in the test database, unaligned output.
-pg_q() { "$PSQL" -X -At -v ON_ERROR_STOP=1 -d "$PG_DB" -c "$1"; }
-# sq_q FILE SQL
-sq_q() { sqlite3 "$1" "$2"; }
+# pg_q SQL: one query in the test database, unaligned output. When it fails, a last line
+# "(query failed)" makes sure no expected value is mistaken for its (missing) output; the exit
+# status is psql's.
+pg_q() {
+	"$PSQL" -X -At -v ON_ERROR_STOP=1 -d "$PG_DB" -c "$1" || { local r=$?; echo "(query failed)"; return $r; }
+}
+# sq_q FILE SQL: the same for SQLite.
+sq_q() { sqlite3 "$1" "$2" || { local r=$?; echo "(query failed)"; return $r; }; }
 
 # mig DIR FILE TEXT: writes a migration file (TEXT through printf %b).
 mig() { mkdir -p "$1" && printf '%b' "$3" >"$1/$2"; }
 
 # skip NAME REASON: a skipped test (TAP "ok N # skip").
-skip() { _n=$((_n + 1)); echo "ok $_n - $1 # skip $2"; }
+skip() {
+	[ $# -eq 2 ] || bail "skip needs NAME REASON, got $# arguments"
+	_n=$((_n + 1))
+	echo "ok $_n - $(_tap_name "$1") # skip $(_tap_name "$2")"
+}
 
 # pg_available: whether PostgreSQL is there (without skipping the whole script); under
 # STRATA_REQUIRE_PG=1 a missing server bails out.
@@ -122,10 +248,19 @@ pg_available() {
 }
 
 # each_db FUNC: runs the scenario FUNC with the argument sqlite, then pg (when PostgreSQL is
-# available; else one skipped test). FUNC calls new_db to get its database(s).
+# available; else one skipped test). FUNC calls new_db to get its database(s). A scenario that
+# runs no test for a kind is a failed test: it checked nothing there.
 each_db() {
-	"$1" sqlite
-	if pg_available; then "$1" pg; else skip "$1 on PostgreSQL" "no PostgreSQL server"; fi
+	local k n0
+	for k in sqlite pg; do
+		if [ "$k" = pg ] && ! pg_available; then
+			skip "$1 on PostgreSQL" "no PostgreSQL server"
+			continue
+		fi
+		n0=$_n
+		"$1" "$k"
+		[ "$_n" -gt "$n0" ] || not_ok "$1 $k ran at least one test"
+	done
 }
 
 # new_db KIND: a fresh, empty database of KIND (sqlite or pg). Sets DB_KIND, DB_URL, and DB_FILE
@@ -151,30 +286,46 @@ dbq() {
 	if [ "$DB_KIND" = pg ]; then pg_q "$1"; else sq_q "$DB_FILE" "$1"; fi
 }
 
-# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included).
+# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included);
+# "" when there is none (or no SQLite file), "(query failed)" when the database cannot be read.
 db_tables() {
 	if [ "$DB_KIND" = pg ]; then
 		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'"
 	else
-		[ -f "$DB_FILE" ] || { echo ""; return; }
+		[ -e "$DB_FILE" ] || { echo ""; return 0; }
 		sq_q "$DB_FILE" "select coalesce(group_concat(name, ','), '') from (select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name)"
 	fi
 }
 
-# db_history: the applied migrations as version-name, in version order, comma-separated.
+# db_history: the applied migrations as version-name, in version order, comma-separated;
+# "(no history table)" when there is no strata_migrations table (or no SQLite file, which it
+# does not create), "(query failed)" when the database or the table cannot be read.
 db_history() {
+	local has
 	if [ "$DB_KIND" = pg ]; then
-		pg_q "select coalesce(string_agg(version || '-' || name, ',' order by length(ltrim(version, '0')), ltrim(version, '0'), name), '') from strata_migrations" 2>/dev/null
+		has=$(pg_q "select to_regclass('strata_migrations') is not null") || { echo "$has"; return 1; }
+		[ "$has" = t ] || { echo "(no history table)"; return 0; }
+		pg_q "select coalesce(string_agg(version || '-' || name, ',' order by length(ltrim(version, '0')), ltrim(version, '0'), name), '') from strata_migrations"
 	else
-		sq_q "$DB_FILE" "select coalesce(group_concat(version || '-' || name, ','), '') from (select version, name from strata_migrations order by length(ltrim(version, '0')), ltrim(version, '0'), name)" 2>/dev/null
-	fi || echo "(no history table)"
+		[ -e "$DB_FILE" ] || { echo "(no history table)"; return 0; }
+		has=$(sq_q "$DB_FILE" "select count(*) from sqlite_master where type = 'table' and name = 'strata_migrations'") || { echo "$has"; return 1; }
+		[ "$has" = 1 ] || { echo "(no history table)"; return 0; }
+		sq_q "$DB_FILE" "select coalesce(group_concat(version || '-' || name, ','), '') from (select version, name from strata_migrations order by length(ltrim(version, '0')), ltrim(version, '0'), name)"
+	fi
 }
 
 # norm: stdin with durations ("3.2 ms", "1.05 s") replaced by T, for exact output comparisons.
-norm() { sed -E 's/[0-9]+\.[0-9]+ m?s/T/g'; }
-# req TEXT: TEXT quoted for use inside a grep -E regex.
+# Only a whole duration: "1.5 seconds" or "2.0 msec" stay as they are.
+norm() { sed -E ':a; s/(^|[^0-9.])[0-9]+\.[0-9]+ m?s($|[^[:alnum:]_])/\1T\2/; ta'; }
+# req TEXT: TEXT quoted for use inside a grep -E regex (one line: a regex cannot span lines, and
+# like and check refuse a regex with a newline).
 req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }
-# unlike NAME TEXT REGEX: no line of TEXT matches REGEX.
+# unlike NAME TEXT REGEX: no line of TEXT matches REGEX ('^$': TEXT is not empty). An unusable
+# regex (empty, with a newline, invalid) is a failure, not a pass.
 unlike() {
-	if ! printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/"; fi
+	[ $# -eq 3 ] || bail "unlike needs NAME TEXT REGEX, got $# arguments (quote them)"
+	local why r
+	why=$(_like "$2" "$3")
+	r=$?
+	if [ "$r" = 1 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/" ${why:+"$why"}; fi
 }

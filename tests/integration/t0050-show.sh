@@ -16,7 +16,7 @@ for m in d["migrations"]:
           "null" if at is None else ("iso" if iso.match(at) else "BAD:" + at),
           "null" if dur is None else ("num" if isinstance(dur, (int, float)) and dur >= 0 else "BAD:%r" % dur)))
 print("applied=%d pending=%d missing=%d database=%s" % (d["applied"], d["pending"], d["missing"], d["database"]))
-'
+' || echo "(no valid show JSON)"
 }
 
 scenario() {

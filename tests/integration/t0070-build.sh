@@ -12,7 +12,7 @@ assert d["format"] == 1, d
 assert d["generator"].startswith("strata "), d
 for m in d["migrations"]:
     print(m["version"], m["name"], m["file"], m.get("down_file", "-"), m["sha256"])
-' "$1"
+' "$1" || echo "(no valid manifest in $1)"
 }
 # tree DIR: every file under DIR with its sha256sum, for "unchanged" checks
 tree() { (cd "$1" && find . -type f | sort | xargs sha256sum); }

@@ -10,7 +10,7 @@ WRONG=Wr0ngPassw0rdXyz
 HP="${PGHOST}:${PGPORT:-5432}"
 mig dist/migrations 1-A.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
 mig dist/migrations 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n'
-applied() { pg_q "select count(*) from strata_migrations" 2>/dev/null || echo none; }
+applied() { pg_q "select count(*) from strata_migrations"; }
 reset() { "$STRATA" --database-url "$PG_URL" migrations revert --all >/dev/null 2>&1; }
 
 # every source, with the password in the URL (and PGPASSWORD unset, so only the URL has it)

@@ -25,7 +25,7 @@ scenario() {
 		rcs="$rcs$? "
 	done
 	is "$k: 4 runners at once all exit 0" "$rcs" "0 0 0 0 "
-	is "$k: ... with empty stderr" "$(cat run?."$k".err)" ""
+	empty_files "$k: ... with empty stderr" run1."$k".err run2."$k".err run3."$k".err run4."$k".err
 	is "$k: ... history has each migration once" "$(dbq 'select count(*), count(distinct version) from strata_migrations')" "$N|$N"
 	is "$k: ... each insert ran once" "$(dbq 'select count(*), count(distinct m), sum(x) from counter')" "$((N - 1))|$((N - 1))|$((N - 1))"
 	is "$k: ... the runners together report each migration applied once" \
@@ -38,19 +38,26 @@ scenario() {
 }
 each_db scenario
 
+# advisory locks in this database held (granted = t) or awaited (f), by application_name
+adv_locks() {
+	pg_q "select coalesce(string_agg(a.application_name, ',' order by a.application_name), '') from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.database = (select oid from pg_database where datname = current_database()) and l.locktype = 'advisory' and l.granted = $1"
+}
+
 if pg_available; then
 	new_db pg
 	mig l 1-A.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
-	# another runner holds the lock (the same advisory lock key strata uses)
-	PGAPPNAME=lockholder "$PSQL" -X -q -d "$PG_DB" \
-		-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(5)' >/dev/null 2>&1 &
+	# another runner holds the lock (the same advisory lock key strata uses) until the test tells
+	# it to let go: a psql session that reads its statements from a fifo
+	mkfifo holder.in
+	PGAPPNAME=lockholder "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$PG_DB" <holder.in >holder.out 2>holder.err &
 	holder=$!
-	for _ in $(seq 100); do
-		[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
+	exec {hold}>holder.in
+	echo 'select pg_advisory_lock(6004514643731611649);' >&"$hold"
+	for _ in $(seq 600); do
+		[ "$(adv_locks true)" = lockholder ] && break
 		sleep 0.05
 	done
-	is 'pg: the lock is held by another session' \
-		"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" 1
+	is 'pg: the lock is held by another session' "$(adv_locks true)" lockholder
 	check 'pg: --lock-wait 0 while another runner holds the lock' 1 '^$' \
 		"^strata: error: another strata run holds the migration lock on $(req "$DB_DISPLAY")\$" \
 		strata --database-url "$DB_URL" migrations run --dir l --lock-wait 0
@@ -69,15 +76,36 @@ if pg_available; then
 		strata --database-url "$DB_URL" migrations show --dir l
 	check 'pg: revert --lock-wait 0 also needs the lock' 1 '^$' 'holds the migration lock' \
 		strata --database-url "$DB_URL" migrations revert --dir l --lock-wait 0
-	# the default waits until the holder is done (here: we end it after a moment)
-	( sleep 0.5; pg_q "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'lockholder'" >/dev/null ) &
-	ender=$!
-	check 'pg: the default --lock-wait waits for the holder, then runs' 0 '^applied 1 migration in ' '^$' \
-		strata --database-url "$DB_URL" migrations run --dir l
-	wait "$holder" "$ender" 2>/dev/null
-	is '... applied' "$(db_history)" "1-A"
-	is '... and strata let go of its lock' \
-		"$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory'")" 0
+	is '... the holder still has it, no one waits' "$(adv_locks true);$(adv_locks false)" "lockholder;"
+
+	# the default --lock-wait waits for the holder, then runs: strata's session is seen waiting
+	# for the lock (granted = false) while the holder has it
+	# ({hold}>&-: strata does not keep the holder's fifo open, so the holder ends when told)
+	"$STRATA" --database-url "$DB_URL" migrations run --dir l >wait.out 2>wait.err {hold}>&- &
+	waiter=$!
+	for _ in $(seq 600); do # up to 30 s: a loaded machine starts the ASan binary slowly
+		[ "$(adv_locks false)" = strata ] && break
+		kill -0 "$waiter" 2>/dev/null || break
+		sleep 0.05
+	done
+	is 'pg: the default --lock-wait: strata waits for the lock (not granted) while the holder has it' \
+		"$(adv_locks false);$(adv_locks true)" "strata;lockholder"
+	# the holder reads the server's clock, then lets go: the lock is free only after that instant
+	printf '%s\n' "select 'release_at ' || clock_timestamp();" \
+		'select pg_advisory_unlock(6004514643731611649);' >&"$hold"
+	exec {hold}>&-
+	wait "$holder"
+	is '... the holder let go (pg_advisory_unlock returned true)' "$?;$(tail -n 1 holder.out);$(cat holder.err)" "0;t;"
+	release_at=$(sed -n 's/^release_at //p' holder.out)
+	like '... at a time the server gave' "$release_at" '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+[+-][0-9]{2}(:[0-9]{2})?$'
+	wait "$waiter"
+	is '... then strata exits 0' "$?" 0
+	empty_files '... with empty stderr' wait.err
+	like '... having applied it' "$(cat wait.out)" '^applied 1 migration in '
+	is '... its history row was written after the release' \
+		"$(pg_q "select applied_at > '$release_at'::timestamptz from strata_migrations where version = '1' and name = 'A'")" t
+	is '... applied once' "$(db_history)" "1-A"
+	is '... and afterwards no advisory lock is left' "$(adv_locks true);$(adv_locks false)" ";"
 	check 'pg: a bad --lock-wait is a usage error' 2 '^$' \
 		"--lock-wait needs a duration like 30s, 500ms or 2m, not 'soon'" \
 		strata --database-url "$DB_URL" migrations run --dir l --lock-wait soon
@@ -85,25 +113,52 @@ else
 	skip 'PostgreSQL lock tests' 'no PostgreSQL server'
 fi
 
-# SQLite: another process holds the write lock
+# SQLite: another process holds the write lock until the test tells it to let go (sqlite3 reading
+# its statements from a fifo)
 new_db sqlite
 mig s 1-A.sql '-- migrate:up\ncreate table a (x int);\n'
 mkdir none
 strata --database-url "$DB_URL" migrations run --dir none >/dev/null # makes the history table
-( echo 'begin immediate;'; echo "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');"; sleep 2; echo 'rollback;' ) | sqlite3 "$DB_FILE" &
-holder=$!
-# wait until the holder really has the write lock (a fixed sleep is flaky under load)
-for _ in $(seq 1 100); do
+mkfifo sqholder.in
+sqlite3 "$DB_FILE" <sqholder.in >sqholder.out 2>sqholder.err &
+sqholder=$!
+exec {sqhold}>sqholder.in
+printf '%s\n' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&"$sqhold"
+# wait until the holder really has the write lock
+for _ in $(seq 600); do
 	sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
 	sleep 0.05
 done
+like 'sqlite: another process holds the write lock' "$(sqlite3 "$DB_FILE" 'begin immediate; rollback;' 2>&1)" 'database is locked'
 check 'sqlite: --lock-wait 0 while another process writes' 1 '^applying 1 migration' \
 	'^strata: error: database is locked$' \
 	strata --database-url "$DB_URL" migrations run --dir s --lock-wait 0
 like '... hint' "$err" '^hint: another process is writing to the database; wait longer with --lock-wait$'
 is '... nothing applied' "$(db_tables);$(db_history)" "strata_migrations;"
-check 'sqlite: the default lock wait waits for it' 0 '^applied 1 migration in ' '^$' \
-	strata --database-url "$DB_URL" migrations run --dir s
-wait "$holder"
-is '... applied once' "$(db_history)" "1-A"
+# the default lock wait: strata gets as far as the write lock ("applying" is printed right
+# before it asks for it) while the holder has it
+"$STRATA" --database-url "$DB_URL" migrations run --dir s >sqwait.out 2>sqwait.err {sqhold}>&- &
+waiter=$!
+for _ in $(seq 600); do
+	grep -q '^applying 1 migration' sqwait.out && break
+	kill -0 "$waiter" 2>/dev/null || break
+	sleep 0.05
+done
+is 'sqlite: the default lock wait: strata is at the write lock, still running, nothing applied' \
+	"$(grep -c '^applying 1 migration' sqwait.out);$(kill -0 "$waiter" 2>/dev/null && echo running);$(db_history)" \
+	"1;running;"
+# the holder reads SQLite's clock (the format of applied_at), then lets go
+printf '%s\n' "select 'release_at ' || strftime('%Y-%m-%dT%H:%M:%fZ', 'now');" 'rollback;' >&"$sqhold"
+exec {sqhold}>&-
+wait "$sqholder"
+is '... the holder let go' "$?;$(cat sqholder.err)" "0;"
+release_at=$(sed -n 's/^release_at //p' sqholder.out)
+like '... at a time SQLite gave' "$release_at" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'
+wait "$waiter"
+is '... then strata exits 0' "$?" 0
+empty_files '... with empty stderr' sqwait.err
+like '... having applied it' "$(cat sqwait.out)" '^applied 1 migration in '
+is '... its history row was written after the release' \
+	"$(sq_q "$DB_FILE" "select applied_at > '$release_at' from strata_migrations where version = '1' and name = 'A'")" 1
+is '... applied once, the holder'"'"'s row rolled back' "$(db_history)" "1-A"
 done_testing

@@ -11,7 +11,7 @@ d = json.load(sys.stdin)
 for f in d["findings"]:
     assert f["file"].startswith("src/migrations/"), f
     print(f["rule"], "%d:%d" % (f["line"], f["column"]))
-'
+' || echo "(no valid lint JSON)"
 }
 
 # case NAME EXIT WANT SQL [LINT OPTIONS...]: a project with 1-Base.sql (users) and 2-Change.sql

@@ -27,6 +27,8 @@ check 'lint -q: findings only' 0 '' '^$' strata -q lint --dialect postgres
 unlike '... no summary' "$out" 'in 2 migrations'
 
 check 'lint --format json' 0 '' '^$' strata lint --dialect postgres --format json
+is '... ends with the JSON and one newline, no blank line after it' \
+	"$(tail -c 2 "$TEST_DIR/.out" | od -An -tx1 | tr -d ' \n')" 7d0a
 is '... valid JSON with the finding' "$(printf '%s' "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -92,6 +94,8 @@ check 'lint --list-rules' 0 '^concurrently-in-transaction +error ' '^$' strata l
 like '... missing-lock-timeout is off by default' "$out" '^missing-lock-timeout +warning +\(off by default\) '
 is '... every rule once' "$(printf '%s\n' "$out" | grep -cE '^[a-z-]+ +(error|warning) ')" 17
 check 'lint --list-rules --format json' 0 '' '^$' strata lint --list-rules --format json
+is '... ends with the JSON and one newline, no blank line after it' \
+	"$(tail -c 2 "$TEST_DIR/.out" | od -An -tx1 | tr -d ' \n')" 5d0a
 is '... as JSON' "$(printf '%s' "$out" | python3 -c '
 import json, sys
 rules = json.load(sys.stdin)

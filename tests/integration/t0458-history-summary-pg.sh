@@ -16,7 +16,8 @@ summary() {
 	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
 }
 manifest() {
-	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' dist/migrations/manifest.json
+	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' dist/migrations/manifest.json ||
+		echo "(no valid manifest)"
 }
 history() { pg_q "select coalesce(string_agg(version || '-' || name, ',' order by version), '') from strata_migrations"; }
 FAST="^locked in [0-9.]+ m?s; the history's summary matches the build's \([0-9.]+ m?s\)$"

@@ -35,9 +35,10 @@ pg_wait_idle() {
 # (reported, not a failure); a match says the bug looks fixed ("ok # TODO", which prove lists as
 # unexpectedly succeeded).
 todo_is() {
+	[ $# -eq 4 ] || bail "todo_is needs NAME GOT WANT REASON, got $# arguments (quote them)"
 	_n=$((_n + 1))
-	if [ "$2" = "$3" ]; then echo "ok $_n - $1 # TODO $4"; else
-		echo "not ok $_n - $1 # TODO $4"
+	if [ "$2" = "$3" ]; then echo "ok $_n - $(_tap_name "$1") # TODO $(_tap_name "$4")"; else
+		echo "not ok $_n - $(_tap_name "$1") # TODO $(_tap_name "$4")"
 		diag "got:    '$2'" "wanted: '$3'"
 	fi
 }

@@ -49,9 +49,23 @@ gen_migs() {
 	done
 }
 
-q() { # SQL: one query on the trial's database; nothing when it fails (no table yet)
-	if [ "$DB_KIND" = pg ]; then "$PSQL" -X -At -d "$PG_DB" -c "$1" 2>/dev/null; else
-		[ -f "$DB_FILE" ] && sqlite3 "$DB_FILE" "$1" 2>/dev/null; fi
+# q SQL: one query on the trial's database; nothing when its table does not exist (yet). Any
+# other failure (a locked or damaged database, a lost server) is written to .qfail, which
+# check_state reports: an unreadable database must not read as "nothing applied, nothing there".
+q() {
+	local r
+	if [ "$DB_KIND" = pg ]; then
+		"$PSQL" -X -At -d "$PG_DB" -c "$1" 2>"$TEST_DIR/.qerr"
+		r=$?
+	else
+		[ -f "$DB_FILE" ] || return 0
+		sqlite3 "$DB_FILE" "$1" 2>"$TEST_DIR/.qerr"
+		r=$?
+	fi
+	if [ "$r" != 0 ] && ! grep -Eq 'no such table|relation "[a-z_0-9]+" does not exist' "$TEST_DIR/.qerr"; then
+		printf '%s: %s\n' "$1" "$(head -n 1 "$TEST_DIR/.qerr")" >>"$TEST_DIR/.qfail"
+	fi
+	return 0
 }
 
 # check_state: compares history and schema; sets BAD (empty when they agree), UNFINISHED
@@ -60,6 +74,7 @@ check_state() {
 	local -A st=() pr=() tab=() mark=() cnt=()
 	local line name status prog t m n i cq='' ended=0
 	BAD='' UNFINISHED='' APPLIED=0
+	rm -f "$TEST_DIR/.qfail"
 	while IFS=: read -r name status prog; do
 		[ -n "$name" ] && st[$name]=$status pr[$name]=$prog
 	done < <(q "select name || ':' || status || ':' || progress from strata_migrations")
@@ -106,6 +121,7 @@ check_state() {
 			BAD="$BAD; M$i has status '$status' (progress $prog)"
 		fi
 	done
+	[ -s "$TEST_DIR/.qfail" ] && BAD="$BAD; a query failed: $(head -n 2 "$TEST_DIR/.qfail" | tr '\n' ' ')"
 	BAD=${BAD#; }
 }
 

@@ -61,23 +61,37 @@ rounds() {
 rounds sqlite
 if pg_available; then rounds pg; else skip 'concurrent rounds on PostgreSQL' 'no PostgreSQL server'; fi
 
-# a runner killed while it holds the lock, in the middle of a slow migration
+# a runner killed while it holds the lock, in the middle of a slow migration. No sleep orders
+# the events: the test waits until the holder is inside its slow migration and the 4 others are
+# waiting for the lock, and says so, before it kills the holder.
+LOCK_KEY=6004514643731611649
+# strata_lock_waits GRANTED: strata sessions holding (t) or awaiting (f) strata's advisory lock
+strata_lock_waits() {
+	pg_q "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.database = (select oid from pg_database where datname = current_database()) and l.locktype = 'advisory' and (l.classid::bigint << 32 | l.objid::bigint) = $LOCK_KEY and a.application_name = 'strata' and l.granted = $1"
+}
 killed_holder() {
-	local k=$1 d=h_$1 i pids=() rcs='' holder t0
+	local k=$1 d=h_$1 i pids=() rcs='' holder t0 gate gatepid ready=
 	new_db "$k"
 	mkdir -p "$d"
 	if [ "$k" = pg ]; then
-		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nselect pg_sleep(1.5);\ninsert into slow values (1);\n'
+		# the slow migration waits for a gate, advisory lock 7, that this test holds in a psql
+		# session reading a fifo, and lets go of only after the kill
+		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nselect pg_advisory_xact_lock(7);\ninsert into slow values (1);\n'
+		rm -f gate.in && mkfifo gate.in
+		PGAPPNAME=gate "$PSQL" -X -q -At -d "$PG_DB" <gate.in >/dev/null 2>&1 &
+		gatepid=$!
+		exec {gate}>gate.in
+		echo 'select pg_advisory_lock(7);' >&"$gate"
 	else
-		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nwith recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000) insert into slow select 1 from c where x = 1;\n'
+		mig "$d" 1-Slow.sql '-- migrate:up\ncreate table slow (x int);\nwith recursive c(x) as (select 1 union all select x + 1 from c where x < 10000000) insert into slow select 1 from c where x = 1;\n'
 	fi
 	for i in $(seq 2 8); do mig "$d" "$i-T$i.sql" "-- migrate:up\ncreate table t$i (x int);\n"; done
 	"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >holder.out 2>&1 &
 	holder=$!
 	# wait until it holds the lock
-	for _ in $(seq 200); do
+	for _ in $(seq 600); do
 		if [ "$k" = pg ]; then
-			[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
+			[ "$(strata_lock_waits true)" = 1 ] && break
 		else
 			sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
 		fi
@@ -87,16 +101,36 @@ killed_holder() {
 		"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >"k$i.out" 2>"k$i.err" &
 		pids+=($!)
 	done
-	sleep 0.2
+	# wait until the 4 wait for the lock: on PostgreSQL their sessions await the advisory lock;
+	# on SQLite each printed "applying", right before it asks for the write lock
+	for _ in $(seq 1500); do
+		if [ "$k" = pg ]; then
+			[ "$(strata_lock_waits false)" = 4 ] && ready=4
+		else
+			[ "$(cat k?.out | grep -c '^applying ')" = 4 ] && ready=4
+		fi
+		[ -n "$ready" ] && break
+		kill -0 "$holder" 2>/dev/null || break
+		sleep 0.02
+	done
+	# ... while the holder is still inside its slow migration (it printed no "applied" yet)
+	is "$k: the holder is inside its slow migration while the 4 other runners wait for the lock" \
+		"$(kill -0 "$holder" 2>/dev/null && echo running);$(grep -c '^  applied ' holder.out);${ready:-not all 4}" "running;0;4"
 	t0=$(now_ms)
 	kill -KILL "$holder"
 	wait "$holder" 2>/dev/null
+	if [ "$k" = pg ]; then # open the gate: the killed runner's session ends, its lock with it
+		echo 'select pg_advisory_unlock(7);' >&"$gate"
+		exec {gate}>&-
+	fi
 	for i in "${pids[@]}"; do
 		wait "$i"
 		rcs="$rcs$? "
 	done
+	# (the gate's psql ends when no process holds its fifo open any more: the runners had it too)
+	[ "$k" = pg ] && wait "$gatepid"
 	is "$k: a runner SIGKILLed while holding the lock: the 4 waiting runners exit 0" "$rcs" "0 0 0 0 "
-	is "$k: ... with empty stderr" "$(cat k?.err)" ""
+	empty_files "$k: ... with empty stderr" k1.err k2.err k3.err k4.err
 	is "$k: ... every migration applied once" "$(dbq 'select count(*), count(distinct version) from strata_migrations')" "8|8"
 	is "$k: ... the killed migration fully there once" "$(dbq 'select count(*) from slow')" 1
 	figure "concurrent.$k.killed_holder_takeover_ms" "$(($(now_ms) - t0))"
