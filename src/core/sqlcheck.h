@@ -23,9 +23,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "core/catalog.h"
+#include "core/sqlsplit.h"
 #include "strata.h"
-
-typedef enum { STRATA_DIALECT_SQLITE = 1, STRATA_DIALECT_POSTGRES = 2 } strata_dialect;
 
 /* "postgres" (also "postgresql", "pg") or "sqlite" (also "sqlite3"); STRATA_EINVALID otherwise. */
 int strata_dialect_parse(strata_dialect *out, const char *name, strata_error *e);
