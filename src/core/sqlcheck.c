@@ -219,25 +219,28 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
 	return strata_error_set(e, STRATA_EINVALID, "%s", msg);
 }
 
-/* Runs a section's statements one by one, like the SQLite backend does. `in_txn`: inside our
- * savepoint, which no statement may end. In `keep_txn` mode (a non-transactional down section,
- * run inside the savepoint all the same) statements that would end it are parsed but not run. */
-static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
-                      bool keep_txn, strata_error *e)
+/* Prepares and runs one statement (its text may hold more than one only when SQLite says so). */
+static int sq_statement(struct sq_check *k, const strata_section *sec, const char *which,
+                        const strata_sql_piece *pc, bool in_txn, bool keep_txn, strata_error *e)
 {
-	const char *start = sec->text + sec->offset, *p = start, *end = start + sec->len;
+	const char *text = pc->text, *p = text, *end = text + (pc->end - pc->off);
 	int error = 0;
 
 	while (p < end && error == 0) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		size_t at = strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
+		size_t at =
+		    pc->off + strata_sql_skip_noise(text, (size_t)(p - text), pc->end - pc->off);
 		int rc;
 		k->attach = k->txn_control = false;
-		rc = sqlite3_prepare_v2(k->db, p, (int)(end - p), &st, &tail);
-		if (rc == SQLITE_OK && st && !k->attach &&
-		    !(keep_txn &&
-		      (k->txn_control || starts_with_word(start + at, sec->len - at, "vacuum")))) {
+		/* the length counts the NUL after the statement: SQLite then reads it in place
+		 * instead of copying it */
+		rc = sqlite3_prepare_v2(k->db, p, (int)(end - p) + 1, &st, &tail);
+		if (rc == SQLITE_OK && !st)
+			break; /* only white space and comments are left */
+		if (rc == SQLITE_OK && !k->attach &&
+		    !(keep_txn && (k->txn_control || starts_with_word(sec->text + sec->offset + at,
+		                                                      sec->len - at, "vacuum")))) {
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 				;
 			if (rc == SQLITE_DONE)
@@ -255,7 +258,7 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 		} else if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(k->db);
 			if (off >= 0 && p + off < end)
-				at = (size_t)(p - start) + (size_t)off;
+				at = pc->off + (size_t)(p - text) + (size_t)off;
 			error = sq_error(k, sec, which, at, e);
 		}
 		sqlite3_finalize(st);
@@ -263,6 +266,27 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 			break;
 		p = tail;
 	}
+	return error;
+}
+
+/* Runs a section's statements one by one, like the SQLite backend does (split by SQLite's own
+ * tokenizer, core/sqlsplit.h). `in_txn`: inside our savepoint, which no statement may end. In
+ * `keep_txn` mode (a non-transactional down section, run inside the savepoint all the same)
+ * statements that would end it are parsed but not run. */
+static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
+                      bool keep_txn, strata_error *e)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece pc;
+	int error, more = 0;
+
+	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_SQLITE, sec, e)) < 0)
+		return error;
+	while (error == 0 && (more = strata_sql_split_next(sp, &pc, e)) > 0)
+		error = sq_statement(k, sec, which, &pc, in_txn, keep_txn, e);
+	if (error == 0 && more < 0)
+		error = more;
+	strata_sql_split_free(sp);
 	return error;
 }
 
