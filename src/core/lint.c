@@ -682,7 +682,8 @@ static int lint_stmt(struct lint *l)
 	return 0;
 }
 
-/* Parses and lints a section statement by statement: memory holds one statement's tree. */
+/* Parses and lints a section statement by statement: memory holds one statement's tree. A
+ * transactional section may not begin or end a transaction of its own (core/sqlsplit.h). */
 static int lint_section(struct lint *l, const strata_section *s, bool up)
 {
 	strata_pg_parser *pp = NULL;
@@ -699,9 +700,17 @@ static int lint_section(struct lint *l, const strata_section *s, bool up)
 	l->transactional = !s->no_transaction;
 	l->lock_timeout_set = l->lock_reported = false;
 	while (error == 0 && (more = strata_pg_parser_next(pp, &st, l->e)) > 0) {
+		const char *text = s->text + s->offset + st.off;
+		const char *kind =
+		    l->transactional ? strata_sql_txn_control(STRATA_DIALECT_POSTGRES, text, st.len)
+		                     : NULL;
 		l->st = &st;
-		error = lint_stmt(l);
-		l->r->statements++;
+		if (kind) {
+			error = strata_sql_txn_error(s, up, st.off, kind, false, l->e);
+		} else {
+			error = lint_stmt(l);
+			l->r->statements++;
+		}
 	}
 	if (error == 0 && more < 0)
 		error = more;

@@ -307,10 +307,11 @@ static int sq_statement(struct sq_check *k, const strata_section *sec, const cha
 	return error;
 }
 
-/* Runs a section's statements one by one, like the SQLite backend does (split by SQLite's own
- * tokenizer, core/sqlsplit.h). `in_txn`: inside our savepoint, which no statement may end. In
- * `keep_txn` mode (a non-transactional down section, run inside the savepoint all the same)
- * statements that would end it are parsed but not run. */
+/* Runs a section's statements one by one, like the SQLite backend does, after the check that a
+ * transactional one holds no BEGIN, COMMIT or ROLLBACK of its own (core/sqlsplit.h). `in_txn`:
+ * inside our savepoint, which no statement may end. In `keep_txn` mode (a non-transactional down
+ * section, run inside the savepoint all the same) statements that would end it are parsed but
+ * not run. */
 static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
                       bool keep_txn, strata_error *e)
 {
@@ -320,8 +321,16 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 
 	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_SQLITE, sec, e)) < 0)
 		return error;
-	while (error == 0 && (more = strata_sql_split_next(sp, &pc, e)) > 0)
-		error = sq_statement(k, sec, which, &pc, in_txn, keep_txn, e);
+	while (error == 0 && (more = strata_sql_split_next(sp, &pc, e)) > 0) {
+		const char *kind =
+		    sec->no_transaction
+		        ? NULL
+		        : strata_sql_txn_control(STRATA_DIALECT_SQLITE, pc.text, pc.end - pc.off);
+		if (kind)
+			error = strata_sql_txn_error(sec, which[0] == 'u', pc.off, kind, false, e);
+		else
+			error = sq_statement(k, sec, which, &pc, in_txn, keep_txn, e);
+	}
 	if (error == 0 && more < 0)
 		error = more;
 	strata_sql_split_free(sp);

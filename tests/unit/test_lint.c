@@ -349,8 +349,10 @@ static void test_sqlite_check(void **state)
 	/* a COMMIT inside a transactional migration */
 	unit_write(fx->root, "6-F.sql", "-- migrate:up\ndelete from u;\ncommit;\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
-	assert_string_equal(e.msg, "statement ends the transaction the migration runs in");
+	assert_string_equal(e.msg, "COMMIT inside the transaction the migration runs in");
 	assert_int_equal(e.line, 3);
+	assert_int_equal(e.column, 1);
+	assert_non_null(strstr(e.hint, "'-- migrate:up transaction:false'"));
 	strata_lint_result_free(&r);
 }
 
