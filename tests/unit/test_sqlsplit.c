@@ -420,6 +420,60 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	unit_rmtree(dir);
 }
 
+/* The run refuses before anything is sent: no step applied, the failing one named. */
+static void test_runner_refuses_first(void **state)
+{
+	char *dir = unit_mkdtemp(), url[4200];
+	strata_migration *ms[2];
+	strata_step steps[2];
+	strata_plan plan = {steps, 2};
+	strata_dburl u = {0};
+	strata_backend *b = NULL;
+	strata_history h = {0};
+	strata_error e = STRATA_ERROR_INIT;
+	(void)state;
+
+	ms[0] = parse_mig("mem/1-Ok.sql", "-- migrate:up\ncreate table ok (a int);\n");
+	ms[1] = parse_mig("mem/2-Gadgets.sql", "-- migrate:up\nBEGIN;\ncreate table gadgets (a "
+	                                       "int);\nCOMMIT;\ninsert into nope values (1);\n");
+	for (int i = 0; i < 2; i++)
+		steps[i] = (strata_step){ms[i], STRATA_UP, false, 0};
+	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
+	assert_int_equal(strata_dburl_parse(&u, url, &e), 0);
+	assert_int_equal(strata_backend_open(&b, &u, &e), 0);
+	assert_int_equal(b->ops->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
+	for (int all = 0; all < 2; all++) {
+		strata_run_opts ro = {0};
+		strata_run_result rr;
+		sqlite3 *db = b->ops->native(b);
+		sqlite3_stmt *st = NULL;
+		ro.one_transaction = all;
+		strata_error_clear(&e);
+		assert_int_equal(strata_runner_execute(b, &plan, &ro, &rr, &e), STRATA_EINVALID);
+		assert_int_equal(rr.failed, 1);
+		assert_int_equal(rr.done, 0);
+		assert_string_equal(e.msg, "BEGIN inside the transaction the migration runs in");
+		assert_int_equal(e.line, 2);
+		assert_int_equal(
+		    sqlite3_prepare_v2(db,
+		                       "select (select count(*) from sqlite_master where "
+		                       "name in ('ok', 'gadgets')), (select count(*) "
+		                       "from strata_migrations)",
+		                       -1, &st, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		assert_int_equal(sqlite3_column_int(st, 1), 0);
+		sqlite3_finalize(st);
+	}
+	strata_history_free(&h);
+	strata_backend_close(b);
+	strata_dburl_free(&u);
+	strata_migration_free(ms[0]);
+	strata_migration_free(ms[1]);
+	unit_rmtree(dir);
+}
+
 int main(void)
 {
 	/* SQLite's memory statistics, for test_sqlite_no_copy_of_the_rest (off by default in
@@ -435,6 +489,7 @@ int main(void)
 	    cmocka_unit_test(test_txn_control_words),
 	    cmocka_unit_test(test_check_txn),
 	    cmocka_unit_test(test_sqlite_no_copy_of_the_rest),
+	    cmocka_unit_test(test_runner_refuses_first),
 	};
 	return cmocka_run_group_tests_name("sqlsplit", tests, NULL, NULL);
 }
