@@ -175,8 +175,8 @@ static int run_statement(sqlite_backend *s, const strata_section *sec, const str
 		}
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(s->db);
-			size_t at =
-			    strata_sql_skip_noise(text, (size_t)(p - text), (size_t)(end - text));
+			size_t at = strata_sql_skip_blank(STRATA_DIALECT_SQLITE, text,
+			                                  (size_t)(p - text), (size_t)(end - text));
 			error = set_db_error(s, e);
 			if (off >= 0 && p + off < end)
 				at = (size_t)(p - text) + (size_t)off;

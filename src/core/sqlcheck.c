@@ -102,7 +102,7 @@ static int pg_syntax_error(const strata_section *s, size_t base, const char *tex
 	if (err->cursorpos > 0)
 		at = strata_utf8_char_to_byte(text, len, (size_t)err->cursorpos - 1);
 	else
-		at = strata_sql_skip_noise(text, 0, len);
+		at = strata_sql_skip_blank(STRATA_DIALECT_POSTGRES, text, 0, len);
 	strata_section_locate(s, base + at, e);
 	return pg_dialect_hint(e, err->message ? err->message : "syntax error");
 }
@@ -195,7 +195,7 @@ int strata_pg_parser_next(strata_pg_parser *p, strata_sql_stmt *out, strata_erro
 			if (loc > len || end > len || !YAJL_IS_OBJECT(node) ||
 			    node->u.object.len != 1)
 				continue;
-			off = strata_sql_skip_noise(text, loc, end);
+			off = strata_sql_skip_blank(STRATA_DIALECT_POSTGRES, text, loc, end);
 			while (end > off && (is_blank(text[end - 1]) || text[end - 1] == ';'))
 				end--;
 			out->lead = p->next == 1 ? p->piece.lead : p->piece.off + loc;
@@ -267,8 +267,8 @@ static int sq_statement(struct sq_check *k, const strata_section *sec, const cha
 	while (p < end && error == 0) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		size_t at =
-		    pc->off + strata_sql_skip_noise(text, (size_t)(p - text), pc->end - pc->off);
+		size_t at = pc->off + strata_sql_skip_blank(STRATA_DIALECT_SQLITE, text,
+		                                            (size_t)(p - text), pc->end - pc->off);
 		int rc;
 		k->attach = k->txn_control = false;
 		/* the length counts the NUL after the statement: SQLite then reads it in place

@@ -36,23 +36,31 @@ struct strata_sql_split {
 
 /* ---- blanks, comments and words ------------------------------------------------------------ */
 
-/* Past blanks and comments as the dialect reads them: PostgreSQL nests block comments, SQLite
- * does not (and ends an unterminated one at the end of the input). */
-static size_t skip_noise(strata_dialect d, const char *s, size_t off, size_t end)
+size_t strata_sql_skip_blank(strata_dialect d, const char *s, size_t off, size_t end)
 {
-	if (d == STRATA_DIALECT_POSTGRES)
-		return strata_sql_skip_noise(s, off, end);
 	while (off < end) {
 		if (isspace((unsigned char)s[off])) {
 			off++;
 		} else if (s[off] == '-' && off + 1 < end && s[off + 1] == '-') {
-			while (off < end && s[off] != '\n')
+			/* to the end of the line: PostgreSQL's scanner ends it at a CR too */
+			while (off < end && s[off] != '\n' &&
+			       !(d == STRATA_DIALECT_POSTGRES && s[off] == '\r'))
 				off++;
 		} else if (s[off] == '/' && off + 1 < end && s[off + 1] == '*') {
+			int depth = 1;
 			off += 2;
-			while (off < end && !(s[off] == '*' && off + 1 < end && s[off + 1] == '/'))
-				off++;
-			off = off < end ? off + 2 : end;
+			while (off < end && depth > 0) {
+				if (d == STRATA_DIALECT_POSTGRES && s[off] == '/' &&
+				    off + 1 < end && s[off + 1] == '*') {
+					depth++;
+					off += 2;
+				} else if (s[off] == '*' && off + 1 < end && s[off + 1] == '/') {
+					depth--;
+					off += 2;
+				} else {
+					off++;
+				}
+			}
 		} else {
 			break;
 		}
@@ -63,9 +71,9 @@ static size_t skip_noise(strata_dialect d, const char *s, size_t off, size_t end
 /* ... and past empty statements (stray ';'): where a statement really starts. */
 static size_t skip_empty(strata_dialect d, const char *s, size_t off, size_t end)
 {
-	off = skip_noise(d, s, off, end);
+	off = strata_sql_skip_blank(d, s, off, end);
 	while (off < end && s[off] == ';')
-		off = skip_noise(d, s, off + 1, end);
+		off = strata_sql_skip_blank(d, s, off + 1, end);
 	return off;
 }
 
@@ -83,7 +91,7 @@ static bool is_word_char(char c)
 /* The next word (a keyword or an unquoted name), or false when what comes next is not one. */
 static bool next_word(struct words *w, const char **word, size_t *n)
 {
-	size_t at = skip_noise(w->d, w->s, w->pos, w->len), end = at;
+	size_t at = strata_sql_skip_blank(w->d, w->s, w->pos, w->len), end = at;
 	if (at >= w->len || !(isalpha((unsigned char)w->s[at]) || w->s[at] == '_'))
 		return false;
 	while (end < w->len && is_word_char(w->s[end]))
@@ -138,7 +146,7 @@ const char *strata_sql_txn_control(strata_dialect d, const char *text, size_t le
 	}
 	if (word_is(word, n, "prepare") && next_is(&w, "transaction")) {
 		/* PREPARE TRANSACTION 'id'; not a prepared statement named "transaction" */
-		size_t at = skip_noise(d, text, w.pos, len);
+		size_t at = strata_sql_skip_blank(d, text, w.pos, len);
 		if (at < len && text[at] != '(' && !next_is(&w, "as"))
 			return "PREPARE TRANSACTION";
 	}
@@ -247,9 +255,10 @@ static size_t pg_error_at(const strata_sql_split *sp)
 }
 
 /* A split of a window from pos. When the window's end cuts a quoted string or a comment, the
- * scanner fails where that token starts: the window is split again, ending just before it. A
- * window in which no statement ends leaves `need` at twice its size, so the next one is larger
- * (and a real error is reported once a window reaches the end). */
+ * scanner fails where that token starts: the window is split again, ending just before it, or
+ * twice as large when that cannot be. A window in which no statement ends leaves `need` at twice
+ * its size, so the next one is larger (and a real error is reported once a window reaches the
+ * end). */
 static int pg_fill(strata_sql_split *sp, strata_error *e)
 {
 	size_t size = sp->window > sp->need ? sp->window : sp->need;
@@ -260,7 +269,12 @@ static int pg_fill(strata_sql_split *sp, strata_error *e)
 			return error;
 		at = pg_error_at(sp);
 		drop_split(sp);
-		size = at > sp->need ? at : size * 2;
+		/* each window ending before an error starts further on than the last one, so this
+		 * ends, whatever the scanner's error positions (in characters) map to */
+		if (at > sp->need && at < size)
+			size = sp->need = at;
+		else
+			size *= 2;
 	}
 }
 
@@ -426,8 +440,8 @@ int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_er
 		if ((error = pg_raw_next(sp, &lead, &end, e)) <= 0)
 			return error;
 		off = skip_empty(sp->d, sp->sql, lead, end);
-		if (off >= end)
-			continue;
+		if (off >= end) /* (the scanner found a keyword there: never drop it) */
+			off = lead;
 		if ((error = pg_join_atomic(sp, off, &end, e)) < 0 ||
 		    (error = set_text(sp, off, end, e)) < 0)
 			return error;

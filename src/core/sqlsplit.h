@@ -58,6 +58,11 @@ void strata_sql_split_free(strata_sql_split *sp);
 void strata_sql_split__window(strata_sql_split *sp, size_t bytes);
 size_t strata_sql_split__scanned(const strata_sql_split *sp);
 
+/* The first offset at or after `off` (and before `end`) that is not white space or a comment
+ * as the dialect reads them: PostgreSQL nests block comments and ends a '--' comment at a CR or
+ * LF; SQLite does neither (and ends an unterminated block comment at the end of its input). */
+size_t strata_sql_skip_blank(strata_dialect d, const char *s, size_t off, size_t end);
+
 /* The transaction-control statement that the statement text[0, len) is, as its canonical name
  * ("BEGIN", "START TRANSACTION", "COMMIT", "COMMIT PREPARED", "END", "ROLLBACK", "ROLLBACK
  * PREPARED", "ABORT", "PREPARE TRANSACTION"), or NULL for any other statement, SAVEPOINT,
