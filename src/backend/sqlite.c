@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/sqlsplit.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -193,74 +194,20 @@ static int sq_history_load(strata_backend *b, strata_history *out, unsigned flag
 static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_status st,
                      int progress, double ms, strata_error *e);
 
-/* Where the statement that starts at p ends (just past its ';', or end), by SQLite's own
- * tokenizer (sqlite3_complete) and without preparing it: a later statement may name a table
- * that an earlier one creates. */
-static const char *statement_end(const char *p, const char *end)
+/* Prepares and runs one statement of the section (its text holds more than one only when
+ * SQLite's tokenizer and parser disagree); on failure places e at file:line:col. */
+static int run_statement(sqlite_backend *s, const strata_section *sec, const strata_sql_piece *pc,
+                         strata_error *e)
 {
-	char *copy = strndup(p, (size_t)(end - p));
-	const char *at = end;
-	if (!copy)
-		return end;
-	for (char *r = copy; *r; r++) {
-		char keep;
-		int done;
-		if (*r != ';')
-			continue;
-		keep = r[1];
-		r[1] = '\0';
-		done = sqlite3_complete(copy);
-		r[1] = keep;
-		if (done) {
-			at = p + (r + 1 - copy);
-			break;
-		}
-	}
-	free(copy);
-	return at;
-}
-
-static bool only_noise(const char *p, const char *end)
-{
-	return strata_sql_skip_noise(p, 0, (size_t)(end - p)) >= (size_t)(end - p);
-}
-
-/* How many statements [p, end) holds. */
-static int count_statements(const char *p, const char *end)
-{
-	int n = 0;
-	while (p < end) {
-		const char *q = statement_end(p, end);
-		if (!only_noise(p, q))
-			n++;
-		p = q;
-	}
-	return n;
-}
-
-/* Runs the statements of the section from statement `from` (0-based) on; on failure places e at
- * file:line:col and sets *failed_at to the failing statement's index. With `track`, records
- * progress after each statement (transaction:false up sections). *count gets the number of
- * statements in the section. */
-static int run_section(sqlite_backend *s, const strata_section *sec, int from,
-                       const strata_step *track, int *count, int *failed_at, strata_error *e)
-{
-	const char *start = sec->text + sec->offset, *p = start, *end = start + sec->len;
-	int error = 0, idx = 0;
+	const char *text = pc->text, *p = text, *end = text + (pc->end - pc->off);
+	int error = 0;
 
 	while (p < end) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		int rc;
-		if (idx < from) { /* done before: skip it without preparing it */
-			const char *q = statement_end(p, end);
-			if (only_noise(p, q))
-				break;
-			idx++;
-			p = q;
-			continue;
-		}
-		rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		/* the length counts the NUL after the statement: SQLite then reads it in place
+		 * instead of copying it */
+		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p) + 1, &st, &tail);
 		if (rc == SQLITE_OK && !st)
 			break; /* only white space and comments are left */
 		if (rc == SQLITE_OK) {
@@ -271,25 +218,58 @@ static int run_section(sqlite_backend *s, const strata_section *sec, int from,
 		}
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(s->db);
-			const char *at =
-			    start + strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
+			size_t at = strata_sql_skip_blank(STRATA_DIALECT_SQLITE, text,
+			                                  (size_t)(p - text), (size_t)(end - text));
 			error = set_db_error(s, e);
 			if (off >= 0 && p + off < end)
-				at = p + off;
-			strata_section_locate(sec, (size_t)(at - start), e);
-			*failed_at = idx;
+				at = (size_t)(p - text) + (size_t)off;
+			strata_section_locate(sec, pc->off + at, e);
 			sqlite3_finalize(st);
 			break;
 		}
 		sqlite3_finalize(st);
-		idx++;
-		if (track && (error = nt_record(s, track, STRATA_APPLIED_RUNNING, idx, 0, e)) < 0)
-			break;
 		if (!tail || tail <= p)
 			break;
 		p = tail;
 	}
-	*count = error < 0 ? idx + count_statements(p, end) : idx;
+	return error;
+}
+
+/* Runs the statements of the section from statement `from` (0-based) on; on failure places e at
+ * file:line:col and sets *failed_at to the failing statement's index. With `track`, records
+ * progress after each statement (transaction:false up sections). *count gets the number of
+ * statements in the section. SQLite's own tokenizer splits them (core/sqlsplit.h), so a later
+ * statement may name a table that an earlier one creates, and statements done before are
+ * skipped without being prepared. */
+static int run_section(sqlite_backend *s, const strata_section *sec, int from,
+                       const strata_step *track, int *count, int *failed_at, strata_error *e)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece pc;
+	strata_error ignored = STRATA_ERROR_INIT;
+	int error, more, idx = 0;
+
+	*count = 0;
+	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_SQLITE, sec, e)) < 0)
+		return error;
+	while ((more = strata_sql_split_next(sp, &pc, e)) > 0) {
+		idx++;
+		if (idx <= from) /* done before */
+			continue;
+		if ((error = run_statement(s, sec, &pc, e)) < 0) {
+			*failed_at = idx - 1;
+			break;
+		}
+		if (track && (error = nt_record(s, track, STRATA_APPLIED_RUNNING, idx, 0, e)) < 0)
+			break;
+	}
+	if (error == 0 && more < 0)
+		error = more;
+	/* how many the section has, for the report of a transaction:false failure */
+	while (error < 0 && strata_sql_split_next(sp, &pc, &ignored) > 0)
+		idx++;
+	*count = idx;
+	strata_sql_split_free(sp);
 	return error;
 }
 

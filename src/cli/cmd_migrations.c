@@ -412,7 +412,10 @@ static int execute(struct cli_ctx *ctx, struct session *s, const struct opts *o,
 		cli_map_to_src(&s->cfg, &e);
 		out_error(&e);
 		fflush(stdout);
-		if (o->one_txn)
+		if (r.not_started && e.code != STRATA_EINTERRUPTED)
+			fprintf(stderr, "strata: nothing was %s: the run stopped before it began\n",
+			        dir == STRATA_UP ? "applied" : "reverted");
+		else if (o->one_txn)
 			fprintf(stderr,
 			        "strata: %s %s-%s failed; the whole run was rolled back, "
 			        "nothing changed\n",

@@ -18,7 +18,9 @@ const struct cmd cli_cmds[] = {
      .summary = "Apply every pending migration, in version order",
      .details = "Each migration runs in its own transaction with its history row, so a failure\n"
                 "rolls back that migration only; --transaction all makes the whole run one\n"
-                "transaction. Migrations are read from dist/migrations (see 'strata build').",
+                "transaction: a BEGIN, COMMIT or ROLLBACK of a migration's own is refused before\n"
+                "the run starts, unless its section is marked transaction:false. Migrations are\n"
+                "read from dist/migrations (see 'strata build').",
      .opts = cmd_migrations_run_opts},
     {.name = "migrations revert",
      .connects = true,

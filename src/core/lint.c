@@ -206,15 +206,20 @@ struct table_name {
 	const char *schema, *name; /* borrowed from the parse tree */
 };
 
+/* A table the section created: its names copied, as each statement's tree is freed after it. */
+struct created_table {
+	char *schema, *name;
+};
+
 struct lint {
 	strata_lint_result *r;
 	bool enabled[R_COUNT];
 	const strata_migration *m;
-	const strata_pg_section *ps;
+	const strata_section *sec;
 	const strata_sql_stmt *st;
 	bool up, transactional;
 	bool silenced[R_COUNT]; /* by the current statement's nolint comment */
-	struct table_name *created;
+	struct created_table *created;
 	size_t n_created, cap_created;
 	bool lock_timeout_set, lock_reported;
 	strata_error *e;
@@ -261,9 +266,9 @@ static size_t array_len(yajl_val a)
 static size_t loc_of(const struct lint *l, yajl_val node)
 {
 	yajl_val v = get(node, "location");
-	if (YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= (long long)l->st->off &&
-	    YAJL_GET_INTEGER(v) < (long long)(l->st->off + l->st->len + 1))
-		return (size_t)YAJL_GET_INTEGER(v);
+	long long at = YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) + (long long)l->st->base : -1;
+	if (at >= (long long)l->st->off && at < (long long)(l->st->off + l->st->len + 1))
+		return (size_t)at;
 	return l->st->off;
 }
 
@@ -291,7 +296,7 @@ static bool is_new(const struct lint *l, struct table_name t)
 	if (!t.name)
 		return false;
 	for (size_t i = 0; i < l->n_created; i++) {
-		const struct table_name *c = &l->created[i];
+		const struct created_table *c = &l->created[i];
 		if (strcmp(c->name, t.name) == 0 &&
 		    (!c->schema || !t.schema || strcmp(c->schema, t.schema) == 0))
 			return true;
@@ -301,18 +306,35 @@ static bool is_new(const struct lint *l, struct table_name t)
 
 static int add_created(struct lint *l, struct table_name t)
 {
+	struct created_table c = {NULL, NULL};
 	if (!t.name)
 		return 0;
 	if (l->n_created == l->cap_created) {
 		size_t ncap = l->cap_created ? l->cap_created * 2 : 16;
-		struct table_name *p = realloc(l->created, ncap * sizeof(*p));
+		struct created_table *p = realloc(l->created, ncap * sizeof(*p));
 		if (!p)
 			return strata_error_set(l->e, STRATA_ERROR, "out of memory");
 		l->created = p;
 		l->cap_created = ncap;
 	}
-	l->created[l->n_created++] = t;
+	c.name = strdup(t.name);
+	c.schema = t.schema ? strdup(t.schema) : NULL;
+	if (!c.name || (t.schema && !c.schema)) {
+		free(c.name);
+		free(c.schema);
+		return strata_error_set(l->e, STRATA_ERROR, "out of memory");
+	}
+	l->created[l->n_created++] = c;
 	return 0;
+}
+
+static void forget_created(struct lint *l)
+{
+	for (size_t i = 0; i < l->n_created; i++) {
+		free(l->created[i].name);
+		free(l->created[i].schema);
+	}
+	l->n_created = 0;
 }
 
 static int push_finding(strata_lint_result *r, strata_lint_finding *f, strata_error *e)
@@ -341,7 +363,7 @@ static int report(struct lint *l, enum rule_index ri, size_t off, struct table_n
 
 	if (!l->enabled[ri] || l->silenced[ri])
 		return 0;
-	strata_section_locate(l->ps->sec, off, &where);
+	strata_section_locate(l->sec, off, &where);
 	if (table.name) {
 		if (table.schema)
 			strata_buf_printf(&subject, "%s.", table.schema);
@@ -391,7 +413,7 @@ static int strong_lock(struct lint *l)
 /* '-- strata:nolint a,b' comments in the text just before the statement. */
 static int read_nolint(struct lint *l)
 {
-	const char *t = l->ps->sec->text + l->ps->sec->offset;
+	const char *t = l->sec->text + l->sec->offset;
 	static const char tag[] = "strata:nolint";
 	size_t i = l->st->lead, end = l->st->off;
 	int error = 0;
@@ -660,28 +682,41 @@ static int lint_stmt(struct lint *l)
 	return 0;
 }
 
+/* Parses and lints a section statement by statement: memory holds one statement's tree. A
+ * transactional section may not begin or end a transaction of its own (core/sqlsplit.h). */
 static int lint_section(struct lint *l, const strata_section *s, bool up)
 {
-	strata_pg_section ps = {0};
-	int error;
+	strata_pg_parser *pp = NULL;
+	strata_sql_stmt st;
+	int error, more = 0;
 
 	if (!s->present)
 		return 0;
-	if ((error = strata_sqlcheck_pg(&ps, s, l->e)) < 0)
+	if ((error = strata_pg_parser_new(&pp, s, l->e)) < 0)
 		return error;
-	l->ps = &ps;
+	l->sec = s;
 	l->up = up;
-	l->n_created = 0; /* names borrowed from this section's tree */
+	forget_created(l);
 	l->transactional = !s->no_transaction;
 	l->lock_timeout_set = l->lock_reported = false;
-	for (size_t i = 0; i < ps.n && error == 0; i++) {
-		l->st = &ps.stmts[i];
-		error = lint_stmt(l);
+	while (error == 0 && (more = strata_pg_parser_next(pp, &st, l->e)) > 0) {
+		const char *text = s->text + s->offset + st.off;
+		const char *kind =
+		    l->transactional ? strata_sql_txn_control(STRATA_DIALECT_POSTGRES, text, st.len)
+		                     : NULL;
+		l->st = &st;
+		if (kind) {
+			error = strata_sql_txn_error(s, up, st.off, kind, false, l->e);
+		} else {
+			error = lint_stmt(l);
+			l->r->statements++;
+		}
 	}
-	l->r->statements += ps.n;
-	l->ps = NULL;
+	if (error == 0 && more < 0)
+		error = more;
+	l->sec = NULL;
 	l->st = NULL;
-	strata_pg_section_free(&ps);
+	strata_pg_parser_free(pp);
 	return error;
 }
 
@@ -729,6 +764,7 @@ int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const 
 		if (error == 0)
 			out->migrations++;
 	}
+	forget_created(&l);
 	free(l.created);
 	return error;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/sqlsplit.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -22,6 +23,42 @@ static void pause_ms(const strata_backend *b, int ms)
 		;
 }
 
+/* The checks before anything is sent, so that a refused run changes nothing: with one
+ * transaction, no step may be transaction:false; no step that runs in a transaction may begin or
+ * end one of its own (core/sqlsplit.h, with the backend's SQL dialect). */
+static int precheck(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+                    strata_run_result *r, strata_error *e)
+{
+	strata_dialect d = STRATA_DIALECT_SQLITE;
+	int error = 0;
+
+	if (o->fake) /* no SQL runs */
+		return 0;
+	if (strcmp(b->ops->name, "postgres") == 0)
+		d = STRATA_DIALECT_POSTGRES;
+	for (size_t i = 0; i < p->n && error == 0; i++) {
+		const strata_step *s = &p->steps[i];
+		const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
+		r->failed = i;
+		if (sec->no_transaction && o->one_transaction) {
+			strata_error_at(e, sec->file, 0, 0);
+			strata_error_hint(e, "run with --transaction each");
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "%s-%s is marked transaction:false and cannot "
+			                         "run inside one transaction for all migrations",
+			                         s->m->version, s->m->name);
+		} else if (!sec->no_transaction) {
+			error = strata_sql_check_txn(sec, s->dir == STRATA_UP, d,
+			                             o->one_transaction, e);
+		}
+	}
+	if (error == 0)
+		r->failed = 0;
+	else
+		r->not_started = true; /* refused: nothing was sent */
+	return error;
+}
+
 int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
                           strata_run_result *r, strata_error *e)
 {
@@ -35,24 +72,10 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 
 	memset(r, 0, sizeof(*r));
 	r->failed_statement = -1;
-	if (o->one_transaction) {
-		for (size_t i = 0; i < p->n; i++) {
-			const strata_step *s = &p->steps[i];
-			const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
-			if (sec->no_transaction && !o->fake) {
-				strata_error_at(e, sec->file, 0, 0);
-				strata_error_hint(e, "run with --transaction each");
-				r->failed = i;
-				return strata_error_set(
-				    e, STRATA_EINVALID,
-				    "%s-%s is marked transaction:false and cannot "
-				    "run inside one transaction for all migrations",
-				    s->m->version, s->m->name);
-			}
-		}
-		if ((error = b->ops->begin(b, e)) < 0)
-			return error;
-	}
+	if ((error = precheck(b, p, o, r, e)) < 0)
+		return error;
+	if (o->one_transaction && (error = b->ops->begin(b, e)) < 0)
+		return error;
 	for (size_t i = 0; i < p->n && error == 0; i++) {
 		const strata_step *s = &p->steps[i];
 		const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;

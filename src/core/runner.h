@@ -35,8 +35,9 @@ typedef struct strata_run_opts {
 
 typedef struct strata_run_result {
 	size_t done, skipped;
-	size_t failed;                    /* index of the failing step when the run failed */
-	bool not_started;                 /* ... which was interrupted before it started */
+	size_t failed;    /* index of the failing step when the run failed */
+	bool not_started; /* ... which never started: refused by the checks before the run, or
+	                     interrupted between two steps */
 	int statements, failed_statement; /* of a failed transaction:false step, else 0 and -1 */
 	int retries;                      /* lock-timeout retries made */
 	double ms;

@@ -4,6 +4,7 @@
 #include <pg_query.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,22 +80,31 @@ static size_t get_size(yajl_val obj, const char *key)
 	return YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0 ? (size_t)YAJL_GET_INTEGER(v) : 0;
 }
 
-static int pg_syntax_error(const strata_section *s, const char *sql, size_t len,
+/* Sets e's message to msg (which may be e->msg) with the hint every PostgreSQL parse error gets;
+ * returns STRATA_EINVALID. */
+static int pg_dialect_hint(strata_error *e, const char *msg)
+{
+	char copy[sizeof(e->msg)];
+	snprintf(copy, sizeof(copy), "%s", msg);
+	strata_error_hint(e,
+	                  "migrations are checked as PostgreSQL %s SQL; choose another dialect "
+	                  "with --dialect or \"dialect\" in strata.json",
+	                  PG_MAJORVERSION);
+	return strata_error_set(e, STRATA_EINVALID, "%s", copy);
+}
+
+/* A syntax error in statement text[0, len), which starts at byte `base` of section s. */
+static int pg_syntax_error(const strata_section *s, size_t base, const char *text, size_t len,
                            const PgQueryError *err, strata_error *e)
 {
 	size_t at;
 	/* cursorpos is 1-based and counts characters, not bytes; 0 means no position */
 	if (err->cursorpos > 0)
-		at = strata_utf8_char_to_byte(sql, len, (size_t)err->cursorpos - 1);
+		at = strata_utf8_char_to_byte(text, len, (size_t)err->cursorpos - 1);
 	else
-		at = strata_sql_skip_noise(sql, 0, len);
-	strata_section_locate(s, at, e);
-	strata_error_hint(e,
-	                  "migrations are checked as PostgreSQL %s SQL; choose another dialect "
-	                  "with --dialect or \"dialect\" in strata.json",
-	                  PG_MAJORVERSION);
-	return strata_error_set(e, STRATA_EINVALID, "%s",
-	                        err->message ? err->message : "syntax error");
+		at = strata_sql_skip_blank(STRATA_DIALECT_POSTGRES, text, 0, len);
+	strata_section_locate(s, base + at, e);
+	return pg_dialect_hint(e, err->message ? err->message : "syntax error");
 }
 
 static bool is_blank(char c)
@@ -102,75 +112,103 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-int strata_sqlcheck_pg(strata_pg_section *out, const strata_section *s, strata_error *e)
-{
-	PgQueryParseResult r = {0};
-	char *sql = NULL, errbuf[256];
+struct strata_pg_parser {
+	const strata_section *sec;
+	strata_sql_split *split;
+	strata_sql_piece piece; /* the statement(s) being read */
+	yajl_val tree;          /* the piece's parse tree */
 	yajl_val stmts;
-	size_t len = s->len;
-	int error = 0;
+	size_t next; /* in stmts */
+};
 
-	memset(out, 0, sizeof(*out));
-	out->sec = s;
-	if (!s->present)
-		return 0;
-	sql = strndup(s->text + s->offset, s->len);
-	if (!sql) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
+int strata_pg_parser_new(strata_pg_parser **out, const strata_section *s, strata_error *e)
+{
+	strata_pg_parser *p = calloc(1, sizeof(*p));
+	int error;
+	*out = NULL;
+	if (!p)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	p->sec = s;
+	if ((error = strata_sql_split_new(&p->split, STRATA_DIALECT_POSTGRES, s, e)) < 0) {
+		free(p);
+		return error;
 	}
-	r = pg_query_parse(sql);
-	if (r.error) {
-		error = pg_syntax_error(s, sql, len, r.error, e);
-		goto done;
-	}
-	out->tree = yajl_tree_parse(r.parse_tree, errbuf, sizeof(errbuf));
-	stmts = obj_get(out->tree, "stmts");
-	if (!out->tree || (stmts && !YAJL_IS_ARRAY(stmts))) {
-		strata_section_locate(s, 0, e);
-		error =
-		    strata_error_set(e, STRATA_ERROR, "cannot read the parse tree of libpg_query");
-		goto done;
-	}
-	if (!stmts || stmts->u.array.len == 0)
-		goto done;
-	out->stmts = calloc(stmts->u.array.len, sizeof(*out->stmts));
-	if (!out->stmts) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < stmts->u.array.len; i++) {
-		yajl_val raw = stmts->u.array.values[i];
-		yajl_val node = obj_get(raw, "stmt");
-		strata_sql_stmt *st = &out->stmts[out->n];
-		size_t loc = get_size(raw, "stmt_location"), slen = get_size(raw, "stmt_len");
-		size_t end = slen ? loc + slen : len;
-		if (loc > len || end > len || !YAJL_IS_OBJECT(node) || node->u.object.len != 1)
-			continue;
-		st->lead = loc;
-		st->off = strata_sql_skip_noise(sql, loc, end);
-		while (end > st->off && (is_blank(sql[end - 1]) || sql[end - 1] == ';'))
-			end--;
-		st->len = end - st->off;
-		st->kind = node->u.object.keys[0];
-		st->node = node->u.object.values[0];
-		out->n++;
-	}
-done:
-	pg_query_free_parse_result(r);
-	free(sql);
-	if (error < 0)
-		strata_pg_section_free(out);
-	return error;
+	*out = p;
+	return 0;
 }
 
-void strata_pg_section_free(strata_pg_section *p)
+void strata_pg_parser_free(strata_pg_parser *p)
 {
 	if (!p)
 		return;
-	free(p->stmts);
 	yajl_tree_free(p->tree);
-	memset(p, 0, sizeof(*p));
+	strata_sql_split_free(p->split);
+	free(p);
+}
+
+/* Splits off the next statement (usually one; text the splitter could not tell apart may hold
+ * several) and parses it. 1, 0 at the end, or an error. */
+static int parse_piece(strata_pg_parser *p, strata_error *e)
+{
+	PgQueryParseResult r;
+	char errbuf[256];
+	size_t len;
+	int more;
+
+	yajl_tree_free(p->tree);
+	p->tree = p->stmts = NULL;
+	p->next = 0;
+	if ((more = strata_sql_split_next(p->split, &p->piece, e)) <= 0) {
+		if (more < 0 && e->code == STRATA_EINVALID)
+			pg_dialect_hint(e, e->msg);
+		return more;
+	}
+	len = p->piece.end - p->piece.off;
+	r = pg_query_parse(p->piece.text);
+	if (r.error) {
+		more = pg_syntax_error(p->sec, p->piece.off, p->piece.text, len, r.error, e);
+	} else {
+		p->tree = yajl_tree_parse(r.parse_tree, errbuf, sizeof(errbuf));
+		p->stmts = obj_get(p->tree, "stmts");
+		if (!p->tree || (p->stmts && !YAJL_IS_ARRAY(p->stmts))) {
+			strata_section_locate(p->sec, p->piece.off, e);
+			more = strata_error_set(e, STRATA_ERROR,
+			                        "cannot read the parse tree of libpg_query");
+		}
+	}
+	pg_query_free_parse_result(r);
+	return more;
+}
+
+int strata_pg_parser_next(strata_pg_parser *p, strata_sql_stmt *out, strata_error *e)
+{
+	int more;
+	for (;;) {
+		while (p->stmts && p->next < p->stmts->u.array.len) {
+			const char *text = p->piece.text;
+			size_t len = p->piece.end - p->piece.off;
+			yajl_val raw = p->stmts->u.array.values[p->next++];
+			yajl_val node = obj_get(raw, "stmt");
+			size_t loc = get_size(raw, "stmt_location"),
+			       slen = get_size(raw, "stmt_len");
+			size_t end = slen ? loc + slen : len, off;
+			if (loc > len || end > len || !YAJL_IS_OBJECT(node) ||
+			    node->u.object.len != 1)
+				continue;
+			off = strata_sql_skip_blank(STRATA_DIALECT_POSTGRES, text, loc, end);
+			while (end > off && (is_blank(text[end - 1]) || text[end - 1] == ';'))
+				end--;
+			out->lead = p->next == 1 ? p->piece.lead : p->piece.off + loc;
+			out->off = p->piece.off + off;
+			out->len = end - off;
+			out->base = p->piece.off;
+			out->kind = node->u.object.keys[0];
+			out->node = node->u.object.values[0];
+			return 1;
+		}
+		if ((more = parse_piece(p, e)) <= 0)
+			return more;
+	}
 }
 
 /* ---- SQLite --------------------------------------------------------------------------------- */
@@ -219,25 +257,28 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
 	return strata_error_set(e, STRATA_EINVALID, "%s", msg);
 }
 
-/* Runs a section's statements one by one, like the SQLite backend does. `in_txn`: inside our
- * savepoint, which no statement may end. In `keep_txn` mode (a non-transactional down section,
- * run inside the savepoint all the same) statements that would end it are parsed but not run. */
-static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
-                      bool keep_txn, strata_error *e)
+/* Prepares and runs one statement (its text may hold more than one only when SQLite says so). */
+static int sq_statement(struct sq_check *k, const strata_section *sec, const char *which,
+                        const strata_sql_piece *pc, bool in_txn, bool keep_txn, strata_error *e)
 {
-	const char *start = sec->text + sec->offset, *p = start, *end = start + sec->len;
+	const char *text = pc->text, *p = text, *end = text + (pc->end - pc->off);
 	int error = 0;
 
 	while (p < end && error == 0) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		size_t at = strata_sql_skip_noise(start, (size_t)(p - start), sec->len);
+		size_t at = pc->off + strata_sql_skip_blank(STRATA_DIALECT_SQLITE, text,
+		                                            (size_t)(p - text), pc->end - pc->off);
 		int rc;
 		k->attach = k->txn_control = false;
-		rc = sqlite3_prepare_v2(k->db, p, (int)(end - p), &st, &tail);
-		if (rc == SQLITE_OK && st && !k->attach &&
-		    !(keep_txn &&
-		      (k->txn_control || starts_with_word(start + at, sec->len - at, "vacuum")))) {
+		/* the length counts the NUL after the statement: SQLite then reads it in place
+		 * instead of copying it */
+		rc = sqlite3_prepare_v2(k->db, p, (int)(end - p) + 1, &st, &tail);
+		if (rc == SQLITE_OK && !st)
+			break; /* only white space and comments are left */
+		if (rc == SQLITE_OK && !k->attach &&
+		    !(keep_txn && (k->txn_control || starts_with_word(sec->text + sec->offset + at,
+		                                                      sec->len - at, "vacuum")))) {
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 				;
 			if (rc == SQLITE_DONE)
@@ -255,7 +296,7 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 		} else if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(k->db);
 			if (off >= 0 && p + off < end)
-				at = (size_t)(p - start) + (size_t)off;
+				at = pc->off + (size_t)(p - text) + (size_t)off;
 			error = sq_error(k, sec, which, at, e);
 		}
 		sqlite3_finalize(st);
@@ -263,6 +304,36 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 			break;
 		p = tail;
 	}
+	return error;
+}
+
+/* Runs a section's statements one by one, like the SQLite backend does, after the check that a
+ * transactional one holds no BEGIN, COMMIT or ROLLBACK of its own (core/sqlsplit.h). `in_txn`:
+ * inside our savepoint, which no statement may end. In `keep_txn` mode (a non-transactional down
+ * section, run inside the savepoint all the same) statements that would end it are parsed but
+ * not run. */
+static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
+                      bool keep_txn, strata_error *e)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece pc;
+	int error, more = 0;
+
+	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_SQLITE, sec, e)) < 0)
+		return error;
+	while (error == 0 && (more = strata_sql_split_next(sp, &pc, e)) > 0) {
+		const char *kind =
+		    sec->no_transaction
+		        ? NULL
+		        : strata_sql_txn_control(STRATA_DIALECT_SQLITE, pc.text, pc.end - pc.off);
+		if (kind)
+			error = strata_sql_txn_error(sec, which[0] == 'u', pc.off, kind, false, e);
+		else
+			error = sq_statement(k, sec, which, &pc, in_txn, keep_txn, e);
+	}
+	if (error == 0 && more < 0)
+		error = more;
+	strata_sql_split_free(sp);
 	return error;
 }
 

@@ -3,9 +3,9 @@
  * written or any database is touched.
  *
  * PostgreSQL: libpg_query (the PostgreSQL 15 server's own grammar) parses each section, up and
- * down, into statements with exact offsets and a parse tree for lint (src/core/lint.c). Nothing
- * is resolved: tables and columns need not exist. A syntax error is reported at its file, line
- * and column.
+ * down, statement by statement, into exact offsets and a parse tree for lint (src/core/lint.c).
+ * Nothing is resolved: tables and columns need not exist. A syntax error is reported at its file,
+ * line and column.
  *
  * SQLite: SQLite's parser is sqlite3_prepare_v2, which also resolves names (a table must exist
  * to prepare an INSERT into it). So the check applies every migration's up section, in version
@@ -23,9 +23,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "core/catalog.h"
+#include "core/sqlsplit.h"
 #include "strata.h"
-
-typedef enum { STRATA_DIALECT_SQLITE = 1, STRATA_DIALECT_POSTGRES = 2 } strata_dialect;
 
 /* "postgres" (also "postgresql", "pg") or "sqlite" (also "sqlite3"); STRATA_EINVALID otherwise. */
 int strata_dialect_parse(strata_dialect *out, const char *name, strata_error *e);
@@ -42,21 +41,20 @@ typedef struct strata_sql_stmt {
 	                     its leading comments, where '-- strata:nolint' is looked for */
 	size_t off;       /* where the statement itself begins (blanks and comments skipped) */
 	size_t len;       /* up to its end, without the ';' and trailing blanks */
+	size_t base;      /* where the parsed text began: node "location"s count from here */
 	const char *kind; /* the parse node's name, for example "IndexStmt" */
-	yajl_val node;    /* that node's fields; owned by the parsed section */
+	yajl_val node;    /* that node's fields; the parser's, valid until its next call */
 } strata_sql_stmt;
 
-typedef struct strata_pg_section {
-	const strata_section *sec;
-	strata_sql_stmt *stmts; /* owned */
-	size_t n;
-	yajl_val tree; /* owned: the whole parse tree */
-} strata_pg_section;
+/* PostgreSQL: the statements of one section, parsed one at a time (core/sqlsplit.h splits them),
+ * so memory holds one statement's parse tree, not the file's. */
+typedef struct strata_pg_parser strata_pg_parser;
 
-/* PostgreSQL: parses one section. On a syntax error, returns STRATA_EINVALID with e at the
- * file:line:col of the error, with the source line. */
-int strata_sqlcheck_pg(strata_pg_section *out, const strata_section *s, strata_error *e);
-void strata_pg_section_free(strata_pg_section *p);
+int strata_pg_parser_new(strata_pg_parser **out, const strata_section *s, strata_error *e);
+/* 1 and *out: the next statement; 0 after the last one; STRATA_EINVALID on a syntax error, with e
+ * at the file:line:col of the error and the source line. */
+int strata_pg_parser_next(strata_pg_parser *p, strata_sql_stmt *out, strata_error *e);
+void strata_pg_parser_free(strata_pg_parser *p);
 
 /* SQLite: checks every migration of c, as described above. */
 int strata_sqlcheck_sqlite(const strata_catalog *c, strata_error *e);

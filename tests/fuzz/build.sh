@@ -11,7 +11,7 @@ command -v "$CC" >/dev/null || { echo "build.sh: $CC not found" >&2; exit 3; }
 flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" -Wall -Wno-unused-parameter)
 srcs=(util/buf.c util/clock.c util/error.c util/fs.c util/text.c
-	core/migration.c core/dburl.c core/config.c core/seed_json.c)
+	core/migration.c core/dburl.c core/config.c core/seed_json.c core/sqlsplit.c)
 objs=()
 for s in "${srcs[@]}"; do
 	o="$OUT/obj/$(echo "$s" | tr / _).o"
@@ -20,8 +20,9 @@ for s in "${srcs[@]}"; do
 	fi
 	objs+=("$o")
 done
-for t in fuzz_migration fuzz_config fuzz_seed_json; do
+for t in fuzz_migration fuzz_config fuzz_seed_json fuzz_sqlsplit; do
 	if [ ! -x "$OUT/$t" ] || [ "$ROOT/tests/fuzz/$t.c" -nt "$OUT/$t" ] || [ -n "$(find "$OUT/obj" -newer "$OUT/$t" -name '*.o')" ]; then
-		"$CC" "${flags[@]}" -fsanitize=fuzzer "$ROOT/tests/fuzz/$t.c" "${objs[@]}" -lyajl -lcrypto -o "$OUT/$t"
+		"$CC" "${flags[@]}" -fsanitize=fuzzer "$ROOT/tests/fuzz/$t.c" "${objs[@]}" -lyajl -lcrypto \
+			-lpg_query -lsqlite3 -o "$OUT/$t"
 	fi
 done

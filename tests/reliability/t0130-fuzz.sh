@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hostile input: the libFuzzer targets of tests/fuzz/ (migration files; URLs, .env and
-# strata.json; the seed JSON layer), built with clang under ASan+UBSan. Each replays its
+# strata.json; the seed JSON layer; the statement splitter), built with clang under ASan+UBSan. Each replays its
 # committed corpus (tests/fuzz/corpus/<target>/: seeds and regression inputs), then fuzzes for a
 # bounded time (RELIABILITY_MODE=short 5 s each, long 90 s; FUZZ_SECONDS overrides) from a
 # scratch copy of it. Zero crashes, leaks and sanitizer reports are expected; an input that
@@ -18,7 +18,7 @@ fi
 ok "the fuzz targets build"
 mkdir -p "$OUT/artifacts"
 total_execs=0 total_crashes=0
-for t in fuzz_migration fuzz_config fuzz_seed_json; do
+for t in fuzz_migration fuzz_config fuzz_seed_json fuzz_sqlsplit; do
 	corpus=$ROOT/tests/fuzz/corpus/$t
 	check "$t: replays its corpus ($(ls "$corpus" | wc -l) inputs)" 0 '' 'Done [0-9]+ runs' \
 		"$OUT/$t" -runs=0 "$corpus"

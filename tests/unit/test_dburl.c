@@ -309,9 +309,10 @@ static void test_scrub_conninfo(void **state)
 	conn_is("postgres://u:p%zz@h/d", "invalid percent-encoded token: \"p%zz\"",
 	        "invalid percent-encoded token: \"****\"");
 	conn_is("postgres://u:p%40q@h/d", "token \"p@q\" and \"h\"", "token \"****\" and \"h\"");
-	conn_is("postgres://u:t@localhost:5999/d",
-	        "connection to server at \"localhost\" (::1), port 5999 failed: Connection refused",
-	        "connection to server at \"localhost\" (::1), port 5999 failed: Connection refused");
+	conn_is(
+	    "postgres://u:t@localhost:5999/d",
+	    "connection to server at \"localhost\" (::1), port 5999 failed: Connection refused",
+	    "connection to server at \"localhost\" (::1), port 5999 failed: Connection refused");
 }
 
 static void test_scrub_error(void **state)

@@ -260,7 +260,8 @@ static void test_pg_syntax_error_place(void **state)
 
 static void test_pg_split_offsets(void **state)
 {
-	strata_pg_section p;
+	strata_pg_parser *p = NULL;
+	strata_sql_stmt st;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_section s = {0};
 	const char *text =
@@ -271,18 +272,22 @@ static void test_pg_split_offsets(void **state)
 	s.text = text;
 	s.offset = 14;
 	s.len = strlen(text) - 14;
-	assert_int_equal(strata_sqlcheck_pg(&p, &s, &e), 0);
-	assert_int_equal(p.n, 2);
-	assert_string_equal(p.stmts[0].kind, "CreateStmt");
-	assert_int_equal(p.stmts[0].lead, 0);
-	assert_int_equal(p.stmts[0].off, 8);
-	assert_memory_equal(text + 14 + p.stmts[0].off, "create table t (a int)", p.stmts[0].len);
-	assert_int_equal(p.stmts[0].len, 22);
-	assert_string_equal(p.stmts[1].kind, "SelectStmt");
-	assert_memory_equal(text + 14 + p.stmts[1].off, "select 1", p.stmts[1].len);
-	assert_int_equal(p.stmts[1].len, 8);
-	strata_pg_section_free(&p);
-	strata_pg_section_free(&p); /* twice is fine */
+	assert_int_equal(strata_pg_parser_new(&p, &s, &e), 0);
+	assert_int_equal(strata_pg_parser_next(p, &st, &e), 1);
+	assert_string_equal(st.kind, "CreateStmt");
+	assert_int_equal(st.lead, 0);
+	assert_int_equal(st.off, 8);
+	assert_memory_equal(text + 14 + st.off, "create table t (a int)", st.len);
+	assert_int_equal(st.len, 22);
+	assert_int_equal(strata_pg_parser_next(p, &st, &e), 1);
+	assert_string_equal(st.kind, "SelectStmt");
+	assert_int_equal(st.lead, 31);
+	assert_memory_equal(text + 14 + st.off, "select 1", st.len);
+	assert_int_equal(st.len, 8);
+	assert_int_equal(strata_pg_parser_next(p, &st, &e), 0);
+	assert_int_equal(strata_pg_parser_next(p, &st, &e), 0); /* and stays at the end */
+	strata_pg_parser_free(p);
+	strata_pg_parser_free(NULL);
 }
 
 static void test_sqlite_check(void **state)
@@ -344,8 +349,10 @@ static void test_sqlite_check(void **state)
 	/* a COMMIT inside a transactional migration */
 	unit_write(fx->root, "6-F.sql", "-- migrate:up\ndelete from u;\ncommit;\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
-	assert_string_equal(e.msg, "statement ends the transaction the migration runs in");
+	assert_string_equal(e.msg, "COMMIT inside the transaction the migration runs in");
 	assert_int_equal(e.line, 3);
+	assert_int_equal(e.column, 1);
+	assert_non_null(strstr(e.hint, "'-- migrate:up transaction:false'"));
 	strata_lint_result_free(&r);
 }
 
