@@ -7,19 +7,19 @@
  * string (COMMIT included) and we send ROLLBACK. The error's position (in characters of the
  * string we sent) maps back to the migration file's line and column; an error without a
  * position is placed at the start of the failing statement, found by counting the results that
- * came back before it and splitting the section with libpg_query.
+ * came back before it and splitting the section (core/sqlsplit.h).
  */
 #include "backend/pg.h"
 
 #include <inttypes.h>
 #include <libpq-fe.h>
-#include <pg_query.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/lock_table.h"
 #include "backend/pg_exec.h"
+#include "core/sqlsplit.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -647,17 +647,17 @@ static int append_history_change(pg_backend *pg, strata_buf *q, const strata_ste
 /* Places e at the `index`-th statement (0-based) of the section. */
 static void locate_statement(const strata_section *sec, int index, strata_error *e)
 {
-	char *copy = strndup(sec->text + sec->offset, sec->len);
-	PgQuerySplitResult split;
-	size_t off = 0;
-	if (!copy)
-		return;
-	split = pg_query_split_with_scanner(copy);
-	if (!split.error && index >= 0 && index < split.n_stmts)
-		off = (size_t)split.stmts[index]->stmt_location;
-	off = strata_sql_skip_noise(copy, off, sec->len);
-	pg_query_free_split_result(split);
-	free(copy);
+	strata_sql_split *sp = NULL;
+	strata_sql_piece piece;
+	strata_error ignored = STRATA_ERROR_INIT;
+	size_t off =
+	    strata_sql_skip_blank(STRATA_DIALECT_POSTGRES, sec->text + sec->offset, 0, sec->len);
+	if (strata_sql_split_new(&sp, STRATA_DIALECT_POSTGRES, sec, &ignored) == 0) {
+		for (int k = 0; k <= index && strata_sql_split_next(sp, &piece, &ignored) > 0; k++)
+			if (k == index)
+				off = piece.off;
+	}
+	strata_sql_split_free(sp);
 	strata_section_locate(sec, off, e);
 }
 
@@ -863,48 +863,64 @@ static int nt_record(pg_backend *pg, const strata_step *s, strata_applied_status
 /* transaction:false: each statement on its own (a multi-statement string would be one implicit
  * transaction), recording progress in the history so a failure can be repaired. Down sections
  * delete the row at the end instead. */
+/* How many statements section sec holds (as the splitter cuts it). */
+static int count_statements(const strata_section *sec, int *n, strata_error *e)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece piece;
+	int error, got = 0;
+	*n = 0;
+	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_POSTGRES, sec, e)) < 0)
+		return error;
+	while ((got = strata_sql_split_next(sp, &piece, e)) > 0)
+		(*n)++;
+	strata_sql_split_free(sp);
+	return got < 0 ? got : 0;
+}
+
+/* transaction:false: each statement on its own (a multi-statement string would be one implicit
+ * transaction), recording progress in the history so a failure can be repaired. Down sections
+ * delete the row at the end instead. Statements come from core/sqlsplit.h, as build cuts them
+ * (a BEGIN ATOMIC body stays whole), one at a time. */
 static int apply_each_statement(pg_backend *pg, const strata_step *s, const strata_apply_opts *o,
                                 strata_apply_result *res, strata_error *e)
 {
 	const strata_section *sec = s->dir == STRATA_UP ? &s->m->up : &s->m->down;
-	char *copy = strndup(sec->text + sec->offset, sec->len);
 	strata_buf q = STRATA_BUF_INIT;
-	PgQuerySplitResult split = {0};
+	strata_sql_split *sp = NULL;
+	strata_sql_piece piece;
 	double t0 = strata_now_ms();
-	int error = 0, i = s->resume_from;
+	int error = 0, got, i = s->resume_from;
 
-	if (!copy)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	split = pg_query_split_with_scanner(copy);
-	if (split.error) {
-		strata_section_locate(
-		    sec, split.error->cursorpos > 0 ? (size_t)split.error->cursorpos - 1 : 0, e);
-		error = strata_error_set(e, STRATA_EINVALID, "%s", split.error->message);
+	if ((error = count_statements(sec, &res->statements, e)) < 0)
 		goto done;
-	}
-	res->statements = split.n_stmts;
 	if (s->dir == STRATA_UP &&
 	    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i, 0, o, e)) < 0)
 		goto done;
 	if (s->dir == STRATA_DOWN) {
-		strata_buf_reset(&q);
 		append_timeouts(&q, o, false);
 		if (q.len && (error = exec_simple(pg, q.ptr, e)) < 0)
 			goto done;
 	}
-	for (; i < split.n_stmts; i++) {
-		size_t at = (size_t)split.stmts[i]->stmt_location;
+	if ((error = strata_sql_split_new(&sp, STRATA_DIALECT_POSTGRES, sec, e)) < 0)
+		goto done;
+	for (int k = 0; (got = strata_sql_split_next(sp, &piece, e)) > 0; k++) {
 		strata_section one = *sec;
+		if (k < i)
+			continue; /* done before: repair resumes after it */
 		strata_buf_reset(&q);
-		strata_buf_put(&q, copy + at, (size_t)split.stmts[i]->stmt_len);
-		one.offset = sec->offset + at;
-		one.len = (size_t)split.stmts[i]->stmt_len;
+		strata_buf_put(&q, piece.text, piece.end - piece.off);
+		one.offset = sec->offset + piece.off;
+		one.len = piece.end - piece.off;
 		if ((error = send_and_collect(pg, &q, &one, 0, 0, NULL, e)) < 0)
 			break;
-		if (s->dir == STRATA_UP && i + 1 < split.n_stmts &&
-		    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i + 1, 0, o, e)) < 0)
+		i = k + 1;
+		if (s->dir == STRATA_UP && i < res->statements &&
+		    (error = nt_record(pg, s, STRATA_APPLIED_RUNNING, i, 0, o, e)) < 0)
 			break;
 	}
+	if (error == 0 && got < 0)
+		error = got;
 	if (error < 0) {
 		strata_error saved = *e;
 		res->failed_at = i;
@@ -922,7 +938,8 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 	if (s->dir == STRATA_UP) {
 		/* as the row stores it (%.3f), so that run and show print the same */
 		res->duration_ms = (double)(long long)((strata_now_ms() - t0) * 1000 + 0.5) / 1000;
-		error = nt_record(pg, s, STRATA_APPLIED_OK, split.n_stmts, res->duration_ms, o, e);
+		error =
+		    nt_record(pg, s, STRATA_APPLIED_OK, res->statements, res->duration_ms, o, e);
 	} else {
 		strata_buf_reset(&q);
 		if (append_history_change(pg, &q, s) < 0 || q.failed)
@@ -932,9 +949,8 @@ static int apply_each_statement(pg_backend *pg, const strata_step *s, const stra
 		PQclear(PQexec(pg->conn, "RESET lock_timeout; RESET statement_timeout"));
 	}
 done:
-	pg_query_free_split_result(split);
+	strata_sql_split_free(sp);
 	strata_buf_free(&q);
-	free(copy);
 	return error;
 }
 

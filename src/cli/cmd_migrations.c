@@ -784,6 +784,16 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	}
 	problems = preflight(&s, &o, &plan, 1);
+	{
+		/* what run checks of the pending files before it sends anything */
+		strata_run_opts ro = {.fake = false};
+		strata_run_result rr;
+		strata_error pe = STRATA_ERROR_INIT;
+		if (strata_runner_precheck(s.b, &plan, &ro, &rr, &pe) < 0) {
+			cli_report_problem(&s.cfg, &pe);
+			problems++;
+		}
+	}
 	if (problems) {
 		fprintf(stderr, "strata: %d problem%s found\n", problems, problems == 1 ? "" : "s");
 		rc = EXIT_FAIL;

@@ -26,8 +26,8 @@ static void pause_ms(const strata_backend *b, int ms)
 /* The checks before anything is sent, so that a refused run changes nothing: with one
  * transaction, no step may be transaction:false; no step that runs in a transaction may begin or
  * end one of its own (core/sqlsplit.h, with the backend's SQL dialect). */
-static int precheck(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
-                    strata_run_result *r, strata_error *e)
+int strata_runner_precheck(const strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+                           strata_run_result *r, strata_error *e)
 {
 	strata_dialect d = STRATA_DIALECT_SQLITE;
 	int error = 0;
@@ -72,7 +72,7 @@ int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_
 
 	memset(r, 0, sizeof(*r));
 	r->failed_statement = -1;
-	if ((error = precheck(b, p, o, r, e)) < 0)
+	if ((error = strata_runner_precheck(b, p, o, r, e)) < 0)
 		return error;
 	if (o->one_transaction && (error = b->ops->begin(b, e)) < 0)
 		return error;

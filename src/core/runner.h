@@ -43,6 +43,12 @@ typedef struct strata_run_result {
 	double ms;
 } strata_run_result;
 
+/* The checks before anything is sent (a transactional step with BEGIN or COMMIT of its own, a
+ * transaction:false step in a one-transaction run): fails naming the step (r->failed) and its
+ * file:line:col. strata_runner_execute makes them first; validate makes them alone. */
+int strata_runner_precheck(const strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+                           strata_run_result *r, strata_error *e);
+
 /* Runs the steps in order. On failure the failing step (or, with one_transaction, every step) is
  * rolled back, steps before it stay, and r->failed says which one failed. An interrupt
  * (strata_backend_interrupt) fails the step that runs with STRATA_EINTERRUPTED, or stops the run

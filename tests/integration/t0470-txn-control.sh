@@ -162,4 +162,21 @@ strata: nothing was applied: the run stopped before it began"
 }
 
 each_db scenario
+
+# ---- validate makes the same check as run ----
+vscenario() {
+	local k=$1 d=v_$1
+	new_db "$k"
+	mig "$d" 1-Ok.sql '-- migrate:up
+create table ok (id int);
+-- migrate:down
+drop table ok;
+'
+	mig "$d" 2-Gadgets.sql "$GADGETS"
+	check "$k: validate reports a BEGIN in a transactional section" 1 '^$' \
+		"^strata: error: $d/2-Gadgets.sql:2:1: BEGIN inside the transaction the migration runs in\$" \
+		strata --database-url "$DB_URL" migrations validate --dir "$d"
+	like "$k: ... and counts it" "$err" '^strata: 1 problem found$'
+}
+each_db vscenario
 done_testing
