@@ -7,7 +7,7 @@
 #include "core/sqlcheck.h"
 #include "util/clock.h"
 
-enum { OPT_SRC = 256, OPT_OUT, OPT_DIALECT, OPT_STRICT, OPT_ENABLE };
+enum { OPT_SRC = 256, OPT_OUT, OPT_DIALECT, OPT_STRICT, OPT_ENABLE, OPT_BASE };
 
 const struct cli_opt cmd_build_opts[] = {
     {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)", false},
@@ -18,6 +18,10 @@ const struct cli_opt cmd_build_opts[] = {
      false},
     {"strict", OPT_STRICT, NULL, "lint warnings fail the build too", false},
     {"enable", OPT_ENABLE, "RULES", "turn on off-by-default lint rules (comma-separated)", false},
+    {"base", OPT_BASE, "DIR",
+     "SQLite: check on top of the migrations in DIR (another source's: the core's); "
+     "repeatable (default: \"base_dirs\" in strata.json)",
+     true},
     {0},
 };
 
@@ -28,7 +32,8 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 	strata_error e = STRATA_ERROR_INIT;
 	strata_build_result r = {0};
 	strata_build_opts bo = STRATA_BUILD_OPTS_INIT;
-	const char *src = NULL, *out = NULL, *dialect = NULL;
+	const char *src = NULL, *out = NULL, *dialect = NULL, *base[CLI_MAX_DIRS];
+	size_t nbase = 0;
 	char dur[32];
 	double t0 = strata_now_ms();
 	int key, rc = EXIT_OK;
@@ -47,6 +52,11 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 			bo.strict = true;
 		else if (key == OPT_ENABLE)
 			bo.enable = optarg;
+		else if (key == OPT_BASE && nbase == CLI_MAX_DIRS)
+			return cli_usage_error(ctx->cmd, "too many --base (at most %d)",
+			                       CLI_MAX_DIRS);
+		else if (key == OPT_BASE)
+			base[nbase++] = optarg;
 		else if (key == OPT_DIALECT) {
 			if (strata_dialect_parse(&bo.dialect, optarg, &e) < 0)
 				return cli_usage_error(ctx->cmd,
@@ -66,6 +76,8 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 		src = cfg.src_dir;
 	if (!out)
 		out = cfg.dist_dir;
+	bo.base_dirs = nbase ? base : (const char *const *)cfg.base_dirs;
+	bo.nbase = nbase ? nbase : cfg.nbase;
 	if (strata_dialect_pick(&bo.dialect, dialect ? dialect : cfg.dialect, cfg.database_url,
 	                        &e) < 0) {
 		out_error(&e);

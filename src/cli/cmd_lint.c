@@ -10,7 +10,7 @@
 #include "core/lint.h"
 #include "core/sqlcheck.h"
 
-enum { OPT_SRC = 256, OPT_DIALECT, OPT_FORMAT, OPT_STRICT, OPT_ENABLE, OPT_LIST_RULES };
+enum { OPT_SRC = 256, OPT_DIALECT, OPT_FORMAT, OPT_STRICT, OPT_ENABLE, OPT_LIST_RULES, OPT_BASE };
 
 const struct cli_opt cmd_lint_opts[] = {
     {"src", OPT_SRC, "DIR", "authored migrations (default: src/migrations)", false},
@@ -21,6 +21,10 @@ const struct cli_opt cmd_lint_opts[] = {
     {"strict", OPT_STRICT, NULL, "warnings fail too (exit 1)", false},
     {"enable", OPT_ENABLE, "RULES", "turn on off-by-default rules (comma-separated ids)", false},
     {"list-rules", OPT_LIST_RULES, NULL, "print every rule, its severity, reason and fix", false},
+    {"base", OPT_BASE, "DIR",
+     "SQLite: check on top of the migrations in DIR (another source's: the core's); "
+     "repeatable (default: \"base_dirs\" in strata.json)",
+     true},
     {0},
 };
 
@@ -212,7 +216,9 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
 	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_dialect d;
-	const char *src = NULL, *dialect = NULL, *enable = NULL;
+	const char *src = NULL, *dialect = NULL, *enable = NULL, *base_dirs[CLI_MAX_DIRS];
+	strata_catalog base = {0};
+	size_t nbase = 0;
 	enum format fmt = FORMAT_TEXT;
 	int key, strict = 0, list = 0, rc = EXIT_OK, failed;
 
@@ -247,6 +253,11 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
 			enable = optarg;
 		} else if (key == OPT_LIST_RULES) {
 			list = 1;
+		} else if (key == OPT_BASE) {
+			if (nbase == CLI_MAX_DIRS)
+				return cli_usage_error(ctx->cmd, "too many --base (at most %d)",
+				                       CLI_MAX_DIRS);
+			base_dirs[nbase++] = optarg;
 		}
 	}
 	if (optind < argc)
@@ -271,7 +282,13 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
 	out_verbose(ctx, "checking %s as %s SQL\n", src, strata_dialect_name(d));
 	lo.dialect = d;
 	lo.enable = enable;
-	if (strata_catalog_load(&cat, &src, 1, &e) == 0)
+	if (!nbase)
+		for (; nbase < cfg.nbase && nbase < CLI_MAX_DIRS; nbase++)
+			base_dirs[nbase] = cfg.base_dirs[nbase];
+	if (nbase && d == STRATA_DIALECT_SQLITE &&
+	    strata_catalog_load(&base, base_dirs, nbase, &e) == 0)
+		lo.base = &base;
+	if (!e.code && strata_catalog_load(&cat, &src, 1, &e) == 0)
 		strata_lint_catalog(&res, &cat, &lo, &e);
 	if (e.code)
 		cli_dialect_hint(&e, d, dialect ? dialect : cfg.dialect, &cfg);
@@ -295,6 +312,7 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
 done:
 	strata_lint_result_free(&res);
 	strata_catalog_free(&cat);
+	strata_catalog_free(&base);
 	strata_config_free(&cfg);
 	return rc;
 }

@@ -72,7 +72,8 @@ const struct cmd cli_cmds[] = {
      .opts = cmd_migration_create_opts},
     {.name = "build",
      .run = cmd_build,
-     .usage = "[--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULE,...]",
+     .usage = "[--src DIR] [--out DIR] [--dialect postgres|sqlite] [--strict] [--enable RULE,...] "
+              "[--base DIR]...",
      .summary = "Validate src/migrations and write dist/migrations with a SHA-256 manifest",
      .details = "Every migration is parsed (PostgreSQL: libpg_query; SQLite: applied to an empty\n"
                 "in-memory database) and linted before anything is written: a syntax error or a\n"
@@ -82,7 +83,7 @@ const struct cmd cli_cmds[] = {
     {.name = "lint",
      .run = cmd_lint,
      .usage = "[--src DIR] [--dialect postgres|sqlite] [--format text|json] [--strict] "
-              "[--enable RULE,...] [--list-rules]",
+              "[--enable RULE,...] [--list-rules] [--base DIR]...",
      .summary = "Parse src/migrations and report statements that are unsafe in production",
      .details = "PostgreSQL migrations are parsed with libpg_query and checked against the rules\n"
                 "of 'strata lint --list-rules' (see docs/lint.md); SQLite migrations are applied\n"

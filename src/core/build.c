@@ -141,12 +141,20 @@ static int check(const strata_catalog *c, const strata_build_opts *o, strata_bui
                  strata_error *e)
 {
 	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
+	strata_catalog base = {0};
 	size_t n;
 	int error;
 
 	lo.dialect = o->dialect;
 	lo.enable = o->enable;
-	if ((error = strata_lint_catalog(&r->lint, c, &lo, e)) < 0)
+	if (o->nbase && o->dialect == STRATA_DIALECT_SQLITE) {
+		if ((error = strata_catalog_load(&base, o->base_dirs, o->nbase, e)) < 0)
+			return error;
+		lo.base = &base;
+	}
+	error = strata_lint_catalog(&r->lint, c, &lo, e);
+	strata_catalog_free(&base);
+	if (error < 0)
 		return error;
 	n = r->lint.errors + (o->strict ? r->lint.warnings : 0);
 	if (n == 0)

@@ -19,12 +19,16 @@ typedef struct strata_build_opts {
 	strata_dialect dialect; /* what the migrations are parsed as */
 	bool strict;            /* lint warnings fail the build too */
 	const char *enable;     /* off-by-default lint rules to turn on (comma-separated) */
+	/* SQLite: directories of migrations these build on (another source's, a core's), applied
+	 * first by the check; nothing of theirs is written */
+	const char *const *base_dirs;
+	size_t nbase;
 } strata_build_opts;
 
 #define STRATA_BUILD_OPTS_VERSION 1
 #define STRATA_BUILD_OPTS_INIT                                                                     \
 	{                                                                                          \
-		STRATA_BUILD_OPTS_VERSION, STRATA_DIALECT_SQLITE, false, NULL                      \
+		STRATA_BUILD_OPTS_VERSION, STRATA_DIALECT_SQLITE, false, NULL, NULL, 0             \
 	}
 
 typedef struct strata_build_result {

@@ -86,8 +86,38 @@ static const struct config_key {
      (const char *const[]){"advisory", "table", NULL}, false},
     {"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL, false},
     {"require_database_url", offsetof(strata_config, require_database_url), false, NULL, true},
+    {"base_dirs", offsetof(strata_config, base_dirs), true, NULL, false},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* "base_dirs": a list of directories, each relative to the config's directory. */
+static int read_base_dirs(strata_config *c, yajl_val v, strata_error *e)
+{
+	if (!YAJL_IS_ARRAY(v)) {
+		strata_error_at(e, c->config_path, 0, 0);
+		strata_error_hint(e, "for example \"base_dirs\": [\"../core/dist/migrations\"]");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "'base_dirs' must be a list of directories");
+	}
+	for (size_t i = 0; i < c->nbase; i++)
+		free(c->base_dirs[i]);
+	free(c->base_dirs);
+	c->nbase = 0;
+	c->base_dirs = calloc(v->u.array.len + 1, sizeof(*c->base_dirs));
+	if (!c->base_dirs)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < v->u.array.len; i++) {
+		yajl_val d = v->u.array.values[i];
+		if (!YAJL_IS_STRING(d) || !*d->u.string) {
+			strata_error_at(e, c->config_path, 0, 0);
+			return strata_error_set(e, STRATA_EINVALID,
+			                        "'base_dirs' must be a list of directories");
+		}
+		if (!(c->base_dirs[c->nbase++] = in_project(c->project_dir, d->u.string)))
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	return 0;
+}
 
 static int read_config_file(strata_config *c, strata_error *e)
 {
@@ -128,6 +158,11 @@ static int read_config_file(strata_config *c, strata_error *e)
 			error =
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
+		}
+		if (strcmp(k, "base_dirs") == 0) {
+			if ((error = read_base_dirs(c, v, e)) < 0)
+				goto done;
+			continue;
 		}
 		if (key->boolean) {
 			if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
@@ -307,5 +342,8 @@ void strata_config_free(strata_config *c)
 	free(c->lock_strategy);
 	free(c->lock_ttl);
 	free(c->statement_timeout);
+	for (size_t i = 0; i < c->nbase; i++)
+		free(c->base_dirs[i]);
+	free(c->base_dirs);
 	memset(c, 0, sizeof(*c));
 }

@@ -11,7 +11,8 @@
  *     "dialect": "postgres" | "sqlite",            (what build parses migrations as)
  *     "lock_timeout": "5s", "statement_timeout": "0",
  *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s",
- *     "require_database_url": true }                (no SQLite default: a URL is needed)
+ *     "require_database_url": true,                 (no SQLite default: a URL is needed)
+ *     "base_dirs": ["../core/dist/migrations"] }   (what build checks SQLite migrations on)
  *
  * A DATABASE_URL that is set but empty (in the environment or .env) is an error, not "unset":
  * a CI secret that failed to inject must not turn a deploy into a run against a local file.
@@ -38,6 +39,10 @@ typedef struct strata_config {
 	char *lock_strategy, *lock_ttl; /* "advisory" or "table"; a duration */
 	/* "require_database_url": true: no SQLite default; a run without a URL fails */
 	int require_database_url;
+	/* "base_dirs": ["../core/dist/migrations"]: what build and lint check SQLite migrations on
+	 * top of (relative to the config's directory) */
+	char **base_dirs;
+	size_t nbase;
 } strata_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */

@@ -754,7 +754,7 @@ int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const 
 		return error;
 	if (o->dialect == STRATA_DIALECT_SQLITE) {
 		out->migrations = c->n;
-		return strata_sqlcheck_sqlite(c, e);
+		return strata_sqlcheck_sqlite(o->base, c, e);
 	}
 	for (size_t i = 0; i < c->n && error == 0; i++) {
 		l.m = c->items[i];

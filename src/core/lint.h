@@ -53,12 +53,14 @@ typedef struct strata_lint_opts {
 	unsigned version;
 	strata_dialect dialect;
 	const char *enable; /* ids of off-by-default rules to turn on, comma-separated, or NULL */
+	/* SQLite: the migrations c builds on, applied first (see strata_sqlcheck_sqlite) */
+	const strata_catalog *base;
 } strata_lint_opts;
 
 #define STRATA_LINT_OPTS_VERSION 1
 #define STRATA_LINT_OPTS_INIT                                                                      \
 	{                                                                                          \
-		STRATA_LINT_OPTS_VERSION, STRATA_DIALECT_POSTGRES, NULL                            \
+		STRATA_LINT_OPTS_VERSION, STRATA_DIALECT_POSTGRES, NULL, NULL                      \
 	}
 
 typedef struct strata_lint_result {

@@ -254,6 +254,11 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
 	else
 		strata_error_detail(e, "SQLite migrations are checked by applying them in order to "
 		                       "an empty in-memory database");
+	if (strncmp(msg, "no such table", 13) == 0 || strncmp(msg, "no such column", 14) == 0)
+		strata_error_hint(e,
+		                  "if it comes from migrations this one builds on (the core's, "
+		                  "another source's), name their directory as a base, so that the "
+		                  "check applies them first (strata build --base DIR)");
 	return strata_error_set(e, STRATA_EINVALID, "%s", msg);
 }
 
@@ -370,9 +375,21 @@ static int sq_migration(struct sq_check *k, const strata_migration *m, strata_er
 	return error;
 }
 
-int strata_sqlcheck_sqlite(const strata_catalog *c, strata_error *e)
+/* A migration the checked ones build on: its up section applied, as a database that has it
+ * would be; an error in it is the base's, and said so. */
+static int sq_base(struct sq_check *k, const strata_migration *m, strata_error *e)
+{
+	int error = sq_section(k, &m->up, "up", false, false, e);
+	if (error < 0 && !e->hint[0])
+		strata_error_hint(e, "this migration is one the checked ones build on (a base "
+		                     "directory): fix it where it comes from");
+	return error;
+}
+
+int strata_sqlcheck_sqlite(const strata_catalog *base, const strata_catalog *c, strata_error *e)
 {
 	struct sq_check k = {0};
+	size_t b = 0;
 	int error = 0;
 
 	if (sqlite3_open_v2(":memory:", &k.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -382,8 +399,16 @@ int strata_sqlcheck_sqlite(const strata_catalog *c, strata_error *e)
 		goto done;
 	}
 	sqlite3_set_authorizer(k.db, authorize, &k);
-	for (size_t i = 0; i < c->n && error == 0; i++)
-		error = sq_migration(&k, c->items[i], e);
+	/* in version order, the base's migrations among them, as one database would have them */
+	for (size_t i = 0; i < c->n && error == 0; i++) {
+		const strata_migration *m = c->items[i];
+		while (error == 0 && base && b < base->n &&
+		       strata_migration_key_cmp(base->items[b]->version, base->items[b]->name,
+		                                m->version, m->name) < 0)
+			error = sq_base(&k, base->items[b++], e);
+		if (error == 0)
+			error = sq_migration(&k, m, e);
+	}
 done:
 	sqlite3_close(k.db);
 	return error;

@@ -57,6 +57,9 @@ int strata_pg_parser_next(strata_pg_parser *p, strata_sql_stmt *out, strata_erro
 void strata_pg_parser_free(strata_pg_parser *p);
 
 /* SQLite: checks every migration of c, as described above. */
-int strata_sqlcheck_sqlite(const strata_catalog *c, strata_error *e);
+/* base (optional): migrations c builds on (other sources of the project, a plugin's core), whose
+ * up sections are applied first, in version order among c's, and are not themselves checked
+ * further. */
+int strata_sqlcheck_sqlite(const strata_catalog *base, const strata_catalog *c, strata_error *e);
 
 #endif

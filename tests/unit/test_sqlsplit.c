@@ -414,7 +414,7 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	c.items = &m;
 	c.n = 1;
 	sqlite3_memory_highwater(1);
-	assert_int_equal(strata_sqlcheck_sqlite(&c, &e), 0);
+	assert_int_equal(strata_sqlcheck_sqlite(NULL, &c, &e), 0);
 	peak = sqlite3_memory_highwater(1);
 	assert_true(peak > 0); /* SQLite counts its memory (main() asks it to) */
 	if ((size_t)peak > len / 4)
