@@ -1,39 +1,97 @@
 /*
- * strata.h: the public face of libstrata.
+ * strata.h: libstrata, schema migrations for PostgreSQL and SQLite, for programs that migrate
+ * their own database (at start-up, in a deploy job) and for the strata command, its first
+ * client.
  *
- * Conventions (see ../shared/STYLE.md): a function that can fail returns int, 0 on success and a
- * negative STRATA_E* code on failure, and fills the caller's strata_error with a one-line message
- * and, where the input is at fault, the file, line and column. The library never prints and never
- * exits. No libpq or SQLite type appears here.
+ *   strata_db *db = NULL;
+ *   strata_source *src = NULL;
+ *   strata_run_report *r = NULL;
+ *   strata_error e = STRATA_ERROR_INIT;
+ *   if (strata_db_open(&db, "sqlite:app.db", NULL, &e) < 0 ||
+ *       strata_source_new(&src, &e) < 0 ||
+ *       strata_source_add_dir(src, "migrations", &e) < 0 ||
+ *       strata_run(db, src, NULL, &r, &e) < 0)
+ *           fprintf(stderr, "%s:%u:%u: %s\n", e.file, e.line, e.column, e.msg);
+ *   strata_run_report_free(r);
+ *   strata_source_free(src);
+ *   strata_db_close(db);
+ *
+ * Conventions (libgit2's):
+ *   - A function that can fail returns 0 or a negative STRATA_E* code and fills the caller's
+ *     strata_error: a one-line message, and where the input is at fault its file, line and
+ *     column, the database's SQLSTATE, a detail and a hint. It never prints, never exits, and
+ *     reads no environment variable, file or directory but those its arguments name.
+ *   - What a function returns through **out belongs to the caller, who frees it with the
+ *     matching strata_*_free (all NULL-safe); a const pointer returned plainly is borrowed and
+ *     lives as long as its parent. Strings the library allocates for you go to strata_free.
+ *   - Options structs start with `version` and have an _INIT macro; pass NULL for the defaults.
+ *     A report's fields are only ever appended.
+ *   - Hints name options by their names here (lock_wait_ms, ignore_checksums, strata_build())
+ *     so that a program can point its users at its own settings; the strata command shows its
+ *     flags instead.
+ *
+ * Threads: handles are not shared between threads while in use: one strata_db per thread.
+ * Different handles on different threads are safe. strata_db_interrupt may be called from any
+ * thread, and from a signal handler.
+ *
+ * Stability: within one major version (STRATA_VERSION_MAJOR) the functions keep their
+ * signatures and meaning, options structs and reports only grow at their end (older callers'
+ * `version` is honoured), and enums only gain values. The shared library's SONAME carries the
+ * major version (libstrata.so.0 for 0.x, where minor versions may still change the API: read
+ * NEWS). No libpq, SQLite or other library's type appears here.
  */
 #ifndef STRATA_H
 #define STRATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#define STRATA_VERSION "0.1.0"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(STRATA_STATIC_ONLY)
+#define STRATA_API __attribute__((visibility("default")))
+#else
+#define STRATA_API
+#endif
+
+#define STRATA_VERSION_MAJOR 0
+#define STRATA_VERSION_MINOR 2
+#define STRATA_VERSION_PATCH 0
+#define STRATA_VERSION "0.2.0"
+/* 10000 * major + 100 * minor + patch: #if STRATA_VERSION_NUMBER >= 200 */
+#define STRATA_VERSION_NUMBER                                                                      \
+	(STRATA_VERSION_MAJOR * 10000 + STRATA_VERSION_MINOR * 100 + STRATA_VERSION_PATCH)
+
+/* The version of the library linked (which may be newer than the header compiled against). */
+STRATA_API const char *strata_version(void);
+
+/* ---- errors ------------------------------------------------------------------------------- */
 
 enum {
 	STRATA_OK = 0,
 	STRATA_ERROR = -1,        /* anything else */
 	STRATA_ENOTFOUND = -2,    /* a file, directory, migration or version that is not there */
-	STRATA_EINVALID = -3,     /* bad input: a malformed migration, URL, option or config */
-	STRATA_EDB = -4,          /* the database refused; sqlstate is set */
-	STRATA_ELOCKED = -5,      /* another runner holds the lock past the wait */
-	STRATA_ECONNECT = -6,     /* cannot reach the database */
+	STRATA_EINVALID = -3,     /* bad input: a malformed migration, URL, option or argument */
+	STRATA_EDB = -4,          /* the database refused; sqlstate is set (PostgreSQL) */
+	STRATA_ELOCKED = -5,      /* another runner holds the migration lock past lock_wait_ms */
+	STRATA_ECONNECT = -6,     /* cannot reach the database, or the connection was lost */
 	STRATA_EEXISTS = -7,      /* already there: a file to create, a migration applied */
-	STRATA_EINTERRUPTED = -8, /* stopped by an interrupt (strata_backend_interrupt) */
+	STRATA_EINTERRUPTED = -8, /* stopped by strata_db_interrupt; what ran is rolled back */
+	STRATA_ELOCKTIMEOUT =
+	    -9, /* a statement gave up waiting for a table's lock (lock_timeout_ms) */
 };
 
 typedef struct strata_error {
 	int code;
-	char sqlstate[6];
-	char file[512];
+	char sqlstate[6];      /* PostgreSQL's SQLSTATE when the server gave one, else "" */
+	char file[512];        /* the file at fault, else "" */
 	unsigned line, column; /* 1-based; 0 = unknown */
 	char msg[512];
 	char detail[512];
 	char hint[512];
-	char source_line[256]; /* the offending source line, for a caret under column */
+	char source_line[256]; /* the offending line of the file, for a caret under column */
 } strata_error;
 
 #define STRATA_ERROR_INIT                                                                          \
@@ -42,6 +100,485 @@ typedef struct strata_error {
 	}
 
 /* Clears e back to "no error". */
-void strata_error_clear(strata_error *e);
+STRATA_API void strata_error_clear(strata_error *e);
+/* For a C step (or any caller) that fails: sets e's message (overwriting any earlier one) and
+ * code, and returns the code, so that `return strata_error_set(e, STRATA_ERROR, "...");` is
+ * one step. A message too long for e is cut and ends in "...". NULL-safe. */
+STRATA_API int strata_error_set(strata_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+STRATA_API void strata_error_detail(strata_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+STRATA_API void strata_error_hint(strata_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Where the input is at fault; line and col are 1-based, 0 when unknown. */
+STRATA_API void strata_error_at(strata_error *e, const char *file, unsigned line, unsigned col);
+/* "STRATA_ELOCKED" for a code, "STRATA_ERROR" for an unknown one. */
+STRATA_API const char *strata_error_name(int code);
+
+/* Frees what the library allocated and handed over as a plain string. NULL-safe. */
+STRATA_API void strata_free(void *p);
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+typedef enum strata_direction { STRATA_UP = 1, STRATA_DOWN = 2 } strata_direction;
+
+typedef enum strata_event_kind {
+	STRATA_EVENT_PHASE = 1,  /* a phase ended: phase, ms, count (see below) */
+	STRATA_EVENT_LOCK_WAIT,  /* the migration lock is held by another runner: waiting (message)
+	                          */
+	STRATA_EVENT_STEP_START, /* a migration is about to run */
+	STRATA_EVENT_STEP_DONE,  /* ... it committed (ms: what the history records) */
+	STRATA_EVENT_STEP_SKIPPED, /* ... another runner did it first */
+	STRATA_EVENT_STEP_RETRY,   /* ... it hit lock_timeout_ms and was rolled back; retry after ms
+	                            */
+	STRATA_EVENT_NOTICE,       /* something the user should know (message) */
+	STRATA_EVENT_SEED_TABLE,   /* seed: a table was loaded (name, count: rows) */
+} strata_event_kind;
+
+/* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
+ * "lock", "summary" (the history's summary matched the build's: nothing to run), "history"
+ * (count: rows), "plan" (count: steps). */
+#define STRATA_EVENT_FROM_MANIFEST 1u
+
+typedef struct strata_event {
+	strata_event_kind kind;
+	const char *phase;          /* PHASE */
+	const char *version, *name; /* STEP_*: the migration */
+	const char *file; /* STEP_*: its file (for a migration given in memory, a label) */
+	strata_direction direction; /* STEP_* */
+	size_t index, total;        /* STEP_*: its place in the run */
+	int statement;              /* STEP_START: the statement it starts from (0-based; above 0
+	                               when a repair resumes a transaction:false migration) */
+	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
+	size_t count;               /* PHASE, SEED_TABLE */
+	unsigned flags;             /* PHASE */
+	const char *message;        /* LOCK_WAIT, NOTICE; SEED_TABLE: the table */
+} strata_event;
+
+/* Called on the thread that runs the operation; the event and its strings live for the call. */
+typedef void (*strata_event_fn)(const strata_event *ev, void *userdata);
+
+/* ---- the database ------------------------------------------------------------------------- */
+
+typedef struct strata_db strata_db;
+
+/* strata_db_options.flags */
+/* only read: a SQLite file that does not exist is not created; it reads as an empty database
+ * and strata_db_exists says so (show, validate, dry runs) */
+#define STRATA_DB_NO_CREATE 1u
+
+typedef struct strata_db_options {
+	unsigned version;
+	unsigned flags;           /* STRATA_DB_* */
+	int connect_wait_ms;      /* a server that cannot be reached yet is retried with backoff
+	                             (0.1 s, 0.2 s ... 2 s apart) this long; 0: one try */
+	strata_event_fn on_event; /* progress of every operation on this database; NULL: none */
+	void *userdata;
+} strata_db_options;
+
+#define STRATA_DB_OPTIONS_VERSION 1
+#define STRATA_DB_OPTIONS_INIT                                                                     \
+	{                                                                                          \
+		STRATA_DB_OPTIONS_VERSION, 0, 0, NULL, NULL                                        \
+	}
+
+/*
+ * Opens the database a URL names (no lock is taken yet):
+ *   postgres://user:password@host:5432/db?sslmode=disable   (also postgresql://)
+ *   host=localhost dbname=app user=app                      (a libpq keyword string)
+ *   postgres://                                             (everything from libpq's PG* variables)
+ *   sqlite:path/to/file.db   sqlite:///abs/file.db          (percent-encoded; also sqlite3:)
+ * Fails with STRATA_ECONNECT (the message names the URL with its password masked) or
+ * STRATA_EINVALID for a URL no engine reads.
+ */
+STRATA_API int strata_db_open(strata_db **out, const char *url, const strata_db_options *o,
+                              strata_error *e);
+/* Closes the connection and lets go of any lock it holds. NULL-safe. */
+STRATA_API void strata_db_close(strata_db *db);
+/* The URL with its password masked: what messages show. */
+STRATA_API const char *strata_db_display(const strata_db *db);
+/* "postgres" or "sqlite". */
+STRATA_API const char *strata_db_engine(const strata_db *db);
+/* False for a SQLite file opened with STRATA_DB_NO_CREATE that does not exist. */
+STRATA_API bool strata_db_exists(const strata_db *db);
+/* Async-signal-safe, callable from any thread: stops what db is doing. The running statement is
+ * cancelled and rolled back with its migration (or a seed's transaction), a wait for a lock
+ * ends, and a run stops before its next migration; the operation fails with
+ * STRATA_EINTERRUPTED and its report says what was applied. Stays in effect: db is done. */
+STRATA_API void strata_db_interrupt(strata_db *db);
+
+/* url with its password masked (in user-info and password= values), for messages; NULL on
+ * out-of-memory. Free with strata_free. */
+STRATA_API char *strata_url_redact(const char *url);
+/* The engine ("postgres", "sqlite") that would open url, without connecting; NULL when none. */
+STRATA_API const char *strata_url_engine(const char *url);
+
+/* ---- where migrations come from ----------------------------------------------------------- */
+
+typedef struct strata_source strata_source;
+typedef struct strata_tx strata_tx;
+
+/* A migration step written in C: it runs inside the migration's transaction (the same one its
+ * history row is written in) and changes the database through tx. Returns 0, or a negative
+ * STRATA_E* code with e filled: then the migration is rolled back. */
+typedef int (*strata_step_fn)(strata_tx *tx, void *userdata, strata_error *e);
+
+/* strata_migration_def.flags */
+#define STRATA_MIGRATION_UP_NO_TRANSACTION 1u   /* the up SQL runs statement by statement */
+#define STRATA_MIGRATION_DOWN_NO_TRANSACTION 2u /* the down SQL too */
+
+/* A migration given in memory: SQL compiled into the program, or C functions. */
+typedef struct strata_migration_def {
+	unsigned version;
+	const char *id;       /* its version: digits ("20241101120000"), compared as a number */
+	const char *name;     /* letters, digits, '_', '-' and '.' ("CreateUsers") */
+	const char *up_sql;   /* the SQL that applies it, or NULL with up_fn */
+	const char *down_sql; /* the SQL that reverts it; NULL (and no down_fn): irreversible */
+	strata_step_fn up_fn, down_fn; /* C steps instead of SQL */
+	void *userdata;                /* for up_fn and down_fn */
+	unsigned flags;                /* STRATA_MIGRATION_* */
+	/* recorded as the migration's checksum with its SQL: for a C step, change it when the
+	 * function's meaning changes, and a database that applied the old one says so */
+	const char *fingerprint;
+} strata_migration_def;
+
+#define STRATA_MIGRATION_DEF_VERSION 1
+#define STRATA_MIGRATION_DEF_INIT                                                                  \
+	{                                                                                          \
+		STRATA_MIGRATION_DEF_VERSION                                                       \
+	}
+
+STRATA_API int strata_source_new(strata_source **out, strata_error *e);
+STRATA_API void strata_source_free(strata_source *s);
+/* A directory of migration files (<version>-<name>.sql with '-- migrate:up' and '-- migrate:down'
+ * sections, or golang-migrate's .up.sql/.down.sql pairs). One that `strata_build` wrote (with
+ * manifest.json) is listed from its manifest and its files are read and checked against it
+ * only when they run. Several directories (a core, its plugins) merge into one ordered list. */
+STRATA_API int strata_source_add_dir(strata_source *s, const char *dir, strata_error *e);
+/* A build output and the directory it was built from: runs also refuse a build that is older
+ * than src_dir (a migration added, removed or changed there since), and a run with nothing to
+ * do may be answered by the build's summary and the history's, without reading either. */
+STRATA_API int strata_source_add_build(strata_source *s, const char *dist_dir, const char *src_dir,
+                                       strata_error *e);
+/* A migration given in memory (copied). `label` names its source in messages ("app"); NULL
+ * says "memory". */
+STRATA_API int strata_source_add(strata_source *s, const strata_migration_def *def,
+                                 const char *label, strata_error *e);
+
+/* ---- what a C step can do --------------------------------------------------------------- */
+
+typedef struct strata_rows strata_rows;
+
+/* Runs sql (one statement or several, without parameters) in the migration's transaction. */
+STRATA_API int strata_tx_exec(strata_tx *tx, const char *sql, strata_error *e);
+/* Runs one statement with text parameters ($1, $2 ... on both engines; NULL is SQL NULL) and
+ * returns its rows as text. */
+STRATA_API int strata_tx_query(strata_tx *tx, const char *sql, const char *const *params,
+                               size_t nparams, strata_rows **out, strata_error *e);
+/* "postgres" or "sqlite": the SQL a step writes may differ. */
+STRATA_API const char *strata_tx_engine(const strata_tx *tx);
+STRATA_API size_t strata_rows_count(const strata_rows *r);
+STRATA_API size_t strata_rows_columns(const strata_rows *r);
+STRATA_API const char *strata_rows_name(const strata_rows *r, size_t col);
+/* The value as text; NULL for SQL NULL (and out of range). */
+STRATA_API const char *strata_rows_get(const strata_rows *r, size_t row, size_t col);
+STRATA_API void strata_rows_free(strata_rows *r);
+
+/* ---- run, revert, repair ------------------------------------------------------------------- */
+
+typedef enum strata_lock_strategy {
+	STRATA_LOCK_ADVISORY =
+	    0,                 /* PostgreSQL: a session advisory lock (refused through a pooler) */
+	STRATA_LOCK_TABLE = 1, /* PostgreSQL: a row in strata_lock with a heartbeat and an expiry,
+	                          which works through PgBouncer's transaction pooling */
+} strata_lock_strategy;
+
+#define STRATA_DEFAULT_LOCK_WAIT_MS 60000
+#define STRATA_DEFAULT_LOCK_TIMEOUT_MS 5000
+#define STRATA_DEFAULT_LOCK_RETRIES 3
+#define STRATA_DEFAULT_LOCK_TTL_MS 30000
+
+typedef struct strata_run_options {
+	unsigned version;
+	const char *to;           /* run: up to and including this version; revert: everything
+	                             applied after it (it stays); NULL: all (run), one (revert) */
+	unsigned steps;           /* revert: how many, newest first (0: 1) */
+	bool all;                 /* revert: every applied migration */
+	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
+	                             taken and nothing is written (not even the history table) */
+	bool fake;                /* run: record the migrations as applied, run none of their SQL */
+	bool one_transaction;     /* every step in one transaction: all or nothing */
+	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one */
+	bool ignore_checksums;    /* skip the manifest, build and applied-checksum checks */
+	bool mark_applied;        /* repair: record the failed migration as applied, run nothing */
+	int lock_wait_ms;         /* wait this long for another runner's migration lock; 0: not */
+	int lock_timeout_ms;      /* PostgreSQL: lock_timeout of each migration; 0: none */
+	int statement_timeout_ms; /* PostgreSQL: statement_timeout of each migration; 0: none */
+	int lock_retries;         /* retry a migration that hit lock_timeout_ms, with backoff */
+	strata_lock_strategy lock_strategy;
+	int lock_ttl_ms; /* STRATA_LOCK_TABLE: the lock expires this long after its runner
+	                    stops renewing it */
+} strata_run_options;
+
+#define STRATA_RUN_OPTIONS_VERSION 1
+#define STRATA_RUN_OPTIONS_INIT                                                                    \
+	{                                                                                          \
+		STRATA_RUN_OPTIONS_VERSION, NULL, 0, false, false, false, false, false, false,     \
+		    false, STRATA_DEFAULT_LOCK_WAIT_MS, STRATA_DEFAULT_LOCK_TIMEOUT_MS, 0,         \
+		    STRATA_DEFAULT_LOCK_RETRIES, STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS  \
+	}
+
+typedef enum strata_step_state {
+	STRATA_STEP_PLANNED = 0, /* not run (a dry run, or the run stopped before it) */
+	STRATA_STEP_DONE,        /* applied (or reverted, or recorded with fake) */
+	STRATA_STEP_SKIPPED,     /* another runner did it first */
+	STRATA_STEP_FAILED, /* it failed: rolled back, or (transaction:false) stopped part-way */
+} strata_step_state;
+
+typedef struct strata_step_report {
+	const char *version, *name;
+	const char *file; /* the file its SQL came from (a label for a memory one) */
+	strata_direction direction;
+	bool no_transaction; /* its section runs statement by statement */
+	bool out_of_order;
+	bool is_function; /* a C step */
+	strata_step_state state;
+	double ms;       /* DONE: what the history records */
+	const char *sql; /* its SQL (dry run); NULL for a C step */
+	size_t sql_len;
+} strata_step_report;
+
+typedef struct strata_run_report {
+	size_t n;
+	const strata_step_report *steps; /* in the order they run */
+	size_t done, skipped;
+	size_t migrations; /* how many the source holds (for "nothing to run: N migrations") */
+	bool by_summary;   /* nothing to run, known from the summaries without reading the rest */
+	long failed;       /* the step that failed or was interrupted, -1 when none */
+	bool not_started;  /* ... before it began: refused by a check, or interrupted between */
+	int statements;    /* a failed transaction:false step: how many statements it has */
+	int failed_statement; /* ... the one that failed (0-based), -1 when none */
+	int retries;          /* lock-timeout retries made */
+	double ms;
+	/* repair: what was done to the failed migration */
+	bool repaired, marked_applied;
+	int resumed_from; /* the statement it resumed from (0-based) */
+} strata_run_report;
+
+/*
+ * Applies every pending migration of src, in version order, each in its own transaction with
+ * its history row (one_transaction: all in one), after the checks: a transaction:false
+ * migration left failed, a built file that does not match its manifest, a build older than its
+ * sources, an applied migration changed since, a pending one older than the newest applied
+ * (allow_out_of_order), a migration that begins or ends a transaction of its own. A refusal
+ * applies nothing (report->not_started; e says which check and the fix). Takes the migration
+ * lock.
+ * *out (when out is not NULL) is set whatever the outcome: what ran, what failed.
+ */
+STRATA_API int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
+                          strata_run_report **out, strata_error *e);
+/* Runs the down sections of the newest applied migrations: one, o->steps, those after o->to, or
+ * o->all. Nothing is reverted when one of them cannot be (no down, no file). */
+STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
+                             strata_run_report **out, strata_error *e);
+/* Finishes a transaction:false migration that failed part-way: resumes it from the failed
+ * statement (after its file was fixed), or with o->mark_applied records it as applied (after the
+ * database was fixed by hand). Nothing to repair: 0, with report->repaired false. */
+STRATA_API int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o,
+                             strata_run_report **out, strata_error *e);
+STRATA_API void strata_run_report_free(strata_run_report *r);
+
+/* ---- status and validate ------------------------------------------------------------------ */
+
+typedef enum strata_state {
+	STRATA_STATE_APPLIED = 0,
+	STRATA_STATE_PENDING,
+	STRATA_STATE_MISSING, /* applied, but in no source */
+	STRATA_STATE_RUNNING, /* transaction:false, started and not finished */
+	STRATA_STATE_FAILED,  /* transaction:false, stopped at a failing statement */
+} strata_state;
+
+typedef struct strata_status_entry {
+	const char *version, *name;
+	const char *file; /* NULL when missing */
+	strata_state state;
+	const char *applied_at; /* ISO 8601 UTC; NULL when pending */
+	double duration_ms;
+	int progress; /* statements done (RUNNING, FAILED) */
+	bool out_of_order;
+} strata_status_entry;
+
+typedef struct strata_status_report {
+	size_t n;
+	const strata_status_entry *entries; /* sources and history merged, in version order */
+	size_t applied, pending, missing, failed;
+	bool db_exists;
+} strata_status_report;
+
+/* Every migration of src and of the history and its state. Reads; changes nothing. */
+STRATA_API int strata_status(strata_db *db, strata_source *src, strata_status_report **out,
+                             strata_error *e);
+STRATA_API void strata_status_report_free(strata_status_report *r);
+
+typedef struct strata_problems {
+	size_t n;
+	const strata_error *items; /* each with its file, fix and place */
+	size_t migrations, pending;
+} strata_problems;
+
+/* Makes every check strata_run makes before it applies anything, reading every file, and
+ * reports all the problems (0 with (*out)->n problems; < 0 when it could not check at all). */
+STRATA_API int strata_validate(strata_db *db, strata_source *src, const strata_run_options *o,
+                               strata_problems **out, strata_error *e);
+STRATA_API void strata_problems_free(strata_problems *p);
+
+/* ---- build, lint, create ------------------------------------------------------------------ */
+
+typedef enum strata_dialect {
+	STRATA_DIALECT_SQLITE = 1,
+	STRATA_DIALECT_POSTGRES = 2
+} strata_dialect;
+
+/* "postgres" (also "postgresql", "pg") or "sqlite" (also "sqlite3"); STRATA_EINVALID else. */
+STRATA_API int strata_dialect_parse(strata_dialect *out, const char *name, strata_error *e);
+STRATA_API const char *strata_dialect_name(strata_dialect d);
+
+typedef enum strata_lint_severity { STRATA_LINT_ERROR, STRATA_LINT_WARNING } strata_lint_severity;
+
+typedef struct strata_lint_rule {
+	const char *id; /* "create-index-not-concurrently" */
+	strata_lint_severity severity;
+	bool off_by_default; /* only when enabled by name */
+	const char *reason;  /* one line: what goes wrong */
+	const char *fix;     /* one line: what to do instead */
+	const char *bad;     /* example SQL that the rule reports */
+	const char *good;    /* the same change done safely */
+} strata_lint_rule;
+
+/* Every rule, ending with a row whose id is NULL. */
+STRATA_API const strata_lint_rule *strata_lint_rules(void);
+STRATA_API const char *strata_lint_severity_name(strata_lint_severity s);
+
+typedef struct strata_lint_finding {
+	const strata_lint_rule *rule;
+	char *file;
+	unsigned line, column;
+	char *source_line; /* that line of the file, for a caret */
+	char *subject;     /* what it is about, "users" or "users.email"; NULL if nothing */
+	char *version;     /* the migration's version */
+} strata_lint_finding;
+
+typedef struct strata_lint_report {
+	strata_lint_finding *items; /* in migration, then statement order */
+	size_t n, cap;
+	size_t errors, warnings;
+	size_t migrations, statements; /* how much was checked (statements: PostgreSQL only) */
+} strata_lint_report;
+
+typedef struct strata_build_options {
+	unsigned version;
+	strata_dialect dialect; /* what the migrations are parsed as */
+	bool strict;            /* lint warnings fail the build too */
+	const char *enable;     /* off-by-default lint rules to turn on (comma-separated) */
+	/* SQLite: directories of migrations these build on (a core's, another source's), applied
+	 * first by the check; nothing of theirs is written */
+	const char *const *base_dirs;
+	size_t nbase;
+} strata_build_options;
+
+#define STRATA_BUILD_OPTIONS_VERSION 1
+#define STRATA_BUILD_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		STRATA_BUILD_OPTIONS_VERSION, STRATA_DIALECT_SQLITE, false, NULL, NULL, 0          \
+	}
+
+typedef struct strata_build_report {
+	size_t built;            /* migrations written */
+	size_t removed;          /* stale files removed from the output */
+	strata_lint_report lint; /* every lint finding, also when the build fails */
+	bool lint_failed;        /* the build stopped on lint errors (or warnings, if strict) */
+	double ms;               /* how long it took */
+} strata_build_report;
+
+/* Validates, parses (PostgreSQL: libpg_query; SQLite: applied to an empty in-memory database)
+ * and lints every migration of src_dir, then writes them to out_dir with manifest.json. Nothing
+ * is written when a file is invalid. *out is set whatever the outcome (lint findings). */
+STRATA_API int strata_build(const char *src_dir, const char *out_dir, const strata_build_options *o,
+                            strata_build_report **out, strata_error *e);
+STRATA_API void strata_build_report_free(strata_build_report *r);
+/* The parse and lint of strata_build, writing nothing. Findings are not failures: 0 with any
+ * number of them; < 0 on a syntax error (e at its place; *out holds the findings so far). */
+STRATA_API int strata_lint(const char *src_dir, const strata_build_options *o,
+                           strata_lint_report **out, strata_error *e);
+STRATA_API void strata_lint_report_free(strata_lint_report *r);
+
+/* Whether name may be a migration's name (the rule strata_build reads file names by). */
+STRATA_API bool strata_name_valid(const char *name);
+/* Writes dir/<unix ms>-<name>.sql with empty '-- migrate:up' and '-- migrate:down' sections,
+ * creating dir when needed; *path_out (strata_free) is its path. */
+STRATA_API int strata_create(const char *dir, const char *name, char **path_out, strata_error *e);
+
+/* ---- seed --------------------------------------------------------------------------------- */
+
+typedef enum strata_seed_conflict {
+	STRATA_SEED_CONFLICT_ERROR,  /* a row whose primary key exists is an error */
+	STRATA_SEED_CONFLICT_SKIP,   /* ... is skipped */
+	STRATA_SEED_CONFLICT_UPDATE, /* ... is updated with the row's other columns */
+} strata_seed_conflict;
+
+typedef struct strata_seed_options {
+	unsigned version;
+	const char *const *files; /* JSON seed files: {"table": [{"column": value}, ...]} */
+	size_t nfiles;
+	strata_seed_conflict conflict;
+	bool force;   /* load a file again although it changed since it was loaded */
+	bool dry_run; /* do everything, then roll back */
+	const strata_run_options *run; /* how pending migrations run first (NULL: the defaults) */
+} strata_seed_options;
+
+#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_INIT                                                                   \
+	{                                                                                          \
+		STRATA_SEED_OPTIONS_VERSION, NULL, 0, STRATA_SEED_CONFLICT_ERROR, false, false,    \
+		    NULL                                                                           \
+	}
+
+typedef enum { STRATA_SEED_FILE_LOADED, STRATA_SEED_FILE_UNCHANGED } strata_seed_file_status;
+
+typedef struct strata_seed_file_result {
+	const char *path; /* as given */
+	strata_seed_file_status status;
+	bool forced; /* changed since it was recorded, loaded again with force */
+	size_t rows;
+	char sha256[65];
+} strata_seed_file_result;
+
+typedef struct strata_seed_table_count {
+	char *name;
+	size_t rows;
+} strata_seed_table_count;
+
+typedef struct strata_seed_report {
+	strata_seed_file_result *files; /* one per file, in order; NULL when it did not load them */
+	strata_seed_table_count *tables; /* in the order they were first written */
+	size_t ntables;
+	size_t rows;
+	double scan_ms, load_ms, ms;
+	strata_run_report *migrated; /* the pending migrations applied first (NULL: none to run) */
+	size_t pending;              /* dry run: migrations pending, so nothing was loaded */
+	bool rolled_back; /* it failed while loading the files: none of their rows stay */
+} strata_seed_report;
+
+/* Applies src's pending migrations (as strata_run, under the same lock; src NULL: none), then
+ * loads the seed files in one transaction: every row or none. Every file is read and checked
+ * before the database is touched; each is recorded in strata_seeds (an unchanged one is
+ * skipped, a changed one refused unless force). */
+STRATA_API int strata_seed(strata_db *db, strata_source *src, const strata_seed_options *o,
+                           strata_seed_report **out, strata_error *e);
+STRATA_API void strata_seed_report_free(strata_seed_report *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,5 @@
+/* cli.c: option tables and parsing, run settings, and opening the project's database and
+ * migrations through the library. */
 #include "cli/cli.h"
 
 #include <ctype.h>
@@ -7,15 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cli/out.h"
 #include "cli/signals.h"
-#include "util/clock.h"
-#include "util/error.h"
-#include "util/fs.h"
 
-static const struct cli_opt global_opts[] = {
+const struct cli_opt cli_global_opts[] = {
     {"database-url", 0, "URL",
      "the database (default: DATABASE_URL, .env, strata.json, "
      "else sqlite:strata.db)",
@@ -53,7 +52,7 @@ void cli_print_help(const struct cmd *c)
 		print_opts(c->opts);
 	}
 	printf("\nGlobal options (before or after the command):\n");
-	print_opts(global_opts);
+	print_opts(cli_global_opts);
 	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s%s.\n",
 	       strcmp(c->name, "migrations show") == 0
 	           ? ", 3 pending migrations, 4 a migration failed part-way (--exit-code)"
@@ -168,81 +167,69 @@ bool cli_is_uint(const char *s)
 	return true;
 }
 
-int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url)
+bool cli_is_version(const char *s)
+{
+	return s && cli_is_uint(s);
+}
+
+int cli_load(struct cli_ctx *ctx, cli_config *cfg)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	if (strata_config_load(cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+	if (cli_config_load(cfg, ctx->config_path, ctx->database_url, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
 	}
-	if (strata_dburl_parse(url, cfg->database_url, &e) < 0) {
-		if (!e.detail[0])
-			snprintf(e.detail, sizeof(e.detail), "the URL came from %s",
-			         cfg->url_source);
-		out_error(&e);
-		strata_config_free(cfg);
-		return EXIT_FAIL;
-	}
-	out_verbose(ctx, "database: %s (from %s)\n", url->display, cfg->url_source);
 	return EXIT_OK;
 }
 
-int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, unsigned flags, strata_backend **out)
+int cli_open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, strata_db **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	double start = strata_now_ms(), left;
-	int delay_ms = 100, tries = 1;
-	char dur[32];
+	strata_db_options o = STRATA_DB_OPTIONS_INIT;
 
-	/* --wait: retry with backoff (0.1 s, 0.2 s ... at most 2 s) while the server cannot be
-	 * reached, as dbmate's wait does; any other error, or the deadline, ends the wait */
-	while (strata_backend_open(out, url, flags, &e) == STRATA_ECONNECT &&
-	       url->kind == STRATA_DB_POSTGRES && ctx->wait_ms > 0 &&
-	       (left = ctx->wait_ms - (strata_now_ms() - start)) > 0) {
-		struct timespec ts;
-		int ms = delay_ms < left ? delay_ms : (int)left + 1;
-		if (tries == 1)
-			out_verbose(ctx, "waiting up to %.1f s for %s\n", ctx->wait_ms / 1000.0,
-			            url->display);
-		ts.tv_sec = ms / 1000;
-		ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
-		delay_ms = delay_ms >= 1000 ? 2000 : delay_ms * 2;
-		tries++;
-		strata_error_clear(&e);
-	}
-	if (e.code < 0) {
-		if (tries > 1 && e.code == STRATA_ECONNECT)
-			strata_error_hint(&e,
-			                  "gave up after %d attempts in %.1f s (--wait-timeout)",
-			                  tries, (strata_now_ms() - start) / 1000.0);
+	o.flags = flags;
+	o.connect_wait_ms = ctx->wait_ms;
+	o.on_event = out_event;
+	o.userdata = ctx;
+	if (strata_db_open(out, cfg->database_url, &o, &e) < 0) {
+		if (!e.detail[0] && e.code == STRATA_EINVALID)
+			snprintf(e.detail, sizeof(e.detail), "the URL came from %s",
+			         cfg->url_source);
 		out_error(&e);
 		return EXIT_FAIL;
 	}
-	out_verbose(ctx, "connected in %s\n", out_duration(dur, strata_now_ms() - start));
+	out_verbose(ctx, "database: %s (from %s)\n", strata_db_display(*out), cfg->url_source);
 	cli_signals_watch(*out); /* from now on Ctrl-C and SIGTERM roll back and report */
 	return EXIT_OK;
 }
 
-void cli_map_to_src(const strata_config *cfg, strata_error *e)
+void cli_close_db(strata_db *db)
 {
-	size_t dl = strlen(cfg->dist_dir);
-	char *src = NULL, *a = NULL, *b = NULL;
-	size_t al = 0, bl = 0;
-	strata_error ignored = STRATA_ERROR_INIT;
-
-	if (!e->file[0] || strncmp(e->file, cfg->dist_dir, dl) != 0 || e->file[dl] != '/')
-		return;
-	src = strata_fs_join(cfg->src_dir, e->file + dl + 1);
-	if (src && strata_fs_read(&a, &al, e->file, &ignored) == 0 &&
-	    strata_fs_read(&b, &bl, src, &ignored) == 0 && al == bl && memcmp(a, b, al) == 0)
-		snprintf(e->file, sizeof(e->file), "%s", src);
-	free(src);
-	free(a);
-	free(b);
+	cli_signals_unwatch();
+	strata_db_close(db);
 }
 
-int cli_config_error(const strata_config *cfg, const char *key, const char *value)
+int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
+               strata_source **out)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	int error = strata_source_new(out, &e);
+
+	ctx->ndirs = ndirs ? ndirs : 1;
+	if (error == 0 && ndirs == 0)
+		error = strata_source_add_build(*out, cfg->dist_dir, cfg->src_dir, &e);
+	for (size_t i = 0; i < ndirs && error == 0; i++)
+		error = strata_source_add_dir(*out, dirs[i], &e);
+	if (error < 0) {
+		out_error(&e);
+		strata_source_free(*out);
+		*out = NULL;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cli_config_error(const cli_config *cfg, const char *key, const char *value)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_error_at(&e, cfg->config_path, 0, 0);
@@ -252,106 +239,107 @@ int cli_config_error(const strata_config *cfg, const char *key, const char *valu
 	return EXIT_FAIL;
 }
 
-void cli_report_problem(void *ud, const strata_error *e)
+int cli_lock_opt(const struct cmd *c, int key, const char *arg, strata_run_options *o,
+                 struct cli_given *given)
 {
-	strata_error copy = *e;
-	cli_map_to_src(ud, &copy);
-	out_error(&copy);
-}
-
-static void ignore_problem(void *ud, const strata_error *e)
-{
-	(void)ud;
-	(void)e;
-}
-
-int cli_verify(strata_backend *b, const strata_catalog *c, strata_history *h, bool brief,
-               const strata_plan *plan, const strata_verify_opts *vo, bool all,
-               const strata_config *cfg)
-{
-	strata_history full;
-	strata_error ignored = STRATA_ERROR_INIT;
-	if (brief) {
-		if (strata_verify_all(c, h, plan, vo, all, ignore_problem, NULL) == 0)
-			return 0;
-		if (b->ops->history_load(b, &full, 0, &ignored) == 0) {
-			strata_history_free(h);
-			*h = full;
-		}
-	}
-	return strata_verify_all(c, h, plan, vo, all, cli_report_problem, (void *)cfg);
-}
-
-int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
-                 int *ttl_ms)
-{
-	strata_lock_strategy ls;
-	if (key == CLI_KEY_LOCK_WAIT && cli_parse_duration(arg, wait_ms) < 0) {
+	if (key == CLI_KEY_LOCK_WAIT && cli_parse_duration(arg, &o->lock_wait_ms) < 0) {
 		cli_usage_error(c, "--lock-wait needs a duration like 30s, 500ms or 2m, not '%s'",
 		                arg);
 		return -1;
 	}
 	if (key == CLI_KEY_LOCK_STRATEGY) {
-		if (strata_lock_strategy_parse(arg, &ls) < 0) {
+		if (strcmp(arg, "advisory") == 0) {
+			o->lock_strategy = STRATA_LOCK_ADVISORY;
+		} else if (strcmp(arg, "table") == 0) {
+			o->lock_strategy = STRATA_LOCK_TABLE;
+		} else {
 			cli_usage_error(c, "--lock-strategy is 'advisory' or 'table', not '%s'",
 			                arg);
 			return -1;
 		}
-		*strategy = (int)ls;
+		given->lock_strategy = true;
 	}
-	if (key == CLI_KEY_LOCK_TTL && (cli_parse_duration(arg, ttl_ms) < 0 || *ttl_ms <= 0)) {
-		cli_usage_error(c,
-		                "--lock-ttl needs a duration above 0 like 30s, 500ms or 2m, not "
-		                "'%s'",
-		                arg);
-		return -1;
+	if (key == CLI_KEY_LOCK_TTL) {
+		if (cli_parse_duration(arg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0) {
+			cli_usage_error(
+			    c,
+			    "--lock-ttl needs a duration above 0 like 30s, 500ms or 2m, "
+			    "not '%s'",
+			    arg);
+			return -1;
+		}
+		given->lock_ttl = true;
 	}
 	return 0;
 }
 
-int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *rs)
+int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
+                             const struct cli_given *given)
 {
-	static const struct {
-		const char *key;
-		size_t cfg_off, rs_off;
-		int dflt;
+	const struct {
+		const char *key, *value;
+		int *slot;
+		bool given, positive;
 	} durations[] = {
-	    {"lock_timeout", offsetof(strata_config, lock_timeout),
-	     offsetof(struct cli_run_settings, lock_timeout_ms), CLI_DEFAULT_LOCK_TIMEOUT_MS},
-	    {"statement_timeout", offsetof(strata_config, statement_timeout),
-	     offsetof(struct cli_run_settings, statement_timeout_ms), 0},
-	    {"lock_ttl", offsetof(strata_config, lock_ttl),
-	     offsetof(struct cli_run_settings, lock_ttl_ms), CLI_DEFAULT_LOCK_TTL_MS},
+	    {"lock_timeout", cfg->lock_timeout, &o->lock_timeout_ms, given->lock_timeout, false},
+	    {"statement_timeout", cfg->statement_timeout, &o->statement_timeout_ms,
+	     given->statement_timeout, false},
+	    {"lock_ttl", cfg->lock_ttl, &o->lock_ttl_ms, given->lock_ttl, true},
 	};
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
-		const char *v = *(char *const *)((const char *)cfg + durations[i].cfg_off);
-		int *slot = (int *)((char *)rs + durations[i].rs_off);
-		if (*slot >= 0)
-			continue; /* the option wins */
-		if (v &&
-		    (cli_parse_duration(v, slot) < 0 || (slot == &rs->lock_ttl_ms && *slot <= 0)))
-			return cli_config_error(cfg, durations[i].key, v);
-		if (!v)
-			*slot = durations[i].dflt;
+		int ms;
+		if (durations[i].given || !durations[i].value)
+			continue; /* the option wins; without either, the library's default */
+		if (cli_parse_duration(durations[i].value, &ms) < 0 ||
+		    (durations[i].positive && ms <= 0))
+			return cli_config_error(cfg, durations[i].key, durations[i].value);
+		*durations[i].slot = ms;
 	}
-	if (rs->lock_strategy < 0 && cfg->lock_strategy) {
-		strata_lock_strategy ls;
-		if (strata_lock_strategy_parse(cfg->lock_strategy, &ls) < 0)
+	if (!given->lock_strategy && cfg->lock_strategy) {
+		if (strcmp(cfg->lock_strategy, "table") == 0)
+			o->lock_strategy = STRATA_LOCK_TABLE;
+		else if (strcmp(cfg->lock_strategy, "advisory") == 0)
+			o->lock_strategy = STRATA_LOCK_ADVISORY;
+		else
 			return cli_config_error(cfg, "lock_strategy", cfg->lock_strategy);
-		rs->lock_strategy = (int)ls;
 	}
-	if (rs->lock_strategy < 0)
-		rs->lock_strategy = STRATA_LOCK_ADVISORY;
-	if (rs->lock_retries < 0)
-		rs->lock_retries = CLI_DEFAULT_LOCK_RETRIES;
 	return EXIT_OK;
 }
 
-void cli_dialect_hint(strata_error *e, int dialect, const char *named, const strata_config *cfg)
+int cli_dialect(const struct cli_ctx *ctx, const char *named, const cli_config *cfg,
+                strata_dialect *out)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	const char *engine;
+	(void)ctx;
+	*out = STRATA_DIALECT_SQLITE;
+	if (named && *named) {
+		if (strata_dialect_parse(out, named, &e) == 0)
+			return EXIT_OK;
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	if (!cfg->database_url || !*cfg->database_url)
+		return EXIT_OK;
+	/* the kind of the database URL, never connected to */
+	if (!(engine = strata_url_engine(cfg->database_url))) {
+		char *shown = strata_url_redact(cfg->database_url);
+		strata_error_hint(&e, "the SQL dialect comes from the database URL when neither "
+		                      "--dialect nor \"dialect\" in strata.json sets it");
+		strata_error_set(&e, STRATA_EINVALID, "unsupported database URL '%s'",
+		                 shown ? shown : "");
+		strata_free(shown);
+		out_error(&e);
+		return EXIT_FAIL;
+	}
+	return strata_dialect_parse(out, engine, &e) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+void cli_dialect_hint(strata_error *e, strata_dialect d, const char *named, const cli_config *cfg)
 {
 	/* SQLite because nothing said otherwise: PostgreSQL migrations fail here */
 	if (e->code != STRATA_EINVALID || e->hint[0] || !e->line || named ||
-	    dialect != STRATA_DIALECT_SQLITE || strcmp(cfg->url_source, "default") != 0)
+	    d != STRATA_DIALECT_SQLITE || strcmp(cfg->url_source, "default") != 0)
 		return;
 	strata_error_hint(e, "the migrations were checked as SQLite SQL, the default when no "
 	                     "--dialect, \"dialect\" in strata.json or database URL names one; "

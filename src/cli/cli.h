@@ -1,7 +1,8 @@
 /*
  * cli.h: what every subcommand shares: the context of global options, the command and option
- * tables (help is generated from them), option parsing, and opening the project and database.
- * Only src/cli/ prints or picks exit codes.
+ * tables (help is generated from them), option parsing, and opening the project's database and
+ * migrations through the library. The command is the library's first client: it includes
+ * strata.h and its own headers only, and only it prints or picks exit codes.
  */
 #ifndef STRATA_CLI_CLI_H
 #define STRATA_CLI_CLI_H
@@ -9,20 +10,13 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "backend/backend.h"
-#include "core/config.h"
-#include "core/dburl.h"
-#include "core/integrity.h"
-#include "core/sqlcheck.h"
+#include "cli/config.h"
+#include "strata.h"
 
-/* 3 and 4: migrations show --exit-code */
+/* 3 and 4: migrations show --exit-code; 128 + the signal when interrupted */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3, EXIT_UNFINISHED = 4 };
 
 #define CLI_MAX_DIRS 64
-#define CLI_DEFAULT_LOCK_WAIT_MS (60 * 1000)
-#define CLI_DEFAULT_LOCK_TIMEOUT_MS (5 * 1000)
-#define CLI_DEFAULT_LOCK_RETRIES 3
-#define CLI_DEFAULT_LOCK_TTL_MS (30 * 1000)
 
 struct cli_ctx {
 	const char *database_url; /* --database-url */
@@ -30,6 +24,15 @@ struct cli_ctx {
 	int verbose, quiet;
 	int wait_ms;           /* --wait/--wait-timeout: retry connecting this long; 0: once */
 	const struct cmd *cmd; /* the running command */
+	/* what the event printer needs to know of the command */
+	const char *verb; /* "applied", "reverted", "recorded" */
+	size_t ndirs;     /* how many directories it reads */
+	double lock_ms;   /* -v: the lock's time, printed with the history's */
+	bool lock_pending;
+	const char *display; /* the database, password masked */
+	const void *opts;    /* the command's parsed options, for announce */
+	/* called on the first migration's start, to say what the run is about to do */
+	void (*announce)(struct cli_ctx *ctx, const strata_event *ev);
 };
 
 struct cli_opt {
@@ -71,6 +74,8 @@ int cli_next(cli_parser *p, int argc, char **argv);
 int cli_usage_error(const struct cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_print_help(const struct cmd *c);
+/* The global options, for help and the man page. */
+extern const struct cli_opt cli_global_opts[];
 
 /* The lock options that migrations run/revert/repair and seed share: keys, table entries, parser.
  */
@@ -81,48 +86,47 @@ enum { CLI_KEY_LOCK_WAIT = 900, CLI_KEY_LOCK_STRATEGY, CLI_KEY_LOCK_TTL };
 	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \
 	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)", false}
 /* clang-format on */
-/* Parses one of them into its field; prints a usage error and returns -1 on a bad value. */
-int cli_lock_opt(const struct cmd *c, int key, const char *arg, int *wait_ms, int *strategy,
-                 int *ttl_ms);
+
+/* What a run needs from options, else the config, else the library's defaults: every field
+ * of o that an option set stays; the rest come from the config (timeouts, strategy, ttl).
+ * `given` says which the options set. Prints a config error naming the key and returns
+ * EXIT_FAIL on a bad value in the config, else EXIT_OK. */
+struct cli_given {
+	bool lock_timeout, statement_timeout, lock_strategy, lock_ttl;
+};
+int cli_lock_opt(const struct cmd *c, int key, const char *arg, strata_run_options *o,
+                 struct cli_given *given);
+int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
+                             const struct cli_given *given);
 
 /* "30s", "500ms", "2m", "1h", "0". Any other number needs its unit: a bare 5000 would be
  * milliseconds to a PostgreSQL user and seconds to others. */
 int cli_parse_duration(const char *s, int *ms_out);
 /* Digits only. */
 bool cli_is_uint(const char *s);
+/* Digits only, and at least one: a version. */
+bool cli_is_version(const char *s);
 
-/* Loads the config and parses the database URL; prints any error. Returns an exit code. */
-int cli_load(struct cli_ctx *ctx, strata_config *cfg, strata_dburl *url);
-/* When e names a file in the dist directory whose source in the src directory is identical,
- * names the source instead: that is the file the user edits. */
-void cli_map_to_src(const strata_config *cfg, strata_error *e);
-/* A strata_verify_cb: prints the problem, naming the src file (ud: the strata_config). */
-void cli_report_problem(void *ud, const strata_error *e);
-/* strata_verify_all, printing each problem with cli_report_problem. A run reads the history
- * brief (STRATA_HISTORY_BRIEF, no dates): when there is a problem to report, it is read again
- * in full first, so the report says when the migration was applied. Returns the number of
- * problems. */
-int cli_verify(strata_backend *b, const strata_catalog *c, strata_history *h, bool brief,
-               const strata_plan *plan, const strata_verify_opts *vo, bool all,
-               const strata_config *cfg);
-/* What a run needs that an option, else the config, else a default gives: every field left -1
- * by the options is filled (timeouts in ms, retries, strategy, ttl). Prints a config error naming
- * the key and returns EXIT_FAIL on a bad value in the config, else EXIT_OK. */
-struct cli_run_settings {
-	int lock_timeout_ms, statement_timeout_ms, lock_retries, lock_strategy, lock_ttl_ms;
-};
-#define CLI_RUN_SETTINGS_UNSET                                                                     \
-	{                                                                                          \
-		-1, -1, -1, -1, -1                                                                 \
-	}
-int cli_resolve_run_settings(const strata_config *cfg, struct cli_run_settings *rs);
+/* Loads the config; prints any error. Returns an exit code. */
+int cli_load(struct cli_ctx *ctx, cli_config *cfg);
+/* Opens the config's database with the event printer, and watches for SIGINT and SIGTERM;
+ * prints any error. flags are STRATA_DB_*. Returns an exit code. */
+int cli_open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, strata_db **out);
+/* Stops watching for signals, then closes db. NULL-safe. */
+void cli_close_db(strata_db *db);
+/* The migrations: each --dir, or else the project's build (dist_dir, built from src_dir).
+ * Prints any error. Returns an exit code. */
+int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
+               strata_source **out);
+/* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
+int cli_config_error(const cli_config *cfg, const char *key, const char *value);
 /* A check of SQL at build or lint failed: when the migrations were read as SQLite only because
  * nothing named a dialect (no option, no "dialect", no URL), says how to read them as
- * PostgreSQL. `dialect` is a strata_dialect; `named` the dialect the user gave, or NULL. */
-void cli_dialect_hint(strata_error *e, int dialect, const char *named, const strata_config *cfg);
-/* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
-int cli_config_error(const strata_config *cfg, const char *key, const char *value);
-/* Opens the database; prints any error. Returns an exit code. */
-int cli_connect(struct cli_ctx *ctx, const strata_dburl *url, unsigned flags, strata_backend **out);
+ * PostgreSQL. `named` is the dialect the user gave, or NULL. */
+void cli_dialect_hint(strata_error *e, strata_dialect d, const char *named, const cli_config *cfg);
+/* The dialect build and lint read migrations as: `named` (--dialect or "dialect"), else the
+ * database URL's engine (never connected to), else SQLite. Prints any error; exit code. */
+int cli_dialect(const struct cli_ctx *ctx, const char *named, const cli_config *cfg,
+                strata_dialect *out);
 
 #endif

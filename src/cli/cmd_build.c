@@ -3,9 +3,6 @@
 
 #include "cli/cmds.h"
 #include "cli/out.h"
-#include "core/build.h"
-#include "core/sqlcheck.h"
-#include "util/clock.h"
 
 enum { OPT_SRC = 256, OPT_OUT, OPT_DIALECT, OPT_STRICT, OPT_ENABLE, OPT_BASE };
 
@@ -28,14 +25,13 @@ const struct cli_opt cmd_build_opts[] = {
 int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 {
 	cli_parser p;
-	strata_config cfg = {0};
+	cli_config cfg;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_build_result r = {0};
-	strata_build_opts bo = STRATA_BUILD_OPTS_INIT;
+	strata_build_report *r = NULL;
+	strata_build_options bo = STRATA_BUILD_OPTIONS_INIT;
 	const char *src = NULL, *out = NULL, *dialect = NULL, *base[CLI_MAX_DIRS];
 	size_t nbase = 0;
 	char dur[32];
-	double t0 = strata_now_ms();
 	int key, rc = EXIT_OK;
 
 	cli_parser_init(&p, ctx->cmd, argc, argv);
@@ -68,25 +64,20 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
-	if (strata_config_load(&cfg, ctx->config_path, ctx->database_url, &e) < 0) {
-		out_error(&e);
-		return EXIT_FAIL;
-	}
+	if ((rc = cli_load(ctx, &cfg)) != EXIT_OK)
+		return rc;
 	if (!src)
 		src = cfg.src_dir;
 	if (!out)
 		out = cfg.dist_dir;
 	bo.base_dirs = nbase ? base : (const char *const *)cfg.base_dirs;
 	bo.nbase = nbase ? nbase : cfg.nbase;
-	if (strata_dialect_pick(&bo.dialect, dialect ? dialect : cfg.dialect, cfg.database_url,
-	                        &e) < 0) {
-		out_error(&e);
-		rc = EXIT_FAIL;
+	if ((rc = cli_dialect(ctx, dialect ? dialect : cfg.dialect, &cfg, &bo.dialect)) != EXIT_OK)
 		goto done;
-	}
 	out_verbose(ctx, "checking %s as %s SQL\n", src, strata_dialect_name(bo.dialect));
 	if (strata_build(src, out, &bo, &r, &e) < 0) {
-		cli_lint_print(stderr, &r.lint);
+		if (r)
+			cli_lint_print(stderr, &r->lint);
 		if (e.code == STRATA_ENOTFOUND && !e.line)
 			snprintf(
 			    e.hint, sizeof(e.hint),
@@ -98,17 +89,18 @@ int cmd_build(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	cli_lint_print(stderr, &r.lint);
-	out_info(ctx, "built %zu migration%s from %s into %s", r.built, r.built == 1 ? "" : "s",
+	cli_lint_print(stderr, &r->lint);
+	out_info(ctx, "built %zu migration%s from %s into %s", r->built, r->built == 1 ? "" : "s",
 	         src, out);
-	if (r.lint.warnings)
-		out_info(ctx, " (%zu lint warning%s)", r.lint.warnings,
-		         r.lint.warnings == 1 ? "" : "s");
-	if (r.removed)
-		out_info(ctx, " (removed %zu stale file%s)", r.removed, r.removed == 1 ? "" : "s");
-	out_info(ctx, " in %s\n", out_duration(dur, strata_now_ms() - t0));
+	if (r->lint.warnings)
+		out_info(ctx, " (%zu lint warning%s)", r->lint.warnings,
+		         r->lint.warnings == 1 ? "" : "s");
+	if (r->removed)
+		out_info(ctx, " (removed %zu stale file%s)", r->removed,
+		         r->removed == 1 ? "" : "s");
+	out_info(ctx, " in %s\n", out_duration(dur, r->ms));
 done:
-	strata_build_result_free(&r);
-	strata_config_free(&cfg);
+	strata_build_report_free(r);
+	cli_config_free(&cfg);
 	return rc;
 }

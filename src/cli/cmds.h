@@ -23,10 +23,9 @@ extern const struct cli_opt cmd_build_opts[];
 /* cmd_lint.c */
 int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_lint_opts[];
-struct strata_lint_result;
 /* Each finding as "strata: warning: FILE:LINE:COL: reason [rule]", the source line with a caret,
  * and "hint: fix" (lint prints them to stdout, build to stderr). */
-void cli_lint_print(FILE *f, const struct strata_lint_result *r);
+void cli_lint_print(FILE *f, const strata_lint_report *r);
 /* cmd_seed.c */
 int cmd_seed(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_seed_opts[];

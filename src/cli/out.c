@@ -1,14 +1,89 @@
+/* out.c: the one door for output (see out.h). */
 #include "cli/out.h"
-
-#include "cli/signals.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
+#include "cli/signals.h"
+
+/* The library's hints name options as its API does; the command names its flags. Longer names
+ * first, where one contains another. */
+static const struct {
+	const char *api, *cli;
+} flags[] = {
+    {"strata_repair() with mark_applied", "'strata migrations repair --mark-applied'"},
+    {"strata_build_options.base_dirs", "--base DIR"},
+    {"strata_build_options.dialect", "--dialect or \"dialect\" in strata.json"},
+    {"strata_seed_options.force", "--force"},
+    {"STRATA_SEED_CONFLICT_SKIP or STRATA_SEED_CONFLICT_UPDATE", "--on-conflict skip or update"},
+    {"STRATA_SEED_CONFLICT_SKIP", "--on-conflict skip"},
+    {"STRATA_SEED_CONFLICT_UPDATE", "--on-conflict update"},
+    {"lock_strategy STRATA_LOCK_TABLE",
+     "--lock-strategy table (or \"lock_strategy\": \"table\" in strata.json)"},
+    {"lock_strategy STRATA_LOCK_ADVISORY", "--lock-strategy advisory"},
+    {"strata_source_add_dir()", "--dir"},
+    {"strata_build()", "'strata build'"},
+    {"strata_repair()", "'strata migrations repair'"},
+    {"strata_status()", "'strata migrations show'"},
+    {"strata_lint_rules()", "'strata lint --list-rules'"},
+    {"strata_create()", "'strata migration:create'"},
+    {"one_transaction off", "--transaction each"},
+    {"with one_transaction off", "with --transaction each"},
+    {"with one_transaction", "with --transaction all"},
+    {"ignore_checksums", "--ignore-checksums"},
+    {"allow_out_of_order", "--allow-out-of-order"},
+    {"lock_timeout_ms", "--lock-timeout"},
+    {"lock_wait_ms", "--lock-wait"},
+    {"lock_ttl_ms", "--lock-ttl"},
+    {"connect_wait_ms", "--wait-timeout"},
+    {"mark_applied", "--mark-applied"},
+    {"(strict)", "(--strict)"},
+    {"(all)", "(--all)"},
+};
+
+void out_flags(char *out, size_t n, const char *s)
+{
+	size_t w = 0;
+	while (*s && w + 1 < n) {
+		size_t k = 0;
+		while (k < sizeof(flags) / sizeof(flags[0]) &&
+		       strncmp(s, flags[k].api, strlen(flags[k].api)) != 0)
+			k++;
+		if (k < sizeof(flags) / sizeof(flags[0])) {
+			w += (size_t)snprintf(out + w, n - w, "%s", flags[k].cli);
+			if (w >= n)
+				w = n - 1;
+			s += strlen(flags[k].api);
+		} else {
+			out[w++] = *s++;
+		}
+	}
+	out[w] = '\0';
+}
+
+void out_caret(FILE *f, unsigned line, unsigned column, const char *src)
+{
+	int w;
+	if (!src || !src[0] || !line)
+		return;
+	w = fprintf(f, " %5u | ", line) - 2;
+	fprintf(f, "%s\n%*s| ", src, w, "");
+	/* the caret under the column'th character; tabs stay tabs so it lines up */
+	for (unsigned col = 1, i = 0; col < column && src[i]; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		fputc(c == '\t' ? '\t' : ' ', f);
+		col++;
+	}
+	fputs("^\n", f);
+}
+
 void out_error(const strata_error *e)
 {
+	char text[1024];
 	fflush(stdout);
 	if (e->code == STRATA_EINTERRUPTED) {
 		/* not an error of the input: say what stopped it, and where it was */
@@ -27,27 +102,96 @@ void out_error(const strata_error *e)
 			fprintf(stderr, ":%u", e->column);
 		fputs(": ", stderr);
 	}
-	fputs(e->msg[0] ? e->msg : "unknown error", stderr);
-	if (e->sqlstate[0] && e->code == STRATA_EDB)
+	out_flags(text, sizeof(text), e->msg[0] ? e->msg : "unknown error");
+	fputs(text, stderr);
+	if (e->sqlstate[0] && (e->code == STRATA_EDB || e->code == STRATA_ELOCKTIMEOUT))
 		fprintf(stderr, " [%s]", e->sqlstate);
 	fputc('\n', stderr);
-	if (e->source_line[0] && e->line) {
-		int w = fprintf(stderr, " %5u | ", e->line) - 2;
-		fprintf(stderr, "%s\n%*s| ", e->source_line, w, "");
-		/* the caret under the column'th character; tabs stay tabs so it lines up */
-		for (unsigned col = 1, i = 0; col < e->column && e->source_line[i]; i++) {
-			unsigned char c = (unsigned char)e->source_line[i];
-			if ((c & 0xC0) == 0x80)
-				continue;
-			fputc(c == '\t' ? '\t' : ' ', stderr);
-			col++;
-		}
-		fputs("^\n", stderr);
+	if (e->source_line[0] && e->line)
+		out_caret(stderr, e->line, e->column, e->source_line);
+	if (e->detail[0]) {
+		out_flags(text, sizeof(text), e->detail);
+		fprintf(stderr, "detail: %s\n", text);
 	}
-	if (e->detail[0])
-		fprintf(stderr, "detail: %s\n", e->detail);
-	if (e->hint[0])
-		fprintf(stderr, "hint: %s\n", e->hint);
+	if (e->hint[0]) {
+		out_flags(text, sizeof(text), e->hint);
+		fprintf(stderr, "hint: %s\n", text);
+	}
+}
+
+static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
+{
+	char dur[32], dur2[32];
+	if (strcmp(ev->phase, "read") == 0) {
+		out_verbose(
+		    ctx, "read %zu migration%s from %zu director%s%s in %s\n", ev->count,
+		    ev->count == 1 ? "" : "s", ctx->ndirs, ctx->ndirs == 1 ? "y" : "ies",
+		    ev->flags & STRATA_EVENT_FROM_MANIFEST ? " (listed by the build manifest)" : "",
+		    out_duration(dur, ev->ms));
+	} else if (strcmp(ev->phase, "connect") == 0) {
+		out_verbose(ctx, "connected in %s\n", out_duration(dur, ev->ms));
+	} else if (strcmp(ev->phase, "lock") == 0) {
+		ctx->lock_ms = ev->ms; /* said with what comes next */
+		ctx->lock_pending = true;
+	} else if (strcmp(ev->phase, "history") == 0 || strcmp(ev->phase, "summary") == 0) {
+		char lock[64] = "";
+		if (ctx->lock_pending)
+			snprintf(lock, sizeof(lock), "locked in %s; ",
+			         out_duration(dur2, ctx->lock_ms));
+		ctx->lock_pending = false;
+		if (strcmp(ev->phase, "summary") == 0)
+			out_verbose(ctx, "%sthe history's summary matches the build's (%s)\n", lock,
+			            out_duration(dur, ev->ms));
+		else
+			out_verbose(ctx, "%sread the history (%zu row%s) in %s\n", lock, ev->count,
+			            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
+	} else if (strcmp(ev->phase, "plan") == 0) {
+		out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", ev->count,
+		            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
+	}
+}
+
+void out_event(const strata_event *ev, void *userdata)
+{
+	struct cli_ctx *ctx = userdata;
+	char dur[32], text[600];
+	switch (ev->kind) {
+	case STRATA_EVENT_PHASE:
+		print_phase(ctx, ev);
+		break;
+	case STRATA_EVENT_LOCK_WAIT:
+		out_verbose(ctx, "waiting for the migration lock: %s\n", ev->message);
+		break;
+	case STRATA_EVENT_STEP_START:
+		if (ev->index == 0 && ctx->announce)
+			ctx->announce(ctx, ev);
+		out_verbose(ctx, "  [%zu/%zu] %s-%s (%s) ...\n", ev->index + 1, ev->total,
+		            ev->version, ev->name, ev->file);
+		break;
+	case STRATA_EVENT_STEP_DONE:
+		out_info(ctx, "  %-9s %s-%s  %s\n", ctx->verb ? ctx->verb : "applied", ev->version,
+		         ev->name, out_duration(dur, ev->ms));
+		break;
+	case STRATA_EVENT_STEP_SKIPPED:
+		out_info(ctx, "  %-9s %s-%s  (done by another runner)\n", "skipped", ev->version,
+		         ev->name);
+		break;
+	case STRATA_EVENT_STEP_RETRY:
+		out_note(ctx, "%s-%s hit the lock timeout and was rolled back; retrying in %s",
+		         ev->version, ev->name, out_duration(dur, ev->ms));
+		break;
+	case STRATA_EVENT_NOTICE:
+		out_flags(text, sizeof(text), ev->message);
+		if (strncmp(ev->message, "ignore_checksums:", 17) == 0) {
+			fflush(stdout); /* loud even with -q: a check was skipped */
+			fprintf(stderr, "strata: warning: %s\n", text);
+		} else {
+			out_verbose(ctx, "%s\n", text);
+		}
+		break;
+	case STRATA_EVENT_SEED_TABLE:
+		break;
+	}
 }
 
 void out_info(const struct cli_ctx *ctx, const char *fmt, ...)

@@ -5,20 +5,20 @@
 #include <string.h>
 #include <unistd.h>
 
-static strata_backend *volatile active;
+static strata_db *volatile active;
 static volatile sig_atomic_t caught;
 
 static void on_signal(int sig)
 {
-	strata_backend *b = active;
+	strata_db *db = active;
 	if (caught)
 		_exit(128 + sig); /* a second signal: stop waiting for the rollback */
 	caught = sig;
-	if (b)
-		strata_backend_interrupt(b); /* async-signal-safe */
+	if (db)
+		strata_db_interrupt(db); /* async-signal-safe */
 }
 
-void cli_signals_watch(strata_backend *b)
+void cli_signals_watch(strata_db *b)
 {
 	static int installed;
 	if (!installed) {
@@ -33,7 +33,7 @@ void cli_signals_watch(strata_backend *b)
 	}
 	active = b;
 	if (caught && b) /* a signal came while connecting */
-		strata_backend_interrupt(b);
+		strata_db_interrupt(b);
 }
 
 void cli_signals_unwatch(void)

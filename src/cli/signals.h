@@ -1,6 +1,6 @@
 /*
  * signals.h: Ctrl-C and SIGTERM (what Kubernetes sends) stop a run cleanly. Once a command is
- * connected, SIGINT and SIGTERM interrupt its database (strata_backend_interrupt): the running
+ * connected, SIGINT and SIGTERM interrupt its database (strata_db_interrupt): the running
  * statement is cancelled and its migration (or seed transaction) rolled back, the lock let go,
  * and the command reports what was applied and what was rolled back, then exits 128 + the
  * signal (130, 143). A second signal while that happens exits at once.
@@ -8,11 +8,11 @@
 #ifndef STRATA_CLI_SIGNALS_H
 #define STRATA_CLI_SIGNALS_H
 
-#include "backend/backend.h"
+#include "strata.h"
 
-/* Installs the handlers (once) and makes b the database they interrupt. */
-void cli_signals_watch(strata_backend *b);
-/* Before b is closed: the handlers interrupt nothing from now on. */
+/* Installs the handlers (once) and makes db the database they interrupt. */
+void cli_signals_watch(strata_db *db);
+/* Before the database is closed: the handlers interrupt nothing from now on. */
 void cli_signals_unwatch(void);
 /* The signal caught (SIGINT, SIGTERM), 0 when none. */
 int cli_signal_caught(void);

@@ -118,10 +118,10 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 			strata_error_at(e, path ? path : names[i], 0, 0);
 			strata_error_hint(
 			    e, "build writes only into its own output: move the file into "
-			       "the source directory, or build into another --out");
+			       "the source directory, or build into another output directory");
 			error =
 			    strata_error_set(e, STRATA_EEXISTS,
-			                     "migration file was not written by strata build%s; "
+			                     "migration file was not written by strata_build()%s; "
 			                     "build changes nothing",
 			                     have_prev ? " (its manifest does not list it)" : "");
 		}
@@ -137,7 +137,7 @@ done:
 
 /* Parses and lints every migration; fails on a syntax error or a lint error (with `strict`, a
  * warning), before anything is written. */
-static int check(const strata_catalog *c, const strata_build_opts *o, strata_build_result *r,
+static int check(const strata_catalog *c, const strata_build_options *o, strata_build_report *r,
                  strata_error *e)
 {
 	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
@@ -167,14 +167,14 @@ static int check(const strata_catalog *c, const strata_build_opts *o, strata_bui
 	if (r->lint.errors)
 		return strata_error_set(e, STRATA_EINVALID, "%zu lint error%s", r->lint.errors,
 		                        r->lint.errors == 1 ? "" : "s");
-	return strata_error_set(e, STRATA_EINVALID, "%zu lint warning%s (--strict)",
-	                        r->lint.warnings, r->lint.warnings == 1 ? "" : "s");
+	return strata_error_set(e, STRATA_EINVALID, "%zu lint warning%s (strict)", r->lint.warnings,
+	                        r->lint.warnings == 1 ? "" : "s");
 }
 
-int strata_build(const char *src_dir, const char *out_dir, const strata_build_opts *opts,
-                 strata_build_result *r, strata_error *e)
+int strata_build__dir(const char *src_dir, const char *out_dir, const strata_build_options *opts,
+                      strata_build_report *r, strata_error *e)
 {
-	static const strata_build_opts defaults = STRATA_BUILD_OPTS_INIT;
+	static const strata_build_options defaults = STRATA_BUILD_OPTIONS_INIT;
 	strata_catalog c = {0};
 	const char **written = NULL;
 	size_t nw = 0;
@@ -216,8 +216,8 @@ done:
 	return error;
 }
 
-void strata_build_result_free(strata_build_result *r)
+void strata_build__report_clear(strata_build_report *r)
 {
 	if (r)
-		strata_lint_result_free(&r->lint);
+		strata_lint__report_clear(&r->lint);
 }

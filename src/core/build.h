@@ -14,34 +14,10 @@
 #include "core/lint.h"
 #include "strata.h"
 
-typedef struct strata_build_opts {
-	unsigned version;
-	strata_dialect dialect; /* what the migrations are parsed as */
-	bool strict;            /* lint warnings fail the build too */
-	const char *enable;     /* off-by-default lint rules to turn on (comma-separated) */
-	/* SQLite: directories of migrations these build on (another source's, a core's), applied
-	 * first by the check; nothing of theirs is written */
-	const char *const *base_dirs;
-	size_t nbase;
-} strata_build_opts;
-
-#define STRATA_BUILD_OPTS_VERSION 1
-#define STRATA_BUILD_OPTS_INIT                                                                     \
-	{                                                                                          \
-		STRATA_BUILD_OPTS_VERSION, STRATA_DIALECT_SQLITE, false, NULL, NULL, 0             \
-	}
-
-typedef struct strata_build_result {
-	size_t built;            /* migrations written */
-	size_t removed;          /* stale files removed from the output */
-	strata_lint_result lint; /* every lint finding, also when the build fails */
-	bool lint_failed;        /* the build stopped on lint errors (or warnings, if strict) */
-} strata_build_result;
-
-/* opts NULL means STRATA_BUILD_OPTS_INIT. r is always initialised: free it with
- * strata_build_result_free. */
-int strata_build(const char *src_dir, const char *out_dir, const strata_build_opts *opts,
-                 strata_build_result *r, strata_error *e);
-void strata_build_result_free(strata_build_result *r);
+/* The build of src_dir into out_dir (strata.h's strata_build); opts NULL means
+ * STRATA_BUILD_OPTIONS_INIT. r is always initialised: clear it with strata_build__report_clear. */
+int strata_build__dir(const char *src_dir, const char *out_dir, const strata_build_options *opts,
+                      strata_build_report *r, strata_error *e);
+void strata_build__report_clear(strata_build_report *r);
 
 #endif

@@ -235,23 +235,33 @@ static int merge(strata_catalog *c, strata_error *e)
 }
 
 static int catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
-                        strata_error *e)
+                        strata_migration **extra, size_t nextra, strata_error *e)
 {
-	size_t cap = 0;
+	size_t cap = 0, k = 0;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->from_manifest = calloc(ndirs + 1, sizeof(*out->from_manifest));
-	if (!out->from_manifest)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (!out->from_manifest) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
 	out->ndirs = ndirs;
 	for (size_t d = 0; d < ndirs && error == 0; d++)
 		error = built ? load_dir_built(out, &cap, dirs[d], d, e)
 		              : load_dir(out, &cap, dirs[d], d, e);
+	/* migrations given in memory: after every directory's */
+	for (; k < nextra && error == 0; k++) {
+		extra[k]->dir_index = ndirs;
+		error = push(out, &cap, extra[k], e);
+	}
 	if (error == 0 && !is_sorted(out))
 		qsort(out->items, out->n, sizeof(*out->items), cmp_migrations);
 	if (error == 0)
 		error = merge(out, e);
+done:
+	for (; k < nextra; k++) /* not taken in: still ours to free */
+		strata_migration_free(extra[k]);
 	if (error < 0)
 		strata_catalog_free(out);
 	return error;
@@ -259,13 +269,19 @@ static int catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
 
 int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndirs, strata_error *e)
 {
-	return catalog_load(out, dirs, ndirs, false, e);
+	return catalog_load(out, dirs, ndirs, false, NULL, 0, e);
 }
 
 int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size_t ndirs,
                               strata_error *e)
 {
-	return catalog_load(out, dirs, ndirs, true, e);
+	return catalog_load(out, dirs, ndirs, true, NULL, 0, e);
+}
+
+int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
+                            strata_migration **extra, size_t nextra, strata_error *e)
+{
+	return catalog_load(out, dirs, ndirs, built, extra, nextra, e);
 }
 
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,

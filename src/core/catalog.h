@@ -28,6 +28,11 @@ int strata_catalog_load(strata_catalog *out, const char *const *dirs, size_t ndi
  * read in full, so the integrity checks see what is there. */
 int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size_t ndirs,
                               strata_error *e);
+/* strata_catalog_load or (built) strata_catalog_load_built of dirs, plus the migrations of
+ * `extra` (given in memory, loaded; dir_index becomes ndirs), which the catalog takes over:
+ * all of them are freed, taken in or not, whatever the outcome. */
+int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
+                            strata_migration **extra, size_t nextra, strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);

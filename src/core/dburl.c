@@ -6,13 +6,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/engine.h"
 #include "util/buf.h"
 #include "util/error.h"
 
 #define MASK "****"
 
-/* Length of a URL scheme at the start of s ("postgres" in "postgres://"), 0 if none. */
-static size_t scheme_len(const char *s)
+size_t strata_url_scheme_len(const char *s)
 {
 	size_t i = 0;
 	if (!isalpha((unsigned char)s[0]))
@@ -126,8 +126,7 @@ static char *extract_password(const char *url)
 	return NULL;
 }
 
-/* A copy of s with every %XX replaced by its byte (a '%' not followed by two hex digits stays). */
-static char *percent_decode(const char *s)
+char *strata_url_decode(const char *s)
 {
 	char *d = malloc(strlen(s) + 1), *w = d;
 	if (!d)
@@ -147,16 +146,13 @@ static char *percent_decode(const char *s)
 
 int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 {
-	size_t sl;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	while (isspace((unsigned char)*url))
 		url++;
 	if (!*url) {
-		strata_error_hint(e,
-		                  "set --database-url or DATABASE_URL, or leave both unset to use "
-		                  "the embedded SQLite file");
+		strata_error_hint(e, "name a database: a postgres:// or sqlite: URL");
 		return strata_error_set(e, STRATA_EINVALID, "the database URL is empty");
 	}
 	out->display = strata_dburl_mask(url);
@@ -165,43 +161,8 @@ int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e)
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	sl = scheme_len(url);
-	if ((sl == 8 && strncasecmp(url, "postgres", 8) == 0) ||
-	    (sl == 10 && strncasecmp(url, "postgresql", 10) == 0)) {
-		out->kind = STRATA_DB_POSTGRES;
-		out->target = strdup(url);
-	} else if ((sl == 6 && strncasecmp(url, "sqlite", 6) == 0) ||
-	           (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)) {
-		const char *path = url + sl + 1;
-		if (strncmp(path, "//", 2) == 0)
-			path += 2; /* sqlite://rel/path, sqlite:///abs/path */
-		out->kind = STRATA_DB_SQLITE;
-		if (!*path) {
-			strata_error_hint(e, "write sqlite:PATH, for example sqlite:strata.db");
-			error = strata_error_set(e, STRATA_EINVALID,
-			                         "the SQLite URL '%s' names no file", out->display);
-			goto done;
-		}
-		/* a URL's path is percent-encoded (sqlite:my%20db.sqlite); a file: URI is SQLite's
-		 * own to decode */
-		out->target = strncmp(path, "file:", 5) == 0 ? strdup(path) : percent_decode(path);
-	} else if (sl == 0 && strchr(url, '=')) {
-		out->kind = STRATA_DB_POSTGRES; /* a libpq keyword string */
-		out->target = strdup(url);
-	} else {
-		if (sl && (strncasecmp(url, "pos", 3) == 0 || strncasecmp(url, "pg", 2) == 0))
-			strata_error_hint(e, "did you mean 'postgres://'?");
-		else if (sl && strncasecmp(url, "sql", 3) == 0)
-			strata_error_hint(e, "did you mean 'sqlite:PATH'?");
-		else
-			strata_error_hint(e, "use postgres://USER@HOST/DB, a libpq keyword string "
-			                     "(host=... dbname=...), or sqlite:PATH");
-		error = strata_error_set(e, STRATA_EINVALID, "unsupported database URL '%s'",
-		                         out->display);
-		goto done;
-	}
-	if (!out->target)
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (!(out->engine = strata_engine_for_url(url, &out->target, e)))
+		error = e->code ? e->code : STRATA_EINVALID;
 done:
 	if (error < 0)
 		strata_dburl_free(out);
@@ -274,7 +235,7 @@ void strata_dburl_scrub(const strata_dburl *u, char *s, size_t size)
  * strata_dburl_scrub_conninfo. */
 static char *decoded_password(const char *pw)
 {
-	char *d = percent_decode(pw);
+	char *d = strata_url_decode(pw);
 	if (!d)
 		return NULL;
 	if (strcmp(d, pw) == 0) {

@@ -1,10 +1,7 @@
 /*
- * dburl.h: which database a URL names, and the same URL safe to show.
- *
- *   postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://)
- *   host=localhost dbname=app user=app                  (a libpq keyword string)
- *   postgres://                                         (everything from PG* variables)
- *   sqlite:path/to/file.db   sqlite:///abs/file.db      (also sqlite3:)
+ * dburl.h: which engine a database URL is for (each engine says which URLs it takes: see
+ * strata_engine.url_target), and the same URL safe to show: its password masked where it is
+ * the password (user-info, password= values).
  */
 #ifndef STRATA_CORE_DBURL_H
 #define STRATA_CORE_DBURL_H
@@ -13,17 +10,23 @@
 
 #include "strata.h"
 
-typedef enum { STRATA_DB_SQLITE, STRATA_DB_POSTGRES } strata_db_kind;
+struct strata_engine;
 
 typedef struct strata_dburl {
-	strata_db_kind kind;
-	char *target;   /* the libpq conninfo (URL or keywords), or the SQLite file path */
+	const struct strata_engine *engine; /* the engine that takes it (core/engine.h) */
+	char *target;   /* the engine's form of it: the libpq conninfo, the SQLite file path */
 	char *display;  /* the URL with any password replaced by **** */
 	char *password; /* as written in the URL, to scrub from messages; NULL if none */
 } strata_dburl;
 
+/* Which engine's URL it is (strata_engine_for_url), its target, and the same URL safe to show. */
 int strata_dburl_parse(strata_dburl *out, const char *url, strata_error *e);
 void strata_dburl_free(strata_dburl *u);
+/* Length of a URL scheme at the start of s ("postgres" in "postgres://"), 0 if none. */
+size_t strata_url_scheme_len(const char *s);
+/* A copy of s with every %XX replaced by its byte (a '%' not followed by two hex digits stays);
+ * NULL on out-of-memory. */
+char *strata_url_decode(const char *s);
 /* A copy of url with every password in it (userinfo, password= parameter or keyword) masked. */
 char *strata_dburl_mask(const char *url);
 /* Masks, in place, in s (a NUL-terminated buffer of `size` bytes) what is a password where it

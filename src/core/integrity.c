@@ -31,7 +31,7 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 		strata_error_at(e, m->path, 0, 0);
 		if (!ent) {
 			strata_error_hint(e,
-			                  "build migrations with 'strata build' instead of writing "
+			                  "build migrations with strata_build() instead of writing "
 			                  "them into %s by hand",
 			                  dir);
 			error = strata_error_set(e, STRATA_EINVALID, "migration is not in %s/%s",
@@ -49,7 +49,7 @@ static int verify_one_manifest(const strata_catalog *c, const char *dir, size_t 
 		bool missing = fp && access(fp, F_OK) != 0;
 		if (missing) {
 			strata_error_at(e, fp, 0, 0);
-			strata_error_hint(e, "run 'strata build' again");
+			strata_error_hint(e, "run strata_build() again");
 			error =
 			    strata_error_set(e, STRATA_ENOTFOUND,
 			                     "migration listed in the build manifest is missing");
@@ -86,7 +86,8 @@ static bool src_older(const char *src_dir, const char *built, const struct stat 
 /* The common case, cheaply: src holds exactly the migration files dist was built from, and none
  * of them changed after the build wrote its manifest. Only stats files; a false answer sends the
  * caller to the full comparison (read and hash src). */
-static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, const char *dist_dir)
+static bool build_is_fresh(const strata_catalog *dist, size_t idx, const char *src_dir,
+                           const char *dist_dir)
 {
 	char *mpath = strata_fs_join(dist_dir, STRATA_MANIFEST), **names = NULL;
 	const char **built = NULL;
@@ -97,14 +98,14 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 
 	if (!mpath || stat(mpath, &mst) != 0)
 		goto done;
-	if (dist->ndirs && dist->from_manifest[0] && stat(src_dir, &st) == 0 &&
+	if (idx < dist->ndirs && dist->from_manifest[idx] && stat(src_dir, &st) == 0 &&
 	    strata_timespec_after(&mst.st_mtim, &st.st_mtim)) {
 		/* no file was added to src, removed or renamed since the build: only what this run
 		 * reads (what it executes) is checked for edits in place */
 		fresh = true;
 		for (size_t i = 0; i < dist->n && fresh; i++) {
 			const strata_migration *m = dist->items[i];
-			fresh = !m->loaded ||
+			fresh = m->dir_index != idx || !m->loaded ||
 			        (src_older(src_dir, m->path, &mst) &&
 			         (!m->down_path || src_older(src_dir, m->down_path, &mst)));
 		}
@@ -117,6 +118,8 @@ static bool build_is_fresh(const strata_catalog *dist, const char *src_dir, cons
 		goto done;
 	/* (a built file edited by hand is the manifest check's to find) */
 	for (size_t i = 0; i < dist->n; i++) {
+		if (dist->items[i]->dir_index != idx)
+			continue;
 		built[nb++] = strata_fs_base_name(dist->items[i]->path);
 		if (dist->items[i]->down_path)
 			built[nb++] = strata_fs_base_name(dist->items[i]->down_path);
@@ -164,8 +167,8 @@ bool strata_build_summary(const char *src_dir, const char *dist_dir, strata_hist
 	return !src_dir || stat(src_dir, &st) != 0 || strata_timespec_after(&mt, &st.st_mtim);
 }
 
-int strata_verify_build(const strata_catalog *dist, const char *src_dir, const char *dist_dir,
-                        strata_error *e)
+int strata_verify_build(const strata_catalog *dist, size_t idx, const char *src_dir,
+                        const char *dist_dir, strata_error *e)
 {
 	strata_catalog src = {0};
 	size_t i = 0, j = 0;
@@ -173,12 +176,14 @@ int strata_verify_build(const strata_catalog *dist, const char *src_dir, const c
 
 	if (!strata_fs_is_dir(src_dir))
 		return 0; /* a deployed dist without its sources */
-	if (build_is_fresh(dist, src_dir, dist_dir))
+	if (build_is_fresh(dist, idx, src_dir, dist_dir))
 		return 0;
 	if ((error = strata_catalog_load(&src, &src_dir, 1, e)) < 0) {
-		strata_error_hint(e, "fix the source, then run 'strata build'");
+		strata_error_hint(e, "fix the source, then run strata_build()");
 		return error;
 	}
+	while (j < dist->n && dist->items[j]->dir_index != idx)
+		j++;
 	while (error == 0 && (i < src.n || j < dist->n)) {
 		const strata_migration *s = i < src.n ? src.items[i] : NULL;
 		const strata_migration *d = j < dist->n ? dist->items[j] : NULL;
@@ -187,24 +192,26 @@ int strata_verify_build(const strata_catalog *dist, const char *src_dir, const c
 		               : strata_migration_key_cmp(s->version, s->name, d->version, d->name);
 		if (cmp < 0) {
 			strata_error_at(e, s->path, 0, 0);
-			strata_error_hint(e, "run 'strata build' to update %s", dist_dir);
+			strata_error_hint(e, "run strata_build() to update %s", dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID, "migration is not built yet");
 		} else if (cmp > 0) {
 			strata_error_at(e, d->path, 0, 0);
 			strata_error_hint(e,
-			                  "run 'strata build' to update %s (it removes what src "
+			                  "run strata_build() to update %s (it removes what src "
 			                  "no longer has)",
 			                  dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID,
 			                         "built migration is no longer in %s", src_dir);
 		} else if (strcmp(s->checksum, d->checksum) != 0) {
 			strata_error_at(e, s->path, 0, 0);
-			strata_error_hint(e, "run 'strata build' to update %s", dist_dir);
+			strata_error_hint(e, "run strata_build() to update %s", dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID,
 			                         "migration changed since the last build");
 		}
 		i += cmp <= 0;
-		j += cmp >= 0;
+		if (cmp >= 0)
+			for (j++; j < dist->n && dist->items[j]->dir_index != idx; j++)
+				;
 	}
 	strata_catalog_free(&src);
 	return error;
@@ -249,7 +256,7 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	                    strata_buf_cstr(&others));
 	strata_buf_free(&others);
 	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
-	                     "migration; --ignore-checksums skips this check");
+	                     "migration; ignore_checksums skips this check");
 	return strata_error_set(e, STRATA_EINVALID,
 	                        "applied migration %s-%s was changed after it was applied%s",
 	                        first->version, first->name, n > 1 ? " (and others)" : "");
@@ -266,9 +273,9 @@ int strata_verify_finished(const strata_catalog *c, const strata_history *h, str
 		strata_error_at(e, m->path, 0, 0);
 	strata_error_detail(e, "it is transaction:false and stopped before statement %d",
 	                    u->progress + 1);
-	strata_error_hint(e, "fix the file and run 'strata migrations repair' to resume from that "
-	                     "statement, or fix the database by hand and run 'strata migrations "
-	                     "repair --mark-applied'");
+	strata_error_hint(e, "fix the file and run strata_repair() to resume from that statement, "
+	                     "or fix the database by hand and run strata_repair() with "
+	                     "mark_applied");
 	return strata_error_set(e, STRATA_EINVALID, "migration %s-%s is %s", u->version, u->name,
 	                        strata_applied_status_name(u->status));
 }
@@ -289,8 +296,9 @@ int strata_verify_all(const strata_catalog *c, const strata_history *h, const st
 			      strata_verify_manifests(c, o->dirs, o->ndirs, &e) < 0;
 			break;
 		case 2:
-			bad = !o->skip_checksums && o->dist_dir &&
-			      strata_verify_build(c, o->src_dir, o->dist_dir, &e) < 0;
+			bad =
+			    !o->skip_checksums && o->dist_dir &&
+			    strata_verify_build(c, o->dist_index, o->src_dir, o->dist_dir, &e) < 0;
 			break;
 		case 3:
 			bad = !o->skip_checksums && strata_verify_applied(c, h, &e) < 0;

@@ -20,9 +20,10 @@
  * for each directory that has one. */
 int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, size_t ndirs,
                             strata_error *e);
-/* Checks that dist (loaded from dist_dir, dir_index 0) is an up-to-date build of src_dir. */
-int strata_verify_build(const strata_catalog *dist, const char *src_dir, const char *dist_dir,
-                        strata_error *e);
+/* Checks that dist's migrations from dist_dir (those of dir_index idx) are an up-to-date build of
+ * src_dir. */
+int strata_verify_build(const strata_catalog *dist, size_t idx, const char *src_dir,
+                        const char *dist_dir, strata_error *e);
 /* Checks every applied migration found in c against its recorded checksum. */
 int strata_verify_applied(const strata_catalog *c, const strata_history *h, strata_error *e);
 
@@ -39,6 +40,7 @@ typedef struct strata_verify_opts {
 	const char *const *dirs; /* the directories the catalog came from */
 	size_t ndirs;
 	const char *src_dir, *dist_dir; /* set: check that dist_dir is a fresh build of src_dir */
+	size_t dist_index;              /* ... dist_dir's dir_index in the catalog */
 	bool skip_checksums;            /* manifests, build and applied checksums (emergencies) */
 	bool allow_out_of_order;
 } strata_verify_opts;

@@ -32,7 +32,7 @@ enum rule_index {
 
 #define NO_TXN_UP "-- migrate:up transaction:false"
 
-const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
+const strata_lint_rule strata_lint__rules[R_COUNT + 1] = {
     [R_CONCURRENTLY_IN_TXN] =
         {"concurrently-in-transaction", STRATA_LINT_ERROR, false,
          "a CONCURRENTLY statement cannot run inside a transaction block, and this section "
@@ -165,15 +165,15 @@ const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
         {"missing-lock-timeout", STRATA_LINT_WARNING, true,
          "a statement that takes a strong lock waits behind long queries without a "
          "lock_timeout, and every query on the table queues behind it",
-         "SET lock_timeout before it ('strata migrations run' sets one on PostgreSQL by "
-         "default, so this rule is off unless --enable'd)",
+         "SET lock_timeout before it (strata's runs set one on PostgreSQL by default, so this "
+         "rule is off unless enabled)",
          "-- migrate:up\nALTER TABLE orders ADD COLUMN note text;",
          "-- migrate:up\nSET LOCAL lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note "
          "text;"},
     [R_UNKNOWN_NOLINT] =
         {"unknown-nolint-rule", STRATA_LINT_WARNING, false,
          "a '-- strata:nolint' comment names a rule that does not exist, so it silences nothing",
-         "use the ids that 'strata lint --list-rules' prints",
+         "use the ids of the rules (strata_lint_rules())",
          "-- strata:nolint drop-tables\nDROP TABLE legacy_orders;",
          "-- strata:nolint drop-table\nDROP TABLE legacy_orders;"},
     [R_COUNT] = {0},
@@ -181,7 +181,7 @@ const strata_lint_rule strata_lint_rules[R_COUNT + 1] = {
 
 const strata_lint_rule *strata_lint_rule_find(const char *id)
 {
-	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++)
+	for (const strata_lint_rule *r = strata_lint__rules; r->id; r++)
 		if (strcmp(r->id, id) == 0)
 			return r;
 	return NULL;
@@ -189,7 +189,7 @@ const strata_lint_rule *strata_lint_rule_find(const char *id)
 
 static const strata_lint_rule *rule_find_n(const char *id, size_t n)
 {
-	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++)
+	for (const strata_lint_rule *r = strata_lint__rules; r->id; r++)
 		if (strlen(r->id) == n && memcmp(r->id, id, n) == 0)
 			return r;
 	return NULL;
@@ -212,7 +212,7 @@ struct created_table {
 };
 
 struct lint {
-	strata_lint_result *r;
+	strata_lint_report *r;
 	bool enabled[R_COUNT];
 	const strata_migration *m;
 	const strata_section *sec;
@@ -337,7 +337,7 @@ static void forget_created(struct lint *l)
 	l->n_created = 0;
 }
 
-static int push_finding(strata_lint_result *r, strata_lint_finding *f, strata_error *e)
+static int push_finding(strata_lint_report *r, strata_lint_finding *f, strata_error *e)
 {
 	if (r->n == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 16;
@@ -355,7 +355,7 @@ static int push_finding(strata_lint_result *r, strata_lint_finding *f, strata_er
 static int report(struct lint *l, enum rule_index ri, size_t off, struct table_name table,
                   const char *column)
 {
-	const strata_lint_rule *rule = &strata_lint_rules[ri];
+	const strata_lint_rule *rule = &strata_lint__rules[ri];
 	strata_error where = STRATA_ERROR_INIT;
 	strata_lint_finding f = {0};
 	strata_buf subject = STRATA_BUF_INIT;
@@ -452,7 +452,7 @@ static int read_nolint(struct lint *l)
 						break;
 					r = rule_find_n(t + s, p - s);
 					if (r)
-						l->silenced[r - strata_lint_rules] = true;
+						l->silenced[r - strata_lint__rules] = true;
 					else
 						error = report(l, R_UNKNOWN_NOLINT, s,
 						               (struct table_name){0}, NULL);
@@ -723,17 +723,17 @@ static int lint_section(struct lint *l, const strata_section *s, bool up)
 static int enable_rules(struct lint *l, const char *list, strata_error *e)
 {
 	for (size_t i = 0; i < R_COUNT; i++)
-		l->enabled[i] = !strata_lint_rules[i].off_by_default;
+		l->enabled[i] = !strata_lint__rules[i].off_by_default;
 	while (list && *list) {
 		size_t n = strcspn(list, ", ");
 		const strata_lint_rule *r = n ? rule_find_n(list, n) : NULL;
 		if (n && !r) {
-			strata_error_hint(e, "'strata lint --list-rules' prints every rule");
+			strata_error_hint(e, "every rule is in strata_lint_rules()");
 			return strata_error_set(e, STRATA_EINVALID, "unknown lint rule '%.*s'",
 			                        (int)n, list);
 		}
 		if (r)
-			l->enabled[r - strata_lint_rules] = true;
+			l->enabled[r - strata_lint__rules] = true;
 		list += n;
 		while (*list == ',' || *list == ' ')
 			list++;
@@ -741,7 +741,7 @@ static int enable_rules(struct lint *l, const char *list, strata_error *e)
 	return 0;
 }
 
-int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const strata_lint_opts *o,
+int strata_lint_catalog(strata_lint_report *out, const strata_catalog *c, const strata_lint_opts *o,
                         strata_error *e)
 {
 	struct lint l = {0};
@@ -769,7 +769,7 @@ int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const 
 	return error;
 }
 
-void strata_lint_result_free(strata_lint_result *r)
+void strata_lint__report_clear(strata_lint_report *r)
 {
 	if (!r)
 		return;
@@ -781,4 +781,9 @@ void strata_lint_result_free(strata_lint_result *r)
 	}
 	free(r->items);
 	memset(r, 0, sizeof(*r));
+}
+
+const strata_lint_rule *strata_lint_rules(void)
+{
+	return strata_lint__rules;
 }

@@ -22,32 +22,10 @@
 #include "core/sqlcheck.h"
 #include "strata.h"
 
-typedef enum { STRATA_LINT_ERROR, STRATA_LINT_WARNING } strata_lint_severity;
-
-typedef struct strata_lint_rule {
-	const char *id; /* "create-index-not-concurrently" */
-	strata_lint_severity severity;
-	bool off_by_default; /* only with --enable ID */
-	const char *reason;  /* one line: what goes wrong */
-	const char *fix;     /* one line: what to do instead */
-	const char *bad;     /* example SQL that the rule reports */
-	const char *good;    /* the same change done safely */
-} strata_lint_rule;
-
-/* Every rule, ending with a row whose id is NULL. */
-extern const strata_lint_rule strata_lint_rules[];
+/* The rules (strata.h's strata_lint_rule), ending with a row whose id is NULL. */
+extern const strata_lint_rule strata_lint__rules[];
 /* NULL when there is no such rule. */
 const strata_lint_rule *strata_lint_rule_find(const char *id);
-const char *strata_lint_severity_name(strata_lint_severity s);
-
-typedef struct strata_lint_finding {
-	const strata_lint_rule *rule;
-	char *file; /* the src file */
-	unsigned line, column;
-	char *source_line; /* that line of the file, for a caret */
-	char *subject;     /* what it is about, "users" or "users.email"; NULL if nothing */
-	char *version;     /* the migration's version */
-} strata_lint_finding;
 
 typedef struct strata_lint_opts {
 	unsigned version;
@@ -63,19 +41,13 @@ typedef struct strata_lint_opts {
 		STRATA_LINT_OPTS_VERSION, STRATA_DIALECT_POSTGRES, NULL, NULL                      \
 	}
 
-typedef struct strata_lint_result {
-	strata_lint_finding *items; /* owned; in migration, then statement order */
-	size_t n, cap;
-	size_t errors, warnings;
-	size_t migrations, statements; /* how much was checked (statements: PostgreSQL only) */
-} strata_lint_result;
-
 /* Parses every migration of c (see sqlcheck.h), then applies the rules to it. A syntax error
  * stops it: it returns STRATA_EINVALID with e at the place, and `out` holds the findings so far.
  * Findings are not failures: with none or many, it returns 0. `out` is always initialised and
- * is freed with strata_lint_result_free. */
-int strata_lint_catalog(strata_lint_result *out, const strata_catalog *c, const strata_lint_opts *o,
+ * is freed with strata_lint_report_free. */
+int strata_lint_catalog(strata_lint_report *out, const strata_catalog *c, const strata_lint_opts *o,
                         strata_error *e);
-void strata_lint_result_free(strata_lint_result *r);
+/* Frees what r holds (the findings), not r itself. */
+void strata_lint__report_clear(strata_lint_report *r);
 
 #endif

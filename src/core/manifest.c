@@ -211,7 +211,7 @@ int strata_manifest_read(strata_manifest *out, const char *dir, strata_error *e)
 	     r.list_seen && !r.strings.failed && finish(out, &r);
 	if (!ok) {
 		strata_error_at(e, path, 0, 0);
-		strata_error_hint(e, "run 'strata build' to write it again");
+		strata_error_hint(e, "run strata_build() to write it again");
 		error = strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
 		goto done;
 	}

@@ -105,7 +105,7 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 	if (!strata_migration_name_valid(fname + digits + 1, name_end - digits - 1, &bad)) {
 		strata_error_at(e, fname, 0, 0);
 		strata_error_hint(e, "a name is letters, digits, '_', '-' and '.', starting with a "
-		                     "letter, a digit or '_' (as 'strata migration:create' makes "
+		                     "letter, a digit or '_' (as strata_create() makes "
 		                     "them): rename the file");
 		return strata_error_set(
 		    e, STRATA_EINVALID, "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
@@ -378,7 +378,7 @@ int strata_migration_mismatch(strata_error *e, const char *path, const char *man
 	strata_error_at(e, path, 0, 0);
 	strata_error_detail(e, "manifest sha256 %.12s…, file sha256 %.12s…", manifest_sha256,
 	                    file_sha256);
-	strata_error_hint(e, "edit migrations in the src directory and run 'strata build', never "
+	strata_error_hint(e, "edit migrations in the src directory and run strata_build(), never "
 	                     "the built copy");
 	return strata_error_set(e, STRATA_EINVALID, "migration does not match the build manifest");
 }
@@ -461,6 +461,8 @@ bool strata_section_is_empty(const strata_section *s)
 	struct line l;
 	if (!s->present)
 		return true;
+	if (s->fn)
+		return false;
 	t = s->text;
 	pos = s->offset;
 	end = s->offset + s->len;
@@ -505,4 +507,81 @@ size_t strata_sql_skip_noise(const char *s, size_t off, size_t end)
 		}
 	}
 	return off;
+}
+
+/* A section of a migration given in memory: its own text, or a function. */
+static int memory_section(strata_section *sec, const char *path, char **text, const char *sql,
+                          strata_step_fn fn, void *ud, bool no_txn, strata_error *e)
+{
+	if (!sql && !fn)
+		return 0;
+	sec->present = true;
+	sec->file = path;
+	sec->no_transaction = no_txn && !fn;
+	sec->fn = fn;
+	sec->fn_ud = ud;
+	if (!(*text = strdup(sql ? sql : "")))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	sec->text = *text;
+	sec->len = strlen(*text);
+	return 0;
+}
+
+int strata_migration_from_memory(strata_migration **out, const char *path,
+                                 const strata_migration_def *def, strata_error *e)
+{
+	strata_migration *m = NULL;
+	strata_buf sum = STRATA_BUF_INIT;
+	size_t bad = 0;
+	int error = 0;
+
+	*out = NULL;
+	if (!def->id || !strata_is_version(def->id))
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: the id '%s' is not a version (digits only)", path,
+		                        def->id ? def->id : "(null)");
+	if (!def->name || !strata_migration_name_valid(def->name, strlen(def->name), &bad))
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "%s: the name '%s' is not a migration name (letters, digits, "
+		    "'_', '-' and '.', starting with a letter, a digit or '_')",
+		    path, def->name ? def->name : "(null)");
+	if (!def->up_sql == !def->up_fn || (def->down_sql && def->down_fn))
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: give each direction SQL or a function, not both (and "
+		                        "an up direction)",
+		                        path);
+	if (!(m = calloc(1, sizeof(*m))) || !(m->path = strdup(path)) ||
+	    !(m->version = strdup(def->id)) || !(m->name = strdup(def->name))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error =
+	         memory_section(&m->up, m->path, &m->text, def->up_sql, def->up_fn, def->userdata,
+	                        def->flags & STRATA_MIGRATION_UP_NO_TRANSACTION, e)) < 0 ||
+	    (error = memory_section(&m->down, m->path, &m->down_text, def->down_sql, def->down_fn,
+	                            def->userdata,
+	                            def->flags & STRATA_MIGRATION_DOWN_NO_TRANSACTION, e)) < 0)
+		goto done;
+	/* the checksum: each direction's SQL, or "function" and the fingerprint */
+	strata_buf_puts(&sum, def->up_fn ? "function:" : "sql:");
+	strata_buf_puts(&sum,
+	                def->up_fn ? (def->fingerprint ? def->fingerprint : "") : def->up_sql);
+	strata_buf_put(&sum, "", 1);
+	strata_buf_puts(&sum, def->down_fn ? "function:" : def->down_sql ? "sql:" : "none");
+	strata_buf_puts(&sum, def->down_fn    ? (def->fingerprint ? def->fingerprint : "")
+	                      : def->down_sql ? def->down_sql
+	                                      : "");
+	if (sum.failed || strata_sha256_text(m->checksum, sum.ptr, sum.len) < 0) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of %s", path);
+		goto done;
+	}
+	m->loaded = true;
+done:
+	strata_buf_free(&sum);
+	if (error < 0)
+		strata_migration_free(m);
+	else
+		*out = m;
+	return error;
 }

@@ -30,6 +30,8 @@ typedef struct strata_section {
 	const char *text; /* that file's whole text, for line:column */
 	size_t offset;    /* where the section's SQL begins in text */
 	size_t len;
+	strata_step_fn fn; /* a step written in C (strata_source_add), instead of SQL */
+	void *fn_ud;
 } strata_section;
 
 typedef struct strata_migration {
@@ -64,6 +66,12 @@ int strata_migration_load(strata_migration **out, const char *path, size_t dir_i
 /* Parses text already in memory (takes ownership of text, which must be NUL-terminated). */
 int strata_migration_parse(strata_migration **out, const char *path, char *text, size_t len,
                            strata_file_kind kind, strata_error *e);
+/* A migration given in memory (strata.h's strata_migration_def): its SQL, or C functions, with
+ * `path` naming it in messages ("memory:1-CreateUsers"). Its checksum covers its SQL (a
+ * function counts by its fingerprint), so a database that applied another version says so. */
+int strata_migration_from_memory(strata_migration **out, const char *path,
+                                 const strata_migration_def *def, strata_error *e);
+
 /* Reads, parses and hashes a migration that is not loaded yet, and fails unless its SHA-256 is
  * the one already in m->checksum (the build manifest's): what runs is what was built. */
 int strata_migration_ensure(strata_migration *m, strata_error *e);

@@ -27,7 +27,7 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 		for (size_t i = 0; i < c->n && !known; i++)
 			known = strata_version_cmp(c->items[i]->version, to_version) == 0;
 		if (!known) {
-			strata_error_hint(e, "run 'strata migrations show' to list the versions");
+			strata_error_hint(e, "run strata_status() to list the versions");
 			return strata_error_set(e, STRATA_ENOTFOUND, "no migration has version %s",
 			                        to_version);
 		}
@@ -107,8 +107,9 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		for (size_t i = 0; i < h->n && !applied; i++)
 			applied = strata_version_cmp(h->items[i].version, o->to_version) == 0;
 		if (!applied) {
-			strata_error_hint(e, "use a version that 'strata migrations show' lists as "
-			                     "applied, or --all to revert everything");
+			strata_error_hint(e,
+			                  "use a version listed as applied (strata_status()), or "
+			                  "revert everything (all)");
 			return strata_error_set(e, STRATA_ENOTFOUND, "version %s is not applied",
 			                        o->to_version);
 		}
@@ -126,8 +127,8 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		}
 		m = strata_catalog_find(c, a->version, a->name);
 		if (!m) {
-			strata_error_hint(e, "add the directory that holds it with --dir, or "
-			                     "restore the file");
+			strata_error_hint(e, "add the directory that holds it with "
+			                     "strata_source_add_dir(), or restore the file");
 			error =
 			    strata_error_set(e, STRATA_ENOTFOUND,
 			                     "cannot revert %s-%s: it is applied but its file is "
@@ -137,7 +138,7 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		}
 		if (a->status != STRATA_APPLIED_OK) {
 			strata_error_at(e, m->path, 0, 0);
-			strata_error_hint(e, "finish it first with 'strata migrations repair'");
+			strata_error_hint(e, "finish it first with strata_repair()");
 			error = strata_error_set(
 			    e, STRATA_EINVALID, "cannot revert %s-%s: it is %s, not applied",
 			    m->version, m->name, strata_applied_status_name(a->status));
@@ -165,7 +166,7 @@ void strata_plan_free(strata_plan *p)
 	p->n = 0;
 }
 
-int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
+int strata_plan_status(strata_plan_rows *out, const strata_catalog *c, const strata_history *h,
                        strata_error *e)
 {
 	size_t i = 0, j = 0;
@@ -174,7 +175,7 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 	if (!out->items)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	while (i < c->n || j < h->n) {
-		strata_status *s = &out->items[out->n++];
+		strata_plan_row *s = &out->items[out->n++];
 		int cmp;
 		if (i == c->n)
 			cmp = 1;
@@ -184,21 +185,21 @@ int strata_plan_status(strata_status_list *out, const strata_catalog *c, const s
 			cmp = strata_migration_key_cmp(c->items[i]->version, c->items[i]->name,
 			                               h->items[j].version, h->items[j].name);
 		if (cmp == 0 && h->items[j].status != STRATA_APPLIED_OK) {
-			s->kind = STRATA_STATUS_FAILED;
+			s->kind = STRATA_ROW_FAILED;
 			s->m = c->items[i++];
 			s->a = &h->items[j++];
 			out->failed++;
 		} else if (cmp == 0) {
-			s->kind = STRATA_STATUS_APPLIED;
+			s->kind = STRATA_ROW_APPLIED;
 			s->m = c->items[i++];
 			s->a = &h->items[j++];
 			out->applied++;
 		} else if (cmp < 0) {
-			s->kind = STRATA_STATUS_PENDING;
+			s->kind = STRATA_ROW_PENDING;
 			s->m = c->items[i++];
 			out->pending++;
 		} else {
-			s->kind = STRATA_STATUS_MISSING;
+			s->kind = STRATA_ROW_MISSING;
 			s->a = &h->items[j++];
 			out->missing++;
 		}
@@ -228,12 +229,12 @@ int strata_plan_check_order(const strata_plan *p, const strata_history *h, strat
 	                    h->items[h->n - 1].version, h->items[h->n - 1].name);
 	strata_buf_free(&names);
 	strata_error_hint(e, "this usually comes from merging a branch: check that it is safe to "
-	                     "apply after the newer ones, then run with --allow-out-of-order");
+	                     "apply after the newer ones, then run with allow_out_of_order");
 	return strata_error_set(e, STRATA_EINVALID, "%zu pending migration%s out of order", n,
 	                        n == 1 ? " is" : "s are");
 }
 
-void strata_status_list_free(strata_status_list *s)
+void strata_plan_rows_free(strata_plan_rows *s)
 {
 	if (!s)
 		return;

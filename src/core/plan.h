@@ -7,8 +7,6 @@
 #include "core/catalog.h"
 #include "core/history.h"
 
-typedef enum { STRATA_UP = 1, STRATA_DOWN = 2 } strata_direction;
-
 typedef struct strata_step {
 	const strata_migration *m; /* borrowed from the catalog */
 	strata_direction dir;
@@ -42,26 +40,26 @@ void strata_plan_free(strata_plan *p);
 int strata_plan_check_order(const strata_plan *p, const strata_history *h, strata_error *e);
 
 typedef enum {
-	STRATA_STATUS_APPLIED,
-	STRATA_STATUS_PENDING,
-	STRATA_STATUS_MISSING, /* applied, but no file on disk */
-	STRATA_STATUS_FAILED,  /* transaction:false, stopped part-way: see migrations repair */
-} strata_status_kind;
+	STRATA_ROW_APPLIED,
+	STRATA_ROW_PENDING,
+	STRATA_ROW_MISSING, /* applied, but no file on disk */
+	STRATA_ROW_FAILED,  /* transaction:false, stopped part-way: see migrations repair */
+} strata_plan_row_kind;
 
-typedef struct strata_status {
-	strata_status_kind kind;
+typedef struct strata_plan_row {
+	strata_plan_row_kind kind;
 	const strata_migration *m; /* NULL when missing */
 	const strata_applied *a;   /* NULL when pending */
-} strata_status;
+} strata_plan_row;
 
-typedef struct strata_status_list {
-	strata_status *items;
+typedef struct strata_plan_rows {
+	strata_plan_row *items;
 	size_t n, applied, pending, missing, failed;
-} strata_status_list;
+} strata_plan_rows;
 
 /* Disk and history merged in version order. h must be sorted. */
-int strata_plan_status(strata_status_list *out, const strata_catalog *c, const strata_history *h,
+int strata_plan_status(strata_plan_rows *out, const strata_catalog *c, const strata_history *h,
                        strata_error *e);
-void strata_status_list_free(strata_status_list *s);
+void strata_plan_rows_free(strata_plan_rows *s);
 
 #endif

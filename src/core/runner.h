@@ -1,26 +1,10 @@
-/* runner.h: carries out a plan through a backend and reports each step as it goes. */
+/* runner.h: carries out a plan through an engine connection and reports each step as it goes. */
 #ifndef STRATA_CORE_RUNNER_H
 #define STRATA_CORE_RUNNER_H
 
 #include <stdbool.h>
 
-#include "backend/backend.h"
-
-typedef enum {
-	STRATA_EV_START,   /* about to run step */
-	STRATA_EV_DONE,    /* step committed (or, with one transaction, done and pending commit) */
-	STRATA_EV_SKIPPED, /* another runner did this step first */
-	STRATA_EV_RETRY,   /* the step hit the lock timeout and was rolled back; retry after ms */
-} strata_event_kind;
-
-typedef struct strata_event {
-	strata_event_kind kind;
-	const strata_step *step;
-	size_t index, total;
-	double ms;
-} strata_event;
-
-typedef void (*strata_event_cb)(void *ud, const strata_event *ev);
+#include "core/engine.h"
 
 typedef struct strata_run_opts {
 	bool fake;            /* record without running SQL */
@@ -29,31 +13,36 @@ typedef struct strata_run_opts {
 	int lock_timeout_ms;  /* 0: none */
 	int statement_timeout_ms;
 	int lock_retries; /* times to retry a step that hit the lock timeout, with backoff */
-	strata_event_cb on_event;
+	strata_event_fn on_event; /* STEP_START, STEP_DONE, STEP_SKIPPED, STEP_RETRY */
 	void *ud;
 } strata_run_opts;
 
 typedef struct strata_run_result {
 	size_t done, skipped;
-	size_t failed;    /* index of the failing step when the run failed */
-	bool not_started; /* ... which never started: refused by the checks before the run, or
-	                     interrupted between two steps */
+	size_t failed;                    /* index of the failing step when the run failed */
+	bool not_started;                 /* ... which never started: refused by the checks before
+	                                     the run, or interrupted between two steps */
 	int statements, failed_statement; /* of a failed transaction:false step, else 0 and -1 */
 	int retries;                      /* lock-timeout retries made */
 	double ms;
+	/* optional, the caller's, one per step: what became of it and the time recorded */
+	strata_step_state *state;
+	double *step_ms;
 } strata_run_result;
 
 /* The checks before anything is sent (a transactional step with BEGIN or COMMIT of its own, a
  * transaction:false step in a one-transaction run): fails naming the step (r->failed) and its
  * file:line:col. strata_runner_execute makes them first; validate makes them alone. */
-int strata_runner_precheck(const strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+int strata_runner_precheck(const strata_conn *c, const strata_plan *p, const strata_run_opts *o,
                            strata_run_result *r, strata_error *e);
 
-/* Runs the steps in order. On failure the failing step (or, with one_transaction, every step) is
- * rolled back, steps before it stay, and r->failed says which one failed. An interrupt
- * (strata_backend_interrupt) fails the step that runs with STRATA_EINTERRUPTED, or stops the run
- * before the next step (r->not_started). */
-int strata_runner_execute(strata_backend *b, const strata_plan *p, const strata_run_opts *o,
+/* Runs the steps in order: SQL through the engine's apply, a C step in a transaction of its
+ * own (or the run's) with its history row. On failure the failing step (or, with
+ * one_transaction, every step) is rolled back, steps before it stay, and r->failed says which
+ * one failed. A statement that gave up waiting for a lock (STRATA_ELOCKTIMEOUT) rolls its step
+ * back whole and is retried with backoff. An interrupt (strata_conn_interrupt) fails the step
+ * that runs with STRATA_EINTERRUPTED, or stops the run before the next step (r->not_started). */
+int strata_runner_execute(strata_conn *c, const strata_plan *p, const strata_run_opts *o,
                           strata_run_result *r, strata_error *e);
 
 #endif

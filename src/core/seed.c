@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "backend/seed_backend.h"
+#include "core/seed_engine.h"
 #include "core/seed_json.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -48,7 +48,7 @@ long strata_seed_table_col(const strata_seed_table *t, const char *name)
 	return -1;
 }
 
-void strata_seed_result_free(strata_seed_result *r)
+void strata_seed__report_clear(strata_seed_report *r)
 {
 	if (!r)
 		return;
@@ -90,8 +90,8 @@ struct item {
 };
 
 struct engine {
-	const struct strata_backend *b; /* for its interrupted flag */
-	const struct strata_seed_backend_ops *ops;
+	const struct strata_conn *b; /* for its interrupted flag */
+	const struct strata_seed_engine *ops;
 	strata_seed_be *be;
 	const strata_seed_opts *o;
 	strata_seed_table **tables;
@@ -535,7 +535,7 @@ static int load_section(struct engine *g, const struct item *it, strata_error *e
 		return error;
 	for (;;) {
 		if (g->b->interrupted) {
-			error = strata_backend_interrupted(e);
+			error = strata_conn_interrupted(e);
 			break;
 		}
 		if ((error = strata_seed_reader_next(r, &row, e)) < 0 || !row)
@@ -596,8 +596,8 @@ static int order_items(struct engine *g, struct item *items, size_t n, strata_er
 		error = lookup(g, it->sec->table, &it->t, e);
 		if (error == STRATA_ENOTFOUND) {
 			strata_error_hint(e,
-			                  "create it with a migration (strata seed applies pending "
-			                  "migrations first, unless --no-migrate)");
+			                  "create it with a migration (a seed applies the pending "
+			                  "migrations of its source first)");
 			error = fail_at(g, it->sec->key_off, e,
 			                strata_error_set(e, STRATA_EINVALID, "unknown table '%s'",
 			                                 it->sec->table));
@@ -708,8 +708,8 @@ static const char *record_path(const char *p)
 	return p;
 }
 
-int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
-                    const strata_seed_scan *scans, strata_seed_result *r, strata_error *e)
+int strata_seed_run(struct strata_conn *b, const strata_seed_opts *o, const strata_seed_scan *scans,
+                    strata_seed_report *r, strata_error *e)
 {
 	struct engine g;
 	struct item *items = NULL;
@@ -718,13 +718,17 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 	double t0 = strata_now_ms(), t1;
 	int error = 0;
 
-	memset(r, 0, sizeof(*r));
+	/* the seed's part of the report (what the caller filled before, migrated, stays) */
+	r->files = NULL;
+	r->tables = NULL;
+	r->ntables = r->rows = 0;
+	r->scan_ms = r->load_ms = r->ms = 0;
 	memset(&g, 0, sizeof(g));
 	for (size_t i = 0; i < MAX_NEST; i++)
 		strata_buf_init(&g.levels[i].text, 0);
 	g.o = o;
 	g.b = b;
-	g.ops = b->url->kind == STRATA_DB_POSTGRES ? &strata_seed_pg_ops : &strata_seed_sqlite_ops;
+	g.ops = b->engine->seed;
 	r->files = calloc(o->nfiles ? o->nfiles : 1, sizeof(*r->files));
 	if (!r->files) {
 		error = oom(e);
@@ -759,9 +763,10 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 			strata_error_detail(e,
 			                    "it was loaded with SHA-256 %.12s…, it is now %.12s…",
 			                    sha, scans[i].sha256);
-			strata_error_hint(e, "run again with --force to load it again (with "
-			                     "--on-conflict skip or update for the rows it already "
-			                     "wrote)");
+			strata_error_hint(
+			    e, "load it again with strata_seed_options.force (with "
+			       "STRATA_SEED_CONFLICT_SKIP or STRATA_SEED_CONFLICT_UPDATE "
+			       "for the rows it already wrote)");
 			error =
 			    strata_error_set(e, STRATA_EINVALID,
 			                     "seed file changed since it was loaded; nothing was "
@@ -798,7 +803,7 @@ int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
 		                               r->files[i].rows, e)) < 0)
 			goto done;
 	if (b->interrupted) { /* nothing is committed once the run was interrupted */
-		error = strata_backend_interrupted(e);
+		error = strata_conn_interrupted(e);
 		goto done;
 	}
 	if (o->dry_run)
@@ -844,7 +849,14 @@ done:
 		error = e->code = STRATA_EINTERRUPTED; /* whatever the database said of it */
 	if (error < 0) {
 		strata_dburl_scrub_error(b->url, e);
-		strata_seed_result_free(r);
+		for (size_t i = 0; i < r->ntables; i++)
+			free(r->tables[i].name);
+		free(r->tables);
+		free(r->files);
+		r->files = NULL;
+		r->tables = NULL;
+		r->ntables = r->rows = 0;
+		r->rolled_back = true;
 	}
 	return error;
 }
@@ -864,10 +876,11 @@ int strata_seed_insert_sql(strata_buf *q, const strata_seed_write *w, char place
 	size_t nupd = 0;
 
 	if (w->conflict == STRATA_SEED_CONFLICT_UPDATE && t->npk == 0) {
-		strata_error_hint(e, "use --on-conflict skip, or give the table a primary key");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "table '%s' has no primary key for --on-conflict update",
-		                        t->name);
+		strata_error_hint(e,
+		                  "use STRATA_SEED_CONFLICT_SKIP, or give the table a primary key");
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "table '%s' has no primary key for STRATA_SEED_CONFLICT_UPDATE", t->name);
 	}
 	strata_buf_reset(q);
 	strata_buf_printf(q, "INSERT INTO %s ", t->sql);

@@ -26,12 +26,6 @@
 #define STRATA_SEEDS_TABLE "strata_seeds"
 
 typedef enum {
-	STRATA_SEED_CONFLICT_ERROR, /* a duplicate key is an error */
-	STRATA_SEED_CONFLICT_SKIP,  /* ON CONFLICT (pk) DO NOTHING */
-	STRATA_SEED_CONFLICT_UPDATE /* ON CONFLICT (pk) DO UPDATE SET the row's other columns */
-} strata_seed_conflict;
-
-typedef enum {
 	STRATA_SEED_COL_PLAIN,
 	STRATA_SEED_COL_BOOL,
 	STRATA_SEED_COL_JSON,  /* json, jsonb (SQLite: a declared type containing JSON) */
@@ -71,30 +65,8 @@ void strata_seed_table_free(strata_seed_table *t);
 /* The column called name (exact match; SQLite: case-insensitive), or -1. */
 long strata_seed_table_col(const strata_seed_table *t, const char *name);
 
-typedef enum { STRATA_SEED_FILE_LOADED, STRATA_SEED_FILE_UNCHANGED } strata_seed_file_status;
-
-typedef struct strata_seed_file_result {
-	const char *path; /* borrowed from the options */
-	strata_seed_file_status status;
-	bool forced; /* changed since it was recorded, loaded again with --force */
-	size_t rows;
-	char sha256[65];
-} strata_seed_file_result;
-
-typedef struct strata_seed_table_count {
-	char *name; /* owned */
-	size_t rows;
-} strata_seed_table_count;
-
-typedef struct strata_seed_result {
-	strata_seed_file_result *files;  /* one per option file, in order */
-	strata_seed_table_count *tables; /* in the order they were first written */
-	size_t ntables;
-	size_t rows;
-	double scan_ms, load_ms, ms;
-} strata_seed_result;
-
-void strata_seed_result_free(strata_seed_result *r);
+/* Frees what r holds (files, tables), not r itself nor r->migrated. */
+void strata_seed__report_clear(strata_seed_report *r);
 
 typedef struct strata_seed_opts {
 	const char *const *files;
@@ -104,7 +76,7 @@ typedef struct strata_seed_opts {
 	bool dry_run; /* do everything, then roll back */
 } strata_seed_opts;
 
-struct strata_backend;
+struct strata_conn;
 struct strata_seed_scan;
 
 /* Pass 1 over every file of o (well-formed, shaped as a seed, hashed), before the database is
@@ -113,9 +85,11 @@ int strata_seed_scan_files(struct strata_seed_scan **out, const strata_seed_opts
                            strata_error *e);
 void strata_seed_scans_free(struct strata_seed_scan *scans, size_t n);
 
-/* Loads the scanned files through backend b (which the caller has locked). On failure nothing
- * is written and e names the file:line:col of the offending row or column where there is one. */
-int strata_seed_run(struct strata_backend *b, const strata_seed_opts *o,
-                    const struct strata_seed_scan *scans, strata_seed_result *r, strata_error *e);
+/* Loads the scanned files through connection b (which the caller has locked) and fills the
+ * seed's part of r (files, tables, rows, times; migrated and pending are the caller's). On
+ * failure nothing is written and e names the file:line:col of the offending row or column
+ * where there is one. */
+int strata_seed_run(struct strata_conn *b, const strata_seed_opts *o,
+                    const struct strata_seed_scan *scans, strata_seed_report *r, strata_error *e);
 
 #endif

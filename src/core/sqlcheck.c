@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/dburl.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -41,27 +40,6 @@ const char *strata_dialect_name(strata_dialect d)
 	return d == STRATA_DIALECT_POSTGRES ? "postgres" : "sqlite";
 }
 
-int strata_dialect_pick(strata_dialect *out, const char *name, const char *database_url,
-                        strata_error *e)
-{
-	strata_dburl u = {0};
-	int error;
-
-	*out = STRATA_DIALECT_SQLITE;
-	if (name && *name)
-		return strata_dialect_parse(out, name, e);
-	if (!database_url || !*database_url)
-		return 0;
-	if ((error = strata_dburl_parse(&u, database_url, e)) < 0) {
-		strata_error_hint(e, "the SQL dialect comes from the database URL when neither "
-		                     "--dialect nor \"dialect\" in strata.json sets it");
-		return error;
-	}
-	*out = u.kind == STRATA_DB_POSTGRES ? STRATA_DIALECT_POSTGRES : STRATA_DIALECT_SQLITE;
-	strata_dburl_free(&u);
-	return 0;
-}
-
 /* ---- PostgreSQL ----------------------------------------------------------------------------- */
 
 static yajl_val obj_get(yajl_val obj, const char *key)
@@ -88,7 +66,7 @@ static int pg_dialect_hint(strata_error *e, const char *msg)
 	snprintf(copy, sizeof(copy), "%s", msg);
 	strata_error_hint(e,
 	                  "migrations are checked as PostgreSQL %s SQL; choose another dialect "
-	                  "with --dialect or \"dialect\" in strata.json",
+	                  "with strata_build_options.dialect",
 	                  PG_MAJORVERSION);
 	return strata_error_set(e, STRATA_EINVALID, "%s", copy);
 }
@@ -258,7 +236,7 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
 		strata_error_hint(e,
 		                  "if it comes from migrations this one builds on (the core's, "
 		                  "another source's), name their directory as a base, so that the "
-		                  "check applies them first (strata build --base DIR)");
+		                  "check applies them first (strata_build_options.base_dirs)");
 	return strata_error_set(e, STRATA_EINVALID, "%s", msg);
 }
 

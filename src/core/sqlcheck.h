@@ -26,14 +26,7 @@
 #include "core/sqlsplit.h"
 #include "strata.h"
 
-/* "postgres" (also "postgresql", "pg") or "sqlite" (also "sqlite3"); STRATA_EINVALID otherwise. */
-int strata_dialect_parse(strata_dialect *out, const char *name, strata_error *e);
-/* "postgres" or "sqlite". */
-const char *strata_dialect_name(strata_dialect d);
-/* The dialect to check migrations as: `name` when set (--dialect, or "dialect" in the config),
- * else the kind of database_url (parsed, never connected to), else sqlite. */
-int strata_dialect_pick(strata_dialect *out, const char *name, const char *database_url,
-                        strata_error *e);
+/* strata_dialect_parse and strata_dialect_name are public (strata.h). */
 
 /* One statement of a section. Offsets are bytes from the start of the section's SQL. */
 typedef struct strata_sql_stmt {

@@ -468,9 +468,9 @@ int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const cha
 {
 	strata_section_locate(s, off, e);
 	if (run_txn) {
-		strata_error_detail(e, "with --transaction all, every migration of the run goes in "
+		strata_error_detail(e, "with one_transaction, every migration of the run goes in "
 		                       "one transaction, which this statement would end or split");
-		strata_error_hint(e, "remove it, or run with --transaction each");
+		strata_error_hint(e, "remove it, or run with one_transaction off");
 	} else {
 		strata_error_detail(e, "strata runs each migration and its history row in one "
 		                       "transaction; a BEGIN, COMMIT or ROLLBACK of its own would "

@@ -32,8 +32,6 @@
 #include "core/migration.h"
 #include "strata.h"
 
-typedef enum { STRATA_DIALECT_SQLITE = 1, STRATA_DIALECT_POSTGRES = 2 } strata_dialect;
-
 /* One statement. Offsets are bytes from the start of the section's SQL:
  *   lead  where its text begins, past the previous statement's ';' (0 for the first);
  *   off   where the statement begins: blanks, comments and empty statements skipped;

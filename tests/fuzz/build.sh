@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # build.sh [OUTDIR]: builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined)
-# into OUTDIR (default: build-fuzz), from the parsers' sources only (no database code).
+# into OUTDIR (default: build-fuzz), from the library's sources and the command's config reader
+# (the URL parser reaches the engines' URL readers, so the engines are linked in; no target
+# opens a database).
 # Needs Debian's clang and libclang-rt-14-dev (scripts/setup.sh fuzz installs them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,9 +11,13 @@ CC=${FUZZ_CC:-clang}
 mkdir -p "$OUT/obj"
 command -v "$CC" >/dev/null || { echo "build.sh: $CC not found" >&2; exit 3; }
 flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
-	-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" -Wall -Wno-unused-parameter)
-srcs=(util/buf.c util/clock.c util/error.c util/fs.c util/text.c
-	core/migration.c core/dburl.c core/config.c core/seed_json.c core/sqlsplit.c)
+	-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" -I"$(pg_config --includedir)"
+	-Wall -Wno-unused-parameter)
+srcs=()
+for s in "$ROOT"/src/util/*.c "$ROOT"/src/core/*.c "$ROOT"/src/engine/*.c "$ROOT"/src/engine/*/*.c \
+	"$ROOT"/src/api/*.c "$ROOT"/src/cli/config.c; do
+	srcs+=("${s#"$ROOT"/src/}")
+done
 objs=()
 for s in "${srcs[@]}"; do
 	o="$OUT/obj/$(echo "$s" | tr / _).o"
@@ -23,6 +29,6 @@ done
 for t in fuzz_migration fuzz_config fuzz_seed_json fuzz_sqlsplit; do
 	if [ ! -x "$OUT/$t" ] || [ "$ROOT/tests/fuzz/$t.c" -nt "$OUT/$t" ] || [ -n "$(find "$OUT/obj" -newer "$OUT/$t" -name '*.o')" ]; then
 		"$CC" "${flags[@]}" -fsanitize=fuzzer "$ROOT/tests/fuzz/$t.c" "${objs[@]}" -lyajl -lcrypto \
-			-lpg_query -lsqlite3 -o "$OUT/$t"
+			-lpg_query -lsqlite3 -lpq -o "$OUT/$t"
 	fi
 done

@@ -1,7 +1,7 @@
 /*
  * fuzz_config.c: libFuzzer target for where the database comes from: URLs
- * (src/core/dburl.c: parse, mask, scrub), .env text (strata_dotenv_get) and the project config
- * strata.json (strata_config_load, through a file in a private directory).
+ * (src/core/dburl.c: parse, mask, scrub), .env text (cli_dotenv_get) and the project config
+ * strata.json (cli_config_load, through a file in a private directory).
  *
  * Input: up to three parts separated by NUL bytes: a URL, .env text, strata.json text. After a
  * URL parses, its password (if any) must not survive masking or scrubbing.
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/config.h"
+#include "cli/config.h"
 #include "core/dburl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size + 1), *parts[3] = {"", "", ""}, *p;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_config c;
+	cli_config c;
 	char *v = NULL;
 	FILE *f;
 	int n = 0;
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsetenv("DATABASE_URL");
 	}
 	check_url(parts[0]);
-	if (strata_dotenv_get(&v, parts[1], "DATABASE_URL", &e) == 0 && v)
+	if (cli_dotenv_get(&v, parts[1], "DATABASE_URL", &e) == 0 && v)
 		check_url(v);
 	free(v);
 	f = fopen(cfg_path, "w");
@@ -88,9 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fputs(parts[2], f);
 		fclose(f);
 		strata_error_clear(&e);
-		if (strata_config_load(&c, cfg_path, NULL, &e) == 0) {
+		if (cli_config_load(&c, cfg_path, NULL, &e) == 0) {
 			check_url(c.database_url);
-			strata_config_free(&c);
+			cli_config_free(&c);
 		}
 	}
 	free(buf);

@@ -4,7 +4,8 @@
 
 command -v clang-format >/dev/null || skip_all "clang-format is not installed"
 cd "$ROOT" || bail "no source tree"
-for f in include/*.h src/*/*.[ch]; do
+for f in include/*.h src/*/*.[ch] src/engine/*/*.[ch] tests/unit/*.[ch] examples/*/*.c; do
+	[ -e "$f" ] || continue
 	if clang-format --dry-run -Werror "$f" >/dev/null 2>"$TEST_DIR/.fmt"; then
 		ok "clang-format: $f"
 	else

@@ -42,7 +42,7 @@ check 'no dist/migrations: run fails' 1 '^$' \
 	"^strata: error: cannot open directory 'dist/migrations': No such file or directory\$" \
 	strata --database-url "$DB_URL" migrations run
 like '... with a hint to run strata build' "$err" \
-	"^hint: run 'strata build' to build dist/migrations from src/migrations, or pass --dir src/migrations\$"
+	"^hint: run 'strata build' to build dist/migrations from src/migrations, or read src/migrations itself \\(--dir\\)\$"
 is '... and the database was not even created' "$(test -e "$DB_FILE" && echo exists || echo none)" none
 check 'no dist/migrations: show fails the same way' 1 '^$' "hint: run 'strata build'" \
 	strata --database-url "$DB_URL" migrations show

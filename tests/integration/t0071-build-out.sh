@@ -11,9 +11,9 @@ mig src 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop t
 # a directory that never was a build output, holding a hand-written migration
 mig hand 5-Hand.sql '-- migrate:up\ncreate table hand (x int);\n'
 check 'build --out into a directory with a hand-written migration is refused' 1 '^$' \
-	'^strata: error: hand/5-Hand\.sql: migration file was not written by strata build; build changes nothing$' \
+	'^strata: error: hand/5-Hand\.sql: migration file was not written by .strata build.; build changes nothing$' \
 	strata build --src src --out hand
-like '... with a hint' "$err" '^hint: build writes only into its own output: move the file into the source directory, or build into another --out$'
+like '... with a hint' "$err" '^hint: build writes only into its own output: move the file into the source directory, or build into another output directory$'
 is '... the hand-written file is still there, nothing was added' "$(ls hand)" "5-Hand.sql"
 
 # a build output; a migration written into it by hand later
@@ -21,7 +21,7 @@ check 'build into a fresh directory' 0 '^built 2 migrations from src into out ' 
 	strata build --src src --out out
 mig out 3-Later.sql '-- migrate:up\ncreate table later (x int);\n'
 check 'a hand-written file in a build output is refused too' 1 '^$' \
-	'^strata: error: out/3-Later\.sql: migration file was not written by strata build \(its manifest does not list it\); build changes nothing$' \
+	'^strata: error: out/3-Later\.sql: migration file was not written by .strata build. \(its manifest does not list it\); build changes nothing$' \
 	strata build --src src --out out
 is '... still there' "$(ls out | tr '\n' ' ')" "1-A.sql 2-B.sql 3-Later.sql manifest.json "
 rm out/3-Later.sql
@@ -40,7 +40,7 @@ check 'a file identical to what build writes may stay without a manifest' 0 '^bu
 echo '-- edited' >>out/1-A.sql
 rm out/manifest.json
 check '... but not a different one' 1 '^$' \
-	'^strata: error: out/1-A\.sql: migration file was not written by strata build; build changes nothing$' \
+	'^strata: error: out/1-A\.sql: migration file was not written by .strata build.; build changes nothing$' \
 	strata build --src src --out out
 like '... which stays as it was' "$(tail -1 out/1-A.sql)" '^-- edited$'
 

@@ -123,7 +123,7 @@ mkfifo sqholder.in
 sqlite3 "$DB_FILE" <sqholder.in >sqholder.out 2>sqholder.err &
 sqholder=$!
 exec {sqhold}>sqholder.in
-printf '%s\n' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&"$sqhold"
+printf '%s\n' '.timeout 5000' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&"$sqhold"
 # wait until the holder really has the write lock
 for _ in $(seq 600); do
 	sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break

@@ -174,7 +174,9 @@ mkfifo hold.fifo
 sqlite3 "$DB_FILE" <hold.fifo >/dev/null 2>&1 &
 holder=$!
 exec 7>hold.fifo
-printf '%s\n' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&7
+# (.timeout: the probe below takes the lock for an instant too; the holder waits it out
+# instead of running its insert outside a transaction)
+printf '%s\n' '.timeout 5000' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&7
 until_true 400 eval '! sqlite3 "$DB_FILE" "begin immediate; rollback;" >/dev/null 2>&1'
 strata_bg o.txt e.txt --database-url "$DB_URL" migrations run --dir sw
 until_true 400 grep -q '^applying' o.txt

@@ -15,7 +15,7 @@ check 'the plugin alone: product is unknown' 1 '^$' \
 	'^strata: error: src/migrations/2000-Review\.sql:2:1: no such table: product$' \
 	strata build --dialect sqlite
 like '... the hint says how to build on the core' "$err" \
-	'^hint: if it comes from migrations this one builds on \(the core.s, another source.s\), name their directory as a base, so that the check applies them first \(strata build --base DIR\)$'
+	'^hint: if it comes from migrations this one builds on \(the core.s, another source.s\), name their directory as a base, so that the check applies them first \(--base DIR\)$'
 check 'build --base ../core/dist/migrations' 0 '^built 1 migration from src/migrations into dist/migrations' '^$' \
 	strata build --dialect sqlite --base ../core/dist/migrations
 is '... only the plugin'"'"'s migration is written' "$(ls dist/migrations | tr '\n' ' ')" "2000-Review.sql manifest.json "

@@ -1,7 +1,7 @@
 /* test_config.c: .env parsing and database URL / directory resolution (src/core/config.c). */
 #include "unit.h"
 
-#include "core/config.h"
+#include "cli/config.h"
 
 /* ---- .env -------------------------------------------------------------------------------- */
 
@@ -9,7 +9,7 @@ static void dotenv_is(const char *text, const char *key, const char *want)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	char *got = (char *)1;
-	int rc = strata_dotenv_get(&got, text, key, &e);
+	int rc = cli_dotenv_get(&got, text, key, &e);
 	char copy[512];
 	if (rc != 0)
 		fail_msg("%s in '%s': error %d", key, text, rc);
@@ -24,7 +24,7 @@ static void dotenv_absent(const char *text, const char *key)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	char *got = (char *)1;
-	int rc = strata_dotenv_get(&got, text, key, &e);
+	int rc = cli_dotenv_get(&got, text, key, &e);
 	if (rc != STRATA_ENOTFOUND) {
 		free(rc == 0 ? got : NULL);
 		fail_msg("%s in '%s': expected STRATA_ENOTFOUND, got %d", key, text, rc);
@@ -97,7 +97,7 @@ static void test_dotenv_missing_key(void **state)
 	dotenv_is("DATABASE_URL_TEST=wrong\nDATABASE_URL=right\n", "DATABASE_URL", "right");
 }
 
-/* ---- strata_config_load ------------------------------------------------------------------ */
+/* ---- cli_config_load ------------------------------------------------------------------ */
 
 struct fx {
 	char *old_cwd;
@@ -128,10 +128,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void load_ok(strata_config *c, const char *config_path, const char *cli_url)
+static void load_ok(cli_config *c, const char *config_path, const char *cli_url)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	int rc = strata_config_load(c, config_path, cli_url, &e);
+	int rc = cli_config_load(c, config_path, cli_url, &e);
 	if (rc != 0)
 		fail_msg("config load: error %d: %s", rc, e.msg);
 	assert_non_null(c->database_url);
@@ -141,7 +141,7 @@ static void load_ok(strata_config *c, const char *config_path, const char *cli_u
 	assert_non_null(c->dist_dir);
 }
 
-static void assert_url(const strata_config *c, const char *url, const char *source)
+static void assert_url(const cli_config *c, const char *url, const char *source)
 {
 	assert_string_equal(c->database_url, url);
 	assert_string_equal(c->url_source, source);
@@ -149,7 +149,7 @@ static void assert_url(const strata_config *c, const char *url, const char *sour
 
 static void test_load_default(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:strata.db", "default");
@@ -157,44 +157,44 @@ static void test_load_default(void **state)
 	assert_null(c.config_path);
 	assert_string_equal(c.src_dir, "src/migrations");
 	assert_string_equal(c.dist_dir, "dist/migrations");
-	strata_config_free(&c);
+	cli_config_free(&c);
 	assert_null(c.database_url);
-	strata_config_free(NULL);
+	cli_config_free(NULL);
 }
 
 static void write_all_sources(void)
 {
-	unit_write(".", STRATA_CONFIG_FILE, "{\"database_url\": \"postgres://from-config/db\"}\n");
+	unit_write(".", CLI_CONFIG_FILE, "{\"database_url\": \"postgres://from-config/db\"}\n");
 	unit_write(".", ".env", "DATABASE_URL=postgres://from-dotenv/db\n");
 	assert_int_equal(setenv("DATABASE_URL", "postgres://from-env/db", 1), 0);
 }
 
 static void test_load_cli_wins(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	write_all_sources();
 	load_ok(&c, NULL, "postgres://from-cli/db");
 	assert_url(&c, "postgres://from-cli/db", "--database-url");
-	assert_string_equal(c.config_path, STRATA_CONFIG_FILE);
-	strata_config_free(&c);
+	assert_string_equal(c.config_path, CLI_CONFIG_FILE);
+	cli_config_free(&c);
 }
 
 static void test_load_env_beats_dotenv_and_config(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	write_all_sources();
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "postgres://from-env/db", "DATABASE_URL");
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void load_fails(const char *config_path, int code, const char *msg_start)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	strata_config c;
-	int rc = strata_config_load(&c, config_path, NULL, &e);
+	cli_config c;
+	int rc = cli_config_load(&c, config_path, NULL, &e);
 	if (rc != code)
 		fail_msg("expected %d, got %d (%s)", code, rc, e.msg);
 	assert_int_equal(e.code, code);
@@ -219,46 +219,46 @@ static void test_load_empty_env_is_an_error(void **state)
 
 static void test_load_require_database_url(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
-	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": true}\n");
+	unit_write(".", CLI_CONFIG_FILE, "{\"require_database_url\": true}\n");
 	load_fails(NULL, STRATA_EINVALID,
 	           "no database URL, and this project allows no SQLite default");
 	assert_int_equal(setenv("DATABASE_URL", "postgres://from-env/db", 1), 0);
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "postgres://from-env/db", "DATABASE_URL");
 	assert_int_equal(c.require_database_url, 1);
-	strata_config_free(&c);
+	cli_config_free(&c);
 	unsetenv("DATABASE_URL");
-	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": false}\n");
+	unit_write(".", CLI_CONFIG_FILE, "{\"require_database_url\": false}\n");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:strata.db", "default");
-	strata_config_free(&c);
-	unit_write(".", STRATA_CONFIG_FILE, "{\"require_database_url\": \"yes\"}\n");
+	cli_config_free(&c);
+	unit_write(".", CLI_CONFIG_FILE, "{\"require_database_url\": \"yes\"}\n");
 	load_fails(NULL, STRATA_EINVALID, "'require_database_url' must be true or false");
 }
 
 static void test_load_dotenv_beats_config(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	write_all_sources();
 	unsetenv("DATABASE_URL");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "postgres://from-dotenv/db", ".env");
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void test_load_config_when_dotenv_lacks_it(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	write_all_sources();
 	unsetenv("DATABASE_URL");
 	unit_write(".", ".env", "OTHER=1\n# DATABASE_URL=commented\n");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "postgres://from-config/db", "config");
-	strata_config_free(&c);
+	cli_config_free(&c);
 
 	/* set but empty in .env is an error too */
 	unit_write(".", ".env", "DATABASE_URL=\n");
@@ -267,47 +267,47 @@ static void test_load_config_when_dotenv_lacks_it(void **state)
 
 static void test_load_dotenv_without_config(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
 	unit_write(".", ".env", "export DATABASE_URL='sqlite:dev.db'\n");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:dev.db", ".env");
 	assert_null(c.config_path);
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void test_load_config_without_url(void **state)
 {
-	strata_config c;
+	cli_config c;
 	(void)state;
-	unit_write(".", STRATA_CONFIG_FILE, "{\"src_dir\": \"db/migrations\"}");
+	unit_write(".", CLI_CONFIG_FILE, "{\"src_dir\": \"db/migrations\"}");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:strata.db", "default");
 	assert_string_equal(c.src_dir, "db/migrations");
 	assert_string_equal(c.dist_dir, "dist/migrations");
-	strata_config_free(&c);
+	cli_config_free(&c);
 
-	unit_write(".", STRATA_CONFIG_FILE, "{}");
+	unit_write(".", CLI_CONFIG_FILE, "{}");
 	load_ok(&c, NULL, NULL);
 	assert_url(&c, "sqlite:strata.db", "default");
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void test_load_unknown_key(void **state)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	strata_config c;
+	cli_config c;
 	(void)state;
-	unit_write(".", STRATA_CONFIG_FILE,
+	unit_write(".", CLI_CONFIG_FILE,
 	           "{\"database_url\": \"sqlite:x.db\", \"databse_url\": \"y\"}");
-	assert_int_equal(strata_config_load(&c, NULL, NULL, &e), STRATA_EINVALID);
+	assert_int_equal(cli_config_load(&c, NULL, NULL, &e), STRATA_EINVALID);
 	assert_string_equal(e.msg, "unknown key 'databse_url' in config");
-	assert_string_equal(e.file, STRATA_CONFIG_FILE);
+	assert_string_equal(e.file, CLI_CONFIG_FILE);
 	assert_non_null(strstr(e.hint, "database_url"));
 	assert_null(c.database_url);
 	/* the command line does not hide a broken config */
 	strata_error_clear(&e);
-	assert_int_equal(strata_config_load(&c, NULL, "sqlite:cli.db", &e), STRATA_EINVALID);
+	assert_int_equal(cli_config_load(&c, NULL, "sqlite:cli.db", &e), STRATA_EINVALID);
 }
 
 static void test_load_bad_config(void **state)
@@ -324,12 +324,12 @@ static void test_load_bad_config(void **state)
 
 static void test_load_paths_relative_to_config(void **state)
 {
-	strata_config c;
+	cli_config c;
 	char *conf;
 	(void)state;
 	conf = unit_mkdir(".", "conf");
 	free(conf);
-	unit_write("conf", STRATA_CONFIG_FILE,
+	unit_write("conf", CLI_CONFIG_FILE,
 	           "{\"src_dir\": \"db/migrations\", \"dist_dir\": \"/abs/dist\"}");
 	load_ok(&c, "conf/strata.json", NULL);
 	assert_string_equal(c.config_path, "conf/strata.json");
@@ -338,47 +338,47 @@ static void test_load_paths_relative_to_config(void **state)
 	assert_string_equal(c.dist_dir, "/abs/dist");
 	/* the default database sits beside the config too */
 	assert_url(&c, "sqlite:conf/strata.db", "default");
-	strata_config_free(&c);
+	cli_config_free(&c);
 
 	/* defaults resolve against the config's directory as well */
-	unit_write("conf", STRATA_CONFIG_FILE, "{}");
+	unit_write("conf", CLI_CONFIG_FILE, "{}");
 	load_ok(&c, "conf/strata.json", NULL);
 	assert_string_equal(c.src_dir, "conf/src/migrations");
 	assert_string_equal(c.dist_dir, "conf/dist/migrations");
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void test_load_dotenv_beside_config(void **state)
 {
-	strata_config c;
+	cli_config c;
 	char *conf;
 	(void)state;
 	conf = unit_mkdir(".", "conf");
 	free(conf);
-	unit_write("conf", STRATA_CONFIG_FILE, "{\"database_url\": \"sqlite:from-config.db\"}");
+	unit_write("conf", CLI_CONFIG_FILE, "{\"database_url\": \"sqlite:from-config.db\"}");
 	unit_write(".", ".env", "DATABASE_URL=sqlite:cwd.db\n"); /* not the project's */
 	load_ok(&c, "conf/strata.json", NULL);
 	assert_url(&c, "sqlite:from-config.db", "config");
-	strata_config_free(&c);
+	cli_config_free(&c);
 
 	unit_write("conf", ".env", "DATABASE_URL=sqlite:conf-env.db\n");
 	load_ok(&c, "conf/strata.json", NULL);
 	assert_url(&c, "sqlite:conf-env.db", ".env");
-	strata_config_free(&c);
+	cli_config_free(&c);
 }
 
 static void test_load_absolute_config_path(void **state)
 {
 	struct fx *fx = *state;
-	strata_config c;
+	cli_config c;
 	char *conf = unit_mkdir(fx->dir, "proj");
-	char *path = unit_path(conf, STRATA_CONFIG_FILE);
+	char *path = unit_path(conf, CLI_CONFIG_FILE);
 	char *want = unit_path(conf, "migrations");
-	unit_write(conf, STRATA_CONFIG_FILE, "{\"src_dir\": \"migrations\"}");
+	unit_write(conf, CLI_CONFIG_FILE, "{\"src_dir\": \"migrations\"}");
 	load_ok(&c, path, NULL);
 	assert_string_equal(c.project_dir, conf);
 	assert_string_equal(c.src_dir, want);
-	strata_config_free(&c);
+	cli_config_free(&c);
 	free(want);
 	free(path);
 	free(conf);

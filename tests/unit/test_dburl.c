@@ -2,14 +2,16 @@
 #include "unit.h"
 
 #include "core/dburl.h"
+#include "core/engine.h"
 
-static void parse_ok(strata_dburl *u, const char *url, strata_db_kind kind, const char *target)
+static void parse_ok(strata_dburl *u, const char *url, const char *engine, const char *target)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	int rc = strata_dburl_parse(u, url, &e);
 	if (rc != 0)
 		fail_msg("'%s': unexpected error %d: %s", url, rc, e.msg);
-	assert_int_equal(u->kind, kind);
+	assert_non_null(u->engine);
+	assert_string_equal(u->engine->name, engine);
 	assert_non_null(u->target);
 	assert_string_equal(u->target, target);
 	assert_non_null(u->display);
@@ -36,7 +38,7 @@ static void test_parse_postgres(void **state)
 {
 	strata_dburl u;
 	(void)state;
-	parse_ok(&u, "postgres://app:secret@localhost:5432/app?sslmode=disable", STRATA_DB_POSTGRES,
+	parse_ok(&u, "postgres://app:secret@localhost:5432/app?sslmode=disable", "postgres",
 	         "postgres://app:secret@localhost:5432/app?sslmode=disable");
 	assert_string_equal(u.display, "postgres://app:****@localhost:5432/app?sslmode=disable");
 	assert_non_null(u.password);
@@ -46,23 +48,22 @@ static void test_parse_postgres(void **state)
 	assert_null(u.password);
 	strata_dburl_free(NULL);
 
-	parse_ok(&u, "postgresql://app@db.example.com/app", STRATA_DB_POSTGRES,
+	parse_ok(&u, "postgresql://app@db.example.com/app", "postgres",
 	         "postgresql://app@db.example.com/app");
 	assert_string_equal(u.display, "postgresql://app@db.example.com/app");
 	assert_null(u.password);
 	strata_dburl_free(&u);
 
-	parse_ok(&u, "PostgreSQL://h/db", STRATA_DB_POSTGRES, "PostgreSQL://h/db");
+	parse_ok(&u, "PostgreSQL://h/db", "postgres", "PostgreSQL://h/db");
 	strata_dburl_free(&u);
 
 	/* everything from PG* variables */
-	parse_ok(&u, "postgres://", STRATA_DB_POSTGRES, "postgres://");
+	parse_ok(&u, "postgres://", "postgres", "postgres://");
 	assert_null(u.password);
 	strata_dburl_free(&u);
 
 	/* a port is not a password */
-	parse_ok(&u, "postgres://localhost:5432/app", STRATA_DB_POSTGRES,
-	         "postgres://localhost:5432/app");
+	parse_ok(&u, "postgres://localhost:5432/app", "postgres", "postgres://localhost:5432/app");
 	assert_string_equal(u.display, "postgres://localhost:5432/app");
 	assert_null(u.password);
 	strata_dburl_free(&u);
@@ -72,20 +73,20 @@ static void test_parse_keywords(void **state)
 {
 	strata_dburl u;
 	(void)state;
-	parse_ok(&u, "host=localhost dbname=app user=app", STRATA_DB_POSTGRES,
+	parse_ok(&u, "host=localhost dbname=app user=app", "postgres",
 	         "host=localhost dbname=app user=app");
 	assert_string_equal(u.display, "host=localhost dbname=app user=app");
 	assert_null(u.password);
 	strata_dburl_free(&u);
 
 	/* leading white space is dropped */
-	parse_ok(&u, "  host=h password=secret dbname=x", STRATA_DB_POSTGRES,
+	parse_ok(&u, "  host=h password=secret dbname=x", "postgres",
 	         "host=h password=secret dbname=x");
 	assert_string_equal(u.display, "host=h password=**** dbname=x");
 	assert_string_equal(u.password, "secret");
 	strata_dburl_free(&u);
 
-	parse_ok(&u, "host=h password='a b' dbname=x", STRATA_DB_POSTGRES,
+	parse_ok(&u, "host=h password='a b' dbname=x", "postgres",
 	         "host=h password='a b' dbname=x");
 	assert_string_equal(u.display, "host=h password=**** dbname=x");
 	assert_string_equal(u.password, "a b");
@@ -96,21 +97,21 @@ static void test_parse_sqlite(void **state)
 {
 	strata_dburl u;
 	(void)state;
-	parse_ok(&u, "sqlite:path/to/file.db", STRATA_DB_SQLITE, "path/to/file.db");
+	parse_ok(&u, "sqlite:path/to/file.db", "sqlite", "path/to/file.db");
 	assert_string_equal(u.display, "sqlite:path/to/file.db");
 	assert_null(u.password);
 	strata_dburl_free(&u);
-	parse_ok(&u, "sqlite:strata.db", STRATA_DB_SQLITE, "strata.db");
+	parse_ok(&u, "sqlite:strata.db", "sqlite", "strata.db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "sqlite:///abs/file.db", STRATA_DB_SQLITE, "/abs/file.db");
+	parse_ok(&u, "sqlite:///abs/file.db", "sqlite", "/abs/file.db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "sqlite:/abs/file.db", STRATA_DB_SQLITE, "/abs/file.db");
+	parse_ok(&u, "sqlite:/abs/file.db", "sqlite", "/abs/file.db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "sqlite://rel/file.db", STRATA_DB_SQLITE, "rel/file.db");
+	parse_ok(&u, "sqlite://rel/file.db", "sqlite", "rel/file.db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "sqlite3:x.db", STRATA_DB_SQLITE, "x.db");
+	parse_ok(&u, "sqlite3:x.db", "sqlite", "x.db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "SQLite:Y.db", STRATA_DB_SQLITE, "Y.db");
+	parse_ok(&u, "SQLite:Y.db", "sqlite", "Y.db");
 	strata_dburl_free(&u);
 
 	parse_bad("sqlite:", "the SQLite URL 'sqlite:' names no file", "sqlite:PATH");
@@ -135,8 +136,8 @@ static void test_parse_unknown_scheme(void **state)
 static void test_parse_empty(void **state)
 {
 	(void)state;
-	parse_bad("", "the database URL is empty", "DATABASE_URL");
-	parse_bad(" \t\n", "the database URL is empty", "DATABASE_URL");
+	parse_bad("", "the database URL is empty", "postgres:// or sqlite: URL");
+	parse_bad(" \t\n", "the database URL is empty", "postgres:// or sqlite: URL");
 }
 
 static void mask_is(const char *url, const char *want)
@@ -173,7 +174,7 @@ static void test_mask_userinfo_with_query_chars(void **state)
 	(void)state;
 	mask_is("postgres://u:pa?ss@h/db", "postgres://u:****@h/db");
 	mask_is("postgres://u:pa#ss@h/db", "postgres://u:****@h/db");
-	parse_ok(&u, "postgres://u:pa?ss@h/db", STRATA_DB_POSTGRES, "postgres://u:pa?ss@h/db");
+	parse_ok(&u, "postgres://u:pa?ss@h/db", "postgres", "postgres://u:pa?ss@h/db");
 	assert_null(strstr(u.display, "pa?ss"));
 	assert_non_null(u.password);
 	assert_string_equal(u.password, "pa?ss");
@@ -207,15 +208,14 @@ static void test_password_extracted(void **state)
 {
 	strata_dburl u;
 	(void)state;
-	parse_ok(&u, "postgres://u:p@ss/w@h/db", STRATA_DB_POSTGRES, "postgres://u:p@ss/w@h/db");
+	parse_ok(&u, "postgres://u:p@ss/w@h/db", "postgres", "postgres://u:p@ss/w@h/db");
 	assert_string_equal(u.password, "p@ss/w");
 	assert_string_equal(u.display, "postgres://u:****@h/db");
 	strata_dburl_free(&u);
-	parse_ok(&u, "postgres://u@h/db?password=q1", STRATA_DB_POSTGRES,
-	         "postgres://u@h/db?password=q1");
+	parse_ok(&u, "postgres://u@h/db?password=q1", "postgres", "postgres://u@h/db?password=q1");
 	assert_string_equal(u.password, "q1");
 	strata_dburl_free(&u);
-	parse_ok(&u, "postgres://u:@h/db", STRATA_DB_POSTGRES, "postgres://u:@h/db");
+	parse_ok(&u, "postgres://u:@h/db", "postgres", "postgres://u:@h/db");
 	assert_null(u.password); /* empty: nothing to scrub */
 	strata_dburl_free(&u);
 }
@@ -320,8 +320,7 @@ static void test_scrub_error(void **state)
 	strata_error e = STRATA_ERROR_INIT;
 	strata_dburl u;
 	(void)state;
-	parse_ok(&u, "postgres://app:s3cr3t@h/db", STRATA_DB_POSTGRES,
-	         "postgres://app:s3cr3t@h/db");
+	parse_ok(&u, "postgres://app:s3cr3t@h/db", "postgres", "postgres://app:s3cr3t@h/db");
 	snprintf(e.msg, sizeof(e.msg), "cannot connect to 'postgres://app:s3cr3t@h/db'");
 	snprintf(e.detail, sizeof(e.detail), "relation \"apple\" does not exist");
 	snprintf(e.hint, sizeof(e.hint), "try host=h password=s3cr3t");

@@ -30,7 +30,7 @@ static int teardown(void **state)
 }
 
 /* Lints the migrations already written under fx->root. */
-static int lint_dir(strata_lint_result *r, struct fx *fx, strata_dialect d, const char *enable,
+static int lint_dir(strata_lint_report *r, struct fx *fx, strata_dialect d, const char *enable,
                     strata_error *e)
 {
 	strata_catalog c;
@@ -48,7 +48,7 @@ static int lint_dir(strata_lint_result *r, struct fx *fx, strata_dialect d, cons
 
 /* Writes one migration 2-Change.sql whose up section is `sql` (which may start with its own
  * '-- migrate:up' line) and lints it as PostgreSQL, with `enable` on. */
-static void lint_one_with(strata_lint_result *r, struct fx *fx, const char *sql, const char *enable)
+static void lint_one_with(strata_lint_report *r, struct fx *fx, const char *sql, const char *enable)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	char text[4096];
@@ -60,12 +60,12 @@ static void lint_one_with(strata_lint_result *r, struct fx *fx, const char *sql,
 }
 
 /* ... with the default rules */
-static void lint_one(strata_lint_result *r, struct fx *fx, const char *sql)
+static void lint_one(strata_lint_report *r, struct fx *fx, const char *sql)
 {
 	lint_one_with(r, fx, sql, NULL);
 }
 
-static size_t count_rule(const strata_lint_result *r, const char *id)
+static size_t count_rule(const strata_lint_report *r, const char *id)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++)
@@ -77,7 +77,7 @@ static void test_rules_table_is_complete(void **state)
 {
 	size_t n = 0;
 	(void)state;
-	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++, n++) {
+	for (const strata_lint_rule *r = strata_lint_rules(); r->id; r++, n++) {
 		assert_non_null(r->reason);
 		assert_non_null(r->fix);
 		assert_non_null(r->bad);
@@ -106,23 +106,23 @@ static void test_rules_table_is_complete(void **state)
 static void test_each_rule_on_its_examples(void **state)
 {
 	struct fx *fx = *state;
-	for (const strata_lint_rule *r = strata_lint_rules; r->id; r++) {
-		strata_lint_result res;
+	for (const strata_lint_rule *r = strata_lint_rules(); r->id; r++) {
+		strata_lint_report res;
 		lint_one_with(&res, fx, r->bad, r->off_by_default ? r->id : NULL);
 		if (count_rule(&res, r->id) == 0)
 			fail_msg("rule %s does not report its bad example:\n%s", r->id, r->bad);
-		strata_lint_result_free(&res);
+		strata_lint__report_clear(&res);
 		lint_one_with(&res, fx, r->good, r->off_by_default ? r->id : NULL);
 		if (count_rule(&res, r->id) != 0)
 			fail_msg("rule %s reports its good example:\n%s", r->id, r->good);
-		strata_lint_result_free(&res);
+		strata_lint__report_clear(&res);
 	}
 }
 
 static void test_finding_place_and_subject(void **state)
 {
 	struct fx *fx = *state;
-	strata_lint_result r;
+	strata_lint_report r;
 	lint_one(&r, fx, "select 1;\n  alter table app.users add column plan text not null;");
 	assert_int_equal(r.n, 1);
 	assert_string_equal(r.items[0].rule->id, "add-column-not-null-without-default");
@@ -135,13 +135,13 @@ static void test_finding_place_and_subject(void **state)
 	assert_non_null(strstr(r.items[0].file, "2-Change.sql"));
 	assert_int_equal(r.warnings, 1);
 	assert_int_equal(r.errors, 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_new_tables_are_free(void **state)
 {
 	struct fx *fx = *state;
-	strata_lint_result r;
+	strata_lint_report r;
 	/* created in the same migration: no table is big or busy yet */
 	lint_one(&r, fx,
 	         "create table t (a int);\ncreate index t_a on t (a);\n"
@@ -149,25 +149,25 @@ static void test_new_tables_are_free(void **state)
 	         "alter table t add constraint u unique (a);\ntruncate t;\n"
 	         "alter table t rename to t2;\ncreate index t2_b on t2 (b);\ndrop table t2;");
 	assert_int_equal(r.n, 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* but a table of another migration is an existing one */
 	unit_write(fx->root, "1-Create.sql", "-- migrate:up\ncreate table t (a int);\n");
 	lint_one(&r, fx, "create index t_a on t (a);");
 	assert_int_equal(count_rule(&r, "create-index-not-concurrently"), 1);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* a schema-qualified name matches only the same schema */
 	lint_one(&r, fx,
 	         "create table a.t (x int);\ncreate index i on b.t (x);\ncreate index j on "
 	         "a.t (x);");
 	assert_int_equal(count_rule(&r, "create-index-not-concurrently"), 1);
 	assert_int_equal(r.items[0].line, 3);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_transaction_false_allows_concurrently(void **state)
 {
 	struct fx *fx = *state;
-	strata_lint_result r;
+	strata_lint_report r;
 	lint_one(&r, fx,
 	         "-- migrate:up transaction:false\ncreate index concurrently i on t (a);\n"
 	         "drop index concurrently j;\nreindex index concurrently k;\nvacuum t;\n"
@@ -178,20 +178,20 @@ static void test_transaction_false_allows_concurrently(void **state)
 	assert_string_equal(r.items[0].rule->id, "concurrently-in-transaction");
 	assert_int_equal(r.items[0].line, 8);
 	assert_int_equal(r.errors, 1);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	lint_one(&r, fx,
 	         "reindex index concurrently k;\nalter table p detach partition c concurrently;\n"
 	         "drop index concurrently j;\nalter system set work_mem = '1MB';\n"
 	         "create database d;\nreindex database d;\nanalyze t;\ncluster;\ncluster t;");
 	assert_int_equal(count_rule(&r, "concurrently-in-transaction"), 3);
 	assert_int_equal(count_rule(&r, "needs-no-transaction"), 4);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_nolint(void **state)
 {
 	struct fx *fx = *state;
-	strata_lint_result r;
+	strata_lint_report r;
 	lint_one(&r, fx,
 	         "-- strata:nolint drop-table\ndrop table a;\n"
 	         "-- why: it is empty\n--strata:nolint  truncate, drop-column\ntruncate b;\n"
@@ -207,37 +207,37 @@ static void test_nolint(void **state)
 	assert_int_equal(r.items[1].column, 18);
 	assert_string_equal(r.items[2].rule->id, "drop-table");
 	assert_int_equal(r.items[2].line, 9);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_lock_timeout_rule(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_lint_result r;
+	strata_lint_report r;
 	lint_one_with(&r, fx, "set lock_timeout = '2s';\nalter table t add column c text;",
 	              "missing-lock-timeout");
 	assert_int_equal(count_rule(&r, "missing-lock-timeout"), 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	lint_one_with(&r, fx, "alter table t add column c text;\nalter table u add column c text;",
 	              "missing-lock-timeout");
 	assert_int_equal(count_rule(&r, "missing-lock-timeout"), 1); /* once per section */
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* off by default */
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_POSTGRES, NULL, &e), 0);
 	assert_int_equal(r.n, 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_POSTGRES, "drop-table,nope", &e),
 	                 STRATA_EINVALID);
 	assert_string_equal(e.msg, "unknown lint rule 'nope'");
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_pg_syntax_error_place(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_lint_result r;
+	strata_lint_report r;
 	/* two-byte characters before the error: the column counts characters */
 	unit_write(fx->root, "1-Bad.sql",
 	           "-- comment\n-- migrate:up\nselect 'été';\n  select 'été', 1 +;\n");
@@ -247,7 +247,7 @@ static void test_pg_syntax_error_place(void **state)
 	assert_int_equal(e.column, 20);
 	assert_string_equal(e.source_line, "  select 'été', 1 +;");
 	assert_non_null(strstr(e.file, "1-Bad.sql"));
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* a broken down section too */
 	strata_error_clear(&e);
 	unit_write(fx->root, "1-Bad.sql",
@@ -255,7 +255,7 @@ static void test_pg_syntax_error_place(void **state)
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_POSTGRES, NULL, &e), STRATA_EINVALID);
 	assert_int_equal(e.line, 4);
 	assert_int_equal(e.column, 6);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
 static void test_pg_split_offsets(void **state)
@@ -294,7 +294,7 @@ static void test_sqlite_check(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_lint_result r;
+	strata_lint_report r;
 	/* the second migration uses the first one's table: applied in order */
 	unit_write(
 	    fx->root, "1-A.sql",
@@ -304,7 +304,7 @@ static void test_sqlite_check(void **state)
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), 0);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(r.migrations, 2);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* PostgreSQL-only syntax */
 	unit_write(fx->root, "3-C.sql", "-- migrate:up\ncreate index concurrently i on t (a);\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
@@ -312,20 +312,20 @@ static void test_sqlite_check(void **state)
 	/* SQLite reads "concurrently" as the index's name */
 	assert_string_equal(e.msg, "near \"i\": syntax error");
 	assert_int_equal(e.column, 27);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* an unknown table, and a row that breaks the migration's own constraint */
 	strata_error_clear(&e);
 	unit_write(fx->root, "3-C.sql", "-- migrate:up\ninsert into nope values (1);\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
 	assert_string_equal(e.msg, "no such table: nope");
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	strata_error_clear(&e);
 	unit_write(fx->root, "3-C.sql", "-- migrate:up\n\n  insert into t values (1);\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
 	assert_string_equal(e.msg, "UNIQUE constraint failed: t.a");
 	assert_int_equal(e.line, 3);
 	assert_int_equal(e.column, 3);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* a down section runs against its up section's state and is undone: 3's down sees u,
 	 * and 4's up can create u again */
 	strata_error_clear(&e);
@@ -333,19 +333,19 @@ static void test_sqlite_check(void **state)
 	           "-- migrate:up\ncreate table u (a int);\n-- migrate:down\ndrop table u;\n");
 	unit_write(fx->root, "4-D.sql", "-- migrate:up\ninsert into u values (1);\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* VACUUM: not in a transaction; fine with transaction:false */
 	unit_write(fx->root, "5-E.sql", "-- migrate:up\nvacuum;\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
 	assert_string_equal(e.msg, "cannot VACUUM from within a transaction");
 	assert_non_null(strstr(e.hint, "'-- migrate:up transaction:false'"));
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	strata_error_clear(&e);
 	unit_write(fx->root, "5-E.sql",
 	           "-- migrate:up transaction:false\nvacuum;\n-- migrate:down transaction:false\n"
 	           "begin;\ndelete from u;\ncommit;\nvacuum;\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), 0);
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 	/* a COMMIT inside a transactional migration */
 	unit_write(fx->root, "6-F.sql", "-- migrate:up\ndelete from u;\ncommit;\n");
 	assert_int_equal(lint_dir(&r, fx, STRATA_DIALECT_SQLITE, NULL, &e), STRATA_EINVALID);
@@ -353,28 +353,28 @@ static void test_sqlite_check(void **state)
 	assert_int_equal(e.line, 3);
 	assert_int_equal(e.column, 1);
 	assert_non_null(strstr(e.hint, "'-- migrate:up transaction:false'"));
-	strata_lint_result_free(&r);
+	strata_lint__report_clear(&r);
 }
 
-static void test_dialect_pick(void **state)
+/* What build and lint read SQL as: a name, or the engine a URL names (never connected to). */
+static void test_dialect_parse(void **state)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_dialect d;
 	(void)state;
-	assert_int_equal(strata_dialect_pick(&d, NULL, NULL, &e), 0);
+	assert_int_equal(strata_dialect_parse(&d, "sqlite", &e), 0);
 	assert_int_equal(d, STRATA_DIALECT_SQLITE);
-	assert_int_equal(strata_dialect_pick(&d, NULL, "sqlite:strata.db", &e), 0);
+	assert_int_equal(strata_dialect_parse(&d, "postgres", &e), 0);
+	assert_int_equal(d, STRATA_DIALECT_POSTGRES);
+	assert_int_equal(strata_dialect_parse(&d, strata_url_engine("sqlite:strata.db"), &e), 0);
 	assert_int_equal(d, STRATA_DIALECT_SQLITE);
-	assert_int_equal(strata_dialect_pick(&d, NULL, "postgres://u:secret@h/db", &e), 0);
+	assert_int_equal(
+	    strata_dialect_parse(&d, strata_url_engine("postgres://u:secret@h/db"), &e), 0);
 	assert_int_equal(d, STRATA_DIALECT_POSTGRES);
-	assert_int_equal(strata_dialect_pick(&d, NULL, "host=h dbname=x", &e), 0);
+	assert_int_equal(strata_dialect_parse(&d, strata_url_engine("host=h dbname=x"), &e), 0);
 	assert_int_equal(d, STRATA_DIALECT_POSTGRES);
-	/* a set dialect wins over the URL */
-	assert_int_equal(strata_dialect_pick(&d, "sqlite", "postgres://h/db", &e), 0);
-	assert_int_equal(d, STRATA_DIALECT_SQLITE);
-	assert_int_equal(strata_dialect_pick(&d, "postgres", NULL, &e), 0);
-	assert_int_equal(d, STRATA_DIALECT_POSTGRES);
-	assert_int_equal(strata_dialect_pick(&d, "mysql", NULL, &e), STRATA_EINVALID);
+	assert_null(strata_url_engine("mysql://h/db"));
+	assert_int_equal(strata_dialect_parse(&d, "mysql", &e), STRATA_EINVALID);
 	assert_string_equal(e.msg, "unknown SQL dialect 'mysql'");
 	assert_string_equal(strata_dialect_name(STRATA_DIALECT_POSTGRES), "postgres");
 	assert_string_equal(strata_dialect_name(STRATA_DIALECT_SQLITE), "sqlite");
@@ -394,7 +394,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pg_syntax_error_place, setup, teardown),
 	    cmocka_unit_test(test_pg_split_offsets),
 	    cmocka_unit_test_setup_teardown(test_sqlite_check, setup, teardown),
-	    cmocka_unit_test(test_dialect_pick),
+	    cmocka_unit_test(test_dialect_parse),
 	};
 	return cmocka_run_group_tests_name("lint", tests, NULL, NULL);
 }

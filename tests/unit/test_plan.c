@@ -187,7 +187,7 @@ static void test_up_to_unknown_version(void **state)
 	strata_plan p = {NULL, 0};
 	assert_int_equal(strata_plan_up(&p, &fx->c, &fx->h, "7", &e), STRATA_ENOTFOUND);
 	assert_string_equal(e.msg, "no migration has version 7");
-	assert_non_null(strstr(e.hint, "strata migrations show"));
+	assert_non_null(strstr(e.hint, "strata_status()"));
 	assert_int_equal(p.n, 0);
 
 	strata_error_clear(&e);
@@ -282,7 +282,7 @@ static void test_down_to_version_not_applied(void **state)
 	apply_revertible(fx);
 	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), STRATA_ENOTFOUND);
 	assert_string_equal(e.msg, "version 3 is not applied");
-	assert_non_null(strstr(e.hint, "--all"));
+	assert_non_null(strstr(e.hint, "(all)"));
 	assert_int_equal(p.n, 0);
 
 	strata_error_clear(&e);
@@ -412,7 +412,7 @@ static void test_down_refuses_applied_not_on_disk(void **state)
 	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), STRATA_ENOTFOUND);
 	assert_string_equal(e.msg, "cannot revert 7-Gone: it is applied but its file is not in the "
 	                           "migration directories");
-	assert_non_null(strstr(e.hint, "--dir"));
+	assert_non_null(strstr(e.hint, "strata_source_add_dir()"));
 	assert_int_equal(p.n, 0);
 	assert_null(p.steps);
 
@@ -433,7 +433,7 @@ static void test_status_merge(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_status_list s;
+	strata_plan_rows s;
 	add_applied(fx, "0", "Ancient");
 	add_applied(fx, "1", "A");
 	add_applied(fx, "3", "C");
@@ -447,60 +447,60 @@ static void test_status_merge(void **state)
 	assert_int_equal(s.missing, 3);
 
 	/* 0-Ancient, 1-A, 2-B, 3-C, 4-D, 4-Old, 5-E, 10-J, 12-Later */
-	assert_int_equal(s.items[0].kind, STRATA_STATUS_MISSING);
+	assert_int_equal(s.items[0].kind, STRATA_ROW_MISSING);
 	assert_null(s.items[0].m);
 	assert_string_equal(s.items[0].a->name, "Ancient");
-	assert_int_equal(s.items[1].kind, STRATA_STATUS_APPLIED);
+	assert_int_equal(s.items[1].kind, STRATA_ROW_APPLIED);
 	assert_ptr_equal(s.items[1].m, fx->c.items[0]);
 	assert_ptr_equal(s.items[1].a, &fx->h.items[1]);
-	assert_int_equal(s.items[2].kind, STRATA_STATUS_PENDING);
+	assert_int_equal(s.items[2].kind, STRATA_ROW_PENDING);
 	assert_ptr_equal(s.items[2].m, fx->c.items[1]);
 	assert_null(s.items[2].a);
-	assert_int_equal(s.items[3].kind, STRATA_STATUS_APPLIED);
+	assert_int_equal(s.items[3].kind, STRATA_ROW_APPLIED);
 	assert_string_equal(s.items[3].m->name, "C");
-	assert_int_equal(s.items[4].kind, STRATA_STATUS_PENDING);
+	assert_int_equal(s.items[4].kind, STRATA_ROW_PENDING);
 	assert_string_equal(s.items[4].m->name, "D");
-	assert_int_equal(s.items[5].kind, STRATA_STATUS_MISSING);
+	assert_int_equal(s.items[5].kind, STRATA_ROW_MISSING);
 	assert_string_equal(s.items[5].a->name, "Old");
-	assert_int_equal(s.items[6].kind, STRATA_STATUS_PENDING);
+	assert_int_equal(s.items[6].kind, STRATA_ROW_PENDING);
 	assert_string_equal(s.items[6].m->name, "E");
-	assert_int_equal(s.items[7].kind, STRATA_STATUS_APPLIED);
+	assert_int_equal(s.items[7].kind, STRATA_ROW_APPLIED);
 	assert_string_equal(s.items[7].m->name, "J");
 	assert_string_equal(s.items[7].a->applied_at, "2024-01-01T00:00:00Z");
-	assert_int_equal(s.items[8].kind, STRATA_STATUS_MISSING);
+	assert_int_equal(s.items[8].kind, STRATA_ROW_MISSING);
 	assert_string_equal(s.items[8].a->version, "12");
-	strata_status_list_free(&s);
+	strata_plan_rows_free(&s);
 	assert_null(s.items);
 	assert_int_equal(s.n, 0);
-	strata_status_list_free(NULL);
+	strata_plan_rows_free(NULL);
 }
 
 static void test_status_empty(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_status_list s;
+	strata_plan_rows s;
 	assert_int_equal(strata_plan_status(&s, &fx->c, &fx->h, &e), 0);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(s.applied + s.pending + s.missing, 0);
-	strata_status_list_free(&s);
+	strata_plan_rows_free(&s);
 }
 
 static void test_status_all_pending(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_status_list s;
+	strata_plan_rows s;
 	assert_int_equal(strata_plan_status(&s, &fx->c, &fx->h, &e), 0);
 	assert_int_equal(s.n, 6);
 	assert_int_equal(s.pending, 6);
 	assert_int_equal(s.applied, 0);
 	assert_int_equal(s.missing, 0);
 	for (size_t i = 0; i < 6; i++) {
-		assert_int_equal(s.items[i].kind, STRATA_STATUS_PENDING);
+		assert_int_equal(s.items[i].kind, STRATA_ROW_PENDING);
 		assert_ptr_equal(s.items[i].m, fx->c.items[i]);
 	}
-	strata_status_list_free(&s);
+	strata_plan_rows_free(&s);
 }
 
 int main(void)

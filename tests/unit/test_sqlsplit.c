@@ -6,8 +6,8 @@
 
 #include <sqlite3.h>
 
-#include "backend/backend.h"
 #include "core/catalog.h"
+#include "core/engine.h"
 #include "core/runner.h"
 #include "core/sqlcheck.h"
 #include "core/sqlsplit.h"
@@ -340,12 +340,12 @@ static void test_check_txn(void **state)
 		assert_string_equal(e.msg, "BEGIN inside the transaction the migration runs in");
 		assert_int_equal(e.line, 6);
 		assert_non_null(strstr(e.hint, "'-- migrate:down transaction:false'"));
-		/* the run's one transaction (--transaction all) */
+		/* the run's one transaction (one_transaction) */
 		strata_error_clear(&e);
 		assert_int_equal(strata_sql_check_txn(&m->up, true, (strata_dialect)d, true, &e),
 		                 STRATA_EINVALID);
-		assert_non_null(strstr(e.detail, "--transaction all"));
-		assert_non_null(strstr(e.hint, "--transaction each"));
+		assert_non_null(strstr(e.detail, "with one_transaction"));
+		assert_non_null(strstr(e.hint, "one_transaction off"));
 	}
 	strata_migration_free(m);
 	/* a golang-migrate file is marked with its first line */
@@ -401,7 +401,7 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	strata_migration *m = parse_mig("mem/1-Big.sql", text);
 	strata_catalog c = {0};
 	strata_dburl u = {0};
-	strata_backend *b = NULL;
+	strata_conn *b = NULL;
 	strata_history h = {0};
 	strata_step step = {m, STRATA_UP, false, 0};
 	strata_plan plan = {&step, 1};
@@ -423,8 +423,8 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 
 	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
 	assert_int_equal(strata_dburl_parse(&u, url, &e), 0);
-	assert_int_equal(strata_backend_open(&b, &u, 0, &e), 0);
-	assert_int_equal(b->ops->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
+	assert_int_equal(strata_conn_open(&b, &u, 0, &e), 0);
+	assert_int_equal(b->engine->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
 	sqlite3_memory_highwater(1);
 	assert_int_equal(strata_runner_execute(b, &plan, &ro, &rr, &e), 0);
 	assert_int_equal(rr.done, 1);
@@ -433,7 +433,7 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 		fail_msg("run: SQLite's memory peaked at %lld for a section of %zu",
 		         (long long)peak, len);
 	strata_history_free(&h);
-	strata_backend_close(b);
+	strata_conn_close(b);
 	strata_dburl_free(&u);
 	strata_migration_free(m);
 	free(text);
@@ -448,7 +448,7 @@ static void test_runner_refuses_first(void **state)
 	strata_step steps[2];
 	strata_plan plan = {steps, 2};
 	strata_dburl u = {0};
-	strata_backend *b = NULL;
+	strata_conn *b = NULL;
 	strata_history h = {0};
 	strata_error e = STRATA_ERROR_INIT;
 	(void)state;
@@ -460,13 +460,14 @@ static void test_runner_refuses_first(void **state)
 		steps[i] = (strata_step){ms[i], STRATA_UP, false, 0};
 	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
 	assert_int_equal(strata_dburl_parse(&u, url, &e), 0);
-	assert_int_equal(strata_backend_open(&b, &u, 0, &e), 0);
-	assert_int_equal(b->ops->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
+	assert_int_equal(strata_conn_open(&b, &u, 0, &e), 0);
+	assert_int_equal(b->engine->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
 	for (int all = 0; all < 2; all++) {
 		strata_run_opts ro = {0};
 		strata_run_result rr;
-		sqlite3 *db = b->ops->native(b);
+		sqlite3 *db = NULL;
 		sqlite3_stmt *st = NULL;
+		char path[4200];
 		ro.one_transaction = all;
 		strata_error_clear(&e);
 		assert_int_equal(strata_runner_execute(b, &plan, &ro, &rr, &e), STRATA_EINVALID);
@@ -474,6 +475,9 @@ static void test_runner_refuses_first(void **state)
 		assert_int_equal(rr.done, 0);
 		assert_string_equal(e.msg, "BEGIN inside the transaction the migration runs in");
 		assert_int_equal(e.line, 2);
+		/* nothing of either migration is in the file, seen from another connection */
+		snprintf(path, sizeof(path), "%s/x.db", dir);
+		assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 		assert_int_equal(
 		    sqlite3_prepare_v2(db,
 		                       "select (select count(*) from sqlite_master where "
@@ -485,9 +489,10 @@ static void test_runner_refuses_first(void **state)
 		assert_int_equal(sqlite3_column_int(st, 0), 0);
 		assert_int_equal(sqlite3_column_int(st, 1), 0);
 		sqlite3_finalize(st);
+		sqlite3_close(db);
 	}
 	strata_history_free(&h);
-	strata_backend_close(b);
+	strata_conn_close(b);
 	strata_dburl_free(&u);
 	strata_migration_free(ms[0]);
 	strata_migration_free(ms[1]);

@@ -1,6 +1,6 @@
 /*
  * pg_exec.h: sending queries on a libpq connection and waiting for their results in a way that
- * an interrupt stops (strata_backend_interrupt, called from a signal handler by the CLI).
+ * an interrupt stops (strata_conn_interrupt, called from a signal handler by the CLI).
  *
  * The interrupt sends a cancel request at once (PQcancel is async-signal-safe). A cancel that
  * reaches the server before it starts the query (while it still reads it) is dropped by the

@@ -1,87 +1,144 @@
 /*
- * sqlite.c: the SQLite backend, the embedded default.
+ * sqlite.c: the SQLite engine, the embedded default.
  *
  * A transactional migration runs inside BEGIN IMMEDIATE, which takes the database's write lock
- * (waiting up to the lock wait through sqlite3_busy_timeout). Inside it we check the history
+ * (waiting up to the lock wait in a busy handler that an interrupt ends). Inside it we check the
+ * history
  * again, so when several runners race, each migration is applied exactly once: a runner that
  * finds its step done by another reports STRATA_EEXISTS and moves on.
  */
-#include "backend/sqlite.h"
+#include "engine/sqlite/sqlite.h"
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/seed_engine.h"
 #include "core/sqlsplit.h"
+#include "engine/sqlite/sqlite_internal.h"
 #include "util/clock.h"
 #include "util/error.h"
 
-typedef struct sqlite_backend {
-	strata_backend base;
-	sqlite3 *db;
-	int wait_ms; /* how long a write waits for another writer (the lock wait) */
-} sqlite_backend;
-
-static int set_db_error(sqlite_backend *s, strata_error *e)
+static int set_db_error(sqlite_conn *s, strata_error *e)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	if ((rc & 0xff) == SQLITE_INTERRUPT || s->base.interrupted)
-		return strata_backend_interrupted(e);
+		return strata_conn_interrupted(e);
 	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
 	                 sqlite3_errmsg(s->db));
 	if ((rc & 0xff) == SQLITE_BUSY)
 		strata_error_hint(e, "another process is writing to the database; wait longer "
-		                     "with --lock-wait");
+		                     "with lock_wait_ms");
 	return e->code;
 }
 
-static int exec(sqlite_backend *s, const char *sql, strata_error *e)
+static int exec(sqlite_conn *s, const char *sql, strata_error *e)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return set_db_error(s, e);
 	return 0;
 }
 
-static int sq_open(strata_backend **out, const strata_dburl *url, unsigned flags, strata_error *e)
+static int open_file(sqlite3 **db, const char *path, const strata_dburl *url, strata_error *e)
 {
-	sqlite_backend *s = calloc(1, sizeof(*s));
+	int rc = sqlite3_open_v2(
+	    path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+	if (rc != SQLITE_OK) {
+		strata_error_set(e, STRATA_ECONNECT, "cannot open SQLite database '%s': %s",
+		                 url->target, *db ? sqlite3_errmsg(*db) : "out of memory");
+		strata_error_hint(e, "does the directory exist, and may this user write to it?");
+		sqlite3_close(*db);
+		*db = NULL;
+		return STRATA_ECONNECT;
+	}
+	sqlite3_extended_result_codes(*db, 1);
+	return 0;
+}
+
+/* Whether a file may be made at path: its directory exists and this user may write there. */
+static bool can_create(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return true; /* let SQLite say */
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return access(slash == path ? "/" : dir, W_OK | X_OK) == 0;
+}
+
+static int sq_open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e)
+{
+	sqlite_conn *s = calloc(1, sizeof(*s));
 	const char *path = url->target;
-	int rc;
+	bool absent, uri = strncmp(path, "file:", 5) == 0;
+	int error;
 
 	*out = NULL;
 	if (!s)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->base.ops = &strata_sqlite_ops;
+	s->base.engine = &strata_sqlite_engine;
 	s->base.url = url;
-	/* a file that is not there reads as an empty database, and is not made */
-	if ((flags & STRATA_OPEN_NO_CREATE) && access(path, F_OK) != 0 && errno == ENOENT) {
-		path = ":memory:";
-		s->base.missing = true;
-	}
-	rc = sqlite3_open_v2(path, &s->db,
-	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
-	if (rc != SQLITE_OK) {
-		strata_error_set(e, STRATA_ECONNECT, "cannot open SQLite database '%s': %s",
-		                 url->target, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		strata_error_hint(e, "does the directory exist, and may this user write to it?");
-		sqlite3_close(s->db);
+	absent =
+	    !uri && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0 && errno == ENOENT;
+	if (absent && !(flags & STRATA_OPEN_NO_CREATE) && !can_create(path)) {
 		free(s);
+		strata_error_set(e, STRATA_ECONNECT,
+		                 "cannot open SQLite database '%s': unable to open database file",
+		                 url->target);
+		strata_error_hint(e, "does the directory exist, and may this user write to it?");
 		return STRATA_ECONNECT;
 	}
-	sqlite3_extended_result_codes(s->db, 1);
+	/* a file that is not there reads as an empty database, and is made only to be written */
+	if (absent) {
+		s->base.missing = true;
+		if (!(flags & STRATA_OPEN_NO_CREATE) && !(s->create = strdup(path))) {
+			free(s);
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		path = ":memory:";
+	}
+	if ((error = open_file(&s->db, path, url, e)) < 0) {
+		free(s->create);
+		free(s);
+		return error;
+	}
 	*out = &s->base;
 	return 0;
 }
 
-static void sq_close(strata_backend *b)
+/* The file of a connection opened on one that was not there: made now, to be written. */
+static int materialize(sqlite_conn *s, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite3 *db = NULL;
+	int error;
+	if (!s->create)
+		return 0;
+	if ((error = open_file(&db, s->create, s->base.url, e)) < 0)
+		return error;
+	s->placeholder = s->db;
+	s->db = db;
+	free(s->create);
+	s->create = NULL;
+	s->base.missing = false;
+	return 0;
+}
+
+static void sq_close(strata_conn *b)
+{
+	sqlite_conn *s = (sqlite_conn *)b;
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	sqlite3_close(s->placeholder);
+	free(s->create);
 	free(s);
 }
 
@@ -91,11 +148,13 @@ static int on_busy(void *arg, int count)
 {
 	static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 	const int n = (int)(sizeof(delays) / sizeof(delays[0]));
-	sqlite_backend *s = arg;
+	sqlite_conn *s = arg;
 	int waited = 0, delay;
 	struct timespec ts;
 	if (s->base.interrupted)
 		return 0;
+	if (count == 0 && s->on_wait)
+		s->on_wait(s->wait_ud, "another process is writing to the database");
 	for (int i = 0; i < count; i++)
 		waited += i < n ? delays[i] : delays[n - 1];
 	delay = count < n ? delays[count] : delays[n - 1];
@@ -109,40 +168,42 @@ static int on_busy(void *arg, int count)
 	return !s->base.interrupted;
 }
 
-static int sq_lock(strata_backend *b, int wait_ms, strata_error *e)
+/* Both strategies are SQLite's own write lock, taken by each migration's BEGIN IMMEDIATE: no
+ * pooler sits in front of a file, and the operating system drops the lock of a process that
+ * dies, so `table` needs no row and no ttl. Here the wait for it is set. */
+static int sq_lock(strata_conn *b, const strata_lock_opts *o, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
-	(void)e;
-	s->wait_ms = wait_ms > 0 ? wait_ms : 0;
+	sqlite_conn *s = (sqlite_conn *)b;
+	int error;
+	if ((error = materialize(s, e)) < 0)
+		return error;
+	s->wait_ms = o->wait_ms > 0 ? o->wait_ms : 0;
+	s->on_wait = o->on_wait;
+	s->wait_ud = o->ud;
 	sqlite3_busy_handler(s->db, on_busy, s);
 	return 0;
 }
 
-static void sq_interrupt(strata_backend *b)
+static void sq_interrupt(strata_conn *b)
 {
-	sqlite3_interrupt(((sqlite_backend *)b)->db);
+	sqlite3_interrupt(((sqlite_conn *)b)->db);
 }
 
-/* Both strategies are SQLite's own write lock: no pooler sits in front of a file, and the
- * operating system drops the lock of a process that dies, so `table` needs no row and no ttl. */
-static int sq_lock_with(strata_backend *b, const strata_lock_opts *o, strata_error *e)
-{
-	return sq_lock(b, o->wait_ms, e);
-}
-
-static void sq_unlock(strata_backend *b)
+static void sq_unlock(strata_conn *b)
 {
 	(void)b;
 }
 
-static int sq_history_load(strata_backend *b, strata_history *out, unsigned flags, strata_error *e)
+static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite_conn *s = (sqlite_conn *)b;
 	bool create = flags & STRATA_HISTORY_CREATE; /* BRIEF: a local read is cheap in full */
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (create && (error = materialize(s, e)) < 0)
+		return error;
 	if (create && (error = exec(s,
 	                            "CREATE TABLE IF NOT EXISTS " STRATA_HISTORY_TABLE " ("
 	                            "version TEXT NOT NULL, name TEXT NOT NULL, "
@@ -191,12 +252,12 @@ static int sq_history_load(strata_backend *b, strata_history *out, unsigned flag
 	return error;
 }
 
-static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_status st,
+static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_status st,
                      int progress, double ms, strata_error *e);
 
 /* Prepares and runs one statement of the section (its text holds more than one only when
  * SQLite's tokenizer and parser disagree); on failure places e at file:line:col. */
-static int run_statement(sqlite_backend *s, const strata_section *sec, const strata_sql_piece *pc,
+static int run_statement(sqlite_conn *s, const strata_section *sec, const strata_sql_piece *pc,
                          strata_error *e)
 {
 	const char *text = pc->text, *p = text, *end = text + (pc->end - pc->off);
@@ -241,7 +302,7 @@ static int run_statement(sqlite_backend *s, const strata_section *sec, const str
  * statements in the section. SQLite's own tokenizer splits them (core/sqlsplit.h), so a later
  * statement may name a table that an earlier one creates, and statements done before are
  * skipped without being prepared. */
-static int run_section(sqlite_backend *s, const strata_section *sec, int from,
+static int run_section(sqlite_conn *s, const strata_section *sec, int from,
                        const strata_step *track, int *count, int *failed_at, strata_error *e)
 {
 	strata_sql_split *sp = NULL;
@@ -273,7 +334,7 @@ static int run_section(sqlite_backend *s, const strata_section *sec, int from,
 	return error;
 }
 
-static int history_change(sqlite_backend *s, const strata_step *step, double ms, strata_error *e)
+static int history_change(sqlite_conn *s, const strata_step *step, double ms, strata_error *e)
 {
 	const char *sql = step->dir == STRATA_UP
 	                      ? "INSERT INTO " STRATA_HISTORY_TABLE
@@ -300,7 +361,7 @@ static int history_change(sqlite_backend *s, const strata_step *step, double ms,
 }
 
 /* The history row of a transaction:false up section, written as it goes. */
-static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_status status,
+static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_status status,
                      int progress, double ms, strata_error *e)
 {
 	const char *sql =
@@ -334,7 +395,7 @@ static int nt_record(sqlite_backend *s, const strata_step *step, strata_applied_
 }
 
 /* Whether the step was already done (by a runner that got the write lock first). */
-static int already_done(sqlite_backend *s, const strata_step *step, strata_error *e)
+static int already_done(sqlite_conn *s, const strata_step *step, strata_error *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, applied;
@@ -353,10 +414,10 @@ static int already_done(sqlite_backend *s, const strata_step *step, strata_error
 	return step->dir == STRATA_UP ? applied : !applied;
 }
 
-static int sq_apply(strata_backend *b, const strata_step *step, const strata_apply_opts *o,
+static int sq_apply(strata_conn *b, const strata_step *step, const strata_apply_opts *o,
                     strata_apply_result *res, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite_conn *s = (sqlite_conn *)b;
 	const strata_section *sec = step->dir == STRATA_UP ? &step->m->up : &step->m->down;
 	bool no_txn = sec->no_transaction && !o->fake && !o->in_transaction;
 	bool own_txn = !o->in_transaction && !no_txn;
@@ -400,9 +461,9 @@ done:
 	return error;
 }
 
-static int sq_mark_applied(strata_backend *b, const strata_migration *m, strata_error *e)
+static int sq_mark_applied(strata_conn *b, const strata_migration *m, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
+	sqlite_conn *s = (sqlite_conn *)b;
 	sqlite3_stmt *st = NULL;
 	int error = 0;
 	if (sqlite3_prepare_v2(s->db,
@@ -421,42 +482,156 @@ static int sq_mark_applied(strata_backend *b, const strata_migration *m, strata_
 	return error;
 }
 
-static int sq_begin(strata_backend *b, strata_error *e)
+/* A run's one transaction (step NULL), or a C step's: BEGIN IMMEDIATE, then, for a step, whether
+ * another runner did it already (STRATA_EEXISTS, rolled back). */
+static int sq_begin(strata_conn *b, const strata_step *step, const strata_apply_opts *o,
+                    strata_error *e)
 {
-	return exec((sqlite_backend *)b, "BEGIN IMMEDIATE", e);
+	sqlite_conn *s = (sqlite_conn *)b;
+	int error, done;
+	(void)o; /* no lock or statement timeout on SQLite */
+	if ((error = exec(s, "BEGIN IMMEDIATE", e)) < 0 || !step)
+		return error;
+	if ((done = already_done(s, step, e)) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return done < 0 ? done : STRATA_EEXISTS;
+	}
+	return 0;
 }
 
-static int sq_commit(strata_backend *b, strata_error *e)
+/* A C step's history change, in its transaction. */
+static int sq_record(strata_conn *b, const strata_step *step, double ms, strata_apply_result *r,
+                     strata_error *e)
 {
-	return exec((sqlite_backend *)b, "COMMIT", e);
+	r->duration_ms = ms;
+	return history_change((sqlite_conn *)b, step, ms, e);
 }
 
-static void sq_rollback(strata_backend *b)
+static int sq_commit(strata_conn *b, strata_error *e)
 {
-	sqlite_backend *s = (sqlite_backend *)b;
+	return exec((sqlite_conn *)b, "COMMIT", e);
+}
+
+static void sq_rollback(strata_conn *b)
+{
+	sqlite_conn *s = (sqlite_conn *)b;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static void *sq_native(strata_backend *b)
+/* A C step's SQL, in its transaction. */
+static int sq_exec_sql(strata_conn *b, const char *sql, strata_error *e)
 {
-	return ((sqlite_backend *)b)->db;
+	return exec((sqlite_conn *)b, sql, e);
 }
 
-const struct strata_backend_ops strata_sqlite_ops = {
-    .version = STRATA_BACKEND_OPS_VERSION,
+/* Binds params[i] to $<i+1> (or ?<i+1>, else the (i+1)-th parameter). */
+static int bind_params(sqlite3_stmt *st, const char *const *params, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[24];
+		int idx;
+		snprintf(name, sizeof(name), "$%zu", i + 1);
+		idx = sqlite3_bind_parameter_index(st, name);
+		if (!idx) {
+			name[0] = '?';
+			idx = sqlite3_bind_parameter_index(st, name);
+		}
+		if (!idx)
+			idx = (int)i + 1;
+		if ((params[i] ? sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT)
+		               : sqlite3_bind_null(st, idx)) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+static int sq_query(strata_conn *b, const char *sql, const char *const *params, size_t n,
+                    strata_rows **out, strata_error *e)
+{
+	sqlite_conn *s = (sqlite_conn *)b;
+	sqlite3_stmt *st = NULL;
+	const char **row = NULL;
+	int rc, cols, error = 0;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK || !st ||
+	    bind_params(st, params, n) < 0) {
+		error = st ? set_db_error(s, e)
+		           : strata_error_set(e, STRATA_EINVALID, "no statement in the query");
+		goto done;
+	}
+	cols = sqlite3_column_count(st);
+	if (!(row = calloc((size_t)cols + 1, sizeof(*row)))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = strata_rows_new(out, (size_t)cols, e)) < 0)
+		goto done;
+	for (int c = 0; c < cols && error == 0; c++)
+		error = strata_rows_set_name(*out, (size_t)c, sqlite3_column_name(st, c), e);
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < cols; c++)
+			row[c] = (const char *)sqlite3_column_text(st, c);
+		error = strata_rows_add(*out, row, e);
+	}
+	if (error == 0 && rc != SQLITE_DONE)
+		error = set_db_error(s, e);
+done:
+	if (error < 0) {
+		strata_rows_free(*out);
+		*out = NULL;
+	}
+	free(row);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* sqlite:PATH, sqlite://relative/path, sqlite:///absolute/path (also sqlite3:), percent-decoded
+ * (a file: URI is SQLite's own to decode). */
+static int sq_url_target(const char *url, char **target, strata_error *e)
+{
+	size_t sl = strata_url_scheme_len(url);
+	const char *path;
+	if (!((sl == 6 && strncasecmp(url, "sqlite", 6) == 0) ||
+	      (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)))
+		return 0;
+	path = url + sl + 1;
+	if (strncmp(path, "//", 2) == 0)
+		path += 2;
+	if (!*path) {
+		strata_error_hint(e, "write sqlite:PATH, for example sqlite:strata.db");
+		return strata_error_set(e, STRATA_EINVALID, "the SQLite URL '%s' names no file",
+		                        url);
+	}
+	*target = strncmp(path, "file:", 5) == 0 ? strdup(path) : strata_url_decode(path);
+	return *target ? 1 : strata_error_set(e, STRATA_ERROR, "out of memory");
+}
+
+static const char *const sq_near_schemes[] = {"sql", NULL};
+
+const struct strata_engine strata_sqlite_engine = {
+    .version = STRATA_ENGINE_VERSION,
     .name = "sqlite",
+    .dialect = STRATA_DIALECT_SQLITE,
+    .waits_for_server = false,
+    .url_forms = "sqlite:PATH",
+    .near_schemes = sq_near_schemes,
+    .suggestion = "sqlite:PATH",
+    .url_target = sq_url_target,
     .open = sq_open,
+    .close = sq_close,
+    .interrupt = sq_interrupt,
     .lock = sq_lock,
     .unlock = sq_unlock,
     .history_load = sq_history_load,
     .apply = sq_apply,
     .mark_applied = sq_mark_applied,
     .begin = sq_begin,
+    .record = sq_record,
     .commit = sq_commit,
     .rollback = sq_rollback,
-    .close = sq_close,
-    .native = sq_native,
-    .lock_with = sq_lock_with,
-    .interrupt = sq_interrupt,
+    .exec = sq_exec_sql,
+    .query = sq_query,
+    .seed = &strata_sqlite_seed,
 };

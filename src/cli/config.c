@@ -1,25 +1,63 @@
-#include "core/config.h"
+#include "cli/config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "util/buf.h"
-#include "util/error.h"
-#include "util/fs.h"
-
 static char *in_project(const char *project_dir, const char *rel)
 {
+	char *p = NULL;
 	if (rel[0] == '/' || strcmp(project_dir, ".") == 0)
 		return strdup(rel);
-	return strata_fs_join(project_dir, rel);
+	return asprintf(&p, "%s/%s", project_dir, rel) < 0 ? NULL : p;
 }
 
-int strata_dotenv_get(char **out, const char *text, const char *key, strata_error *e)
+/* The whole file, NUL-terminated (the caller frees). */
+static int read_file(char **out, const char *path, strata_error *e)
+{
+	FILE *f = fopen(path, "re");
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
+	int error = 0;
+
+	*out = NULL;
+	if (!f) {
+		strata_error_at(e, path, 0, 0);
+		return strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+		                        "cannot read '%s': %s", path, strerror(errno));
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *p = realloc(data, cap = (cap ? cap * 2 : 8192));
+			if (!p) {
+				error = strata_error_set(e, STRATA_ERROR, "out of memory");
+				goto done;
+			}
+			data = p;
+		}
+		n = fread(data + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot read '%s'", path);
+		goto done;
+	}
+	data[len] = '\0';
+	*out = data;
+	data = NULL;
+done:
+	free(data);
+	fclose(f);
+	return error;
+}
+
+int cli_dotenv_get(char **out, const char *text, const char *key, strata_error *e)
 {
 	size_t kl = strlen(key);
 	const char *p = text;
@@ -70,28 +108,28 @@ int strata_dotenv_get(char **out, const char *text, const char *key, strata_erro
 /* The keys of strata.json: one table, so help, docs and checks agree. */
 static const struct config_key {
 	const char *name;
-	size_t field; /* offsetof a char * in strata_config (an int for a boolean) */
+	size_t field; /* offsetof a char * in cli_config (an int for a boolean) */
 	bool path;    /* relative to the config's directory */
 	const char *const *allowed;
 	bool boolean; /* true or false, not a string */
 } config_keys[] = {
-    {"database_url", offsetof(strata_config, config_url), false, NULL, false},
-    {"src_dir", offsetof(strata_config, src_dir), true, NULL, false},
-    {"dist_dir", offsetof(strata_config, dist_dir), true, NULL, false},
-    {"dialect", offsetof(strata_config, dialect), false,
+    {"database_url", offsetof(cli_config, config_url), false, NULL, false},
+    {"src_dir", offsetof(cli_config, src_dir), true, NULL, false},
+    {"dist_dir", offsetof(cli_config, dist_dir), true, NULL, false},
+    {"dialect", offsetof(cli_config, dialect), false,
      (const char *const[]){"postgres", "sqlite", NULL}, false},
-    {"lock_timeout", offsetof(strata_config, lock_timeout), false, NULL, false},
-    {"statement_timeout", offsetof(strata_config, statement_timeout), false, NULL, false},
-    {"lock_strategy", offsetof(strata_config, lock_strategy), false,
+    {"lock_timeout", offsetof(cli_config, lock_timeout), false, NULL, false},
+    {"statement_timeout", offsetof(cli_config, statement_timeout), false, NULL, false},
+    {"lock_strategy", offsetof(cli_config, lock_strategy), false,
      (const char *const[]){"advisory", "table", NULL}, false},
-    {"lock_ttl", offsetof(strata_config, lock_ttl), false, NULL, false},
-    {"require_database_url", offsetof(strata_config, require_database_url), false, NULL, true},
-    {"base_dirs", offsetof(strata_config, base_dirs), true, NULL, false},
+    {"lock_ttl", offsetof(cli_config, lock_ttl), false, NULL, false},
+    {"require_database_url", offsetof(cli_config, require_database_url), false, NULL, true},
+    {"base_dirs", offsetof(cli_config, base_dirs), true, NULL, false},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 /* "base_dirs": a list of directories, each relative to the config's directory. */
-static int read_base_dirs(strata_config *c, yajl_val v, strata_error *e)
+static int read_base_dirs(cli_config *c, yajl_val v, strata_error *e)
 {
 	if (!YAJL_IS_ARRAY(v)) {
 		strata_error_at(e, c->config_path, 0, 0);
@@ -119,13 +157,13 @@ static int read_base_dirs(strata_config *c, yajl_val v, strata_error *e)
 	return 0;
 }
 
-static int read_config_file(strata_config *c, strata_error *e)
+static int read_config_file(cli_config *c, strata_error *e)
 {
 	char *text = NULL, errbuf[512];
 	yajl_val root = NULL;
 	int error = 0;
 
-	if ((error = strata_fs_read(&text, NULL, c->config_path, e)) < 0)
+	if ((error = read_file(&text, c->config_path, e)) < 0)
 		goto done;
 	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
 	if (!root || !YAJL_IS_OBJECT(root)) {
@@ -148,13 +186,14 @@ static int read_config_file(strata_config *c, strata_error *e)
 			if (strcmp(k, config_keys[j].name) == 0)
 				key = &config_keys[j];
 		if (!key) {
+			char known[512];
+			size_t kl = 0;
 			strata_error_at(e, c->config_path, 0, 0);
-			strata_buf known = STRATA_BUF_INIT;
-			for (size_t j = 0; j < N_CONFIG_KEYS; j++)
-				strata_buf_printf(&known, "%s%s", j ? ", " : "",
-				                  config_keys[j].name);
-			strata_error_hint(e, "known keys: %s", strata_buf_cstr(&known));
-			strata_buf_free(&known);
+			known[0] = '\0';
+			for (size_t j = 0; j < N_CONFIG_KEYS && kl < sizeof(known); j++)
+				kl += (size_t)snprintf(known + kl, sizeof(known) - kl, "%s%s",
+				                       j ? ", " : "", config_keys[j].name);
+			strata_error_hint(e, "known keys: %s", known);
 			error =
 			    strata_error_set(e, STRATA_EINVALID, "unknown key '%s' in config", k);
 			goto done;
@@ -223,8 +262,7 @@ static int empty_url(strata_error *e, const char *where)
 	                        where);
 }
 
-int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
-                       strata_error *e)
+int cli_config_load(cli_config *out, const char *config_path, const char *cli_url, strata_error *e)
 {
 	char *dotenv = NULL, *env_path = NULL, *url = NULL;
 	const char *env = getenv("DATABASE_URL");
@@ -239,8 +277,8 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 		                         : strdup(".");
 	} else {
 		out->project_dir = strdup(".");
-		if (access(STRATA_CONFIG_FILE, F_OK) == 0)
-			out->config_path = strdup(STRATA_CONFIG_FILE);
+		if (access(CLI_CONFIG_FILE, F_OK) == 0)
+			out->config_path = strdup(CLI_CONFIG_FILE);
 	}
 	out->src_dir = in_project(out->project_dir ? out->project_dir : ".", "src/migrations");
 	out->dist_dir = in_project(out->project_dir ? out->project_dir : ".", "dist/migrations");
@@ -266,9 +304,9 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 		char *text = NULL;
 		env_path = in_project(out->project_dir, ".env");
 		if (env_path && access(env_path, F_OK) == 0) {
-			if ((error = strata_fs_read(&text, NULL, env_path, e)) < 0)
+			if ((error = read_file(&text, env_path, e)) < 0)
 				goto done;
-			error = strata_dotenv_get(&dotenv, text, "DATABASE_URL", e);
+			error = cli_dotenv_get(&dotenv, text, "DATABASE_URL", e);
 			free(text);
 			if (error == STRATA_ENOTFOUND)
 				error = 0;
@@ -301,12 +339,10 @@ int strata_config_load(strata_config *out, const char *config_path, const char *
 			                     "default (\"require_database_url\": true)");
 			goto done;
 		} else {
-			strata_buf b = STRATA_BUF_INIT;
-			strata_buf_puts(&b, "sqlite:");
-			if (strcmp(out->project_dir, ".") != 0)
-				strata_buf_printf(&b, "%s/", out->project_dir);
-			strata_buf_puts(&b, STRATA_DEFAULT_SQLITE);
-			url = strata_buf_detach(&b);
+			if (asprintf(&url, "sqlite:%s%s" CLI_DEFAULT_SQLITE,
+			             strcmp(out->project_dir, ".") != 0 ? out->project_dir : "",
+			             strcmp(out->project_dir, ".") != 0 ? "/" : "") < 0)
+				url = NULL;
 			out->url_source = "default";
 		}
 	}
@@ -321,11 +357,11 @@ done:
 	free(env_path);
 	free(url);
 	if (error < 0)
-		strata_config_free(out);
+		cli_config_free(out);
 	return error;
 }
 
-void strata_config_free(strata_config *c)
+void cli_config_free(cli_config *c)
 {
 	if (!c)
 		return;

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/seed_backend.h"
+#include "core/seed_engine.h"
 #include "core/seed_json.h"
+#include "engine/pg/pg.h"
+#include "engine/pg/pg_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -31,7 +33,7 @@ typedef struct stmt {
 } stmt;
 
 struct strata_seed_be {
-	strata_backend *b;
+	strata_conn *b;
 	PGconn *conn;
 	stmt *stmts;
 	size_t nstmts;
@@ -112,14 +114,14 @@ static int query(strata_seed_be *s, PGresult **out, const char *sql, int n, cons
 	return 0;
 }
 
-static int pg_open(strata_seed_be **out, strata_backend *b, strata_error *e)
+static int pg_open(strata_seed_be **out, strata_conn *b, strata_error *e)
 {
 	strata_seed_be *s = calloc(1, sizeof(*s));
 	*out = NULL;
 	if (!s)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->b = b;
-	s->conn = b->ops->native(b);
+	s->conn = ((pg_conn *)b)->conn; /* the engine's own connection */
 	strata_buf_init(&s->copybuf, 0);
 	strata_buf_init(&s->sig, 0);
 	strata_buf_init(&s->sql, 0);
@@ -654,7 +656,7 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	return 0;
 }
 
-const struct strata_seed_backend_ops strata_seed_pg_ops = {
+const struct strata_seed_engine strata_pg_seed = {
     .version = STRATA_SEED_OPS_VERSION,
     .open = pg_open,
     .begin = pg_begin,

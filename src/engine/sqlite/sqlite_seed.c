@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/seed_backend.h"
+#include "core/seed_engine.h"
+#include "engine/sqlite/sqlite.h"
+#include "engine/sqlite/sqlite_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -50,13 +52,13 @@ static int exec(strata_seed_be *s, const char *sql, strata_error *e)
 	return 0;
 }
 
-static int sq_open(strata_seed_be **out, strata_backend *b, strata_error *e)
+static int sq_open(strata_seed_be **out, strata_conn *b, strata_error *e)
 {
 	strata_seed_be *s = calloc(1, sizeof(*s));
 	*out = NULL;
 	if (!s)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->db = b->ops->native(b);
+	s->db = ((sqlite_conn *)b)->db; /* the engine's own connection */
 	strata_buf_init(&s->sig, 0);
 	strata_buf_init(&s->sql, 0);
 	*out = s;
@@ -474,7 +476,7 @@ static int sq_flush(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	return 0;
 }
 
-const struct strata_seed_backend_ops strata_seed_sqlite_ops = {
+const struct strata_seed_engine strata_sqlite_seed = {
     .version = STRATA_SEED_OPS_VERSION,
     .open = sq_open,
     .begin = sq_begin,

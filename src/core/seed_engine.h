@@ -1,12 +1,12 @@
 /*
- * seed_backend.h: what an engine provides to `strata seed` (core/seed.c). One const ops table
- * per engine (seed_pg.c, seed_sqlite.c), picked by the backend's kind; each works on the
- * engine's native handle (b->ops->native(b)).
+ * seed_engine.h: what an engine provides to seeding (core/seed.c), the part of the engine
+ * interface (core/engine.h: strata_engine.seed) that loads rows. Each engine's loader works on
+ * its own connection (src/engine/<name>/<name>_seed.c).
  */
-#ifndef STRATA_BACKEND_SEED_BACKEND_H
-#define STRATA_BACKEND_SEED_BACKEND_H
+#ifndef STRATA_CORE_SEED_ENGINE_H
+#define STRATA_CORE_SEED_ENGINE_H
 
-#include "backend/backend.h"
+#include "core/engine.h"
 #include "core/seed.h"
 #include "util/buf.h"
 
@@ -53,9 +53,9 @@ typedef struct strata_seed_failure {
 	size_t rerun_off, rerun_rows;
 } strata_seed_failure;
 
-struct strata_seed_backend_ops {
+struct strata_seed_engine {
 	unsigned version;
-	int (*open)(strata_seed_be **out, strata_backend *b, strata_error *e);
+	int (*open)(strata_seed_be **out, strata_conn *c, strata_error *e);
 	/* Starts the one transaction (and turns on foreign keys where that is needed). */
 	int (*begin)(strata_seed_be *s, strata_error *e);
 	int (*commit)(strata_seed_be *s, strata_error *e);
@@ -73,8 +73,6 @@ struct strata_seed_backend_ops {
 	int (*flush)(strata_seed_be *s, strata_seed_failure *f, strata_error *e);
 	void (*close)(strata_seed_be *s); /* NULL-safe */
 };
-
-extern const struct strata_seed_backend_ops strata_seed_pg_ops, strata_seed_sqlite_ops;
 
 /* The INSERT for a write's columns, with ON CONFLICT for --on-conflict skip|update and RETURNING
  * for the keys its child rows need; `placeholder` is '$' (PostgreSQL) or '?' (SQLite). Both

@@ -1,5 +1,6 @@
 /*
- * config.h: where the database and the migrations are.
+ * config.h: where the database and the migrations are, for the command (the library reads no
+ * environment and no file it is not given).
  *
  * The database URL comes from the first of: --database-url, the DATABASE_URL environment
  * variable, DATABASE_URL in the project's .env file, "database_url" in the project config
@@ -17,15 +18,15 @@
  * A DATABASE_URL that is set but empty (in the environment or .env) is an error, not "unset":
  * a CI secret that failed to inject must not turn a deploy into a run against a local file.
  */
-#ifndef STRATA_CORE_CONFIG_H
-#define STRATA_CORE_CONFIG_H
+#ifndef STRATA_CLI_CONFIG_H
+#define STRATA_CLI_CONFIG_H
 
 #include "strata.h"
 
-#define STRATA_CONFIG_FILE "strata.json"
-#define STRATA_DEFAULT_SQLITE "strata.db"
+#define CLI_CONFIG_FILE "strata.json"
+#define CLI_DEFAULT_SQLITE "strata.db"
 
-typedef struct strata_config {
+typedef struct cli_config {
 	char *project_dir;  /* the config file's directory, else "." */
 	char *config_path;  /* NULL when there is none */
 	char *database_url; /* never NULL after a successful load */
@@ -43,14 +44,13 @@ typedef struct strata_config {
 	 * top of (relative to the config's directory) */
 	char **base_dirs;
 	size_t nbase;
-} strata_config;
+} cli_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
-int strata_config_load(strata_config *out, const char *config_path, const char *cli_url,
-                       strata_error *e);
-void strata_config_free(strata_config *c);
+int cli_config_load(cli_config *out, const char *config_path, const char *cli_url, strata_error *e);
+void cli_config_free(cli_config *c);
 /* Reads KEY's value from a .env file's text into *out (caller frees); STRATA_ENOTFOUND if absent.
  * Lines are KEY=VALUE, optionally 'export ', with '…' or "…" quotes and # comments. */
-int strata_dotenv_get(char **out, const char *text, const char *key, strata_error *e);
+int cli_dotenv_get(char **out, const char *text, const char *key, strata_error *e);
 
 #endif

@@ -16,8 +16,8 @@
 
 #include <libpq-fe.h>
 
-#include "backend/backend.h"
-#include "backend/pg_exec.h"
+#include "core/engine.h"
+#include "engine/pg/pg_exec.h"
 
 #define STRATA_LOCK_TABLE_NAME "strata_lock"
 /* The advisory lock (--lock-strategy advisory): 0x5354524154410001 ("STRATA", 1), and its row in

@@ -1,7 +1,7 @@
 /*
  * lock_table.c: the PostgreSQL table lock (see lock_table.h for the protocol).
  */
-#include "backend/lock_table.h"
+#include "engine/pg/lock_table.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -134,7 +134,7 @@ static int try_take(const strata_pg_link *link, strata_table_lock *l, strata_err
 	}
 	error = db_error(conn, r, l->url, e);
 	if (*link->interrupted)
-		error = strata_backend_interrupted(e);
+		error = strata_conn_interrupted(e);
 done:
 	PQclear(r);
 	return error;
@@ -175,13 +175,13 @@ static void describe_advisory_holder(PGconn *conn, strata_error *e)
 {
 	PGresult *r = PQexec(conn, advisory_holder_sql);
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		strata_error_detail(e,
-		                    "held with the advisory lock (--lock-strategy advisory) by "
-		                    "pid %s (%s, from %s)",
-		                    PQgetvalue(r, 0, 0),
-		                    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1)
-		                                         : "no application name",
-		                    PQgetvalue(r, 0, 2));
+		strata_error_detail(
+		    e,
+		    "held with the advisory lock (lock_strategy STRATA_LOCK_ADVISORY) by "
+		    "pid %s (%s, from %s)",
+		    PQgetvalue(r, 0, 0),
+		    *PQgetvalue(r, 0, 1) ? PQgetvalue(r, 0, 1) : "no application name",
+		    PQgetvalue(r, 0, 2));
 	PQclear(r);
 }
 
@@ -296,9 +296,9 @@ int strata_table_lock_acquire(strata_table_lock **out, const strata_pg_link *lin
 			    url->display);
 			if (!describe_holder(conn, false, e))
 				describe_advisory_holder(conn, e);
-			strata_error_hint(e,
-			                  "wait for it to finish, or wait longer with --lock-wait; "
-			                  "the lock of a runner that died expires by itself");
+			strata_error_hint(
+			    e, "wait for it to finish, or wait longer with lock_wait_ms; "
+			       "the lock of a runner that died expires by itself");
 			goto done;
 		}
 		/* backoff with jitter: 50ms, 100ms, ... 1s, never past the deadline */
@@ -311,7 +311,7 @@ int strata_table_lock_acquire(strata_table_lock **out, const strata_pg_link *lin
 			delay = delay < 500 ? delay * 2 : 1000;
 		}
 		if (*link->interrupted) {
-			error = strata_backend_interrupted(e);
+			error = strata_conn_interrupted(e);
 			goto done;
 		}
 	}
@@ -367,10 +367,10 @@ int strata_table_lock_check(strata_table_lock *l, strata_error *e)
 		                    "(or it was deleted)",
 		                    l->owner);
 	else
-		strata_error_detail(e, "it could not be renewed for %.1fs, longer than --lock-ttl",
+		strata_error_detail(e, "it could not be renewed for %.1fs, longer than lock_ttl_ms",
 		                    since / 1000);
 	strata_error_hint(e, "the migrations before this one stay applied; check the connection "
-	                     "to the server, or raise --lock-ttl, and run again");
+	                     "to the server, or raise lock_ttl_ms, and run again");
 	return STRATA_ELOCKED;
 }
 

@@ -1,5 +1,5 @@
 /* pg_exec.c: interruptible query execution (see pg_exec.h). */
-#include "backend/pg_exec.h"
+#include "engine/pg/pg_exec.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,0 +1,110 @@
+/*
+ * api.h: what the public functions of strata.h share (src/api/ only): the database and source
+ * handles, and the session a use case runs in (catalog, history, lock, events).
+ *
+ * The use cases are written once, here: the strata command and every program that embeds the
+ * library run the same checks, locks and plans. They reach the database only through the
+ * engine interface (core/engine.h) and name no engine.
+ */
+#ifndef STRATA_API_API_H
+#define STRATA_API_API_H
+
+#include <stdbool.h>
+
+#include "core/catalog.h"
+#include "core/engine.h"
+#include "core/history.h"
+#include "core/plan.h"
+#include "strata.h"
+
+struct strata_db {
+	strata_dburl url;
+	strata_conn *conn;
+	strata_db_options opts;
+};
+
+/* One directory of a source; src_dir is set for a build (strata_source_add_build). */
+struct api_dir {
+	char *dir;
+	char *src_dir;
+};
+
+/* A migration given in memory, copied from its strata_migration_def. */
+struct api_mem {
+	char *id, *name, *up_sql, *down_sql, *label, *fingerprint;
+	strata_step_fn up_fn, down_fn;
+	void *userdata;
+	unsigned flags;
+};
+
+struct strata_source {
+	struct api_dir *dirs;
+	size_t ndirs;
+	struct api_mem *mems;
+	size_t nmems;
+};
+
+/* Events: the db's callback, when it has one. */
+void api_emit(const strata_db *db, const strata_event *ev);
+void api_phase(const strata_db *db, const char *phase, double ms, size_t count, unsigned flags);
+void api_notice(const strata_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The options, NULL meaning the defaults; STRATA_EINVALID for a version this library does not
+ * know or a value out of range. */
+int api_run_options(strata_run_options *out, const strata_run_options *o, strata_error *e);
+
+/* How the catalog of a source is read. */
+enum api_read {
+	API_READ_BUILT, /* from a build manifest where there is one: only what runs is read */
+	API_READ_ALL    /* every file (validate, repair, ignore_checksums) */
+};
+
+/* The source's migrations in one ordered catalog (directories, then those given in memory). */
+int api_catalog(strata_catalog *out, const strata_source *src, enum api_read mode, strata_error *e);
+/* The directories of src, as the catalog functions take them (borrowed strings; free the array
+ * with free). */
+const char **api_dir_list(const strata_source *src);
+/* The build of src when it is its only part: dist_dir and src_dir, else false. */
+bool api_lone_build(const strata_source *src, const char **dist_dir, const char **src_dir);
+/* When e names a built file whose source (in a build's src_dir) is the same, names the source
+ * instead: that is the file one edits. */
+void api_map_to_src(const strata_source *src, strata_error *e);
+
+/* A session: what one use case holds while it runs. */
+typedef struct api_session {
+	strata_db *db;
+	const strata_source *src;
+	strata_run_options o;
+	strata_catalog cat;
+	bool cat_read;
+	strata_history hist;
+	bool locked;
+	bool outer_lock; /* the caller holds the lock (a seed's migrations): neither take nor free
+	                    it */
+	/* a run that the build's summary may answer: the catalog is read only when it does not */
+	bool by_summary;
+	strata_history_summary built;
+} api_session;
+
+int api_session_open(api_session *s, strata_db *db, const strata_source *src,
+                     const strata_run_options *o, strata_error *e);
+void api_session_close(api_session *s);
+int api_session_read(api_session *s, enum api_read mode, strata_error *e);
+/* Takes the migration lock. */
+int api_session_lock(api_session *s, strata_error *e);
+/* Reads the history with flags (STRATA_HISTORY_*). */
+int api_session_history(api_session *s, unsigned flags, strata_error *e);
+/* The checks before a run (core/integrity.h), the first problem in e (all of them to `report`
+ * with `all`); the history is read again in full before reporting, so that messages say when a
+ * migration was applied. Returns the number of problems. */
+int api_session_verify(api_session *s, const strata_plan *plan, bool all,
+                       void (*report)(void *ud, const strata_error *e), void *ud, strata_error *e);
+
+/* strata_run, under a lock the caller holds already when `locked` (a seed's migrations). */
+int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool locked,
+            strata_run_report **out, strata_error *e);
+
+/* Arguments a caller got wrong: STRATA_EINVALID naming the function. */
+int api_bad_arg(strata_error *e, const char *fn, const char *what);
+
+#endif

@@ -1,0 +1,373 @@
+/* run.c: strata_run, strata_revert and strata_repair: the checks, the lock, the plan, the run,
+ * and the report of what became of each migration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/integrity.h"
+#include "core/runner.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+/* The report the caller gets (its public part first), holding what its strings point into. */
+struct run_report {
+	strata_run_report pub;
+	strata_catalog cat;
+	strata_plan plan;
+	strata_step *one; /* repair: its single step */
+	strata_step_report *steps;
+	strata_step_state *state;
+	double *ms;
+};
+
+static struct run_report *report_new(strata_error *e)
+{
+	struct run_report *r = calloc(1, sizeof(*r));
+	if (!r) {
+		strata_error_set(e, STRATA_ERROR, "out of memory");
+		return NULL;
+	}
+	r->pub.failed = -1;
+	r->pub.failed_statement = -1;
+	return r;
+}
+
+void strata_run_report_free(strata_run_report *pub)
+{
+	struct run_report *r = (struct run_report *)pub;
+	if (!r)
+		return;
+	free(r->steps);
+	free(r->state);
+	free(r->ms);
+	if (r->one) /* the plan borrows the repair's step */
+		r->plan.steps = NULL;
+	free(r->one);
+	strata_plan_free(&r->plan);
+	strata_catalog_free(&r->cat);
+	free(r);
+}
+
+/* Room for each step's state and time, for the runner to fill. */
+static int report_alloc(struct run_report *r, strata_error *e)
+{
+	size_t n = r->plan.n ? r->plan.n : 1;
+	r->steps = calloc(n, sizeof(*r->steps));
+	r->state = calloc(n, sizeof(*r->state));
+	r->ms = calloc(n, sizeof(*r->ms));
+	if (!r->steps || !r->state || !r->ms)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+/* The public steps, from the plan and what the runner recorded. */
+static void report_steps(struct run_report *r)
+{
+	for (size_t i = 0; r->steps && i < r->plan.n; i++) {
+		const strata_step *st = &r->plan.steps[i];
+		const strata_section *sec = st->dir == STRATA_UP ? &st->m->up : &st->m->down;
+		strata_step_report *p = &r->steps[i];
+		p->version = st->m->version;
+		p->name = st->m->name;
+		p->file =
+		    st->dir == STRATA_DOWN && st->m->down_path ? st->m->down_path : st->m->path;
+		p->direction = st->dir;
+		p->no_transaction = sec->no_transaction;
+		p->out_of_order = st->out_of_order;
+		p->is_function = sec->fn != NULL;
+		p->state = r->state ? r->state[i] : STRATA_STEP_PLANNED;
+		p->ms = r->ms ? r->ms[i] : 0;
+		p->sql = sec->fn || !sec->text ? NULL : sec->text + sec->offset;
+		p->sql_len = sec->fn || !sec->text ? 0 : sec->len;
+	}
+	r->pub.steps = r->steps;
+	r->pub.n = r->steps ? r->plan.n : 0;
+}
+
+/* Runs the plan and records the outcome in the report. */
+static int execute(api_session *s, struct run_report *r, strata_error *e)
+{
+	strata_run_opts ro = {.fake = s->o.fake,
+	                      .one_transaction = s->o.one_transaction,
+	                      .set_timeouts = true,
+	                      .lock_timeout_ms = s->o.lock_timeout_ms,
+	                      .statement_timeout_ms = s->o.statement_timeout_ms,
+	                      .lock_retries = s->o.lock_retries,
+	                      .on_event = s->db->opts.on_event,
+	                      .ud = s->db->opts.userdata};
+	strata_run_result rr = {.state = r->state, .step_ms = r->ms};
+	int error = strata_runner_execute(s->db->conn, &r->plan, &ro, &rr, e);
+
+	r->pub.done = rr.done;
+	r->pub.skipped = rr.skipped;
+	r->pub.retries = rr.retries;
+	r->pub.ms = rr.ms;
+	if (error < 0) {
+		r->pub.failed = (long)rr.failed;
+		r->pub.not_started = rr.not_started;
+		r->pub.statements = rr.statements;
+		r->pub.failed_statement = rr.failed_statement;
+		api_map_to_src(s->src, e);
+	}
+	return error;
+}
+
+/* Stores the row hashes the history's summary is made of where rows lack them (written by an
+ * older strata or by hand) or have wrong ones; called once the run's checks passed, so a refused
+ * run writes nothing. Best effort: without them, runs read the whole history. */
+static void store_row_hashes(api_session *s)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_conn *c = s->db->conn;
+	if (s->by_summary && c->engine->history_fill_hashes &&
+	    c->engine->history_fill_hashes(c, &s->hist, &e) < 0)
+		api_notice(s->db, "cannot store the history's row hashes (%s): runs read all of it",
+		           e.msg);
+}
+
+/* Whether the history's summary shows the build fully applied: then nothing is read. */
+static int summary_matches(api_session *s, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	strata_history_summary db;
+	double t0 = strata_now_ms();
+	int found;
+
+	if (!s->by_summary || !c->engine->history_summary)
+		return 0;
+	if ((found = c->engine->history_summary(c, &db, e)) < 0)
+		return found;
+	if (!found || db.rows != s->built.rows || db.digest != s->built.digest || db.unfinished)
+		return 0;
+	api_phase(s->db, "summary", strata_now_ms() - t0, (size_t)db.rows, 0);
+	return 1;
+}
+
+/* Reads what a run needs (the catalog, unless the summary may do; the history), under the lock
+ * unless it is a dry run. Returns 1 when the summary answered: nothing to run. */
+static int load(api_session *s, struct run_report *r, bool summary, strata_error *e)
+{
+	const char *dist, *srcd;
+	enum api_read mode = s->o.ignore_checksums ? API_READ_ALL : API_READ_BUILT;
+	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
+	int error;
+
+	s->by_summary = summary && !s->o.dry_run && !s->o.to && !s->o.ignore_checksums &&
+	                api_lone_build(s->src, &dist, &srcd) &&
+	                strata_build_summary(srcd, dist, &s->built);
+	/* read and check the files before touching the database (unless the summary may do) */
+	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
+		return error;
+	if (s->o.dry_run) /* no lock, and no history table made */
+		return api_session_history(s, STRATA_HISTORY_BRIEF, e);
+	if ((error = api_session_lock(s, e)) < 0)
+		return error;
+	if ((error = summary_matches(s, e)) != 0) {
+		if (error > 0) {
+			r->pub.by_summary = true;
+			r->pub.migrations = (size_t)s->built.rows;
+		}
+		return error;
+	}
+	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
+		return error;
+	if (s->by_summary && s->db->conn->engine->history_fill_hashes)
+		flags |= STRATA_HISTORY_ROW_HASH;
+	return api_session_history(s, flags, e);
+}
+
+/* Hands the catalog over to the report (its steps point into it) and the report to the caller. */
+static void finish(api_session *s, struct run_report *r, strata_run_report **out)
+{
+	r->cat = s->cat;
+	memset(&s->cat, 0, sizeof(s->cat));
+	report_steps(r);
+	api_session_close(s);
+	if (out)
+		*out = &r->pub;
+	else
+		strata_run_report_free(&r->pub);
+}
+
+static int check_args(strata_db *db, strata_source *src, strata_run_report **out, const char *fn,
+                      strata_error *e)
+{
+	if (out)
+		*out = NULL;
+	if (!db || !src)
+		return api_bad_arg(e, fn, !db ? "no database" : "no source");
+	if (db->conn->interrupted)
+		return strata_conn_interrupted(e);
+	return 0;
+}
+
+int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
+               strata_run_report **out, strata_error *e)
+{
+	return api_run(db, src, o, false, out, e);
+}
+
+int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool locked,
+            strata_run_report **out, strata_error *e)
+{
+	api_session s;
+	struct run_report *r;
+	double t0 = strata_now_ms();
+	int error;
+
+	if ((error = check_args(db, src, out, "strata_run", e)) < 0 ||
+	    (error = api_session_open(&s, db, src, o, e)) < 0)
+		return error;
+	s.outer_lock = locked;
+	if (!(r = report_new(e))) {
+		api_session_close(&s);
+		return STRATA_ERROR;
+	}
+	if ((error = load(&s, r, true, e)) != 0) {
+		error = error > 0 ? 0 : error;
+		goto done;
+	}
+	if ((error = strata_plan_up(&r->plan, &s.cat, &s.hist, s.o.to, e)) < 0) {
+		api_map_to_src(src, e);
+		r->pub.not_started = true;
+		goto done;
+	}
+	if (api_session_verify(&s, &r->plan, false, NULL, NULL, e) > 0) {
+		error = e->code ? e->code : STRATA_EINVALID;
+		r->pub.not_started = true;
+		goto done;
+	}
+	api_phase(db, "plan", strata_now_ms() - t0, r->plan.n, 0);
+	store_row_hashes(&s);
+	r->pub.migrations = s.cat.n;
+	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s.o.dry_run)
+		goto done;
+	error = execute(&s, r, e);
+done:
+	finish(&s, r, out);
+	return error;
+}
+
+int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
+                  strata_run_report **out, strata_error *e)
+{
+	api_session s;
+	struct run_report *r;
+	strata_revert_opts ro;
+	int error;
+
+	if ((error = check_args(db, src, out, "strata_revert", e)) < 0 ||
+	    (error = api_session_open(&s, db, src, o, e)) < 0)
+		return error;
+	if (!(r = report_new(e))) {
+		api_session_close(&s);
+		return STRATA_ERROR;
+	}
+	if ((error = load(&s, r, false, e)) < 0)
+		goto done;
+	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
+	if ((error = strata_plan_down(&r->plan, &s.cat, &s.hist, &ro, e)) < 0) {
+		api_map_to_src(src, e);
+		r->pub.not_started = true;
+		goto done;
+	}
+	r->pub.migrations = s.cat.n;
+	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s.o.dry_run)
+		goto done;
+	error = execute(&s, r, e);
+done:
+	finish(&s, r, out);
+	return error;
+}
+
+/* The migration left failed or running, and its file; the checks a resumed run needs. */
+static int repair_target(api_session *s, const strata_applied **u, strata_migration **m,
+                         strata_error *e)
+{
+	const char **dirs = api_dir_list(s->src);
+	const char *dist, *srcd;
+	int error = 0;
+
+	*m = NULL;
+	if (!(*u = strata_history_unfinished(&s->hist)))
+		goto done;
+	if (!(*m = strata_catalog_find(&s->cat, (*u)->version, (*u)->name))) {
+		strata_error_hint(e,
+		                  "add the directory that holds it with strata_source_add_dir()");
+		error = strata_error_set(e, STRATA_ENOTFOUND,
+		                         "cannot repair %s-%s: it is in none of the source's "
+		                         "migrations",
+		                         (*u)->version, (*u)->name);
+		goto done;
+	}
+	if (!dirs) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = strata_verify_manifests(&s->cat, dirs, s->src->ndirs, e)) < 0 ||
+	    (api_lone_build(s->src, &dist, &srcd) &&
+	     (error = strata_verify_build(&s->cat, 0, srcd, dist, e)) < 0))
+		api_map_to_src(s->src, e);
+done:
+	free(dirs);
+	return error;
+}
+
+int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o,
+                  strata_run_report **out, strata_error *e)
+{
+	api_session s;
+	struct run_report *r;
+	const strata_applied *u = NULL;
+	strata_migration *m = NULL;
+	int error;
+
+	if ((error = check_args(db, src, out, "strata_repair", e)) < 0 ||
+	    (error = api_session_open(&s, db, src, o, e)) < 0)
+		return error;
+	if (!(r = report_new(e))) {
+		api_session_close(&s);
+		return STRATA_ERROR;
+	}
+	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
+	    (error = api_session_lock(&s, e)) < 0 ||
+	    (error = api_session_history(&s, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF, e)) <
+	        0 ||
+	    (error = repair_target(&s, &u, &m, e)) < 0 || !u)
+		goto done;
+	r->pub.repaired = true;
+	r->pub.resumed_from = u->progress;
+	if (!(r->one = calloc(1, sizeof(*r->one)))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	*r->one = (strata_step){
+	    .m = m, .dir = STRATA_UP, .out_of_order = u->out_of_order, .resume_from = u->progress};
+	r->plan.steps = r->one;
+	r->plan.n = 1;
+	if ((error = report_alloc(r, e)) < 0)
+		goto done;
+	if (s.o.mark_applied) {
+		if ((error = db->conn->engine->mark_applied(db->conn, m, e)) == 0) {
+			r->pub.marked_applied = true;
+			r->pub.done = 1;
+			r->state[0] = STRATA_STEP_DONE;
+		}
+		goto done;
+	}
+	if (!m->up.no_transaction) {
+		strata_error_at(e, m->path, 0, 0);
+		strata_error_hint(e,
+		                  "it is recorded as %s, but its file is transactional now: "
+		                  "use mark_applied if the database already has the change",
+		                  strata_applied_status_name(u->status));
+		error = strata_error_set(e, STRATA_EINVALID, "cannot resume %s-%s", m->version,
+		                         m->name);
+		goto done;
+	}
+	s.o.fake = false;
+	error = execute(&s, r, e);
+done:
+	finish(&s, r, out);
+	return error;
+}

@@ -1,0 +1,189 @@
+/* strata migrations show | validate: what the library reports of the migrations and the history,
+ * as a table, JSON, or a list of problems. Both only read. */
+#include <stdio.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+
+#include "cli/cmd_migrations.h"
+#include "cli/cmds.h"
+#include "cli/out.h"
+
+static const char *state_word(strata_state s)
+{
+	switch (s) {
+	case STRATA_STATE_APPLIED:
+		return "applied";
+	case STRATA_STATE_PENDING:
+		return "pending";
+	case STRATA_STATE_MISSING:
+		return "missing";
+	case STRATA_STATE_RUNNING:
+		return "running";
+	case STRATA_STATE_FAILED:
+		break;
+	}
+	return "failed";
+}
+
+#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+static void gen_str_or_null(yajl_gen g, const char *s)
+{
+	if (s)
+		GEN_STR(g, s);
+	else
+		yajl_gen_null(g);
+}
+
+static void show_json(const char *display, const strata_status_report *r)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_STR(g, "database");
+	GEN_STR(g, display);
+	GEN_STR(g, "database_exists");
+	yajl_gen_bool(g, r->db_exists);
+	GEN_STR(g, "migrations");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < r->n; i++) {
+		const strata_status_entry *st = &r->entries[i];
+		yajl_gen_map_open(g);
+		GEN_STR(g, "version");
+		GEN_STR(g, st->version);
+		GEN_STR(g, "name");
+		GEN_STR(g, st->name);
+		GEN_STR(g, "status");
+		GEN_STR(g, state_word(st->state));
+		GEN_STR(g, "file");
+		gen_str_or_null(g, st->file);
+		GEN_STR(g, "applied_at");
+		gen_str_or_null(g, st->applied_at);
+		GEN_STR(g, "duration_ms");
+		if (st->applied_at) {
+			char num[32];
+			int n = snprintf(num, sizeof(num), "%.3f", st->duration_ms);
+			yajl_gen_number(g, num, (size_t)n);
+		} else {
+			yajl_gen_null(g);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	GEN_STR(g, "applied");
+	yajl_gen_integer(g, (long long)r->applied);
+	GEN_STR(g, "pending");
+	yajl_gen_integer(g, (long long)r->pending);
+	GEN_STR(g, "missing");
+	yajl_gen_integer(g, (long long)r->missing);
+	GEN_STR(g, "failed");
+	yajl_gen_integer(g, (long long)r->failed);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, stdout);
+	yajl_gen_free(g);
+}
+
+static void show_table(const char *display, const strata_status_report *r)
+{
+	int wv = 7, wn = 4;
+	char dur[32];
+	/* columns by display width: a name may hold wide or combining characters */
+	for (size_t i = 0; i < r->n; i++) {
+		int v = out_width(r->entries[i].version);
+		int n = out_width(r->entries[i].name);
+		wv = v > wv ? v : wv;
+		wn = n > wn ? n : wn;
+	}
+	printf("%-8s %-*s %-*s %-24s %s\n", "STATUS", wv, "VERSION", wn, "NAME", "APPLIED AT",
+	       "DURATION");
+	for (size_t i = 0; i < r->n; i++) {
+		const strata_status_entry *st = &r->entries[i];
+		printf("%-8s ", state_word(st->state));
+		out_pad(stdout, st->version, wv);
+		putchar(' ');
+		out_pad(stdout, st->name, wn);
+		printf(" %-24s %s\n", st->applied_at ? st->applied_at : "-",
+		       st->applied_at ? out_duration(dur, st->duration_ms) : "-");
+	}
+	printf("%zu migration%s: %zu applied, %zu pending", r->n, r->n == 1 ? "" : "s", r->applied,
+	       r->pending);
+	if (r->missing)
+		printf(", %zu applied but missing on disk", r->missing);
+	if (r->failed)
+		printf(", %zu failed part-way (see 'strata migrations repair')", r->failed);
+	printf(" (%s%s)\n", display, r->db_exists ? "" : ", which does not exist yet");
+}
+
+int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct migrations_opts o;
+	struct migrations_session s;
+	strata_status_report *r = NULL;
+	strata_error e = STRATA_ERROR_INIT;
+	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	/* show only reads: a SQLite file that is not there is not created */
+	if ((rc = cmd_migrations_open(ctx, &o, STRATA_DB_NO_CREATE, &s)) != EXIT_OK)
+		goto done;
+	if (strata_status(s.db, s.src, &r, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	if (o.json)
+		show_json(strata_db_display(s.db), r);
+	else
+		show_table(strata_db_display(s.db), r);
+	/* a migration stopped part-way stops runs until it is repaired: the graver of the two */
+	if (o.exit_code && r->failed)
+		rc = EXIT_UNFINISHED;
+	else if (o.exit_code && r->pending)
+		rc = EXIT_PENDING;
+done:
+	strata_status_report_free(r);
+	cmd_migrations_close(&s);
+	return rc;
+}
+
+int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct migrations_opts o;
+	struct migrations_session s;
+	strata_problems *p = NULL;
+	strata_error e = STRATA_ERROR_INIT;
+	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if ((rc = cmd_migrations_open(ctx, &o, STRATA_DB_NO_CREATE, &s)) != EXIT_OK)
+		goto done;
+	if (strata_validate(s.db, s.src, &o.ro, &p, &e) < 0) {
+		out_error(&e);
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		out_error(&p->items[i]);
+	if (p->n) {
+		fprintf(stderr, "strata: %zu problem%s found\n", p->n, p->n == 1 ? "" : "s");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	out_info(ctx,
+	         "ok: %zu migration%s; %s; applied migrations unchanged; %zu pending, in order "
+	         "(%s)\n",
+	         p->migrations, p->migrations == 1 ? "" : "s",
+	         o.ndirs == 0 ? "the build matches its manifest and src" : "manifests match",
+	         p->pending, strata_db_display(s.db));
+done:
+	strata_problems_free(p);
+	cmd_migrations_close(&s);
+	return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * engine.h: what a database engine provides to the use cases, and the one table of engines.
+ *
+ * An engine (src/engine/<name>/) fills a const struct strata_engine and embeds strata_conn
+ * first in its own connection struct (SQLite's VFS pattern). The use cases reach it only
+ * through this interface: they never name an engine, and what differs between engines is a
+ * capability here (the SQL dialect, whether a server may be down, the seed loader) or a
+ * classified error code (STRATA_ELOCKTIMEOUT), never a test of the engine's name or of a
+ * SQLSTATE. Adding an engine means adding its files and one row of strata_engines
+ * (src/engine/engines.c). Fields are only ever appended; `version` says how many there are.
+ */
+#ifndef STRATA_CORE_ENGINE_H
+#define STRATA_CORE_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "core/dburl.h"
+#include "core/history.h"
+#include "core/plan.h"
+#include "strata.h"
+
+#define STRATA_ENGINE_VERSION 1
+
+typedef struct strata_conn strata_conn;
+struct strata_seed_engine;
+
+typedef struct strata_apply_opts {
+	bool in_transaction;      /* the runner holds one transaction around every step */
+	bool fake;                /* record (or unrecord) only, run no SQL */
+	int lock_timeout_ms;      /* PostgreSQL lock_timeout for the step; -1 leaves it alone */
+	int statement_timeout_ms; /* PostgreSQL statement_timeout; -1 leaves it alone */
+} strata_apply_opts;
+
+typedef struct strata_lock_opts {
+	strata_lock_strategy strategy;
+	int wait_ms; /* wait at most this long for another runner; 0: do not wait */
+	int ttl_ms;  /* table: the row expires this long after its last heartbeat */
+	/* called once when another runner holds the lock and the wait begins (NULL: none) */
+	void (*on_wait)(void *ud, const char *holder);
+	void *ud;
+} strata_lock_opts;
+
+typedef struct strata_apply_result {
+	int statements; /* transaction:false: how many statements the section has */
+	int failed_at;  /* transaction:false: the failing statement (0-based), -1 when none */
+	/* up: the duration the history row records for it (what 'show' prints), -1 if none */
+	double duration_ms;
+} strata_apply_result;
+
+/* history_load flags */
+#define STRATA_HISTORY_CREATE 1u /* create the history table first when it is missing */
+/* what a run needs only: applied_at may be left empty and duration_ms 0 (formatting 10,000
+ * timestamps costs a PostgreSQL server more than the rest of the query) */
+#define STRATA_HISTORY_BRIEF 2u
+/* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes. A table
+ * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
+#define STRATA_HISTORY_ROW_HASH 4u
+
+/* open flags */
+/* read only what is there: a SQLite file that does not exist is not created (it reads as an
+ * empty database and strata_conn.missing says so) */
+#define STRATA_OPEN_NO_CREATE 1u
+
+struct strata_engine {
+	unsigned version;
+	const char *name;       /* "postgres", "sqlite" */
+	strata_dialect dialect; /* what its migrations' SQL is read as (checks before a run) */
+	bool waits_for_server;  /* a server that may be down: connect_wait_ms retries it */
+	const char *url_forms;  /* the URLs it takes, for the error on one no engine takes */
+	const char *const *near_schemes; /* schemes close to its own: "did you mean ..." */
+	const char *suggestion;          /* ... what it says then ("postgres://") */
+	/* Whether url is this engine's: 1 and *target (the engine's own form of it: the libpq
+	 * connection string, the file path) when it is, 0 when it is not, < 0 when it is but
+	 * malformed (sqlite: with no path). */
+	int (*url_target)(const char *url, char **target, strata_error *e);
+	int (*open)(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e);
+	void (*close)(strata_conn *c); /* NULL-safe; releases any lock it holds */
+	/* Async-signal-safe: makes the statement running now fail as soon as the database can.
+	 * `interrupted` is already set when it is called; the engine's waits look at it. */
+	void (*interrupt)(strata_conn *c);
+	/* Exclusive for this run against other strata runners, waiting up to o->wait_ms;
+	 * STRATA_ELOCKED names the holder. unlock releases it. */
+	int (*lock)(strata_conn *c, const strata_lock_opts *o, strata_error *e);
+	void (*unlock)(strata_conn *c);
+	/* Reads the history (sorted); flags are STRATA_HISTORY_*. */
+	int (*history_load)(strata_conn *c, strata_history *out, unsigned flags, strata_error *e);
+	/* Optional (NULL when the database cannot give it cheaply). The history's summary
+	 * (core/history.h) from the row hashes strata stores with each row: 1 and *out, or 0
+	 * when some row has none (history_fill_hashes), or < 0 on error. */
+	int (*history_summary)(strata_conn *c, strata_history_summary *out, strata_error *e);
+	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
+	 * that lacks it or has a wrong one. */
+	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);
+	/* One migration section and its history change, atomically unless the section is marked
+	 * transaction:false. Returns STRATA_EEXISTS when another runner already did this step
+	 * (nothing changed). On failure the step is rolled back and e names file:line:col; a
+	 * statement that gave up waiting for a lock fails with STRATA_ELOCKTIMEOUT; a
+	 * transaction:false up section is recorded as failed at the failing statement instead, and
+	 * step->resume_from starts it from a later statement (repair). */
+	int (*apply)(strata_conn *c, const strata_step *step, const strata_apply_opts *o,
+	             strata_apply_result *r, strata_error *e);
+	/* Records a failed transaction:false migration as applied (repair, mark_applied). */
+	int (*mark_applied)(strata_conn *c, const strata_migration *m, strata_error *e);
+	/* A transaction: the one of a one_transaction run (step NULL), or one step's, run by the
+	 * caller (a C step): then begin sets the step's timeouts and returns STRATA_EEXISTS when
+	 * another runner did the step already, and record writes its history change. */
+	int (*begin)(strata_conn *c, const strata_step *step, const strata_apply_opts *o,
+	             strata_error *e);
+	int (*record)(strata_conn *c, const strata_step *step, double ms, strata_apply_result *r,
+	              strata_error *e);
+	int (*commit)(strata_conn *c, strata_error *e);
+	void (*rollback)(strata_conn *c); /* never masks the first error */
+	/* Inside the current transaction, for a C step: runs sql (no parameters), or one statement
+	 * with text parameters ($1 ...) returning its rows as text. */
+	int (*exec)(strata_conn *c, const char *sql, strata_error *e);
+	int (*query)(strata_conn *c, const char *sql, const char *const *params, size_t n,
+	             strata_rows **out, strata_error *e);
+	/* The seed loader (core/seed_engine.h). */
+	const struct strata_seed_engine *seed;
+};
+
+struct strata_conn {
+	const struct strata_engine *engine;
+	const strata_dburl *url; /* borrowed; outlives the connection */
+	/* set by strata_conn_interrupt: the work in progress fails with STRATA_EINTERRUPTED and
+	 * nothing new starts; only ever set, never cleared */
+	volatile sig_atomic_t interrupted;
+	/* opened with STRATA_OPEN_NO_CREATE on a database that does not exist (SQLite): it reads
+	 * as empty, and nothing was made */
+	bool missing;
+};
+
+/* Every engine, ending with NULL (src/engine/engines.c). */
+extern const struct strata_engine *const strata_engines[];
+
+/* The engine whose url_target takes url (*target its form of it), or NULL with e saying which
+ * URLs there are and, for a near miss, which was meant. */
+const struct strata_engine *strata_engine_for_url(const char *url, char **target, strata_error *e);
+/* Opens the connection url names; flags are STRATA_OPEN_*. */
+int strata_conn_open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e);
+void strata_conn_close(strata_conn *c);
+/* Async-signal-safe: stops what c is doing. The running statement is cancelled and rolled back
+ * with its migration; a run stops before the next step; waits for a lock end. Whatever fails
+ * because of it reports STRATA_EINTERRUPTED. */
+void strata_conn_interrupt(strata_conn *c);
+/* Sets e to "interrupted" and returns STRATA_EINTERRUPTED. */
+int strata_conn_interrupted(strata_error *e);
+
+/* What a C step works through (strata.h's strata_tx): the connection of its migration. */
+struct strata_tx {
+	strata_conn *conn;
+};
+
+/* The rows of a C step's query (strata.h's strata_rows): engines fill one with these. */
+int strata_rows_new(strata_rows **out, size_t columns, strata_error *e);
+int strata_rows_set_name(strata_rows *r, size_t col, const char *name, strata_error *e);
+/* Appends a row of `columns` values (NULL for SQL NULL), copied. */
+int strata_rows_add(strata_rows *r, const char *const *values, strata_error *e);
+
+#endif

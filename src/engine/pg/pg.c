@@ -1,0 +1,258 @@
+/*
+ * pg.c: the PostgreSQL engine (libpq): its URLs, the connection, errors, and the table of its
+ * operations; the lock, the history and migrations are in pg_lock.c, pg_history.c and
+ * pg_apply.c, the seed loader in seed_pg.c.
+ */
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/seed_engine.h"
+#include "engine/pg/pg.h"
+#include "engine/pg/pg_internal.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+#include "util/text.h"
+
+static void quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+const char *strata_pg__field(const PGresult *r, int code)
+{
+	const char *v = r ? PQresultErrorField(r, code) : NULL;
+	return v ? v : "";
+}
+
+/* Fills e from a failed result (or the connection when r is NULL). */
+int strata_pg__error(pg_conn *pg, const PGresult *r, strata_error *e)
+{
+	const char *primary = strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY);
+	int code = STRATA_EDB;
+	if (!*primary) {
+		const char *msg = PQerrorMessage(pg->conn);
+		size_t n = strcspn(msg, "\n");
+		strata_error_set(e, STRATA_EDB, "%.*s", (int)n, msg);
+	} else {
+		strata_error_set(e, STRATA_EDB, "%s", primary);
+	}
+	if (*strata_pg__field(r, PG_DIAG_MESSAGE_DETAIL))
+		strata_error_detail(e, "%s", strata_pg__field(r, PG_DIAG_MESSAGE_DETAIL));
+	if (*strata_pg__field(r, PG_DIAG_MESSAGE_HINT))
+		strata_error_hint(e, "%s", strata_pg__field(r, PG_DIAG_MESSAGE_HINT));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", strata_pg__field(r, PG_DIAG_SQLSTATE));
+	if (PQstatus(pg->conn) == CONNECTION_BAD) {
+		code = STRATA_ECONNECT;
+		e->code = code;
+		if (!*e->hint)
+			strata_error_hint(e, "the connection to the server was lost; check the "
+			                     "server, then see what was applied (strata_status())");
+	} else if (pg->base.interrupted) {
+		code = STRATA_EINTERRUPTED; /* the server's 57014, our cancel */
+		e->code = code;
+	} else if (strcmp(e->sqlstate, "55P03") == 0) {
+		code = STRATA_ELOCKTIMEOUT; /* lock_not_available: gave up waiting for a lock */
+		e->code = code;
+	}
+	strata_dburl_scrub_error(pg->base.url, e);
+	return code;
+}
+
+/* Runs sql (one or several statements) and returns 0, or fills e. */
+int strata_pg__exec(pg_conn *pg, const char *sql, strata_error *e)
+{
+	PGresult *r = strata_pg_exec(&pg->link, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int error = 0;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		error = strata_pg__error(pg, r, e);
+	PQclear(r);
+	return error;
+}
+
+int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e)
+{
+	const char *keys[6], *vals[6], *enc;
+	int n = 0;
+	pg_conn *pg = calloc(1, sizeof(*pg));
+	int error = 0;
+
+	(void)flags; /* a server's database is never created by connecting */
+	*out = NULL;
+	if (!pg)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	pg->base.engine = &strata_pg_engine;
+	pg->base.url = url;
+	if (!getenv("PGCONNECT_TIMEOUT")) {
+		keys[n] = "connect_timeout";
+		vals[n++] = "10";
+	}
+	keys[n] =
+	    "dbname"; /* expanded: a URL or a keyword string; its settings override the above */
+	vals[n++] = url->target;
+	keys[n] = "client_encoding";
+	vals[n++] = "UTF8";
+	keys[n] = "fallback_application_name";
+	vals[n++] = "strata";
+	keys[n] = NULL;
+	vals[n] = NULL;
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pg->conn);
+		char detail[sizeof(e->detail)];
+		size_t len;
+		snprintf(detail, sizeof(detail), "%s", m);
+		len = strlen(detail);
+		while (len && (detail[len - 1] == '\n' || detail[len - 1] == ' '))
+			detail[--len] = '\0';
+		strata_error_set(e, STRATA_ECONNECT, "cannot connect to %s", url->display);
+		strata_error_detail(e, "%s", detail);
+		if (strstr(m, "could not translate host name"))
+			strata_error_hint(e, "the host name in the URL does not resolve: check its "
+			                     "spelling, and that this machine's DNS knows it");
+		else if (strstr(m, "password authentication failed") || strstr(m, "no password"))
+			strata_error_hint(e, "check the user and password in the URL, PGPASSWORD "
+			                     "or ~/.pgpass");
+		else if (strstr(m, "does not exist") && strstr(m, "database"))
+			strata_error_hint(e, "create the database first (createdb), or fix the "
+			                     "database name in the URL");
+		else if (strstr(m, "Connection refused") || strstr(m, "No such file"))
+			strata_error_hint(e, "is the server running, and are the host and port in "
+			                     "the URL right?");
+		else if (strstr(m, "invalid") || strstr(m, "missing"))
+			strata_error_hint(e,
+			                  "check the URL's syntax: postgres://USER:PASSWORD@HOST:"
+			                  "PORT/DB");
+		strata_dburl_scrub_conninfo_error(url, e);
+		error = STRATA_ECONNECT;
+		goto done;
+	}
+	PQsetNoticeProcessor(pg->conn, quiet_notices, NULL);
+	pg->link.conn = pg->conn;
+	pg->link.cancel = PQgetCancel(pg->conn);
+	pg->link.interrupted = &pg->base.interrupted;
+	enc = PQparameterStatus(pg->conn, "server_encoding");
+	pg->position_in_bytes = enc && strcmp(enc, "SQL_ASCII") == 0;
+	snprintf(pg->encoding, sizeof(pg->encoding), "%s", enc ? enc : "");
+	*out = &pg->base;
+	pg = NULL;
+done:
+	if (pg) {
+		PQfinish(pg->conn);
+		free(pg);
+	}
+	return error;
+}
+
+void strata_pg__close(strata_conn *b)
+{
+	pg_conn *pg = (pg_conn *)b;
+	if (!pg)
+		return;
+	strata_table_lock_release(pg->tlock); /* when unlock was not called */
+	PQfreeCancel(pg->link.cancel);
+	PQfinish(pg->conn);
+	free(pg);
+}
+
+void strata_pg__interrupt(strata_conn *b)
+{
+	strata_pg_cancel(&((pg_conn *)b)->link);
+}
+
+/* postgres:// and postgresql:// URLs, and libpq keyword strings (host=... dbname=...). */
+static int pg_url_target(const char *url, char **target, strata_error *e)
+{
+	size_t sl = strata_url_scheme_len(url);
+	bool mine = (sl == 8 && strncasecmp(url, "postgres", 8) == 0) ||
+	            (sl == 10 && strncasecmp(url, "postgresql", 10) == 0) ||
+	            (sl == 0 && strchr(url, '='));
+	if (!mine)
+		return 0;
+	if (!(*target = strdup(url)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 1;
+}
+
+/* A C step's SQL, in its transaction. */
+static int pg_exec_sql(strata_conn *b, const char *sql, strata_error *e)
+{
+	return strata_pg__exec((pg_conn *)b, sql, e);
+}
+
+static int pg_query(strata_conn *b, const char *sql, const char *const *params, size_t n,
+                    strata_rows **out, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	PGresult *r = strata_pg_exec_params(&pg->link, sql, (int)n, params);
+	const char **row = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+		error = strata_pg__error(pg, r, e);
+		goto done;
+	}
+	row = calloc((size_t)PQnfields(r) + 1, sizeof(*row));
+	if (!row) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = strata_rows_new(out, (size_t)PQnfields(r), e)) < 0)
+		goto done;
+	for (int c = 0; c < PQnfields(r) && error == 0; c++)
+		error = strata_rows_set_name(*out, (size_t)c, PQfname(r, c), e);
+	for (int i = 0; i < PQntuples(r) && error == 0; i++) {
+		for (int c = 0; c < PQnfields(r); c++)
+			row[c] = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
+		error = strata_rows_add(*out, row, e);
+	}
+done:
+	if (error < 0) {
+		strata_rows_free(*out);
+		*out = NULL;
+	}
+	free(row);
+	PQclear(r);
+	return error;
+}
+
+static const char *const pg_near_schemes[] = {"pos", "pg", NULL};
+
+const struct strata_engine strata_pg_engine = {
+    .version = STRATA_ENGINE_VERSION,
+    .name = "postgres",
+    .dialect = STRATA_DIALECT_POSTGRES,
+    .waits_for_server = true,
+    .url_forms = "postgres://USER@HOST/DB, a libpq keyword string (host=... dbname=...)",
+    .near_schemes = pg_near_schemes,
+    .suggestion = "postgres://",
+    .url_target = pg_url_target,
+    .open = strata_pg__open,
+    .close = strata_pg__close,
+    .interrupt = strata_pg__interrupt,
+    .lock = strata_pg__lock,
+    .unlock = strata_pg__unlock,
+    .history_load = strata_pg__history_load,
+    .history_summary = strata_pg__history_summary,
+    .history_fill_hashes = strata_pg__history_fill_hashes,
+    .apply = strata_pg__apply,
+    .mark_applied = strata_pg__mark_applied,
+    .begin = strata_pg__begin,
+    .record = strata_pg__record,
+    .commit = strata_pg__commit,
+    .rollback = strata_pg__rollback,
+    .exec = pg_exec_sql,
+    .query = pg_query,
+    .seed = &strata_pg_seed,
+};

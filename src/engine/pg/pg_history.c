@@ -1,0 +1,294 @@
+/*
+ * pg_history.c: strata_migrations on PostgreSQL: reading it (creating it, or the row_hash
+ * column, only when missing, so a role without CREATE runs once it is there), its summary from
+ * the row hashes, and the statements that change it.
+ */
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_internal.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define HISTORY_SELECT "SELECT version, name, checksum, "
+#define HISTORY_DATES                                                                              \
+	"to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "            \
+	"duration_ms, "
+#define HISTORY_REST "status, progress, out_of_order"
+#define HISTORY_CREATE                                                                             \
+	"CREATE TABLE " STRATA_HISTORY_TABLE " ("                                                  \
+	"version text NOT NULL, name text NOT NULL, "                                              \
+	"checksum text NOT NULL, "                                                                 \
+	"applied_at timestamptz NOT NULL DEFAULT now(), "                                          \
+	"duration_ms double precision NOT NULL DEFAULT 0, "                                        \
+	"status text NOT NULL DEFAULT 'applied', "                                                 \
+	"progress integer NOT NULL DEFAULT 0, "                                                    \
+	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
+	"row_hash bigint, "                                                                        \
+	"PRIMARY KEY (version, name))"
+/* a table from before row_hash */
+#define HISTORY_ADD_ROW_HASH "ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint"
+
+/*
+ * When a statement on one of strata's own tables is refused for want of a privilege (42501),
+ * the error is about the role, not the migration: say which table and which privilege, and
+ * place it nowhere in the user's file. Returns whether it was such an error.
+ */
+bool strata_pg__own_table_privilege(pg_conn *pg, strata_error *e)
+{
+	static const char *const tables[] = {STRATA_HISTORY_TABLE, STRATA_LOCK_TABLE_NAME,
+	                                     "strata_seeds"};
+	const char *role = PQuser(pg->conn);
+	if (strcmp(e->sqlstate, "42501") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		if (!strstr(e->msg, tables[i]))
+			continue;
+		strata_error_at(e, "", 0, 0);
+		e->source_line[0] = '\0';
+		if (strstr(e->msg, "must be owner"))
+			strata_error_hint(
+			    e,
+			    "%s is from an older strata and lacks the row_hash column, "
+			    "which only its owner may add: run strata once as the owner, "
+			    "or have the owner run '" HISTORY_ADD_ROW_HASH "'",
+			    tables[i]);
+		else
+			strata_error_hint(e,
+			                  "strata keeps its state in %s: the role %s needs SELECT, "
+			                  "INSERT, UPDATE and DELETE on it (GRANT SELECT, INSERT, "
+			                  "UPDATE, DELETE ON %s TO %s)",
+			                  tables[i], role, tables[i], role);
+		return true;
+	}
+	if (strstr(e->msg, "permission denied for schema")) {
+		strata_error_hint(e,
+		                  "strata creates its history table " STRATA_HISTORY_TABLE
+		                  " on the first run: let the role %s create it (GRANT CREATE ON "
+		                  "SCHEMA ... TO %s), or run strata once as a role that may; later "
+		                  "runs need no CREATE",
+		                  role, role);
+		return true;
+	}
+	return false;
+}
+
+/* Runs one statement of strata's own (creating or altering the history table). */
+static int exec_own(pg_conn *pg, const char *sql, strata_error *e)
+{
+	int error = strata_pg__exec(pg, sql, e);
+	if (error == STRATA_EDB)
+		strata_pg__own_table_privilege(pg, e);
+	return error;
+}
+
+/*
+ * Reads the history. A run that writes the history (STRATA_HISTORY_CREATE) creates its table
+ * only when it is missing, and adds row_hash to a table from before it only when reading it
+ * says it lacks it: a role without CREATE on the schema can run pending migrations once the
+ * table is there, and the common case is one query.
+ */
+int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	bool create = flags & STRATA_HISTORY_CREATE;
+	/* a run that writes rows writes row_hash: reading the column tells whether it is there */
+	bool hashes = (flags & STRATA_HISTORY_ROW_HASH) || create;
+	char sql[512];
+	PGresult *r = NULL;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(sql, sizeof(sql), "%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
+	         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES, HISTORY_REST,
+	         hashes ? ", row_hash" : "");
+	for (int attempt = 0; attempt < 3; attempt++) {
+		const char *st, *fix = NULL;
+		PQclear(r);
+		r = strata_pg_exec(&pg->link, sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			break;
+		st = strata_pg__field(r, PG_DIAG_SQLSTATE);
+		if (strcmp(st, "42P01") == 0 && !create)
+			goto done; /* no table yet: nothing applied */
+		if (strcmp(st, "42P01") == 0)
+			fix = HISTORY_CREATE;
+		else if (strcmp(st, "42703") == 0 && create &&
+		         strstr(strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY), "row_hash"))
+			fix = HISTORY_ADD_ROW_HASH;
+		if (!fix || attempt == 2) {
+			error = strata_pg__error(pg, r, e);
+			strata_pg__own_table_privilege(pg, e);
+			goto done;
+		}
+		/* another runner may make it at the same moment (42P07, 23505, 42701): read again
+		 */
+		if ((error = exec_own(pg, fix, e)) < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
+		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0)
+			goto done;
+		error = 0;
+		strata_error_clear(e);
+	}
+	for (int i = 0; i < PQntuples(r) && error == 0; i++) {
+		strata_applied *a;
+		int st = strata_applied_status_parse(PQgetvalue(r, i, 5));
+		error = strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		                           PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+		                           strtod(PQgetvalue(r, i, 4), NULL), e);
+		if (error < 0)
+			break;
+		a = &out->items[out->n - 1];
+		a->status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
+		a->progress = atoi(PQgetvalue(r, i, 6));
+		a->out_of_order = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+		if (hashes && !PQgetisnull(r, i, 8)) {
+			a->has_row_hash = true;
+			a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
+		}
+	}
+	strata_history_sort(out);
+done:
+	PQclear(r);
+	if (error < 0)
+		strata_history_free(out);
+	return error;
+}
+
+int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s)
+{
+	char *lit = PQescapeLiteral(pg->conn, s, strlen(s));
+	if (!lit)
+		return STRATA_ERROR;
+	strata_buf_puts(q, lit);
+	PQfreemem(lit);
+	return 0;
+}
+
+/*
+ * The history's summary (core/history.h). Each history row carries row_hash, the hash of its
+ * version, name and checksum that strata computes (strata_history_row_hash) and writes with the
+ * row; a run with nothing to do aggregates that column instead of reading every row. A row
+ * without it (written by an older strata, or by hand) makes the summary unusable until a run
+ * fills it in (pg_history_fill_hashes).
+ */
+int strata_pg__history_summary(strata_conn *b, strata_history_summary *out, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	PGresult *r =
+	    strata_pg_exec(&pg->link, "SELECT count(*), count(row_hash), "
+	                              "coalesce(bit_xor(row_hash), 0), count(*) FILTER (WHERE "
+	                              "status <> 'applied') FROM " STRATA_HISTORY_TABLE);
+	int found = 0;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* no history table (42P01) or one from before row_hash (42703): read it all */
+		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
+		if (strcmp(st, "42P01") != 0 && strcmp(st, "42703") != 0)
+			found = strata_pg__error(pg, r, e);
+	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0) {
+		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->unfinished = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
+		found = 1;
+	}
+	PQclear(r);
+	return found;
+}
+
+/* Sets row_hash where h (read with STRATA_HISTORY_ROW_HASH) has it missing or wrong, in one
+ * statement. */
+int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	strata_buf q = STRATA_BUF_INIT;
+	size_t n = 0;
+	int error = 0;
+
+	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " m SET row_hash = v.h FROM (VALUES ");
+	for (size_t i = 0; i < h->n && error == 0; i++) {
+		const strata_applied *a = &h->items[i];
+		uint64_t want;
+		if (strata_history_row_hash(&want, a->version, a->name, a->checksum) < 0) {
+			strata_buf_free(&q);
+			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+		}
+		if (a->has_row_hash && a->row_hash == want)
+			continue;
+		strata_buf_puts(&q, n++ ? ", (" : "(");
+		error |= strata_pg__literal(pg, &q, a->version);
+		strata_buf_puts(&q, ", ");
+		error |= strata_pg__literal(pg, &q, a->name);
+		strata_buf_printf(&q, ", %" PRId64 "::bigint)", (int64_t)want);
+	}
+	strata_buf_puts(&q, ") AS v(version, name, h) "
+	                    "WHERE m.version = v.version AND m.name = v.name");
+	if (error < 0 || q.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else if (n)
+		error = strata_pg__exec(pg, q.ptr, e);
+	strata_buf_free(&q);
+	return error;
+}
+
+/* The row_hash value of m's history row: the number, or NULL. */
+void strata_pg__row_hash(strata_buf *q, const strata_migration *m)
+{
+	uint64_t h;
+	if (strata_history_row_hash(&h, m->version, m->name, m->checksum) < 0)
+		strata_buf_puts(q, "NULL");
+	else
+		strata_buf_printf(q, "%" PRId64, (int64_t)h);
+}
+
+int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s)
+{
+	const strata_migration *m = s->m;
+	int error = 0;
+	if (s->dir == STRATA_UP) {
+		strata_buf_puts(q,
+		                "INSERT INTO " STRATA_HISTORY_TABLE
+		                " (version, name, checksum, row_hash, out_of_order, duration_ms) "
+		                "VALUES (");
+		error |= strata_pg__literal(pg, q, m->version);
+		strata_buf_puts(q, ", ");
+		error |= strata_pg__literal(pg, q, m->name);
+		strata_buf_puts(q, ", ");
+		error |= strata_pg__literal(pg, q, m->checksum);
+		strata_buf_puts(q, ", ");
+		strata_pg__row_hash(q, m);
+		strata_buf_puts(q, s->out_of_order ? ", true" : ", false");
+		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
+		                   "statement_timestamp()) * 1000) RETURNING duration_ms;\n");
+	} else {
+		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ");
+		error |= strata_pg__literal(pg, q, m->version);
+		strata_buf_puts(q, " AND name = ");
+		error |= strata_pg__literal(pg, q, m->name);
+		strata_buf_puts(q, ";\n");
+	}
+	return error ? STRATA_ERROR : 0;
+}
+
+int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	strata_buf q = STRATA_BUF_INIT;
+	int error = 0;
+	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ");
+	error |= strata_pg__literal(pg, &q, m->checksum);
+	strata_buf_puts(&q, ", row_hash = ");
+	strata_pg__row_hash(&q, m);
+	strata_buf_puts(&q, ", applied_at = now() WHERE version = ");
+	error |= strata_pg__literal(pg, &q, m->version);
+	strata_buf_puts(&q, " AND name = ");
+	error |= strata_pg__literal(pg, &q, m->name);
+	if (error < 0 || q.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else
+		error = strata_pg__exec(pg, q.ptr, e);
+	strata_buf_free(&q);
+	return error;
+}

@@ -1,0 +1,65 @@
+/* pg_internal.h: what the files of the PostgreSQL engine share (src/engine/pg/ only). */
+#ifndef STRATA_ENGINE_PG_INTERNAL_H
+#define STRATA_ENGINE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "core/engine.h"
+#include "engine/pg/lock_table.h"
+#include "engine/pg/pg_exec.h"
+#include "util/buf.h"
+
+typedef struct pg_conn {
+	strata_conn base;
+	PGconn *conn;
+	strata_pg_link link;      /* conn, its cancel object and base.interrupted, for waits */
+	bool locked;              /* the advisory lock */
+	strata_table_lock *tlock; /* the table lock */
+	/* the server counts an error's position in characters of its own encoding; with
+	 * SQL_ASCII every byte is a character (no conversion from our UTF-8 happens) */
+	bool position_in_bytes;
+	char encoding[32]; /* server_encoding */
+} pg_conn;
+
+/* pg.c: errors and plain statements */
+const char *strata_pg__field(const PGresult *r, int code);
+/* Fills e from a failed result (or the connection when r is NULL); returns the code:
+ * STRATA_ELOCKTIMEOUT for a lock timeout (55P03), STRATA_EINTERRUPTED after an interrupt,
+ * STRATA_ECONNECT when the connection is gone, else STRATA_EDB. */
+int strata_pg__error(pg_conn *pg, const PGresult *r, strata_error *e);
+/* Runs sql (one or several statements, interruptibly); 0 or e filled. */
+int strata_pg__exec(pg_conn *pg, const char *sql, strata_error *e);
+/* Appends s as a quoted literal. */
+int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s);
+/* A missing privilege on one of strata's own tables: names the table, the privileges and the
+ * GRANT, and places e nowhere in the user's file. Whether it was one. */
+bool strata_pg__own_table_privilege(pg_conn *pg, strata_error *e);
+int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e);
+void strata_pg__close(strata_conn *b);
+void strata_pg__interrupt(strata_conn *b);
+
+/* pg_lock.c */
+int strata_pg__lock(strata_conn *b, const strata_lock_opts *o, strata_error *e);
+void strata_pg__unlock(strata_conn *b);
+
+/* pg_history.c */
+int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);
+int strata_pg__history_summary(strata_conn *b, strata_history_summary *out, strata_error *e);
+int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e);
+int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_error *e);
+/* The row_hash of m's history row: the number, or NULL. */
+void strata_pg__row_hash(strata_buf *q, const strata_migration *m);
+/* The step's history change: an INSERT ... RETURNING duration_ms (up) or a DELETE (down). */
+int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s);
+
+/* pg_apply.c */
+int strata_pg__apply(strata_conn *b, const strata_step *step, const strata_apply_opts *o,
+                     strata_apply_result *r, strata_error *e);
+int strata_pg__begin(strata_conn *b, const strata_step *step, const strata_apply_opts *o,
+                     strata_error *e);
+int strata_pg__record(strata_conn *b, const strata_step *step, double ms, strata_apply_result *r,
+                      strata_error *e);
+int strata_pg__commit(strata_conn *b, strata_error *e);
+void strata_pg__rollback(strata_conn *b);
+
+#endif

@@ -1,0 +1,23 @@
+/* sqlite_internal.h: what the files of the SQLite engine share (src/engine/sqlite/ only). */
+#ifndef STRATA_ENGINE_SQLITE_INTERNAL_H
+#define STRATA_ENGINE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "core/engine.h"
+
+typedef struct sqlite_conn {
+	strata_conn base;
+	sqlite3 *db;
+	/* A file that is not there yet is made only when the first write takes the lock: until then
+	 * db is an empty in-memory database (kept open till close, so that an interrupt from
+	 * another thread never meets a closed handle), and `create` is the file's path. A run
+	 * that stops at a malformed migration leaves no empty file behind. */
+	sqlite3 *placeholder;
+	char *create;
+	int wait_ms; /* how long a write waits for another writer (the lock wait) */
+	void (*on_wait)(void *ud, const char *holder); /* told once a wait begins */
+	void *wait_ud;
+} sqlite_conn;
+
+#endif
