@@ -272,7 +272,7 @@ typedef struct strata_rows strata_rows;
 /* Runs sql (one statement or several, without parameters) in the migration's transaction. */
 STRATA_API int strata_tx_exec(strata_tx *tx, const char *sql, strata_error *e);
 /* Runs one statement with text parameters ($1, $2 ... on both engines; NULL is SQL NULL) and
- * returns its rows as text. */
+ * returns its rows as text (out NULL: they are not wanted). */
 STRATA_API int strata_tx_query(strata_tx *tx, const char *sql, const char *const *params,
                                size_t nparams, strata_rows **out, strata_error *e);
 /* "postgres" or "sqlite": the SQL a step writes may differ. */

@@ -8,7 +8,7 @@ pkgs=(gcc cmake ninja-build pkg-config libpq-dev libsqlite3-dev libpg-query-dev 
 	libyajl-dev)
 case $what in
 build) ;;
-test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer valgrind clang-format
+test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer valgrind clang-format make man-db
 	clang libclang-rt-14-dev) ;;
 bench) pkgs+=(postgresql postgresql-common sqlite3 time hyperfine sqitch libdbd-pg-perl gnuplot-nox
 	python3 iproute2 strace linux-perf)

@@ -26,6 +26,8 @@ extern const struct cli_opt cmd_lint_opts[];
 /* Each finding as "strata: warning: FILE:LINE:COL: reason [rule]", the source line with a caret,
  * and "hint: fix" (lint prints them to stdout, build to stderr). */
 void cli_lint_print(FILE *f, const strata_lint_report *r);
+/* man.c: strata(1) in roff, from cli_cmds and cli_global_opts. Returns an exit code. */
+int cli_man(FILE *f);
 /* cmd_seed.c */
 int cmd_seed(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_seed_opts[];

@@ -283,6 +283,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return help_on(0, NULL);
+	if (strcmp(argv[1], "help") == 0 && argc == 3 && strcmp(argv[2], "--man") == 0)
+		return cli_man(stdout);   /* strata(1), for the build to install */
 	if (strcmp(argv[1], "help") == 0) /* strata help [COMMAND [SUBCOMMAND]] */
 		return help_on(argc - 2, argv + 2);
 	if (argv[1][0] == '-') {

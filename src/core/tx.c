@@ -106,17 +106,24 @@ int strata_tx_exec(strata_tx *tx, const char *sql, strata_error *e)
 int strata_tx_query(strata_tx *tx, const char *sql, const char *const *params, size_t nparams,
                     strata_rows **out, strata_error *e)
 {
+	strata_rows *rows = NULL;
+	int error;
+
 	if (out)
 		*out = NULL;
-	if (!tx || !sql || !out || (nparams && !params))
+	if (!tx || !sql || (nparams && !params))
 		return strata_error_set(e, STRATA_EINVALID, "strata_tx_query: no %s",
 		                        !tx    ? "transaction"
 		                        : !sql ? "SQL"
-		                        : !out ? "out"
 		                               : "params");
 	if (tx->conn->interrupted)
 		return strata_conn_interrupted(e);
-	return tx->conn->engine->query(tx->conn, sql, params, nparams, out, e);
+	error = tx->conn->engine->query(tx->conn, sql, params, nparams, &rows, e);
+	if (out)
+		*out = rows;
+	else
+		strata_rows_free(rows);
+	return error;
 }
 
 const char *strata_tx_engine(const strata_tx *tx)
