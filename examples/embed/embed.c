@@ -32,12 +32,12 @@ static int move_authors(strata_tx *tx, void *userdata, strata_error *e)
 		char id[32];
 		const char *params[2] = {id, strata_rows_get(names, i, 0)};
 		snprintf(id, sizeof(id), "%zu", i + 1);
-		error = strata_tx_query(tx, "INSERT INTO authors (id, name) VALUES ($1, $2)", params,
-		                        2, NULL, e);
+		error = strata_tx_query(tx, "INSERT INTO authors (id, name) VALUES ($1, $2)",
+		                        params, 2, NULL, e);
 		if (error == 0)
-			error = strata_tx_query(tx,
-			                        "UPDATE books SET author_id = $1 WHERE author_name = $2",
-			                        params, 2, NULL, e);
+			error = strata_tx_query(
+			    tx, "UPDATE books SET author_id = $1 WHERE author_name = $2", params, 2,
+			    NULL, e);
 	}
 	strata_rows_free(names);
 	return error;
