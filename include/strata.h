@@ -245,7 +245,7 @@ typedef struct strata_migration_def {
 #define STRATA_MIGRATION_DEF_VERSION 1
 #define STRATA_MIGRATION_DEF_INIT                                                                  \
 	{                                                                                          \
-		STRATA_MIGRATION_DEF_VERSION                                                       \
+		STRATA_MIGRATION_DEF_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL    \
 	}
 
 STRATA_API int strata_source_new(strata_source **out, strata_error *e);

@@ -51,7 +51,8 @@ void api_notice(const strata_db *db, const char *fmt, ...) __attribute__((format
 
 /* The options, NULL meaning the defaults; STRATA_EINVALID for a version this library does not
  * know or a value out of range. */
-int api_run_options(strata_run_options *out, const strata_run_options *o, strata_error *e);
+int api_run_options(strata_run_options *out, const strata_run_options *o, const char *fn,
+                    strata_error *e);
 
 /* How the catalog of a source is read. */
 enum api_read {
@@ -66,6 +67,8 @@ int api_catalog(strata_catalog *out, const strata_source *src, enum api_read mod
 const char **api_dir_list(const strata_source *src);
 /* The build of src when it is its only part: dist_dir and src_dir, else false. */
 bool api_lone_build(const strata_source *src, const char **dist_dir, const char **src_dir);
+/* The hint for a build output that is not there: build it, or read its sources. */
+void api_hint_build(strata_error *e, const char *dist_dir, const char *src_dir);
 /* When e names a built file whose source (in a build's src_dir) is the same, names the source
  * instead: that is the file one edits. */
 void api_map_to_src(const strata_source *src, strata_error *e);
@@ -86,8 +89,9 @@ typedef struct api_session {
 	strata_history_summary built;
 } api_session;
 
+/* fn: the public function, for errors in the options. */
 int api_session_open(api_session *s, strata_db *db, const strata_source *src,
-                     const strata_run_options *o, strata_error *e);
+                     const strata_run_options *o, const char *fn, strata_error *e);
 void api_session_close(api_session *s);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */

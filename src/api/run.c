@@ -216,7 +216,8 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 	int error;
 
 	if ((error = check_args(db, src, out, "strata_run", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, e)) < 0)
+	    (error = api_session_open(&s, db, src, o, locked ? "strata_seed" : "strata_run", e)) <
+	        0)
 		return error;
 	s.outer_lock = locked;
 	if (!(r = report_new(e))) {
@@ -257,7 +258,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 	int error;
 
 	if ((error = check_args(db, src, out, "strata_revert", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, e)) < 0)
+	    (error = api_session_open(&s, db, src, o, "strata_revert", e)) < 0)
 		return error;
 	if (!(r = report_new(e))) {
 		api_session_close(&s);
@@ -323,7 +324,7 @@ int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o
 	int error;
 
 	if ((error = check_args(db, src, out, "strata_repair", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, e)) < 0)
+	    (error = api_session_open(&s, db, src, o, "strata_repair", e)) < 0)
 		return error;
 	if (!(r = report_new(e))) {
 		api_session_close(&s);

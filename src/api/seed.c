@@ -38,7 +38,7 @@ static int migrate(strata_db *db, strata_source *src, const strata_seed_options 
 	strata_run_options ro;
 	int error;
 
-	if ((error = api_run_options(&ro, o->run, e)) < 0)
+	if ((error = api_run_options(&ro, o->run, "strata_seed", e)) < 0)
 		return error;
 	ro.dry_run = o->dry_run;
 	error = api_run(db, src, &ro, true, &r->migrated, e); /* under the seed's lock */
@@ -62,7 +62,7 @@ int strata_seed(strata_db *db, strata_source *src, const strata_seed_options *o,
 	if (!db)
 		return api_bad_arg(e, "strata_seed", "no database");
 	if ((error = seed_options(&so, o, e)) < 0 ||
-	    (error = api_session_open(&s, db, src, so.run, e)) < 0)
+	    (error = api_session_open(&s, db, src, so.run, "strata_seed", e)) < 0)
 		return error;
 	if (!(r = calloc(1, sizeof(*r)))) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");

@@ -8,7 +8,8 @@
 #include "util/clock.h"
 #include "util/error.h"
 
-int api_run_options(strata_run_options *out, const strata_run_options *o, strata_error *e)
+int api_run_options(strata_run_options *out, const strata_run_options *o, const char *fn,
+                    strata_error *e)
 {
 	static const strata_run_options defaults = STRATA_RUN_OPTIONS_INIT;
 	if (!o) {
@@ -16,33 +17,34 @@ int api_run_options(strata_run_options *out, const strata_run_options *o, strata
 		return 0;
 	}
 	if (o->version < 1 || o->version > STRATA_RUN_OPTIONS_VERSION)
-		return strata_error_set(e, STRATA_EINVALID, "run options of an unknown version %u",
-		                        o->version);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: run options of an unknown version %u", fn, o->version);
 	*out = *o;
 	if (o->to && !strata_is_version(o->to))
-		return strata_error_set(e, STRATA_EINVALID, "'%s' is not a version (digits only)",
-		                        o->to);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: to: '%s' is not a version (digits only)", fn, o->to);
 	if (o->lock_wait_ms < 0 || o->lock_timeout_ms < 0 || o->statement_timeout_ms < 0 ||
 	    o->lock_retries < 0 || o->lock_ttl_ms <= 0)
 		return strata_error_set(e, STRATA_EINVALID,
-		                        "run options out of range: times and retries may not be "
-		                        "negative, and lock_ttl_ms must be above 0");
+		                        "%s: run options out of range: times and retries may not "
+		                        "be negative, and lock_ttl_ms must be above 0",
+		                        fn);
 	if (o->lock_strategy != STRATA_LOCK_ADVISORY && o->lock_strategy != STRATA_LOCK_TABLE)
-		return strata_error_set(e, STRATA_EINVALID, "unknown lock_strategy %d",
+		return strata_error_set(e, STRATA_EINVALID, "%s: unknown lock_strategy %d", fn,
 		                        (int)o->lock_strategy);
 	if ((o->steps != 0) + (o->to != NULL) + o->all > 1)
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "give one of steps, to and all to revert");
+		return strata_error_set(e, STRATA_EINVALID, "%s: give one of steps, to and all",
+		                        fn);
 	return 0;
 }
 
 int api_session_open(api_session *s, strata_db *db, const strata_source *src,
-                     const strata_run_options *o, strata_error *e)
+                     const strata_run_options *o, const char *fn, strata_error *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->db = db;
 	s->src = src;
-	return api_run_options(&s->o, o, e);
+	return api_run_options(&s->o, o, fn, e);
 }
 
 void api_session_close(api_session *s)
@@ -72,11 +74,7 @@ int api_session_read(api_session *s, enum api_read mode, strata_error *e)
 	if ((error = api_catalog(&s->cat, s->src, mode, e)) < 0) {
 		const char *dist, *src;
 		if (e->code == STRATA_ENOTFOUND && !e->line && api_lone_build(s->src, &dist, &src))
-			strata_error_hint(
-			    e,
-			    "run strata_build() to build %s from %s, or read %s itself "
-			    "(strata_source_add_dir())",
-			    dist, src, src);
+			api_hint_build(e, dist, src);
 		api_map_to_src(s->src, e);
 		return error;
 	}

@@ -1,8 +1,10 @@
 /* source.c: where migrations come from (strata_source): directories, builds, and migrations
  * given in memory, read into one ordered catalog when a use case needs it. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/api.h"
 #include "core/migration.h"
@@ -43,12 +45,31 @@ void strata_source_free(strata_source *s)
 	free(s);
 }
 
+void api_hint_build(strata_error *e, const char *dist_dir, const char *src_dir)
+{
+	strata_error_hint(e,
+	                  "run strata_build() to build %s from %s, or read %s itself "
+	                  "(strata_source_add_dir())",
+	                  dist_dir, src_dir, src_dir);
+}
+
 static int add_dir(strata_source *s, const char *fn, const char *dir, const char *src_dir,
                    strata_error *e)
 {
 	struct api_dir *p;
+	struct stat st;
 	if (!s || !dir || !*dir)
 		return api_bad_arg(e, fn, !s ? "no source" : "no directory");
+	/* said at the call, before a database is touched */
+	if (stat(dir, &st) != 0) {
+		int err = errno;
+		if (src_dir && err == ENOENT)
+			api_hint_build(e, dir, src_dir);
+		return strata_error_set(e, err == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+		                        "cannot open directory '%s': %s", dir, strerror(err));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return strata_error_set(e, STRATA_EINVALID, "'%s' is not a directory", dir);
 	if (!(p = realloc(s->dirs, (s->ndirs + 1) * sizeof(*p))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	s->dirs = p;

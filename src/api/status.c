@@ -79,7 +79,7 @@ int strata_status(strata_db *db, strata_source *src, strata_status_report **out,
 	*out = NULL;
 	if (!db || !src)
 		return api_bad_arg(e, "strata_status", !db ? "no database" : "no source");
-	if ((error = api_session_open(&s, db, src, NULL, e)) < 0)
+	if ((error = api_session_open(&s, db, src, NULL, "strata_status", e)) < 0)
 		return error;
 	if (!(r = calloc(1, sizeof(*r)))) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -156,7 +156,7 @@ int strata_validate(strata_db *db, strata_source *src, const strata_run_options 
 	*out = NULL;
 	if (!db || !src)
 		return api_bad_arg(e, "strata_validate", !db ? "no database" : "no source");
-	if ((error = api_session_open(&s, db, src, o, e)) < 0)
+	if ((error = api_session_open(&s, db, src, o, "strata_validate", e)) < 0)
 		return error;
 	if (!(p = calloc(1, sizeof(*p)))) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");

@@ -221,6 +221,11 @@ int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *di
 	for (size_t i = 0; i < ndirs && error == 0; i++)
 		error = strata_source_add_dir(*out, dirs[i], &e);
 	if (error < 0) {
+		if (error == STRATA_ENOTFOUND && ndirs == 0 && strcmp(ctx->cmd->name, "seed") == 0)
+			snprintf(e.hint, sizeof(e.hint),
+			         "run 'strata build' to build %s from %s, pass --dir %s, or seed "
+			         "without migrating (--no-migrate)",
+			         cfg->dist_dir, cfg->src_dir, cfg->src_dir);
 		out_error(&e);
 		strata_source_free(*out);
 		*out = NULL;

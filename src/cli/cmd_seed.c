@@ -226,12 +226,6 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	if (strata_seed(db, src, &so, &r, &e) < 0) {
 		if (r && r->rolled_back)
 			print_progress(ctx, &o, r);
-		if (e.code == STRATA_ENOTFOUND && !e.line && !o.no_migrate && o.ndirs == 0 &&
-		    !(r && r->rolled_back))
-			strata_error_hint(&e,
-			                  "run 'strata build' to build %s from %s, pass --dir "
-			                  "%s, or seed without migrating (--no-migrate)",
-			                  cfg.dist_dir, cfg.src_dir, cfg.src_dir);
 		out_error(&e);
 		report_failure(r, &e);
 		rc = EXIT_FAIL;

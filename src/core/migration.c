@@ -546,6 +546,16 @@ int strata_migration_from_memory(strata_migration **out, const char *path,
 		    "%s: the name '%s' is not a migration name (letters, digits, "
 		    "'_', '-' and '.', starting with a letter, a digit or '_')",
 		    path, def->name ? def->name : "(null)");
+	if (def->flags &
+	    ~(STRATA_MIGRATION_UP_NO_TRANSACTION | STRATA_MIGRATION_DOWN_NO_TRANSACTION))
+		return strata_error_set(e, STRATA_EINVALID, "%s: unknown flags 0x%x", path,
+		                        def->flags);
+	if (((def->flags & STRATA_MIGRATION_UP_NO_TRANSACTION) && def->up_fn) ||
+	    ((def->flags & STRATA_MIGRATION_DOWN_NO_TRANSACTION) && def->down_fn))
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: a function runs in its migration's transaction; "
+		                        "a NO_TRANSACTION flag is for SQL",
+		                        path);
 	if (!def->up_sql == !def->up_fn || (def->down_sql && def->down_fn))
 		return strata_error_set(e, STRATA_EINVALID,
 		                        "%s: give each direction SQL or a function, not both (and "

@@ -25,6 +25,9 @@ static const struct dialect_name {
 
 int strata_dialect_parse(strata_dialect *out, const char *name, strata_error *e)
 {
+	if (!out || !name)
+		return strata_error_set(e, STRATA_EINVALID, "strata_dialect_parse: no %s",
+		                        !out ? "out" : "name");
 	for (size_t i = 0; i < sizeof(dialect_names) / sizeof(dialect_names[0]); i++) {
 		if (strcmp(name, dialect_names[i].name) == 0) {
 			*out = dialect_names[i].d;
