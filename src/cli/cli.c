@@ -61,10 +61,20 @@ void cli_print_help(const struct cmd *c)
 	                   : "");
 }
 
-void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv)
+/* getopt_long over a command's option table. */
+typedef struct cli_parser {
+	struct option longopts[32];
+	char shortopts[80];
+	char prog[64];
+	const struct cmd *cmd;
+	bool seen[32]; /* per option of the table: given already */
+} cli_parser;
+
+enum { CLI_OPT_END = -1, CLI_OPT_HELP = -2, CLI_OPT_BAD = -3 };
+
+static void parser_init(cli_parser *p, const struct cmd *c, char **argv)
 {
 	size_t n = 0, s = 0;
-	(void)argc;
 	memset(p, 0, sizeof(*p));
 	p->shortopts[s++] = ':'; /* we report missing arguments ourselves */
 	p->cmd = c;
@@ -101,7 +111,9 @@ int cli_usage_error(const struct cmd *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cli_next(cli_parser *p, int argc, char **argv)
+/* The next option's key, CLI_OPT_END, CLI_OPT_HELP (help was printed) or CLI_OPT_BAD (a
+ * message was printed). optarg holds the argument. */
+static int next_opt(cli_parser *p, int argc, char **argv)
 {
 	int key = getopt_long(argc, argv, p->shortopts, p->longopts, NULL);
 	const struct cmd *c = p->cmd;
@@ -131,6 +143,23 @@ int cli_next(cli_parser *p, int argc, char **argv)
 		p->seen[i] = true;
 	}
 	return key;
+}
+
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, cli_take_fn take, void *ud)
+{
+	cli_parser p;
+	int key, rc;
+
+	parser_init(&p, ctx->cmd, argv);
+	while ((key = next_opt(&p, argc, argv)) != CLI_OPT_END) {
+		if (key == CLI_OPT_HELP)
+			return EXIT_OK;
+		if (key == CLI_OPT_BAD)
+			return EXIT_USAGE;
+		if ((rc = take(ctx, key, optarg, ud)) != EXIT_OK)
+			return rc;
+	}
+	return -1;
 }
 
 int cli_parse_duration(const char *s, int *ms_out)
@@ -182,7 +211,7 @@ int cli_load(struct cli_ctx *ctx, cli_config *cfg)
 	return EXIT_OK;
 }
 
-int cli_open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, strata_db **out)
+static int open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, strata_db **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_db_options o = STRATA_DB_OPTIONS_INIT;
@@ -203,14 +232,14 @@ int cli_open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, stra
 	return EXIT_OK;
 }
 
-void cli_close_db(strata_db *db)
+static void close_db(strata_db *db)
 {
 	cli_signals_unwatch();
 	strata_db_close(db);
 }
 
-int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
-               strata_source **out)
+static int source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
+                  strata_source **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	int error = strata_source_new(out, &e);
@@ -234,7 +263,7 @@ int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *di
 	return EXIT_OK;
 }
 
-int cli_config_error(const cli_config *cfg, const char *key, const char *value)
+static int config_error(const cli_config *cfg, const char *key, const char *value)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_error_at(&e, cfg->config_path, 0, 0);
@@ -244,42 +273,80 @@ int cli_config_error(const cli_config *cfg, const char *key, const char *value)
 	return EXIT_FAIL;
 }
 
-int cli_lock_opt(const struct cmd *c, int key, const char *arg, strata_run_options *o,
-                 struct cli_given *given)
+void cli_run_args_init(struct cli_run_args *a)
 {
-	if (key == CLI_KEY_LOCK_WAIT && cli_parse_duration(arg, &o->lock_wait_ms) < 0) {
-		cli_usage_error(c, "--lock-wait needs a duration like 30s, 500ms or 2m, not '%s'",
-		                arg);
-		return -1;
-	}
-	if (key == CLI_KEY_LOCK_STRATEGY) {
-		if (strcmp(arg, "advisory") == 0) {
-			o->lock_strategy = STRATA_LOCK_ADVISORY;
-		} else if (strcmp(arg, "table") == 0) {
-			o->lock_strategy = STRATA_LOCK_TABLE;
-		} else {
-			cli_usage_error(c, "--lock-strategy is 'advisory' or 'table', not '%s'",
-			                arg);
-			return -1;
-		}
-		given->lock_strategy = true;
-	}
-	if (key == CLI_KEY_LOCK_TTL) {
-		if (cli_parse_duration(arg, &o->lock_ttl_ms) < 0 || o->lock_ttl_ms <= 0) {
-			cli_usage_error(
-			    c,
-			    "--lock-ttl needs a duration above 0 like 30s, 500ms or 2m, "
-			    "not '%s'",
-			    arg);
-			return -1;
-		}
-		given->lock_ttl = true;
-	}
-	return 0;
+	static const strata_run_options defaults = STRATA_RUN_OPTIONS_INIT;
+	memset(a, 0, sizeof(*a));
+	a->ro = defaults;
 }
 
-int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
-                             const struct cli_given *given)
+/* --lock-wait, --lock-timeout, --statement-timeout, --lock-ttl: a duration (ttl: above 0). */
+static int duration_arg(const struct cmd *c, int key, const char *arg, struct cli_run_args *a)
+{
+	static const struct {
+		int key;
+		const char *name, *like; /* an example value */
+		size_t slot;             /* offset of the field in strata_run_options */
+		bool positive;
+	} d[] = {
+	    {CLI_KEY_LOCK_WAIT, "lock-wait", "30s", offsetof(strata_run_options, lock_wait_ms),
+	     false},
+	    {CLI_KEY_LOCK_TIMEOUT, "lock-timeout", "5s",
+	     offsetof(strata_run_options, lock_timeout_ms), false},
+	    {CLI_KEY_STATEMENT_TIMEOUT, "statement-timeout", "5s",
+	     offsetof(strata_run_options, statement_timeout_ms), false},
+	    {CLI_KEY_LOCK_TTL, "lock-ttl", "30s", offsetof(strata_run_options, lock_ttl_ms), true},
+	};
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		int *slot = (int *)((char *)&a->ro + d[i].slot);
+		if (d[i].key != key)
+			continue;
+		if (cli_parse_duration(arg, slot) < 0 || (d[i].positive && *slot <= 0))
+			return cli_usage_error(
+			    c, "--%s needs a duration%s like %s, 500ms or 2m, not '%s'", d[i].name,
+			    d[i].positive ? " above 0" : "", d[i].like, arg);
+		a->given.lock_timeout |= key == CLI_KEY_LOCK_TIMEOUT;
+		a->given.statement_timeout |= key == CLI_KEY_STATEMENT_TIMEOUT;
+		a->given.lock_ttl |= key == CLI_KEY_LOCK_TTL;
+		return EXIT_OK;
+	}
+	return CLI_NOT_SHARED;
+}
+
+int cli_run_arg(const struct cmd *c, int key, const char *arg, struct cli_run_args *a)
+{
+	switch (key) {
+	case CLI_KEY_DIR:
+		if (a->ndirs == CLI_MAX_DIRS)
+			return cli_usage_error(c, "too many --dir (at most %d)", CLI_MAX_DIRS);
+		a->dirs[a->ndirs++] = arg;
+		return EXIT_OK;
+	case CLI_KEY_DRY_RUN:
+		a->ro.dry_run = true;
+		return EXIT_OK;
+	case CLI_KEY_LOCK_STRATEGY:
+		if (strcmp(arg, "advisory") != 0 && strcmp(arg, "table") != 0)
+			return cli_usage_error(
+			    c, "--lock-strategy is 'advisory' or 'table', not '%s'", arg);
+		a->ro.lock_strategy =
+		    strcmp(arg, "table") == 0 ? STRATA_LOCK_TABLE : STRATA_LOCK_ADVISORY;
+		a->given.lock_strategy = true;
+		return EXIT_OK;
+	case CLI_KEY_LOCK_RETRIES:
+		if (!cli_is_uint(arg) || strlen(arg) > 3)
+			return cli_usage_error(c, "--lock-retries needs a whole number, not '%s'",
+			                       arg);
+		a->ro.lock_retries = atoi(arg);
+		return EXIT_OK;
+	}
+	return duration_arg(c, key, arg, a);
+}
+
+/* The run settings no option gave, from the config: every field an option set stays, the
+ * library's defaults stay for what neither sets. A bad value in the config is an error naming
+ * the key. */
+static int resolve_run_settings(const cli_config *cfg, strata_run_options *o,
+                                const struct cli_given *given)
 {
 	const struct {
 		const char *key, *value;
@@ -297,7 +364,7 @@ int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
 			continue; /* the option wins; without either, the library's default */
 		if (cli_parse_duration(durations[i].value, &ms) < 0 ||
 		    (durations[i].positive && ms <= 0))
-			return cli_config_error(cfg, durations[i].key, durations[i].value);
+			return config_error(cfg, durations[i].key, durations[i].value);
 		*durations[i].slot = ms;
 	}
 	if (!given->lock_strategy && cfg->lock_strategy) {
@@ -306,47 +373,31 @@ int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
 		else if (strcmp(cfg->lock_strategy, "advisory") == 0)
 			o->lock_strategy = STRATA_LOCK_ADVISORY;
 		else
-			return cli_config_error(cfg, "lock_strategy", cfg->lock_strategy);
+			return config_error(cfg, "lock_strategy", cfg->lock_strategy);
 	}
 	return EXIT_OK;
 }
 
-int cli_dialect(const struct cli_ctx *ctx, const char *named, const cli_config *cfg,
-                strata_dialect *out)
+int cli_session_open(struct cli_ctx *ctx, struct cli_run_args *a, bool with_source,
+                     unsigned db_flags, struct cli_session *s)
 {
-	strata_error e = STRATA_ERROR_INIT;
-	const char *engine;
-	(void)ctx;
-	*out = STRATA_DIALECT_SQLITE;
-	if (named && *named) {
-		if (strata_dialect_parse(out, named, &e) == 0)
-			return EXIT_OK;
-		out_error(&e);
-		return EXIT_FAIL;
-	}
-	if (!cfg->database_url || !*cfg->database_url)
-		return EXIT_OK;
-	/* the kind of the database URL, never connected to */
-	if (!(engine = strata_url_engine(cfg->database_url))) {
-		char *shown = strata_url_redact(cfg->database_url);
-		strata_error_hint(&e, "the SQL dialect comes from the database URL when neither "
-		                      "--dialect nor \"dialect\" in strata.json sets it");
-		strata_error_set(&e, STRATA_EINVALID, "unsupported database URL '%s'",
-		                 shown ? shown : "");
-		strata_free(shown);
-		out_error(&e);
-		return EXIT_FAIL;
-	}
-	return strata_dialect_parse(out, engine, &e) == 0 ? EXIT_OK : EXIT_FAIL;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = cli_load(ctx, &s->cfg)) != EXIT_OK)
+		return rc;
+	s->loaded = true;
+	if ((rc = resolve_run_settings(&s->cfg, &a->ro, &a->given)) != EXIT_OK ||
+	    (with_source && (rc = source(ctx, &s->cfg, a->dirs, a->ndirs, &s->src)) != EXIT_OK))
+		return rc;
+	return open_db(ctx, &s->cfg, db_flags, &s->db);
 }
 
-void cli_dialect_hint(strata_error *e, strata_dialect d, const char *named, const cli_config *cfg)
+void cli_session_close(struct cli_session *s)
 {
-	/* SQLite because nothing said otherwise: PostgreSQL migrations fail here */
-	if (e->code != STRATA_EINVALID || e->hint[0] || !e->line || named ||
-	    d != STRATA_DIALECT_SQLITE || strcmp(cfg->url_source, "default") != 0)
-		return;
-	strata_error_hint(e, "the migrations were checked as SQLite SQL, the default when no "
-	                     "--dialect, \"dialect\" in strata.json or database URL names one; "
-	                     "for PostgreSQL migrations use --dialect postgres");
+	close_db(s->db);
+	strata_source_free(s->src);
+	if (s->loaded)
+		cli_config_free(&s->cfg);
+	memset(s, 0, sizeof(*s));
 }

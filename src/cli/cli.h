@@ -55,49 +55,19 @@ struct cmd {
 
 extern const struct cmd cli_cmds[]; /* ends with { 0 } */
 
-/* getopt_long over a command's option table. */
-typedef struct cli_parser {
-	struct option longopts[32];
-	char shortopts[80];
-	char prog[64];
-	const struct cmd *cmd;
-	bool seen[32]; /* per option of the table: given already */
-} cli_parser;
-
-enum { CLI_OPT_END = -1, CLI_OPT_HELP = -2, CLI_OPT_BAD = -3 };
-
-void cli_parser_init(cli_parser *p, const struct cmd *c, int argc, char **argv);
-/* The next option's key, CLI_OPT_END, CLI_OPT_HELP (help was printed) or CLI_OPT_BAD (a
- * message was printed). optarg holds the argument. */
-int cli_next(cli_parser *p, int argc, char **argv);
+/* Parsing a command's arguments: cli_parse runs getopt_long over the command's option table (and
+ * --help), handing each option to the command's `take`, which stores it or prints a usage error
+ * and returns EXIT_USAGE. cli_parse returns -1 to go on (the arguments that are not options are
+ * argv[optind..argc)), EXIT_OK after printing help, or EXIT_USAGE. An option with a value may be
+ * given once, unless the table marks it `many`. */
+typedef int (*cli_take_fn)(struct cli_ctx *ctx, int key, const char *arg, void *ud);
+int cli_parse(struct cli_ctx *ctx, int argc, char **argv, cli_take_fn take, void *ud);
 /* Prints "strata CMD: MSG" and the --help pointer; returns EXIT_USAGE. */
 int cli_usage_error(const struct cmd *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_print_help(const struct cmd *c);
 /* The global options, for help and the man page. */
 extern const struct cli_opt cli_global_opts[];
-
-/* The lock options that migrations run/revert/repair and seed share: keys, table entries, parser.
- */
-enum { CLI_KEY_LOCK_WAIT = 900, CLI_KEY_LOCK_STRATEGY, CLI_KEY_LOCK_TTL };
-/* clang-format off */
-#define CLI_LOCK_OPTS \
-	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)", false}, \
-	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \
-	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)", false}
-/* clang-format on */
-
-/* What a run needs from options, else the config, else the library's defaults: every field
- * of o that an option set stays; the rest come from the config (timeouts, strategy, ttl).
- * `given` says which the options set. Prints a config error naming the key and returns
- * EXIT_FAIL on a bad value in the config, else EXIT_OK. */
-struct cli_given {
-	bool lock_timeout, statement_timeout, lock_strategy, lock_ttl;
-};
-int cli_lock_opt(const struct cmd *c, int key, const char *arg, strata_run_options *o,
-                 struct cli_given *given);
-int cli_resolve_run_settings(const cli_config *cfg, strata_run_options *o,
-                             const struct cli_given *given);
 
 /* "30s", "500ms", "2m", "1h", "0". Any other number needs its unit: a bare 5000 would be
  * milliseconds to a PostgreSQL user and seconds to others. */
@@ -109,24 +79,65 @@ bool cli_is_version(const char *s);
 
 /* Loads the config; prints any error. Returns an exit code. */
 int cli_load(struct cli_ctx *ctx, cli_config *cfg);
-/* Opens the config's database with the event printer, and watches for SIGINT and SIGTERM;
- * prints any error. flags are STRATA_DB_*. Returns an exit code. */
-int cli_open_db(struct cli_ctx *ctx, const cli_config *cfg, unsigned flags, strata_db **out);
-/* Stops watching for signals, then closes db. NULL-safe. */
-void cli_close_db(strata_db *db);
-/* The migrations: each --dir, or else the project's build (dist_dir, built from src_dir).
- * Prints any error. Returns an exit code. */
-int cli_source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
-               strata_source **out);
-/* Prints "bad value for KEY in the config" and returns EXIT_FAIL. */
-int cli_config_error(const cli_config *cfg, const char *key, const char *value);
-/* A check of SQL at build or lint failed: when the migrations were read as SQLite only because
- * nothing named a dialect (no option, no "dialect", no URL), says how to read them as
- * PostgreSQL. `named` is the dialect the user gave, or NULL. */
-void cli_dialect_hint(strata_error *e, strata_dialect d, const char *named, const cli_config *cfg);
-/* The dialect build and lint read migrations as: `named` (--dialect or "dialect"), else the
- * database URL's engine (never connected to), else SQLite. Prints any error; exit code. */
-int cli_dialect(const struct cli_ctx *ctx, const char *named, const cli_config *cfg,
-                strata_dialect *out);
+
+/* ---- what the commands that run migrations share (migrations *, seed) ------------------- */
+
+enum {
+	CLI_KEY_DIR = 900,
+	CLI_KEY_DRY_RUN,
+	CLI_KEY_LOCK_WAIT,
+	CLI_KEY_LOCK_STRATEGY,
+	CLI_KEY_LOCK_TTL,
+	CLI_KEY_LOCK_TIMEOUT,
+	CLI_KEY_STATEMENT_TIMEOUT,
+	CLI_KEY_LOCK_RETRIES,
+};
+/* clang-format off */
+#define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)", true}
+#define CLI_LOCK_OPTS \
+	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)", false}, \
+	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \
+	{"lock-ttl", CLI_KEY_LOCK_TTL, "DURATION", "table lock: it expires this long after its runner stops renewing it (default: 30s)", false}
+#define CLI_TIMEOUT_OPTS \
+	{"lock-timeout", CLI_KEY_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)", false}, \
+	{"statement-timeout", CLI_KEY_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)", false}, \
+	{"lock-retries", CLI_KEY_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)", false}
+/* clang-format on */
+
+/* Which run settings an option gave (the others come from the config, else the library). */
+struct cli_given {
+	bool lock_timeout, statement_timeout, lock_strategy, lock_ttl;
+};
+
+/* The shared options as parsed: the directories, and the run options (the library's defaults
+ * until an option sets one). */
+struct cli_run_args {
+	const char *dirs[CLI_MAX_DIRS];
+	size_t ndirs; /* 0: the project's build */
+	strata_run_options ro;
+	struct cli_given given;
+};
+
+void cli_run_args_init(struct cli_run_args *a);
+/* Takes one of the shared options (CLI_KEY_*): EXIT_OK, or EXIT_USAGE after a usage error;
+ * CLI_NOT_SHARED when key is not one of them. */
+enum { CLI_NOT_SHARED = -1 };
+int cli_run_arg(const struct cmd *c, int key, const char *arg, struct cli_run_args *a);
+
+/* What such a command holds while it runs. */
+struct cli_session {
+	cli_config cfg;
+	bool loaded;
+	strata_source *src;
+	strata_db *db;
+};
+
+/* Loads the config, fills the run settings no option gave from it (timeouts, lock strategy and
+ * ttl), reads the migrations (with_source: each --dir, else the project's build) and opens the
+ * database (flags: STRATA_DB_*) with the event printer, watching for SIGINT and SIGTERM. Prints
+ * any error; returns an exit code. Close s whatever it returns. */
+int cli_session_open(struct cli_ctx *ctx, struct cli_run_args *a, bool with_source,
+                     unsigned db_flags, struct cli_session *s);
+void cli_session_close(struct cli_session *s);
 
 #endif

@@ -14,26 +14,33 @@ const struct cli_opt cmd_migration_create_opts[] = {
     {0},
 };
 
+struct create_opts {
+	const char *name, *dir;
+};
+
+static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
+{
+	struct create_opts *o = ud;
+	(void)ctx;
+	if (key == 'n')
+		o->name = arg;
+	else if (key == OPT_DIR)
+		o->dir = arg;
+	return EXIT_OK;
+}
+
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 {
-	cli_parser p;
+	struct create_opts o = {0};
 	cli_config cfg;
 	strata_error e = STRATA_ERROR_INIT;
-	const char *name = NULL, *dir = NULL, *base;
+	const char *name, *base;
 	char *path = NULL;
-	int key, rc = EXIT_OK;
+	int rc = cli_parse(ctx, argc, argv, take, &o);
 
-	cli_parser_init(&p, ctx->cmd, argc, argv);
-	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
-		if (key == CLI_OPT_HELP)
-			return EXIT_OK;
-		if (key == CLI_OPT_BAD)
-			return EXIT_USAGE;
-		if (key == 'n')
-			name = optarg;
-		else if (key == OPT_DIR)
-			dir = optarg;
-	}
+	if (rc >= 0)
+		return rc;
+	name = o.name;
 	if (optind < argc && !name)
 		name = argv[optind++];
 	if (optind < argc)
@@ -49,7 +56,7 @@ int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 		                       name);
 	if ((rc = cli_load(ctx, &cfg)) != EXIT_OK)
 		return rc;
-	if (strata_create(dir ? dir : cfg.src_dir, name, &path, &e) < 0) {
+	if (strata_create(o.dir ? o.dir : cfg.src_dir, name, &path, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;

@@ -6,12 +6,9 @@
 #include "cli/cmd_migrations.h"
 #include "cli/cmds.h"
 #include "cli/out.h"
-#include "cli/signals.h"
 
 enum {
-	OPT_DIR = 256,
-	OPT_TO,
-	OPT_DRY_RUN,
+	OPT_TO = 256,
 	OPT_FAKE,
 	OPT_TRANSACTION,
 	OPT_STEPS,
@@ -20,194 +17,117 @@ enum {
 	OPT_EXIT_CODE,
 	OPT_ALLOW_OOO,
 	OPT_IGNORE_CHECKSUMS,
-	OPT_LOCK_TIMEOUT,
-	OPT_STATEMENT_TIMEOUT,
-	OPT_LOCK_RETRIES,
 	OPT_MARK_APPLIED,
 };
 
 /* clang-format off */
-#define DIR_OPT {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)", true}
-
-#define TIMEOUT_OPTS \
-	{"lock-timeout", OPT_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)", false}, \
-	{"statement-timeout", OPT_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)", false}, \
-	{"lock-retries", OPT_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)", false}
+#define DRY_RUN_OPT {"dry-run", CLI_KEY_DRY_RUN, NULL, "print the SQL that would run; change nothing", false}
 #define TXN_OPT {"transaction", OPT_TRANSACTION, "each|all", "one transaction per migration (default) or one for the whole run", false}
 
 const struct cli_opt cmd_migrations_run_opts[] = {
-	DIR_OPT,
+	CLI_DIR_OPT,
 	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION", false},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing", false},
+	DRY_RUN_OPT,
 	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them", false},
 	TXN_OPT,
 	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one", false},
 	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)", false},
-	TIMEOUT_OPTS,
+	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
-	DIR_OPT,
+	CLI_DIR_OPT,
 	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
 	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
 	{"all", OPT_ALL, NULL, "revert every applied migration", false},
-	{"dry-run", OPT_DRY_RUN, NULL, "print the SQL that would run; change nothing", false},
+	DRY_RUN_OPT,
 	TXN_OPT,
-	TIMEOUT_OPTS,
+	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
 
 const struct cli_opt cmd_migrations_show_opts[] = {
-	DIR_OPT,
+	CLI_DIR_OPT,
 	{"json", OPT_JSON, NULL, "print JSON (stable field names) instead of a table", false},
 	{"exit-code", OPT_EXIT_CODE, NULL, "exit 3 when a migration is pending, 4 when one failed part-way (repair it first)", false},
 	{0},
 };
 
 const struct cli_opt cmd_migrations_validate_opts[] = {
-	DIR_OPT,
+	CLI_DIR_OPT,
 	{0},
 };
 
 const struct cli_opt cmd_migrations_repair_opts[] = {
-	DIR_OPT,
+	CLI_DIR_OPT,
 	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)", false},
-	TIMEOUT_OPTS,
+	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
 /* clang-format on */
 
-/* Parses the options of any of the migrations commands; returns -1 to go on, else an exit code. */
-int cmd_migrations_parse(struct cli_ctx *ctx, int argc, char **argv, struct migrations_opts *o)
+/* One option of a migrations command. */
+static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 {
-	static const strata_run_options defaults = STRATA_RUN_OPTIONS_INIT;
-	cli_parser p;
-	int key;
+	struct migrations_opts *o = ud;
+	strata_run_options *ro = &o->run.ro;
+	bool *flag = key == OPT_ALL                ? &ro->all
+	             : key == OPT_FAKE             ? &ro->fake
+	             : key == OPT_ALLOW_OOO        ? &ro->allow_out_of_order
+	             : key == OPT_IGNORE_CHECKSUMS ? &ro->ignore_checksums
+	             : key == OPT_MARK_APPLIED     ? &ro->mark_applied
+	             : key == OPT_JSON             ? &o->json
+	             : key == OPT_EXIT_CODE        ? &o->exit_code
+	                                           : NULL;
+	int rc = cli_run_arg(ctx->cmd, key, arg, &o->run);
 
-	memset(o, 0, sizeof(*o));
-	o->ro = defaults;
-	cli_parser_init(&p, ctx->cmd, argc, argv);
-	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
-		switch (key) {
-		case CLI_OPT_HELP:
-			return EXIT_OK;
-		case CLI_OPT_BAD:
-			return EXIT_USAGE;
-		case OPT_DIR:
-			if (o->ndirs == CLI_MAX_DIRS)
-				return cli_usage_error(ctx->cmd, "too many --dir (at most %d)",
-				                       CLI_MAX_DIRS);
-			o->dirs[o->ndirs++] = optarg;
-			break;
-		case OPT_TO:
-			if (!cli_is_version(optarg))
-				return cli_usage_error(
-				    ctx->cmd, "--to needs a version (digits), not '%s'", optarg);
-			o->ro.to = optarg;
-			break;
-		case OPT_STEPS:
-			if (!cli_is_uint(optarg) || atoi(optarg) < 1 || strlen(optarg) > 9)
-				return cli_usage_error(ctx->cmd,
-				                       "--steps needs a whole number of 1 or more, "
-				                       "not '%s'",
-				                       optarg);
-			o->ro.steps = (unsigned)atoi(optarg);
-			break;
-		case OPT_ALL:
-			o->ro.all = true;
-			break;
-		case OPT_DRY_RUN:
-			o->ro.dry_run = true;
-			break;
-		case OPT_FAKE:
-			o->ro.fake = true;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_EXIT_CODE:
-			o->exit_code = 1;
-			break;
-		case OPT_TRANSACTION:
-			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "each") != 0)
-				return cli_usage_error(
-				    ctx->cmd, "--transaction is 'each' or 'all', not '%s'", optarg);
-			o->ro.one_transaction = strcmp(optarg, "all") == 0;
-			break;
-		case OPT_ALLOW_OOO:
-			o->ro.allow_out_of_order = true;
-			break;
-		case OPT_IGNORE_CHECKSUMS:
-			o->ro.ignore_checksums = true;
-			break;
-		case OPT_MARK_APPLIED:
-			o->ro.mark_applied = true;
-			break;
-		case OPT_LOCK_RETRIES:
-			if (!cli_is_uint(optarg) || strlen(optarg) > 3)
-				return cli_usage_error(
-				    ctx->cmd, "--lock-retries needs a whole number, not '%s'",
-				    optarg);
-			o->ro.lock_retries = atoi(optarg);
-			break;
-		case OPT_LOCK_TIMEOUT:
-		case OPT_STATEMENT_TIMEOUT:
-			if (cli_parse_duration(optarg, key == OPT_LOCK_TIMEOUT
-			                                   ? &o->ro.lock_timeout_ms
-			                                   : &o->ro.statement_timeout_ms) < 0)
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--%s needs a duration like 5s, 500ms or 2m, "
-				    "not '%s'",
-				    key == OPT_LOCK_TIMEOUT ? "lock-timeout" : "statement-timeout",
-				    optarg);
-			if (key == OPT_LOCK_TIMEOUT)
-				o->given.lock_timeout = true;
-			else
-				o->given.statement_timeout = true;
-			break;
-		case CLI_KEY_LOCK_WAIT:
-		case CLI_KEY_LOCK_STRATEGY:
-		case CLI_KEY_LOCK_TTL:
-			if (cli_lock_opt(ctx->cmd, key, optarg, &o->ro, &o->given) < 0)
-				return EXIT_USAGE;
-			break;
-		}
+	if (rc != CLI_NOT_SHARED)
+		return rc;
+	if (flag) {
+		*flag = true;
+		return EXIT_OK;
 	}
-	if (optind < argc)
-		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
-	if ((o->ro.steps != 0) + (o->ro.to != NULL) + o->ro.all > 1 &&
-	    strcmp(ctx->cmd->name, "migrations revert") == 0)
-		return cli_usage_error(ctx->cmd, "use one of --steps, --to and --all");
-	return -1;
+	if (key == OPT_TO && !cli_is_version(arg))
+		return cli_usage_error(ctx->cmd, "--to needs a version (digits), not '%s'", arg);
+	if (key == OPT_TO)
+		ro->to = arg;
+	if (key == OPT_STEPS && (!cli_is_uint(arg) || atoi(arg) < 1 || strlen(arg) > 9))
+		return cli_usage_error(ctx->cmd,
+		                       "--steps needs a whole number of 1 or more, not '%s'", arg);
+	if (key == OPT_STEPS)
+		ro->steps = (unsigned)atoi(arg);
+	if (key == OPT_TRANSACTION && strcmp(arg, "all") != 0 && strcmp(arg, "each") != 0)
+		return cli_usage_error(ctx->cmd, "--transaction is 'each' or 'all', not '%s'", arg);
+	if (key == OPT_TRANSACTION)
+		ro->one_transaction = strcmp(arg, "all") == 0;
+	return EXIT_OK;
 }
 
-int cmd_migrations_open(struct cli_ctx *ctx, struct migrations_opts *o, unsigned db_flags,
-                        struct migrations_session *s)
+int cmd_migrations_start(struct cli_ctx *ctx, int argc, char **argv, bool reads_only,
+                         struct migrations_opts *o, struct cli_session *s)
 {
+	const strata_run_options *ro = &o->run.ro;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = cli_load(ctx, &s->cfg)) != EXIT_OK)
+	memset(o, 0, sizeof(*o));
+	cli_run_args_init(&o->run);
+	if ((rc = cli_parse(ctx, argc, argv, take, o)) >= 0)
 		return rc;
-	s->loaded = true;
-	/* timeouts and the lock: the option, else the config, else the library's defaults */
-	if ((rc = cli_resolve_run_settings(&s->cfg, &o->ro, &o->given)) != EXIT_OK ||
-	    (rc = cli_source(ctx, &s->cfg, o->dirs, o->ndirs, &s->src)) != EXIT_OK)
-		return rc;
-	return cli_open_db(ctx, &s->cfg, db_flags, &s->db);
-}
-
-void cmd_migrations_close(struct migrations_session *s)
-{
-	cli_close_db(s->db);
-	strata_source_free(s->src);
-	if (s->loaded)
-		cli_config_free(&s->cfg);
+	if (optind < argc)
+		return cli_usage_error(ctx->cmd, "unexpected argument '%s'", argv[optind]);
+	if ((ro->steps != 0) + (ro->to != NULL) + ro->all > 1)
+		return cli_usage_error(ctx->cmd, "use one of --steps, --to and --all");
+	/* what only reads creates no SQLite file */
+	rc = cli_session_open(ctx, &o->run, true,
+	                      reads_only || ro->dry_run ? STRATA_DB_NO_CREATE : 0, s);
+	if (rc == EXIT_OK && s->db)
+		ctx->display = strata_db_display(s->db);
+	return rc == EXIT_OK ? -1 : rc;
 }
 
 /* The line before the first migration runs (the events' first STEP_START). */
@@ -217,7 +137,7 @@ static void announce(struct cli_ctx *ctx, const strata_event *ev)
 	if (ev->statement > 0) /* a repair resumes it */
 		out_info(ctx, "resuming %s-%s from statement %d\n", ev->version, ev->name,
 		         ev->statement + 1);
-	else if (o->ro.fake)
+	else if (o->run.ro.fake)
 		out_info(ctx,
 		         "recording %zu migration%s as applied in %s, running none of their SQL "
 		         "(--fake)\n",
@@ -226,7 +146,7 @@ static void announce(struct cli_ctx *ctx, const strata_event *ev)
 		out_info(ctx, "%s %zu migration%s %s %s%s\n",
 		         ev->direction == STRATA_UP ? "applying" : "reverting", ev->total,
 		         ev->total == 1 ? "" : "s", ev->direction == STRATA_UP ? "to" : "on",
-		         ctx->display, o->ro.one_transaction ? " in one transaction" : "");
+		         ctx->display, o->run.ro.one_transaction ? " in one transaction" : "");
 }
 
 static void print_dry_run(const strata_run_report *r)
@@ -264,7 +184,7 @@ static void report_failure(const struct migrations_opts *o, const strata_run_rep
 		        st ? ": the run stopped before it began" : "");
 		return;
 	}
-	if (o->ro.one_transaction)
+	if (o->run.ro.one_transaction)
 		fprintf(stderr,
 		        "strata: %s %s-%s failed; the whole run was rolled back, nothing changed\n",
 		        noun, st->version, st->name);
@@ -304,7 +224,7 @@ static void report_failure(const struct migrations_opts *o, const strata_run_rep
 		fprintf(stderr, "strata: %s-%s did not start\n", st->version, st->name);
 	else
 		fprintf(stderr, "strata: %s-%s was rolled back\n", st->version, st->name);
-	if (!o->ro.one_transaction && r->done)
+	if (!o->run.ro.one_transaction && r->done)
 		fprintf(stderr, "strata: the %zu migration%s %s before it stay%s %s\n", r->done,
 		        r->done == 1 ? "" : "s", past, r->done == 1 ? "s" : "", past);
 }
@@ -321,7 +241,7 @@ static void report_success(struct cli_ctx *ctx, const struct migrations_opts *o,
 		         r->migrations == 1 ? "" : "s", ctx->display);
 	else if (r->n == 0)
 		out_info(ctx, "nothing to revert (%s)\n", ctx->display);
-	else if (o->ro.dry_run) {
+	else if (o->run.ro.dry_run) {
 		print_dry_run(r);
 		out_note(ctx, "dry run: %zu migration%s would be %s %s %s; nothing was changed",
 		         r->n, r->n == 1 ? "" : "s", past, dir == STRATA_UP ? "to" : "on",
@@ -339,23 +259,19 @@ static void report_success(struct cli_ctx *ctx, const struct migrations_opts *o,
 static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_direction dir)
 {
 	struct migrations_opts o;
-	struct migrations_session s;
+	struct cli_session s;
 	strata_run_report *r = NULL;
 	strata_error e = STRATA_ERROR_INIT;
-	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+	int rc = cmd_migrations_start(ctx, argc, argv, false, &o, &s);
 
 	if (rc >= 0)
-		return rc;
-	/* a dry run reads only: it creates no SQLite file */
-	if ((rc = cmd_migrations_open(ctx, &o, o.ro.dry_run ? STRATA_DB_NO_CREATE : 0, &s)) !=
-	    EXIT_OK)
 		goto done;
-	ctx->verb = dir == STRATA_UP ? (o.ro.fake ? "recorded" : "applied") : "reverted";
-	ctx->display = strata_db_display(s.db);
+	rc = EXIT_OK;
+	ctx->verb = dir == STRATA_UP ? (o.run.ro.fake ? "recorded" : "applied") : "reverted";
 	ctx->opts = &o;
 	ctx->announce = announce;
-	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.ro, &r, &e)
-	                      : strata_revert(s.db, s.src, &o.ro, &r, &e)) < 0) {
+	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.run.ro, &r, &e)
+	                      : strata_revert(s.db, s.src, &o.run.ro, &r, &e)) < 0) {
 		out_error(&e);
 		if (r)
 			report_failure(&o, r, &e, dir);
@@ -365,7 +281,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	report_success(ctx, &o, r, dir);
 done:
 	strata_run_report_free(r);
-	cmd_migrations_close(&s);
+	cli_session_close(&s);
 	return rc;
 }
 
@@ -382,21 +298,19 @@ int cmd_migrations_revert(struct cli_ctx *ctx, int argc, char **argv)
 int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct migrations_opts o;
-	struct migrations_session s;
+	struct cli_session s;
 	strata_run_report *r = NULL;
 	strata_error e = STRATA_ERROR_INIT;
 	char dur[32];
-	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+	int rc = cmd_migrations_start(ctx, argc, argv, false, &o, &s);
 
 	if (rc >= 0)
-		return rc;
-	if ((rc = cmd_migrations_open(ctx, &o, 0, &s)) != EXIT_OK)
 		goto done;
+	rc = EXIT_OK;
 	ctx->verb = "applied";
-	ctx->display = strata_db_display(s.db);
 	ctx->opts = &o;
 	ctx->announce = announce;
-	if (strata_repair(s.db, s.src, &o.ro, &r, &e) < 0) {
+	if (strata_repair(s.db, s.src, &o.run.ro, &r, &e) < 0) {
 		out_error(&e);
 		if (r && r->failed >= 0) /* it failed running, not before */
 			report_failure(&o, r, &e, STRATA_UP);
@@ -413,6 +327,6 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 		out_info(ctx, "applied %zu migration in %s\n", r->done, out_duration(dur, r->ms));
 done:
 	strata_run_report_free(r);
-	cmd_migrations_close(&s);
+	cli_session_close(&s);
 	return rc;
 }

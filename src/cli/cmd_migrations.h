@@ -1,31 +1,20 @@
-/* cmd_migrations.h: what the migrations commands (run, revert, repair, show, validate) share: their
- * options and the session each opens (config, migrations, database). */
+/* cmd_migrations.h: what the migrations commands (run, revert, repair, show, validate) share:
+ * their options, parsed and opened in one step. */
 #ifndef STRATA_CLI_CMD_MIGRATIONS_H
 #define STRATA_CLI_CMD_MIGRATIONS_H
 
 #include "cli/cli.h"
 
 struct migrations_opts {
-	const char *dirs[CLI_MAX_DIRS];
-	size_t ndirs;          /* 0: the project's build */
-	strata_run_options ro; /* what the options set; the rest from the config and defaults */
-	struct cli_given given;
-	int json, exit_code; /* show */
+	struct cli_run_args run; /* --dir, the run options */
+	bool json, exit_code;    /* show */
 };
 
-struct migrations_session {
-	cli_config cfg;
-	bool loaded;
-	strata_source *src;
-	strata_db *db;
-};
-
-/* Parses the options of any of the migrations commands; returns -1 to go on, else an exit code. */
-int cmd_migrations_parse(struct cli_ctx *ctx, int argc, char **argv, struct migrations_opts *o);
-/* Loads the config, resolves the run settings, reads the migrations and opens the database
- * (flags: STRATA_DB_*). Prints any error; returns an exit code. Close s whatever it returns. */
-int cmd_migrations_open(struct cli_ctx *ctx, struct migrations_opts *o, unsigned db_flags,
-                        struct migrations_session *s);
-void cmd_migrations_close(struct migrations_session *s);
+/* Parses the command's options, then opens its session (cli_session_open): the database only
+ * to read it when the command only reads (show, validate) or the run is a dry run. Returns -1
+ * to go on, else an exit code (after --help, a usage error or an error opening). Close s
+ * whatever it returns. */
+int cmd_migrations_start(struct cli_ctx *ctx, int argc, char **argv, bool reads_only,
+                         struct migrations_opts *o, struct cli_session *s);
 
 #endif

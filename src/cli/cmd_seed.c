@@ -8,10 +8,8 @@
 
 enum {
 	OPT_FILE = 'f',
-	OPT_DIR = 256,
-	OPT_NO_MIGRATE,
+	OPT_NO_MIGRATE = 256,
 	OPT_ON_CONFLICT,
-	OPT_DRY_RUN,
 	OPT_FORCE,
 };
 
@@ -25,13 +23,12 @@ const struct cli_opt cmd_seed_opts[] = {
     {"no-migrate", OPT_NO_MIGRATE, NULL, "do not apply pending migrations first", false},
     {"on-conflict", OPT_ON_CONFLICT, "error|skip|update",
      "a row whose primary key exists: fail (default), skip it, or update it", false},
-    {"dry-run", OPT_DRY_RUN, NULL, "load everything, report, then roll back", false},
+    {"dry-run", CLI_KEY_DRY_RUN, NULL, "load everything, report, then roll back", false},
     {"force", OPT_FORCE, NULL,
      "load a seed file again although it changed since it was "
      "loaded",
      false},
-    {"dir", OPT_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)",
-     true},
+    CLI_DIR_OPT,
     CLI_LOCK_OPTS,
     {0},
 };
@@ -39,73 +36,46 @@ const struct cli_opt cmd_seed_opts[] = {
 struct opts {
 	const char *files[MAX_FILES];
 	size_t nfiles;
-	const char *dirs[CLI_MAX_DIRS];
-	size_t ndirs;
-	int no_migrate, dry_run, force;
+	bool no_migrate, force;
 	strata_seed_conflict conflict;
-	strata_run_options ro; /* how pending migrations run first */
-	struct cli_given given;
+	struct cli_run_args run; /* --dir, and how pending migrations run first */
 };
+
+static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
+{
+	static const char *const conflicts[] = {[STRATA_SEED_CONFLICT_ERROR] = "error",
+	                                        [STRATA_SEED_CONFLICT_SKIP] = "skip",
+	                                        [STRATA_SEED_CONFLICT_UPDATE] = "update"};
+	struct opts *o = ud;
+	int rc = cli_run_arg(ctx->cmd, key, arg, &o->run);
+
+	if (rc != CLI_NOT_SHARED)
+		return rc;
+	if (key == OPT_FILE && o->nfiles == MAX_FILES)
+		return cli_usage_error(ctx->cmd, "too many -f (at most %d)", MAX_FILES);
+	if (key == OPT_FILE)
+		o->files[o->nfiles++] = arg;
+	o->no_migrate |= key == OPT_NO_MIGRATE;
+	o->force |= key == OPT_FORCE;
+	if (key != OPT_ON_CONFLICT)
+		return EXIT_OK;
+	for (size_t i = 0; i < sizeof(conflicts) / sizeof(conflicts[0]); i++)
+		if (strcmp(arg, conflicts[i]) == 0) {
+			o->conflict = (strata_seed_conflict)i;
+			return EXIT_OK;
+		}
+	return cli_usage_error(ctx->cmd, "--on-conflict is 'error', 'skip' or 'update', not '%s'",
+	                       arg);
+}
 
 static int parse(struct cli_ctx *ctx, int argc, char **argv, struct opts *o)
 {
-	cli_parser p;
-	int key;
-
-	static const strata_run_options defaults = STRATA_RUN_OPTIONS_INIT;
+	int rc;
 
 	memset(o, 0, sizeof(*o));
-	o->ro = defaults;
-	cli_parser_init(&p, ctx->cmd, argc, argv);
-	while ((key = cli_next(&p, argc, argv)) != CLI_OPT_END) {
-		switch (key) {
-		case CLI_OPT_HELP:
-			return EXIT_OK;
-		case CLI_OPT_BAD:
-			return EXIT_USAGE;
-		case OPT_FILE:
-			if (o->nfiles == MAX_FILES)
-				return cli_usage_error(ctx->cmd, "too many -f (at most %d)",
-				                       MAX_FILES);
-			o->files[o->nfiles++] = optarg;
-			break;
-		case OPT_DIR:
-			if (o->ndirs == CLI_MAX_DIRS)
-				return cli_usage_error(ctx->cmd, "too many --dir (at most %d)",
-				                       CLI_MAX_DIRS);
-			o->dirs[o->ndirs++] = optarg;
-			break;
-		case OPT_NO_MIGRATE:
-			o->no_migrate = 1;
-			break;
-		case OPT_DRY_RUN:
-			o->dry_run = 1;
-			break;
-		case OPT_FORCE:
-			o->force = 1;
-			break;
-		case OPT_ON_CONFLICT:
-			if (strcmp(optarg, "error") == 0)
-				o->conflict = STRATA_SEED_CONFLICT_ERROR;
-			else if (strcmp(optarg, "skip") == 0)
-				o->conflict = STRATA_SEED_CONFLICT_SKIP;
-			else if (strcmp(optarg, "update") == 0)
-				o->conflict = STRATA_SEED_CONFLICT_UPDATE;
-			else
-				return cli_usage_error(
-				    ctx->cmd,
-				    "--on-conflict is 'error', 'skip' or 'update', "
-				    "not '%s'",
-				    optarg);
-			break;
-		case CLI_KEY_LOCK_WAIT:
-		case CLI_KEY_LOCK_STRATEGY:
-		case CLI_KEY_LOCK_TTL:
-			if (cli_lock_opt(ctx->cmd, key, optarg, &o->ro, &o->given) < 0)
-				return EXIT_USAGE;
-			break;
-		}
-	}
+	cli_run_args_init(&o->run);
+	if ((rc = cli_parse(ctx, argc, argv, take, o)) >= 0)
+		return rc;
 	if (optind < argc)
 		return cli_usage_error(
 		    ctx->cmd, "unexpected argument '%s' (give seed files with -f)", argv[optind]);
@@ -152,11 +122,11 @@ static void report(struct cli_ctx *ctx, const struct opts *o, const strata_seed_
 			            r->files[i].rows, r->files[i].sha256,
 			            r->files[i].forced ? " (changed, --force)" : "");
 	out_info(ctx, "%s %zu row%s from %zu file%s in %s (read %s, write %s; %.0f rows/s)\n",
-	         o->dry_run ? "dry run: checked" : "seeded", r->rows, r->rows == 1 ? "" : "s",
-	         loaded, loaded == 1 ? "" : "s", out_duration(dur, r->ms),
+	         o->run.ro.dry_run ? "dry run: checked" : "seeded", r->rows,
+	         r->rows == 1 ? "" : "s", loaded, loaded == 1 ? "" : "s", out_duration(dur, r->ms),
 	         out_duration(rd, r->scan_ms), out_duration(wr, r->load_ms),
 	         r->load_ms > 0 ? (double)r->rows * 1000.0 / r->load_ms : 0.0);
-	if (o->dry_run)
+	if (o->run.ro.dry_run)
 		out_note(ctx, "dry run: everything was rolled back; nothing was written to %s",
 		         ctx->display);
 }
@@ -169,7 +139,7 @@ static void print_progress(struct cli_ctx *ctx, const struct opts *o, const stra
 		out_info(ctx, "applied %zu migration%s in %s\n", r->migrated->done,
 		         r->migrated->done == 1 ? "" : "s", out_duration(dur, r->migrated->ms));
 	out_info(ctx, "seeding %s from %zu file%s%s\n", ctx->display, o->nfiles,
-	         o->nfiles == 1 ? "" : "s", o->dry_run ? " (dry run)" : "");
+	         o->nfiles == 1 ? "" : "s", o->run.ro.dry_run ? " (dry run)" : "");
 }
 
 /* What went wrong, after the error: the migrations that stay applied, or the seed rolled back. */
@@ -196,9 +166,7 @@ static void report_failure(const strata_seed_report *r, const strata_error *e)
 int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
-	cli_config cfg;
-	strata_db *db = NULL;
-	strata_source *src = NULL;
+	struct cli_session s = {0};
 	strata_seed_report *r = NULL;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_seed_options so = STRATA_SEED_OPTIONS_INIT;
@@ -206,24 +174,20 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if ((rc = cli_load(ctx, &cfg)) != EXIT_OK)
-		return rc;
-	/* timeouts, retries and the lock: the option, else the config, else the defaults */
-	if ((rc = cli_resolve_run_settings(&cfg, &o.ro, &o.given)) != EXIT_OK ||
-	    (!o.no_migrate && (rc = cli_source(ctx, &cfg, o.dirs, o.ndirs, &src)) != EXIT_OK) ||
-	    (rc = cli_open_db(ctx, &cfg, o.dry_run ? STRATA_DB_NO_CREATE : 0, &db)) != EXIT_OK)
+	if ((rc = cli_session_open(ctx, &o.run, !o.no_migrate,
+	                           o.run.ro.dry_run ? STRATA_DB_NO_CREATE : 0, &s)) != EXIT_OK)
 		goto done;
 	so.files = o.files;
 	so.nfiles = o.nfiles;
 	so.conflict = o.conflict;
 	so.force = o.force;
-	so.dry_run = o.dry_run;
-	so.run = &o.ro;
+	so.dry_run = o.run.ro.dry_run;
+	so.run = &o.run.ro;
 	ctx->verb = "applied";
-	ctx->display = strata_db_display(db);
+	ctx->display = strata_db_display(s.db);
 	ctx->opts = NULL;
 	ctx->announce = announce;
-	if (strata_seed(db, src, &so, &r, &e) < 0) {
+	if (strata_seed(s.db, s.src, &so, &r, &e) < 0) {
 		if (r && r->rolled_back)
 			print_progress(ctx, &o, r);
 		out_error(&e);
@@ -242,8 +206,6 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	report(ctx, &o, r);
 done:
 	strata_seed_report_free(r);
-	cli_close_db(db);
-	strata_source_free(src);
-	cli_config_free(&cfg);
+	cli_session_close(&s);
 	return rc;
 }

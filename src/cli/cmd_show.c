@@ -2,10 +2,10 @@
  * as a table, JSON, or a list of problems. Both only read. */
 #include <stdio.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "cli/cmd_migrations.h"
 #include "cli/cmds.h"
+#include "cli/json.h"
 #include "cli/out.h"
 
 static const char *state_word(strata_state s)
@@ -25,45 +25,27 @@ static const char *state_word(strata_state s)
 	return "failed";
 }
 
-#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static void gen_str_or_null(yajl_gen g, const char *s)
-{
-	if (s)
-		GEN_STR(g, s);
-	else
-		yajl_gen_null(g);
-}
-
 static void show_json(const char *display, const strata_status_report *r)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
+	yajl_gen g = cli_json_open();
 
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	if (!g)
+		return;
 	yajl_gen_map_open(g);
-	GEN_STR(g, "database");
-	GEN_STR(g, display);
-	GEN_STR(g, "database_exists");
+	cli_json_kv(g, "database", display);
+	cli_json_str(g, "database_exists");
 	yajl_gen_bool(g, r->db_exists);
-	GEN_STR(g, "migrations");
+	cli_json_str(g, "migrations");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < r->n; i++) {
 		const strata_status_entry *st = &r->entries[i];
 		yajl_gen_map_open(g);
-		GEN_STR(g, "version");
-		GEN_STR(g, st->version);
-		GEN_STR(g, "name");
-		GEN_STR(g, st->name);
-		GEN_STR(g, "status");
-		GEN_STR(g, state_word(st->state));
-		GEN_STR(g, "file");
-		gen_str_or_null(g, st->file);
-		GEN_STR(g, "applied_at");
-		gen_str_or_null(g, st->applied_at);
-		GEN_STR(g, "duration_ms");
+		cli_json_kv(g, "version", st->version);
+		cli_json_kv(g, "name", st->name);
+		cli_json_kv(g, "status", state_word(st->state));
+		cli_json_kv(g, "file", st->file);
+		cli_json_kv(g, "applied_at", st->applied_at);
+		cli_json_str(g, "duration_ms");
 		if (st->applied_at) {
 			char num[32];
 			int n = snprintf(num, sizeof(num), "%.3f", st->duration_ms);
@@ -74,18 +56,12 @@ static void show_json(const char *display, const strata_status_report *r)
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	GEN_STR(g, "applied");
-	yajl_gen_integer(g, (long long)r->applied);
-	GEN_STR(g, "pending");
-	yajl_gen_integer(g, (long long)r->pending);
-	GEN_STR(g, "missing");
-	yajl_gen_integer(g, (long long)r->missing);
-	GEN_STR(g, "failed");
-	yajl_gen_integer(g, (long long)r->failed);
+	cli_json_int(g, "applied", (long long)r->applied);
+	cli_json_int(g, "pending", (long long)r->pending);
+	cli_json_int(g, "missing", (long long)r->missing);
+	cli_json_int(g, "failed", (long long)r->failed);
 	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	fwrite(buf, 1, len, stdout);
-	yajl_gen_free(g);
+	cli_json_close(g);
 }
 
 static void show_table(const char *display, const strata_status_report *r)
@@ -122,16 +98,14 @@ static void show_table(const char *display, const strata_status_report *r)
 int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct migrations_opts o;
-	struct migrations_session s;
+	struct cli_session s;
 	strata_status_report *r = NULL;
 	strata_error e = STRATA_ERROR_INIT;
-	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+	int rc = cmd_migrations_start(ctx, argc, argv, true, &o, &s);
 
 	if (rc >= 0)
-		return rc;
-	/* show only reads: a SQLite file that is not there is not created */
-	if ((rc = cmd_migrations_open(ctx, &o, STRATA_DB_NO_CREATE, &s)) != EXIT_OK)
 		goto done;
+	rc = EXIT_OK;
 	if (strata_status(s.db, s.src, &r, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
@@ -148,23 +122,22 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		rc = EXIT_PENDING;
 done:
 	strata_status_report_free(r);
-	cmd_migrations_close(&s);
+	cli_session_close(&s);
 	return rc;
 }
 
 int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct migrations_opts o;
-	struct migrations_session s;
+	struct cli_session s;
 	strata_problems *p = NULL;
 	strata_error e = STRATA_ERROR_INIT;
-	int rc = cmd_migrations_parse(ctx, argc, argv, &o);
+	int rc = cmd_migrations_start(ctx, argc, argv, true, &o, &s);
 
 	if (rc >= 0)
-		return rc;
-	if ((rc = cmd_migrations_open(ctx, &o, STRATA_DB_NO_CREATE, &s)) != EXIT_OK)
 		goto done;
-	if (strata_validate(s.db, s.src, &o.ro, &p, &e) < 0) {
+	rc = EXIT_OK;
+	if (strata_validate(s.db, s.src, &o.run.ro, &p, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;
@@ -180,10 +153,10 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 	         "ok: %zu migration%s; %s; applied migrations unchanged; %zu pending, in order "
 	         "(%s)\n",
 	         p->migrations, p->migrations == 1 ? "" : "s",
-	         o.ndirs == 0 ? "the build matches its manifest and src" : "manifests match",
+	         o.run.ndirs == 0 ? "the build matches its manifest and src" : "manifests match",
 	         p->pending, strata_db_display(s.db));
 done:
 	strata_problems_free(p);
-	cmd_migrations_close(&s);
+	cli_session_close(&s);
 	return rc;
 }
