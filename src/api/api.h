@@ -92,6 +92,10 @@ typedef struct api_session {
 /* fn: the public function, for errors in the options. */
 int api_session_open(api_session *s, strata_db *db, const strata_source *src,
                      const strata_run_options *o, const char *fn, strata_error *e);
+/* What a use case does first: db and src checked (and db not interrupted), the session opened,
+ * and a zeroed report of `size` bytes in *report. On failure nothing is left open. */
+int api_begin(api_session *s, strata_db *db, const strata_source *src, const strata_run_options *o,
+              size_t size, void **report, const char *fn, strata_error *e);
 void api_session_close(api_session *s);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */

@@ -20,18 +20,6 @@ struct run_report {
 	double *ms;
 };
 
-static struct run_report *report_new(strata_error *e)
-{
-	struct run_report *r = calloc(1, sizeof(*r));
-	if (!r) {
-		strata_error_set(e, STRATA_ERROR, "out of memory");
-		return NULL;
-	}
-	r->pub.failed = -1;
-	r->pub.failed_statement = -1;
-	return r;
-}
-
 void strata_run_report_free(strata_run_report *pub)
 {
 	struct run_report *r = (struct run_report *)pub;
@@ -176,6 +164,16 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 	return api_session_history(s, flags, e);
 }
 
+/* The plan made, the report sized for it; runs it unless it is empty or a dry run. */
+static int run_plan(api_session *s, struct run_report *r, strata_error *e)
+{
+	int error;
+	r->pub.migrations = s->cat.n;
+	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s->o.dry_run)
+		return error;
+	return execute(s, r, e);
+}
+
 /* Hands the catalog over to the report (its steps point into it) and the report to the caller. */
 static void finish(api_session *s, struct run_report *r, strata_run_report **out)
 {
@@ -189,15 +187,22 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 		strata_run_report_free(&r->pub);
 }
 
-static int check_args(strata_db *db, strata_source *src, strata_run_report **out, const char *fn,
-                      strata_error *e)
+/* What run, revert and repair do first: check the arguments, open the session and make the
+ * report. */
+static int begin(api_session *s, struct run_report **r, strata_db *db, strata_source *src,
+                 const strata_run_options *o, strata_run_report **out, const char *fn,
+                 strata_error *e)
 {
+	void *p;
+	int error;
+
 	if (out)
 		*out = NULL;
-	if (!db || !src)
-		return api_bad_arg(e, fn, !db ? "no database" : "no source");
-	if (db->conn->interrupted)
-		return strata_conn_interrupted(e);
+	if ((error = api_begin(s, db, src, o, sizeof(**r), &p, fn, e)) < 0)
+		return error;
+	*r = p;
+	(*r)->pub.failed = -1;
+	(*r)->pub.failed_statement = -1;
 	return 0;
 }
 
@@ -215,15 +220,9 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 	double t0 = strata_now_ms();
 	int error;
 
-	if ((error = check_args(db, src, out, "strata_run", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, locked ? "strata_seed" : "strata_run", e)) <
-	        0)
+	if ((error = begin(&s, &r, db, src, o, out, locked ? "strata_seed" : "strata_run", e)) < 0)
 		return error;
 	s.outer_lock = locked;
-	if (!(r = report_new(e))) {
-		api_session_close(&s);
-		return STRATA_ERROR;
-	}
 	if ((error = load(&s, r, true, e)) != 0) {
 		error = error > 0 ? 0 : error;
 		goto done;
@@ -240,10 +239,7 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 	}
 	api_phase(db, "plan", strata_now_ms() - t0, r->plan.n, 0);
 	store_row_hashes(&s);
-	r->pub.migrations = s.cat.n;
-	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s.o.dry_run)
-		goto done;
-	error = execute(&s, r, e);
+	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);
 	return error;
@@ -257,13 +253,8 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 	strata_revert_opts ro;
 	int error;
 
-	if ((error = check_args(db, src, out, "strata_revert", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, "strata_revert", e)) < 0)
+	if ((error = begin(&s, &r, db, src, o, out, "strata_revert", e)) < 0)
 		return error;
-	if (!(r = report_new(e))) {
-		api_session_close(&s);
-		return STRATA_ERROR;
-	}
 	if ((error = load(&s, r, false, e)) < 0)
 		goto done;
 	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
@@ -272,10 +263,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 		r->pub.not_started = true;
 		goto done;
 	}
-	r->pub.migrations = s.cat.n;
-	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s.o.dry_run)
-		goto done;
-	error = execute(&s, r, e);
+	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);
 	return error;
@@ -323,13 +311,8 @@ int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o
 	strata_migration *m = NULL;
 	int error;
 
-	if ((error = check_args(db, src, out, "strata_repair", e)) < 0 ||
-	    (error = api_session_open(&s, db, src, o, "strata_repair", e)) < 0)
+	if ((error = begin(&s, &r, db, src, o, out, "strata_repair", e)) < 0)
 		return error;
-	if (!(r = report_new(e))) {
-		api_session_close(&s);
-		return STRATA_ERROR;
-	}
 	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
 	    (error = api_session_lock(&s, e)) < 0 ||
 	    (error = api_session_history(&s, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF, e)) <

@@ -47,6 +47,26 @@ int api_session_open(api_session *s, strata_db *db, const strata_source *src,
 	return api_run_options(&s->o, o, fn, e);
 }
 
+int api_begin(api_session *s, strata_db *db, const strata_source *src, const strata_run_options *o,
+              size_t size, void **report, const char *fn, strata_error *e)
+{
+	int error;
+
+	*report = NULL;
+	memset(s, 0, sizeof(*s));
+	if (!db || !src)
+		return api_bad_arg(e, fn, !db ? "no database" : "no source");
+	if (db->conn->interrupted)
+		return strata_conn_interrupted(e);
+	if ((error = api_session_open(s, db, src, o, fn, e)) < 0)
+		return error;
+	if (!(*report = calloc(1, size))) {
+		api_session_close(s);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	return 0;
+}
+
 void api_session_close(api_session *s)
 {
 	/* a table lock's row is deleted, an advisory lock let go, for the next use of the db */

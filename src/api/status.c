@@ -72,19 +72,15 @@ int strata_status(strata_db *db, strata_source *src, strata_status_report **out,
 	api_session s;
 	struct status_report *r = NULL;
 	strata_plan_rows rows = {0};
+	void *p;
 	int error;
 
 	if (!out)
 		return api_bad_arg(e, "strata_status", "out is NULL");
 	*out = NULL;
-	if (!db || !src)
-		return api_bad_arg(e, "strata_status", !db ? "no database" : "no source");
-	if ((error = api_session_open(&s, db, src, NULL, "strata_status", e)) < 0)
+	if ((error = api_begin(&s, db, src, NULL, sizeof(*r), &p, "strata_status", e)) < 0)
 		return error;
-	if (!(r = calloc(1, sizeof(*r)))) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
+	r = p;
 	if ((error = api_session_read(&s, API_READ_BUILT, e)) < 0 ||
 	    (error = api_session_history(&s, 0, e)) < 0 ||
 	    (error = strata_plan_status(&rows, &s.cat, &s.hist, e)) < 0 ||
@@ -151,17 +147,14 @@ int strata_validate(strata_db *db, strata_source *src, const strata_run_options 
 	strata_error pe = STRATA_ERROR_INIT;
 	int error;
 
+	void *obj;
+
 	if (!out)
 		return api_bad_arg(e, "strata_validate", "out is NULL");
 	*out = NULL;
-	if (!db || !src)
-		return api_bad_arg(e, "strata_validate", !db ? "no database" : "no source");
-	if ((error = api_session_open(&s, db, src, o, "strata_validate", e)) < 0)
+	if ((error = api_begin(&s, db, src, o, sizeof(*p), &obj, "strata_validate", e)) < 0)
 		return error;
-	if (!(p = calloc(1, sizeof(*p)))) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
+	p = obj;
 	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
 	    (error = api_session_history(&s, 0, e)) < 0 ||
 	    (error = strata_plan_up(&plan, &s.cat, &s.hist, NULL, e)) < 0)

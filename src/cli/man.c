@@ -22,23 +22,24 @@ static void roff(FILE *f, const char *s)
 	}
 }
 
+/* before, s escaped, after */
+static void put(FILE *f, const char *before, const char *s, const char *after)
+{
+	fputs(before, f);
+	roff(f, s);
+	fputs(after, f);
+}
+
 static void opts(FILE *f, const struct cli_opt *o)
 {
 	for (; o && o->name; o++) {
 		fputs(".TP\n", f);
 		if (o->key > 0 && o->key < 256)
 			fprintf(f, "\\fB\\-%c\\fR, ", o->key);
-		fputs("\\fB\\-\\-", f);
-		roff(f, o->name);
-		fputs("\\fR", f);
-		if (o->arg) {
-			fputs(" \\fI", f);
-			roff(f, o->arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, o->help);
-		fputc('\n', f);
+		put(f, "\\fB\\-\\-", o->name, "\\fR");
+		if (o->arg)
+			put(f, " \\fI", o->arg, "\\fR");
+		put(f, "\n", o->help, "\n");
 	}
 }
 
@@ -75,15 +76,10 @@ int cli_man(FILE *f)
 	opts(f, cli_global_opts);
 	fputs(".TP\n\\fB\\-\\-version\\fR\nprint the version\n.SH COMMANDS\n", f);
 	for (const struct cmd *c = cli_cmds; c->name; c++) {
-		fputs(".SS \"strata ", f);
-		roff(f, c->name);
-		fputs("\"\n\\fBstrata ", f);
-		roff(f, c->name);
-		fputs("\\fR ", f);
-		roff(f, c->usage ? c->usage : "");
-		fputs("\n.PP\n", f);
-		roff(f, c->summary);
-		fputs(".\n", f);
+		put(f, ".SS \"strata ", c->name, "\"\n");
+		put(f, "\\fBstrata ", c->name, "\\fR ");
+		put(f, "", c->usage ? c->usage : "", "\n.PP\n");
+		put(f, "", c->summary, ".\n");
 		if (c->details) {
 			fputs(".PP\n", f);
 			paragraph(f, c->details);

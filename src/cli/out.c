@@ -205,17 +205,6 @@ void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
 	fflush(stdout);
 }
 
-void out_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	if (!ctx->verbose || ctx->quiet)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
 void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;

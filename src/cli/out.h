@@ -20,8 +20,11 @@ void out_event(const strata_event *ev, void *userdata);
 void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Only with -v. */
-void out_verbose(const struct cli_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define out_verbose(ctx, ...)                                                                      \
+	do {                                                                                       \
+		if ((ctx)->verbose)                                                                \
+			out_info(ctx, __VA_ARGS__);                                                \
+	} while (0)
 /* strata: note: ... on stderr (unless -q). */
 void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -39,12 +39,10 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 		return error;
 	for (size_t i = 0; i < n && error == 0; i++) {
 		strata_file_kind kind;
-		char *v = NULL, *nm = NULL, *path;
+		char *path;
 		strata_error ignored = STRATA_ERROR_INIT;
 		const char *key = names[i];
-		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
-		free(v);
-		free(nm);
+		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
 		if (kind == STRATA_FILE_NONE ||
 		    bsearch(&key, written, n_written, sizeof(*written), strata_fs_names_cmp))
 			continue;
@@ -99,14 +97,12 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 		goto done;
 	for (size_t i = 0; i < n && error == 0; i++) {
 		strata_file_kind kind;
-		char *v = NULL, *nm = NULL, *path = NULL, *old = NULL;
+		char *path = NULL, *old = NULL;
 		const char *text = NULL;
 		size_t old_len = 0;
 		strata_error ignored = STRATA_ERROR_INIT;
 		bool same;
-		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
-		free(v);
-		free(nm);
+		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
 		if (kind == STRATA_FILE_NONE ||
 		    (have_prev && strata_manifest_find(&prev, names[i])))
 			continue;

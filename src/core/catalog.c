@@ -58,12 +58,10 @@ static int load_dir(strata_catalog *c, size_t *cap, const char *dir, size_t dir_
 		return error;
 	for (size_t i = 0; i < n && error == 0; i++) {
 		strata_file_kind kind;
-		char *v = NULL, *nm = NULL, *path = NULL;
+		char *path = NULL;
 		strata_migration *m = NULL;
 
-		error = strata_migration_parse_name(&kind, &v, &nm, names[i], e);
-		free(v);
-		free(nm);
+		error = strata_migration_parse_name(&kind, NULL, NULL, names[i], e);
 		if (error < 0) {
 			path = strata_fs_join(dir, names[i]);
 			strata_error_at(e, path ? path : names[i], 0, 0);
@@ -104,11 +102,8 @@ static bool listing_matches(const char *dir, const strata_manifest *mf)
 		qsort(listed, nl, sizeof(*listed), strata_fs_names_cmp);
 	for (size_t i = 0; ok && i < n; i++) {
 		strata_file_kind kind;
-		char *v = NULL, *nm = NULL;
 		const char *key = names[i];
-		ok = strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored) == 0;
-		free(v);
-		free(nm);
+		ok = strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored) == 0;
 		if (!ok || kind == STRATA_FILE_NONE)
 			continue;
 		ok = bsearch(&key, listed, nl, sizeof(*listed), strata_fs_names_cmp) != NULL;

@@ -127,11 +127,9 @@ static bool build_is_fresh(const strata_catalog *dist, size_t idx, const char *s
 	qsort(built, nb, sizeof(*built), strata_fs_names_cmp);
 	for (size_t i = 0; i < n; i++) {
 		strata_file_kind kind;
-		char *v = NULL, *nm = NULL, *path;
+		char *path;
 		bool same;
-		strata_migration_parse_name(&kind, &v, &nm, names[i], &ignored);
-		free(v);
-		free(nm);
+		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
 		if (kind == STRATA_FILE_NONE)
 			continue;
 		if (k == nb || strcmp(built[k], names[i]) != 0)

@@ -225,14 +225,11 @@ struct lint {
 	strata_error *e;
 };
 
+/* obj's member key (yajl_tree_get with a path of one), or NULL. */
 static yajl_val get(yajl_val obj, const char *key)
 {
-	if (!YAJL_IS_OBJECT(obj))
-		return NULL;
-	for (size_t i = 0; i < obj->u.object.len; i++)
-		if (strcmp(obj->u.object.keys[i], key) == 0)
-			return obj->u.object.values[i];
-	return NULL;
+	const char *path[] = {key, NULL};
+	return YAJL_IS_OBJECT(obj) ? yajl_tree_get(obj, path, yajl_t_any) : NULL;
 }
 
 static const char *get_str(yajl_val obj, const char *key)
@@ -408,6 +405,30 @@ static int strong_lock(struct lint *l)
 		return 0;
 	l->lock_reported = true;
 	return report(l, R_LOCK_TIMEOUT, l->st->off, (struct table_name){0}, NULL);
+}
+
+/* A TRUNCATE's relation. */
+static struct table_name relation_name(yajl_val node)
+{
+	return range_var(as(node, "RangeVar"));
+}
+
+/* DROP TABLE and TRUNCATE of tables (the names in list, read with name_of): the first one that
+ * this migration did not create is reported with rule, and the statement's lock counts. */
+static int first_existing(struct lint *l, yajl_val list,
+                          struct table_name (*name_of)(yajl_val node), enum rule_index rule,
+                          size_t at)
+{
+	int error;
+	for (size_t i = 0; i < array_len(list); i++) {
+		struct table_name t = name_of(list->u.array.values[i]);
+		if (!is_new(l, t)) {
+			if ((error = report(l, rule, at, t, NULL)) < 0)
+				return error;
+			return strong_lock(l);
+		}
+	}
+	return 0;
 }
 
 /* '-- strata:nolint a,b' comments in the text just before the statement. */
@@ -612,15 +633,7 @@ static int lint_stmt(struct lint *l)
 			                        : 0;
 		if (!l->up || !str_is(get_str(n, "removeType"), "OBJECT_TABLE"))
 			return 0;
-		for (size_t i = 0; i < array_len(objs); i++) {
-			struct table_name t = list_name(objs->u.array.values[i]);
-			if (!is_new(l, t)) {
-				if ((error = report(l, R_DROP_TABLE, at, t, NULL)) < 0)
-					return error;
-				return strong_lock(l);
-			}
-		}
-		return 0;
+		return first_existing(l, objs, list_name, R_DROP_TABLE, at);
 	}
 	if (str_is(kind, "ReindexStmt")) {
 		if (has_option(get(n, "params"), "concurrently"))
@@ -649,16 +662,7 @@ static int lint_stmt(struct lint *l)
 		return 0;
 	}
 	if (str_is(kind, "TruncateStmt")) {
-		yajl_val rels = get(n, "relations");
-		for (size_t i = 0; i < array_len(rels); i++) {
-			struct table_name t = range_var(as(rels->u.array.values[i], "RangeVar"));
-			if (!is_new(l, t)) {
-				if ((error = report(l, R_TRUNCATE, at, t, NULL)) < 0)
-					return error;
-				return strong_lock(l);
-			}
-		}
-		return 0;
+		return first_existing(l, get(n, "relations"), relation_name, R_TRUNCATE, at);
 	}
 	if (str_is(kind, "RenameStmt")) {
 		const char *rt = get_str(n, "renameType");

@@ -71,8 +71,13 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 	size_t len = strlen(fname), digits = 0, name_end, bad;
 	strata_file_kind kind = STRATA_FILE_SINGLE;
 
+	char *v, *n;
+
 	*kind_out = STRATA_FILE_NONE;
-	*version_out = *name_out = NULL;
+	if (version_out)
+		*version_out = NULL;
+	if (name_out)
+		*name_out = NULL;
 	if (!isdigit((unsigned char)fname[0]))
 		return 0;
 	if (len > 4 && !ends_with(fname, len, ".sql") && strcasecmp(fname + len - 4, ".sql") == 0) {
@@ -111,14 +116,17 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 		    e, STRATA_EINVALID, "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
 		    (int)(name_end - digits - 1), fname + digits + 1, fname[digits + 1 + bad]);
 	}
-	*version_out = strndup(fname, digits);
-	*name_out = strndup(fname + digits + 1, name_end - digits - 1);
-	if (!*version_out || !*name_out) {
-		free(*version_out);
-		free(*name_out);
-		*version_out = *name_out = NULL;
+	v = version_out ? strndup(fname, digits) : NULL;
+	n = name_out ? strndup(fname + digits + 1, name_end - digits - 1) : NULL;
+	if ((version_out && !v) || (name_out && !n)) {
+		free(v);
+		free(n);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
+	if (version_out)
+		*version_out = v;
+	if (name_out)
+		*name_out = n;
 	*kind_out = kind;
 	return 0;
 }
@@ -477,36 +485,6 @@ bool strata_section_is_empty(const strata_section *s)
 void strata_section_locate(const strata_section *s, size_t off, strata_error *e)
 {
 	locate(e, s->file, s->text, s->offset + off);
-}
-
-size_t strata_sql_skip_noise(const char *s, size_t off, size_t end)
-{
-	while (off < end) {
-		if (s[off] == ' ' || s[off] == '\t' || s[off] == '\n' || s[off] == '\r' ||
-		    s[off] == '\f' || s[off] == '\v') {
-			off++;
-		} else if (s[off] == '-' && off + 1 < end && s[off + 1] == '-') {
-			while (off < end && s[off] != '\n')
-				off++;
-		} else if (s[off] == '/' && off + 1 < end && s[off + 1] == '*') {
-			int depth = 1;
-			off += 2;
-			while (off < end && depth > 0) {
-				if (s[off] == '/' && off + 1 < end && s[off + 1] == '*') {
-					depth++;
-					off += 2;
-				} else if (s[off] == '*' && off + 1 < end && s[off + 1] == '/') {
-					depth--;
-					off += 2;
-				} else {
-					off++;
-				}
-			}
-		} else {
-			break;
-		}
-	}
-	return off;
 }
 
 /* A section of a migration given in memory: its own text, or a function. */

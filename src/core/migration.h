@@ -48,9 +48,10 @@ typedef struct strata_migration {
 	bool loaded;
 } strata_migration;
 
-/* Splits a file name into version and name. Returns the kind, or STRATA_FILE_NONE for a file
- * that is not a migration (README.md). A .sql file that starts with a digit but is not named
- * <version>-<name>.sql is an error, so a typo is not silently skipped. */
+/* Splits a file name into version and name (each out optional: NULL when not wanted). Returns
+ * the kind, or STRATA_FILE_NONE for a file that is not a migration (README.md). A .sql file that
+ * starts with a digit but is not named <version>-<name>.sql is an error, so a typo is not silently
+ * skipped. */
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
                                 const char *fname, strata_error *e);
 
@@ -91,10 +92,6 @@ int strata_migration_key_cmp(const char *va, const char *na, const char *vb, con
 bool strata_section_is_empty(const strata_section *s);
 /* Maps a byte offset inside section s to the file's line:column and fills e's place. */
 void strata_section_locate(const strata_section *s, size_t off, strata_error *e);
-/* The first offset at or after `off` (and before `end`) that is not white space or an SQL
- * comment ('--' to end of line, '/' '*' ... '*' '/', nested as PostgreSQL reads them): where a
- * statement really starts. */
-size_t strata_sql_skip_noise(const char *s, size_t off, size_t end);
 /* Whether a string is all digits (a version). */
 bool strata_is_version(const char *s);
 

@@ -1,5 +1,7 @@
 #include "core/sqlcheck.h"
 
+#include "core/sqlsplit.h"
+
 #include <ctype.h>
 #include <pg_query.h>
 #include <sqlite3.h>
@@ -45,14 +47,11 @@ const char *strata_dialect_name(strata_dialect d)
 
 /* ---- PostgreSQL ----------------------------------------------------------------------------- */
 
+/* obj's member key (yajl_tree_get with a path of one), or NULL. */
 static yajl_val obj_get(yajl_val obj, const char *key)
 {
-	if (!YAJL_IS_OBJECT(obj))
-		return NULL;
-	for (size_t i = 0; i < obj->u.object.len; i++)
-		if (strcmp(obj->u.object.keys[i], key) == 0)
-			return obj->u.object.values[i];
-	return NULL;
+	const char *path[] = {key, NULL};
+	return YAJL_IS_OBJECT(obj) ? yajl_tree_get(obj, path, yajl_t_any) : NULL;
 }
 
 static size_t get_size(yajl_val obj, const char *key)
@@ -327,7 +326,9 @@ static int sq_exec(struct sq_check *k, const char *sql, const strata_section *se
 {
 	if (sqlite3_exec(k->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
-	strata_section_locate(sec, strata_sql_skip_noise(sec->text + sec->offset, 0, sec->len), e);
+	strata_section_locate(
+	    sec, strata_sql_skip_blank(STRATA_DIALECT_SQLITE, sec->text + sec->offset, 0, sec->len),
+	    e);
 	strata_error_hint(e, "remove BEGIN, COMMIT or ROLLBACK from the migration, or mark the "
 	                     "section 'transaction:false'");
 	return strata_error_set(e, STRATA_EINVALID,

@@ -17,36 +17,34 @@ static void vfill(char *dst, size_t n, const char *fmt, va_list ap)
 		memcpy(dst + n - 4, "...", 4); /* say that it was cut rather than cut silently */
 }
 
+/* fmt and the arguments after it into the array buf. */
+#define FILL(buf, fmt)                                                                             \
+	do {                                                                                       \
+		va_list ap_;                                                                       \
+		va_start(ap_, fmt);                                                                \
+		vfill(buf, sizeof(buf), fmt, ap_);                                                 \
+		va_end(ap_);                                                                       \
+	} while (0)
+
 int strata_error_set(strata_error *e, int code, const char *fmt, ...)
 {
-	va_list ap;
 	if (!e)
 		return code;
 	e->code = code;
-	va_start(ap, fmt);
-	vfill(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
+	FILL(e->msg, fmt);
 	return code;
 }
 
 void strata_error_detail(strata_error *e, const char *fmt, ...)
 {
-	va_list ap;
-	if (!e)
-		return;
-	va_start(ap, fmt);
-	vfill(e->detail, sizeof(e->detail), fmt, ap);
-	va_end(ap);
+	if (e)
+		FILL(e->detail, fmt);
 }
 
 void strata_error_hint(strata_error *e, const char *fmt, ...)
 {
-	va_list ap;
-	if (!e)
-		return;
-	va_start(ap, fmt);
-	vfill(e->hint, sizeof(e->hint), fmt, ap);
-	va_end(ap);
+	if (e)
+		FILL(e->hint, fmt);
 }
 
 void strata_error_at(strata_error *e, const char *file, unsigned line, unsigned col)

@@ -76,6 +76,16 @@ int strata_pg__exec(pg_conn *pg, const char *sql, strata_error *e)
 	return error;
 }
 
+int strata_pg__exec_buf(pg_conn *pg, strata_buf *q, int error, strata_error *e)
+{
+	if (error < 0 || q->failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else
+		error = strata_pg__exec(pg, q->ptr, e);
+	strata_buf_free(q);
+	return error;
+}
+
 int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e)
 {
 	const char *keys[6], *vals[6], *enc;

@@ -230,12 +230,7 @@ static int nt_record(pg_conn *pg, const strata_step *s, strata_applied_status st
 		if (st == STRATA_APPLIED_OK)
 			strata_buf_puts(&q, "; RESET lock_timeout; RESET statement_timeout");
 	}
-	if (error < 0 || q.failed)
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-	else
-		error = strata_pg__exec(pg, q.ptr, e);
-	strata_buf_free(&q);
-	return error;
+	return strata_pg__exec_buf(pg, &q, error, e);
 }
 
 /* How many statements section sec holds (as the splitter cuts it). */
@@ -382,10 +377,7 @@ int strata_pg__begin(strata_conn *b, const strata_step *step, const strata_apply
 	strata_buf_puts(&q, "BEGIN;\n");
 	if (step)
 		append_timeouts(&q, o, true);
-	error = q.failed ? strata_error_set(e, STRATA_ERROR, "out of memory")
-	                 : strata_pg__exec(pg, q.ptr, e);
-	strata_buf_free(&q);
-	return error;
+	return strata_pg__exec_buf(pg, &q, 0, e);
 }
 
 /* A C step's history change, in its transaction. */

@@ -285,10 +285,5 @@ int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_er
 	error |= strata_pg__literal(pg, &q, m->version);
 	strata_buf_puts(&q, " AND name = ");
 	error |= strata_pg__literal(pg, &q, m->name);
-	if (error < 0 || q.failed)
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-	else
-		error = strata_pg__exec(pg, q.ptr, e);
-	strata_buf_free(&q);
-	return error;
+	return strata_pg__exec_buf(pg, &q, error, e);
 }

@@ -29,6 +29,9 @@ const char *strata_pg__field(const PGresult *r, int code);
 int strata_pg__error(pg_conn *pg, const PGresult *r, strata_error *e);
 /* Runs sql (one or several statements, interruptibly); 0 or e filled. */
 int strata_pg__exec(pg_conn *pg, const char *sql, strata_error *e);
+/* Runs the SQL built in q, unless building it failed (error < 0, or q ran out of memory: then an
+ * out-of-memory error); frees q. */
+int strata_pg__exec_buf(pg_conn *pg, strata_buf *q, int error, strata_error *e);
 /* Appends s as a quoted literal. */
 int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s);
 /* A missing privilege on one of strata's own tables: names the table, the privileges and the

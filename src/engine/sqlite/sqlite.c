@@ -334,6 +334,27 @@ static int run_section(sqlite_conn *s, const strata_section *sec, int from,
 	return error;
 }
 
+/* A statement on the history row of m: sql prepared, with ?1 and ?2 bound to its version and
+ * name. */
+static int row_stmt(sqlite_conn *s, const char *sql, const strata_migration *m, sqlite3_stmt **st,
+                    strata_error *e)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return set_db_error(s, e);
+	sqlite3_bind_text(*st, 1, m->version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, m->name, -1, SQLITE_STATIC);
+	return 0;
+}
+
+/* Runs a statement that returns no row, and finalizes it. */
+static int row_done(sqlite_conn *s, sqlite3_stmt *st, strata_error *e)
+{
+	int error = sqlite3_step(st) != SQLITE_DONE ? set_db_error(s, e) : 0;
+	sqlite3_finalize(st);
+	return error;
+}
+
 static int history_change(sqlite_conn *s, const strata_step *step, double ms, strata_error *e)
 {
 	const char *sql = step->dir == STRATA_UP
@@ -342,22 +363,17 @@ static int history_change(sqlite_conn *s, const strata_step *step, double ms, st
 	                        "VALUES (?1, ?2, ?3, ?4, ?5)"
 	                      : "DELETE FROM " STRATA_HISTORY_TABLE
 	                        " WHERE version = ?1 AND name = ?2";
-	sqlite3_stmt *st = NULL;
-	int error = 0;
+	sqlite3_stmt *st;
+	int error = row_stmt(s, sql, step->m, &st, e);
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return set_db_error(s, e);
-	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	if (error < 0)
+		return error;
 	if (step->dir == STRATA_UP) {
 		sqlite3_bind_text(st, 3, step->m->checksum, -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, 4, ms);
 		sqlite3_bind_int(st, 5, step->out_of_order);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = set_db_error(s, e);
-	sqlite3_finalize(st);
-	return error;
+	return row_done(s, st, e);
 }
 
 /* The history row of a transaction:false up section, written as it goes. */
@@ -373,13 +389,11 @@ static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_sta
 	        : "UPDATE " STRATA_HISTORY_TABLE " SET status = ?6, progress = ?5, "
 	          "duration_ms = ?7, applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	          "WHERE version = ?1 AND name = ?2";
-	sqlite3_stmt *st = NULL;
-	int error = 0;
+	sqlite3_stmt *st;
+	int error = row_stmt(s, sql, step->m, &st, e);
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return set_db_error(s, e);
-	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	if (error < 0)
+		return error;
 	if (status == STRATA_APPLIED_RUNNING) {
 		sqlite3_bind_text(st, 3, step->m->checksum, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, step->out_of_order);
@@ -388,24 +402,19 @@ static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_sta
 		sqlite3_bind_double(st, 7, ms);
 	}
 	sqlite3_bind_int(st, 5, progress);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = set_db_error(s, e);
-	sqlite3_finalize(st);
-	return error;
+	return row_done(s, st, e);
 }
 
 /* Whether the step was already done (by a runner that got the write lock first). */
 static int already_done(sqlite_conn *s, const strata_step *step, strata_error *e)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int rc, applied;
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT 1 FROM " STRATA_HISTORY_TABLE
-	                       " WHERE version = ?1 AND name = ?2 AND status = 'applied'",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return set_db_error(s, e);
-	sqlite3_bind_text(st, 1, step->m->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, step->m->name, -1, SQLITE_STATIC);
+	if ((rc = row_stmt(s,
+	                   "SELECT 1 FROM " STRATA_HISTORY_TABLE
+	                   " WHERE version = ?1 AND name = ?2 AND status = 'applied'",
+	                   step->m, &st, e)) < 0)
+		return rc;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -464,22 +473,17 @@ done:
 static int sq_mark_applied(strata_conn *b, const strata_migration *m, strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
-	sqlite3_stmt *st = NULL;
-	int error = 0;
-	if (sqlite3_prepare_v2(s->db,
-	                       "UPDATE " STRATA_HISTORY_TABLE
-	                       " SET status = 'applied', checksum = ?3, "
-	                       "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-	                       "WHERE version = ?1 AND name = ?2",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return set_db_error(s, e);
-	sqlite3_bind_text(st, 1, m->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_stmt *st;
+	int error =
+	    row_stmt(s,
+	             "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ?3, "
+	             "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+	             "WHERE version = ?1 AND name = ?2",
+	             m, &st, e);
+	if (error < 0)
+		return error;
 	sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error = set_db_error(s, e);
-	sqlite3_finalize(st);
-	return error;
+	return row_done(s, st, e);
 }
 
 /* A run's one transaction (step NULL), or a C step's: BEGIN IMMEDIATE, then, for a step, whether
