@@ -71,6 +71,22 @@ scenario() {
 }
 each_db scenario
 
+# the README's example, as written there, in a main()
+python3 - "$ROOT/README.md" >readme_example.c <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+i = s.index("```c\n#include <strata.h>")
+code = s[i + 5 : s.index("```", i + 5)]
+head, rest = code.split("strata_db *db = NULL;", 1)
+print("#include <stdio.h>\n" + head + "int main(void)\n{\nstrata_db *db = NULL;" + rest + "return 0;\n}")
+PY
+# shellcheck disable=SC2046,SC2086
+check "the README's C example builds" 0 '' '^$' \
+	cc $san -Wall -Werror -Wno-unused-parameter -o readme_example readme_example.c \
+	$(pkg-config --cflags --libs strata) -Wl,-rpath,"$LIBDIR"
+check '... and migrates' 0 '' '^$' ./readme_example
+is "... both of its migrations" "$(sqlite3 app.db 'select group_concat(name) from strata_migrations')" 'CreateBooks,MoveAuthors'
+
 # the static library, and CMake's package
 new_db sqlite
 check 'make STATIC=1: embed links libstrata.a' 0 '' '^$' \
