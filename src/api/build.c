@@ -40,7 +40,7 @@ void strata_build_report_free(strata_build_report *r)
 int strata_build(const char *src_dir, const char *out_dir, const strata_build_options *o,
                  strata_build_report **out, strata_error *e)
 {
-	strata_build_options bo;
+	strata_build_options bo = STRATA_BUILD_OPTIONS_INIT;
 	strata_build_report *r;
 	double t0;
 	int error;
@@ -74,7 +74,7 @@ void strata_lint_report_free(strata_lint_report *r)
 int strata_lint(const char *src_dir, const strata_build_options *o, strata_lint_report **out,
                 strata_error *e)
 {
-	strata_build_options bo;
+	strata_build_options bo = STRATA_BUILD_OPTIONS_INIT;
 	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
 	strata_catalog cat = {0}, base = {0};
 	strata_lint_report *r;

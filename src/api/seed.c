@@ -50,7 +50,7 @@ static int migrate(strata_db *db, strata_source *src, const strata_seed_options 
 int strata_seed(strata_db *db, strata_source *src, const strata_seed_options *o,
                 strata_seed_report **out, strata_error *e)
 {
-	strata_seed_options so;
+	strata_seed_options so = STRATA_SEED_OPTIONS_INIT;
 	strata_seed_opts sopts;
 	strata_seed_report *r = NULL;
 	struct strata_seed_scan *scans = NULL;
