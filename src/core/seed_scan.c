@@ -49,6 +49,41 @@ static strata_seed_section *cur_section(struct scan *s)
 	return s->out->n ? &s->out->sections[s->out->n - 1] : NULL;
 }
 
+/* A new section whose key is at key_off, its name not yet read; NULL (s->err set) when out of
+ * memory. */
+static strata_seed_section *add_section(struct scan *s, size_t key_off)
+{
+	strata_seed_section *grown = realloc(s->out->sections, (s->out->n + 1) * sizeof(*grown));
+	if (!grown) {
+		s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
+		return NULL;
+	}
+	s->out->sections = grown;
+	memset(&grown[s->out->n], 0, sizeof(*grown));
+	grown[s->out->n].key_off = key_off;
+	return &grown[s->out->n++];
+}
+
+/* Records key as one whose value is an array in the current section's rows (a candidate nested
+ * table): once, and 64 at the most. 0, or s->err when out of memory. */
+static int add_nested(struct scan *s, const char *key)
+{
+	strata_seed_section *sec = cur_section(s);
+	char **grown;
+	for (size_t i = 0; i < sec->nnested; i++)
+		if (strcmp(sec->nested[i], key) == 0)
+			return 0;
+	if (sec->nnested >= 64)
+		return 0;
+	grown = realloc(sec->nested, (sec->nnested + 1) * sizeof(*grown));
+	if (grown)
+		sec->nested = grown;
+	if (!grown || !(grown[sec->nnested] = strdup(key)))
+		return s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
+	sec->nnested++;
+	return 0;
+}
+
 /* A value (scalar, '{' or '[') begins at the current depth. */
 static int scan_value(struct scan *s, bool is_map, bool is_array)
 {
@@ -70,22 +105,7 @@ static int scan_value(struct scan *s, bool is_map, bool is_array)
 		    s, is_array ? strata_seed__pos_after(&s->w) - 1 : strata_seed__tok_start(&s->w),
 		    "a row of table '%s' must be a JSON object", cur_section(s)->table);
 	} else if (was_key && is_array) {
-		strata_seed_section *sec = cur_section(s);
-		char **grown;
-		for (size_t i = 0; i < sec->nnested; i++)
-			if (strcmp(sec->nested[i], s->key) == 0)
-				return 1;
-		if (sec->nnested >= 64)
-			return 1;
-		grown = realloc(sec->nested, (sec->nnested + 1) * sizeof(*grown));
-		if (!grown || !(grown[sec->nnested] = strdup(s->key))) {
-			if (grown)
-				sec->nested = grown;
-			s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
-			return 0;
-		}
-		sec->nested = grown;
-		sec->nnested++;
+		return add_nested(s, s->key) < 0 ? 0 : 1;
 	}
 	return 1;
 }
@@ -115,38 +135,39 @@ static int sc_string(void *ctx, const unsigned char *v, size_t len)
 	return scan_value(ctx, false, false);
 }
 
-static int sc_start_map(void *ctx)
+/* A '{' or '[' begins a value one level deeper. */
+static int scan_open(struct scan *s, bool is_map)
 {
-	struct scan *s = ctx;
-	if (!scan_value(s, true, false))
+	if (!scan_value(s, is_map, !is_map))
 		return 0;
 	if (++s->depth > STRATA_SEED_MAX_DEPTH)
 		return scan_fail(s, strata_seed__pos_after(&s->w) - 1, "JSON nested too deeply");
 	return 1;
 }
 
+static int sc_start_map(void *ctx)
+{
+	return scan_open(ctx, true);
+}
+
+static int sc_start_array(void *ctx)
+{
+	return scan_open(ctx, false);
+}
+
 static int sc_key(void *ctx, const unsigned char *k, size_t len)
 {
 	struct scan *s = ctx;
 	if (s->depth == 1) {
-		strata_seed_section *grown =
-		    realloc(s->out->sections, (s->out->n + 1) * sizeof(*grown));
-		if (!grown) {
-			s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
+		strata_seed_section *sec = add_section(s, strata_seed__tok_start(&s->w));
+		if (!sec)
 			return 0;
-		}
-		s->out->sections = grown;
-		memset(&grown[s->out->n], 0, sizeof(*grown));
-		grown[s->out->n].key_off = strata_seed__tok_start(&s->w);
-		grown[s->out->n].table = strndup((const char *)k, len);
-		s->out->n++;
-		if (!grown[s->out->n - 1].table) {
+		if (!(sec->table = strndup((const char *)k, len))) {
 			s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
 			return 0;
 		}
 		if (len == 0 || memchr(k, '\0', len))
-			return scan_fail(s, grown[s->out->n - 1].key_off,
-			                 "a table name must not be empty");
+			return scan_fail(s, sec->key_off, "a table name must not be empty");
 	} else if (s->depth >= 3) {
 		size_t n = len < sizeof(s->key) - 1 ? len : sizeof(s->key) - 1;
 		memcpy(s->key, k, n);
@@ -156,25 +177,8 @@ static int sc_key(void *ctx, const unsigned char *k, size_t len)
 	return 1;
 }
 
-static int sc_end_map(void *ctx)
-{
-	struct scan *s = ctx;
-	s->key_pending = false;
-	s->depth--;
-	return 1;
-}
-
-static int sc_start_array(void *ctx)
-{
-	struct scan *s = ctx;
-	if (!scan_value(s, false, true))
-		return 0;
-	if (++s->depth > STRATA_SEED_MAX_DEPTH)
-		return scan_fail(s, strata_seed__pos_after(&s->w) - 1, "JSON nested too deeply");
-	return 1;
-}
-
-static int sc_end_array(void *ctx)
+/* A '}' or ']' closes a level. */
+static int sc_end(void *ctx)
 {
 	struct scan *s = ctx;
 	s->key_pending = false;
@@ -183,8 +187,8 @@ static int sc_end_array(void *ctx)
 }
 
 static const yajl_callbacks scan_cbs = {
-    sc_null,      sc_bool, NULL,       NULL,           sc_number,    sc_string,
-    sc_start_map, sc_key,  sc_end_map, sc_start_array, sc_end_array,
+    sc_null,      sc_bool, NULL,   NULL,           sc_number, sc_string,
+    sc_start_map, sc_key,  sc_end, sc_start_array, sc_end,
 };
 
 /* SHA-256 with CR LF read as LF, fed in chunks. */
@@ -226,7 +230,7 @@ enum { F_START, F_KEY_OR_END, F_KEY, F_TKEY, F_COLON, F_ARRAY, F_ROWS, F_AFTER, 
 struct fast {
 	int state;
 	unsigned depth; /* inside a section: brackets open beyond the rows' array */
-	bool in_str, esc, expect_row, after_comma;
+	bool in_str, esc, expect_row;
 	int after_str; /* 1: a string just ended (a key?), 2: and a ':' followed */
 	bool key_ok;   /* the nested key is captured whole */
 	size_t klen;
@@ -249,198 +253,186 @@ static bool is_ws(unsigned char c)
 
 static int fast_nested(struct scan *s, struct fast *f)
 {
-	strata_seed_section *sec = cur_section(s);
-	char **grown;
 	if (!f->key_ok)
 		return 0;
 	f->key[f->klen] = '\0';
-	for (size_t i = 0; i < sec->nnested; i++)
-		if (strcmp(sec->nested[i], f->key) == 0)
-			return 0;
-	if (sec->nnested >= 64)
+	return add_nested(s, f->key);
+}
+
+/* Inside a string of the rows, from p[i]: runs over its plain characters (the common case),
+ * keeping them as a possible nested key, then takes the character that stopped the run (an
+ * escaped one, a backslash or the closing quote). Returns that character's index, or n. */
+static size_t fast_string(struct fast *f, const unsigned char *p, size_t n, size_t i)
+{
+	while (i < n && p[i] != '"' && p[i] != '\\' && !f->esc) {
+		if (f->depth > 0 && f->klen < sizeof(f->key) - 1)
+			f->key[f->klen++] = (char)p[i];
+		else
+			f->key_ok = false;
+		i++;
+	}
+	if (i == n)
+		return n;
+	if (f->esc) {
+		f->esc = false;
+		f->key_ok = false;
+	} else if (p[i] == '\\') {
+		f->esc = true;
+	} else {
+		f->in_str = false;
+		f->after_str = 1;
+	}
+	return i;
+}
+
+/* A character of the rows outside strings: brackets are counted, a string followed by ':' and
+ * '[' is a nested key, and between the rows only '{', ',' and the closing ']' may stand. */
+static int fast_rows(struct scan *s, struct fast *f, unsigned char c, size_t off)
+{
+	if (is_ws(c))
 		return 0;
-	grown = realloc(sec->nested, (sec->nnested + 1) * sizeof(*grown));
-	if (grown)
-		sec->nested = grown;
-	if (!grown || !(grown[sec->nnested] = strdup(f->key)))
-		return s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
-	sec->nnested++;
+	if (f->depth == 0 && f->expect_row && c != '{' && c != ']')
+		return (scan_fail(s, off, "a row of table '%s' must be a JSON object",
+		                  cur_section(s)->table),
+		        s->err);
+	switch (c) {
+	case '"':
+		f->in_str = true;
+		f->klen = 0;
+		f->key_ok = true;
+		f->after_str = 0;
+		break;
+	case ':':
+		f->after_str = f->after_str == 1 ? 2 : 0;
+		break;
+	case '[':
+	case '{':
+		if (c == '[' && f->after_str == 2 && fast_nested(s, f) < 0)
+			return s->err;
+		if (++f->depth > STRATA_SEED_MAX_DEPTH)
+			return (scan_fail(s, off, "JSON nested too deeply"), s->err);
+		f->expect_row = false;
+		f->after_str = 0;
+		break;
+	case ']':
+	case '}':
+		if (f->depth == 0 && c == ']')
+			f->state = F_AFTER;
+		else if (f->depth == 0)
+			return fast_bad(s, off, "'}' where a row or ']' belongs");
+		else
+			f->depth--;
+		f->after_str = 0;
+		break;
+	case ',':
+		f->after_str = 0;
+		if (f->depth == 0)
+			f->expect_row = true;
+		break;
+	default:
+		f->after_str = 0;
+		break;
+	}
+	return 0;
+}
+
+/* A character of a table name (F_TKEY): the escapes \" \\ \/ only; the closing quote ends it. */
+static int fast_table_name(struct scan *s, struct fast *f, unsigned char c, size_t off)
+{
+	if (f->esc) {
+		f->esc = false;
+		if (c != '"' && c != '\\' && c != '/')
+			return fast_bad(s, off, "unsupported escape in a table name");
+		strata_buf_put(&f->tkey, &c, 1);
+	} else if (c == '\\') {
+		f->esc = true;
+	} else if (c == '"') {
+		strata_seed_section *sec = cur_section(s);
+		if (f->tkey.failed ||
+		    !(sec->table = strndup(strata_buf_cstr(&f->tkey), f->tkey.len)))
+			return s->err = strata_error_set(s->e, STRATA_ERROR, "out of memory");
+		if (f->tkey.len == 0)
+			return (scan_fail(s, sec->key_off, "a table name must not be empty"),
+			        s->err);
+		f->state = F_COLON;
+	} else {
+		strata_buf_put(&f->tkey, &c, 1);
+	}
+	return 0;
+}
+
+/* A character outside the rows: the object of tables, each one's name, ':' and '[', then ','
+ * or '}', and nothing but blanks after the object. */
+static int fast_top(struct scan *s, struct fast *f, unsigned char c, size_t off)
+{
+	if (f->state == F_TKEY)
+		return fast_table_name(s, f, c, off);
+	if (is_ws(c))
+		return 0;
+	switch (f->state) {
+	case F_START:
+		if (c != '{')
+			return (scan_fail(s, off, "a seed file must be a JSON object of tables"),
+			        s->err);
+		f->state = F_KEY_OR_END;
+		break;
+	case F_KEY_OR_END:
+	case F_KEY:
+		if (c == '}' && f->state == F_KEY_OR_END) {
+			f->state = F_END;
+			break;
+		}
+		if (c != '"')
+			return fast_bad(s, off, "expected a table name in double quotes");
+		if (!add_section(s, off))
+			return s->err;
+		strata_buf_reset(&f->tkey);
+		f->esc = false;
+		f->state = F_TKEY;
+		break;
+	case F_COLON:
+		if (c != ':')
+			return fast_bad(s, off, "expected ':' after a table name");
+		f->state = F_ARRAY;
+		break;
+	case F_ARRAY:
+		if (c != '[')
+			return (scan_fail(s, off, "the rows of table '%s' must be a JSON array",
+			                  cur_section(s)->table),
+			        s->err);
+		cur_section(s)->array_off = off;
+		f->state = F_ROWS;
+		f->depth = 0;
+		f->in_str = f->esc = false;
+		f->expect_row = true;
+		f->after_str = 0;
+		break;
+	case F_AFTER:
+		if (c == ',')
+			f->state = F_KEY;
+		else if (c == '}')
+			f->state = F_END;
+		else
+			return fast_bad(s, off, "expected ',' or '}' after a table's rows");
+		break;
+	case F_END:
+		return fast_bad(s, off, "trailing garbage after the seed object");
+	}
 	return 0;
 }
 
 static int fast_feed(struct scan *s, struct fast *f, const unsigned char *p, size_t n, size_t base)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = p[i];
-		size_t off = base + i;
-		switch (f->state) {
-		case F_ROWS:
-			if (f->in_str) {
-				/* the common case: plain characters of a string */
-				while (i < n && p[i] != '"' && p[i] != '\\' && !f->esc) {
-					if (f->depth > 0 && f->klen < sizeof(f->key) - 1)
-						f->key[f->klen++] = (char)p[i];
-					else
-						f->key_ok = false;
-					i++;
-				}
-				if (i == n)
-					break;
-				c = p[i];
-				if (f->esc) {
-					f->esc = false;
-					f->key_ok = false;
-				} else if (c == '\\') {
-					f->esc = true;
-				} else {
-					f->in_str = false;
-					f->after_str = 1;
-				}
-				break;
-			}
-			if (is_ws(c))
-				break;
-			if (f->depth == 0 && f->expect_row && c != '{' && c != ']')
-				return (scan_fail(s, off,
-				                  "a row of table '%s' must be a JSON object",
-				                  cur_section(s)->table),
-				        s->err);
-			switch (c) {
-			case '"':
-				f->in_str = true;
-				f->klen = 0;
-				f->key_ok = true;
-				f->after_str = 0;
-				break;
-			case ':':
-				f->after_str = f->after_str == 1 ? 2 : 0;
-				break;
-			case '[':
-			case '{':
-				if (c == '[' && f->after_str == 2 && fast_nested(s, f) < 0)
-					return s->err;
-				if (++f->depth > STRATA_SEED_MAX_DEPTH)
-					return (scan_fail(s, off, "JSON nested too deeply"),
-					        s->err);
-				f->expect_row = false;
-				f->after_str = 0;
-				break;
-			case ']':
-			case '}':
-				if (f->depth == 0 && c == ']')
-					f->state = F_AFTER;
-				else if (f->depth == 0)
-					return fast_bad(s, off, "'}' where a row or ']' belongs");
-				else
-					f->depth--;
-				f->after_str = 0;
-				break;
-			case ',':
-				f->after_str = 0;
-				if (f->depth == 0)
-					f->expect_row = true;
-				break;
-			default:
-				f->after_str = 0;
-				break;
-			}
-			break;
-		case F_START:
-			if (is_ws(c))
-				break;
-			if (c != '{')
-				return (scan_fail(s, off,
-				                  "a seed file must be a JSON object of tables"),
-				        s->err);
-			f->state = F_KEY_OR_END;
-			break;
-		case F_KEY_OR_END:
-		case F_KEY:
-			if (is_ws(c))
-				break;
-			if (c == '}' && f->state == F_KEY_OR_END) {
-				f->state = F_END;
-				break;
-			}
-			if (c != '"')
-				return fast_bad(s, off, "expected a table name in double quotes");
-			{
-				strata_seed_section *grown =
-				    realloc(s->out->sections, (s->out->n + 1) * sizeof(*grown));
-				if (!grown)
-					return s->err = strata_error_set(s->e, STRATA_ERROR,
-					                                 "out of memory");
-				s->out->sections = grown;
-				memset(&grown[s->out->n], 0, sizeof(*grown));
-				grown[s->out->n++].key_off = off;
-			}
-			strata_buf_reset(&f->tkey);
-			f->esc = false;
-			f->state = F_TKEY;
-			break;
-		case F_TKEY:
-			if (f->esc) {
-				f->esc = false;
-				if (c != '"' && c != '\\' && c != '/')
-					return fast_bad(s, off,
-					                "unsupported escape in a table name");
-				strata_buf_put(&f->tkey, &c, 1);
-			} else if (c == '\\') {
-				f->esc = true;
-			} else if (c == '"') {
-				strata_seed_section *sec = cur_section(s);
-				if (f->tkey.failed ||
-				    !(sec->table = strndup(strata_buf_cstr(&f->tkey), f->tkey.len)))
-					return s->err = strata_error_set(s->e, STRATA_ERROR,
-					                                 "out of memory");
-				if (f->tkey.len == 0)
-					return (scan_fail(s, sec->key_off,
-					                  "a table name must not be empty"),
-					        s->err);
-				f->state = F_COLON;
-			} else {
-				strata_buf_put(&f->tkey, &c, 1);
-			}
-			break;
-		case F_COLON:
-			if (is_ws(c))
-				break;
-			if (c != ':')
-				return fast_bad(s, off, "expected ':' after a table name");
-			f->state = F_ARRAY;
-			break;
-		case F_ARRAY:
-			if (is_ws(c))
-				break;
-			if (c != '[')
-				return (scan_fail(s, off,
-				                  "the rows of table '%s' must be a JSON array",
-				                  cur_section(s)->table),
-				        s->err);
-			cur_section(s)->array_off = off;
-			f->state = F_ROWS;
-			f->depth = 0;
-			f->in_str = f->esc = false;
-			f->expect_row = true;
-			f->after_str = 0;
-			break;
-		case F_AFTER:
-			if (is_ws(c))
-				break;
-			if (c == ',')
-				f->state = F_KEY;
-			else if (c == '}')
-				f->state = F_END;
-			else
-				return fast_bad(s, off, "expected ',' or '}' after a table's rows");
-			break;
-		case F_END:
-			if (!is_ws(c))
-				return fast_bad(s, off, "trailing garbage after the seed object");
-			break;
-		}
+	int error = 0;
+	for (size_t i = 0; i < n && error == 0; i++) {
+		if (f->state != F_ROWS)
+			error = fast_top(s, f, p[i], base + i);
+		else if (f->in_str)
+			i = fast_string(f, p, n, i);
+		else
+			error = fast_rows(s, f, p[i], base + i);
 	}
-	return 0;
+	return error;
 }
 
 int strata_seed_scan_file(strata_seed_scan *out, const char *path, strata_error *e)
