@@ -31,6 +31,9 @@ struct strata_seed_level {
 	char **fill;
 	size_t fcap;
 	strata_buf text;
+	/* the row being written: n values, the first nmem from the file and the rest filled from
+	 * its parent row; nk nested tables; nret columns the write returns */
+	size_t n, nmem, nk, nret;
 	/* the column each member position matched in the last row of hint_t: rows of a table
 	 * usually list their keys in the same order */
 	const strata_seed_table *hint_t;

@@ -50,33 +50,37 @@ static int locate_write_failure(strata_seed_load *g, const strata_seed_table *t,
 	return strata_seed__fail_at(g, off, e, code);
 }
 
+/* Grows the n arrays that share the capacity *cap (arrays[i] of elements of size[i] bytes) to
+ * hold need each. */
+static int grow_together(size_t *cap, size_t need, void **const arrays[], const size_t size[],
+                         size_t n)
+{
+	size_t c = *cap;
+	if (need <= *cap)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		c = *cap;
+		if (strata_seed__grow(arrays[i], &c, need, size[i]) < 0)
+			return -1;
+	}
+	*cap = c;
+	return 0;
+}
+
 static int level_reserve(struct strata_seed_level *L, size_t ncols, size_t nkids, size_t nret)
 {
-	size_t c = L->cap, k = L->kcap, r = L->rcap;
-	if (strata_seed__grow((void **)&L->cols, &c, ncols, sizeof(*L->cols)) < 0)
+	void **const col_arrays[] = {(void **)&L->cols, (void **)&L->vals, (void **)&L->tstart};
+	const size_t col_size[] = {sizeof(*L->cols), sizeof(*L->vals), sizeof(*L->tstart)};
+	void **const kid_arrays[] = {(void **)&L->kids, (void **)&L->kid_tables,
+	                             (void **)&L->kid_fk};
+	const size_t kid_size[] = {sizeof(*L->kids), sizeof(*L->kid_tables), sizeof(*L->kid_fk)};
+	void **const ret_arrays[] = {(void **)&L->ret, (void **)&L->ret_out};
+	const size_t ret_size[] = {sizeof(*L->ret), sizeof(*L->ret_out)};
+
+	if (grow_together(&L->cap, ncols, col_arrays, col_size, 3) < 0 ||
+	    grow_together(&L->kcap, nkids, kid_arrays, kid_size, 3) < 0 ||
+	    grow_together(&L->rcap, nret, ret_arrays, ret_size, 2) < 0)
 		return -1;
-	c = L->cap;
-	if (strata_seed__grow((void **)&L->vals, &c, ncols, sizeof(*L->vals)) < 0)
-		return -1;
-	c = L->cap;
-	if (strata_seed__grow((void **)&L->tstart, &c, ncols, sizeof(*L->tstart)) < 0)
-		return -1;
-	L->cap = c;
-	if (strata_seed__grow((void **)&L->kids, &k, nkids, sizeof(*L->kids)) < 0)
-		return -1;
-	k = L->kcap;
-	if (strata_seed__grow((void **)&L->kid_tables, &k, nkids, sizeof(*L->kid_tables)) < 0)
-		return -1;
-	k = L->kcap;
-	if (strata_seed__grow((void **)&L->kid_fk, &k, nkids, sizeof(*L->kid_fk)) < 0)
-		return -1;
-	L->kcap = k;
-	if (strata_seed__grow((void **)&L->ret, &r, nret, sizeof(*L->ret)) < 0)
-		return -1;
-	r = L->rcap;
-	if (strata_seed__grow((void **)&L->ret_out, &r, nret, sizeof(*L->ret_out)) < 0)
-		return -1;
-	L->rcap = r;
 	return 0;
 }
 
@@ -126,13 +130,14 @@ static long col_of(struct strata_seed_level *L, const strata_seed_table *t,
 	return ci;
 }
 
-/* Where column ci is among the row's n values (the first nmem from the file, the rest filled
+/* Where column ci is among the row's values (the first L->nmem from the file, the rest filled
  * from its parent) with a non-null scalar value, or -1. */
-static long given_col(const struct strata_seed_level *L, size_t n, size_t nmem, long ci)
+static long given_col(const struct strata_seed_level *L, long ci)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < L->n; i++)
 		if (L->cols[i] == (size_t)ci)
-			return L->vals[i].kind != STRATA_SEED_V_NULL && (i >= nmem || !L->tstart[i])
+			return L->vals[i].kind != STRATA_SEED_V_NULL &&
+			               (i >= L->nmem || !L->tstart[i])
 			           ? (long)i
 			           : -1;
 	return -1;
@@ -146,114 +151,132 @@ static bool fk_has_col(const strata_seed_fk *fk, size_t col)
 	return false;
 }
 
-/* Writes one row of t (and, after it, its nested rows). fk/fill: the columns filled from the
- * parent row. */
-static int write_row(strata_seed_load *g, strata_seed_table *t, const strata_seed_node *row,
-                     const strata_seed_fk *fk, char *const *fill, unsigned depth, bool rerun,
-                     strata_error *e)
+/* Member m is column ci of t: its value becomes the row's next one. A scalar is used as it is;
+ * an array or object as text in L->text (a PostgreSQL array literal for an array column, else
+ * JSON), placed once the text stops moving (take_members). */
+static int take_value(strata_seed_load *g, struct strata_seed_level *L, const strata_seed_table *t,
+                      const strata_seed_node *m, size_t ci, const strata_seed_fk *fk,
+                      strata_error *e)
 {
-	struct strata_seed_level *L = &g->levels[depth];
-	strata_seed_failure *f = &g->fail;
-	strata_seed_write w;
-	size_t n = 0, nmem = 0, nk = 0, nret = 0, pos = 0;
-	int error = 0;
+	strata_seed_val *v = &L->vals[L->n];
+	if (fk_has_col(fk, ci)) {
+		strata_error_hint(
+		    e, "leave it out: a nested row gets it from the row it is nested in");
+		return strata_seed__fail_at(g, m->off, e,
+		                            strata_error_set(e, STRATA_EINVALID,
+		                                             "column '%s' of '%s' is filled from "
+		                                             "the parent row",
+		                                             m->key, t->name));
+	}
+	L->cols[L->n] = ci;
+	L->tstart[L->n] = 0;
+	v->s = m->s;
+	v->len = m->len;
+	switch (m->kind) {
+	case STRATA_SEED_NULL:
+		v->kind = STRATA_SEED_V_NULL;
+		break;
+	case STRATA_SEED_BOOL:
+		v->kind = STRATA_SEED_V_BOOL;
+		break;
+	case STRATA_SEED_NUMBER:
+		v->kind = STRATA_SEED_V_NUMBER;
+		break;
+	case STRATA_SEED_STRING:
+		v->kind = STRATA_SEED_V_TEXT;
+		break;
+	default:
+		v->kind = STRATA_SEED_V_TEXT;
+		L->tstart[L->n] = L->text.len + 1;
+		if (t->cols[ci].type == STRATA_SEED_COL_ARRAY && m->kind == STRATA_SEED_ARRAY)
+			strata_seed_pg_array(&L->text, m);
+		else
+			strata_seed_json_text(&L->text, m);
+		v->len = L->text.len - (L->tstart[L->n] - 1);
+		strata_buf_put(&L->text, "", 1); /* each value NUL-terminated */
+		if (L->text.failed)
+			return strata_seed__oom(e);
+		break;
+	}
+	L->n++;
+	return 0;
+}
 
-	if (depth >= STRATA_SEED_MAX_NEST - 1)
-		return strata_seed__fail_at(
-		    g, row->off, e, strata_error_set(e, STRATA_EINVALID, "rows nested too deeply"));
-	if (level_reserve(L, row->n + (fk ? fk->n : 0), row->n, t->ncols) < 0)
-		return strata_seed__oom(e);
+/* Member m of a row of t names no column of t: an array of rows of a table whose foreign key
+ * references t (written after the row), or an error. */
+static int take_nested(strata_seed_load *g, struct strata_seed_level *L, strata_seed_table *t,
+                       const strata_seed_node *m, strata_error *e)
+{
+	strata_seed_table *ct = NULL;
+	int error;
+	if (m->kind == STRATA_SEED_ARRAY) {
+		error = strata_seed__lookup(g, m->key, &ct, e);
+		if (error < 0 && error != STRATA_ENOTFOUND)
+			return error;
+		if (ct) {
+			long fi = strata_seed__fk_to(ct, t);
+			if (fi < 0) {
+				strata_error_hint(
+				    e, "nest rows only under the table their foreign key "
+				       "references");
+				return strata_seed__fail_at(
+				    g, m->off, e,
+				    strata_error_set(
+				        e, STRATA_EINVALID,
+				        "'%s' is a table, but it has no foreign key to '%s'",
+				        m->key, t->name));
+			}
+			L->kids[L->nk] = m;
+			L->kid_tables[L->nk] = ct;
+			L->kid_fk[L->nk++] = (size_t)fi;
+			return 0;
+		}
+	}
+	return strata_seed__fail_at(
+	    g, m->off, e,
+	    strata_error_set(e, STRATA_EINVALID, "table '%s' has no column '%s'", t->name, m->key));
+}
+
+/* Reads row's members into L: the values of its columns, then the ones filled from the parent
+ * row (fk/fill), and its nested tables. */
+static int take_members(strata_seed_load *g, struct strata_seed_level *L, strata_seed_table *t,
+                        const strata_seed_node *row, const strata_seed_fk *fk, char *const *fill,
+                        strata_error *e)
+{
+	size_t pos = 0;
+	int error;
+
+	L->n = L->nk = 0;
 	strata_buf_reset(&L->text);
 	for (const strata_seed_node *m = row->child; m; m = m->next, pos++) {
 		long ci = col_of(L, t, m, pos);
-		strata_seed_table *ct = NULL;
-		if (ci >= 0) {
-			strata_seed_val *v = &L->vals[n];
-			if (fk_has_col(fk, (size_t)ci)) {
-				strata_error_hint(e,
-				                  "leave it out: a nested row gets it from the row "
-				                  "it is nested in");
-				return strata_seed__fail_at(
-				    g, m->off, e,
-				    strata_error_set(e, STRATA_EINVALID,
-				                     "column '%s' of '%s' is filled from "
-				                     "the parent row",
-				                     m->key, t->name));
-			}
-			L->cols[n] = (size_t)ci;
-			L->tstart[n] = 0;
-			v->s = m->s;
-			v->len = m->len;
-			switch (m->kind) {
-			case STRATA_SEED_NULL:
-				v->kind = STRATA_SEED_V_NULL;
-				break;
-			case STRATA_SEED_BOOL:
-				v->kind = STRATA_SEED_V_BOOL;
-				break;
-			case STRATA_SEED_NUMBER:
-				v->kind = STRATA_SEED_V_NUMBER;
-				break;
-			case STRATA_SEED_STRING:
-				v->kind = STRATA_SEED_V_TEXT;
-				break;
-			default:
-				v->kind = STRATA_SEED_V_TEXT;
-				L->tstart[n] =
-				    L->text.len + 1; /* v->s is set below, once text stops moving */
-				if (t->cols[ci].type == STRATA_SEED_COL_ARRAY &&
-				    m->kind == STRATA_SEED_ARRAY)
-					strata_seed_pg_array(&L->text, m);
-				else
-					strata_seed_json_text(&L->text, m);
-				v->len = L->text.len - (L->tstart[n] - 1);
-				strata_buf_put(&L->text, "", 1); /* each value NUL-terminated */
-				if (L->text.failed)
-					return strata_seed__oom(e);
-				break;
-			}
-			n++;
-			continue;
-		}
-		if (m->kind == STRATA_SEED_ARRAY) {
-			error = strata_seed__lookup(g, m->key, &ct, e);
-			if (error < 0 && error != STRATA_ENOTFOUND)
-				return error;
-			error = 0;
-			if (ct) {
-				long fi = strata_seed__fk_to(ct, t);
-				if (fi < 0) {
-					strata_error_hint(e, "nest rows only under the table their "
-					                     "foreign key references");
-					return strata_seed__fail_at(
-					    g, m->off, e,
-					    strata_error_set(e, STRATA_EINVALID,
-					                     "'%s' is a table, but it has no "
-					                     "foreign key to '%s'",
-					                     m->key, t->name));
-				}
-				L->kids[nk] = m;
-				L->kid_tables[nk] = ct;
-				L->kid_fk[nk++] = (size_t)fi;
-				continue;
-			}
-		}
-		return strata_seed__fail_at(g, m->off, e,
-		                            strata_error_set(e, STRATA_EINVALID,
-		                                             "table '%s' has no column '%s'",
-		                                             t->name, m->key));
+		if (ci >= 0)
+			error = take_value(g, L, t, m, (size_t)ci, fk, e);
+		else
+			error = take_nested(g, L, t, m, e);
+		if (error < 0)
+			return error;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < L->n; i++)
 		if (L->tstart[i])
 			L->vals[i].s = L->text.ptr + L->tstart[i] - 1;
-	nmem = n;
-	for (size_t i = 0; fk && i < fk->n; i++, n++) {
-		L->cols[n] = fk->cols[i];
-		L->vals[n].kind = fill[i] ? STRATA_SEED_V_TEXT : STRATA_SEED_V_NULL;
-		L->vals[n].s = fill[i];
-		L->vals[n].len = fill[i] ? strlen(fill[i]) : 0;
+	L->nmem = L->n;
+	for (size_t i = 0; fk && i < fk->n; i++, L->n++) {
+		L->cols[L->n] = fk->cols[i];
+		L->vals[L->n].kind = fill[i] ? STRATA_SEED_V_TEXT : STRATA_SEED_V_NULL;
+		L->vals[L->n].s = fill[i];
+		L->vals[L->n].len = fill[i] ? strlen(fill[i]) : 0;
 	}
-	for (size_t k = 0; k < nk; k++) {
+	return 0;
+}
+
+/* The columns of t that the nested rows' foreign keys reference and the row does not give: the
+ * write returns them (L->ret). A key the row gives need not come back (and the row can be
+ * pipelined). */
+static int keys_to_return(struct strata_seed_level *L, const strata_seed_table *t, strata_error *e)
+{
+	L->nret = 0;
+	for (size_t k = 0; k < L->nk; k++) {
 		const strata_seed_fk *kf = &L->kid_tables[k]->fks[L->kid_fk[k]];
 		for (size_t j = 0; j < kf->n; j++) {
 			long ci = strata_seed_table_col(t, kf->ref_cols[j]);
@@ -262,25 +285,34 @@ static int write_row(strata_seed_load *g, strata_seed_table *t, const strata_see
 				return strata_error_set(
 				    e, STRATA_ERROR, "'%s' references column '%s' that '%s' lacks",
 				    L->kid_tables[k]->name, kf->ref_cols[j], t->name);
-			for (size_t r = 0; r < nret; r++)
+			for (size_t r = 0; r < L->nret; r++)
 				seen |= L->ret[r] == (size_t)ci;
-			/* a key the row gives need not come back (and the row can be pipelined) */
-			if (!seen && given_col(L, n, nmem, ci) < 0)
-				L->ret[nret++] = (size_t)ci;
+			if (!seen && given_col(L, ci) < 0)
+				L->ret[L->nret++] = (size_t)ci;
 		}
 	}
+	return 0;
+}
+
+/* Hands the row read into L to the engine, and counts it. */
+static int write_level(strata_seed_load *g, struct strata_seed_level *L, strata_seed_table *t,
+                       const strata_seed_node *row, bool bulk, strata_error *e)
+{
+	strata_seed_failure *f = &g->fail;
+	strata_seed_write w;
+	int error;
+
 	memset(f, 0, sizeof(*f));
-	memset(L->ret_out, 0, nret * sizeof(*L->ret_out));
+	memset(L->ret_out, 0, L->nret * sizeof(*L->ret_out));
 	w = (strata_seed_write){.t = t,
-	                        .n = n,
+	                        .n = L->n,
 	                        .cols = L->cols,
 	                        .vals = L->vals,
 	                        .conflict = g->o->conflict,
-	                        .nret = nret,
+	                        .nret = L->nret,
 	                        .ret = L->ret,
 	                        .ret_out = L->ret_out,
-	                        .bulk = nk == 0 && depth == 0 && !rerun &&
-	                                g->o->conflict == STRATA_SEED_CONFLICT_ERROR,
+	                        .bulk = bulk,
 	                        .row_off = row->off};
 	if ((error = g->ops->write(g->be, &w, f, e)) < 0)
 		return f->rerun ? error : locate_write_failure(g, t, row, f, error, e);
@@ -288,52 +320,95 @@ static int write_row(strata_seed_load *g, strata_seed_table *t, const strata_see
 		t->order = ++g->next_order;
 	t->rows++;
 	g->file_rows++;
-	for (size_t k = 0; k < nk && error == 0; k++) {
+	return 0;
+}
+
+/* The values of foreign key kf of the rows nested under m (L->fill): as the write returned
+ * them, else as the parent row gives them. */
+static int fill_keys(strata_seed_load *g, struct strata_seed_level *L, const strata_seed_table *t,
+                     const strata_seed_node *m, const strata_seed_fk *kf, strata_error *e)
+{
+	size_t fc = L->fcap;
+	if (strata_seed__grow((void **)&L->fill, &fc, kf->n, sizeof(*L->fill)) < 0)
+		return strata_seed__oom(e);
+	L->fcap = fc;
+	for (size_t j = 0; j < kf->n; j++) {
+		long ci = strata_seed_table_col(t, kf->ref_cols[j]);
+		long given = given_col(L, ci);
+		L->fill[j] = NULL;
+		for (size_t r = 0; r < L->nret; r++)
+			if (L->ret[r] == (size_t)ci)
+				L->fill[j] = L->ret_out[r];
+		if (L->fill[j])
+			continue;
+		if (given >= 0) {
+			L->fill[j] = (char *)L->vals[given].s; /* not freed: only ret_out is */
+			continue;
+		}
+		strata_error_hint(e, "give the parent row its key in the file, or do not skip it");
+		return strata_seed__fail_at(g, m->off, e,
+		                            strata_error_set(e, STRATA_EINVALID,
+		                                             "cannot fill '%s' of the nested rows: "
+		                                             "the row was skipped and its '%s' is "
+		                                             "not in the file",
+		                                             kf->ref_cols[j], kf->ref_cols[j]));
+	}
+	return 0;
+}
+
+static int write_row(strata_seed_load *g, strata_seed_table *t, const strata_seed_node *row,
+                     const strata_seed_fk *fk, char *const *fill, unsigned depth, bool rerun,
+                     strata_error *e);
+
+/* Writes the rows nested in the row of t just written from L, table by table. */
+static int write_nested(strata_seed_load *g, struct strata_seed_level *L, strata_seed_table *t,
+                        unsigned depth, bool rerun, strata_error *e)
+{
+	int error = 0;
+	for (size_t k = 0; k < L->nk && error == 0; k++) {
 		const strata_seed_node *m = L->kids[k];
 		const strata_seed_fk *kf = &L->kid_tables[k]->fks[L->kid_fk[k]];
-		size_t fc = L->fcap;
-		if (strata_seed__grow((void **)&L->fill, &fc, kf->n, sizeof(*L->fill)) < 0) {
-			error = strata_seed__oom(e);
+		if ((error = fill_keys(g, L, t, m, kf, e)) < 0)
 			break;
-		}
-		L->fcap = fc;
-		for (size_t j = 0; j < kf->n && error == 0; j++) {
-			long ci = strata_seed_table_col(t, kf->ref_cols[j]);
-			long given = given_col(L, n, nmem, ci);
-			L->fill[j] = NULL;
-			for (size_t r = 0; r < nret; r++)
-				if (L->ret[r] == (size_t)ci)
-					L->fill[j] = L->ret_out[r];
-			if (L->fill[j])
-				continue;
-			if (given >= 0) {
-				L->fill[j] =
-				    (char *)L->vals[given].s; /* not freed: only ret_out is */
-				continue;
-			}
-			strata_error_hint(e, "give the parent row its key in the file, or do not "
-			                     "skip it");
-			error = strata_seed__fail_at(
-			    g, m->off, e,
-			    strata_error_set(e, STRATA_EINVALID,
-			                     "cannot fill '%s' of the nested rows: the row "
-			                     "was skipped and its '%s' is not in the file",
-			                     kf->ref_cols[j], kf->ref_cols[j]));
-		}
 		for (const strata_seed_node *c = m->child; c && error == 0; c = c->next) {
 			if (c->kind != STRATA_SEED_OBJECT) {
 				error = strata_seed__fail_at(
 				    g, c->off, e,
 				    strata_error_set(e, STRATA_EINVALID,
-				                     "a nested row of '%s' must be a JSON "
-				                     "object",
+				                     "a nested row of '%s' must be a JSON object",
 				                     L->kid_tables[k]->name));
 				break;
 			}
 			error = write_row(g, L->kid_tables[k], c, kf, L->fill, depth + 1, rerun, e);
 		}
 	}
-	for (size_t r = 0; r < nret; r++) {
+	return error;
+}
+
+/* Writes one row of t (and, after it, its nested rows). fk/fill: the columns filled from the
+ * parent row. A row may go in bulk when it is flat, at the top, written with no conflict clause
+ * and not again (rerun) to find the failing row of a batch. */
+static int write_row(strata_seed_load *g, strata_seed_table *t, const strata_seed_node *row,
+                     const strata_seed_fk *fk, char *const *fill, unsigned depth, bool rerun,
+                     strata_error *e)
+{
+	struct strata_seed_level *L = &g->levels[depth];
+	bool bulk;
+	int error;
+
+	if (depth >= STRATA_SEED_MAX_NEST - 1)
+		return strata_seed__fail_at(
+		    g, row->off, e, strata_error_set(e, STRATA_EINVALID, "rows nested too deeply"));
+	if (level_reserve(L, row->n + (fk ? fk->n : 0), row->n, t->ncols) < 0)
+		return strata_seed__oom(e);
+	if ((error = take_members(g, L, t, row, fk, fill, e)) < 0 ||
+	    (error = keys_to_return(L, t, e)) < 0)
+		return error;
+	bulk = L->nk == 0 && depth == 0 && !rerun && g->o->conflict == STRATA_SEED_CONFLICT_ERROR;
+	if ((error = write_level(g, L, t, row, bulk, e)) < 0)
+		return error;
+	error = write_nested(g, L, t, depth, rerun, e);
+	for (size_t r = 0; r < L->nret; r++) {
 		free(L->ret_out[r]);
 		L->ret_out[r] = NULL;
 	}
