@@ -15,14 +15,20 @@
 #include "util/clock.h"
 #include "util/error.h"
 
-void strata_seed__report_clear(strata_seed_report *r)
+/* Frees the report's files and tables (the pointers stay). */
+static void report_lists_free(strata_seed_report *r)
 {
-	if (!r)
-		return;
 	for (size_t i = 0; i < r->ntables; i++)
 		free(r->tables[i].name);
 	free(r->tables);
 	free(r->files);
+}
+
+void strata_seed__report_clear(strata_seed_report *r)
+{
+	if (!r)
+		return;
+	report_lists_free(r);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -215,14 +221,164 @@ static const char *record_path(const char *p)
 	return p;
 }
 
+/* The report's files, with their SHA-256 and the time their scans took. */
+static int report_files(strata_seed_report *r, const strata_seed_opts *o,
+                        const strata_seed_scan *scans, strata_error *e)
+{
+	r->files = calloc(o->nfiles ? o->nfiles : 1, sizeof(*r->files));
+	if (!r->files)
+		return strata_seed__oom(e);
+	for (size_t i = 0; i < o->nfiles; i++) {
+		r->files[i].path = o->files[i];
+		memcpy(r->files[i].sha256, scans[i].sha256, sizeof(r->files[i].sha256));
+		r->scan_ms += scans[i].ms;
+	}
+	return 0;
+}
+
+/* File i's status from its record in strata_seeds: new (loaded), unchanged (skipped) or changed
+ * (refused unless force). A file given twice is refused. */
+static int file_status(strata_seed_load *g, const strata_seed_scan *scans, size_t i,
+                       strata_seed_report *r, strata_error *e)
+{
+	const strata_seed_opts *o = g->o;
+	char sha[65] = "";
+	bool dup = false;
+	int error;
+
+	for (size_t k = 0; k < i; k++)
+		dup |= strcmp(record_path(o->files[k]), record_path(o->files[i])) == 0;
+	if (dup) {
+		strata_error_at(e, o->files[i], 0, 0);
+		return strata_error_set(e, STRATA_EINVALID, "seed file given twice");
+	}
+	if ((error = g->ops->record_get(g->be, record_path(o->files[i]), sha, e)) < 0)
+		return error;
+	if (sha[0] && strcmp(sha, scans[i].sha256) == 0) {
+		r->files[i].status = STRATA_SEED_FILE_UNCHANGED;
+		return 0;
+	}
+	if (sha[0] && !o->force) {
+		strata_error_at(e, o->files[i], 0, 0);
+		strata_error_detail(e, "it was loaded with SHA-256 %.12s…, it is now %.12s…", sha,
+		                    scans[i].sha256);
+		strata_error_hint(e, "load it again with strata_seed_options.force (with "
+		                     "STRATA_SEED_CONFLICT_SKIP or STRATA_SEED_CONFLICT_UPDATE "
+		                     "for the rows it already wrote)");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "seed file changed since it was loaded; nothing was "
+		                        "written");
+	}
+	r->files[i].status = STRATA_SEED_FILE_LOADED;
+	r->files[i].forced = sha[0] != '\0';
+	return 0;
+}
+
+/* The files to load (file_status), their sections appended to *items (*nitems of them). */
+static int select_files(strata_seed_load *g, const strata_seed_scan *scans, strata_seed_report *r,
+                        struct item **items, size_t *nitems, strata_error *e)
+{
+	size_t cap = 0;
+	int error;
+
+	for (size_t i = 0; i < g->o->nfiles; i++) {
+		if ((error = file_status(g, scans, i, r, e)) < 0)
+			return error;
+		if (r->files[i].status != STRATA_SEED_FILE_LOADED)
+			continue;
+		for (size_t k = 0; k < scans[i].n; k++) {
+			struct item *it;
+			if (strata_seed__grow((void **)items, &cap, *nitems + 1, sizeof(**items)) <
+			    0)
+				return strata_seed__oom(e);
+			it = &(*items)[(*nitems)++];
+			memset(it, 0, sizeof(*it));
+			it->file = i;
+			it->sec = &scans[i].sections[k];
+		}
+	}
+	return 0;
+}
+
+static void items_free(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i].group);
+	free(items);
+}
+
+/* Writes every item's rows, in order, and counts them per file. */
+static int load_items(strata_seed_load *g, const struct item *items, size_t n,
+                      strata_seed_report *r, strata_error *e)
+{
+	double t1 = strata_now_ms();
+	int error;
+
+	for (size_t i = 0; i < n; i++) {
+		g->path = g->o->files[items[i].file];
+		g->file_rows = 0;
+		if ((error = strata_seed__load_section(g, items[i].t, items[i].sec->array_off, e)) <
+		    0)
+			return error;
+		r->files[items[i].file].rows += g->file_rows;
+		r->rows += g->file_rows;
+	}
+	r->load_ms = strata_now_ms() - t1;
+	return 0;
+}
+
+/* Records each loaded file's SHA-256 and rows in strata_seeds. */
+static int record_files(strata_seed_load *g, const strata_seed_scan *scans,
+                        const strata_seed_report *r, strata_error *e)
+{
+	int error;
+	for (size_t i = 0; i < g->o->nfiles; i++)
+		if (r->files[i].status == STRATA_SEED_FILE_LOADED &&
+		    (error = g->ops->record_put(g->be, record_path(g->o->files[i]), scans[i].sha256,
+		                                r->files[i].rows, e)) < 0)
+			return error;
+	return 0;
+}
+
+/* Commits, or rolls a dry run back; nothing is committed once the run was interrupted (the
+ * caller rolls back after a failure). */
+static int end_transaction(strata_seed_load *g, strata_error *e)
+{
+	if (g->b->interrupted)
+		return strata_conn_interrupted(e);
+	if (g->o->dry_run) {
+		g->ops->rollback(g->be);
+		return 0;
+	}
+	return g->ops->commit(g->be, e);
+}
+
+/* The report's tables, in the order they were first written. */
+static int report_tables(const strata_seed_load *g, strata_seed_report *r, strata_error *e)
+{
+	r->tables = calloc(g->ntables ? g->ntables : 1, sizeof(*r->tables));
+	if (!r->tables)
+		return strata_seed__oom(e);
+	for (unsigned ord = 1; ord <= g->next_order; ord++)
+		for (size_t i = 0; i < g->ntables; i++) {
+			strata_seed_table *t = g->tables[i];
+			if (t->order != ord)
+				continue;
+			if (!(r->tables[r->ntables].name = strdup(t->name)))
+				return strata_seed__oom(e);
+			r->tables[r->ntables++].rows = t->rows;
+		}
+	return 0;
+}
+
 int strata_seed_run(struct strata_conn *b, const strata_seed_opts *o, const strata_seed_scan *scans,
                     strata_seed_report *r, strata_error *e)
 {
 	strata_seed_load g;
 	struct item *items = NULL;
-	size_t nitems = 0, cap = 0;
+	size_t nitems = 0;
 	bool began = false;
-	double t0 = strata_now_ms(), t1;
+	double t0 = strata_now_ms();
 	int error = 0;
 
 	/* the seed's part of the report (what the caller filled before, migrated, stays) */
@@ -235,115 +391,23 @@ int strata_seed_run(struct strata_conn *b, const strata_seed_opts *o, const stra
 	g.o = o;
 	g.b = b;
 	g.ops = b->engine->seed;
-	r->files = calloc(o->nfiles ? o->nfiles : 1, sizeof(*r->files));
-	if (!r->files) {
-		error = strata_seed__oom(e);
-		goto done;
-	}
-	for (size_t i = 0; i < o->nfiles; i++) {
-		r->files[i].path = o->files[i];
-		memcpy(r->files[i].sha256, scans[i].sha256, sizeof(r->files[i].sha256));
-		r->scan_ms += scans[i].ms;
-	}
-	if ((error = g.ops->open(&g.be, b, e)) < 0 || (error = g.ops->begin(g.be, e)) < 0)
+	if ((error = report_files(r, o, scans, e)) < 0 || (error = g.ops->open(&g.be, b, e)) < 0 ||
+	    (error = g.ops->begin(g.be, e)) < 0)
 		goto done;
 	began = true;
-	for (size_t i = 0; i < o->nfiles; i++) {
-		char sha[65] = "";
-		bool dup = false;
-		for (size_t k = 0; k < i; k++)
-			dup |= strcmp(record_path(o->files[k]), record_path(o->files[i])) == 0;
-		if (dup) {
-			strata_error_at(e, o->files[i], 0, 0);
-			error = strata_error_set(e, STRATA_EINVALID, "seed file given twice");
-			goto done;
-		}
-		if ((error = g.ops->record_get(g.be, record_path(o->files[i]), sha, e)) < 0)
-			goto done;
-		if (sha[0] && strcmp(sha, scans[i].sha256) == 0) {
-			r->files[i].status = STRATA_SEED_FILE_UNCHANGED;
-			continue;
-		}
-		if (sha[0] && !o->force) {
-			strata_error_at(e, o->files[i], 0, 0);
-			strata_error_detail(e,
-			                    "it was loaded with SHA-256 %.12s…, it is now %.12s…",
-			                    sha, scans[i].sha256);
-			strata_error_hint(
-			    e, "load it again with strata_seed_options.force (with "
-			       "STRATA_SEED_CONFLICT_SKIP or STRATA_SEED_CONFLICT_UPDATE "
-			       "for the rows it already wrote)");
-			error =
-			    strata_error_set(e, STRATA_EINVALID,
-			                     "seed file changed since it was loaded; nothing was "
-			                     "written");
-			goto done;
-		}
-		r->files[i].status = STRATA_SEED_FILE_LOADED;
-		r->files[i].forced = sha[0] != '\0';
-		for (size_t k = 0; k < scans[i].n; k++) {
-			if (strata_seed__grow((void **)&items, &cap, nitems + 1, sizeof(*items)) <
-			    0) {
-				error = strata_seed__oom(e);
-				goto done;
-			}
-			memset(&items[nitems], 0, sizeof(*items));
-			items[nitems].file = i;
-			items[nitems++].sec = &scans[i].sections[k];
-		}
-	}
-	if ((error = order_items(&g, items, nitems, e)) < 0)
-		goto done;
-	t1 = strata_now_ms();
-	for (size_t i = 0; i < nitems; i++) {
-		g.path = o->files[items[i].file];
-		g.file_rows = 0;
-		if ((error =
-		         strata_seed__load_section(&g, items[i].t, items[i].sec->array_off, e)) < 0)
-			goto done;
-		r->files[items[i].file].rows += g.file_rows;
-		r->rows += g.file_rows;
-	}
-	r->load_ms = strata_now_ms() - t1;
-	for (size_t i = 0; i < o->nfiles; i++)
-		if (r->files[i].status == STRATA_SEED_FILE_LOADED &&
-		    (error = g.ops->record_put(g.be, record_path(o->files[i]), scans[i].sha256,
-		                               r->files[i].rows, e)) < 0)
-			goto done;
-	if (b->interrupted) { /* nothing is committed once the run was interrupted */
-		error = strata_conn_interrupted(e);
-		goto done;
-	}
-	if (o->dry_run)
-		g.ops->rollback(g.be);
-	else if ((error = g.ops->commit(g.be, e)) < 0)
+	if ((error = select_files(&g, scans, r, &items, &nitems, e)) < 0 ||
+	    (error = order_items(&g, items, nitems, e)) < 0 ||
+	    (error = load_items(&g, items, nitems, r, e)) < 0 ||
+	    (error = record_files(&g, scans, r, e)) < 0 || (error = end_transaction(&g, e)) < 0)
 		goto done;
 	began = false;
-	/* the report: tables in the order they were first written */
-	r->tables = calloc(g.ntables ? g.ntables : 1, sizeof(*r->tables));
-	if (!r->tables) {
-		error = strata_seed__oom(e);
-		goto done;
-	}
-	for (unsigned ord = 1; ord <= g.next_order; ord++)
-		for (size_t i = 0; i < g.ntables; i++) {
-			strata_seed_table *t = g.tables[i];
-			if (t->order != ord)
-				continue;
-			if (!(r->tables[r->ntables].name = strdup(t->name))) {
-				error = strata_seed__oom(e);
-				goto done;
-			}
-			r->tables[r->ntables++].rows = t->rows;
-		}
+	error = report_tables(&g, r, e);
 done:
 	if (began)
 		g.ops->rollback(g.be);
 	if (g.be)
 		g.ops->close(g.be);
-	for (size_t i = 0; i < nitems; i++)
-		free(items[i].group);
-	free(items);
+	items_free(items, nitems);
 	strata_seed__tables_free(&g);
 	strata_seed__levels_free(&g);
 	r->ms = strata_now_ms() - t0 + r->scan_ms;
@@ -351,10 +415,7 @@ done:
 		error = e->code = STRATA_EINTERRUPTED; /* whatever the database said of it */
 	if (error < 0) {
 		strata_dburl_scrub_error(b->url, e);
-		for (size_t i = 0; i < r->ntables; i++)
-			free(r->tables[i].name);
-		free(r->tables);
-		free(r->files);
+		report_lists_free(r);
 		r->files = NULL;
 		r->tables = NULL;
 		r->ntables = r->rows = 0;
