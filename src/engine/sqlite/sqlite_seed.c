@@ -35,14 +35,11 @@ struct strata_seed_be {
 
 static int db_error(strata_seed_be *s, strata_error *e)
 {
-	int rc = sqlite3_extended_errcode(s->db);
-	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
-	                 sqlite3_errmsg(s->db));
-	/* no sqlstate: SQLite's result codes are not SQLSTATEs, and shown as such they mislead */
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	int code = strata_sqlite__error(s->db, e);
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 		strata_error_hint(e, "a row it references is missing (or the row is referenced "
 		                     "and cannot change)");
-	return e->code;
+	return code;
 }
 
 static int exec(strata_seed_be *s, const char *sql, strata_error *e)
