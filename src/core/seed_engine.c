@@ -1,6 +1,7 @@
 /*
  * seed_engine.c: what both engines' seed loaders share (seed_engine.h): the INSERT for a row,
- * and the signature that tells whether a prepared statement can serve a row.
+ * the signature that tells whether a prepared statement can serve a row, and the statements
+ * prepared so far, found by their signature.
  */
 #include "core/seed_engine.h"
 
@@ -88,4 +89,47 @@ char *strata_seed_sig_dup(const strata_buf *sig)
 	if (p && sig->len)
 		memcpy(p, sig->ptr, sig->len);
 	return p;
+}
+
+strata_seed_stmt *strata_seed_stmts_find(const strata_seed_stmts *c, const strata_buf *sig)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strata_seed_sig_eq(c->v[i].sig, c->v[i].sig_len, sig))
+			return &c->v[i];
+	return NULL;
+}
+
+strata_seed_stmt *strata_seed_stmts_add(strata_seed_stmts *c, const strata_buf *sig,
+                                        strata_error *e)
+{
+	strata_seed_stmt *grown = realloc(c->v, (c->n + 1) * sizeof(*grown)), *st;
+	if (!grown) {
+		strata_error_set(e, STRATA_ERROR, "out of memory");
+		return NULL;
+	}
+	c->v = grown;
+	st = &grown[c->n];
+	memset(st, 0, sizeof(*st));
+	st->sig_len = sig->len;
+	if (!(st->sig = strata_seed_sig_dup(sig))) {
+		strata_error_set(e, STRATA_ERROR, "out of memory");
+		return NULL;
+	}
+	c->n++;
+	return st;
+}
+
+void strata_seed_stmts_drop_last(strata_seed_stmts *c)
+{
+	c->n--;
+	free(c->v[c->n].sig);
+}
+
+void strata_seed_stmts_free(strata_seed_stmts *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].sig);
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
 }

@@ -87,4 +87,28 @@ bool strata_seed_sig_eq(const char *stored, size_t len, const strata_buf *sig);
 /* A malloc'd copy of sig's bytes (the caller frees), NULL on OOM. */
 char *strata_seed_sig_dup(const strata_buf *sig);
 
+/* The statements an engine has prepared for rows, each known by its signature. */
+typedef struct strata_seed_stmt {
+	char *sig;
+	size_t sig_len;
+	void *handle;  /* the engine's (SQLite: its sqlite3_stmt) */
+	char name[24]; /* for an engine that prepares statements by name (PostgreSQL) */
+} strata_seed_stmt;
+
+typedef struct strata_seed_stmts {
+	strata_seed_stmt *v;
+	size_t n;
+} strata_seed_stmts;
+
+/* The statement whose signature is sig, or NULL. */
+strata_seed_stmt *strata_seed_stmts_find(const strata_seed_stmts *c, const strata_buf *sig);
+/* A new statement at the end of c (c->n - 1) with a copy of sig, for the engine to prepare; it
+ * takes it back with strata_seed_stmts_drop_last when that fails. NULL (e set) when out of
+ * memory. */
+strata_seed_stmt *strata_seed_stmts_add(strata_seed_stmts *c, const strata_buf *sig,
+                                        strata_error *e);
+void strata_seed_stmts_drop_last(strata_seed_stmts *c);
+/* Frees the signatures and the array (the engine has released its statements). */
+void strata_seed_stmts_free(strata_seed_stmts *c);
+
 #endif

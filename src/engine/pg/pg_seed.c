@@ -26,17 +26,10 @@
 #define SEND_AT (256 * 1024)
 #define PIPE_MAX 256 /* INSERTs in flight: their results (~20 bytes each) fit any socket buffer */
 
-typedef struct stmt {
-	char *sig;
-	size_t sig_len;
-	char name[24];
-} stmt;
-
 struct strata_seed_be {
 	strata_conn *b;
 	PGconn *conn;
-	stmt *stmts;
-	size_t nstmts;
+	strata_seed_stmts stmts; /* name: strata_seed_<index> */
 	bool seeds_table;
 	/* the COPY in progress */
 	bool in_copy;
@@ -133,15 +126,14 @@ static void pg_close(strata_seed_be *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nstmts; i++) {
+	for (size_t i = 0; i < s->stmts.n; i++) {
 		char sql[64];
-		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->stmts[i].name);
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->stmts.v[i].name);
 		if (PQstatus(s->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 			PQclear(PQexec(s->conn, sql));
-		free(s->stmts[i].sig);
 	}
-	free(s->stmts);
+	strata_seed_stmts_free(&s->stmts);
 	free(s->copy_sig);
 	free(s->offs);
 	free(s->params);
@@ -536,38 +528,31 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_fa
                    const char **name, strata_error *e)
 {
 	strata_buf *q = &s->sql;
-	stmt *grown;
+	strata_seed_stmt *st = strata_seed_stmts_find(&s->stmts, &s->sig);
 	PGresult *r;
 
-	for (size_t i = 0; i < s->nstmts; i++)
-		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
-			*name = s->stmts[i].name;
-			return 0;
-		}
+	if (st) {
+		*name = st->name;
+		return 0;
+	}
 	if (strata_seed_insert_sql(q, w, '$', e) < 0)
 		return e->code;
-	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
-	if (!grown)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->stmts = grown;
-	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
-	         s->nstmts);
-	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (!(st = strata_seed_stmts_add(&s->stmts, &s->sig, e)))
+		return e->code;
+	snprintf(st->name, sizeof(st->name), "strata_seed_%zu", s->stmts.n - 1);
 	if (pipe_drain(s, f, e) < 0) {
-		free(grown[s->nstmts].sig);
+		strata_seed_stmts_drop_last(&s->stmts);
 		return e->code;
 	}
-	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
+	r = PQprepare(s->conn, st->name, q->ptr, (int)w->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		int error = db_error(s, r, e);
-		free(grown[s->nstmts].sig);
+		strata_seed_stmts_drop_last(&s->stmts);
 		PQclear(r);
 		return error;
 	}
 	PQclear(r);
-	*name = grown[s->nstmts++].name;
+	*name = st->name;
 	return 0;
 }
 

@@ -19,16 +19,9 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-typedef struct stmt {
-	char *sig;
-	size_t sig_len;
-	sqlite3_stmt *st;
-} stmt;
-
 struct strata_seed_be {
 	sqlite3 *db;
-	stmt *stmts;
-	size_t nstmts;
+	strata_seed_stmts stmts; /* handle: the sqlite3_stmt */
 	bool seeds_table;
 	strata_buf sig, sql;
 };
@@ -66,11 +59,9 @@ static void sq_close(strata_seed_be *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nstmts; i++) {
-		sqlite3_finalize(s->stmts[i].st);
-		free(s->stmts[i].sig);
-	}
-	free(s->stmts);
+	for (size_t i = 0; i < s->stmts.n; i++)
+		sqlite3_finalize(s->stmts.v[i].handle);
+	strata_seed_stmts_free(&s->stmts);
 	strata_buf_free(&s->sig);
 	strata_buf_free(&s->sql);
 	free(s);
@@ -91,8 +82,8 @@ static int sq_commit(strata_seed_be *s, strata_error *e)
 
 static void sq_rollback(strata_seed_be *s)
 {
-	for (size_t i = 0; i < s->nstmts; i++)
-		sqlite3_reset(s->stmts[i].st);
+	for (size_t i = 0; i < s->stmts.n; i++)
+		sqlite3_reset(s->stmts.v[i].handle);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -348,28 +339,24 @@ static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt *
                    strata_error *e)
 {
 	strata_buf *q = &s->sql;
-	stmt *grown;
+	strata_seed_stmt *st = strata_seed_stmts_find(&s->stmts, &s->sig);
+	sqlite3_stmt *handle = NULL;
 
-	for (size_t i = 0; i < s->nstmts; i++)
-		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
-			*out = s->stmts[i].st;
-			return 0;
-		}
+	if (st) {
+		*out = st->handle;
+		return 0;
+	}
 	if (strata_seed_insert_sql(q, w, '?', e) < 0)
 		return e->code;
-	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
-	if (!grown)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->stmts = grown;
-	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &grown[s->nstmts].st, NULL) != SQLITE_OK) {
+	if (!(st = strata_seed_stmts_add(&s->stmts, &s->sig, e)))
+		return e->code;
+	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &handle, NULL) != SQLITE_OK) {
 		int error = db_error(s, e);
-		free(grown[s->nstmts].sig);
+		strata_seed_stmts_drop_last(&s->stmts);
 		return error;
 	}
-	*out = grown[s->nstmts++].st;
+	st->handle = handle;
+	*out = handle;
 	return 0;
 }
 
