@@ -91,32 +91,33 @@ char *strata_seed_sig_dup(const strata_buf *sig)
 	return p;
 }
 
-strata_seed_stmt *strata_seed_stmts_find(const strata_seed_stmts *c, const strata_buf *sig)
+int strata_seed_stmts_get(strata_seed_stmts *c, const strata_buf *sig, const strata_seed_write *w,
+                          char placeholder, strata_buf *q, strata_seed_stmt **out, bool *fresh,
+                          strata_error *e)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (strata_seed_sig_eq(c->v[i].sig, c->v[i].sig_len, sig))
-			return &c->v[i];
-	return NULL;
-}
+	strata_seed_stmt *grown;
+	int error;
 
-strata_seed_stmt *strata_seed_stmts_add(strata_seed_stmts *c, const strata_buf *sig,
-                                        strata_error *e)
-{
-	strata_seed_stmt *grown = realloc(c->v, (c->n + 1) * sizeof(*grown)), *st;
-	if (!grown) {
-		strata_error_set(e, STRATA_ERROR, "out of memory");
-		return NULL;
-	}
+	*out = NULL;
+	*fresh = false;
+	for (size_t i = 0; i < c->n; i++)
+		if (strata_seed_sig_eq(c->v[i].sig, c->v[i].sig_len, sig)) {
+			*out = &c->v[i];
+			return 0;
+		}
+	if ((error = strata_seed_insert_sql(q, w, placeholder, e)) < 0)
+		return error;
+	grown = realloc(c->v, (c->n + 1) * sizeof(*grown));
+	if (!grown)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	c->v = grown;
-	st = &grown[c->n];
-	memset(st, 0, sizeof(*st));
-	st->sig_len = sig->len;
-	if (!(st->sig = strata_seed_sig_dup(sig))) {
-		strata_error_set(e, STRATA_ERROR, "out of memory");
-		return NULL;
-	}
-	c->n++;
-	return st;
+	memset(&grown[c->n], 0, sizeof(*grown));
+	grown[c->n].sig_len = sig->len;
+	if (!(grown[c->n].sig = strata_seed_sig_dup(sig)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	*out = &grown[c->n++];
+	*fresh = true;
+	return 0;
 }
 
 void strata_seed_stmts_drop_last(strata_seed_stmts *c)

@@ -100,13 +100,12 @@ typedef struct strata_seed_stmts {
 	size_t n;
 } strata_seed_stmts;
 
-/* The statement whose signature is sig, or NULL. */
-strata_seed_stmt *strata_seed_stmts_find(const strata_seed_stmts *c, const strata_buf *sig);
-/* A new statement at the end of c (c->n - 1) with a copy of sig, for the engine to prepare; it
- * takes it back with strata_seed_stmts_drop_last when that fails. NULL (e set) when out of
- * memory. */
-strata_seed_stmt *strata_seed_stmts_add(strata_seed_stmts *c, const strata_buf *sig,
-                                        strata_error *e);
+/* The statement for w, whose signature is sig: the one prepared before (*fresh false), or a new
+ * one at the end of c (c->n - 1) with w's INSERT in q (strata_seed_insert_sql) for the engine to
+ * prepare, and to take back with strata_seed_stmts_drop_last if it cannot. */
+int strata_seed_stmts_get(strata_seed_stmts *c, const strata_buf *sig, const strata_seed_write *w,
+                          char placeholder, strata_buf *q, strata_seed_stmt **out, bool *fresh,
+                          strata_error *e);
 void strata_seed_stmts_drop_last(strata_seed_stmts *c);
 /* Frees the signatures and the array (the engine has released its statements). */
 void strata_seed_stmts_free(strata_seed_stmts *c);

@@ -527,26 +527,26 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
                    const char **name, strata_error *e)
 {
-	strata_buf *q = &s->sql;
-	strata_seed_stmt *st = strata_seed_stmts_find(&s->stmts, &s->sig);
+	strata_seed_stmt *st;
 	PGresult *r;
+	bool fresh;
+	int error;
 
-	if (st) {
+	if ((error = strata_seed_stmts_get(&s->stmts, &s->sig, w, '$', &s->sql, &st, &fresh, e)) <
+	    0)
+		return error;
+	if (!fresh) {
 		*name = st->name;
 		return 0;
 	}
-	if (strata_seed_insert_sql(q, w, '$', e) < 0)
-		return e->code;
-	if (!(st = strata_seed_stmts_add(&s->stmts, &s->sig, e)))
-		return e->code;
 	snprintf(st->name, sizeof(st->name), "strata_seed_%zu", s->stmts.n - 1);
 	if (pipe_drain(s, f, e) < 0) {
 		strata_seed_stmts_drop_last(&s->stmts);
 		return e->code;
 	}
-	r = PQprepare(s->conn, st->name, q->ptr, (int)w->n, NULL);
+	r = PQprepare(s->conn, st->name, s->sql.ptr, (int)w->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		int error = db_error(s, r, e);
+		error = db_error(s, r, e);
 		strata_seed_stmts_drop_last(&s->stmts);
 		PQclear(r);
 		return error;

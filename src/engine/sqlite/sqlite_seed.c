@@ -396,25 +396,24 @@ static int sq_record_put(strata_seed_be *s, const char *path, const char *sha, s
 static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
                    strata_error *e)
 {
-	strata_buf *q = &s->sql;
-	strata_seed_stmt *st = strata_seed_stmts_find(&s->stmts, &s->sig);
+	strata_seed_stmt *st;
 	sqlite3_stmt *handle = NULL;
+	bool fresh;
+	int error;
 
-	if (st) {
+	if ((error = strata_seed_stmts_get(&s->stmts, &s->sig, w, '?', &s->sql, &st, &fresh, e)) <
+	    0)
+		return error;
+	if (!fresh) {
 		*out = st->handle;
 		return 0;
 	}
-	if (strata_seed_insert_sql(q, w, '?', e) < 0)
-		return e->code;
-	if (!(st = strata_seed_stmts_add(&s->stmts, &s->sig, e)))
-		return e->code;
-	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &handle, NULL) != SQLITE_OK) {
-		int error = db_error(s, e);
+	if (sqlite3_prepare_v2(s->db, s->sql.ptr, -1, &handle, NULL) != SQLITE_OK) {
+		error = db_error(s, e);
 		strata_seed_stmts_drop_last(&s->stmts);
 		return error;
 	}
-	st->handle = handle;
-	*out = handle;
+	*out = st->handle = handle;
 	return 0;
 }
 
