@@ -1,5 +1,5 @@
 /*
- * seed_engine.h: what an engine provides to seeding (core/seed.c), the part of the engine
+ * seed_engine.h: what an engine provides to seeding (core/seed*.c), the part of the engine
  * interface (core/engine.h: strata_engine.seed) that loads rows. Each engine's loader works on
  * its own connection (src/engine/<name>/<name>_seed.c).
  */

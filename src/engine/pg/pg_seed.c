@@ -1,5 +1,5 @@
 /*
- * seed_pg.c: `strata seed` on PostgreSQL.
+ * pg_seed.c: `strata seed` on PostgreSQL.
  *
  * Flat rows go through COPY ... FROM STDIN in text format, in batches of at most BATCH rows,
  * each batch under a savepoint. The batch keeps the file offset of each of its rows, so an

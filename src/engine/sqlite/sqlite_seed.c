@@ -1,5 +1,5 @@
 /*
- * seed_sqlite.c: `strata seed` on SQLite.
+ * sqlite_seed.c: `strata seed` on SQLite.
  *
  * Every row is one step of a prepared INSERT [ON CONFLICT] [RETURNING] statement, one per table
  * and column set, reused across rows inside the one transaction (BEGIN IMMEDIATE), which is how
