@@ -67,7 +67,8 @@ static int grow_together(size_t *cap, size_t need, void **const arrays[], const 
 	return 0;
 }
 
-static int level_reserve(struct strata_seed_level *L, size_t ncols, size_t nkids, size_t nret)
+/* Grows L's arrays for a row of ncols values, nkids nested tables and nret returned columns. */
+static int level_grow(struct strata_seed_level *L, size_t ncols, size_t nkids, size_t nret)
 {
 	void **const col_arrays[] = {(void **)&L->cols, (void **)&L->vals, (void **)&L->tstart};
 	const size_t col_size[] = {sizeof(*L->cols), sizeof(*L->vals), sizeof(*L->tstart)};
@@ -82,6 +83,13 @@ static int level_reserve(struct strata_seed_level *L, size_t ncols, size_t nkids
 	    grow_together(&L->rcap, nret, ret_arrays, ret_size, 2) < 0)
 		return -1;
 	return 0;
+}
+
+static int level_reserve(struct strata_seed_level *L, size_t ncols, size_t nkids, size_t nret)
+{
+	if (ncols <= L->cap && nkids <= L->kcap && nret <= L->rcap)
+		return 0; /* the common case: earlier rows grew the level enough */
+	return level_grow(L, ncols, nkids, nret);
 }
 
 static void level_free(struct strata_seed_level *L)
