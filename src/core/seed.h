@@ -1,8 +1,11 @@
 /*
  * seed.h: `strata seed`, engine-independent: which files to load, the tables they name (read
- * from the database's catalogue through the seed backend), foreign-key order, nested rows, and
+ * from the database's catalogue through the seed engine), foreign-key order, nested rows, and
  * the strata_seeds record. The JSON side is in seed_json.h; each engine's loader is in
- * src/backend/seed_*.c behind backend/seed_backend.h.
+ * src/engine/<name>/<name>_seed.c behind core/seed_engine.h.
+ *
+ * The run is in seed.c, the tables in seed_table.c and the row writer in seed_write.c (what
+ * they share: seed_load.h).
  *
  * How a run goes (all in one transaction):
  *   1. every file is scanned (pass 1): well-formed, hashed, sections found;

@@ -1,5 +1,5 @@
 /*
- * seed_engine.h: what an engine provides to seeding (core/seed.c), the part of the engine
+ * seed_engine.h: what an engine provides to seeding (core/seed*.c), the part of the engine
  * interface (core/engine.h: strata_engine.seed) that loads rows. Each engine's loader works on
  * its own connection (src/engine/<name>/<name>_seed.c).
  */
@@ -86,5 +86,28 @@ void strata_seed_sig_put(strata_buf *sig, const strata_seed_write *w);
 bool strata_seed_sig_eq(const char *stored, size_t len, const strata_buf *sig);
 /* A malloc'd copy of sig's bytes (the caller frees), NULL on OOM. */
 char *strata_seed_sig_dup(const strata_buf *sig);
+
+/* The statements an engine has prepared for rows, each known by its signature. */
+typedef struct strata_seed_stmt {
+	char *sig;
+	size_t sig_len;
+	void *handle;  /* the engine's (SQLite: its sqlite3_stmt) */
+	char name[24]; /* for an engine that prepares statements by name (PostgreSQL) */
+} strata_seed_stmt;
+
+typedef struct strata_seed_stmts {
+	strata_seed_stmt *v;
+	size_t n;
+} strata_seed_stmts;
+
+/* The statement for w, whose signature is sig: the one prepared before (*fresh false), or a new
+ * one at the end of c (c->n - 1) with w's INSERT in q (strata_seed_insert_sql) for the engine to
+ * prepare, and to take back with strata_seed_stmts_drop_last if it cannot. */
+int strata_seed_stmts_get(strata_seed_stmts *c, const strata_buf *sig, const strata_seed_write *w,
+                          char placeholder, strata_buf *q, strata_seed_stmt **out, bool *fresh,
+                          strata_error *e);
+void strata_seed_stmts_drop_last(strata_seed_stmts *c);
+/* Frees the signatures and the array (the engine has released its statements). */
+void strata_seed_stmts_free(strata_seed_stmts *c);
 
 #endif

@@ -14,6 +14,9 @@
  *
  * Every node carries its byte offset in the file; strata_seed_locate() turns an offset into
  * file:line:col (and the source line) only when an error needs it.
+ *
+ * Pass 1 is in seed_scan.c, pass 2 in seed_reader.c, what both share in seed_json_pos.c (with
+ * strata_seed_locate) and the conversions of values in seed_json.c.
  */
 #ifndef STRATA_CORE_SEED_JSON_H
 #define STRATA_CORE_SEED_JSON_H

@@ -1,5 +1,5 @@
 /*
- * seed_pg.c: `strata seed` on PostgreSQL.
+ * pg_seed.c: `strata seed` on PostgreSQL.
  *
  * Flat rows go through COPY ... FROM STDIN in text format, in batches of at most BATCH rows,
  * each batch under a savepoint. The batch keeps the file offset of each of its rows, so an
@@ -26,17 +26,10 @@
 #define SEND_AT (256 * 1024)
 #define PIPE_MAX 256 /* INSERTs in flight: their results (~20 bytes each) fit any socket buffer */
 
-typedef struct stmt {
-	char *sig;
-	size_t sig_len;
-	char name[24];
-} stmt;
-
 struct strata_seed_be {
 	strata_conn *b;
 	PGconn *conn;
-	stmt *stmts;
-	size_t nstmts;
+	strata_seed_stmts stmts; /* name: strata_seed_<index> */
 	bool seeds_table;
 	/* the COPY in progress */
 	bool in_copy;
@@ -57,24 +50,18 @@ struct strata_seed_be {
 	size_t npend;
 };
 
-static const char *field(const PGresult *r, int code)
-{
-	const char *v = r ? PQresultErrorField(r, code) : NULL;
-	return v ? v : "";
-}
-
 static int db_error(strata_seed_be *s, const PGresult *r, strata_error *e)
 {
-	const char *primary = field(r, PG_DIAG_MESSAGE_PRIMARY);
+	const char *primary = strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY);
 	if (!*primary) {
 		const char *msg = PQerrorMessage(s->conn);
 		strata_error_set(e, STRATA_EDB, "%.*s", (int)strcspn(msg, "\n"), msg);
 	} else {
 		strata_error_set(e, STRATA_EDB, "%s", primary);
 	}
-	strata_error_detail(e, "%s", field(r, PG_DIAG_MESSAGE_DETAIL));
-	strata_error_hint(e, "%s", field(r, PG_DIAG_MESSAGE_HINT));
-	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", field(r, PG_DIAG_SQLSTATE));
+	strata_error_detail(e, "%s", strata_pg__field(r, PG_DIAG_MESSAGE_DETAIL));
+	strata_error_hint(e, "%s", strata_pg__field(r, PG_DIAG_MESSAGE_HINT));
+	snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", strata_pg__field(r, PG_DIAG_SQLSTATE));
 	if (PQstatus(s->conn) == CONNECTION_BAD)
 		e->code = STRATA_ECONNECT;
 	return e->code;
@@ -133,15 +120,14 @@ static void pg_close(strata_seed_be *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nstmts; i++) {
+	for (size_t i = 0; i < s->stmts.n; i++) {
 		char sql[64];
-		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->stmts[i].name);
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->stmts.v[i].name);
 		if (PQstatus(s->conn) == CONNECTION_OK &&
 		    PQtransactionStatus(s->conn) == PQTRANS_IDLE)
 			PQclear(PQexec(s->conn, sql));
-		free(s->stmts[i].sig);
 	}
-	free(s->stmts);
+	strata_seed_stmts_free(&s->stmts);
 	free(s->copy_sig);
 	free(s->offs);
 	free(s->params);
@@ -184,8 +170,9 @@ static char *quote_ident(strata_seed_be *s, const char *name, size_t len)
 	return copy;
 }
 
-static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
-                       strata_error *e)
+/* The table called name ("table" or "schema.table"), as to_regclass finds it: *out with its
+ * name, key (the oid) and quoted name; STRATA_ENOTFOUND when there is none. */
+static int find_table(strata_seed_be *s, const char *name, strata_seed_table **out, strata_error *e)
 {
 	const char *dot = strchr(name, '.');
 	strata_seed_table *t = NULL;
@@ -225,75 +212,6 @@ static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **
 	if (!(t = calloc(1, sizeof(*t))) || !(t->name = strdup(name)) ||
 	    !(t->key = strdup(PQgetvalue(r, 0, 0))) || !(t->sql = strdup(PQgetvalue(r, 0, 1))))
 		goto oom;
-	PQclear(r);
-	p[0] = t->key;
-	if ((error = query(s, &r,
-	                   "SELECT a.attname, quote_ident(a.attname), t.typname, t.typcategory "
-	                   "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-	                   "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
-	                   "ORDER BY a.attnum",
-	                   1, p, e)) < 0)
-		goto done;
-	t->ncols = (size_t)PQntuples(r);
-	if (!(t->cols = calloc(t->ncols + 1, sizeof(*t->cols))))
-		goto oom;
-	for (size_t i = 0; i < t->ncols; i++) {
-		const char *typ = PQgetvalue(r, (int)i, 2), *cat = PQgetvalue(r, (int)i, 3);
-		if (!(t->cols[i].name = strdup(PQgetvalue(r, (int)i, 0))) ||
-		    !(t->cols[i].sql = strdup(PQgetvalue(r, (int)i, 1))))
-			goto oom;
-		t->cols[i].type = strcmp(typ, "json") == 0 || strcmp(typ, "jsonb") == 0
-		                      ? STRATA_SEED_COL_JSON
-		                  : strcmp(cat, "A") == 0    ? STRATA_SEED_COL_ARRAY
-		                  : strcmp(typ, "bool") == 0 ? STRATA_SEED_COL_BOOL
-		                                             : STRATA_SEED_COL_PLAIN;
-	}
-	PQclear(r);
-	if ((error =
-	         query(s, &r,
-	               "SELECT a.attname FROM pg_index i "
-	               "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) "
-	               "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-	               "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
-	               1, p, e)) < 0)
-		goto done;
-	t->npk = (size_t)PQntuples(r);
-	if (!(t->pk = calloc(t->npk + 1, sizeof(*t->pk))))
-		goto oom;
-	for (size_t i = 0; i < t->npk; i++)
-		t->pk[i] = (size_t)strata_seed_table_col(t, PQgetvalue(r, (int)i, 0));
-	PQclear(r);
-	if ((error =
-	         query(s, &r,
-	               "SELECT c.oid::text, c.confrelid::text, c.confrelid::regclass::text, "
-	               "a.attname, fa.attname FROM pg_constraint c "
-	               "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY "
-	               "k(col, fcol, ord) "
-	               "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
-	               "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol "
-	               "WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.conname, c.oid, "
-	               "k.ord",
-	               1, p, e)) < 0)
-		goto done;
-	if (!(t->fks = calloc((size_t)PQntuples(r) + 1, sizeof(*t->fks))))
-		goto oom;
-	for (int i = 0; i < PQntuples(r); i++) {
-		strata_seed_fk *fk;
-		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
-			fk = &t->fks[t->nfks++];
-			if (!(fk->ref_key = strdup(PQgetvalue(r, i, 1))) ||
-			    !(fk->ref_name = strdup(PQgetvalue(r, i, 2))) ||
-			    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
-			    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
-				goto oom;
-		}
-		fk = &t->fks[t->nfks - 1];
-		if (fk->n == 32)
-			continue;
-		fk->cols[fk->n] = (size_t)strata_seed_table_col(t, PQgetvalue(r, i, 3));
-		if (!(fk->ref_cols[fk->n++] = strdup(PQgetvalue(r, i, 4))))
-			goto oom;
-	}
 	*out = t;
 	t = NULL;
 	goto done;
@@ -305,6 +223,120 @@ done:
 	strata_buf_free(&rel);
 	strata_seed_table_free(t);
 	return error;
+}
+
+/* Runs a query on table t's catalogue rows ($1: its oid) and reads its result into t with
+ * read, which fails only when out of memory. */
+static int read_catalog(strata_seed_be *s, strata_seed_table *t, const char *sql,
+                        int (*read)(strata_seed_table *t, const PGresult *r), strata_error *e)
+{
+	const char *p[1] = {t->key};
+	PGresult *r = NULL;
+	int error;
+
+	if ((error = query(s, &r, sql, 1, p, e)) < 0)
+		return error;
+	if (read(t, r) < 0)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	PQclear(r);
+	return error;
+}
+
+static const char columns_sql[] =
+    "SELECT a.attname, quote_ident(a.attname), t.typname, t.typcategory "
+    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+    "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "ORDER BY a.attnum";
+
+/* t's columns and their types, from columns_sql. */
+static int read_columns(strata_seed_table *t, const PGresult *r)
+{
+	t->ncols = (size_t)PQntuples(r);
+	if (!(t->cols = calloc(t->ncols + 1, sizeof(*t->cols))))
+		return -1;
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *typ = PQgetvalue(r, (int)i, 2), *cat = PQgetvalue(r, (int)i, 3);
+		if (!(t->cols[i].name = strdup(PQgetvalue(r, (int)i, 0))) ||
+		    !(t->cols[i].sql = strdup(PQgetvalue(r, (int)i, 1))))
+			return -1;
+		t->cols[i].type = strcmp(typ, "json") == 0 || strcmp(typ, "jsonb") == 0
+		                      ? STRATA_SEED_COL_JSON
+		                  : strcmp(cat, "A") == 0    ? STRATA_SEED_COL_ARRAY
+		                  : strcmp(typ, "bool") == 0 ? STRATA_SEED_COL_BOOL
+		                                             : STRATA_SEED_COL_PLAIN;
+	}
+	return 0;
+}
+
+static const char pk_sql[] =
+    "SELECT a.attname FROM pg_index i "
+    "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) "
+    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+    "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord";
+
+/* t's primary-key columns in the key's order, from pk_sql. */
+static int read_pk(strata_seed_table *t, const PGresult *r)
+{
+	t->npk = (size_t)PQntuples(r);
+	if (!(t->pk = calloc(t->npk + 1, sizeof(*t->pk))))
+		return -1;
+	for (size_t i = 0; i < t->npk; i++)
+		t->pk[i] = (size_t)strata_seed_table_col(t, PQgetvalue(r, (int)i, 0));
+	return 0;
+}
+
+static const char fks_sql[] =
+    "SELECT c.oid::text, c.confrelid::text, c.confrelid::regclass::text, "
+    "a.attname, fa.attname FROM pg_constraint c "
+    "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY "
+    "k(col, fcol, ord) "
+    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
+    "JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = k.fcol "
+    "WHERE c.conrelid = $1::oid AND c.contype = 'f' ORDER BY c.conname, c.oid, "
+    "k.ord";
+
+/* t's foreign keys, from fks_sql: for each the referenced table and the column pairs (32 at the
+ * most). */
+static int read_fks(strata_seed_table *t, const PGresult *r)
+{
+	if (!(t->fks = calloc((size_t)PQntuples(r) + 1, sizeof(*t->fks))))
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		strata_seed_fk *fk;
+		if (i == 0 || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, i - 1, 0)) != 0) {
+			fk = &t->fks[t->nfks++];
+			if (!(fk->ref_key = strdup(PQgetvalue(r, i, 1))) ||
+			    !(fk->ref_name = strdup(PQgetvalue(r, i, 2))) ||
+			    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
+			    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
+				return -1;
+		}
+		fk = &t->fks[t->nfks - 1];
+		if (fk->n == 32)
+			continue;
+		fk->cols[fk->n] = (size_t)strata_seed_table_col(t, PQgetvalue(r, i, 3));
+		if (!(fk->ref_cols[fk->n++] = strdup(PQgetvalue(r, i, 4))))
+			return -1;
+	}
+	return 0;
+}
+
+static int pg_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
+                       strata_error *e)
+{
+	strata_seed_table *t = NULL;
+	int error;
+
+	*out = NULL;
+	if ((error = find_table(s, name, &t, e)) < 0 ||
+	    (error = read_catalog(s, t, columns_sql, read_columns, e)) < 0 ||
+	    (error = read_catalog(s, t, pk_sql, read_pk, e)) < 0 ||
+	    (error = read_catalog(s, t, fks_sql, read_fks, e)) < 0) {
+		strata_seed_table_free(t);
+		return error;
+	}
+	*out = t;
+	return 0;
 }
 
 static int ensure_seeds_table(strata_seed_be *s, strata_error *e)
@@ -416,7 +448,7 @@ static int pipe_drain(strata_seed_be *s, strata_seed_failure *f, strata_error *e
 					f->row_off = s->pend[i].off;
 					f->table = s->pend[i].t;
 					snprintf(f->column, sizeof(f->column), "%s",
-					         field(r, PG_DIAG_COLUMN_NAME));
+					         strata_pg__field(r, PG_DIAG_COLUMN_NAME));
 				}
 			}
 			PQclear(r);
@@ -450,8 +482,8 @@ static int copy_end(strata_seed_be *s, strata_seed_failure *f, strata_error *e)
 	if (failed && error == 0) {
 		unsigned line;
 		error = db_error(s, failed, e);
-		line =
-		    copy_context_line(field(failed, PG_DIAG_CONTEXT), f->column, sizeof(f->column));
+		line = copy_context_line(strata_pg__field(failed, PG_DIAG_CONTEXT), f->column,
+		                         sizeof(f->column));
 		if (line >= 1 && line <= s->noffs) {
 			f->have_row = true;
 			f->row_off = s->offs[line - 1];
@@ -535,39 +567,32 @@ static int copy_row(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 static int prepare(strata_seed_be *s, const strata_seed_write *w, strata_seed_failure *f,
                    const char **name, strata_error *e)
 {
-	strata_buf *q = &s->sql;
-	stmt *grown;
+	strata_seed_stmt *st;
 	PGresult *r;
+	bool fresh;
+	int error;
 
-	for (size_t i = 0; i < s->nstmts; i++)
-		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
-			*name = s->stmts[i].name;
-			return 0;
-		}
-	if (strata_seed_insert_sql(q, w, '$', e) < 0)
-		return e->code;
-	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
-	if (!grown)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->stmts = grown;
-	snprintf(grown[s->nstmts].name, sizeof(grown[s->nstmts].name), "strata_seed_%zu",
-	         s->nstmts);
-	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = strata_seed_stmts_get(&s->stmts, &s->sig, w, '$', &s->sql, &st, &fresh, e)) <
+	    0)
+		return error;
+	if (!fresh) {
+		*name = st->name;
+		return 0;
+	}
+	snprintf(st->name, sizeof(st->name), "strata_seed_%zu", s->stmts.n - 1);
 	if (pipe_drain(s, f, e) < 0) {
-		free(grown[s->nstmts].sig);
+		strata_seed_stmts_drop_last(&s->stmts);
 		return e->code;
 	}
-	r = PQprepare(s->conn, grown[s->nstmts].name, q->ptr, (int)w->n, NULL);
+	r = PQprepare(s->conn, st->name, s->sql.ptr, (int)w->n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		int error = db_error(s, r, e);
-		free(grown[s->nstmts].sig);
+		error = db_error(s, r, e);
+		strata_seed_stmts_drop_last(&s->stmts);
 		PQclear(r);
 		return error;
 	}
 	PQclear(r);
-	*name = grown[s->nstmts++].name;
+	*name = st->name;
 	return 0;
 }
 
@@ -637,7 +662,8 @@ static int pg_write(strata_seed_be *s, const strata_seed_write *w, strata_seed_f
 	r = PQexecPrepared(s->conn, name, (int)w->n, s->params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		error = db_error(s, r, e);
-		snprintf(f->column, sizeof(f->column), "%s", field(r, PG_DIAG_COLUMN_NAME));
+		snprintf(f->column, sizeof(f->column), "%s",
+		         strata_pg__field(r, PG_DIAG_COLUMN_NAME));
 		guess_column(w, e->msg, f);
 		PQclear(r);
 		return error;

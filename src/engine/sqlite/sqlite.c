@@ -24,14 +24,20 @@
 #include "util/clock.h"
 #include "util/error.h"
 
+int strata_sqlite__error(sqlite3 *db, strata_error *e)
+{
+	int rc = sqlite3_extended_errcode(db);
+	/* no sqlstate: SQLite's result codes are not SQLSTATEs, and shown as such they mislead */
+	return strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
+	                        sqlite3_errmsg(db));
+}
+
 static int set_db_error(sqlite_conn *s, strata_error *e)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 	if ((rc & 0xff) == SQLITE_INTERRUPT || s->base.interrupted)
 		return strata_conn_interrupted(e);
-	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
-	                 sqlite3_errmsg(s->db));
-	if ((rc & 0xff) == SQLITE_BUSY)
+	if (strata_sqlite__error(s->db, e) == STRATA_ELOCKED)
 		strata_error_hint(e, "another process is writing to the database; wait longer "
 		                     "with lock_wait_ms");
 	return e->code;

@@ -20,4 +20,8 @@ typedef struct sqlite_conn {
 	void *wait_ud;
 } sqlite_conn;
 
+/* sqlite.c: fills e from db's last error (its message; STRATA_ELOCKED when the database is busy,
+ * else STRATA_EDB) and returns the code. The callers add what they know: an interrupt, a hint. */
+int strata_sqlite__error(sqlite3 *db, strata_error *e);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * seed_sqlite.c: `strata seed` on SQLite.
+ * sqlite_seed.c: `strata seed` on SQLite.
  *
  * Every row is one step of a prepared INSERT [ON CONFLICT] [RETURNING] statement, one per table
  * and column set, reused across rows inside the one transaction (BEGIN IMMEDIATE), which is how
@@ -19,30 +19,20 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-typedef struct stmt {
-	char *sig;
-	size_t sig_len;
-	sqlite3_stmt *st;
-} stmt;
-
 struct strata_seed_be {
 	sqlite3 *db;
-	stmt *stmts;
-	size_t nstmts;
+	strata_seed_stmts stmts; /* handle: the sqlite3_stmt */
 	bool seeds_table;
 	strata_buf sig, sql;
 };
 
 static int db_error(strata_seed_be *s, strata_error *e)
 {
-	int rc = sqlite3_extended_errcode(s->db);
-	strata_error_set(e, (rc & 0xff) == SQLITE_BUSY ? STRATA_ELOCKED : STRATA_EDB, "%s",
-	                 sqlite3_errmsg(s->db));
-	/* no sqlstate: SQLite's result codes are not SQLSTATEs, and shown as such they mislead */
-	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+	int code = strata_sqlite__error(s->db, e);
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 		strata_error_hint(e, "a row it references is missing (or the row is referenced "
 		                     "and cannot change)");
-	return e->code;
+	return code;
 }
 
 static int exec(strata_seed_be *s, const char *sql, strata_error *e)
@@ -69,11 +59,9 @@ static void sq_close(strata_seed_be *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nstmts; i++) {
-		sqlite3_finalize(s->stmts[i].st);
-		free(s->stmts[i].sig);
-	}
-	free(s->stmts);
+	for (size_t i = 0; i < s->stmts.n; i++)
+		sqlite3_finalize(s->stmts.v[i].handle);
+	strata_seed_stmts_free(&s->stmts);
 	strata_buf_free(&s->sig);
 	strata_buf_free(&s->sql);
 	free(s);
@@ -94,8 +82,8 @@ static int sq_commit(strata_seed_be *s, strata_error *e)
 
 static void sq_rollback(strata_seed_be *s)
 {
-	for (size_t i = 0; i < s->nstmts; i++)
-		sqlite3_reset(s->stmts[i].st);
+	for (size_t i = 0; i < s->stmts.n; i++)
+		sqlite3_reset(s->stmts.v[i].handle);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -128,162 +116,220 @@ static int prep(strata_seed_be *s, sqlite3_stmt **st, const char *sql, strata_er
 	return 0;
 }
 
-static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
-                       strata_error *e)
+/* The name the schema gives the table called tname in any case (*real, malloc'd), in schema
+ * (quoted: qs); STRATA_ENOTFOUND when there is no such table or schema. */
+static int find_table(strata_seed_be *s, const char *qs, const char *tname, char **real,
+                      strata_error *e)
 {
-	const char *dot = strchr(name, '.');
-	char *schema = dot ? strndup(name, (size_t)(dot - name)) : strdup("main");
-	const char *tname = dot ? dot + 1 : name;
-	strata_seed_table *t = NULL;
-	sqlite3_stmt *st = NULL;
 	strata_buf q = STRATA_BUF_INIT;
-	char *qs = NULL, *real = NULL;
+	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
-	*out = NULL;
-	if (!schema || !(qs = quote_ident(schema, strlen(schema))))
-		goto oom;
+	*real = NULL;
 	strata_buf_printf(&q,
 	                  "SELECT name FROM %s.sqlite_schema WHERE type = 'table' AND "
 	                  "name = ?1 COLLATE NOCASE",
 	                  qs);
-	if (q.failed)
-		goto oom;
+	if (q.failed) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
 	if (sqlite3_prepare_v2(s->db, q.ptr, -1, &st, NULL) != SQLITE_OK) {
 		error = STRATA_ENOTFOUND; /* no such schema */
 		goto done;
 	}
 	sqlite3_bind_text(st, 1, tname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	if (rc == SQLITE_DONE)
 		error = STRATA_ENOTFOUND;
-		goto done;
-	}
-	if (rc != SQLITE_ROW) {
+	else if (rc != SQLITE_ROW)
 		error = db_error(s, e);
-		goto done;
-	}
-	if (!(real = strdup((const char *)sqlite3_column_text(st, 0))))
-		goto oom;
+	else if (!(*real = strdup((const char *)sqlite3_column_text(st, 0))))
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+done:
 	sqlite3_finalize(st);
-	st = NULL;
+	strata_buf_free(&q);
+	return error;
+}
+
+/* A table's identity (strata_seed_table.key): its name in lower case, after "schema." when the
+ * seed file names the schema (qualifier, else NULL). Malloc'd; NULL when out of memory. */
+static char *table_key(const char *qualifier, const char *name)
+{
+	strata_buf q = STRATA_BUF_INIT;
+	char *key = NULL;
+	if (qualifier)
+		strata_buf_printf(&q, "%s.", qualifier);
+	strata_buf_puts(&q, name);
+	if (!q.failed)
+		key = lower(q.ptr);
+	strata_buf_free(&q);
+	return key;
+}
+
+/* The table's name for SQL: quoted, after its quoted schema (qs) when qualified. */
+static char *table_sql(const char *qs, const char *real, bool qualified)
+{
+	char *qt = quote_ident(real, strlen(real));
+	size_t n = qt ? strlen(qs) + strlen(qt) + 2 : 0;
+	char *sql = qt ? malloc(n) : NULL;
+	if (sql && qualified)
+		snprintf(sql, n, "%s.%s", qs, qt);
+	else if (sql)
+		snprintf(sql, n, "%s", qt);
+	free(qt);
+	return sql;
+}
+
+/* Prepares a query on the pragmas of table real in schema (?1, ?2). */
+static int prep_pragma(strata_seed_be *s, sqlite3_stmt **st, const char *sql, const char *real,
+                       const char *schema, strata_error *e)
+{
+	int error;
+	if ((error = prep(s, st, sql, e)) < 0)
+		return error;
+	sqlite3_bind_text(*st, 1, real, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*st, 2, schema, -1, SQLITE_STATIC);
+	return 0;
+}
+
+/* Appends the column of st's row of pragma_table_xinfo (name, type, pk); -1 when out of memory. */
+static int add_column(strata_seed_table *t, sqlite3_stmt *st)
+{
+	strata_seed_column *c;
+	const char *type = (const char *)sqlite3_column_text(st, 1);
+	void *grown = realloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
+	void *pk = realloc(t->pk, (t->ncols + 1) * sizeof(*t->pk));
+	if (grown)
+		t->cols = grown;
+	if (pk)
+		t->pk = pk;
+	if (!grown || !pk)
+		return -1;
+	c = &t->cols[t->ncols];
+	memset(c, 0, sizeof(*c));
+	t->ncols++;
+	c->name = strdup((const char *)sqlite3_column_text(st, 0));
+	c->sql = c->name ? quote_ident(c->name, strlen(c->name)) : NULL;
+	if (!c->sql)
+		return -1;
+	c->type = strstr(type, "JSON")   ? STRATA_SEED_COL_JSON
+	          : strstr(type, "BOOL") ? STRATA_SEED_COL_BOOL
+	                                 : STRATA_SEED_COL_PLAIN;
+	if (sqlite3_column_int(st, 2) > 0) /* pk position, 1-based */
+		t->pk[t->npk++] = t->ncols - 1;
+	return 0;
+}
+
+/* Adds st's row of pragma_foreign_key_list (id, table, from, to) to t's foreign keys: a new key
+ * when the id changes, else a column of the last one (32 at the most; one t lacks is left out).
+ * -1 when out of memory. */
+static int add_fk_column(strata_seed_table *t, sqlite3_stmt *st, const char *qualifier,
+                         int *last_id)
+{
+	strata_seed_fk *fk;
+	const char *ref = (const char *)sqlite3_column_text(st, 1);
+	const char *from = (const char *)sqlite3_column_text(st, 2);
+	const char *to = (const char *)sqlite3_column_text(st, 3);
+	long ci = strata_seed_table_col(t, from ? from : "");
+	if (sqlite3_column_int(st, 0) != *last_id) {
+		void *grown = realloc(t->fks, (t->nfks + 1) * sizeof(*t->fks));
+		if (!grown)
+			return -1;
+		t->fks = grown;
+		fk = &t->fks[t->nfks++];
+		memset(fk, 0, sizeof(*fk));
+		*last_id = sqlite3_column_int(st, 0);
+		if (!(fk->ref_key = table_key(qualifier, ref ? ref : "")) ||
+		    !(fk->ref_name = strdup(ref ? ref : "")) ||
+		    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
+		    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
+			return -1;
+	}
+	fk = &t->fks[t->nfks - 1];
+	if (fk->n == 32 || ci < 0)
+		return 0;
+	fk->cols[fk->n] = (size_t)ci;
+	if (!(fk->ref_cols[fk->n++] = strdup(to ? to : "rowid")))
+		return -1;
+	return 0;
+}
+
+/* t's columns and primary key (table real in schema). */
+static int read_columns(strata_seed_be *s, strata_seed_table *t, const char *real,
+                        const char *schema, strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, error;
+
+	if ((error = prep_pragma(
+	         s, &st,
+	         "SELECT name, upper(coalesce(type, '')), pk FROM pragma_table_xinfo(?1, ?2) "
+	         "WHERE hidden = 0 ORDER BY cid",
+	         real, schema, e)) < 0)
+		return error;
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (add_column(t, st) < 0)
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (error == 0 && rc != SQLITE_DONE)
+		error = db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+/* t's foreign keys (table real in schema; their keys qualified when the seed file names the
+ * schema). */
+static int read_fks(strata_seed_be *s, strata_seed_table *t, const char *real, const char *schema,
+                    bool qualified, strata_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, last_id = -1, error;
+
+	if ((error = prep_pragma(s, &st,
+	                         "SELECT f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", "
+	                         "(SELECT p.name FROM pragma_table_info(f.\"table\", ?2) p "
+	                         "WHERE p.pk = f.seq + 1)) "
+	                         "FROM pragma_foreign_key_list(?1, ?2) f ORDER BY f.id, f.seq",
+	                         real, schema, e)) < 0)
+		return error;
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (add_fk_column(t, st, qualified ? schema : NULL, &last_id) < 0)
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (error == 0 && rc != SQLITE_DONE)
+		error = db_error(s, e);
+	sqlite3_finalize(st);
+	return error;
+}
+
+static int sq_describe(strata_seed_be *s, const char *name, strata_seed_table **out,
+                       strata_error *e)
+{
+	const char *dot = strchr(name, '.');
+	char *schema = dot ? strndup(name, (size_t)(dot - name)) : strdup("main");
+	strata_seed_table *t = NULL;
+	char *qs = NULL, *real = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (!schema || !(qs = quote_ident(schema, strlen(schema))))
+		goto oom;
+	if ((error = find_table(s, qs, dot ? dot + 1 : name, &real, e)) < 0)
+		goto done;
 	if (!(t = calloc(1, sizeof(*t))) || !(t->name = strdup(name)))
 		goto oom;
 	t->nocase = true;
-	strata_buf_reset(&q);
-	if (dot)
-		strata_buf_printf(&q, "%s.", schema);
-	strata_buf_puts(&q, real);
-	if (q.failed || !(t->key = lower(q.ptr)))
+	if (!(t->key = table_key(dot ? schema : NULL, real)) ||
+	    !(t->sql = table_sql(qs, real, dot != NULL)))
 		goto oom;
-	{
-		char *qt = quote_ident(real, strlen(real));
-		size_t n = qt ? strlen(qs) + strlen(qt) + 2 : 0;
-		t->sql = qt ? malloc(n) : NULL;
-		if (t->sql && dot)
-			snprintf(t->sql, n, "%s.%s", qs, qt);
-		else if (t->sql)
-			snprintf(t->sql, n, "%s", qt);
-		free(qt);
-		if (!t->sql)
-			goto oom;
-	}
-	strata_buf_free(&q);
-	/* columns and primary key */
-	if ((error =
-	         prep(s, &st,
-	              "SELECT name, upper(coalesce(type, '')), pk FROM pragma_table_xinfo(?1, ?2) "
-	              "WHERE hidden = 0 ORDER BY cid",
-	              e)) < 0)
+	if ((error = read_columns(s, t, real, schema, e)) < 0 ||
+	    (error = read_fks(s, t, real, schema, dot != NULL, e)) < 0)
 		goto done;
-	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		strata_seed_column *c;
-		const char *type = (const char *)sqlite3_column_text(st, 1);
-		void *grown = realloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
-		void *pk = realloc(t->pk, (t->ncols + 1) * sizeof(*t->pk));
-		if (grown)
-			t->cols = grown;
-		if (pk)
-			t->pk = pk;
-		if (!grown || !pk)
-			goto oom;
-		c = &t->cols[t->ncols];
-		memset(c, 0, sizeof(*c));
-		t->ncols++;
-		c->name = strdup((const char *)sqlite3_column_text(st, 0));
-		c->sql = c->name ? quote_ident(c->name, strlen(c->name)) : NULL;
-		if (!c->sql)
-			goto oom;
-		c->type = strstr(type, "JSON")   ? STRATA_SEED_COL_JSON
-		          : strstr(type, "BOOL") ? STRATA_SEED_COL_BOOL
-		                                 : STRATA_SEED_COL_PLAIN;
-		if (sqlite3_column_int(st, 2) > 0) /* pk position, 1-based */
-			t->pk[t->npk++] = t->ncols - 1;
-	}
-	if (rc != SQLITE_DONE) {
-		error = db_error(s, e);
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	/* foreign keys */
-	if ((error = prep(s, &st,
-	                  "SELECT f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", "
-	                  "(SELECT p.name FROM pragma_table_info(f.\"table\", ?2) p "
-	                  "WHERE p.pk = f.seq + 1)) "
-	                  "FROM pragma_foreign_key_list(?1, ?2) f ORDER BY f.id, f.seq",
-	                  e)) < 0)
-		goto done;
-	sqlite3_bind_text(st, 1, real, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
-	{
-		int last_id = -1;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			strata_seed_fk *fk;
-			const char *ref = (const char *)sqlite3_column_text(st, 1);
-			const char *from = (const char *)sqlite3_column_text(st, 2);
-			const char *to = (const char *)sqlite3_column_text(st, 3);
-			long ci = strata_seed_table_col(t, from ? from : "");
-			if (sqlite3_column_int(st, 0) != last_id) {
-				void *grown = realloc(t->fks, (t->nfks + 1) * sizeof(*t->fks));
-				if (!grown)
-					goto oom;
-				t->fks = grown;
-				fk = &t->fks[t->nfks++];
-				memset(fk, 0, sizeof(*fk));
-				last_id = sqlite3_column_int(st, 0);
-				strata_buf_reset(&q);
-				if (dot)
-					strata_buf_printf(&q, "%s.", schema);
-				strata_buf_puts(&q, ref ? ref : "");
-				if (q.failed || !(fk->ref_key = lower(q.ptr)) ||
-				    !(fk->ref_name = strdup(ref ? ref : "")) ||
-				    !(fk->cols = calloc(32, sizeof(*fk->cols))) ||
-				    !(fk->ref_cols = calloc(32, sizeof(*fk->ref_cols))))
-					goto oom;
-			}
-			fk = &t->fks[t->nfks - 1];
-			if (fk->n == 32 || ci < 0)
-				continue;
-			fk->cols[fk->n] = (size_t)ci;
-			if (!(fk->ref_cols[fk->n++] = strdup(to ? to : "rowid")))
-				goto oom;
-		}
-		if (rc != SQLITE_DONE) {
-			error = db_error(s, e);
-			goto done;
-		}
-	}
 	*out = t;
 	t = NULL;
 	goto done;
 oom:
 	error = strata_error_set(e, STRATA_ERROR, "out of memory");
 done:
-	sqlite3_finalize(st);
-	strata_buf_free(&q);
 	strata_seed_table_free(t);
 	free(schema);
 	free(qs);
@@ -350,29 +396,24 @@ static int sq_record_put(strata_seed_be *s, const char *path, const char *sha, s
 static int prepare(strata_seed_be *s, const strata_seed_write *w, sqlite3_stmt **out,
                    strata_error *e)
 {
-	strata_buf *q = &s->sql;
-	stmt *grown;
+	strata_seed_stmt *st;
+	sqlite3_stmt *handle = NULL;
+	bool fresh;
+	int error;
 
-	for (size_t i = 0; i < s->nstmts; i++)
-		if (strata_seed_sig_eq(s->stmts[i].sig, s->stmts[i].sig_len, &s->sig)) {
-			*out = s->stmts[i].st;
-			return 0;
-		}
-	if (strata_seed_insert_sql(q, w, '?', e) < 0)
-		return e->code;
-	grown = realloc(s->stmts, (s->nstmts + 1) * sizeof(*grown));
-	if (!grown)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->stmts = grown;
-	grown[s->nstmts].sig_len = s->sig.len;
-	if (!(grown[s->nstmts].sig = strata_seed_sig_dup(&s->sig)))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if (sqlite3_prepare_v2(s->db, q->ptr, -1, &grown[s->nstmts].st, NULL) != SQLITE_OK) {
-		int error = db_error(s, e);
-		free(grown[s->nstmts].sig);
+	if ((error = strata_seed_stmts_get(&s->stmts, &s->sig, w, '?', &s->sql, &st, &fresh, e)) <
+	    0)
+		return error;
+	if (!fresh) {
+		*out = st->handle;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(s->db, s->sql.ptr, -1, &handle, NULL) != SQLITE_OK) {
+		error = db_error(s, e);
+		strata_seed_stmts_drop_last(&s->stmts);
 		return error;
 	}
-	*out = grown[s->nstmts++].st;
+	*out = st->handle = handle;
 	return 0;
 }
 
