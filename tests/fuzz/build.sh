@@ -21,7 +21,9 @@ done
 objs=()
 for s in "${srcs[@]}"; do
 	o="$OUT/obj/$(echo "$s" | tr / _).o"
-	if [ ! -f "$o" ] || [ "$ROOT/src/$s" -nt "$o" ] || [ "$ROOT/src/${s%.c}.h" -nt "$o" ]; then
+	# any header may be shared: a newer one rebuilds the object
+	if [ ! -f "$o" ] || [ "$ROOT/src/$s" -nt "$o" ] ||
+		[ -n "$(find "$ROOT/src" "$ROOT/include" -name '*.h' -newer "$o" | head -1)" ]; then
 		"$CC" "${flags[@]}" -c "$ROOT/src/$s" -o "$o"
 	fi
 	objs+=("$o")

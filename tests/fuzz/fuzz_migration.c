@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/migration.h"
+#include "core/sqlsplit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,7 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)strata_section_is_empty(s);
 			end = s->offset + s->len;
 			for (off = s->offset; off < end;) {
-				size_t next = strata_sql_skip_noise(s->text, off, end);
+				size_t next = strata_sql_skip_blank(i ? STRATA_DIALECT_SQLITE
+				                                      : STRATA_DIALECT_POSTGRES,
+				                                    s->text, off, end);
 				if (next <= off)
 					next = off + 1;
 				off = next;

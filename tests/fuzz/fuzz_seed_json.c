@@ -1,8 +1,9 @@
 /*
  * fuzz_seed_json.c: libFuzzer target for the JSON layer of `strata seed`
- * (src/core/seed_json.c), with no database: pass 1 (strata_seed_scan_file, fully parsed and
- * structural only), then pass 2 (a reader over every section's rows), and the conversions the
- * engines use (compact JSON text, PostgreSQL array literals, COPY escaping, file:line:col).
+ * (src/core/seed_scan.c, seed_reader.c, seed_json.c), with no database: pass 1
+ * (strata_seed_scan_file, fully parsed and structural only), then pass 2 (a reader over every
+ * section's rows), and the conversions the engines use (compact JSON text, PostgreSQL array
+ * literals, COPY escaping, file:line:col).
  *
  * Input: the seed file's bytes. The first byte's low bit picks the structural scan (as for
  * files larger than STRATA_SEED_FULL_CHECK_MAX), so pass 2 meets syntax errors too.

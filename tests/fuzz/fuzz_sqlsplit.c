@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pass)
 			strata_sql_split__window(sp, win);
 		while ((more = strata_sql_split_next(sp, &pc, &e)) > 0) {
-			if (pc.lead != last || pc.off < pc.lead || pc.end <= pc.off || pc.end > size)
+			if (pc.lead != last || pc.off < pc.lead || pc.end <= pc.off ||
+			    pc.end > size)
 				abort();
 			if (memcmp(pc.text, text + pc.off, pc.end - pc.off) != 0 ||
 			    pc.text[pc.end - pc.off] != '\0')

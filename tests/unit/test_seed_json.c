@@ -1,4 +1,5 @@
-/* test_seed_json.c: the JSON side of strata seed, no database (src/core/seed_json.c). */
+/* test_seed_json.c: the JSON side of strata seed, no database (src/core/seed_scan.c, seed_reader.c,
+ * seed_json.c, seed_json_pos.c). */
 #include "unit.h"
 
 #include "core/seed_json.h"

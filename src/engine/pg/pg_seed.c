@@ -251,9 +251,10 @@ static const char columns_sql[] =
 /* t's columns and their types, from columns_sql. */
 static int read_columns(strata_seed_table *t, const PGresult *r)
 {
-	t->ncols = (size_t)PQntuples(r);
-	if (!(t->cols = calloc(t->ncols + 1, sizeof(*t->cols))))
+	/* ncols only once cols is there: a table freed after a failed calloc has none */
+	if (!(t->cols = calloc((size_t)PQntuples(r) + 1, sizeof(*t->cols))))
 		return -1;
+	t->ncols = (size_t)PQntuples(r);
 	for (size_t i = 0; i < t->ncols; i++) {
 		const char *typ = PQgetvalue(r, (int)i, 2), *cat = PQgetvalue(r, (int)i, 3);
 		if (!(t->cols[i].name = strdup(PQgetvalue(r, (int)i, 0))) ||
