@@ -202,6 +202,19 @@ empty_files() {
 
 strata() { "$STRATA" "$@"; }
 
+# until_true TRIES CMD...: waits for something to have happened, never for a time: runs CMD
+# every 50 ms until it succeeds (at most TRIES times); fails when it never did. A test then
+# asserts on the state itself, so a slow machine makes a test slower, never wrong.
+until_true() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # need_pg: a fresh, empty database of this script's own in $PG_URL (and $PG_DB).
 need_pg() {
 	if [ -z "${PGHOST:-}" ] || ! "$PSQL" -X -q -d postgres -c 'select 1' >/dev/null 2>&1; then

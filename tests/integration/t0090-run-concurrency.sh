@@ -53,10 +53,7 @@ if pg_available; then
 	holder=$!
 	exec {hold}>holder.in
 	echo 'select pg_advisory_lock(6004514643731611649);' >&"$hold"
-	for _ in $(seq 600); do
-		[ "$(adv_locks true)" = lockholder ] && break
-		sleep 0.05
-	done
+	until_true 600 eval '[ "$(adv_locks true)" = lockholder ]'
 	is 'pg: the lock is held by another session' "$(adv_locks true)" lockholder
 	check 'pg: --lock-wait 0 while another runner holds the lock' 1 '^$' \
 		"^strata: error: another strata run holds the migration lock on $(req "$DB_DISPLAY")\$" \
@@ -83,11 +80,8 @@ if pg_available; then
 	# ({hold}>&-: strata does not keep the holder's fifo open, so the holder ends when told)
 	"$STRATA" --database-url "$DB_URL" migrations run --dir l >wait.out 2>wait.err {hold}>&- &
 	waiter=$!
-	for _ in $(seq 600); do # up to 30 s: a loaded machine starts the ASan binary slowly
-		[ "$(adv_locks false)" = strata ] && break
-		kill -0 "$waiter" 2>/dev/null || break
-		sleep 0.05
-	done
+	# up to 30 s: a loaded machine starts the ASan binary slowly
+	until_true 600 eval '[ "$(adv_locks false)" = strata ] || ! kill -0 "$waiter" 2>/dev/null'
 	is 'pg: the default --lock-wait: strata waits for the lock (not granted) while the holder has it' \
 		"$(adv_locks false);$(adv_locks true)" "strata;lockholder"
 	# the holder reads the server's clock, then lets go: the lock is free only after that instant
@@ -125,10 +119,7 @@ sqholder=$!
 exec {sqhold}>sqholder.in
 printf '%s\n' '.timeout 5000' 'begin immediate;' "insert into strata_migrations (version, name, checksum) values ('0', 'x', 'x');" >&"$sqhold"
 # wait until the holder really has the write lock
-for _ in $(seq 600); do
-	sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
-	sleep 0.05
-done
+until_true 600 eval '! sqlite3 "$DB_FILE" "begin immediate; rollback;" >/dev/null 2>&1'
 like 'sqlite: another process holds the write lock' "$(sqlite3 "$DB_FILE" 'begin immediate; rollback;' 2>&1)" 'database is locked'
 check 'sqlite: --lock-wait 0 while another process writes' 1 '^applying 1 migration' \
 	'^strata: error: database is locked$' \
@@ -139,11 +130,7 @@ is '... nothing applied' "$(db_tables);$(db_history)" "strata_migrations;"
 # before it asks for it) while the holder has it
 "$STRATA" --database-url "$DB_URL" migrations run --dir s >sqwait.out 2>sqwait.err {sqhold}>&- &
 waiter=$!
-for _ in $(seq 600); do
-	grep -q '^applying 1 migration' sqwait.out && break
-	kill -0 "$waiter" 2>/dev/null || break
-	sleep 0.05
-done
+until_true 600 eval 'grep -q "^applying 1 migration" sqwait.out || ! kill -0 "$waiter" 2>/dev/null'
 is 'sqlite: the default lock wait: strata is at the write lock, still running, nothing applied' \
 	"$(grep -c '^applying 1 migration' sqwait.out);$(kill -0 "$waiter" 2>/dev/null && echo running);$(db_history)" \
 	"1;running;"

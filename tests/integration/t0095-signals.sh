@@ -7,16 +7,6 @@
 # strata's own -v output, never by sleeping.
 . "$(dirname "$0")/lib.sh"
 
-# until_true TRIES CMD...: runs CMD every 50 ms until it succeeds (at most TRIES times)
-until_true() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # strata_bg OUT ERR ARGS...: starts strata in the background; $bg is its pid
 strata_bg() {
 	local o=$1 e=$2

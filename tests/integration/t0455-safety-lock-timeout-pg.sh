@@ -16,12 +16,11 @@ blocker() {
 	PGAPPNAME=blocker "$PSQL" -X -q -d "$PG_DB" -c 'begin' -c 'lock table t in access share mode' \
 		-c "select pg_sleep($1)" >/dev/null 2>&1 &
 	BLOCKER_JOB=$!
-	for _ in $(seq 400); do
-		BLOCKER_PID=$(pg_q "select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.application_name = 'blocker' and l.relation = 't'::regclass and l.granted and a.query like 'select pg_sleep%'")
-		[ -n "$BLOCKER_PID" ] && return 0
-		sleep 0.05
-	done
-	bail "the blocking session never got its lock"
+	until_true 400 blocker_locked || bail "the blocking session never got its lock"
+}
+blocker_locked() {
+	BLOCKER_PID=$(pg_q "select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.application_name = 'blocker' and l.relation = 't'::regclass and l.granted and a.query like 'select pg_sleep%'")
+	[ -n "$BLOCKER_PID" ]
 }
 # unblock: ends the blocking session (if still there) and reaps its psql
 unblock() {

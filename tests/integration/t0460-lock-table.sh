@@ -69,13 +69,10 @@ is '... and no advisory lock was taken' "$(pg_q "select count(*) from pg_locks w
 # than the migration
 new_db pg
 mig h 1-Slow.sql '-- migrate:up\nselect pg_sleep(3);\n-- migrate:down\n'
-wait_for_sleep() { # wait until a runner is inside the pg_sleep migration
-	for _ in $(seq 1000); do # up to 20 s: a loaded CI machine starts the ASan binary slowly
-		[ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
+in_sleep() { [ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ]; }
+# until a runner is inside the pg_sleep migration (up to 30 s: a loaded CI machine starts the
+# ASan binary slowly)
+wait_for_sleep() { until_true 600 in_sleep; }
 "$STRATA" --database-url "$DB_URL" migrations run --dir h --lock-strategy table --lock-ttl 1s >holder.out 2>holder.err &
 holder=$!
 wait_for_sleep
@@ -145,10 +142,7 @@ rm strata.json
 PGAPPNAME=advholder "$PSQL" -X -q -d "$PG_DB" \
 	-c 'select pg_advisory_lock(6004514643731611649)' -c 'select pg_sleep(600)' >/dev/null 2>&1 &
 adv=$!
-for _ in $(seq 100); do
-	[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = 'advisory' and granted")" = 1 ] && break
-	sleep 0.05
-done
+until_true 100 eval '[ "$(pg_q "select count(*) from pg_locks where database = (select oid from pg_database where datname = current_database()) and locktype = '"'advisory'"' and granted")" = 1 ]'
 mig f 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n'
 check 'table: waits for a runner with the advisory lock, then times out' 1 '^$' \
 	'another strata run holds the migration lock' \

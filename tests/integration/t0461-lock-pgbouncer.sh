@@ -21,7 +21,7 @@ fi
 chmod 755 "$BDIR"
 _stop_bouncer() {
 	[ -f "$BDIR/pgbouncer.pid" ] && kill "$(cat "$BDIR/pgbouncer.pid")" 2>/dev/null
-	for _ in $(seq 50); do [ -f "$BDIR/pgbouncer.pid" ] || break; sleep 0.05; done
+	until_true 50 eval '[ ! -f "$BDIR/pgbouncer.pid" ]'
 	rm -rf "$BDIR"
 	_cleanup
 }
@@ -51,12 +51,7 @@ chmod 644 "$BDIR"/*
 	bail "cannot start pgbouncer: $(cat "$BDIR/start.log" "$BDIR/pgbouncer.log" 2>/dev/null)"
 BOUNCER_URL="postgres://${PGUSER}:${PGPASSWORD}@127.0.0.1:$PORT/$PG_DB"
 BOUNCER_DISPLAY="postgres://${PGUSER}:****@127.0.0.1:$PORT/$PG_DB"
-up=
-for _ in $(seq 100); do
-	if "$PSQL" -X -At -d "$BOUNCER_URL" -c 'select 1' >/dev/null 2>&1; then up=1; break; fi
-	sleep 0.05
-done
-[ -n "$up" ] || bail "pgbouncer does not answer on port $PORT: $(cat "$BDIR/pgbouncer.log")"
+until_true 100 eval '"$PSQL" -X -At -d "$BOUNCER_URL" -c "select 1" >/dev/null 2>&1' || bail "pgbouncer does not answer on port $PORT: $(cat "$BDIR/pgbouncer.log")"
 is 'pgbouncer runs in transaction pooling mode in front of the server' \
 	"$("$PSQL" -X -At -d "postgres://${PGUSER}:${PGPASSWORD}@127.0.0.1:$PORT/pgbouncer" -c 'show config' 2>/dev/null | grep '^pool_mode|' | cut -d'|' -f2)" transaction
 
@@ -112,10 +107,7 @@ is '... and the lock row is gone' "$(pg_q 'select count(*) from strata_lock')" 0
 mig c 9-Slow.sql '-- migrate:up\nselect pg_sleep(3);\n-- migrate:down\n'
 "$STRATA" --database-url "$BOUNCER_URL" migrations run --dir c --lock-strategy table --lock-ttl 1s >slow.out 2>slow.err &
 slow=$!
-for _ in $(seq 200); do
-	[ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '%pg_sleep(3)%' and state = 'active' and pid <> pg_backend_pid()")" = 1 ] && break
-	sleep 0.02
-done
+until_true 200 eval '[ "$(pg_q "select count(*) from pg_stat_activity where datname = current_database() and query like '"'%pg_sleep(3)%'"' and state = '"'active'"' and pid <> pg_backend_pid()")" = 1 ]'
 check 'table through PgBouncer: a second runner waits, then names the holder' 1 '^$' \
 	'another strata run holds the migration lock' \
 	strata --database-url "$BOUNCER_URL" migrations run --dir c --lock-strategy table --lock-wait 1500ms

@@ -20,12 +20,11 @@ URL_A="postgres://$A:pa@$H:${PGPORT:-5432}/$PG_DB"
 PGAPPNAME=reporting PGPASSWORD=pb "$PSQL" -X -q -h "$H" -U "$B" -d "$PG_DB" -c 'begin' \
 	-c 'select count(*) from t' -c 'select pg_sleep(60)' >/dev/null 2>&1 &
 job=$!
-for _ in $(seq 400); do
+blocker_started() {
 	BPID=$(pg_q "select pid from pg_stat_activity where application_name = 'reporting' and query like 'select pg_sleep%'")
-	[ -n "$BPID" ] && break
-	sleep 0.05
-done
-[ -n "$BPID" ] || bail "the blocking session never started"
+	[ -n "$BPID" ]
+}
+until_true 400 blocker_started || bail "the blocking session never started"
 
 mig m 1-Alter.sql '-- migrate:up\nalter table t add column y int;\n-- migrate:down\nalter table t drop column y;\n'
 check "role A's ALTER behind role B's reader times out" 1 '' \

@@ -69,6 +69,24 @@ LOCK_KEY=6004514643731611649
 strata_lock_waits() {
 	pg_q "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.database = (select oid from pg_database where datname = current_database()) and l.locktype = 'advisory' and (l.classid::bigint << 32 | l.objid::bigint) = $LOCK_KEY and a.application_name = 'strata' and l.granted = $1"
 }
+# holds_lock KIND: the first runner holds the migration lock (PostgreSQL: its advisory lock is
+# granted; SQLite: the write lock is taken)
+holds_lock() {
+	if [ "$1" = pg ]; then
+		[ "$(strata_lock_waits true)" = 1 ]
+	else
+		! sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1
+	fi
+}
+# all_wait KIND: the 4 others wait for it: on PostgreSQL their sessions await the advisory lock;
+# on SQLite each printed "applying", right before it asks for the write lock
+all_wait() {
+	if [ "$1" = pg ]; then
+		[ "$(strata_lock_waits false)" = 4 ]
+	else
+		[ "$(cat k?.out | grep -c '^applying ')" = 4 ]
+	fi
+}
 killed_holder() {
 	local k=$1 d=h_$1 i pids=() rcs='' holder t0 gate gatepid ready=
 	new_db "$k"
@@ -89,30 +107,14 @@ killed_holder() {
 	"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >holder.out 2>&1 &
 	holder=$!
 	# wait until it holds the lock
-	for _ in $(seq 600); do
-		if [ "$k" = pg ]; then
-			[ "$(strata_lock_waits true)" = 1 ] && break
-		else
-			sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1 || break
-		fi
-		sleep 0.02
-	done
+	until_true 600 holds_lock "$k"
 	for i in 1 2 3 4; do
 		"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >"k$i.out" 2>"k$i.err" &
 		pids+=($!)
 	done
-	# wait until the 4 wait for the lock: on PostgreSQL their sessions await the advisory lock;
-	# on SQLite each printed "applying", right before it asks for the write lock
-	for _ in $(seq 1500); do
-		if [ "$k" = pg ]; then
-			[ "$(strata_lock_waits false)" = 4 ] && ready=4
-		else
-			[ "$(cat k?.out | grep -c '^applying ')" = 4 ] && ready=4
-		fi
-		[ -n "$ready" ] && break
-		kill -0 "$holder" 2>/dev/null || break
-		sleep 0.02
-	done
+	# wait until the 4 wait for the lock (all_wait)
+	until_true 1500 eval 'all_wait "$k" || ! kill -0 "$holder" 2>/dev/null'
+	all_wait "$k" && ready=4
 	# ... while the holder is still inside its slow migration (it printed no "applied" yet)
 	is "$k: the holder is inside its slow migration while the 4 other runners wait for the lock" \
 		"$(kill -0 "$holder" 2>/dev/null && echo running);$(grep -c '^  applied ' holder.out);${ready:-not all 4}" "running;0;4"

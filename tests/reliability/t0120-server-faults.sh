@@ -61,13 +61,8 @@ agree() {
 	t=$(qq "select coalesce(string_agg('S' || substr(tablename, 2), ',' order by length(tablename), tablename), '') from pg_tables where schemaname = 'public' and tablename ~ '^t[0-9]+$'")
 	[ "$h" = "$t" ] && echo "agree ($h)" || echo "history '$h' but tables '$t'"
 }
-wait_applied() { # N: waits until N migrations are recorded
-	for _ in $(seq 400); do
-		[ "$(qq 'select count(*) from strata_migrations' || echo 0)" -ge "$1" ] 2>/dev/null && return 0
-		sleep 0.02
-	done
-	return 1
-}
+applied_at_least() { [ "$(qq 'select count(*) from strata_migrations' || echo 0)" -ge "$1" ] 2>/dev/null; }
+wait_applied() { until_true 400 applied_at_least "$1"; } # N: until N migrations are recorded
 cases=0 case_fails=0
 tally() { cases=$((cases + 1)); [ "$_failed" -gt "$1" ] && case_fails=$((case_fails + 1)); }
 
@@ -107,10 +102,7 @@ nt_case() {
 	fresh
 	"$STRATA" --database-url "$URL" migrations run --dir n >f.out 2>f.err &
 	pid=$!
-	for _ in $(seq 400); do
-		[ "$(qq "select count(*) from pg_stat_activity where query like '%pg_sleep(2)%' and application_name = 'strata'")" = 1 ] && break
-		sleep 0.02
-	done
+	until_true 400 eval '[ "$(qq "select count(*) from pg_stat_activity where query like '"'%pg_sleep(2)%'"' and application_name = '"'strata'"'")" = 1 ]'
 	case $how in
 	immediate) pg_stop immediate ;;
 	terminate) "$PSQL" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres \
@@ -157,11 +149,7 @@ like '... in about 1 s' "$((t1 - t0))" '^(9[0-9]{2}|1[0-9]{3}|2[0-4][0-9]{2})$'
 "$STRATA" --database-url "$URL" --wait-timeout 30s -v migrations run --dir m >w.out 2>w.err &
 pid=$!
 # the server starts only once strata found it down and waits (-v says so after the first try)
-for _ in $(seq 600); do
-	grep -q '^waiting up to ' w.out && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.05
-done
+until_true 600 eval 'grep -q "^waiting up to " w.out || ! kill -0 "$pid" 2>/dev/null'
 like 'server down, --wait-timeout 30s: strata says it waits (-v)' "$(cat w.out)" 'waiting up to 30\.0 s for postgres://postgres:\*\*\*\*@'
 pg_start || bail "cannot restart the cluster"
 wait "$pid"
