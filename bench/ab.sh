@@ -17,26 +17,14 @@ A=$(realpath "$1")
 B=$(realpath "$2")
 N=${3:-1000}
 RUNS=${4:-7}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-
-if [ -z "${PGHOST:-}" ]; then
-	exec pg_virtualenv -t "$0" "$@"
-fi
-PSQL=$(pg_config --bindir)/psql
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/strata-ab.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-cd "$W"
+. "$(dirname "$0")/lib.sh" ab "$@"
 awk -v dir="$W/set" -v n="$N" -v kind=schema -v psql="$PSQL" -f "$ROOT/bench/gen.awk"
 env -C set/strata "$B" -q build --dialect postgres
 env -C set/sqlite "$B" -q build --dialect sqlite
 
-DB=strata_ab
-URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
-
-# timed CMD...: runs it; prints "wall_s cpu_s" (the child's user + system time, from wait4's
+# cpu_timed CMD...: runs it; prints "wall_s cpu_s" (the child's user + system time, from wait4's
 # rusage, in microseconds rather than /usr/bin/time's hundredths)
-timed() {
+cpu_timed() {
 	python3 -c '
 import resource, subprocess, sys, time
 t = time.monotonic()
@@ -48,15 +36,14 @@ print("%.4f %.4f" % (time.monotonic() - t, ru.ru_utime + ru.ru_stime))' "$@"
 # one ENGINE BIN: applies the set; prints "wall_s cpu_s"
 one() {
 	if [ "$1" = pg ]; then
-		"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
-		timed env -C set/strata "$2" -q --database-url "$URL" migrations run
+		fresh_db
+		cpu_timed env -C set/strata "$2" -q --database-url "$URL" migrations run
 	else
 		rm -f ab.db
-		timed env -C set/sqlite "$2" -q --database-url "sqlite:$W/ab.db" migrations run
+		cpu_timed env -C set/sqlite "$2" -q --database-url "sqlite:$W/ab.db" migrations run
 	fi
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "N = $N migrations, $RUNS runs each, interleaved; A = $A, B = $B"
 for engine in pg sqlite; do

@@ -24,24 +24,9 @@ set -euo pipefail
 
 SQLITE_MB=${1:-8}
 PG_MB=${2:-50}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-3}
-
-if [ -z "${PGHOST:-}" ]; then
-	exec pg_virtualenv -t "$0" "$@"
-fi
-if [ -z "${STRATA:-}" ]; then
-	cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-		-DSTRATA_SANITIZE=OFF -DSTRATA_TESTS=OFF >/dev/null
-	ninja -C "$ROOT/build-bench" strata >/dev/null
-	STRATA=$ROOT/build-bench/strata
-fi
-PSQL=$(pg_config --bindir)/psql
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/strata-bigfile.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-cd "$W"
+. "$(dirname "$0")/lib.sh" bigfile "$@"
+bench_strata
 
 # gen DIALECT MB DIR: DIR/src/migrations/1-Big.sql and DIR/all.sql (the same SQL for the shell)
 gen() {
@@ -62,12 +47,6 @@ gen() {
 		print "commit;" > a
 		print i - 1
 	}'
-}
-
-# timed CMD...: runs it under /usr/bin/time; prints "seconds maxrss_kb"
-timed() {
-	/usr/bin/time -f '%e %M' -o time.txt "$@" >cmd.out 2>&1 || { cat cmd.out time.txt >&2; exit 1; }
-	tail -1 time.txt
 }
 
 # server_peak PID: the largest VmHWM (kB) of the PostgreSQL server processes while PID runs
@@ -94,7 +73,6 @@ pg_timed() {
 	echo "$s $k $srv"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 mib() { echo "$1 / 1024" | bc -l; }
 
 echo "generating: SQLite ${SQLITE_MB} MiB, PostgreSQL ${PG_MB} MiB in $W"
@@ -104,11 +82,6 @@ ls -l lite/src/migrations/1-Big.sql pg/src/migrations/1-Big.sql |
 	awk '{ printf "  %-36s %6.1f MiB\n", $9, $5 / 1048576 }'
 echo "  rows: SQLite $SQ_ROWS, PostgreSQL $PG_ROWS"
 
-DB=strata_bigfile
-URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
-fresh_db() {
-	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
-}
 
 NAMES=("sqlite3 < all.sql" "strata build (sqlite)" "strata run (sqlite)"
 	"psql -1 -f all.sql" "strata build (postgres)" "strata run (postgres)")

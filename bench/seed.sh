@@ -7,7 +7,7 @@
 # Generates one seed of N rows: a flat table `items` (90% of the rows) and `orders` each with
 # 4 nested `order_lines` (10%), plus the same data as CSV files. Under `pg_virtualenv -t`
 # (a fresh cluster on loopback TCP), each of these runs 3 times into a fresh database and the
-# median is reported, with peak RSS from /usr/bin/time -v:
+# median is reported, with peak RSS from /usr/bin/time:
 #   flat:   strata seed --no-migrate -f items.json     vs  psql \copy items FROM items.csv
 #   nested: strata seed --no-migrate -f orders.json    vs  psql \copy orders, order_lines
 #   all:    strata seed --no-migrate -f seed.json      (items + nested orders, one transaction)
@@ -20,24 +20,9 @@
 set -euo pipefail
 
 N=${1:-1000000}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-3}
-
-if [ -z "${PGHOST:-}" ]; then
-	exec pg_virtualenv -t "$0" "$@"
-fi
-if [ -z "${STRATA:-}" ]; then
-	cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-		-DSTRATA_SANITIZE=OFF -DSTRATA_TESTS=OFF >/dev/null
-	ninja -C "$ROOT/build-bench" strata >/dev/null
-	STRATA=$ROOT/build-bench/strata
-fi
-PSQL=$(pg_config --bindir)/psql
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-cd "$W"
+. "$(dirname "$0")/lib.sh" bench "$@"
+bench_strata
 
 NORDERS=$((N / 10 / 5))       # each order: 1 row + 4 lines
 NITEMS=$((N - NORDERS * 5))
@@ -81,22 +66,12 @@ awk -v n="$NORDERS" 'BEGIN {
 { sed '$d' items.json; printf '],\n"orders": [\n'; sed '1d' orders.json; } >seed.json
 ls -l items.json orders.json seed.json items.csv orders.csv lines.csv | awk '{printf "  %-12s %6.1f MB\n", $9, $5 / 1048576}'
 
-DB=strata_bench
-URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
-fresh_db() {
-	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
+migrated_db() {
+	fresh_db
 	"$STRATA" --database-url "$URL" -q migrations run >/dev/null
 	"$PSQL" -X -q -d "$DB" -c "CHECKPOINT" >/dev/null
 }
 
-# timed CMD...: runs it under /usr/bin/time -v; prints "seconds maxrss_kb"
-timed() {
-	/usr/bin/time -v -o time.txt "$@" >cmd.out 2>&1 || { cat cmd.out time.txt >&2; exit 1; }
-	awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i] }
-		/Maximum resident set size/ { rss = $2 } END { printf "%.3f %d\n", s, rss }' time.txt
-}
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # The cases, run round-robin (case 1..5, then again, RUNS times) so that noise from other work
 # on the machine spreads over all of them; each run into a fresh database.
@@ -116,7 +91,7 @@ run_case() {
 declare -a T R
 for run in $(seq "$RUNS"); do
 	for c in 0 1 2 3 4; do
-		fresh_db
+		migrated_db
 		read -r s k < <(run_case "$c")
 		T[c]="${T[c]:-} $s"
 		R[c]="${R[c]:-} $k"
@@ -133,7 +108,7 @@ for c in 0 1 2 3 4; do
 		"${SECS[$name]}" "$(echo "${ROWS[c]} / ${SECS[$name]}" | bc -l)" "$(echo "${RSS[$name]} / 1024" | bc -l)" "${T[c]}"
 done
 
-fresh_db
+migrated_db
 "$STRATA" --database-url "$URL" -q seed --no-migrate -f seed.json
 got=$("$PSQL" -X -At -d "$DB" -c "select (select count(*) from items) + (select count(*) from orders) + (select count(*) from order_lines)")
 [ "$got" = "$N" ] || { echo "bench: loaded $got rows, wanted $N" >&2; exit 1; }
@@ -148,7 +123,7 @@ if [ -n "${BIG_MB:-}" ]; then
 		print "]}"
 	}' >big.json
 	rm -f items.json orders.json seed.json ./*.csv
-	fresh_db
+	migrated_db
 	read -r s k < <(timed "$STRATA" --database-url "$URL" -q seed --no-migrate -f big.json)
 	printf '\nbig: %.0f MiB seed, %d rows in %.1f s (%.0f rows/s), strata peak RSS %.1f MiB\n' \
 		"$(echo "$(stat -c %s big.json) / 1048576" | bc -l)" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" \

@@ -1,0 +1,44 @@
+# lib.sh: what bench/seed.sh, bigfile.sh and ab.sh share. After `set -euo pipefail`:
+#
+#   . "$(dirname "$0")/lib.sh" NAME "$@"
+#
+# re-runs the script under `pg_virtualenv -t` (a throw-away cluster on loopback TCP) unless
+# PGHOST is set, and then sets ROOT, PSQL (the real client from pg_config --bindir, not
+# Debian's wrapper), DB (strata_NAME) and URL, and works in a scratch directory $W that is
+# removed at exit.
+BENCH_NAME=$1
+shift
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${PGHOST:-}" ]; then
+	exec pg_virtualenv -t "$0" "$@"
+fi
+PSQL=$(pg_config --bindir)/psql
+DB=strata_$BENCH_NAME
+URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
+W=$(mktemp -d "${TMPDIR:-/tmp}/strata-$BENCH_NAME.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+
+# bench_strata: $STRATA, else an optimised, unsanitised strata built in build-bench/.
+bench_strata() {
+	if [ -z "${STRATA:-}" ]; then
+		cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+			-DSTRATA_SANITIZE=OFF -DSTRATA_TESTS=OFF >/dev/null
+		ninja -C "$ROOT/build-bench" strata_cli >/dev/null
+		STRATA=$ROOT/build-bench/strata
+	fi
+	[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+}
+
+# fresh_db: $DB dropped and made again, empty.
+fresh_db() {
+	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
+}
+
+# timed CMD...: runs it under /usr/bin/time; prints "seconds maxrss_kb"
+timed() {
+	/usr/bin/time -f '%e %M' -o time.txt "$@" >cmd.out 2>&1 || { cat cmd.out time.txt >&2; exit 1; }
+	tail -1 time.txt
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
