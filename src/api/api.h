@@ -29,12 +29,11 @@ struct api_dir {
 	char *src_dir;
 };
 
-/* A migration given in memory, copied from its strata_migration_def. */
+/* A migration given in memory: the caller's definition, its strings copied (and owned here),
+ * and the path messages name it by ("label:version-name"). */
 struct api_mem {
-	char *id, *name, *up_sql, *down_sql, *label, *fingerprint;
-	strata_step_fn up_fn, down_fn;
-	void *userdata;
-	unsigned flags;
+	strata_migration_def def;
+	char *path;
 };
 
 struct strata_source {

@@ -22,12 +22,12 @@ int strata_source_new(strata_source **out, strata_error *e)
 
 static void mem_free(struct api_mem *m)
 {
-	free(m->id);
-	free(m->name);
-	free(m->up_sql);
-	free(m->down_sql);
-	free(m->label);
-	free(m->fingerprint);
+	free((char *)m->def.id);
+	free((char *)m->def.name);
+	free((char *)m->def.up_sql);
+	free((char *)m->def.down_sql);
+	free((char *)m->def.fingerprint);
+	free(m->path);
 }
 
 void strata_source_free(strata_source *s)
@@ -125,16 +125,14 @@ int strata_source_add(strata_source *s, const strata_migration_def *def, const c
 	if ((error = strata_migration_from_memory(&check, path, def, e)) < 0)
 		return error;
 	strata_migration_free(check);
-	m.id = dup_or_null(def->id, &oom);
-	m.name = dup_or_null(def->name, &oom);
-	m.up_sql = dup_or_null(def->up_sql, &oom);
-	m.down_sql = dup_or_null(def->down_sql, &oom);
-	m.label = dup_or_null(label ? label : "memory", &oom);
-	m.fingerprint = dup_or_null(def->fingerprint, &oom);
-	m.up_fn = def->up_fn;
-	m.down_fn = def->down_fn;
-	m.userdata = def->userdata;
-	m.flags = def->flags;
+	m.def = *def;
+	m.def.version = STRATA_MIGRATION_DEF_VERSION;
+	m.def.id = dup_or_null(def->id, &oom);
+	m.def.name = dup_or_null(def->name, &oom);
+	m.def.up_sql = dup_or_null(def->up_sql, &oom);
+	m.def.down_sql = dup_or_null(def->down_sql, &oom);
+	m.def.fingerprint = dup_or_null(def->fingerprint, &oom);
+	m.path = dup_or_null(path, &oom);
 	if (oom || !(p = realloc(s->mems, (s->nmems + 1) * sizeof(*p)))) {
 		mem_free(&m);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -165,20 +163,8 @@ int api_catalog(strata_catalog *out, const strata_source *src, enum api_read mod
 		goto done;
 	}
 	for (size_t i = 0; i < src->nmems && error == 0; i++) {
-		const struct api_mem *m = &src->mems[i];
-		strata_migration_def def = {.version = STRATA_MIGRATION_DEF_VERSION,
-		                            .id = m->id,
-		                            .name = m->name,
-		                            .up_sql = m->up_sql,
-		                            .down_sql = m->down_sql,
-		                            .up_fn = m->up_fn,
-		                            .down_fn = m->down_fn,
-		                            .userdata = m->userdata,
-		                            .flags = m->flags,
-		                            .fingerprint = m->fingerprint};
-		char path[512];
-		snprintf(path, sizeof(path), "%s:%s-%s", m->label, m->id, m->name);
-		error = strata_migration_from_memory(&extra[n], path, &def, e);
+		error = strata_migration_from_memory(&extra[n], src->mems[i].path,
+		                                     &src->mems[i].def, e);
 		n += error == 0;
 	}
 	if (error < 0) {
