@@ -139,6 +139,8 @@ typedef enum strata_event_kind {
  * "lock", "summary" (the history's summary matched the build's: nothing to run), "history"
  * (count: rows), "plan" (count: steps). */
 #define STRATA_EVENT_FROM_MANIFEST 1u
+/* NOTICE: a warning, which a program should show even when it shows no progress */
+#define STRATA_EVENT_WARNING 2u
 
 typedef struct strata_event {
 	strata_event_kind kind;
@@ -151,7 +153,7 @@ typedef struct strata_event {
 	                               when a repair resumes a transaction:false migration) */
 	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
 	size_t count;               /* PHASE, SEED_TABLE */
-	unsigned flags;             /* PHASE */
+	unsigned flags;             /* PHASE; NOTICE: STRATA_EVENT_WARNING */
 	const char *message;        /* LOCK_WAIT, NOTICE; SEED_TABLE: the table */
 } strata_event;
 

@@ -75,11 +75,11 @@ static int choose_tool(api_session *s, const strata_adopt_options *o, strata_too
 		return error;
 	for (size_t i = 0; i < n && o->tool != STRATA_TOOL_AUTO; i++)
 		if (found[i].tool != o->tool)
-			api_notice(s->db,
-			           "%s's history is here too (%s, %ld entries): it is left as it "
-			           "is; adopting from %s as asked",
-			           strata_tool_name(found[i].tool), found[i].table, found[i].rows,
-			           strata_tool_name(o->tool));
+			api_warning(s->db,
+			            "%s's history is here too (%s, %ld entries): it is left as it "
+			            "is; adopting from %s as asked",
+			            strata_tool_name(found[i].tool), found[i].table, found[i].rows,
+			            strata_tool_name(o->tool));
 	if (o->tool != STRATA_TOOL_AUTO) {
 		error = 0;
 	} else if (n == 0) {

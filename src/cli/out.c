@@ -186,7 +186,8 @@ void out_event(const strata_event *ev, void *userdata)
 		break;
 	case STRATA_EVENT_NOTICE:
 		out_flags(text, sizeof(text), ev->message);
-		if (strncmp(ev->message, "ignore_checksums:", 17) == 0) {
+		if ((ev->flags & STRATA_EVENT_WARNING) ||
+		    strncmp(ev->message, "ignore_checksums:", 17) == 0) {
 			fflush(stdout); /* loud even with -q: a check was skipped */
 			fprintf(stderr, "strata: warning: %s\n", text);
 		} else {
