@@ -654,6 +654,114 @@ STRATA_API int strata_adopt(strata_db *db, strata_source *src, const strata_adop
                             strata_adopt_report **out, strata_error *e);
 STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
 
+/* ---- the schema: dump, drift, reversibility ---------------------------------------------- */
+
+typedef struct strata_schema_options {
+	unsigned version;
+	bool owners; /* ownership and grants too (PostgreSQL) */
+	/* check and test: an empty database to use as the scratch one (everything in it is
+	 * dropped first); NULL: PostgreSQL creates a database beside db's and drops it after,
+	 * SQLite uses one in memory */
+	const char *shadow_url;
+	const char *from; /* test: apply migrations up to and including this version untested */
+	const strata_run_options *run; /* check: the lock settings on db (NULL: the defaults) */
+} strata_schema_options;
+#define STRATA_SCHEMA_OPTIONS_VERSION 1
+#define STRATA_SCHEMA_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		STRATA_SCHEMA_OPTIONS_VERSION, false, NULL, NULL, NULL                             \
+	}
+
+typedef struct strata_schema_dump_report {
+	char *sql; /* the schema as SQL that reloads: no version, date or random line; objects by
+	              schema, kind and name, dependencies first */
+	size_t len;
+	size_t objects;
+	char **warnings; /* objects that could not be dumped, each named */
+	size_t nwarnings;
+	double ms;
+} strata_schema_dump_report;
+
+/* The schema of db, read from its catalog (PostgreSQL: pg_catalog; SQLite: sqlite_schema and
+ * pragmas), strata's own tables left out. Reads; changes nothing. */
+STRATA_API int strata_schema_dump(strata_db *db, const strata_schema_options *o,
+                                  strata_schema_dump_report **out, strata_error *e);
+STRATA_API void strata_schema_dump_report_free(strata_schema_dump_report *d);
+
+typedef enum strata_schema_diff_kind {
+	STRATA_DIFF_MISSING = 1, /* the migrations make it; the database does not have it */
+	STRATA_DIFF_EXTRA,       /* the database has it; the migrations do not make it */
+	STRATA_DIFF_CHANGED,     /* both have it, different */
+} strata_schema_diff_kind;
+
+typedef struct strata_schema_difference {
+	strata_schema_diff_kind kind;
+	const char *object;   /* "table", "column", "index", ... */
+	const char *schema;   /* NULL on SQLite */
+	const char *name;     /* "orders", "orders.status" */
+	const char *have;     /* what the database has (NULL when MISSING) */
+	const char *expected; /* what the migrations make (NULL when EXTRA) */
+	const char
+	    *text; /* one line: "column orders.status: type text, expected type varchar(20)" */
+} strata_schema_difference;
+
+typedef struct strata_schema_diff {
+	size_t n;
+	const strata_schema_difference *items; /* by schema, object, name */
+} strata_schema_diff;
+
+typedef struct strata_schema_check_report {
+	strata_schema_diff diff; /* empty: no drift */
+	size_t applied;          /* migrations applied to the scratch database */
+	double ms;
+} strata_schema_check_report;
+
+/*
+ * Drift: applies db's applied migrations (those of its history, from src) to a scratch database,
+ * dumps both and compares them object by object. Returns 0 whether or not they differ: the
+ * report says. db is only read.
+ */
+STRATA_API int strata_schema_check(strata_db *db, strata_source *src,
+                                   const strata_schema_options *o, strata_schema_check_report **out,
+                                   strata_error *e);
+STRATA_API void strata_schema_check_report_free(strata_schema_check_report *r);
+
+typedef enum strata_test_result {
+	STRATA_TEST_OK = 0,
+	STRATA_TEST_UNTESTED,     /* before o->from: applied, not tested */
+	STRATA_TEST_NO_DOWN,      /* it has no down section: it cannot be reverted */
+	STRATA_TEST_UP_FAILED,    /* its up failed (error) */
+	STRATA_TEST_DOWN_FAILED,  /* its down failed (error) */
+	STRATA_TEST_NOT_RESTORED, /* its down left the schema different from before its up (diff) */
+	STRATA_TEST_REUP_FAILED,  /* its up failed when run again after its down (error) */
+} strata_test_result;
+
+typedef struct strata_test_entry {
+	const char *version, *name, *file;
+	strata_test_result result;
+	strata_schema_diff diff; /* NOT_RESTORED: after the down, against before the up */
+	strata_error error;      /* *_FAILED */
+	double ms;
+} strata_test_entry;
+
+typedef struct strata_test_report {
+	size_t n;
+	const strata_test_entry *entries; /* in version order */
+	size_t ok, failed, untested;
+	double ms;
+} strata_test_report;
+
+/*
+ * Reversibility: on a scratch database (db says which server, or SQLite), for each migration of
+ * src in order: dump, up, dump, down, dump (must equal the first), up again. Stops at the first
+ * migration whose up fails; the others are all reported. Returns 0 whether or not a migration
+ * failed: the report says. db is not changed.
+ */
+STRATA_API int strata_test_migrations(strata_db *db, strata_source *src,
+                                      const strata_schema_options *o, strata_test_report **out,
+                                      strata_error *e);
+STRATA_API void strata_test_report_free(strata_test_report *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,8 +13,17 @@
 #include "cli/config.h"
 #include "strata.h"
 
-/* 3 and 4: migrations show --exit-code; 128 + the signal when interrupted */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3, EXIT_UNFINISHED = 4 };
+/* 3 and 4: migrations show --exit-code; 5: schema check found drift; 6: migrations test found a
+ * migration that does not revert cleanly; 128 + the signal when interrupted */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_PENDING = 3,
+	EXIT_UNFINISHED = 4,
+	EXIT_DRIFT = 5,
+	EXIT_IRREVERSIBLE = 6
+};
 
 #define CLI_MAX_DIRS 64
 

@@ -74,6 +74,39 @@ const struct cmd cli_cmds[] = {
                 "row, a goose version not applied, a held knex lock) or strata's history is not\n"
                 "empty. docs/adopt.md says how to switch from each tool.",
      .opts = cmd_migrations_adopt_opts},
+    {.name = "migrations test",
+     .connects = true,
+     .run = cmd_migrations_test,
+     .usage = "[--dir DIR]... [--from VERSION] [--shadow-url URL] [--json]",
+     .summary = "Check that each migration's down undoes its up, on a scratch database",
+     .details = "For each migration in order, on a scratch database (PostgreSQL: one created\n"
+                "beside the database and dropped after; SQLite: in memory): dump the schema,\n"
+                "apply it, revert it, dump again (it must equal the first), apply it again.\n"
+                "Reports each migration whose down does not restore the schema (with the\n"
+                "difference), whose down or second up fails, or that has no down; exits 6 if\n"
+                "any. The database itself is not changed.",
+     .opts = cmd_migrations_test_opts},
+    {.name = "schema dump",
+     .connects = true,
+     .run = cmd_schema_dump,
+     .usage = "[--out FILE] [--owners]",
+     .summary = "Print the database's schema as SQL, read from its catalog",
+     .details = "No pg_dump or sqlite3 involved, no version line, no date: objects in a stable\n"
+                "order (by schema, kind and name, dependencies first), so two databases with\n"
+                "the same schema give the same bytes and a diff shows only real changes. The\n"
+                "dump reloads. Objects strata cannot dump are named in a warning. strata's own\n"
+                "tables are left out.",
+     .opts = cmd_schema_dump_opts},
+    {.name = "schema check",
+     .connects = true,
+     .run = cmd_schema_check,
+     .usage = "[--dir DIR]... [--shadow-url URL] [--json]",
+     .summary = "Compare the database's schema with what its applied migrations make (drift)",
+     .details = "Applies the database's applied migrations to a scratch database (PostgreSQL:\n"
+                "one created beside it and dropped after, or --shadow-url; SQLite: in memory),\n"
+                "dumps both and prints each difference, object by object. Exits 5 when they\n"
+                "differ. The database itself is only read.",
+     .opts = cmd_schema_check_opts},
     {.name = "migrations create",
      .run = cmd_migration_create,
      .usage = "NAME [--dir DIR]",

@@ -125,6 +125,14 @@ struct strata_engine {
 	                   strata_error *e);
 	/* What the dump's SQL needs set first ("SET check_function_bodies = false;"), or NULL. */
 	const char *schema_preamble;
+	/* Optional. A new, empty scratch database beside c's (PostgreSQL: CREATE DATABASE on c's
+	 * server; SQLite: one in memory): *url opens it. scratch_drop removes it (c still open,
+	 * the scratch connection closed); best effort. */
+	int (*scratch_create)(strata_conn *c, char **url, strata_error *e);
+	void (*scratch_drop)(strata_conn *c, const char *url);
+	/* Optional. Drops every object of c's database but the engine's own (a scratch database
+	 * the user named), strata's tables included. */
+	int (*schema_reset)(strata_conn *c, strata_error *e);
 };
 
 struct strata_conn {

@@ -644,4 +644,8 @@ const struct strata_engine strata_sqlite_engine = {
     .exec = sq_exec_sql,
     .query = sq_query,
     .seed = &strata_sqlite_seed,
+    .schema_read = strata_sqlite__schema_read,
+    .scratch_create = strata_sqlite__scratch_create,
+    .scratch_drop = strata_sqlite__scratch_drop,
+    .schema_reset = strata_sqlite__schema_reset,
 };

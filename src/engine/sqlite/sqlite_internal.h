@@ -23,5 +23,12 @@ typedef struct sqlite_conn {
 /* sqlite.c: fills e from db's last error (its message; STRATA_ELOCKED when the database is busy,
  * else STRATA_EDB) and returns the code. The callers add what they know: an interrupt, a hint. */
 int strata_sqlite__error(sqlite3 *db, strata_error *e);
+/* sqlite_schema.c: engine.h's schema_read. */
+struct strata_schema;
+int strata_sqlite__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
+                               strata_error *e);
+int strata_sqlite__scratch_create(strata_conn *b, char **url, strata_error *e);
+void strata_sqlite__scratch_drop(strata_conn *b, const char *url);
+int strata_sqlite__schema_reset(strata_conn *b, strata_error *e);
 
 #endif
