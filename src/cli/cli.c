@@ -20,6 +20,10 @@ const struct cli_opt cli_global_opts[] = {
      "else sqlite:strata.db)",
      false},
     {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)", false},
+    {"env-file", 0, "FILE",
+     "read variables from FILE instead of the project's .env (repeatable, read in order; "
+     "FILE must exist)",
+     true},
     {"verbose", 'v', NULL, "say more", false},
     {"quiet", 'q', NULL, "print errors and results only", false},
     {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)", false},
@@ -204,7 +208,8 @@ bool cli_is_version(const char *s)
 int cli_load(struct cli_ctx *ctx, cli_config *cfg)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	if (cli_config_load(cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+	if (cli_config_load_env(cfg, ctx->config_path, ctx->database_url, ctx->env_files,
+	                        ctx->nenv_files, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
 	}

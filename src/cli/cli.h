@@ -26,10 +26,13 @@ enum {
 };
 
 #define CLI_MAX_DIRS 64
+#define CLI_MAX_ENV_FILES 16
 
 struct cli_ctx {
-	const char *database_url; /* --database-url */
-	const char *config_path;  /* --config */
+	const char *database_url;                 /* --database-url */
+	const char *config_path;                  /* --config */
+	const char *env_files[CLI_MAX_ENV_FILES]; /* --env-file, in order (instead of ./.env) */
+	size_t nenv_files;
 	int verbose, quiet;
 	int wait_ms;           /* --wait/--wait-timeout: retry connecting this long; 0: once */
 	const struct cmd *cmd; /* the running command */

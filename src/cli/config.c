@@ -57,54 +57,6 @@ done:
 	return error;
 }
 
-int cli_dotenv_get(char **out, const char *text, const char *key, strata_error *e)
-{
-	size_t kl = strlen(key);
-	const char *p = text;
-
-	*out = NULL;
-	while (*p) { /* the last assignment wins, as in a shell */
-		const char *eol = p + strcspn(p, "\n");
-		const char *s = p, *v, *ve;
-		while (s < eol && isspace((unsigned char)*s))
-			s++;
-		if (eol - s > 7 && strncmp(s, "export ", 7) == 0)
-			s += 7;
-		while (s < eol && isspace((unsigned char)*s))
-			s++;
-		v = s + kl;
-		if ((size_t)(eol - s) <= kl || strncmp(s, key, kl) != 0)
-			goto next;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		if (v == eol || *v != '=')
-			goto next;
-		v++;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		if (v < eol && (*v == '"' || *v == '\'')) {
-			char q = *v++;
-			ve = memchr(v, q, (size_t)(eol - v));
-			if (!ve)
-				ve = eol;
-		} else {
-			/* '#' starts a comment only after white space: pa#ss is a value */
-			for (ve = v; ve < eol; ve++)
-				if (*ve == '#' && ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-					break;
-			while (ve > v && isspace((unsigned char)ve[-1]))
-				ve--;
-		}
-		free(*out);
-		*out = strndup(v, (size_t)(ve - v));
-		if (!*out)
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
-	next:
-		p = *eol ? eol + 1 : eol;
-	}
-	return *out ? 0 : STRATA_ENOTFOUND;
-}
-
 /* The keys of strata.json: one table, so help, docs and checks agree. */
 static const struct config_key {
 	const char *name;
@@ -128,8 +80,56 @@ static const struct config_key {
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
+/* Points e at offset at of the string value raw in the config file: its line and column when
+ * the file has it as written (no JSON escapes), else the file alone. */
+static void config_locate(strata_error *e, const char *path, const char *raw, size_t at)
+{
+	strata_error scratch = STRATA_ERROR_INIT;
+	char *text = NULL, *needle = NULL;
+	const char *hit;
+	unsigned line = 1, col = 1;
+
+	if (read_file(&text, path, &scratch) == 0 && asprintf(&needle, "\"%s\"", raw) >= 0 &&
+	    (hit = strstr(text, needle)) != NULL) {
+		for (const char *p = text; p < hit + 1 + at; p++, col++)
+			if (*p == '\n') {
+				line++;
+				col = 0;
+			}
+		strata_error_at(e, path, line, col);
+	} else {
+		strata_error_at(e, path, 0, 0);
+	}
+	free(needle);
+	free(text);
+}
+
+/* A string of the config with its ${VAR} expanded (see cli/env.h), in *out. */
+static int config_expand(const cli_config *c, cli_env *env, const char *raw, char **out,
+                         strata_error *e)
+{
+	size_t at = 0;
+	int error = cli_env_expand(env, raw, c->config_path, &at, out, e);
+	if (error == STRATA_EINVALID)
+		config_locate(e, c->config_path, raw, at);
+	return error;
+}
+
+/* A directory of the config: expanded, and relative to the config's directory. */
+static int config_dir(const cli_config *c, cli_env *env, const char *raw, char **out,
+                      strata_error *e)
+{
+	char *dir = NULL;
+	int error = config_expand(c, env, raw, &dir, e);
+	if (error < 0)
+		return error;
+	*out = in_project(c->project_dir, dir);
+	free(dir);
+	return *out ? 0 : strata_error_set(e, STRATA_ERROR, "out of memory");
+}
+
 /* "base_dirs": a list of directories, each relative to the config's directory. */
-static int read_base_dirs(cli_config *c, yajl_val v, strata_error *e)
+static int read_base_dirs(cli_config *c, cli_env *env, yajl_val v, strata_error *e)
 {
 	if (!YAJL_IS_ARRAY(v)) {
 		strata_error_at(e, c->config_path, 0, 0);
@@ -151,13 +151,14 @@ static int read_base_dirs(cli_config *c, yajl_val v, strata_error *e)
 			return strata_error_set(e, STRATA_EINVALID,
 			                        "'base_dirs' must be a list of directories");
 		}
-		if (!(c->base_dirs[c->nbase++] = in_project(c->project_dir, d->u.string)))
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		int error = config_dir(c, env, d->u.string, &c->base_dirs[c->nbase++], e);
+		if (error < 0)
+			return error;
 	}
 	return 0;
 }
 
-static int read_config_file(cli_config *c, strata_error *e)
+static int read_config_file(cli_config *c, cli_env *env, strata_error *e)
 {
 	char *text = NULL, errbuf[512];
 	yajl_val root = NULL;
@@ -199,7 +200,7 @@ static int read_config_file(cli_config *c, strata_error *e)
 			goto done;
 		}
 		if (strcmp(k, "base_dirs") == 0) {
-			if ((error = read_base_dirs(c, v, e)) < 0)
+			if ((error = read_base_dirs(c, env, v, e)) < 0)
 				goto done;
 			continue;
 		}
@@ -233,7 +234,11 @@ static int read_config_file(cli_config *c, strata_error *e)
 		}
 		slot = (char **)((char *)c + key->field);
 		free(*slot);
-		*slot = key->path ? in_project(c->project_dir, v->u.string) : strdup(v->u.string);
+		*slot = NULL;
+		if (key->path && (error = config_dir(c, env, v->u.string, slot, e)) < 0)
+			goto done;
+		if (!key->path)
+			*slot = strdup(v->u.string);
 		if (!*slot) {
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 			goto done;
@@ -262,10 +267,52 @@ static int empty_url(strata_error *e, const char *where)
 	                        where);
 }
 
+/* DATABASE_URL (or DATABASE_URL_FILE) from the environment, else from the env files, in *url;
+ * NULL when none of them sets it. */
+static int url_from_env(cli_config *c, cli_env *env, const char *default_env, char **url,
+                        strata_error *e)
+{
+	cli_env_origin from;
+	const char *where;
+	int error = cli_env_secret(env, "DATABASE_URL", url, &from, e);
+
+	if (error < 0 || !*url)
+		return error;
+	if (!from.file) {
+		c->url_source = from.via_file ? "DATABASE_URL_FILE" : "DATABASE_URL";
+		where = "the DATABASE_URL environment variable";
+	} else {
+		/* the default env file is ".env" whatever the project's directory */
+		const char *name =
+		    default_env && strcmp(from.file, default_env) == 0 ? ".env" : from.file;
+		if (asprintf(&c->url_source_buf, "%s%s", name,
+		             from.via_file ? " (DATABASE_URL_FILE)" : "") < 0) {
+			c->url_source_buf = NULL;
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		c->url_source = c->url_source_buf;
+		where = from.file;
+	}
+	if (from.via_file)
+		where = "the file DATABASE_URL_FILE names";
+	if (is_blank(*url)) {
+		free(*url);
+		*url = NULL;
+		return empty_url(e, where);
+	}
+	return 0;
+}
+
 int cli_config_load(cli_config *out, const char *config_path, const char *cli_url, strata_error *e)
 {
-	char *dotenv = NULL, *env_path = NULL, *url = NULL;
-	const char *env = getenv("DATABASE_URL");
+	return cli_config_load_env(out, config_path, cli_url, NULL, 0, e);
+}
+
+int cli_config_load_env(cli_config *out, const char *config_path, const char *cli_url,
+                        const char *const *env_files, size_t nenv, strata_error *e)
+{
+	char *env_path = NULL, *url = NULL;
+	cli_env *env = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -287,46 +334,28 @@ int cli_config_load(cli_config *out, const char *config_path, const char *cli_ur
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	if (out->config_path && (error = read_config_file(out, e)) < 0)
+	if (!(env_path = in_project(out->project_dir, ".env"))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = cli_env_load(&env, env_files, nenv, env_path, e)) < 0)
+		goto done;
+	if (out->config_path && (error = read_config_file(out, env, e)) < 0)
 		goto done;
 
 	if (cli_url) {
 		url = strdup(cli_url);
 		out->url_source = "--database-url";
-	} else if (env) {
-		if (is_blank(env)) {
-			error = empty_url(e, "the DATABASE_URL environment variable");
-			goto done;
-		}
-		url = strdup(env);
-		out->url_source = "DATABASE_URL";
-	} else {
-		char *text = NULL;
-		env_path = in_project(out->project_dir, ".env");
-		if (env_path && access(env_path, F_OK) == 0) {
-			if ((error = read_file(&text, env_path, e)) < 0)
+	} else if ((error = url_from_env(out, env, env_path, &url, e)) < 0) {
+		goto done;
+	} else if (!url) {
+		if (out->config_url) {
+			if ((error = config_expand(out, env, out->config_url, &url, e)) < 0)
 				goto done;
-			error = cli_dotenv_get(&dotenv, text, "DATABASE_URL", e);
-			free(text);
-			if (error == STRATA_ENOTFOUND)
-				error = 0;
-			if (error < 0)
-				goto done;
-			if (dotenv && is_blank(dotenv)) {
-				error = empty_url(e, env_path);
-				goto done;
-			}
-		}
-		if (dotenv) {
-			url = dotenv;
-			dotenv = NULL;
-			out->url_source = ".env";
-		} else if (out->config_url) {
-			if (is_blank(out->config_url)) {
+			if (is_blank(url)) {
 				error = empty_url(e, out->config_path);
 				goto done;
 			}
-			url = strdup(out->config_url);
 			out->url_source = "config";
 		} else if (out->require_database_url) {
 			strata_error_at(e, out->config_path, 0, 0);
@@ -353,7 +382,7 @@ int cli_config_load(cli_config *out, const char *config_path, const char *cli_ur
 	out->database_url = url;
 	url = NULL;
 done:
-	free(dotenv);
+	cli_env_free(env);
 	free(env_path);
 	free(url);
 	if (error < 0)
@@ -367,6 +396,7 @@ void cli_config_free(cli_config *c)
 		return;
 	free(c->project_dir);
 	free(c->config_path);
+	free(c->url_source_buf);
 	if (c->database_url)
 		memset(c->database_url, 0, strlen(c->database_url));
 	free(c->database_url);

@@ -3,8 +3,10 @@
  * environment and no file it is not given).
  *
  * The database URL comes from the first of: --database-url, the DATABASE_URL environment
- * variable, DATABASE_URL in the project's .env file, "database_url" in the project config
- * (strata.json), and else the embedded SQLite file strata.db in the project directory.
+ * variable (or DATABASE_URL_FILE), DATABASE_URL (or DATABASE_URL_FILE) in the project's .env
+ * file or the --env-file files, "database_url" in the project config (strata.json), and else the
+ * embedded SQLite file strata.db in the project directory. ${VAR} expands in env file values and
+ * in strata.json's database_url and directories (see cli/env.h).
  *
  * strata.json (all keys optional; relative paths are relative to the file):
  *   { "database_url": "postgres://app@localhost/app",
@@ -21,6 +23,7 @@
 #ifndef STRATA_CLI_CONFIG_H
 #define STRATA_CLI_CONFIG_H
 
+#include "cli/env.h"
 #include "strata.h"
 
 #define CLI_CONFIG_FILE "strata.json"
@@ -31,7 +34,8 @@ typedef struct cli_config {
 	char *config_path;  /* NULL when there is none */
 	char *database_url; /* never NULL after a successful load */
 	const char
-	    *url_source; /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
+	    *url_source;      /* "--database-url", "DATABASE_URL", ".env", the config, "default" */
+	char *url_source_buf; /* what url_source points to when it names an env file */
 	char *src_dir, *dist_dir;
 	/* as written in the config file, NULL when absent */
 	char *config_url;
@@ -48,9 +52,10 @@ typedef struct cli_config {
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */
 int cli_config_load(cli_config *out, const char *config_path, const char *cli_url, strata_error *e);
+/* The same, reading the env files env_files (each must exist; see cli/env.h) instead of the
+ * project's .env (read when it exists) when nenv > 0. */
+int cli_config_load_env(cli_config *out, const char *config_path, const char *cli_url,
+                        const char *const *env_files, size_t nenv, strata_error *e);
 void cli_config_free(cli_config *c);
-/* Reads KEY's value from a .env file's text into *out (caller frees); STRATA_ENOTFOUND if absent.
- * Lines are KEY=VALUE, optionally 'export ', with '…' or "…" quotes and # comments. */
-int cli_dotenv_get(char **out, const char *text, const char *key, strata_error *e);
 
 #endif

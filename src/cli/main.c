@@ -155,15 +155,18 @@ const struct cmd cli_cmds[] = {
 
 static void print_main_help(FILE *f)
 {
-	fprintf(f, "Usage: strata [--database-url URL] [--config FILE] [-v|-q] COMMAND [ARGS]\n\n"
-	           "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
-	           "SQLite.\n\nCommands:\n");
+	fprintf(f,
+	        "Usage: strata [--database-url URL] [--config FILE] [--env-file FILE]... [-v|-q] "
+	        "COMMAND [ARGS]\n\n"
+	        "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
+	        "SQLite.\n\nCommands:\n");
 	for (const struct cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-20s %s\n", c->name, c->summary);
 	fprintf(
 	    f, "\nGlobal options:\n"
 	       "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
 	       "  --config FILE        the project config (default: ./strata.json if present)\n"
+	       "  --env-file FILE      read variables from FILE instead of ./.env (repeatable)\n"
 	       "  -v, --verbose        say more\n"
 	       "  -q, --quiet          print errors and results only\n"
 	       "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
@@ -172,7 +175,31 @@ static void print_main_help(FILE *f)
 	       "  --version            show the version\n\n"
 	       "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
 	       "database_url in strata.json, else the SQLite file ./strata.db.\n"
+	       "DATABASE_URL_FILE=PATH reads the URL from the file PATH instead. Values in .env\n"
+	       "and strata.json expand ${VAR} and ${VAR:-default} ($$ is a literal $; '...' in\n"
+	       ".env is literal); the environment wins over .env.\n"
 	       "Run 'strata COMMAND --help' (or 'strata help COMMAND') for a command's options.\n");
+}
+
+/* --env-file FILE (v NULL: no value given). */
+static int take_env_file(struct cli_ctx *ctx, const char *a, const char *v)
+{
+	if (!v || !*v) {
+		fprintf(stderr,
+		        "strata: option '%s' needs a value\n"
+		        "Try 'strata --help' for more information.\n",
+		        a);
+		return -1;
+	}
+	if (ctx->nenv_files == CLI_MAX_ENV_FILES) {
+		fprintf(stderr,
+		        "strata: --env-file given more than %d times\n"
+		        "Try 'strata --help' for more information.\n",
+		        CLI_MAX_ENV_FILES);
+		return -1;
+	}
+	ctx->env_files[ctx->nenv_files++] = v;
+	return 0;
 }
 
 /* Takes the global options out of argv, wherever they are (before "--"). */
@@ -214,6 +241,12 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 				        a);
 				return -1;
 			}
+		} else if (strncmp(a, "--env-file", 10) == 0 && (a[10] == '\0' || a[10] == '=')) {
+			if (take_env_file(ctx, a,
+			                  a[10] == '='    ? a + 11
+			                  : r + 1 < *argc ? argv[++r]
+			                                  : NULL) < 0)
+				return -1;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			ctx->verbose++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
