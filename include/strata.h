@@ -306,7 +306,8 @@ typedef struct strata_run_options {
 	bool all;                 /* revert: every applied migration */
 	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
 	                             taken and nothing is written (not even the history table) */
-	bool fake;                /* run: record the migrations as applied, run none of their SQL */
+	bool fake;                /* run: record the migrations as applied, run none of their SQL;
+	                             revert: remove them from the history, run none of their SQL */
 	bool one_transaction;     /* every step in one transaction: all or nothing */
 	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one */
 	bool ignore_checksums;    /* skip the manifest, build and applied-checksum checks */
@@ -337,7 +338,8 @@ typedef enum strata_step_state {
 
 typedef struct strata_step_report {
 	const char *version, *name;
-	const char *file; /* the file its SQL came from (a label for a memory one) */
+	const char *file; /* the file its SQL came from (a label for a memory one); NULL for one
+	                     that revert with fake removes and that is in no source */
 	strata_direction direction;
 	bool no_transaction; /* its section runs statement by statement */
 	bool out_of_order;
@@ -378,7 +380,13 @@ typedef struct strata_run_report {
 STRATA_API int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                           strata_run_report **out, strata_error *e);
 /* Runs the down sections of the newest applied migrations: one, o->steps, those after o->to, or
- * o->all. Nothing is reverted when one of them cannot be (no down, no file). */
+ * o->all. Nothing is reverted when one of them cannot be (no down, no file).
+ * With o->fake (to undo a wrong fake run) it only removes their history rows, all in one
+ * transaction under the lock, running no SQL and needing neither a down section nor the file
+ * (a step's file is NULL for one in no source); no STEP_ events. Refused, changing nothing,
+ * while a migration is left running or failed (strata_repair() first), when o->to is not an
+ * applied version, when o->steps is more than are applied, or when the newest by version are
+ * not the last recorded (one applied out of order after them: give o->to or o->all). */
 STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                              strata_run_report **out, strata_error *e);
 /* Finishes a transaction:false migration that failed part-way: resumes it from the failed

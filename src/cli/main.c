@@ -25,11 +25,17 @@ const struct cmd cli_cmds[] = {
     {.name = "migrations revert",
      .connects = true,
      .run = cmd_migrations_revert,
-     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
+     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run] [--fake]",
      .summary = "Revert the newest applied migration (or more)",
      .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
                 "whose down section is empty or missing cannot be reverted; nothing is\n"
-                "reverted when any migration in the request cannot be.",
+                "reverted when any migration in the request cannot be.\n"
+                "With --fake (to undo a wrong 'run --fake'), the migrations are only removed\n"
+                "from the history, all in one transaction: no down SQL runs, and neither a down\n"
+                "section nor the file is needed. It is refused, changing nothing, while a\n"
+                "migration is left failed or running, when --to names a version that is not\n"
+                "applied, when --steps asks for more than are applied, or when the newest by\n"
+                "version are not the last recorded (one applied out of order after them).",
      .opts = cmd_migrations_revert_opts},
     {.name = "migrations show",
      .connects = true,

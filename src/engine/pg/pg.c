@@ -265,4 +265,5 @@ const struct strata_engine strata_pg_engine = {
     .exec = pg_exec_sql,
     .query = pg_query,
     .seed = &strata_pg_seed,
+    .history_edit = strata_pg__history_edit,
 };
