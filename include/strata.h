@@ -396,6 +396,52 @@ STRATA_API int strata_repair(strata_db *db, strata_source *src, const strata_run
                              strata_run_report **out, strata_error *e);
 STRATA_API void strata_run_report_free(strata_run_report *r);
 
+/* ---- accept ------------------------------------------------------------------------------ */
+
+typedef struct strata_accept_options {
+	unsigned version;
+	bool dry_run; /* report what would be accepted: no lock is taken and nothing is written */
+	int lock_wait_ms;
+	strata_lock_strategy lock_strategy;
+	int lock_ttl_ms;
+} strata_accept_options;
+
+#define STRATA_ACCEPT_OPTIONS_VERSION 1
+#define STRATA_ACCEPT_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		STRATA_ACCEPT_OPTIONS_VERSION, false, STRATA_DEFAULT_LOCK_WAIT_MS,                 \
+		    STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS                               \
+	}
+
+typedef struct strata_accept_entry {
+	const char *version, *name;
+	const char *file;
+	const char *old_checksum; /* what the history recorded */
+	const char *new_checksum; /* what the file has now */
+	bool accepted;            /* false: unchanged, the file already matched the history */
+} strata_accept_entry;
+
+typedef struct strata_accept_report {
+	size_t n;
+	const strata_accept_entry *entries; /* one per version given, in that order */
+	size_t accepted, unchanged;
+} strata_accept_report;
+
+/*
+ * For applied migrations whose files were edited on purpose: records each file's current
+ * checksum in the history (as Flyway's repair realigns checksums), keeping the one it replaces
+ * (previous_checksum) and when (accepted_at), so that runs and validate pass again without
+ * ignore_checksums. versions[i] is a version, or VERSION-NAME to pick one of two migrations with
+ * the same version. All in one transaction under the migration lock; refused, changing nothing
+ * (STRATA_EINVALID or STRATA_ENOTFOUND), when a version is not applied, names two migrations,
+ * has no file in src, is left running or failed, or is given twice. One whose file already
+ * matches is reported unchanged. *out (when out is not NULL) is set on success.
+ */
+STRATA_API int strata_accept(strata_db *db, strata_source *src, const char *const *versions,
+                             size_t n, const strata_accept_options *o, strata_accept_report **out,
+                             strata_error *e);
+STRATA_API void strata_accept_report_free(strata_accept_report *r);
+
 /* ---- status and validate ------------------------------------------------------------------ */
 
 typedef enum strata_state {
@@ -414,6 +460,10 @@ typedef struct strata_status_entry {
 	double duration_ms;
 	int progress; /* statements done (RUNNING, FAILED) */
 	bool out_of_order;
+	/* an edit of its file was accepted (strata_accept): the checksum the history had before,
+	 * and when (ISO 8601 UTC); both NULL when none was */
+	const char *previous_checksum;
+	const char *accepted_at;
 } strata_status_entry;
 
 typedef struct strata_status_report {

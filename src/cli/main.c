@@ -66,6 +66,20 @@ const struct cmd cli_cmds[] = {
                 "the statement that failed. With --mark-applied, after fixing the database by\n"
                 "hand, records it as applied without running anything.",
      .opts = cmd_migrations_repair_opts},
+    {.name = "migrations accept",
+     .connects = true,
+     .run = cmd_migrations_accept,
+     .usage = "VERSION[-NAME]... [--dir DIR]... [--dry-run]",
+     .summary = "Record the checksum of an applied migration's edited file",
+     .details = "For an applied migration whose file was edited on purpose: records the file's\n"
+                "checksum in the history, keeping the old one and when it was replaced (shown by\n"
+                "'migrations show'), so that run and validate pass again without\n"
+                "--ignore-checksums. VERSION-NAME picks one of two migrations with the same\n"
+                "version. All in one transaction under the migration lock; refused, changing\n"
+                "nothing, when a version is not applied, names two migrations, has no file, is\n"
+                "failed or running, or is given twice. A file that already matches is\n"
+                "'unchanged'.",
+     .opts = cmd_migrations_accept_opts},
     {.name = "migrations create",
      .run = cmd_migration_create,
      .usage = "NAME [--dir DIR]",
