@@ -308,7 +308,8 @@ typedef struct strata_run_options {
 	bool all;                 /* revert: every applied migration */
 	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
 	                             taken and nothing is written (not even the history table) */
-	bool fake;                /* run: record the migrations as applied, run none of their SQL */
+	bool fake;                /* run: record the migrations as applied, run none of their SQL;
+	                             revert: remove them from the history, run none of their SQL */
 	bool one_transaction;     /* every step in one transaction: all or nothing */
 	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one */
 	bool ignore_checksums;    /* skip the manifest, build and applied-checksum checks */
@@ -339,7 +340,8 @@ typedef enum strata_step_state {
 
 typedef struct strata_step_report {
 	const char *version, *name;
-	const char *file; /* the file its SQL came from (a label for a memory one) */
+	const char *file; /* the file its SQL came from (a label for a memory one); NULL for one
+	                     that revert with fake removes and that is in no source */
 	strata_direction direction;
 	bool no_transaction; /* its section runs statement by statement */
 	bool out_of_order;
@@ -380,7 +382,13 @@ typedef struct strata_run_report {
 STRATA_API int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                           strata_run_report **out, strata_error *e);
 /* Runs the down sections of the newest applied migrations: one, o->steps, those after o->to, or
- * o->all. Nothing is reverted when one of them cannot be (no down, no file). */
+ * o->all. Nothing is reverted when one of them cannot be (no down, no file).
+ * With o->fake (to undo a wrong fake run) it only removes their history rows, all in one
+ * transaction under the lock, running no SQL and needing neither a down section nor the file
+ * (a step's file is NULL for one in no source); no STEP_ events. Refused, changing nothing,
+ * while a migration is left running or failed (strata_repair() first), when o->to is not an
+ * applied version, when o->steps is more than are applied, or when the newest by version are
+ * not the last recorded (one applied out of order after them: give o->to or o->all). */
 STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                              strata_run_report **out, strata_error *e);
 /* Finishes a transaction:false migration that failed part-way: resumes it from the failed
@@ -389,6 +397,52 @@ STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run
 STRATA_API int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o,
                              strata_run_report **out, strata_error *e);
 STRATA_API void strata_run_report_free(strata_run_report *r);
+
+/* ---- accept ------------------------------------------------------------------------------ */
+
+typedef struct strata_accept_options {
+	unsigned version;
+	bool dry_run; /* report what would be accepted: no lock is taken and nothing is written */
+	int lock_wait_ms;
+	strata_lock_strategy lock_strategy;
+	int lock_ttl_ms;
+} strata_accept_options;
+
+#define STRATA_ACCEPT_OPTIONS_VERSION 1
+#define STRATA_ACCEPT_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		STRATA_ACCEPT_OPTIONS_VERSION, false, STRATA_DEFAULT_LOCK_WAIT_MS,                 \
+		    STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS                               \
+	}
+
+typedef struct strata_accept_entry {
+	const char *version, *name;
+	const char *file;
+	const char *old_checksum; /* what the history recorded */
+	const char *new_checksum; /* what the file has now */
+	bool accepted;            /* false: unchanged, the file already matched the history */
+} strata_accept_entry;
+
+typedef struct strata_accept_report {
+	size_t n;
+	const strata_accept_entry *entries; /* one per version given, in that order */
+	size_t accepted, unchanged;
+} strata_accept_report;
+
+/*
+ * For applied migrations whose files were edited on purpose: records each file's current
+ * checksum in the history (as Flyway's repair realigns checksums), keeping the one it replaces
+ * (previous_checksum) and when (accepted_at), so that runs and validate pass again without
+ * ignore_checksums. versions[i] is a version, or VERSION-NAME to pick one of two migrations with
+ * the same version. All in one transaction under the migration lock; refused, changing nothing
+ * (STRATA_EINVALID or STRATA_ENOTFOUND), when a version is not applied, names two migrations,
+ * has no file in src, is left running or failed, or is given twice. One whose file already
+ * matches is reported unchanged. *out (when out is not NULL) is set on success.
+ */
+STRATA_API int strata_accept(strata_db *db, strata_source *src, const char *const *versions,
+                             size_t n, const strata_accept_options *o, strata_accept_report **out,
+                             strata_error *e);
+STRATA_API void strata_accept_report_free(strata_accept_report *r);
 
 /* ---- status and validate ------------------------------------------------------------------ */
 
@@ -408,6 +462,10 @@ typedef struct strata_status_entry {
 	double duration_ms;
 	int progress; /* statements done (RUNNING, FAILED) */
 	bool out_of_order;
+	/* an edit of its file was accepted (strata_accept): the checksum the history had before,
+	 * and when (ISO 8601 UTC); both NULL when none was */
+	const char *previous_checksum;
+	const char *accepted_at;
 } strata_status_entry;
 
 typedef struct strata_status_report {

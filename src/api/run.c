@@ -15,6 +15,10 @@ struct run_report {
 	strata_catalog cat;
 	strata_plan plan;
 	strata_step *one; /* repair: its single step */
+	/* revert with fake: the rows it removes, and the history they point into */
+	strata_unrecord unrec;
+	strata_history hist;
+	bool unrecording;
 	strata_step_report *steps;
 	strata_step_state *state;
 	double *ms;
@@ -31,6 +35,8 @@ void strata_run_report_free(strata_run_report *pub)
 	if (r->one) /* the plan borrows the repair's step */
 		r->plan.steps = NULL;
 	free(r->one);
+	strata_unrecord_free(&r->unrec);
+	strata_history_free(&r->hist);
 	strata_plan_free(&r->plan);
 	strata_catalog_free(&r->cat);
 	free(r);
@@ -179,7 +185,8 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 {
 	r->cat = s->cat;
 	memset(&s->cat, 0, sizeof(s->cat));
-	report_steps(r);
+	if (!r->unrecording)
+		report_steps(r);
 	api_session_close(s);
 	if (out)
 		*out = &r->pub;
@@ -245,6 +252,68 @@ done:
 	return error;
 }
 
+/* The report of a revert with fake: one step per row removed (a NULL file when it has none). */
+static void unrecord_steps(struct run_report *r, strata_step_state state)
+{
+	for (size_t i = 0; i < r->unrec.n; i++) {
+		const strata_applied *a = r->unrec.rows[i];
+		const strata_migration *m = r->unrec.m[i];
+		r->steps[i] =
+		    (strata_step_report){.version = a->version,
+		                         .name = a->name,
+		                         .file = m ? (m->down_path ? m->down_path : m->path) : NULL,
+		                         .direction = STRATA_DOWN,
+		                         .out_of_order = a->out_of_order,
+		                         .state = state};
+	}
+	r->pub.steps = r->steps;
+	r->pub.n = r->unrec.n;
+	r->pub.done = state == STRATA_STEP_DONE ? r->unrec.n : 0;
+}
+
+/* revert with fake: the newest rows removed from the history, all in one transaction, running
+ * no SQL of theirs, needing no file. The history is read again with its dates (which rows were
+ * recorded last). */
+static int revert_fake(api_session *s, struct run_report *r, const strata_revert_opts *ro,
+                       strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	strata_history_edit *ed = NULL;
+	double t0 = strata_now_ms();
+	int error;
+
+	r->unrecording = true;
+	r->pub.not_started = true;
+	if ((error = api_session_history(s, 0, e)) < 0 ||
+	    (error = strata_plan_unrecord(&r->unrec, &s->cat, &s->hist, ro, e)) < 0)
+		return error;
+	r->hist = s->hist; /* the report's steps point into it */
+	memset(&s->hist, 0, sizeof(s->hist));
+	r->pub.migrations = s->cat.n;
+	if (!(r->steps = calloc(r->unrec.n ? r->unrec.n : 1, sizeof(*r->steps))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	unrecord_steps(r, STRATA_STEP_PLANNED);
+	if (s->o.dry_run || r->unrec.n == 0)
+		return 0;
+	if (!c->engine->history_edit)
+		return strata_error_set(e, STRATA_ERROR, "the %s engine cannot unrecord migrations",
+		                        c->engine->name);
+	if (!(ed = calloc(r->unrec.n, sizeof(*ed))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < r->unrec.n; i++)
+		ed[i] = (strata_history_edit){.version = r->unrec.rows[i]->version,
+		                              .name = r->unrec.rows[i]->name,
+		                              .checksum = r->unrec.rows[i]->checksum};
+	error = c->engine->history_edit(c, ed, r->unrec.n, e);
+	free(ed);
+	if (error < 0)
+		return error;
+	r->pub.not_started = false;
+	r->pub.ms = strata_now_ms() - t0;
+	unrecord_steps(r, STRATA_STEP_DONE);
+	return 0;
+}
+
 int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                   strata_run_report **out, strata_error *e)
 {
@@ -258,6 +327,10 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 	if ((error = load(&s, r, false, e)) < 0)
 		goto done;
 	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
+	if (s.o.fake) {
+		error = revert_fake(&s, r, &ro, e);
+		goto done;
+	}
 	if ((error = strata_plan_down(&r->plan, &s.cat, &s.hist, &ro, e)) < 0) {
 		api_map_to_src(src, e);
 		r->pub.not_started = true;

@@ -42,6 +42,7 @@ const struct cli_opt cmd_migrations_revert_opts[] = {
 	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
 	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
 	{"all", OPT_ALL, NULL, "revert every applied migration", false},
+	{"fake", OPT_FAKE, NULL, "only remove them from the history (undo a wrong --fake): run no down SQL, need no file", false},
 	DRY_RUN_OPT,
 	TXN_OPT,
 	CLI_TIMEOUT_OPTS,
@@ -255,6 +256,37 @@ static void report_success(struct cli_ctx *ctx, const struct migrations_opts *o,
 	}
 }
 
+/* revert --fake: what was (or would be) removed from the history. */
+static void report_unrecorded(struct cli_ctx *ctx, const struct migrations_opts *o,
+                              const strata_run_report *r)
+{
+	char dur[32];
+
+	if (r->n == 0) {
+		out_info(ctx, "nothing to unrecord (%s)\n", ctx->display);
+		return;
+	}
+	if (o->run.ro.dry_run) {
+		for (size_t i = 0; i < r->n; i++)
+			printf("-- unrecord %s-%s (%s)\n", r->steps[i].version, r->steps[i].name,
+			       r->steps[i].file ? r->steps[i].file : "no file");
+		out_note(ctx,
+		         "dry run: %zu migration%s would be removed from the history of %s, "
+		         "running none of their SQL; nothing was changed",
+		         r->n, r->n == 1 ? "" : "s", ctx->display);
+		return;
+	}
+	out_info(ctx,
+	         "unrecording %zu migration%s from the history of %s, running none of their SQL "
+	         "(--fake)\n",
+	         r->done, r->done == 1 ? "" : "s", ctx->display);
+	for (size_t i = 0; i < r->n; i++)
+		out_info(ctx, "  unrecorded %s-%s%s\n", r->steps[i].version, r->steps[i].name,
+		         r->steps[i].file ? "" : "  (no file)");
+	out_info(ctx, "unrecorded %zu migration%s in %s\n", r->done, r->done == 1 ? "" : "s",
+	         out_duration(dur, r->ms));
+}
+
 /* migrations run and migrations revert: the same steps, in opposite directions. */
 static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_direction dir)
 {
@@ -273,12 +305,17 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.run.ro, &r, &e)
 	                      : strata_revert(s.db, s.src, &o.run.ro, &r, &e)) < 0) {
 		out_error(&e);
-		if (r)
+		if (r && dir == STRATA_DOWN && o.run.ro.fake)
+			fprintf(stderr, "strata: nothing was unrecorded\n");
+		else if (r)
 			report_failure(&o, r, &e, dir);
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	report_success(ctx, &o, r, dir);
+	if (dir == STRATA_DOWN && o.run.ro.fake)
+		report_unrecorded(ctx, &o, r);
+	else
+		report_success(ctx, &o, r, dir);
 done:
 	strata_run_report_free(r);
 	cli_session_close(&s);

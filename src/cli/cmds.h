@@ -28,6 +28,9 @@ int cli_schema_write(struct cli_ctx *ctx, strata_db *db, bool owners, const char
 /* The drift check of db against src, printed; EXIT_DRIFT when they differ. */
 int cli_schema_check(struct cli_ctx *ctx, strata_db *db, strata_source *src,
                      const strata_schema_options *so, bool json);
+/* cmd_accept.c */
+int cmd_migrations_accept(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_migrations_accept_opts[];
 /* cmd_migration_create.c */
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migration_create_opts[];

@@ -25,11 +25,17 @@ const struct cmd cli_cmds[] = {
     {.name = "migrations revert",
      .connects = true,
      .run = cmd_migrations_revert,
-     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
+     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run] [--fake]",
      .summary = "Revert the newest applied migration (or more)",
      .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
                 "whose down section is empty or missing cannot be reverted; nothing is\n"
-                "reverted when any migration in the request cannot be.",
+                "reverted when any migration in the request cannot be.\n"
+                "With --fake (to undo a wrong 'run --fake'), the migrations are only removed\n"
+                "from the history, all in one transaction: no down SQL runs, and neither a down\n"
+                "section nor the file is needed. It is refused, changing nothing, while a\n"
+                "migration is left failed or running, when --to names a version that is not\n"
+                "applied, when --steps asks for more than are applied, or when the newest by\n"
+                "version are not the last recorded (one applied out of order after them).",
      .opts = cmd_migrations_revert_opts},
     {.name = "migrations show",
      .connects = true,
@@ -107,6 +113,20 @@ const struct cmd cli_cmds[] = {
                 "dumps both and prints each difference, object by object. Exits 5 when they\n"
                 "differ. The database itself is only read.",
      .opts = cmd_schema_check_opts},
+    {.name = "migrations accept",
+     .connects = true,
+     .run = cmd_migrations_accept,
+     .usage = "VERSION[-NAME]... [--dir DIR]... [--dry-run]",
+     .summary = "Record the checksum of an applied migration's edited file",
+     .details = "For an applied migration whose file was edited on purpose: records the file's\n"
+                "checksum in the history, keeping the old one and when it was replaced (shown by\n"
+                "'migrations show'), so that run and validate pass again without\n"
+                "--ignore-checksums. VERSION-NAME picks one of two migrations with the same\n"
+                "version. All in one transaction under the migration lock; refused, changing\n"
+                "nothing, when a version is not applied, names two migrations, has no file, is\n"
+                "failed or running, or is given twice. A file that already matches is\n"
+                "'unchanged'.",
+     .opts = cmd_migrations_accept_opts},
     {.name = "migrations create",
      .run = cmd_migration_create,
      .usage = "NAME [--dir DIR]",

@@ -30,6 +30,7 @@ static const struct {
     {"strata_source_add_dir()", "--dir"},
     {"strata_build()", "'strata build'"},
     {"strata_repair()", "'strata migrations repair'"},
+    {"strata_accept() for '", "'strata migrations accept "},
     {"strata_status()", "'strata migrations show'"},
     {"strata_lint_rules()", "'strata lint --list-rules'"},
     {"strata_create()", "'strata migration:create'"},

@@ -57,6 +57,20 @@ typedef struct strata_apply_result {
 /* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes. A table
  * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
+/* each row's previous_checksum and accepted_at (strata_accept). A full read (not BRIEF) reads
+ * them where the table has them; with STRATA_HISTORY_CREATE too, a table from before them gets
+ * them (only then: a run never alters the table for them) */
+#define STRATA_HISTORY_ACCEPTED 8u
+
+/* A change to the history alone, no migration's SQL (history_edit): the row of version and name,
+ * which must still be applied with `checksum`, is deleted (new_checksum NULL: revert with fake)
+ * or records new_checksum, keeping `checksum` as its previous_checksum with accepted_at now, and
+ * the row_hash of the new checksum (strata_accept). */
+typedef struct strata_history_edit {
+	const char *version, *name;
+	const char *checksum;
+	const char *new_checksum;
+} strata_history_edit;
 
 /* open flags */
 /* read only what is there: a SQLite file that does not exist is not created (it reads as an
@@ -133,6 +147,11 @@ struct strata_engine {
 	/* Optional. Drops every object of c's database but the engine's own (a scratch database
 	 * the user named), strata's tables included. */
 	int (*schema_reset)(strata_conn *c, strata_error *e);
+	/* Makes every edit in one transaction, or none: when a row is not as the edit expects
+	 * (another runner changed it since it was read) nothing changes and e says which. The
+	 * columns of STRATA_HISTORY_ACCEPTED must be there (read with it and CREATE first). */
+	int (*history_edit)(strata_conn *c, const strata_history_edit *ed, size_t n,
+	                    strata_error *e);
 };
 
 struct strata_conn {

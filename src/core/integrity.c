@@ -253,8 +253,11 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	                    first_a->checksum, first->checksum, n > 1 ? "; changed too: " : "",
 	                    strata_buf_cstr(&others));
 	strata_buf_free(&others);
-	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
-	                     "migration; ignore_checksums skips this check");
+	strata_error_hint(e,
+	                  "restore the file as it was applied and put the change in a new "
+	                  "migration; if the edit is deliberate, record it with strata_accept() "
+	                  "for '%s-%s'; ignore_checksums skips this check",
+	                  first->version, first->name);
 	return strata_error_set(e, STRATA_EINVALID,
 	                        "applied migration %s-%s was changed after it was applied%s",
 	                        first->version, first->name, n > 1 ? " (and others)" : "");

@@ -241,3 +241,106 @@ void strata_plan_rows_free(strata_plan_rows *s)
 	free(s->items);
 	memset(s, 0, sizeof(*s));
 }
+
+/* Whether to_version is an applied version (else e says so). */
+static int check_applied_version(const strata_history *h, const char *v, strata_error *e)
+{
+	if (!strata_is_version(v))
+		return strata_error_set(e, STRATA_EINVALID, "'%s' is not a version (digits only)",
+		                        v);
+	for (size_t i = 0; i < h->n; i++)
+		if (strata_version_cmp(h->items[i].version, v) == 0)
+			return 0;
+	strata_error_hint(e, "use a version listed as applied (strata_status()), or unrecord "
+	                     "everything (all)");
+	return strata_error_set(e, STRATA_ENOTFOUND, "version %s is not applied", v);
+}
+
+/* The refusals of a revert with fake that do not depend on which rows it picks. */
+static int check_unrecord(const strata_catalog *c, const strata_history *h,
+                          const strata_revert_opts *o, strata_error *e)
+{
+	const strata_applied *u = strata_history_unfinished(h);
+	size_t want = o->steps ? o->steps : 1;
+	if (u) {
+		const strata_migration *m = strata_catalog_find(c, u->version, u->name);
+		if (m)
+			strata_error_at(e, m->path, 0, 0);
+		strata_error_hint(e,
+		                  "finish it first with strata_repair(), or record it as applied "
+		                  "with strata_repair() with mark_applied; then unrecord");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot unrecord: migration %s-%s is %s, not applied",
+		                        u->version, u->name, strata_applied_status_name(u->status));
+	}
+	if (o->to_version)
+		return check_applied_version(h, o->to_version, e);
+	if (!o->all && want > h->n && h->n > 0) {
+		strata_error_hint(e, "give at most %zu steps, or unrecord everything (all)", h->n);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot unrecord %zu migrations: %zu %s applied", want,
+		                        h->n, h->n == 1 ? "is" : "are");
+	}
+	return 0;
+}
+
+/* With steps, "the newest" by version must be the last recorded: not when one left in place was
+ * recorded after one of those picked (applied out of order). h read with its dates. */
+static int check_last_recorded(const strata_unrecord *u, const strata_history *h, strata_error *e)
+{
+	const char *first = NULL; /* when the earliest of those picked was recorded */
+	for (size_t k = 0; k < u->n; k++)
+		if (!first || strcmp(u->rows[k]->applied_at, first) < 0)
+			first = u->rows[k]->applied_at;
+	for (size_t k = 0; first && first[0] && k < h->n - u->n; k++) {
+		const strata_applied *a = &h->items[k];
+		if (strcmp(a->applied_at, first) <= 0)
+			continue;
+		strata_error_detail(e, "%s-%s was recorded after %s-%s, a newer migration",
+		                    a->version, a->name, u->rows[u->n - 1]->version,
+		                    u->rows[u->n - 1]->name);
+		strata_error_hint(e, "say which with to (everything after a version) or all");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot tell which %zu migration%s to unrecord: the newest "
+		                        "by version are not the last recorded",
+		                        u->n, u->n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+int strata_plan_unrecord(strata_unrecord *out, const strata_catalog *c, const strata_history *h,
+                         const strata_revert_opts *o, strata_error *e)
+{
+	size_t want = o->steps ? o->steps : 1;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = check_unrecord(c, h, o, e)) < 0)
+		return error;
+	out->rows = calloc(h->n ? h->n : 1, sizeof(*out->rows));
+	out->m = calloc(h->n ? h->n : 1, sizeof(*out->m));
+	if (!out->rows || !out->m) {
+		strata_unrecord_free(out);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	for (size_t i = h->n; i-- > 0;) {
+		const strata_applied *a = &h->items[i];
+		if (o->to_version ? strata_version_cmp(a->version, o->to_version) <= 0
+		                  : !o->all && out->n == want)
+			break;
+		out->m[out->n] = strata_catalog_find(c, a->version, a->name);
+		out->rows[out->n++] = a;
+	}
+	if (!o->to_version && !o->all && (error = check_last_recorded(out, h, e)) < 0)
+		strata_unrecord_free(out);
+	return error;
+}
+
+void strata_unrecord_free(strata_unrecord *u)
+{
+	if (!u)
+		return;
+	free(u->rows);
+	free(u->m);
+	memset(u, 0, sizeof(*u));
+}

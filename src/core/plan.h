@@ -36,6 +36,23 @@ typedef struct strata_revert_opts {
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e);
 void strata_plan_free(strata_plan *p);
+
+/* What a revert with fake removes from the history: applied rows, newest first. */
+typedef struct strata_unrecord {
+	const strata_applied **rows; /* borrowed from the history */
+	const strata_migration **m;  /* each one's migration, NULL when it is in no source */
+	size_t n;
+} strata_unrecord;
+
+/* The history rows a revert with fake removes, chosen as strata_plan_down chooses them, and
+ * needing neither a file nor a down section. Refused, naming the fix, when what to remove is
+ * not clear: a migration left running or failed anywhere in the history (repair it first),
+ * to_version not applied, more steps than are applied, or steps whose newest by version are
+ * not the last recorded (one was applied out of order after them: give to_version or all).
+ * h must be read with its dates (applied_at) for that last check. */
+int strata_plan_unrecord(strata_unrecord *out, const strata_catalog *c, const strata_history *h,
+                         const strata_revert_opts *o, strata_error *e);
+void strata_unrecord_free(strata_unrecord *u);
 /* Fails, listing them, when steps are out of order (see --allow-out-of-order). */
 int strata_plan_check_order(const strata_plan *p, const strata_history *h, strata_error *e);
 
