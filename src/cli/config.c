@@ -77,6 +77,7 @@ static const struct config_key {
     {"lock_ttl", offsetof(cli_config, lock_ttl), false, NULL, false},
     {"require_database_url", offsetof(cli_config, require_database_url), false, NULL, true},
     {"base_dirs", offsetof(cli_config, base_dirs), true, NULL, false},
+    {"dump_schema", offsetof(cli_config, dump_schema), true, NULL, false},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -404,6 +405,7 @@ void cli_config_free(cli_config *c)
 	free(c->dist_dir);
 	free(c->config_url);
 	free(c->dialect);
+	free(c->dump_schema);
 	free(c->lock_timeout);
 	free(c->lock_strategy);
 	free(c->lock_ttl);

@@ -48,6 +48,9 @@ typedef struct cli_config {
 	 * top of (relative to the config's directory) */
 	char **base_dirs;
 	size_t nbase;
+	/* "dump_schema": "db/schema.sql": where migrations run writes the schema after a run that
+	 * changed something (relative to the config's directory) */
+	char *dump_schema;
 } cli_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */

@@ -110,19 +110,30 @@ static bool same(const strata_schema_object *a, const strata_schema_object *b)
 	return cmp_str(a->sql, b->sql) == 0 && cmp_str(a->detail, b->detail) == 0;
 }
 
-/* A changed table whose parts (schema.table.x) are listed: the parts say it. */
+/* Whether a is a part of b (b.x), both in one schema. */
+static bool part_of(const strata_schema_difference *a, const strata_schema_difference *b)
+{
+	size_t nl = strlen(b->name);
+	return cmp_str(a->schema, b->schema) == 0 && strncmp(a->name, b->name, nl) == 0 &&
+	       a->name[nl] == '.';
+}
+
+/* One line per real difference: a changed table whose parts (table.x) are listed is said by
+ * them; the parts of a table that is missing or extra whole go with it. */
 static void drop_explained(strata_schema_changes *out)
 {
 	size_t w = 0;
 	for (size_t i = 0; i < out->n; i++) {
 		strata_schema_change *c = &out->items[i];
 		bool explained = false;
-		size_t nl = strlen(c->pub.name);
-		for (size_t j = 0; c->pub.kind == STRATA_DIFF_CHANGED && j < out->n && !explained;
-		     j++) {
+		for (size_t j = 0; j < out->n && !explained; j++) {
 			const strata_schema_difference *d = &out->items[j].pub;
-			explained = j != i && cmp_str(d->schema, c->pub.schema) == 0 &&
-			            strncmp(d->name, c->pub.name, nl) == 0 && d->name[nl] == '.';
+			if (j == i)
+				continue;
+			if (c->pub.kind == STRATA_DIFF_CHANGED)
+				explained = part_of(d, &c->pub);
+			else
+				explained = d->kind == c->pub.kind && part_of(&c->pub, d);
 		}
 		if (explained) {
 			free(c->text);
