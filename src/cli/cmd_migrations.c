@@ -30,7 +30,7 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 	DRY_RUN_OPT,
 	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them", false},
 	TXN_OPT,
-	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one", false},
+	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one of their directory", false},
 	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)", false},
 	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
@@ -39,8 +39,8 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
 	CLI_DIR_OPT,
-	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
-	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
+	{"steps", OPT_STEPS, "N", "revert the N most recently applied migrations (default: 1)", false},
+	{"to", OPT_TO, "VERSION", "revert every applied migration of a higher version than VERSION, keep VERSION", false},
 	{"all", OPT_ALL, NULL, "revert every applied migration", false},
 	DRY_RUN_OPT,
 	TXN_OPT,

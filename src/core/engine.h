@@ -56,6 +56,10 @@ typedef struct strata_apply_result {
 /* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes. A table
  * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
+/* each row's applied_rank (the order they were applied in: applied_at, ties broken by SQLite's
+ * rowid, PostgreSQL's applied_order column). A PostgreSQL table from before applied_order has
+ * no such column: STRATA_HISTORY_CREATE adds it (a run writes it with every row). */
+#define STRATA_HISTORY_APPLIED_ORDER 8u
 
 /* open flags */
 /* read only what is there: a SQLite file that does not exist is not created (it reads as an

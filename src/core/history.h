@@ -25,6 +25,9 @@ typedef struct strata_applied {
 	bool out_of_order; /* applied after a newer migration (--allow-out-of-order) */
 	bool has_row_hash; /* the row's stored strata_history_row_hash (STRATA_HISTORY_ROW_HASH) */
 	uint64_t row_hash;
+	/* read with STRATA_HISTORY_APPLIED_ORDER: 1 for the first applied, n for the most recent
+	 * (applied_at order, ties in the order they were applied); 0 when not read */
+	uint64_t applied_rank;
 } strata_applied;
 
 typedef struct strata_history {

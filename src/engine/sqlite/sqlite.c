@@ -223,11 +223,16 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 	                            "PRIMARY KEY (version, name))",
 	                            e)) < 0)
 		return error;
-	rc = sqlite3_prepare_v2(
-	    s->db,
-	    "SELECT version, name, checksum, applied_at, duration_ms, status, progress, "
-	    "out_of_order FROM " STRATA_HISTORY_TABLE,
-	    -1, &st, NULL);
+	/* rowid: the order rows were inserted in, for applied_at ties (a second or a millisecond
+	 * holds several migrations) */
+	rc = sqlite3_prepare_v2(s->db,
+	                        flags & STRATA_HISTORY_APPLIED_ORDER
+	                            ? "SELECT version, name, checksum, applied_at, duration_ms, "
+	                              "status, progress, out_of_order, row_number() OVER (ORDER "
+	                              "BY applied_at, rowid) FROM " STRATA_HISTORY_TABLE
+	                            : "SELECT version, name, checksum, applied_at, duration_ms, "
+	                              "status, progress, out_of_order FROM " STRATA_HISTORY_TABLE,
+	                        -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
 			return 0;
@@ -247,6 +252,8 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
 		a->progress = sqlite3_column_int(st, 6);
 		a->out_of_order = sqlite3_column_int(st, 7) != 0;
+		if (flags & STRATA_HISTORY_APPLIED_ORDER)
+			a->applied_rank = (uint64_t)sqlite3_column_int64(st, 8);
 	}
 	if (error == 0 && rc != SQLITE_DONE)
 		error = set_db_error(s, e);
