@@ -100,7 +100,7 @@ int cli_man(FILE *f)
 	      ".SH FILES\n"
 	      ".TP\nstrata.json\nthe project config: database_url, src_dir, dist_dir, dialect, "
 	      "lock_timeout, statement_timeout, lock_strategy, lock_ttl, require_database_url, "
-	      "base_dirs\n"
+	      "base_dirs, sources (several directories or builds: a core and its plugins)\n"
 	      ".TP\nsrc/migrations, dist/migrations\nauthored migrations, and what \\fBstrata "
 	      "build\\fR makes of them (with manifest.json)\n"
 	      ".SH SEE ALSO\n\\fBstrata\\fR(3), \\fBpsql\\fR(1), \\fBsqlite3\\fR(1)\n",
