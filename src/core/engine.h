@@ -57,8 +57,7 @@ typedef struct strata_apply_result {
  * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
 /* each row's applied_rank (the order they were applied in: applied_at, ties broken by SQLite's
- * rowid, PostgreSQL's applied_order column). A PostgreSQL table from before applied_order has
- * no such column: STRATA_HISTORY_CREATE adds it (a run writes it with every row). */
+ * rowid, by version on PostgreSQL, where only one run's transaction shares an applied_at) */
 #define STRATA_HISTORY_APPLIED_ORDER 8u
 
 /* open flags */

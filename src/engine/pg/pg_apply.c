@@ -203,8 +203,8 @@ static int nt_record(pg_conn *pg, const strata_step *s, strata_applied_status st
 		append_timeouts(&q, o, false);
 		strata_buf_puts(
 		    &q, "INSERT INTO " STRATA_HISTORY_TABLE
-		        " (version, name, checksum, row_hash, out_of_order, status, progress, "
-		        "applied_order) VALUES (");
+		        " (version, name, checksum, row_hash, out_of_order, status, progress) "
+		        "VALUES (");
 		error |= strata_pg__literal(pg, &q, m->version);
 		strata_buf_puts(&q, ", ");
 		error |= strata_pg__literal(pg, &q, m->name);
@@ -213,21 +213,16 @@ static int nt_record(pg_conn *pg, const strata_step *s, strata_applied_status st
 		strata_buf_puts(&q, ", ");
 		strata_pg__row_hash(&q, m);
 		strata_buf_printf(&q,
-		                  ", %s, 'running', %d, " STRATA_PG_NEXT_APPLIED_ORDER
-		                  ") ON CONFLICT (version, name) DO UPDATE "
+		                  ", %s, 'running', %d) ON CONFLICT (version, name) DO UPDATE "
 		                  "SET status = 'running', progress = EXCLUDED.progress, "
-		                  "checksum = EXCLUDED.checksum, row_hash = EXCLUDED.row_hash, "
-		                  "applied_order = EXCLUDED.applied_order",
+		                  "checksum = EXCLUDED.checksum, row_hash = EXCLUDED.row_hash",
 		                  s->out_of_order ? "true" : "false", progress);
 	} else {
 		strata_buf_printf(
 		    &q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",
 		    strata_applied_status_name(st), progress);
 		if (st == STRATA_APPLIED_OK)
-			strata_buf_printf(&q,
-			                  ", duration_ms = %.3f, applied_at = now(), "
-			                  "applied_order = " STRATA_PG_NEXT_APPLIED_ORDER,
-			                  ms);
+			strata_buf_printf(&q, ", duration_ms = %.3f, applied_at = now()", ms);
 		strata_buf_puts(&q, " WHERE version = ");
 		error |= strata_pg__literal(pg, &q, m->version);
 		strata_buf_puts(&q, " AND name = ");

@@ -29,17 +29,15 @@
 	"progress integer NOT NULL DEFAULT 0, "                                                    \
 	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
 	"row_hash bigint, "                                                                        \
-	"applied_order bigint, "                                                                   \
 	"PRIMARY KEY (version, name))"
 /* a table from before row_hash */
 #define HISTORY_ADD_ROW_HASH "ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint"
-/* a table from before applied_order: the order rows were applied in, where applied_at ties (one
- * transaction's rows share its now()); older rows have none and sort by applied_at, version */
-#define HISTORY_ADD_APPLIED_ORDER                                                                  \
-	"ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN applied_order bigint"
+/* The order rows were applied in. applied_at is now(), the transaction's start, with
+ * microseconds: rows tie only within one transaction (--transaction all), which is one run, and
+ * a run applies in version order, so version breaks the tie as the run did. */
 #define HISTORY_RANK                                                                               \
-	", row_number() OVER (ORDER BY applied_at, applied_order NULLS FIRST, "                    \
-	"length(ltrim(version, '0')), ltrim(version, '0'), name)"
+	", row_number() OVER (ORDER BY applied_at, length(ltrim(version, '0')), "                  \
+	"ltrim(version, '0'), name)"
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -107,17 +105,15 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 	/* a run that writes rows writes row_hash: reading the column tells whether it is there */
 	bool hashes = (flags & STRATA_HISTORY_ROW_HASH) || create;
 	bool rank = flags & STRATA_HISTORY_APPLIED_ORDER;
-	char sql[768];
+	char sql[640];
 	PGresult *r = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
-	/* ... and applied_order: the runs that write it read it (rank: the order it gives) */
-	snprintf(sql, sizeof(sql), "%s%s%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
+	snprintf(sql, sizeof(sql), "%s%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
 	         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES, HISTORY_REST,
-	         hashes ? ", row_hash" : "", create ? ", applied_order" : "",
-	         rank ? HISTORY_RANK : "");
-	for (int attempt = 0; attempt < 4; attempt++) {
+	         hashes ? ", row_hash" : "", rank ? HISTORY_RANK : "");
+	for (int attempt = 0; attempt < 3; attempt++) {
 		const char *st, *fix = NULL;
 		PQclear(r);
 		r = strata_pg_exec(&pg->link, sql);
@@ -131,10 +127,7 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		else if (strcmp(st, "42703") == 0 && create &&
 		         strstr(strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY), "row_hash"))
 			fix = HISTORY_ADD_ROW_HASH;
-		else if (strcmp(st, "42703") == 0 && create &&
-		         strstr(strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY), "applied_order"))
-			fix = HISTORY_ADD_APPLIED_ORDER;
-		if (!fix || attempt == 3) {
+		if (!fix || attempt == 2) {
 			error = strata_pg__error(pg, r, e);
 			strata_pg__own_table_privilege(pg, e);
 			goto done;
@@ -142,16 +135,8 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		/* another runner may make it at the same moment (42P07, 23505, 42701): read again
 		 */
 		if ((error = exec_own(pg, fix, e)) < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
-		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0) {
-			if (strstr(fix, "applied_order") && strstr(e->msg, "must be owner"))
-				strata_error_hint(
-				    e, STRATA_HISTORY_TABLE
-				    " is from an older strata and lacks the applied_order "
-				    "column, which only its owner may add: run strata once as "
-				    "the owner, or have the owner run "
-				    "'" HISTORY_ADD_APPLIED_ORDER "'");
+		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0)
 			goto done;
-		}
 		error = 0;
 		strata_error_clear(e);
 	}
@@ -172,8 +157,8 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 			a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
 		}
 		if (rank)
-			a->applied_rank = (uint64_t)strtoll(
-			    PQgetvalue(r, i, 8 + (int)hashes + (int)create), NULL, 10);
+			a->applied_rank =
+			    (uint64_t)strtoll(PQgetvalue(r, i, 8 + (int)hashes), NULL, 10);
 	}
 	strata_history_sort(out);
 done:
@@ -275,8 +260,8 @@ int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s)
 	if (s->dir == STRATA_UP) {
 		strata_buf_puts(q,
 		                "INSERT INTO " STRATA_HISTORY_TABLE
-		                " (version, name, checksum, row_hash, out_of_order, duration_ms, "
-		                "applied_order) VALUES (");
+		                " (version, name, checksum, row_hash, out_of_order, duration_ms) "
+		                "VALUES (");
 		error |= strata_pg__literal(pg, q, m->version);
 		strata_buf_puts(q, ", ");
 		error |= strata_pg__literal(pg, q, m->name);
@@ -286,8 +271,7 @@ int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s)
 		strata_pg__row_hash(q, m);
 		strata_buf_puts(q, s->out_of_order ? ", true" : ", false");
 		strata_buf_puts(q, ", extract(epoch FROM clock_timestamp() - "
-		                   "statement_timestamp()) * 1000, " STRATA_PG_NEXT_APPLIED_ORDER
-		                   ") RETURNING duration_ms;\n");
+		                   "statement_timestamp()) * 1000) RETURNING duration_ms;\n");
 	} else {
 		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ");
 		error |= strata_pg__literal(pg, q, m->version);

@@ -52,9 +52,6 @@ int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, stra
 int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_error *e);
 /* The row_hash of m's history row: the number, or NULL. */
 void strata_pg__row_hash(strata_buf *q, const strata_migration *m);
-/* The applied_order value of a row written now (under the migration lock): after every other. */
-#define STRATA_PG_NEXT_APPLIED_ORDER                                                               \
-	"(SELECT coalesce(max(applied_order), 0) + 1 FROM " STRATA_HISTORY_TABLE ")"
 /* The step's history change: an INSERT ... RETURNING duration_ms (up) or a DELETE (down). */
 int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s);
 
