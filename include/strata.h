@@ -133,6 +133,9 @@ typedef enum strata_event_kind {
 	                            */
 	STRATA_EVENT_NOTICE,       /* something the user should know (message) */
 	STRATA_EVENT_SEED_TABLE,   /* seed: a table was loaded (name, count: rows) */
+	STRATA_EVENT_REVERT_ORDER, /* revert: version, name, the most recently applied, is about to
+	                              be reverted while a migration of a higher version stays
+	                              applied (message: its "version-name"); once per revert */
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
@@ -154,7 +157,8 @@ typedef struct strata_event {
 	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
 	size_t count;               /* PHASE, SEED_TABLE */
 	unsigned flags;             /* PHASE; NOTICE: STRATA_EVENT_WARNING */
-	const char *message;        /* LOCK_WAIT, NOTICE; SEED_TABLE: the table */
+	const char
+	    *message; /* LOCK_WAIT, NOTICE; SEED_TABLE: the table; REVERT_ORDER: the higher */
 } strata_event;
 
 /* Called on the thread that runs the operation; the event and its strings live for the call. */
@@ -302,16 +306,18 @@ typedef enum strata_lock_strategy {
 
 typedef struct strata_run_options {
 	unsigned version;
-	const char *to;           /* run: up to and including this version; revert: everything
-	                             applied after it (it stays); NULL: all (run), one (revert) */
-	unsigned steps;           /* revert: how many, newest first (0: 1) */
+	const char *to;           /* run: up to and including this version; revert: every applied
+	                             migration of a higher version (it stays); NULL: all (run),
+	                             one (revert) */
+	unsigned steps;           /* revert: how many, the most recently applied first (0: 1) */
 	bool all;                 /* revert: every applied migration */
 	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
 	                             taken and nothing is written (not even the history table) */
 	bool fake;                /* run: record the migrations as applied, run none of their SQL;
 	                             revert: remove them from the history, run none of their SQL */
 	bool one_transaction;     /* every step in one transaction: all or nothing */
-	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one */
+	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one of
+	                             their source (see strata_run) */
 	bool ignore_checksums;    /* skip the manifest, build and applied-checksum checks */
 	bool mark_applied;        /* repair: record the failed migration as applied, run nothing */
 	int lock_wait_ms;         /* wait this long for another runner's migration lock; 0: not */
@@ -373,16 +379,27 @@ typedef struct strata_run_report {
  * Applies every pending migration of src, in version order, each in its own transaction with
  * its history row (one_transaction: all in one), after the checks: a transaction:false
  * migration left failed, a built file that does not match its manifest, a build older than its
- * sources, an applied migration changed since, a pending one older than the newest applied
- * (allow_out_of_order), a migration that begins or ends a transaction of its own. A refusal
- * applies nothing (report->not_started; e says which check and the fix). Takes the migration
- * lock.
+ * sources, an applied migration changed since, a pending one out of order (allow_out_of_order),
+ * a migration that begins or ends a transaction of its own. A refusal applies nothing
+ * (report->not_started; e says which check and the fix). Takes the migration lock.
+ *
+ * Out of order is decided within one source: each directory or build added to src is a source,
+ * and the migrations given with strata_source_add are one more. A pending migration is out of
+ * order when it is older than the newest applied migration of its own source (an applied
+ * migration belongs to the source its file is in; one with no file to none). So a plugin's
+ * directory added later, with older versions than the core's, runs in version order without
+ * allow_out_of_order, while a late migration inside one directory (a merged branch) needs it.
+ *
  * *out (when out is not NULL) is set whatever the outcome: what ran, what failed.
  */
 STRATA_API int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                           strata_run_report **out, strata_error *e);
-/* Runs the down sections of the newest applied migrations: one, o->steps, those after o->to, or
- * o->all. Nothing is reverted when one of them cannot be (no down, no file).
+/* Runs the down sections of applied migrations, the most recently applied first (the history's
+ * applied_at, ties in the order they were applied, as TypeORM and Medusa revert): one, or
+ * o->steps of them; or, chosen by version, every one of a higher version than o->to, or o->all.
+ * When the one reverted first is not the highest applied version (a plugin applied after the
+ * core), a STRATA_EVENT_REVERT_ORDER event says so. Nothing is reverted when one of them cannot
+ * be (no down, no file).
  * With o->fake (to undo a wrong fake run) it only removes their history rows, all in one
  * transaction under the lock, running no SQL and needing neither a down section nor the file
  * (a step's file is NULL for one in no source); no STEP_ events. Refused, changing nothing,

@@ -1,5 +1,6 @@
 /* run.c: strata_run, strata_revert and strata_repair: the checks, the lock, the plan, the run,
  * and the report of what became of each migration. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,14 +142,12 @@ static int summary_matches(api_session *s, strata_error *e)
  * unless it is a dry run. Returns 1 when the summary answered: nothing to run. */
 static int load(api_session *s, struct run_report *r, bool summary, strata_error *e)
 {
-	const char *dist, *srcd;
 	enum api_read mode = s->o.ignore_checksums ? API_READ_ALL : API_READ_BUILT;
 	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	int error;
 
 	s->by_summary = summary && !s->o.dry_run && !s->o.to && !s->o.ignore_checksums &&
-	                api_lone_build(s->src, &dist, &srcd) &&
-	                strata_build_summary(srcd, dist, &s->built);
+	                api_builds_summary(s->src, &s->built);
 	/* read and check the files before touching the database (unless the summary may do) */
 	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
 		return error;
@@ -314,6 +313,27 @@ static int revert_fake(api_session *s, struct run_report *r, const strata_revert
 	return 0;
 }
 
+/* A revert that undoes the most recently applied migration while one of a higher version stays
+ * applied (a plugin's migration applied after the core's) says so, once. */
+static void say_not_highest(api_session *s, const strata_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const strata_step *st = &plan->steps[i];
+		char higher[512];
+		strata_event ev = {.kind = STRATA_EVENT_REVERT_ORDER,
+		                   .version = st->m->version,
+		                   .name = st->m->name,
+		                   .file = st->m->path,
+		                   .direction = STRATA_DOWN,
+		                   .message = higher};
+		if (!st->higher)
+			continue;
+		snprintf(higher, sizeof(higher), "%s-%s", st->higher->version, st->higher->name);
+		api_emit(s->db, &ev);
+		return;
+	}
+}
+
 int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                   strata_run_report **out, strata_error *e)
 {
@@ -324,6 +344,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 
 	if ((error = begin(&s, &r, db, src, o, out, "strata_revert", e)) < 0)
 		return error;
+	s.applied_order = true; /* the most recently applied first */
 	if ((error = load(&s, r, false, e)) < 0)
 		goto done;
 	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
@@ -336,6 +357,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 		r->pub.not_started = true;
 		goto done;
 	}
+	say_not_highest(&s, &r->plan);
 	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);
@@ -347,7 +369,6 @@ static int repair_target(api_session *s, const strata_applied **u, strata_migrat
                          strata_error *e)
 {
 	const char **dirs = api_dir_list(s->src);
-	const char *dist, *srcd;
 	int error = 0;
 
 	*m = NULL;
@@ -366,9 +387,12 @@ static int repair_target(api_session *s, const strata_applied **u, strata_migrat
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	if ((error = strata_verify_manifests(&s->cat, dirs, s->src->ndirs, e)) < 0 ||
-	    (api_lone_build(s->src, &dist, &srcd) &&
-	     (error = strata_verify_build(&s->cat, 0, srcd, dist, e)) < 0))
+	error = strata_verify_manifests(&s->cat, dirs, s->src->ndirs, e);
+	for (size_t i = 0; i < s->src->ndirs && error == 0; i++)
+		if (s->src->dirs[i].src_dir)
+			error = strata_verify_build(&s->cat, i, s->src->dirs[i].src_dir,
+			                            s->src->dirs[i].dir, e);
+	if (error < 0)
 		api_map_to_src(s->src, e);
 done:
 	free(dirs);

@@ -105,7 +105,7 @@ enum {
 	CLI_KEY_LOCK_RETRIES,
 };
 /* clang-format off */
-#define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)", true}
+#define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: the sources of strata.json, else dist/migrations)", true}
 #define CLI_LOCK_OPTS \
 	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)", false}, \
 	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \

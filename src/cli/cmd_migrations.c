@@ -32,7 +32,7 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 	DRY_RUN_OPT,
 	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them", false},
 	TXN_OPT,
-	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one", false},
+	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one of their directory", false},
 	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)", false},
 	{"dump-schema", OPT_DUMP_SCHEMA, "FILE", "after a run that applied something, write the schema to FILE (also \"dump_schema\" in strata.json)", false},
 	{"check-drift", OPT_CHECK_DRIFT, NULL, "first check that the database has the schema its applied migrations make (exit 5 if not)", false},
@@ -43,8 +43,8 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
 	CLI_DIR_OPT,
-	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
-	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
+	{"steps", OPT_STEPS, "N", "revert the N most recently applied migrations (default: 1)", false},
+	{"to", OPT_TO, "VERSION", "revert every applied migration of a higher version than VERSION, keep VERSION", false},
 	{"all", OPT_ALL, NULL, "revert every applied migration", false},
 	{"fake", OPT_FAKE, NULL, "only remove them from the history (undo a wrong --fake): run no down SQL, need no file", false},
 	DRY_RUN_OPT,

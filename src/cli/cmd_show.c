@@ -159,7 +159,9 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 	         "ok: %zu migration%s; %s; applied migrations unchanged; %zu pending, in order "
 	         "(%s)\n",
 	         p->migrations, p->migrations == 1 ? "" : "s",
-	         o.run.ndirs == 0 ? "the build matches its manifest and src" : "manifests match",
+	         o.run.ndirs == 0 && s.cfg.nsources > 1 ? "every build matches its manifest and src"
+	         : o.run.ndirs == 0                     ? "the build matches its manifest and src"
+	                                                : "manifests match",
 	         p->pending, strata_db_display(s.db));
 done:
 	strata_problems_free(p);

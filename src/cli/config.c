@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -78,6 +79,7 @@ static const struct config_key {
     {"require_database_url", offsetof(cli_config, require_database_url), false, NULL, true},
     {"base_dirs", offsetof(cli_config, base_dirs), true, NULL, false},
     {"dump_schema", offsetof(cli_config, dump_schema), true, NULL, false},
+    {"sources", offsetof(cli_config, sources), true, NULL, false},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -159,6 +161,110 @@ static int read_base_dirs(cli_config *c, cli_env *env, yajl_val v, strata_error 
 	return 0;
 }
 
+/* An error in "sources", naming strata.json, with an example. */
+static int sources_error(const cli_config *c, strata_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int sources_error(const cli_config *c, strata_error *e, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strata_error_at(e, c->config_path, 0, 0);
+	strata_error_hint(e, "each source is a directory of migrations, or a build, for example "
+	                     "\"sources\": [{\"name\": \"core\", \"src\": \"src/migrations\", "
+	                     "\"dist\": \"dist/migrations\"}, \"plugins/reviews/migrations\"]");
+	return strata_error_set(e, STRATA_EINVALID, "bad \"sources\": %s", msg);
+}
+
+/* A path of a source: a string that is not empty, made relative to the config's directory. */
+static int source_path(cli_config *c, char **out, yajl_val v, size_t i, const char *key,
+                       strata_error *e)
+{
+	if (!YAJL_IS_STRING(v) || !*v->u.string)
+		return sources_error(c, e, "\"%s\" of source %zu must be a directory (a string)",
+		                     key, i + 1);
+	if (!(*out = in_project(c->project_dir, v->u.string)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+/* One entry of "sources": "dir", or {"name": ..., "src": ..., "dist": ...}. */
+static int read_source(cli_config *c, cli_source *s, yajl_val v, size_t i, strata_error *e)
+{
+	static const char *const keys[] = {"name", "src", "dist"};
+	const char *given = NULL;
+	int error = 0;
+
+	if (YAJL_IS_STRING(v)) {
+		if ((error = source_path(c, &s->dist, v, i, "dist", e)) < 0)
+			return error;
+		return (s->name = strdup(v->u.string))
+		           ? 0
+		           : strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	if (!YAJL_IS_OBJECT(v))
+		return sources_error(c, e, "source %zu is neither a directory nor an object",
+		                     i + 1);
+	for (size_t k = 0; k < v->u.object.len && error == 0; k++) {
+		const char *key = v->u.object.keys[k];
+		yajl_val val = v->u.object.values[k];
+		size_t which = 0;
+		while (which < 3 && strcmp(key, keys[which]) != 0)
+			which++;
+		if (which == 3)
+			return sources_error(c, e,
+			                     "source %zu has an unknown key '%s' (name, src, dist)",
+			                     i + 1, key);
+		if (which == 0 && (!YAJL_IS_STRING(val) || !*val->u.string))
+			return sources_error(c, e, "\"name\" of source %zu must be a string",
+			                     i + 1);
+		if (which == 0) {
+			free(s->name);
+			if (!(s->name = strdup(val->u.string)))
+				return strata_error_set(e, STRATA_ERROR, "out of memory");
+			continue;
+		}
+		if (which == 1 || !given)
+			given = val->u.string;
+		error = source_path(c, which == 1 ? &s->src : &s->dist, val, i, key, e);
+	}
+	if (error < 0)
+		return error;
+	if (!s->dist)
+		return sources_error(c, e,
+		                     "source %zu has no \"dist\" (the directory its migrations "
+		                     "are read from)",
+		                     i + 1);
+	if (!s->name && !(s->name = strdup(given)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+/* "sources": the project's sources of migrations, in the order they build on each other. */
+static int read_sources(cli_config *c, yajl_val v, strata_error *e)
+{
+	int error = 0;
+	if (!YAJL_IS_ARRAY(v))
+		return sources_error(c, e, "it must be a list");
+	if (v->u.array.len == 0)
+		return sources_error(c, e, "the list is empty");
+	if (c->sources)
+		return sources_error(c, e, "given twice");
+	if (!(c->sources = calloc(v->u.array.len, sizeof(*c->sources))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < v->u.array.len && error == 0; i++) {
+		error = read_source(c, &c->sources[c->nsources++], v->u.array.values[i], i, e);
+		for (size_t j = 0; j + 1 < c->nsources && error == 0; j++)
+			if (strcmp(c->sources[j].name, c->sources[i].name) == 0)
+				error =
+				    sources_error(c, e, "sources %zu and %zu are both named '%s'",
+				                  j + 1, i + 1, c->sources[i].name);
+	}
+	return error;
+}
+
 static int read_config_file(cli_config *c, cli_env *env, strata_error *e)
 {
 	char *text = NULL, errbuf[512];
@@ -202,6 +308,11 @@ static int read_config_file(cli_config *c, cli_env *env, strata_error *e)
 		}
 		if (strcmp(k, "base_dirs") == 0) {
 			if ((error = read_base_dirs(c, env, v, e)) < 0)
+				goto done;
+			continue;
+		}
+		if (strcmp(k, "sources") == 0) {
+			if ((error = read_sources(c, v, e)) < 0)
 				goto done;
 			continue;
 		}
@@ -249,6 +360,22 @@ done:
 	yajl_tree_free(root);
 	free(text);
 	return error;
+}
+
+/* "sources" replaces "src_dir" and "dist_dir": both is a contradiction. */
+static int sources_alone(const cli_config *c, strata_error *e)
+{
+	char *src = in_project(c->project_dir, "src/migrations");
+	char *dist = in_project(c->project_dir, "dist/migrations");
+	bool clash =
+	    !src || !dist || strcmp(c->src_dir, src) != 0 || strcmp(c->dist_dir, dist) != 0;
+	free(src);
+	free(dist);
+	if (clash)
+		return sources_error(c, e,
+		                     "it replaces \"src_dir\" and \"dist_dir\": give one or "
+		                     "the other");
+	return 0;
 }
 
 static bool is_blank(const char *s)
@@ -343,6 +470,8 @@ int cli_config_load_env(cli_config *out, const char *config_path, const char *cl
 		goto done;
 	if (out->config_path && (error = read_config_file(out, env, e)) < 0)
 		goto done;
+	if (out->nsources && (error = sources_alone(out, e)) < 0)
+		goto done;
 
 	if (cli_url) {
 		url = strdup(cli_url);
@@ -413,5 +542,11 @@ void cli_config_free(cli_config *c)
 	for (size_t i = 0; i < c->nbase; i++)
 		free(c->base_dirs[i]);
 	free(c->base_dirs);
+	for (size_t i = 0; i < c->nsources; i++) {
+		free(c->sources[i].name);
+		free(c->sources[i].src);
+		free(c->sources[i].dist);
+	}
+	free(c->sources);
 	memset(c, 0, sizeof(*c));
 }

@@ -15,7 +15,9 @@
  *     "lock_timeout": "5s", "statement_timeout": "0",
  *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s",
  *     "require_database_url": true,                 (no SQLite default: a URL is needed)
- *     "base_dirs": ["../core/dist/migrations"] }   (what build checks SQLite migrations on)
+ *     "base_dirs": ["../core/dist/migrations"],    (what build checks SQLite migrations on)
+ *     "sources": ["plugins/x/migrations",           (instead of src_dir/dist_dir: several)
+ *                 {"name": "core", "src": "src/migrations", "dist": "dist/migrations"}] }
  *
  * A DATABASE_URL that is set but empty (in the environment or .env) is an error, not "unset":
  * a CI secret that failed to inject must not turn a deploy into a run against a local file.
@@ -28,6 +30,13 @@
 
 #define CLI_CONFIG_FILE "strata.json"
 #define CLI_DEFAULT_SQLITE "strata.db"
+
+/* One entry of "sources": a build (src, built into dist) or, src NULL, a directory used as is
+ * (dist). Paths are relative to the config's directory. */
+typedef struct cli_source {
+	char *name; /* as given, else the path as written */
+	char *src, *dist;
+} cli_source;
 
 typedef struct cli_config {
 	char *project_dir;  /* the config file's directory, else "." */
@@ -51,6 +60,10 @@ typedef struct cli_config {
 	/* "dump_schema": "db/schema.sql": where migrations run writes the schema after a run that
 	 * changed something (relative to the config's directory) */
 	char *dump_schema;
+	/* "sources": every command that reads migrations reads all of them (--dir overrides); build
+	 * builds each, checking SQLite ones on top of those listed before; 0: src_dir, dist_dir */
+	cli_source *sources;
+	size_t nsources;
 } cli_config;
 
 /* config_path NULL means ./strata.json when it exists; cli_url NULL means not given. */

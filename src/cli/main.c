@@ -26,10 +26,12 @@ const struct cmd cli_cmds[] = {
      .connects = true,
      .run = cmd_migrations_revert,
      .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run] [--fake]",
-     .summary = "Revert the newest applied migration (or more)",
-     .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
-                "whose down section is empty or missing cannot be reverted; nothing is\n"
-                "reverted when any migration in the request cannot be.\n"
+     .summary = "Revert the most recently applied migration (or more)",
+     .details = "Runs each migration's '-- migrate:down' section, the most recently applied\n"
+                "first (the history's applied_at, ties in the order they were applied), and\n"
+                "says so when that is not the highest applied version. --to and --all choose\n"
+                "by version. A migration whose down section is empty or missing cannot be\n"
+                "reverted; nothing is reverted when any migration in the request cannot be.\n"
                 "With --fake (to undo a wrong 'run --fake'), the migrations are only removed\n"
                 "from the history, all in one transaction: no down SQL runs, and neither a down\n"
                 "section nor the file is needed. It is refused, changing nothing, while a\n"
@@ -53,7 +55,8 @@ const struct cmd cli_cmds[] = {
      .details = "Fails (exit 1), naming the file and the fix, when a built file does not match\n"
                 "the manifest, the build is older than src/migrations, an applied migration's\n"
                 "file changed since it was applied, a transaction:false migration is left\n"
-                "failed, or a pending migration is older than the newest applied one.\n"
+                "failed, or a pending migration is older than the newest applied one of its\n"
+                "directory (each directory or source is checked on its own).\n"
                 "'migrations run' makes the same checks before it applies anything, but\n"
                 "from a build it reads only the files it runs; validate reads every file.",
      .opts = cmd_migrations_validate_opts},

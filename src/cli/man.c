@@ -110,7 +110,7 @@ int cli_man(FILE *f)
 	      ".SH FILES\n"
 	      ".TP\nstrata.json\nthe project config: database_url, src_dir, dist_dir, dialect, "
 	      "lock_timeout, statement_timeout, lock_strategy, lock_ttl, require_database_url, "
-	      "base_dirs\n"
+	      "base_dirs, sources (several directories or builds: a core and its plugins)\n"
 	      ".TP\n\\&.env\nNAME=VALUE lines (\\fBexport\\fR, quotes and # comments allowed), "
 	      "read when there is no \\fB\\-\\-env\\-file\\fR\n"
 	      ".TP\nsrc/migrations, dist/migrations\nauthored migrations, and what \\fBstrata "

@@ -197,6 +197,10 @@ void out_event(const strata_event *ev, void *userdata)
 		break;
 	case STRATA_EVENT_SEED_TABLE:
 		break;
+	case STRATA_EVENT_REVERT_ORDER:
+		out_note(ctx, "reverting %s-%s, the most recently applied; %s has a higher version",
+		         ev->version, ev->name, ev->message);
+		break;
 	}
 }
 

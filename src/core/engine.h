@@ -72,6 +72,10 @@ typedef struct strata_history_edit {
 	const char *new_checksum;
 } strata_history_edit;
 
+/* each row's applied_rank (the order they were applied in: applied_at, ties broken by SQLite's
+ * rowid, by version on PostgreSQL, where only one run's transaction shares an applied_at) */
+#define STRATA_HISTORY_APPLIED_ORDER 16u
+
 /* open flags */
 /* read only what is there: a SQLite file that does not exist is not created (it reads as an
  * empty database and strata_conn.missing says so) */

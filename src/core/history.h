@@ -28,6 +28,9 @@ typedef struct strata_applied {
 	/* its file's edit was accepted (strata_accept): the checksum the row had before, and when
 	 * (ISO 8601, UTC); both NULL when it never was, or when they were not read */
 	char *previous_checksum, *accepted_at;
+	/* read with STRATA_HISTORY_APPLIED_ORDER: 1 for the first applied, n for the most recent
+	 * (applied_at order, ties in the order they were applied); 0 when not read */
+	uint64_t applied_rank;
 } strata_applied;
 
 typedef struct strata_history {

@@ -39,6 +39,12 @@
 #define HISTORY_ADD_ACCEPTED                                                                       \
 	"ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN IF NOT EXISTS previous_checksum text, "   \
 	"ADD COLUMN IF NOT EXISTS accepted_at timestamptz"
+/* The order rows were applied in. applied_at is now(), the transaction's start, with
+ * microseconds: rows tie only within one transaction (--transaction all), which is one run, and
+ * a run applies in version order, so version breaks the tie as the run did. */
+#define HISTORY_RANK                                                                               \
+	", row_number() OVER (ORDER BY applied_at, length(ltrim(version, '0')), "                  \
+	"ltrim(version, '0'), name)"
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -108,8 +114,8 @@ static bool accepted_column(const PGresult *r)
 }
 
 /* One history row of r into out. */
-static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, bool accepted,
-                   strata_error *e)
+static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, bool rank,
+                   bool accepted, strata_error *e)
 {
 	strata_applied *a;
 	int st = strata_applied_status_parse(PQgetvalue(r, i, 5)), col = 8, error;
@@ -127,6 +133,8 @@ static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, b
 		a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, col), NULL, 10);
 	}
 	col += hashes;
+	if (rank)
+		a->applied_rank = (uint64_t)strtoll(PQgetvalue(r, i, col++), NULL, 10);
 	if (accepted && !PQgetisnull(r, i, col))
 		error = strata_applied_set_accepted(a, PQgetvalue(r, i, col),
 		                                    PQgetvalue(r, i, col + 1), e);
@@ -148,16 +156,18 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 	/* a run that writes rows writes row_hash: reading the column tells whether it is there */
 	bool hashes = (flags & STRATA_HISTORY_ROW_HASH) || create;
 	bool accepted = (flags & STRATA_HISTORY_ACCEPTED) || !(flags & STRATA_HISTORY_BRIEF);
-	char sql[768];
+	bool rank = flags & STRATA_HISTORY_APPLIED_ORDER;
+	char sql[1024];
 	PGresult *r = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (int attempt = 0; attempt < 4; attempt++) {
 		const char *st, *fix = NULL;
-		snprintf(sql, sizeof(sql), "%s%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
+		snprintf(sql, sizeof(sql), "%s%s%s%s%s%s FROM " STRATA_HISTORY_TABLE,
+		         HISTORY_SELECT,
 		         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES,
-		         HISTORY_REST, hashes ? ", row_hash" : "",
+		         HISTORY_REST, hashes ? ", row_hash" : "", rank ? HISTORY_RANK : "",
 		         accepted ? HISTORY_ACCEPTED : "");
 		PQclear(r);
 		r = strata_pg_exec(&pg->link, sql);
@@ -194,7 +204,7 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		strata_error_clear(e);
 	}
 	for (int i = 0; i < PQntuples(r) && error == 0; i++)
-		error = add_row(out, r, i, hashes, accepted, e);
+		error = add_row(out, r, i, hashes, rank, accepted, e);
 	strata_history_sort(out);
 done:
 	PQclear(r);

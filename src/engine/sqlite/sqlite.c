@@ -203,12 +203,14 @@ static void sq_unlock(strata_conn *b)
 #define HISTORY_SELECT                                                                             \
 	"SELECT version, name, checksum, applied_at, duration_ms, status, progress, out_of_order"
 #define HISTORY_FROM " FROM " STRATA_HISTORY_TABLE
+#define HISTORY_RANK ", row_number() OVER (ORDER BY applied_at, rowid)"
 
 static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
 	bool create = flags & STRATA_HISTORY_CREATE; /* BRIEF: a local read is cheap in full */
 	bool accepted; /* the table has previous_checksum and accepted_at */
+	bool rank = flags & STRATA_HISTORY_APPLIED_ORDER;
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
@@ -232,11 +234,16 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 	if ((error = strata_sqlite__accepted_columns(s, create && (flags & STRATA_HISTORY_ACCEPTED),
 	                                             &accepted, e)) < 0)
 		return error;
-	rc = sqlite3_prepare_v2(s->db,
-	                        accepted ? HISTORY_SELECT
-	                            ", previous_checksum, accepted_at" HISTORY_FROM
-	                                 : HISTORY_SELECT HISTORY_FROM,
-	                        -1, &st, NULL);
+	/* rowid: the order rows were inserted in, for applied_at ties (a second or a millisecond
+	 * holds several migrations) */
+	rc = sqlite3_prepare_v2(
+	    s->db,
+	    accepted ? (rank ? HISTORY_SELECT
+	                    ", previous_checksum, accepted_at" HISTORY_RANK HISTORY_FROM
+	                     : HISTORY_SELECT ", previous_checksum, accepted_at" HISTORY_FROM)
+	             : (rank ? HISTORY_SELECT ", NULL, NULL" HISTORY_RANK HISTORY_FROM
+	                     : HISTORY_SELECT HISTORY_FROM),
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
 			return 0;
@@ -260,6 +267,8 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 			error = strata_applied_set_accepted(
 			    a, (const char *)sqlite3_column_text(st, 8),
 			    (const char *)sqlite3_column_text(st, 9), e);
+		if (rank)
+			a->applied_rank = (uint64_t)sqlite3_column_int64(st, 10);
 	}
 	if (error == 0 && rc != SQLITE_DONE)
 		error = set_db_error(s, e);
