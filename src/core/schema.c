@@ -102,10 +102,10 @@ int strata_schema_render(const strata_schema *s, const char *preamble, strata_bu
 		const strata_schema_object *o = &s->items[i];
 		if (!o->sql)
 			continue;
-		strata_buf_printf(out, "-- %s %s%s%s\n", o->kind, o->schema ? o->schema : "",
-		                  o->schema ? "." : "", o->name);
+		/* a blank line between objects, none after the last: the file ends with ";\n" */
+		strata_buf_printf(out, "%s-- %s %s%s%s\n", out->len ? "\n" : "", o->kind,
+		                  o->schema ? o->schema : "", o->schema ? "." : "", o->name);
 		strata_buf_puts(out, o->sql);
-		strata_buf_puts(out, "\n");
 	}
 	if (out->failed)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# schema dump, schema check and migrations test (issue 13), on SQLite and PostgreSQL: the dump
+# leaves strata's tables out and reloads to itself; the drift check names each difference and
+# exits 5; migrations test finds a down that leaves something behind, a missing down and a
+# failing up, exits 6, and changes nothing in the database; run --check-drift applies nothing
+# to a drifted database; --dump-schema and "dump_schema" write the file after a run.
+. "$(dirname "$0")/lib.sh"
+
+# reload FILE: a fresh database of the same kind with FILE applied by the engine's own shell;
+# sets DB2_URL
+reload() {
+	if [ "$DB_KIND" = pg ]; then
+		local keep_db=$PG_DB keep_url=$PG_URL
+		need_pg
+		"$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$PG_DB" -f "$1" >/dev/null || echo "(reload failed)"
+		DB2_URL=$PG_URL
+		PG_DB=$keep_db PG_URL=$keep_url
+	else
+		local f="$TEST_DIR/reload$_sqn.sqlite"
+		rm -f "$f"
+		sqlite3 -bail "$f" <"$1" || echo "(reload failed)"
+		DB2_URL="sqlite:$f"
+	fi
+}
+
+scenario() {
+	local k=$1 d=m_$1 dump1 dump2
+	new_db "$k"
+	mig "$d" "1-orders.sql" "-- migrate:up\ncreate table orders (id integer primary key, status varchar(20) not null default 'new');\ncreate index orders_status on orders (status);\n-- migrate:down\ndrop table orders;\n"
+	mig "$d" "2-view.sql" "-- migrate:up\ncreate view open_orders as select id from orders where status = 'new';\n-- migrate:down\ndrop view open_orders;\n"
+	mig "$d" "3-note.sql" "-- migrate:up\nalter table orders add column note text;\n-- migrate:down\nalter table orders drop column note;\n"
+
+	check "$k: migrations test passes a set whose downs undo their ups" 0 \
+		'3 migrations tested: 3 ok, 0 failed' '' \
+		strata --database-url "$DB_URL" migrations test --dir "$d"
+	is "$k: ... and left the database alone" "$(db_history)" "(no history table)"
+
+	check "$k: run --dump-schema writes the schema after the run" 0 '^applied 3 migrations' \
+		'^strata: wrote the schema \([0-9]+ objects\) to ' \
+		strata --database-url "$DB_URL" migrations run --dir "$d" --dump-schema "$TEST_DIR/$k.sql"
+	dump1=$(cat "$TEST_DIR/$k.sql")
+	like "$k: ... with the table" "$dump1" 'orders'
+	unlike "$k: ... without strata's own table" "$dump1" 'strata_migrations'
+	unlike "$k: ... with no version line or date" "$dump1" '(PostgreSQL database dump|Dumped|20[0-9][0-9]-[0-9][0-9]-)'
+	check "$k: schema dump prints the same" 0 '' '^$' strata --database-url "$DB_URL" schema dump
+	is "$k: ... byte for byte" "$out" "$dump1"
+
+	reload "$TEST_DIR/$k.sql"
+	check "$k: the dump reloads, and dumps the same again (a fixpoint)" 0 '' '^$' \
+		strata --database-url "$DB2_URL" schema dump
+	is "$k: ... byte for byte" "$out" "$dump1"
+
+	check "$k: schema check: no drift" 0 '^no drift: .* 3 applied migrations' '^$' \
+		strata --database-url "$DB_URL" schema check --dir "$d"
+
+	dbq "create table by_hand (x int)" >/dev/null
+	dbq "drop index orders_status" >/dev/null
+	dbq "drop view open_orders" >/dev/null
+	dbq "create view open_orders as select id, status from orders" >/dev/null
+	check "$k: schema check names each difference and exits 5" 5 '^$' \
+		'^strata: drift: .* \(3 differences\):$' \
+		strata --database-url "$DB_URL" schema check --dir "$d"
+	like "$k: ... the view changed, with both definitions" "$err" '^  view (public\.)?open_orders: .*status.*, expected .*'
+	dbq "drop view open_orders" >/dev/null
+	dbq "create view open_orders as select id from orders where status = 'new'" >/dev/null
+	like "$k: ... the table made by hand" "$err" '^  table (public\.)?by_hand: not made by the migrations: '
+	like "$k: ... the index dropped" "$err" '^  index (public\.)?orders\.orders_status: missing; the migrations make '
+	unlike "$k: ... one line for the table, not one per column" "$err" 'column (public\.)?by_hand'
+	if [ "$k" = pg ]; then
+		dbq "alter table orders alter column status type text" >/dev/null
+		check "$k: a column's type changed by hand" 5 '^$' \
+			'^  column public\.orders\.status: .*text.*, expected .*character varying\(20\)' \
+			strata --database-url "$DB_URL" schema check --dir "$d"
+		dbq "alter table orders alter column status type varchar(20)" >/dev/null
+	fi
+	check "$k: ... --json says the same" 5 '"drift": true' '' \
+		strata --database-url "$DB_URL" schema check --dir "$d" --json
+	like "$k: ... with kinds" "$out" '"kind": "extra"'
+
+	mig "$d" "4-more.sql" "-- migrate:up\ncreate table more (x int);\n-- migrate:down\ndrop table more;\n"
+	check "$k: run --check-drift refuses a drifted database" 5 '' 'nothing was applied: the database drifted' \
+		strata --database-url "$DB_URL" migrations run --dir "$d" --check-drift
+	is "$k: ... and applied nothing" "$(db_history)" "1-orders,2-view,3-note"
+	dbq "drop table by_hand" >/dev/null
+	dbq "create index orders_status on orders (status)" >/dev/null
+	check "$k: ... and runs once it is fixed" 0 '^applied 1 migration' '' \
+		strata --database-url "$DB_URL" migrations run --dir "$d" --check-drift
+
+	# reversibility failures
+	mig "$d" "5-leaky.sql" "-- migrate:up\ncreate table leaky (x int);\ncreate table leaky2 (x int);\n-- migrate:down\ndrop table leaky;\n"
+	mig "$d" "6-nodown.sql" "-- migrate:up\ncreate table nodown (x int);\n"
+	check "$k: migrations test: a down that leaves a table behind, and none at all" 6 \
+		'not restored +5-leaky' '' \
+		strata --database-url "$DB_URL" migrations test --dir "$d"
+	like "$k: ... names what it left" "$out" 'table (public\.)?leaky2: left behind by its down'
+	unlike "$k: ... not the table it dropped" "$out" 'table (public\.)?leaky: '
+	like "$k: ... and the missing down" "$out" 'no down +6-nodown'
+	like "$k: ... the summary" "$out" '6 migrations tested: 4 ok, 2 failed'
+	check "$k: ... --json for CI" 6 '"result": "not_restored"' '' \
+		strata --database-url "$DB_URL" migrations test --dir "$d" --json
+	like "$k: ... with the no_down one" "$out" '"result": "no_down"'
+	check "$k: ... --from skips a trusted prefix" 6 '2 migrations tested: 0 ok, 2 failed, 4 untested' '' \
+		strata --database-url "$DB_URL" migrations test --dir "$d" --from 4
+	is "$k: ... and the database is as it was" "$(db_history)" "1-orders,2-view,3-note,4-more"
+
+	rm "$d/5-leaky.sql" "$d/6-nodown.sql"
+	mig "$d" "5-broken.sql" "-- migrate:up\ncreate table broken (x int);\ninsert into nowhere values (1);\n-- migrate:down\ndrop table broken;\n"
+	check "$k: migrations test: an up that fails is named with its place" 6 'up failed +5-broken' \
+		'5-broken.sql:3:' strata --database-url "$DB_URL" migrations test --dir "$d"
+}
+each_db scenario
+
+# --shadow-url: the user's scratch database is emptied first and refused when it is a real one
+new_db sqlite
+mig m_s "1-a.sql" "-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n"
+strata --database-url "$DB_URL" migrations run --dir m_s >/dev/null
+sq_q "$TEST_DIR/shadow.sqlite" "create table leftover (x int)" >/dev/null
+check "sqlite: --shadow-url is emptied first (a leftover table is no drift)" 0 '^no drift' '' \
+	strata --database-url "$DB_URL" schema check --dir m_s --shadow-url "sqlite:$TEST_DIR/shadow.sqlite"
+is "sqlite: ... and emptied after" "$(sq_q "$TEST_DIR/shadow.sqlite" "select count(*) from sqlite_master")" "0"
+check "sqlite: a shadow with migrations applied is refused" 1 '' 'has migrations applied: is it a real one' \
+	strata --database-url "sqlite:$TEST_DIR/shadow.sqlite" schema check --dir m_s --shadow-url "$DB_URL"
+is "sqlite: ... and left alone" "$(db_history)" "1-a"
+check "sqlite: the database itself as the shadow is refused" 1 '' 'the scratch database is the database being checked' \
+	strata --database-url "$DB_URL" schema check --dir m_s --shadow-url "$DB_URL"
+is "sqlite: ... and left alone" "$(db_tables)" "a,strata_migrations"
+
+# "dump_schema" in strata.json
+mkdir -p proj && cd proj || bail "cd"
+mig . strata.json '{"database_url": "sqlite:app.db", "dump_schema": "db/schema.sql", "sources": ["m"]}\n'
+mkdir -p db
+mig m "1-a.sql" "-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n"
+check "\"dump_schema\": a run writes it" 0 '^applied 1 migration' 'wrote the schema' strata migrations run
+like "... with the table" "$(cat db/schema.sql)" 'CREATE TABLE a'
+check "... a revert writes it again" 0 '' 'wrote the schema' strata migrations revert
+unlike "... without the table" "$(cat db/schema.sql)" 'CREATE TABLE a'
+strata migrations run >/dev/null 2>&1
+touch -d '2000-01-01' db/schema.sql
+check "... a run with nothing to do leaves it alone" 0 '^nothing to run' '^$' strata migrations run
+is "... (untouched)" "$(date -r db/schema.sql +%Y)" "2000"
+rm db/schema.sql
+check "... but writes it when it is not there" 0 '^nothing to run' 'wrote the schema' strata migrations run
+like "... with the table" "$(cat db/schema.sql)" 'CREATE TABLE a'
+cd ..
+
+done_testing
