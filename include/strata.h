@@ -180,12 +180,16 @@ typedef struct strata_db_options {
 	                             (0.1 s, 0.2 s ... 2 s apart) this long; 0: one try */
 	strata_event_fn on_event; /* progress of every operation on this database; NULL: none */
 	void *userdata;
+	/* version 2: PostgreSQL: a tenant schema to work in: the connection's search_path is set to
+	 * it, so its migrations and strata's own tables (history, table lock) are the schema's; its
+	 * runs use lock_strategy STRATA_LOCK_TABLE (a lock of that schema's own); NULL: none */
+	const char *schema;
 } strata_db_options;
 
-#define STRATA_DB_OPTIONS_VERSION 1
+#define STRATA_DB_OPTIONS_VERSION 2
 #define STRATA_DB_OPTIONS_INIT                                                                     \
 	{                                                                                          \
-		STRATA_DB_OPTIONS_VERSION, 0, 0, NULL, NULL                                        \
+		STRATA_DB_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL                                  \
 	}
 
 /*

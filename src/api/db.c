@@ -1,5 +1,6 @@
 /* db.c: opening a database (strata_db), events, and the library's small public functions. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,30 @@ static int connect_with_wait(strata_db *db, unsigned flags, strata_error *e)
 	return error;
 }
 
+/* A tenant schema: the URL's target gets it (the engine sets the search_path), the display says
+ * it. Only PostgreSQL has schemas to run in. */
+static int set_schema(strata_db *db, const char *schema, strata_error *e)
+{
+	char *display;
+	size_t n;
+	if (!schema)
+		return 0;
+	if (!*schema || strlen(schema) > 63)
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "'%s' is not a schema name (1 to 63 bytes)", schema);
+	if (!db->url.engine->schemas)
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "%s: a %s database has no schemas to run in",
+		                        db->url.display, db->url.engine->name);
+	n = strlen(db->url.display) + strlen(schema) + 16;
+	if (!(db->url.schema = strdup(schema)) || !(display = malloc(n)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	snprintf(display, n, "%s (schema %s)", db->url.display, schema);
+	free(db->url.display);
+	db->url.display = display;
+	return 0;
+}
+
 int strata_db_open(strata_db **out, const char *url, const strata_db_options *o, strata_error *e)
 {
 	static const strata_db_options defaults = STRATA_DB_OPTIONS_INIT;
@@ -124,8 +149,13 @@ int strata_db_open(strata_db **out, const char *url, const strata_db_options *o,
 		return api_bad_arg(e, "strata_db_open", "connect_wait_ms is negative");
 	if (!(db = calloc(1, sizeof(*db))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	db->opts = o ? *o : defaults;
-	if ((error = strata_dburl_parse(&db->url, url, e)) < 0)
+	db->opts = defaults;
+	if (o) /* a version-1 caller's struct ends before schema */
+		memcpy(&db->opts, o,
+		       o->version == 1 ? offsetof(strata_db_options, schema) : sizeof(*o));
+	db->opts.version = STRATA_DB_OPTIONS_VERSION;
+	if ((error = strata_dburl_parse(&db->url, url, e)) < 0 ||
+	    (error = set_schema(db, db->opts.schema, e)) < 0)
 		goto done;
 	if ((error = connect_with_wait(
 	         db, db->opts.flags & STRATA_DB_NO_CREATE ? STRATA_OPEN_NO_CREATE : 0, e)) < 0)

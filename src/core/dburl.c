@@ -175,6 +175,7 @@ void strata_dburl_free(strata_dburl *u)
 		return;
 	free(u->target);
 	free(u->display);
+	free(u->schema);
 	if (u->password)
 		memset(u->password, 0, strlen(u->password));
 	free(u->password);

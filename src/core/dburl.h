@@ -17,6 +17,9 @@ typedef struct strata_dburl {
 	char *target;   /* the engine's form of it: the libpq conninfo, the SQLite file path */
 	char *display;  /* the URL with any password replaced by **** */
 	char *password; /* as written in the URL, to scrub from messages; NULL if none */
+	/* PostgreSQL: the schema a tenant target runs in (its search_path;
+	 * strata_db_options.schema), NULL for the URL's own */
+	char *schema;
 } strata_dburl;
 
 /* Which engine's URL it is (strata_engine_for_url), its target, and the same URL safe to show. */

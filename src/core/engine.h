@@ -156,6 +156,9 @@ struct strata_engine {
 	 * columns of STRATA_HISTORY_ACCEPTED must be there (read with it and CREATE first). */
 	int (*history_edit)(strata_conn *c, const strata_history_edit *ed, size_t n,
 	                    strata_error *e);
+	/* It has schemas a connection can run in (strata_db_options.schema: the engine's open sets
+	 * its search path from strata_dburl.schema). */
+	bool schemas;
 };
 
 struct strata_conn {

@@ -2,6 +2,7 @@
  * lock_table.c: the PostgreSQL table lock (see lock_table.h for the protocol).
  */
 #include "engine/pg/lock_table.h"
+#include "engine/pg/pg_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -242,7 +243,9 @@ static void *heartbeat(void *arg)
 
 static PGconn *connect_heartbeat(const strata_dburl *url)
 {
-	const char *keys[4], *vals[4];
+	const char *keys[5], *vals[5];
+	char *schema_opts = strata_pg__schema_options(url); /* its strata_lock is the schema's */
+	PGconn *conn;
 	int n = 0;
 	if (!getenv("PGCONNECT_TIMEOUT")) {
 		keys[n] = "connect_timeout";
@@ -252,9 +255,15 @@ static PGconn *connect_heartbeat(const strata_dburl *url)
 	vals[n++] = url->target;
 	keys[n] = "fallback_application_name";
 	vals[n++] = "strata lock heartbeat";
+	if (schema_opts) {
+		keys[n] = "options";
+		vals[n++] = schema_opts;
+	}
 	keys[n] = NULL;
 	vals[n] = NULL;
-	return PQconnectdbParams(keys, vals, 1);
+	conn = PQconnectdbParams(keys, vals, 1);
+	free(schema_opts);
+	return conn;
 }
 
 int strata_table_lock_acquire(strata_table_lock **out, const strata_pg_link *link,

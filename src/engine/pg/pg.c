@@ -86,9 +86,36 @@ int strata_pg__exec_buf(pg_conn *pg, strata_buf *q, int error, strata_error *e)
 	return error;
 }
 
+char *strata_pg__schema_options(const strata_dburl *url)
+{
+	PQconninfoOption *opts;
+	strata_buf b = STRATA_BUF_INIT;
+
+	if (!url->schema)
+		return NULL;
+	/* the URL's own options first: ours are added, not put in their place */
+	if ((opts = PQconninfoParse(url->target, NULL)) != NULL) {
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (strcmp(o->keyword, "options") == 0 && o->val && *o->val)
+				strata_buf_printf(&b, "%s ", o->val);
+		PQconninfoFree(opts);
+	}
+	/* -c search_path="name": a quoted identifier, a backslash before a space or backslash
+	 * (the server splits options at white space) */
+	strata_buf_puts(&b, "-c search_path=\"");
+	for (const char *p = url->schema; *p; p++) {
+		if (*p == ' ' || *p == '\\')
+			strata_buf_put(&b, "\\", 1);
+		strata_buf_put(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+	}
+	strata_buf_put(&b, "\"", 1);
+	return strata_buf_detach(&b);
+}
+
 int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e)
 {
-	const char *keys[6], *vals[6], *enc;
+	const char *keys[7], *vals[7], *enc;
+	char *schema_opts = NULL;
 	int n = 0;
 	pg_conn *pg = calloc(1, sizeof(*pg));
 	int error = 0;
@@ -110,9 +137,18 @@ int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, 
 	vals[n++] = "UTF8";
 	keys[n] = "fallback_application_name";
 	vals[n++] = "strata";
+	if (url->schema) {
+		if (!(schema_opts = strata_pg__schema_options(url))) {
+			free(pg);
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		keys[n] = "options";
+		vals[n++] = schema_opts;
+	}
 	keys[n] = NULL;
 	vals[n] = NULL;
 	pg->conn = PQconnectdbParams(keys, vals, 1);
+	free(schema_opts);
 	if (!pg->conn) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
@@ -268,5 +304,6 @@ const struct strata_engine strata_pg_engine = {
     .scratch_create = strata_pg__scratch_create,
     .scratch_drop = strata_pg__scratch_drop,
     .schema_reset = strata_pg__schema_reset,
+    .schemas = true,
     .history_edit = strata_pg__history_edit,
 };

@@ -38,6 +38,9 @@ int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s);
 /* A missing privilege on one of strata's own tables: names the table, the privileges and the
  * GRANT, and places e nowhere in the user's file. Whether it was one. */
 bool strata_pg__own_table_privilege(pg_conn *pg, strata_error *e);
+/* The libpq "options" that set url->schema as the search path (with the URL's own options), or
+ * NULL when it has none (or out of memory). */
+char *strata_pg__schema_options(const strata_dburl *url);
 int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, strata_error *e);
 void strata_pg__close(strata_conn *b);
 void strata_pg__interrupt(strata_conn *b);
