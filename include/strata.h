@@ -139,6 +139,8 @@ typedef enum strata_event_kind {
  * "lock", "summary" (the history's summary matched the build's: nothing to run), "history"
  * (count: rows), "plan" (count: steps). */
 #define STRATA_EVENT_FROM_MANIFEST 1u
+/* NOTICE: a warning, which a program should show even when it shows no progress */
+#define STRATA_EVENT_WARNING 2u
 
 typedef struct strata_event {
 	strata_event_kind kind;
@@ -151,7 +153,7 @@ typedef struct strata_event {
 	                               when a repair resumes a transaction:false migration) */
 	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
 	size_t count;               /* PHASE, SEED_TABLE */
-	unsigned flags;             /* PHASE */
+	unsigned flags;             /* PHASE; NOTICE: STRATA_EVENT_WARNING */
 	const char *message;        /* LOCK_WAIT, NOTICE; SEED_TABLE: the table */
 } strata_event;
 
@@ -576,6 +578,81 @@ typedef struct strata_seed_report {
 STRATA_API int strata_seed(strata_db *db, strata_source *src, const strata_seed_options *o,
                            strata_seed_report **out, strata_error *e);
 STRATA_API void strata_seed_report_free(strata_seed_report *r);
+
+/* ---- adopt: take over a database another tool migrated -------------------------------------- */
+
+typedef enum strata_tool {
+	STRATA_TOOL_AUTO = 0,       /* the one tool whose history table holds entries */
+	STRATA_TOOL_TYPEORM,        /* TypeORM (Medusa): migrations(id, timestamp, name) */
+	STRATA_TOOL_DBMATE,         /* dbmate: schema_migrations(version) */
+	STRATA_TOOL_GOLANG_MIGRATE, /* golang-migrate: schema_migrations(version, dirty) */
+	STRATA_TOOL_GOOSE,  /* goose: goose_db_version(id, version_id, is_applied, tstamp) */
+	STRATA_TOOL_FLYWAY, /* Flyway: flyway_schema_history(installed_rank, version, ...) */
+	STRATA_TOOL_KNEX,   /* knex: knex_migrations(id, name, batch, migration_time) */
+	STRATA_TOOL_SQITCH, /* sqitch: sqitch.changes(change, project, ...) (PostgreSQL) */
+} strata_tool;
+
+/* "typeorm", "dbmate", "golang-migrate" (also "migrate"), "goose", "flyway", "knex", "sqitch";
+ * STRATA_EINVALID naming the known ones else. */
+STRATA_API int strata_tool_parse(strata_tool *out, const char *name, strata_error *e);
+/* The tool's name; "auto" for STRATA_TOOL_AUTO. */
+STRATA_API const char *strata_tool_name(strata_tool t);
+
+typedef struct strata_adopt_options {
+	unsigned version;
+	strata_tool tool;   /* STRATA_TOOL_AUTO: detect it */
+	const char *table;  /* the tool's history table when renamed; NULL: its default */
+	const char *schema; /* PostgreSQL: where that table is; NULL: the tool's default (sqitch:
+	                       "sqitch"), else the first schema of the search_path that has it */
+	bool dry_run;       /* report the mapping; take no lock, write nothing */
+	const strata_run_options *run; /* the lock settings (NULL: the defaults) */
+} strata_adopt_options;
+#define STRATA_ADOPT_OPTIONS_VERSION 1
+#define STRATA_ADOPT_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		STRATA_ADOPT_OPTIONS_VERSION, STRATA_TOOL_AUTO, NULL, NULL, false, NULL            \
+	}
+
+typedef enum strata_adopt_state {
+	STRATA_ADOPT_ADOPTED = 0, /* applied by the tool: recorded as applied */
+	STRATA_ADOPT_ONLY_THERE,  /* applied by the tool, but no migration of the source is it */
+	STRATA_ADOPT_PENDING,     /* a migration of the source the tool never applied: runs next */
+} strata_adopt_state;
+
+typedef struct strata_adopt_entry {
+	strata_adopt_state state;
+	const char *version, *name; /* the strata migration (NULL for ONLY_THERE) */
+	const char *file;           /* its file (NULL for ONLY_THERE) */
+	const char *as; /* what the tool calls it ("CreateUsers1732233600000", "20240101120000",
+	                   "version <= 7" for golang-migrate); NULL for PENDING */
+} strata_adopt_entry;
+
+typedef struct strata_adopt_report {
+	strata_tool tool;  /* the tool adopted from (detected, with STRATA_TOOL_AUTO) */
+	const char *table; /* its history table as read: "public.migrations" */
+	size_t n;
+	const strata_adopt_entry *entries; /* adopted and pending in version order, then the
+	                                      tool's entries with no migration, in its order */
+	size_t adopted, only_there, pending;
+	bool dry_run; /* nothing was written */
+	double ms;
+} strata_adopt_report;
+
+/*
+ * Takes over a database another tool migrated: reads that tool's history from the database
+ * (never changing it), matches each entry to a migration of src by the identity that tool uses,
+ * and records the matches in strata's history as applied, with their files' checksums, in one
+ * transaction under the migration lock: all or none. The rest of src stays pending. Refused,
+ * changing nothing: a history that is not clean (golang-migrate dirty, a Flyway row that
+ * failed, a goose version not applied, a held knex lock), strata's history not empty, the
+ * tool's table not there, several tools' tables with entries and tool STRATA_TOOL_AUTO, an
+ * entry that matches two migrations, and anything strata_run would refuse in src (a build that
+ * does not match its manifest or is older than its source). docs/adopt.md says, tool by tool,
+ * where the history is read and how it is matched.
+ */
+STRATA_API int strata_adopt(strata_db *db, strata_source *src, const strata_adopt_options *o,
+                            strata_adopt_report **out, strata_error *e);
+STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,8 @@ struct strata_source {
 void api_emit(const strata_db *db, const strata_event *ev);
 void api_phase(const strata_db *db, const char *phase, double ms, size_t count, unsigned flags);
 void api_notice(const strata_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A notice flagged STRATA_EVENT_WARNING: shown even without progress. */
+void api_warning(const strata_db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The options, NULL meaning the defaults; STRATA_EINVALID for a version this library does not
  * know or a value out of range. */

@@ -49,17 +49,33 @@ void api_phase(const strata_db *db, const char *phase, double ms, size_t count, 
 	api_emit(db, &ev);
 }
 
-void api_notice(const strata_db *db, const char *fmt, ...)
+static void notice(const strata_db *db, unsigned flags, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void notice(const strata_db *db, unsigned flags, const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
-	strata_event ev = {.kind = STRATA_EVENT_NOTICE, .message = msg};
+	strata_event ev = {.kind = STRATA_EVENT_NOTICE, .message = msg, .flags = flags};
 	if (!db || !db->opts.on_event)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	api_emit(db, &ev);
+}
+
+void api_notice(const strata_db *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	notice(db, 0, fmt, ap);
+	va_end(ap);
+}
+
+void api_warning(const strata_db *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	notice(db, STRATA_EVENT_WARNING, fmt, ap);
+	va_end(ap);
 }
 
 /* Opens the connection, retrying a server that cannot be reached yet for connect_wait_ms, with

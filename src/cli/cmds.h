@@ -14,6 +14,9 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migrations_run_opts[], cmd_migrations_revert_opts[],
     cmd_migrations_show_opts[], cmd_migrations_validate_opts[], cmd_migrations_repair_opts[];
+/* cmd_adopt.c */
+int cmd_migrations_adopt(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_migrations_adopt_opts[];
 /* cmd_migration_create.c */
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migration_create_opts[];

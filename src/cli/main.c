@@ -60,6 +60,20 @@ const struct cmd cli_cmds[] = {
                 "the statement that failed. With --mark-applied, after fixing the database by\n"
                 "hand, records it as applied without running anything.",
      .opts = cmd_migrations_repair_opts},
+    {.name = "migrations adopt",
+     .connects = true,
+     .run = cmd_migrations_adopt,
+     .usage = "[--from TOOL] [--table NAME] [--schema NAME] [--dir DIR]... [--dry-run] [--json]",
+     .summary = "Take over a database another tool migrated (TypeORM, dbmate, goose, ...)",
+     .details = "Reads the other tool's history from the database (never changing it), matches\n"
+                "each entry to a strata migration by the identity that tool uses, and records\n"
+                "the matches as applied, in one transaction. It prints each migration adopted,\n"
+                "each entry with no strata migration (left alone), and each migration that tool\n"
+                "never applied (pending: 'migrations run' applies them next). Refused, changing\n"
+                "nothing, when that history is not clean (golang-migrate dirty, a failed Flyway\n"
+                "row, a goose version not applied, a held knex lock) or strata's history is not\n"
+                "empty. docs/adopt.md says how to switch from each tool.",
+     .opts = cmd_migrations_adopt_opts},
     {.name = "migrations create",
      .run = cmd_migration_create,
      .usage = "NAME [--dir DIR]",

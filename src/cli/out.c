@@ -23,6 +23,10 @@ static const struct {
     {"lock_strategy STRATA_LOCK_TABLE",
      "--lock-strategy table (or \"lock_strategy\": \"table\" in strata.json)"},
     {"lock_strategy STRATA_LOCK_ADVISORY", "--lock-strategy advisory"},
+    {"strata_revert() with fake and all", "'strata migrations revert --fake --all'"},
+    {"strata_adopt_options.tool", "--from TOOL"},
+    {"strata_adopt_options.table", "--table"},
+    {"strata_adopt_options.schema", "--schema"},
     {"strata_source_add_dir()", "--dir"},
     {"strata_build()", "'strata build'"},
     {"strata_repair()", "'strata migrations repair'"},
@@ -182,7 +186,8 @@ void out_event(const strata_event *ev, void *userdata)
 		break;
 	case STRATA_EVENT_NOTICE:
 		out_flags(text, sizeof(text), ev->message);
-		if (strncmp(ev->message, "ignore_checksums:", 17) == 0) {
+		if ((ev->flags & STRATA_EVENT_WARNING) ||
+		    strncmp(ev->message, "ignore_checksums:", 17) == 0) {
 			fflush(stdout); /* loud even with -q: a check was skipped */
 			fprintf(stderr, "strata: warning: %s\n", text);
 		} else {

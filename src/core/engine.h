@@ -24,6 +24,7 @@
 
 typedef struct strata_conn strata_conn;
 struct strata_seed_engine;
+struct strata_schema;
 
 typedef struct strata_apply_opts {
 	bool in_transaction;      /* the runner holds one transaction around every step */
@@ -118,6 +119,12 @@ struct strata_engine {
 	             strata_rows **out, strata_error *e);
 	/* The seed loader (core/seed_engine.h). */
 	const struct strata_seed_engine *seed;
+	/* Optional (NULL: the engine cannot). The schema from the database's catalog
+	 * (core/schema.h), strata's own tables left out; flags are STRATA_SCHEMA_*. */
+	int (*schema_read)(strata_conn *c, unsigned flags, struct strata_schema *out,
+	                   strata_error *e);
+	/* What the dump's SQL needs set first ("SET check_function_bodies = false;"), or NULL. */
+	const char *schema_preamble;
 };
 
 struct strata_conn {

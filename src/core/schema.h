@@ -1,0 +1,57 @@
+/*
+ * schema.h: a database's schema as a list of objects, read from its catalog by the engine
+ * (engine.h, schema_read), written out as SQL that reloads, and compared object by object.
+ *
+ * Each object has a kind ("schema", "extension", "type", "sequence", "function", "table",
+ * "column", "constraint", "index", "view", "materialized view", "trigger", "rule", "policy",
+ * "comment", "grant", ...), the schema it is in (NULL on SQLite), a name (for an object that
+ * belongs to a table, "table.name"), and the SQL that makes it. The list is in the order the SQL
+ * must run (dependencies first), and otherwise stable (by schema, kind, name), so that two
+ * databases with the same schema give the same list, byte for byte. An object whose SQL is
+ * part of another's (a column, in its table's CREATE TABLE) has sql NULL: it is there to be
+ * compared ("column orders.status: type text, expected varchar(20)"), with `detail` saying what
+ * it is ("type varchar(20) not null default 'new'").
+ */
+#ifndef STRATA_CORE_SCHEMA_H
+#define STRATA_CORE_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strata.h"
+#include "util/buf.h"
+
+typedef struct strata_schema_object {
+	char *kind;
+	char *schema; /* NULL on SQLite */
+	char *name;
+	char *sql;    /* the statements that make it, each ending with ";\n"; NULL: part of
+	                 another object's */
+	char *detail; /* what a diff says of it; NULL: its sql */
+} strata_schema_object;
+
+typedef struct strata_schema {
+	strata_schema_object *items; /* in the order their SQL runs */
+	size_t n, cap;
+	char **warnings; /* objects that could not be dumped, each named: never skipped silently */
+	size_t nwarnings, capwarnings;
+} strata_schema;
+
+/* schema_read flags */
+#define STRATA_SCHEMA_OWNERS 1u /* ownership and grants too */
+
+/* Appends an object (strings copied; schema, sql and detail may be NULL). */
+int strata_schema_add(strata_schema *s, const char *kind, const char *schema, const char *name,
+                      const char *sql, const char *detail, strata_error *e);
+/* Appends a warning (printf-style). */
+int strata_schema_warn(strata_schema *s, strata_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void strata_schema_free(strata_schema *s);
+
+/* The schema as SQL: each object's sql under a "-- kind schema.name" line, in list order; no
+ * version, date or random line. `preamble` (may be NULL) goes first (the engine's settings the
+ * SQL needs, e.g. "SET check_function_bodies = false;"). */
+int strata_schema_render(const strata_schema *s, const char *preamble, strata_buf *out,
+                         strata_error *e);
+
+#endif
