@@ -75,9 +75,11 @@ strata_rows() {
 # adopt_sets: the JSON of `adopt --json` in $out, summarised as
 #   tool=T dry_run=B adopted=V-N=AS,... only=AS,... pending=V-N,...
 # each list in version order (numeric when the version is), only_there in the tool's ids' order.
+# adopt_sets noas: the same without =AS (for golang-migrate's one row and Flyway's baseline,
+# whose id for each migration the spec leaves open).
 adopt_sets() {
-	printf '%s' "$out" | python3 -c '
-import json, sys
+	printf '%s' "$out" | ADOPT_AS=${1:-as} python3 -c '
+import json, os, sys
 try:
     j = json.load(sys.stdin)
 except Exception as e:
@@ -85,7 +87,10 @@ except Exception as e:
 def key(m):
     v = str(m.get("version", ""))
     return (0, int(v), "") if v.isdigit() else (1, 0, v)
-a = ",".join("%s-%s=%s" % (m["version"], m["name"], m["as"]) for m in sorted(j.get("adopted", []), key=key))
+def ad(m):
+    s = "%s-%s" % (m["version"], m["name"])
+    return s + "=" + str(m["as"]) if os.environ["ADOPT_AS"] == "as" else s
+a = ",".join(ad(m) for m in sorted(j.get("adopted", []), key=key))
 o = ",".join(sorted(str(m["as"]) for m in j.get("only_there", [])))
 p = ",".join("%s-%s" % (m["version"], m["name"]) for m in sorted(j.get("pending", []), key=key))
 print("tool=%s dry_run=%s adopted=%s only=%s pending=%s" % (j.get("tool"), str(j.get("dry_run")).lower(), a, o, p))'
