@@ -34,6 +34,8 @@ backend() { pg_q "select count(*) from pg_stat_activity where datname = '$PG_DB'
 connected() { backend ""; }
 in_txn() { backend "and xact_start is not null"; }
 gone() { ! connected; }
+# reached POINT PID: the adopt is at POINT, or has ended (a zombie counts as ended)
+reached() { "$1" || [ "$(awk '{ print $3 }' "/proc/$2/stat" 2>/dev/null || echo Z)" = Z ]; }
 inserting() { backend "and query ilike '%insert%strata_migrations%' and state = 'active'"; }
 
 killed=0
@@ -41,7 +43,7 @@ for point in start connected in_txn inserting connected in_txn inserting; do
 	[ "$(rows)" = all ] && pg_q 'drop table strata_migrations' >/dev/null
 	strata --database-url "$PG_URL" migrations adopt --from dbmate --dir src >"$TEST_DIR/adopt.out" 2>&1 &
 	pid=$!
-	[ "$point" = start ] || until_true 400 "$point" || diag "$point: adopt was not seen there (finished first?)"
+	[ "$point" = start ] || until_true 400 reached "$point" "$pid" || diag "$point: adopt was not seen there (finished first?)"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid"
 	st=$?
