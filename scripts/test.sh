@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test.sh: installs what is missing, builds strata with AddressSanitizer and
-# UndefinedBehaviorSanitizer, and runs the whole suite (unit tests and integration tests against
-# a throw-away PostgreSQL cluster and real SQLite files) under prove.
+# test.sh: installs what is missing (Debian packages; the npm tools of tests/peers that the
+# adopt tests drive), builds strata with AddressSanitizer and UndefinedBehaviorSanitizer, and
+# runs the whole suite (unit tests and integration tests against a throw-away PostgreSQL cluster
+# and real SQLite files) under prove.
 #
 # For the suite's own test of this script (t0005) only: TEST_FILES (the tests to run instead of
 # all), TEST_OUT (where the logs go, default build-test), TEST_NO_BUILD=1 (use the build there).
@@ -15,12 +16,17 @@ if [ -z "${TEST_NO_BUILD:-}" ]; then
 	# the unit tests are part of the suite: cmocka must have been found
 	ls build-test/tests/unit/test_* >/dev/null 2>&1 ||
 		{ echo "test.sh: the unit tests were not built (is libcmocka-dev installed?)" >&2; exit 1; }
+	# the real tools the adopt tests (t07*) drive: dbmate, typeorm, knex (npm ci, skipped when
+	# build-test/peers already holds this lock's install)
+	tests/peers/install.sh build-test/peers
 fi
 out_dir=${TEST_OUT:-build-test}
 mkdir -p "$out_dir"
 
 export STRATA="$PWD/build-test/strata"
 export STRATA_REQUIRE_PG=1            # a PostgreSQL test that cannot find its server fails
+export STRATA_PEERS="$PWD/build-test/peers" # where tests/peers/install.sh put the npm tools
+export STRATA_REQUIRE_PEERS=1         # an adopt test that cannot find a tool (npm's or sqitch) fails
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
