@@ -87,6 +87,17 @@ static void print_lines(struct cli_ctx *ctx, const strata_adopt_report *r)
 	const char *tool = strata_tool_name(r->tool);
 	char dur[32];
 
+	if (r->dry_run)
+		out_info(ctx,
+		         "dry run, nothing written: would adopt %zu from %s (%s); %zu only in %s; "
+		         "%zu pending\n",
+		         r->adopted, tool, r->table, r->only_there, tool, r->pending);
+	else
+		out_info(ctx,
+		         "adopted %zu from %s (%s) in one transaction; %zu only in %s; %zu pending "
+		         "(%s)\n",
+		         r->adopted, tool, r->table, r->only_there, tool, r->pending,
+		         out_duration(dur, r->ms));
 	for (size_t i = 0; i < r->n; i++) {
 		const strata_adopt_entry *en = &r->entries[i];
 		if (en->state == STRATA_ADOPT_ADOPTED)
@@ -101,17 +112,6 @@ static void print_lines(struct cli_ctx *ctx, const strata_adopt_report *r)
 			printf("  only in %s  %s  (no strata migration is it: left alone)\n", tool,
 			       en->as);
 	}
-	if (r->dry_run)
-		out_info(ctx,
-		         "dry run, nothing written: would adopt %zu from %s (%s); %zu only in %s; "
-		         "%zu pending\n",
-		         r->adopted, tool, r->table, r->only_there, tool, r->pending);
-	else
-		out_info(ctx,
-		         "adopted %zu from %s (%s) in one transaction; %zu only in %s; %zu pending "
-		         "(%s)\n",
-		         r->adopted, tool, r->table, r->only_there, tool, r->pending,
-		         out_duration(dur, r->ms));
 }
 
 int cmd_migrations_adopt(struct cli_ctx *ctx, int argc, char **argv)

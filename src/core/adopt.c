@@ -392,18 +392,22 @@ static int read_sqitch(strata_conn *c, const char *qt, adopt_history *h, strata_
 struct tool {
 	strata_tool id;
 	const char *table, *schema;
+	const char *entries;                   /* what counts its entries (after FROM the table) */
 	const char *has_column, *lacks_column; /* tells it from a tool with the same table */
 	int (*read)(strata_conn *c, const char *qt, adopt_history *h, strata_error *e);
 };
 
 static const struct tool tools[] = {
-    {STRATA_TOOL_TYPEORM, "migrations", NULL, "timestamp", NULL, read_typeorm},
-    {STRATA_TOOL_DBMATE, "schema_migrations", NULL, "version", "dirty", read_dbmate},
-    {STRATA_TOOL_GOLANG_MIGRATE, "schema_migrations", NULL, "dirty", NULL, read_golang_migrate},
-    {STRATA_TOOL_GOOSE, "goose_db_version", NULL, "is_applied", NULL, read_goose},
-    {STRATA_TOOL_FLYWAY, "flyway_schema_history", NULL, "installed_rank", NULL, read_flyway},
-    {STRATA_TOOL_KNEX, "knex_migrations", NULL, "batch", NULL, read_knex},
-    {STRATA_TOOL_SQITCH, "changes", "sqitch", "change_id", NULL, read_sqitch},
+    {STRATA_TOOL_TYPEORM, "migrations", NULL, "", "timestamp", NULL, read_typeorm},
+    {STRATA_TOOL_DBMATE, "schema_migrations", NULL, "", "version", "dirty", read_dbmate},
+    {STRATA_TOOL_GOLANG_MIGRATE, "schema_migrations", NULL, "", "dirty", NULL, read_golang_migrate},
+    /* goose's own first row, version 0, is not an entry */
+    {STRATA_TOOL_GOOSE, "goose_db_version", NULL, " WHERE \"version_id\" <> 0", "is_applied", NULL,
+     read_goose},
+    {STRATA_TOOL_FLYWAY, "flyway_schema_history", NULL, " WHERE \"type\" <> 'SCHEMA'",
+     "installed_rank", NULL, read_flyway},
+    {STRATA_TOOL_KNEX, "knex_migrations", NULL, "", "batch", NULL, read_knex},
+    {STRATA_TOOL_SQITCH, "changes", "sqitch", "", "change_id", NULL, read_sqitch},
     {0},
 };
 
@@ -435,7 +439,7 @@ int adopt_detect(strata_conn *c, adopt_found *found, size_t *n, strata_error *e)
 		if (error == 0)
 			continue;
 		if (error > 0 && (error = looks_like(c, t, shown, e)) > 0 &&
-		    (error = select_rows(c, &r, "SELECT count(*) FROM ", qt, "", e)) == 0 &&
+		    (error = select_rows(c, &r, "SELECT count(*) FROM ", qt, t->entries, e)) == 0 &&
 		    strata_rows_count(r) == 1 && atol(strata_rows_get(r, 0, 0)) > 0) {
 			found[*n].tool = t->id;
 			found[*n].rows = atol(strata_rows_get(r, 0, 0));
