@@ -1,7 +1,7 @@
 /*
  * pg.c: the PostgreSQL engine (libpq): its URLs, the connection, errors, and the table of its
  * operations; the lock, the history and migrations are in pg_lock.c, pg_history.c and
- * pg_apply.c, the seed loader in seed_pg.c.
+ * pg_apply.c, the seed loader in seed_pg.c, the schema dump in pg_schema.c.
  */
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -265,4 +265,6 @@ const struct strata_engine strata_pg_engine = {
     .exec = pg_exec_sql,
     .query = pg_query,
     .seed = &strata_pg_seed,
+    .schema_read = strata_pg__schema_read,
+    .schema_preamble = strata_pg__schema_preamble,
 };
