@@ -133,6 +133,9 @@ typedef enum strata_event_kind {
 	                            */
 	STRATA_EVENT_NOTICE,       /* something the user should know (message) */
 	STRATA_EVENT_SEED_TABLE,   /* seed: a table was loaded (name, count: rows) */
+	STRATA_EVENT_REVERT_ORDER, /* revert: version, name, the most recently applied, is about to
+	                              be reverted while a migration of a higher version stays
+	                              applied (message: its "version-name"); once per revert */
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
@@ -154,7 +157,8 @@ typedef struct strata_event {
 	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
 	size_t count;               /* PHASE, SEED_TABLE */
 	unsigned flags;             /* PHASE; NOTICE: STRATA_EVENT_WARNING */
-	const char *message;        /* LOCK_WAIT, NOTICE; SEED_TABLE: the table */
+	const char
+	    *message; /* LOCK_WAIT, NOTICE; SEED_TABLE: the table; REVERT_ORDER: the higher */
 } strata_event;
 
 /* Called on the thread that runs the operation; the event and its strings live for the call. */
@@ -302,15 +306,18 @@ typedef enum strata_lock_strategy {
 
 typedef struct strata_run_options {
 	unsigned version;
-	const char *to;           /* run: up to and including this version; revert: everything
-	                             applied after it (it stays); NULL: all (run), one (revert) */
-	unsigned steps;           /* revert: how many, newest first (0: 1) */
+	const char *to;           /* run: up to and including this version; revert: every applied
+	                             migration of a higher version (it stays); NULL: all (run),
+	                             one (revert) */
+	unsigned steps;           /* revert: how many, the most recently applied first (0: 1) */
 	bool all;                 /* revert: every applied migration */
 	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
 	                             taken and nothing is written (not even the history table) */
-	bool fake;                /* run: record the migrations as applied, run none of their SQL */
+	bool fake;                /* run: record the migrations as applied, run none of their SQL;
+	                             revert: remove them from the history, run none of their SQL */
 	bool one_transaction;     /* every step in one transaction: all or nothing */
-	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one */
+	bool allow_out_of_order;  /* apply pending migrations older than the newest applied one of
+	                             their source (see strata_run) */
 	bool ignore_checksums;    /* skip the manifest, build and applied-checksum checks */
 	bool mark_applied;        /* repair: record the failed migration as applied, run nothing */
 	int lock_wait_ms;         /* wait this long for another runner's migration lock; 0: not */
@@ -339,7 +346,8 @@ typedef enum strata_step_state {
 
 typedef struct strata_step_report {
 	const char *version, *name;
-	const char *file; /* the file its SQL came from (a label for a memory one) */
+	const char *file; /* the file its SQL came from (a label for a memory one); NULL for one
+	                     that revert with fake removes and that is in no source */
 	strata_direction direction;
 	bool no_transaction; /* its section runs statement by statement */
 	bool out_of_order;
@@ -371,16 +379,33 @@ typedef struct strata_run_report {
  * Applies every pending migration of src, in version order, each in its own transaction with
  * its history row (one_transaction: all in one), after the checks: a transaction:false
  * migration left failed, a built file that does not match its manifest, a build older than its
- * sources, an applied migration changed since, a pending one older than the newest applied
- * (allow_out_of_order), a migration that begins or ends a transaction of its own. A refusal
- * applies nothing (report->not_started; e says which check and the fix). Takes the migration
- * lock.
+ * sources, an applied migration changed since, a pending one out of order (allow_out_of_order),
+ * a migration that begins or ends a transaction of its own. A refusal applies nothing
+ * (report->not_started; e says which check and the fix). Takes the migration lock.
+ *
+ * Out of order is decided within one source: each directory or build added to src is a source,
+ * and the migrations given with strata_source_add are one more. A pending migration is out of
+ * order when it is older than the newest applied migration of its own source (an applied
+ * migration belongs to the source its file is in; one with no file to none). So a plugin's
+ * directory added later, with older versions than the core's, runs in version order without
+ * allow_out_of_order, while a late migration inside one directory (a merged branch) needs it.
+ *
  * *out (when out is not NULL) is set whatever the outcome: what ran, what failed.
  */
 STRATA_API int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                           strata_run_report **out, strata_error *e);
-/* Runs the down sections of the newest applied migrations: one, o->steps, those after o->to, or
- * o->all. Nothing is reverted when one of them cannot be (no down, no file). */
+/* Runs the down sections of applied migrations, the most recently applied first (the history's
+ * applied_at, ties in the order they were applied, as TypeORM and Medusa revert): one, or
+ * o->steps of them; or, chosen by version, every one of a higher version than o->to, or o->all.
+ * When the one reverted first is not the highest applied version (a plugin applied after the
+ * core), a STRATA_EVENT_REVERT_ORDER event says so. Nothing is reverted when one of them cannot
+ * be (no down, no file).
+ * With o->fake (to undo a wrong fake run) it only removes their history rows, all in one
+ * transaction under the lock, running no SQL and needing neither a down section nor the file
+ * (a step's file is NULL for one in no source); no STEP_ events. Refused, changing nothing,
+ * while a migration is left running or failed (strata_repair() first), when o->to is not an
+ * applied version, when o->steps is more than are applied, or when the newest by version are
+ * not the last recorded (one applied out of order after them: give o->to or o->all). */
 STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                              strata_run_report **out, strata_error *e);
 /* Finishes a transaction:false migration that failed part-way: resumes it from the failed
@@ -389,6 +414,52 @@ STRATA_API int strata_revert(strata_db *db, strata_source *src, const strata_run
 STRATA_API int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o,
                              strata_run_report **out, strata_error *e);
 STRATA_API void strata_run_report_free(strata_run_report *r);
+
+/* ---- accept ------------------------------------------------------------------------------ */
+
+typedef struct strata_accept_options {
+	unsigned version;
+	bool dry_run; /* report what would be accepted: no lock is taken and nothing is written */
+	int lock_wait_ms;
+	strata_lock_strategy lock_strategy;
+	int lock_ttl_ms;
+} strata_accept_options;
+
+#define STRATA_ACCEPT_OPTIONS_VERSION 1
+#define STRATA_ACCEPT_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		STRATA_ACCEPT_OPTIONS_VERSION, false, STRATA_DEFAULT_LOCK_WAIT_MS,                 \
+		    STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS                               \
+	}
+
+typedef struct strata_accept_entry {
+	const char *version, *name;
+	const char *file;
+	const char *old_checksum; /* what the history recorded */
+	const char *new_checksum; /* what the file has now */
+	bool accepted;            /* false: unchanged, the file already matched the history */
+} strata_accept_entry;
+
+typedef struct strata_accept_report {
+	size_t n;
+	const strata_accept_entry *entries; /* one per version given, in that order */
+	size_t accepted, unchanged;
+} strata_accept_report;
+
+/*
+ * For applied migrations whose files were edited on purpose: records each file's current
+ * checksum in the history (as Flyway's repair realigns checksums), keeping the one it replaces
+ * (previous_checksum) and when (accepted_at), so that runs and validate pass again without
+ * ignore_checksums. versions[i] is a version, or VERSION-NAME to pick one of two migrations with
+ * the same version. All in one transaction under the migration lock; refused, changing nothing
+ * (STRATA_EINVALID or STRATA_ENOTFOUND), when a version is not applied, names two migrations,
+ * has no file in src, is left running or failed, or is given twice. One whose file already
+ * matches is reported unchanged. *out (when out is not NULL) is set on success.
+ */
+STRATA_API int strata_accept(strata_db *db, strata_source *src, const char *const *versions,
+                             size_t n, const strata_accept_options *o, strata_accept_report **out,
+                             strata_error *e);
+STRATA_API void strata_accept_report_free(strata_accept_report *r);
 
 /* ---- status and validate ------------------------------------------------------------------ */
 
@@ -408,6 +479,10 @@ typedef struct strata_status_entry {
 	double duration_ms;
 	int progress; /* statements done (RUNNING, FAILED) */
 	bool out_of_order;
+	/* an edit of its file was accepted (strata_accept): the checksum the history had before,
+	 * and when (ISO 8601 UTC); both NULL when none was */
+	const char *previous_checksum;
+	const char *accepted_at;
 } strata_status_entry;
 
 typedef struct strata_status_report {
@@ -653,6 +728,114 @@ typedef struct strata_adopt_report {
 STRATA_API int strata_adopt(strata_db *db, strata_source *src, const strata_adopt_options *o,
                             strata_adopt_report **out, strata_error *e);
 STRATA_API void strata_adopt_report_free(strata_adopt_report *r);
+
+/* ---- the schema: dump, drift, reversibility ---------------------------------------------- */
+
+typedef struct strata_schema_options {
+	unsigned version;
+	bool owners; /* ownership and grants too (PostgreSQL) */
+	/* check and test: an empty database to use as the scratch one (everything in it is
+	 * dropped first); NULL: PostgreSQL creates a database beside db's and drops it after,
+	 * SQLite uses one in memory */
+	const char *shadow_url;
+	const char *from; /* test: apply migrations up to and including this version untested */
+	const strata_run_options *run; /* check: the lock settings on db (NULL: the defaults) */
+} strata_schema_options;
+#define STRATA_SCHEMA_OPTIONS_VERSION 1
+#define STRATA_SCHEMA_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		STRATA_SCHEMA_OPTIONS_VERSION, false, NULL, NULL, NULL                             \
+	}
+
+typedef struct strata_schema_dump_report {
+	char *sql; /* the schema as SQL that reloads: no version, date or random line; objects by
+	              schema, kind and name, dependencies first */
+	size_t len;
+	size_t objects;
+	char **warnings; /* objects that could not be dumped, each named */
+	size_t nwarnings;
+	double ms;
+} strata_schema_dump_report;
+
+/* The schema of db, read from its catalog (PostgreSQL: pg_catalog; SQLite: sqlite_schema and
+ * pragmas), strata's own tables left out. Reads; changes nothing. */
+STRATA_API int strata_schema_dump(strata_db *db, const strata_schema_options *o,
+                                  strata_schema_dump_report **out, strata_error *e);
+STRATA_API void strata_schema_dump_report_free(strata_schema_dump_report *d);
+
+typedef enum strata_schema_diff_kind {
+	STRATA_DIFF_MISSING = 1, /* the migrations make it; the database does not have it */
+	STRATA_DIFF_EXTRA,       /* the database has it; the migrations do not make it */
+	STRATA_DIFF_CHANGED,     /* both have it, different */
+} strata_schema_diff_kind;
+
+typedef struct strata_schema_difference {
+	strata_schema_diff_kind kind;
+	const char *object;   /* "table", "column", "index", ... */
+	const char *schema;   /* NULL on SQLite */
+	const char *name;     /* "orders", "orders.status" */
+	const char *have;     /* what the database has (NULL when MISSING) */
+	const char *expected; /* what the migrations make (NULL when EXTRA) */
+	const char
+	    *text; /* one line: "column orders.status: type text, expected type varchar(20)" */
+} strata_schema_difference;
+
+typedef struct strata_schema_diff {
+	size_t n;
+	const strata_schema_difference *items; /* by schema, object, name */
+} strata_schema_diff;
+
+typedef struct strata_schema_check_report {
+	strata_schema_diff diff; /* empty: no drift */
+	size_t applied;          /* migrations applied to the scratch database */
+	double ms;
+} strata_schema_check_report;
+
+/*
+ * Drift: applies db's applied migrations (those of its history, from src) to a scratch database,
+ * dumps both and compares them object by object. Returns 0 whether or not they differ: the
+ * report says. db is only read.
+ */
+STRATA_API int strata_schema_check(strata_db *db, strata_source *src,
+                                   const strata_schema_options *o, strata_schema_check_report **out,
+                                   strata_error *e);
+STRATA_API void strata_schema_check_report_free(strata_schema_check_report *r);
+
+typedef enum strata_test_result {
+	STRATA_TEST_OK = 0,
+	STRATA_TEST_UNTESTED,     /* before o->from: applied, not tested */
+	STRATA_TEST_NO_DOWN,      /* it has no down section: it cannot be reverted */
+	STRATA_TEST_UP_FAILED,    /* its up failed (error) */
+	STRATA_TEST_DOWN_FAILED,  /* its down failed (error) */
+	STRATA_TEST_NOT_RESTORED, /* its down left the schema different from before its up (diff) */
+	STRATA_TEST_REUP_FAILED,  /* its up failed when run again after its down (error) */
+} strata_test_result;
+
+typedef struct strata_test_entry {
+	const char *version, *name, *file;
+	strata_test_result result;
+	strata_schema_diff diff; /* NOT_RESTORED: after the down, against before the up */
+	strata_error error;      /* *_FAILED */
+	double ms;
+} strata_test_entry;
+
+typedef struct strata_test_report {
+	size_t n;
+	const strata_test_entry *entries; /* in version order */
+	size_t ok, failed, untested;
+	double ms;
+} strata_test_report;
+
+/*
+ * Reversibility: on a scratch database (db says which server, or SQLite), for each migration of
+ * src in order: dump, up, dump, down, dump (must equal the first), up again. Stops at the first
+ * migration whose up fails; the others are all reported. Returns 0 whether or not a migration
+ * failed: the report says. db is not changed.
+ */
+STRATA_API int strata_test_migrations(strata_db *db, strata_source *src,
+                                      const strata_schema_options *o, strata_test_report **out,
+                                      strata_error *e);
+STRATA_API void strata_test_report_free(strata_test_report *r);
 
 #ifdef __cplusplus
 }

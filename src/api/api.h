@@ -68,6 +68,10 @@ int api_catalog(strata_catalog *out, const strata_source *src, enum api_read mod
 const char **api_dir_list(const strata_source *src);
 /* The build of src when it is its only part: dist_dir and src_dir, else false. */
 bool api_lone_build(const strata_source *src, const char **dist_dir, const char **src_dir);
+/* Whether every part of src is a build whose manifest can answer for a run without being read
+ * (strata_build_summary): *out is their summaries combined, what the history's is when every
+ * migration of every build is applied. */
+bool api_builds_summary(const strata_source *src, strata_history_summary *out);
 /* The hint for a build output that is not there: build it, or read its sources. */
 void api_hint_build(strata_error *e, const char *dist_dir, const char *src_dir);
 /* When e names a built file whose source (in a build's src_dir) is the same, names the source
@@ -88,6 +92,7 @@ typedef struct api_session {
 	/* a run that the build's summary may answer: the catalog is read only when it does not */
 	bool by_summary;
 	strata_history_summary built;
+	bool applied_order; /* read each history row's applied_rank (revert) */
 } api_session;
 
 /* fn: the public function, for errors in the options. */

@@ -1,5 +1,6 @@
 /* run.c: strata_run, strata_revert and strata_repair: the checks, the lock, the plan, the run,
  * and the report of what became of each migration. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,10 @@ struct run_report {
 	strata_catalog cat;
 	strata_plan plan;
 	strata_step *one; /* repair: its single step */
+	/* revert with fake: the rows it removes, and the history they point into */
+	strata_unrecord unrec;
+	strata_history hist;
+	bool unrecording;
 	strata_step_report *steps;
 	strata_step_state *state;
 	double *ms;
@@ -31,6 +36,8 @@ void strata_run_report_free(strata_run_report *pub)
 	if (r->one) /* the plan borrows the repair's step */
 		r->plan.steps = NULL;
 	free(r->one);
+	strata_unrecord_free(&r->unrec);
+	strata_history_free(&r->hist);
 	strata_plan_free(&r->plan);
 	strata_catalog_free(&r->cat);
 	free(r);
@@ -135,14 +142,12 @@ static int summary_matches(api_session *s, strata_error *e)
  * unless it is a dry run. Returns 1 when the summary answered: nothing to run. */
 static int load(api_session *s, struct run_report *r, bool summary, strata_error *e)
 {
-	const char *dist, *srcd;
 	enum api_read mode = s->o.ignore_checksums ? API_READ_ALL : API_READ_BUILT;
 	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	int error;
 
 	s->by_summary = summary && !s->o.dry_run && !s->o.to && !s->o.ignore_checksums &&
-	                api_lone_build(s->src, &dist, &srcd) &&
-	                strata_build_summary(srcd, dist, &s->built);
+	                api_builds_summary(s->src, &s->built);
 	/* read and check the files before touching the database (unless the summary may do) */
 	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
 		return error;
@@ -179,7 +184,8 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 {
 	r->cat = s->cat;
 	memset(&s->cat, 0, sizeof(s->cat));
-	report_steps(r);
+	if (!r->unrecording)
+		report_steps(r);
 	api_session_close(s);
 	if (out)
 		*out = &r->pub;
@@ -245,6 +251,89 @@ done:
 	return error;
 }
 
+/* The report of a revert with fake: one step per row removed (a NULL file when it has none). */
+static void unrecord_steps(struct run_report *r, strata_step_state state)
+{
+	for (size_t i = 0; i < r->unrec.n; i++) {
+		const strata_applied *a = r->unrec.rows[i];
+		const strata_migration *m = r->unrec.m[i];
+		r->steps[i] =
+		    (strata_step_report){.version = a->version,
+		                         .name = a->name,
+		                         .file = m ? (m->down_path ? m->down_path : m->path) : NULL,
+		                         .direction = STRATA_DOWN,
+		                         .out_of_order = a->out_of_order,
+		                         .state = state};
+	}
+	r->pub.steps = r->steps;
+	r->pub.n = r->unrec.n;
+	r->pub.done = state == STRATA_STEP_DONE ? r->unrec.n : 0;
+}
+
+/* revert with fake: the newest rows removed from the history, all in one transaction, running
+ * no SQL of theirs, needing no file. The history is read again with its dates (which rows were
+ * recorded last). */
+static int revert_fake(api_session *s, struct run_report *r, const strata_revert_opts *ro,
+                       strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	strata_history_edit *ed = NULL;
+	double t0 = strata_now_ms();
+	int error;
+
+	r->unrecording = true;
+	r->pub.not_started = true;
+	if ((error = api_session_history(s, 0, e)) < 0 ||
+	    (error = strata_plan_unrecord(&r->unrec, &s->cat, &s->hist, ro, e)) < 0)
+		return error;
+	r->hist = s->hist; /* the report's steps point into it */
+	memset(&s->hist, 0, sizeof(s->hist));
+	r->pub.migrations = s->cat.n;
+	if (!(r->steps = calloc(r->unrec.n ? r->unrec.n : 1, sizeof(*r->steps))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	unrecord_steps(r, STRATA_STEP_PLANNED);
+	if (s->o.dry_run || r->unrec.n == 0)
+		return 0;
+	if (!c->engine->history_edit)
+		return strata_error_set(e, STRATA_ERROR, "the %s engine cannot unrecord migrations",
+		                        c->engine->name);
+	if (!(ed = calloc(r->unrec.n, sizeof(*ed))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < r->unrec.n; i++)
+		ed[i] = (strata_history_edit){.version = r->unrec.rows[i]->version,
+		                              .name = r->unrec.rows[i]->name,
+		                              .checksum = r->unrec.rows[i]->checksum};
+	error = c->engine->history_edit(c, ed, r->unrec.n, e);
+	free(ed);
+	if (error < 0)
+		return error;
+	r->pub.not_started = false;
+	r->pub.ms = strata_now_ms() - t0;
+	unrecord_steps(r, STRATA_STEP_DONE);
+	return 0;
+}
+
+/* A revert that undoes the most recently applied migration while one of a higher version stays
+ * applied (a plugin's migration applied after the core's) says so, once. */
+static void say_not_highest(api_session *s, const strata_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const strata_step *st = &plan->steps[i];
+		char higher[512];
+		strata_event ev = {.kind = STRATA_EVENT_REVERT_ORDER,
+		                   .version = st->m->version,
+		                   .name = st->m->name,
+		                   .file = st->m->path,
+		                   .direction = STRATA_DOWN,
+		                   .message = higher};
+		if (!st->higher)
+			continue;
+		snprintf(higher, sizeof(higher), "%s-%s", st->higher->version, st->higher->name);
+		api_emit(s->db, &ev);
+		return;
+	}
+}
+
 int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
                   strata_run_report **out, strata_error *e)
 {
@@ -255,14 +344,20 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 
 	if ((error = begin(&s, &r, db, src, o, out, "strata_revert", e)) < 0)
 		return error;
+	s.applied_order = true; /* the most recently applied first */
 	if ((error = load(&s, r, false, e)) < 0)
 		goto done;
 	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
+	if (s.o.fake) {
+		error = revert_fake(&s, r, &ro, e);
+		goto done;
+	}
 	if ((error = strata_plan_down(&r->plan, &s.cat, &s.hist, &ro, e)) < 0) {
 		api_map_to_src(src, e);
 		r->pub.not_started = true;
 		goto done;
 	}
+	say_not_highest(&s, &r->plan);
 	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);
@@ -274,7 +369,6 @@ static int repair_target(api_session *s, const strata_applied **u, strata_migrat
                          strata_error *e)
 {
 	const char **dirs = api_dir_list(s->src);
-	const char *dist, *srcd;
 	int error = 0;
 
 	*m = NULL;
@@ -293,9 +387,12 @@ static int repair_target(api_session *s, const strata_applied **u, strata_migrat
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	if ((error = strata_verify_manifests(&s->cat, dirs, s->src->ndirs, e)) < 0 ||
-	    (api_lone_build(s->src, &dist, &srcd) &&
-	     (error = strata_verify_build(&s->cat, 0, srcd, dist, e)) < 0))
+	error = strata_verify_manifests(&s->cat, dirs, s->src->ndirs, e);
+	for (size_t i = 0; i < s->src->ndirs && error == 0; i++)
+		if (s->src->dirs[i].src_dir)
+			error = strata_verify_build(&s->cat, i, s->src->dirs[i].src_dir,
+			                            s->src->dirs[i].dir, e);
+	if (error < 0)
 		api_map_to_src(s->src, e);
 done:
 	free(dirs);

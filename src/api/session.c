@@ -136,6 +136,8 @@ int api_session_history(api_session *s, unsigned flags, strata_error *e)
 	int error;
 
 	strata_history_free(&s->hist);
+	if (s->applied_order)
+		flags |= STRATA_HISTORY_APPLIED_ORDER;
 	if ((error = c->engine->history_load(c, &s->hist, flags, e)) < 0)
 		return error;
 	api_phase(s->db, "history", strata_now_ms() - t0, s->hist.n, 0);
@@ -173,24 +175,23 @@ int api_session_verify(api_session *s, const strata_plan *plan, bool all,
 	strata_verify_opts vo = {.skip_checksums = s->o.ignore_checksums,
 	                         .allow_out_of_order = s->o.allow_out_of_order};
 	const char **dirs = api_dir_list(s->src);
+	const char **srcs = calloc(s->src->ndirs + 1, sizeof(*srcs));
 	struct verify_ctx v = {.src = s->src, .report = report, .ud = ud, .first = e};
 	strata_history full;
 	strata_error ignored = STRATA_ERROR_INIT;
 	int n;
 
-	if (!dirs) {
+	if (!dirs || !srcs) {
+		free(dirs);
+		free(srcs);
 		strata_error_set(e, STRATA_ERROR, "out of memory");
 		return 1;
 	}
 	vo.dirs = dirs;
 	vo.ndirs = s->src->ndirs;
-	for (size_t i = 0; i < s->src->ndirs && !vo.dist_dir; i++) {
-		if (s->src->dirs[i].src_dir) { /* the first build's freshness */
-			vo.dist_dir = s->src->dirs[i].dir;
-			vo.src_dir = s->src->dirs[i].src_dir;
-			vo.dist_index = i;
-		}
-	}
+	vo.src_dirs = srcs; /* every build's freshness */
+	for (size_t i = 0; i < s->src->ndirs; i++)
+		srcs[i] = s->src->dirs[i].src_dir;
 	if (s->o.ignore_checksums)
 		api_notice(s->db, "ignore_checksums: NOT checking the build manifest, whether the "
 		                  "build is up to date, or that applied migrations are unchanged");
@@ -198,6 +199,7 @@ int api_session_verify(api_session *s, const strata_plan *plan, bool all,
 	 * full first, so that the report says when the migration was applied */
 	if (strata_verify_all(&s->cat, &s->hist, plan, &vo, all, ignore, NULL) == 0) {
 		free(dirs);
+		free(srcs);
 		return 0;
 	}
 	if (s->db->conn->engine->history_load(s->db->conn, &full, 0, &ignored) == 0) {
@@ -207,5 +209,6 @@ int api_session_verify(api_session *s, const strata_plan *plan, bool all,
 	strata_verify_all(&s->cat, &s->hist, plan, &vo, all, collect, &v);
 	n = v.n;
 	free(dirs);
+	free(srcs);
 	return n;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "core/integrity.h"
 #include "core/migration.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -186,6 +187,22 @@ bool api_lone_build(const strata_source *src, const char **dist_dir, const char 
 		return false;
 	*dist_dir = src->dirs[0].dir;
 	*src_dir = src->dirs[0].src_dir;
+	return true;
+}
+
+bool api_builds_summary(const strata_source *src, strata_history_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!src->ndirs || src->nmems)
+		return false;
+	for (size_t i = 0; i < src->ndirs; i++) {
+		strata_history_summary one;
+		if (!src->dirs[i].src_dir ||
+		    !strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one))
+			return false;
+		out->rows += one.rows;
+		out->digest ^= one.digest; /* the history's digest is the XOR over all its rows */
+	}
 	return true;
 }
 

@@ -57,6 +57,8 @@ static int fill(struct status_report *r, const strata_plan_rows *rows, strata_er
 		p->duration_ms = row->a ? row->a->duration_ms : 0;
 		p->progress = row->a ? row->a->progress : 0;
 		p->out_of_order = row->a && row->a->out_of_order;
+		p->previous_checksum = row->a ? row->a->previous_checksum : NULL;
+		p->accepted_at = row->a ? row->a->accepted_at : NULL;
 	}
 	r->pub.entries = r->entries;
 	r->pub.n = rows->n;

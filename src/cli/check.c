@@ -99,6 +99,7 @@ int check_start(struct cli_ctx *ctx, int argc, char **argv, struct check_opts *o
 	if ((rc = cli_load(ctx, &o->cfg)) != EXIT_OK)
 		return rc;
 	o->loaded = true;
+	o->paths_given = o->src || o->out;
 	o->src = o->src ? o->src : o->cfg.src_dir;
 	o->out = o->out ? o->out : o->cfg.dist_dir;
 	o->bo.base_dirs = o->nbase ? o->base : (const char *const *)o->cfg.base_dirs;

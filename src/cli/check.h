@@ -33,6 +33,7 @@ struct check_opts {
 	bool list; /* lint --list-rules */
 	cli_config cfg;
 	bool loaded;
+	bool paths_given; /* --src or --out: the config's "sources" are not used */
 };
 
 /* Parses build's or lint's options; unless --list-rules, loads the config and settles src, out,

@@ -20,6 +20,10 @@ const struct cli_opt cli_global_opts[] = {
      "else sqlite:strata.db)",
      false},
     {"config", 0, "FILE", "the project config (default: ./strata.json if it exists)", false},
+    {"env-file", 0, "FILE",
+     "read variables from FILE instead of the project's .env (repeatable, read in order; "
+     "FILE must exist)",
+     true},
     {"verbose", 'v', NULL, "say more", false},
     {"quiet", 'q', NULL, "print errors and results only", false},
     {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)", false},
@@ -204,7 +208,8 @@ bool cli_is_version(const char *s)
 int cli_load(struct cli_ctx *ctx, cli_config *cfg)
 {
 	strata_error e = STRATA_ERROR_INIT;
-	if (cli_config_load(cfg, ctx->config_path, ctx->database_url, &e) < 0) {
+	if (cli_config_load_env(cfg, ctx->config_path, ctx->database_url, ctx->env_files,
+	                        ctx->nenv_files, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
 	}
@@ -238,19 +243,33 @@ static void close_db(strata_db *db)
 	strata_db_close(db);
 }
 
+/* The config's "sources": each build (dist with its src) or directory, in order. */
+static int add_config_sources(strata_source *s, const cli_config *cfg, strata_error *e)
+{
+	int error = 0;
+	for (size_t i = 0; i < cfg->nsources && error == 0; i++)
+		error = cfg->sources[i].src ? strata_source_add_build(s, cfg->sources[i].dist,
+		                                                      cfg->sources[i].src, e)
+		                            : strata_source_add_dir(s, cfg->sources[i].dist, e);
+	return error;
+}
+
 static int source(struct cli_ctx *ctx, const cli_config *cfg, const char *const *dirs, size_t ndirs,
                   strata_source **out)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	int error = strata_source_new(out, &e);
 
-	ctx->ndirs = ndirs ? ndirs : 1;
-	if (error == 0 && ndirs == 0)
+	ctx->ndirs = ndirs ? ndirs : cfg->nsources ? cfg->nsources : 1;
+	if (error == 0 && ndirs == 0 && cfg->nsources)
+		error = add_config_sources(*out, cfg, &e);
+	else if (error == 0 && ndirs == 0)
 		error = strata_source_add_build(*out, cfg->dist_dir, cfg->src_dir, &e);
 	for (size_t i = 0; i < ndirs && error == 0; i++)
 		error = strata_source_add_dir(*out, dirs[i], &e);
 	if (error < 0) {
-		if (error == STRATA_ENOTFOUND && ndirs == 0 && strcmp(ctx->cmd->name, "seed") == 0)
+		if (error == STRATA_ENOTFOUND && ndirs == 0 && !cfg->nsources &&
+		    strcmp(ctx->cmd->name, "seed") == 0)
 			snprintf(e.hint, sizeof(e.hint),
 			         "run 'strata build' to build %s from %s, pass --dir %s, or seed "
 			         "without migrating (--no-migrate)",

@@ -13,14 +13,26 @@
 #include "cli/config.h"
 #include "strata.h"
 
-/* 3 and 4: migrations show --exit-code; 128 + the signal when interrupted */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_PENDING = 3, EXIT_UNFINISHED = 4 };
+/* 3 and 4: migrations show --exit-code; 5: schema check found drift; 6: migrations test found a
+ * migration that does not revert cleanly; 128 + the signal when interrupted */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_PENDING = 3,
+	EXIT_UNFINISHED = 4,
+	EXIT_DRIFT = 5,
+	EXIT_IRREVERSIBLE = 6
+};
 
 #define CLI_MAX_DIRS 64
+#define CLI_MAX_ENV_FILES 16
 
 struct cli_ctx {
-	const char *database_url; /* --database-url */
-	const char *config_path;  /* --config */
+	const char *database_url;                 /* --database-url */
+	const char *config_path;                  /* --config */
+	const char *env_files[CLI_MAX_ENV_FILES]; /* --env-file, in order (instead of ./.env) */
+	size_t nenv_files;
 	int verbose, quiet;
 	int wait_ms;           /* --wait/--wait-timeout: retry connecting this long; 0: once */
 	const struct cmd *cmd; /* the running command */
@@ -93,7 +105,7 @@ enum {
 	CLI_KEY_LOCK_RETRIES,
 };
 /* clang-format off */
-#define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: dist/migrations)", true}
+#define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: the sources of strata.json, else dist/migrations)", true}
 #define CLI_LOCK_OPTS \
 	{"lock-wait", CLI_KEY_LOCK_WAIT, "DURATION", "wait at most this long for another runner (default: 60s)", false}, \
 	{"lock-strategy", CLI_KEY_LOCK_STRATEGY, "advisory|table", "PostgreSQL: a session advisory lock (default), or a lock row that works through PgBouncer", false}, \

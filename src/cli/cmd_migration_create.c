@@ -29,6 +29,15 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 	return EXIT_OK;
 }
 
+/* Where a new migration goes without --dir: src_dir, or with "sources" the first one's src (the
+ * project's own, listed first), else its directory. */
+static const char *default_dir(const cli_config *cfg)
+{
+	if (!cfg->nsources)
+		return cfg->src_dir;
+	return cfg->sources[0].src ? cfg->sources[0].src : cfg->sources[0].dist;
+}
+
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct create_opts o = {0};
@@ -56,7 +65,7 @@ int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv)
 		                       name);
 	if ((rc = cli_load(ctx, &cfg)) != EXIT_OK)
 		return rc;
-	if (strata_create(o.dir ? o.dir : cfg.src_dir, name, &path, &e) < 0) {
+	if (strata_create(o.dir ? o.dir : default_dir(&cfg), name, &path, &e) < 0) {
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;

@@ -18,6 +18,8 @@ enum {
 	OPT_ALLOW_OOO,
 	OPT_IGNORE_CHECKSUMS,
 	OPT_MARK_APPLIED,
+	OPT_DUMP_SCHEMA,
+	OPT_CHECK_DRIFT,
 };
 
 /* clang-format off */
@@ -30,8 +32,10 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 	DRY_RUN_OPT,
 	{"fake", OPT_FAKE, NULL, "record migrations as applied without running them", false},
 	TXN_OPT,
-	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one", false},
+	{"allow-out-of-order", OPT_ALLOW_OOO, NULL, "apply pending migrations older than the newest applied one of their directory", false},
 	{"ignore-checksums", OPT_IGNORE_CHECKSUMS, NULL, "skip the manifest, build and applied-checksum checks (emergencies)", false},
+	{"dump-schema", OPT_DUMP_SCHEMA, "FILE", "after a run that applied something, write the schema to FILE (also \"dump_schema\" in strata.json)", false},
+	{"check-drift", OPT_CHECK_DRIFT, NULL, "first check that the database has the schema its applied migrations make (exit 5 if not)", false},
 	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
@@ -39,9 +43,10 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 
 const struct cli_opt cmd_migrations_revert_opts[] = {
 	CLI_DIR_OPT,
-	{"steps", OPT_STEPS, "N", "revert the N newest applied migrations (default: 1)", false},
-	{"to", OPT_TO, "VERSION", "revert everything applied after VERSION, keep VERSION", false},
+	{"steps", OPT_STEPS, "N", "revert the N most recently applied migrations (default: 1)", false},
+	{"to", OPT_TO, "VERSION", "revert every applied migration of a higher version than VERSION, keep VERSION", false},
 	{"all", OPT_ALL, NULL, "revert every applied migration", false},
+	{"fake", OPT_FAKE, NULL, "only remove them from the history (undo a wrong --fake): run no down SQL, need no file", false},
 	DRY_RUN_OPT,
 	TXN_OPT,
 	CLI_TIMEOUT_OPTS,
@@ -82,6 +87,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 	             : key == OPT_MARK_APPLIED     ? &ro->mark_applied
 	             : key == OPT_JSON             ? &o->json
 	             : key == OPT_EXIT_CODE        ? &o->exit_code
+	             : key == OPT_CHECK_DRIFT      ? &o->check_drift
 	                                           : NULL;
 	int rc = cli_run_arg(ctx->cmd, key, arg, &o->run);
 
@@ -95,6 +101,8 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 		return cli_usage_error(ctx->cmd, "--to needs a version (digits), not '%s'", arg);
 	if (key == OPT_TO)
 		ro->to = arg;
+	if (key == OPT_DUMP_SCHEMA)
+		o->dump_schema = arg;
 	if (key == OPT_STEPS && (!cli_is_uint(arg) || atoi(arg) < 1 || strlen(arg) > 9))
 		return cli_usage_error(ctx->cmd,
 		                       "--steps needs a whole number of 1 or more, not '%s'", arg);
@@ -255,6 +263,65 @@ static void report_success(struct cli_ctx *ctx, const struct migrations_opts *o,
 	}
 }
 
+/* revert --fake: what was (or would be) removed from the history. */
+static void report_unrecorded(struct cli_ctx *ctx, const struct migrations_opts *o,
+                              const strata_run_report *r)
+{
+	char dur[32];
+
+	if (r->n == 0) {
+		out_info(ctx, "nothing to unrecord (%s)\n", ctx->display);
+		return;
+	}
+	if (o->run.ro.dry_run) {
+		for (size_t i = 0; i < r->n; i++)
+			printf("-- unrecord %s-%s (%s)\n", r->steps[i].version, r->steps[i].name,
+			       r->steps[i].file ? r->steps[i].file : "no file");
+		out_note(ctx,
+		         "dry run: %zu migration%s would be removed from the history of %s, "
+		         "running none of their SQL; nothing was changed",
+		         r->n, r->n == 1 ? "" : "s", ctx->display);
+		return;
+	}
+	out_info(ctx,
+	         "unrecording %zu migration%s from the history of %s, running none of their SQL "
+	         "(--fake)\n",
+	         r->done, r->done == 1 ? "" : "s", ctx->display);
+	for (size_t i = 0; i < r->n; i++)
+		out_info(ctx, "  unrecorded %s-%s%s\n", r->steps[i].version, r->steps[i].name,
+		         r->steps[i].file ? "" : "  (no file)");
+	out_info(ctx, "unrecorded %zu migration%s in %s\n", r->done, r->done == 1 ? "" : "s",
+	         out_duration(dur, r->ms));
+}
+
+/* --check-drift: the drift check before the run. */
+static int drift_first(struct cli_ctx *ctx, const struct migrations_opts *o, struct cli_session *s)
+{
+	strata_schema_options so = STRATA_SCHEMA_OPTIONS_INIT;
+	int rc;
+	so.run = &o->run.ro;
+	if ((rc = cli_schema_check(ctx, s->db, s->src, &so, false)) == EXIT_DRIFT)
+		fprintf(stderr,
+		        "strata: nothing was applied: the database drifted (--check-drift)\n");
+	return rc;
+}
+
+/* --dump-schema FILE (or "dump_schema"): the schema written after a run that changed it, or
+ * when the file is not there yet. */
+static int dump_after(struct cli_ctx *ctx, const struct migrations_opts *o, struct cli_session *s,
+                      const strata_run_report *r)
+{
+	const char *path = o->dump_schema ? o->dump_schema : s->cfg.dump_schema;
+	FILE *f;
+	if (!path || o->run.ro.dry_run)
+		return EXIT_OK;
+	if (r->done == 0 && (f = fopen(path, "r")) != NULL) {
+		fclose(f);
+		return EXIT_OK;
+	}
+	return cli_schema_write(ctx, s->db, false, path);
+}
+
 /* migrations run and migrations revert: the same steps, in opposite directions. */
 static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_direction dir)
 {
@@ -270,15 +337,23 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	ctx->verb = dir == STRATA_UP ? (o.run.ro.fake ? "recorded" : "applied") : "reverted";
 	ctx->opts = &o;
 	ctx->announce = announce;
+	if (dir == STRATA_UP && o.check_drift && (rc = drift_first(ctx, &o, &s)) != EXIT_OK)
+		goto done;
 	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.run.ro, &r, &e)
 	                      : strata_revert(s.db, s.src, &o.run.ro, &r, &e)) < 0) {
 		out_error(&e);
-		if (r)
+		if (r && dir == STRATA_DOWN && o.run.ro.fake)
+			fprintf(stderr, "strata: nothing was unrecorded\n");
+		else if (r)
 			report_failure(&o, r, &e, dir);
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	report_success(ctx, &o, r, dir);
+	if (dir == STRATA_DOWN && o.run.ro.fake)
+		report_unrecorded(ctx, &o, r);
+	else
+		report_success(ctx, &o, r, dir);
+	rc = dump_after(ctx, &o, &s, r);
 done:
 	strata_run_report_free(r);
 	cli_session_close(&s);

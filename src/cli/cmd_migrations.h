@@ -8,6 +8,8 @@
 struct migrations_opts {
 	struct cli_run_args run; /* --dir, the run options */
 	bool json, exit_code;    /* show */
+	const char *dump_schema; /* run: write the schema here after it (--dump-schema) */
+	bool check_drift;        /* run: the drift check first (--check-drift) */
 };
 
 /* Parses the command's options, then opens its session (cli_session_open): the database only

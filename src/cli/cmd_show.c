@@ -53,6 +53,8 @@ static void show_json(const char *display, const strata_status_report *r)
 		} else {
 			yajl_gen_null(g);
 		}
+		cli_json_kv(g, "previous_checksum", st->previous_checksum);
+		cli_json_kv(g, "accepted_at", st->accepted_at);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -83,8 +85,12 @@ static void show_table(const char *display, const strata_status_report *r)
 		out_pad(stdout, st->version, wv);
 		putchar(' ');
 		out_pad(stdout, st->name, wn);
-		printf(" %-24s %s\n", st->applied_at ? st->applied_at : "-",
+		printf(" %-24s %s", st->applied_at ? st->applied_at : "-",
 		       st->applied_at ? out_duration(dur, st->duration_ms) : "-");
+		/* its file was edited, and the edit accepted (migrations accept) */
+		if (st->accepted_at)
+			printf("  [edit accepted %s]", st->accepted_at);
+		putchar('\n');
 	}
 	printf("%zu migration%s: %zu applied, %zu pending", r->n, r->n == 1 ? "" : "s", r->applied,
 	       r->pending);
@@ -153,7 +159,9 @@ int cmd_migrations_validate(struct cli_ctx *ctx, int argc, char **argv)
 	         "ok: %zu migration%s; %s; applied migrations unchanged; %zu pending, in order "
 	         "(%s)\n",
 	         p->migrations, p->migrations == 1 ? "" : "s",
-	         o.run.ndirs == 0 ? "the build matches its manifest and src" : "manifests match",
+	         o.run.ndirs == 0 && s.cfg.nsources > 1 ? "every build matches its manifest and src"
+	         : o.run.ndirs == 0                     ? "the build matches its manifest and src"
+	                                                : "manifests match",
 	         p->pending, strata_db_display(s.db));
 done:
 	strata_problems_free(p);

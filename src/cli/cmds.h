@@ -17,6 +17,20 @@ extern const struct cli_opt cmd_migrations_run_opts[], cmd_migrations_revert_opt
 /* cmd_adopt.c */
 int cmd_migrations_adopt(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migrations_adopt_opts[];
+/* cmd_schema.c */
+int cmd_schema_dump(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_schema_check(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_migrations_test(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_schema_dump_opts[], cmd_schema_check_opts[],
+    cmd_migrations_test_opts[];
+/* Writes db's schema to path (NULL: standard output), warnings to standard error. */
+int cli_schema_write(struct cli_ctx *ctx, strata_db *db, bool owners, const char *path);
+/* The drift check of db against src, printed; EXIT_DRIFT when they differ. */
+int cli_schema_check(struct cli_ctx *ctx, strata_db *db, strata_source *src,
+                     const strata_schema_options *so, bool json);
+/* cmd_accept.c */
+int cmd_migrations_accept(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_migrations_accept_opts[];
 /* cmd_migration_create.c */
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migration_create_opts[];

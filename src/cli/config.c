@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -57,54 +58,6 @@ done:
 	return error;
 }
 
-int cli_dotenv_get(char **out, const char *text, const char *key, strata_error *e)
-{
-	size_t kl = strlen(key);
-	const char *p = text;
-
-	*out = NULL;
-	while (*p) { /* the last assignment wins, as in a shell */
-		const char *eol = p + strcspn(p, "\n");
-		const char *s = p, *v, *ve;
-		while (s < eol && isspace((unsigned char)*s))
-			s++;
-		if (eol - s > 7 && strncmp(s, "export ", 7) == 0)
-			s += 7;
-		while (s < eol && isspace((unsigned char)*s))
-			s++;
-		v = s + kl;
-		if ((size_t)(eol - s) <= kl || strncmp(s, key, kl) != 0)
-			goto next;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		if (v == eol || *v != '=')
-			goto next;
-		v++;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		if (v < eol && (*v == '"' || *v == '\'')) {
-			char q = *v++;
-			ve = memchr(v, q, (size_t)(eol - v));
-			if (!ve)
-				ve = eol;
-		} else {
-			/* '#' starts a comment only after white space: pa#ss is a value */
-			for (ve = v; ve < eol; ve++)
-				if (*ve == '#' && ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-					break;
-			while (ve > v && isspace((unsigned char)ve[-1]))
-				ve--;
-		}
-		free(*out);
-		*out = strndup(v, (size_t)(ve - v));
-		if (!*out)
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
-	next:
-		p = *eol ? eol + 1 : eol;
-	}
-	return *out ? 0 : STRATA_ENOTFOUND;
-}
-
 /* The keys of strata.json: one table, so help, docs and checks agree. */
 static const struct config_key {
 	const char *name;
@@ -125,11 +78,61 @@ static const struct config_key {
     {"lock_ttl", offsetof(cli_config, lock_ttl), false, NULL, false},
     {"require_database_url", offsetof(cli_config, require_database_url), false, NULL, true},
     {"base_dirs", offsetof(cli_config, base_dirs), true, NULL, false},
+    {"dump_schema", offsetof(cli_config, dump_schema), true, NULL, false},
+    {"sources", offsetof(cli_config, sources), true, NULL, false},
 };
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
+/* Points e at offset at of the string value raw in the config file: its line and column when
+ * the file has it as written (no JSON escapes), else the file alone. */
+static void config_locate(strata_error *e, const char *path, const char *raw, size_t at)
+{
+	strata_error scratch = STRATA_ERROR_INIT;
+	char *text = NULL, *needle = NULL;
+	const char *hit;
+	unsigned line = 1, col = 1;
+
+	if (read_file(&text, path, &scratch) == 0 && asprintf(&needle, "\"%s\"", raw) >= 0 &&
+	    (hit = strstr(text, needle)) != NULL) {
+		for (const char *p = text; p < hit + 1 + at; p++, col++)
+			if (*p == '\n') {
+				line++;
+				col = 0;
+			}
+		strata_error_at(e, path, line, col);
+	} else {
+		strata_error_at(e, path, 0, 0);
+	}
+	free(needle);
+	free(text);
+}
+
+/* A string of the config with its ${VAR} expanded (see cli/env.h), in *out. */
+static int config_expand(const cli_config *c, cli_env *env, const char *raw, char **out,
+                         strata_error *e)
+{
+	size_t at = 0;
+	int error = cli_env_expand(env, raw, c->config_path, &at, out, e);
+	if (error == STRATA_EINVALID)
+		config_locate(e, c->config_path, raw, at);
+	return error;
+}
+
+/* A directory of the config: expanded, and relative to the config's directory. */
+static int config_dir(const cli_config *c, cli_env *env, const char *raw, char **out,
+                      strata_error *e)
+{
+	char *dir = NULL;
+	int error = config_expand(c, env, raw, &dir, e);
+	if (error < 0)
+		return error;
+	*out = in_project(c->project_dir, dir);
+	free(dir);
+	return *out ? 0 : strata_error_set(e, STRATA_ERROR, "out of memory");
+}
+
 /* "base_dirs": a list of directories, each relative to the config's directory. */
-static int read_base_dirs(cli_config *c, yajl_val v, strata_error *e)
+static int read_base_dirs(cli_config *c, cli_env *env, yajl_val v, strata_error *e)
 {
 	if (!YAJL_IS_ARRAY(v)) {
 		strata_error_at(e, c->config_path, 0, 0);
@@ -151,13 +154,118 @@ static int read_base_dirs(cli_config *c, yajl_val v, strata_error *e)
 			return strata_error_set(e, STRATA_EINVALID,
 			                        "'base_dirs' must be a list of directories");
 		}
-		if (!(c->base_dirs[c->nbase++] = in_project(c->project_dir, d->u.string)))
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		int error = config_dir(c, env, d->u.string, &c->base_dirs[c->nbase++], e);
+		if (error < 0)
+			return error;
 	}
 	return 0;
 }
 
-static int read_config_file(cli_config *c, strata_error *e)
+/* An error in "sources", naming strata.json, with an example. */
+static int sources_error(const cli_config *c, strata_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int sources_error(const cli_config *c, strata_error *e, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strata_error_at(e, c->config_path, 0, 0);
+	strata_error_hint(e, "each source is a directory of migrations, or a build, for example "
+	                     "\"sources\": [{\"name\": \"core\", \"src\": \"src/migrations\", "
+	                     "\"dist\": \"dist/migrations\"}, \"plugins/reviews/migrations\"]");
+	return strata_error_set(e, STRATA_EINVALID, "bad \"sources\": %s", msg);
+}
+
+/* A path of a source: a string that is not empty, made relative to the config's directory. */
+static int source_path(cli_config *c, char **out, yajl_val v, size_t i, const char *key,
+                       strata_error *e)
+{
+	if (!YAJL_IS_STRING(v) || !*v->u.string)
+		return sources_error(c, e, "\"%s\" of source %zu must be a directory (a string)",
+		                     key, i + 1);
+	if (!(*out = in_project(c->project_dir, v->u.string)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+/* One entry of "sources": "dir", or {"name": ..., "src": ..., "dist": ...}. */
+static int read_source(cli_config *c, cli_source *s, yajl_val v, size_t i, strata_error *e)
+{
+	static const char *const keys[] = {"name", "src", "dist"};
+	const char *given = NULL;
+	int error = 0;
+
+	if (YAJL_IS_STRING(v)) {
+		if ((error = source_path(c, &s->dist, v, i, "dist", e)) < 0)
+			return error;
+		return (s->name = strdup(v->u.string))
+		           ? 0
+		           : strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	if (!YAJL_IS_OBJECT(v))
+		return sources_error(c, e, "source %zu is neither a directory nor an object",
+		                     i + 1);
+	for (size_t k = 0; k < v->u.object.len && error == 0; k++) {
+		const char *key = v->u.object.keys[k];
+		yajl_val val = v->u.object.values[k];
+		size_t which = 0;
+		while (which < 3 && strcmp(key, keys[which]) != 0)
+			which++;
+		if (which == 3)
+			return sources_error(c, e,
+			                     "source %zu has an unknown key '%s' (name, src, dist)",
+			                     i + 1, key);
+		if (which == 0 && (!YAJL_IS_STRING(val) || !*val->u.string))
+			return sources_error(c, e, "\"name\" of source %zu must be a string",
+			                     i + 1);
+		if (which == 0) {
+			free(s->name);
+			if (!(s->name = strdup(val->u.string)))
+				return strata_error_set(e, STRATA_ERROR, "out of memory");
+			continue;
+		}
+		if (which == 1 || !given)
+			given = val->u.string;
+		error = source_path(c, which == 1 ? &s->src : &s->dist, val, i, key, e);
+	}
+	if (error < 0)
+		return error;
+	if (!s->dist)
+		return sources_error(c, e,
+		                     "source %zu has no \"dist\" (the directory its migrations "
+		                     "are read from)",
+		                     i + 1);
+	if (!s->name && !(s->name = strdup(given)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
+/* "sources": the project's sources of migrations, in the order they build on each other. */
+static int read_sources(cli_config *c, yajl_val v, strata_error *e)
+{
+	int error = 0;
+	if (!YAJL_IS_ARRAY(v))
+		return sources_error(c, e, "it must be a list");
+	if (v->u.array.len == 0)
+		return sources_error(c, e, "the list is empty");
+	if (c->sources)
+		return sources_error(c, e, "given twice");
+	if (!(c->sources = calloc(v->u.array.len, sizeof(*c->sources))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < v->u.array.len && error == 0; i++) {
+		error = read_source(c, &c->sources[c->nsources++], v->u.array.values[i], i, e);
+		for (size_t j = 0; j + 1 < c->nsources && error == 0; j++)
+			if (strcmp(c->sources[j].name, c->sources[i].name) == 0)
+				error =
+				    sources_error(c, e, "sources %zu and %zu are both named '%s'",
+				                  j + 1, i + 1, c->sources[i].name);
+	}
+	return error;
+}
+
+static int read_config_file(cli_config *c, cli_env *env, strata_error *e)
 {
 	char *text = NULL, errbuf[512];
 	yajl_val root = NULL;
@@ -199,7 +307,12 @@ static int read_config_file(cli_config *c, strata_error *e)
 			goto done;
 		}
 		if (strcmp(k, "base_dirs") == 0) {
-			if ((error = read_base_dirs(c, v, e)) < 0)
+			if ((error = read_base_dirs(c, env, v, e)) < 0)
+				goto done;
+			continue;
+		}
+		if (strcmp(k, "sources") == 0) {
+			if ((error = read_sources(c, v, e)) < 0)
 				goto done;
 			continue;
 		}
@@ -233,7 +346,11 @@ static int read_config_file(cli_config *c, strata_error *e)
 		}
 		slot = (char **)((char *)c + key->field);
 		free(*slot);
-		*slot = key->path ? in_project(c->project_dir, v->u.string) : strdup(v->u.string);
+		*slot = NULL;
+		if (key->path && (error = config_dir(c, env, v->u.string, slot, e)) < 0)
+			goto done;
+		if (!key->path)
+			*slot = strdup(v->u.string);
 		if (!*slot) {
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 			goto done;
@@ -243,6 +360,22 @@ done:
 	yajl_tree_free(root);
 	free(text);
 	return error;
+}
+
+/* "sources" replaces "src_dir" and "dist_dir": both is a contradiction. */
+static int sources_alone(const cli_config *c, strata_error *e)
+{
+	char *src = in_project(c->project_dir, "src/migrations");
+	char *dist = in_project(c->project_dir, "dist/migrations");
+	bool clash =
+	    !src || !dist || strcmp(c->src_dir, src) != 0 || strcmp(c->dist_dir, dist) != 0;
+	free(src);
+	free(dist);
+	if (clash)
+		return sources_error(c, e,
+		                     "it replaces \"src_dir\" and \"dist_dir\": give one or "
+		                     "the other");
+	return 0;
 }
 
 static bool is_blank(const char *s)
@@ -262,10 +395,52 @@ static int empty_url(strata_error *e, const char *where)
 	                        where);
 }
 
+/* DATABASE_URL (or DATABASE_URL_FILE) from the environment, else from the env files, in *url;
+ * NULL when none of them sets it. */
+static int url_from_env(cli_config *c, cli_env *env, const char *default_env, char **url,
+                        strata_error *e)
+{
+	cli_env_origin from;
+	const char *where;
+	int error = cli_env_secret(env, "DATABASE_URL", url, &from, e);
+
+	if (error < 0 || !*url)
+		return error;
+	if (!from.file) {
+		c->url_source = from.via_file ? "DATABASE_URL_FILE" : "DATABASE_URL";
+		where = "the DATABASE_URL environment variable";
+	} else {
+		/* the default env file is ".env" whatever the project's directory */
+		const char *name =
+		    default_env && strcmp(from.file, default_env) == 0 ? ".env" : from.file;
+		if (asprintf(&c->url_source_buf, "%s%s", name,
+		             from.via_file ? " (DATABASE_URL_FILE)" : "") < 0) {
+			c->url_source_buf = NULL;
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		c->url_source = c->url_source_buf;
+		where = from.file;
+	}
+	if (from.via_file)
+		where = "the file DATABASE_URL_FILE names";
+	if (is_blank(*url)) {
+		free(*url);
+		*url = NULL;
+		return empty_url(e, where);
+	}
+	return 0;
+}
+
 int cli_config_load(cli_config *out, const char *config_path, const char *cli_url, strata_error *e)
 {
-	char *dotenv = NULL, *env_path = NULL, *url = NULL;
-	const char *env = getenv("DATABASE_URL");
+	return cli_config_load_env(out, config_path, cli_url, NULL, 0, e);
+}
+
+int cli_config_load_env(cli_config *out, const char *config_path, const char *cli_url,
+                        const char *const *env_files, size_t nenv, strata_error *e)
+{
+	char *env_path = NULL, *url = NULL;
+	cli_env *env = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -287,46 +462,30 @@ int cli_config_load(cli_config *out, const char *config_path, const char *cli_ur
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
-	if (out->config_path && (error = read_config_file(out, e)) < 0)
+	if (!(env_path = in_project(out->project_dir, ".env"))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = cli_env_load(&env, env_files, nenv, env_path, e)) < 0)
+		goto done;
+	if (out->config_path && (error = read_config_file(out, env, e)) < 0)
+		goto done;
+	if (out->nsources && (error = sources_alone(out, e)) < 0)
 		goto done;
 
 	if (cli_url) {
 		url = strdup(cli_url);
 		out->url_source = "--database-url";
-	} else if (env) {
-		if (is_blank(env)) {
-			error = empty_url(e, "the DATABASE_URL environment variable");
-			goto done;
-		}
-		url = strdup(env);
-		out->url_source = "DATABASE_URL";
-	} else {
-		char *text = NULL;
-		env_path = in_project(out->project_dir, ".env");
-		if (env_path && access(env_path, F_OK) == 0) {
-			if ((error = read_file(&text, env_path, e)) < 0)
+	} else if ((error = url_from_env(out, env, env_path, &url, e)) < 0) {
+		goto done;
+	} else if (!url) {
+		if (out->config_url) {
+			if ((error = config_expand(out, env, out->config_url, &url, e)) < 0)
 				goto done;
-			error = cli_dotenv_get(&dotenv, text, "DATABASE_URL", e);
-			free(text);
-			if (error == STRATA_ENOTFOUND)
-				error = 0;
-			if (error < 0)
-				goto done;
-			if (dotenv && is_blank(dotenv)) {
-				error = empty_url(e, env_path);
-				goto done;
-			}
-		}
-		if (dotenv) {
-			url = dotenv;
-			dotenv = NULL;
-			out->url_source = ".env";
-		} else if (out->config_url) {
-			if (is_blank(out->config_url)) {
+			if (is_blank(url)) {
 				error = empty_url(e, out->config_path);
 				goto done;
 			}
-			url = strdup(out->config_url);
 			out->url_source = "config";
 		} else if (out->require_database_url) {
 			strata_error_at(e, out->config_path, 0, 0);
@@ -353,7 +512,7 @@ int cli_config_load(cli_config *out, const char *config_path, const char *cli_ur
 	out->database_url = url;
 	url = NULL;
 done:
-	free(dotenv);
+	cli_env_free(env);
 	free(env_path);
 	free(url);
 	if (error < 0)
@@ -367,6 +526,7 @@ void cli_config_free(cli_config *c)
 		return;
 	free(c->project_dir);
 	free(c->config_path);
+	free(c->url_source_buf);
 	if (c->database_url)
 		memset(c->database_url, 0, strlen(c->database_url));
 	free(c->database_url);
@@ -374,6 +534,7 @@ void cli_config_free(cli_config *c)
 	free(c->dist_dir);
 	free(c->config_url);
 	free(c->dialect);
+	free(c->dump_schema);
 	free(c->lock_timeout);
 	free(c->lock_strategy);
 	free(c->lock_ttl);
@@ -381,5 +542,11 @@ void cli_config_free(cli_config *c)
 	for (size_t i = 0; i < c->nbase; i++)
 		free(c->base_dirs[i]);
 	free(c->base_dirs);
+	for (size_t i = 0; i < c->nsources; i++) {
+		free(c->sources[i].name);
+		free(c->sources[i].src);
+		free(c->sources[i].dist);
+	}
+	free(c->sources);
 	memset(c, 0, sizeof(*c));
 }

@@ -25,11 +25,19 @@ const struct cmd cli_cmds[] = {
     {.name = "migrations revert",
      .connects = true,
      .run = cmd_migrations_revert,
-     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
-     .summary = "Revert the newest applied migration (or more)",
-     .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
-                "whose down section is empty or missing cannot be reverted; nothing is\n"
-                "reverted when any migration in the request cannot be.",
+     .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run] [--fake]",
+     .summary = "Revert the most recently applied migration (or more)",
+     .details = "Runs each migration's '-- migrate:down' section, the most recently applied\n"
+                "first (the history's applied_at, ties in the order they were applied), and\n"
+                "says so when that is not the highest applied version. --to and --all choose\n"
+                "by version. A migration whose down section is empty or missing cannot be\n"
+                "reverted; nothing is reverted when any migration in the request cannot be.\n"
+                "With --fake (to undo a wrong 'run --fake'), the migrations are only removed\n"
+                "from the history, all in one transaction: no down SQL runs, and neither a down\n"
+                "section nor the file is needed. It is refused, changing nothing, while a\n"
+                "migration is left failed or running, when --to names a version that is not\n"
+                "applied, when --steps asks for more than are applied, or when the newest by\n"
+                "version are not the last recorded (one applied out of order after them).",
      .opts = cmd_migrations_revert_opts},
     {.name = "migrations show",
      .connects = true,
@@ -47,7 +55,8 @@ const struct cmd cli_cmds[] = {
      .details = "Fails (exit 1), naming the file and the fix, when a built file does not match\n"
                 "the manifest, the build is older than src/migrations, an applied migration's\n"
                 "file changed since it was applied, a transaction:false migration is left\n"
-                "failed, or a pending migration is older than the newest applied one.\n"
+                "failed, or a pending migration is older than the newest applied one of its\n"
+                "directory (each directory or source is checked on its own).\n"
                 "'migrations run' makes the same checks before it applies anything, but\n"
                 "from a build it reads only the files it runs; validate reads every file.",
      .opts = cmd_migrations_validate_opts},
@@ -74,6 +83,53 @@ const struct cmd cli_cmds[] = {
                 "row, a goose version not applied, a held knex lock) or strata's history is not\n"
                 "empty. docs/adopt.md says how to switch from each tool.",
      .opts = cmd_migrations_adopt_opts},
+    {.name = "migrations test",
+     .connects = true,
+     .run = cmd_migrations_test,
+     .usage = "[--dir DIR]... [--from VERSION] [--shadow-url URL] [--json]",
+     .summary = "Check that each migration's down undoes its up, on a scratch database",
+     .details = "For each migration in order, on a scratch database (PostgreSQL: one created\n"
+                "beside the database and dropped after; SQLite: in memory): dump the schema,\n"
+                "apply it, revert it, dump again (it must equal the first), apply it again.\n"
+                "Reports each migration whose down does not restore the schema (with the\n"
+                "difference), whose down or second up fails, or that has no down; exits 6 if\n"
+                "any. The database itself is not changed.",
+     .opts = cmd_migrations_test_opts},
+    {.name = "schema dump",
+     .connects = true,
+     .run = cmd_schema_dump,
+     .usage = "[--out FILE] [--owners]",
+     .summary = "Print the database's schema as SQL, read from its catalog",
+     .details = "No pg_dump or sqlite3 involved, no version line, no date: objects in a stable\n"
+                "order (by schema, kind and name, dependencies first), so two databases with\n"
+                "the same schema give the same bytes and a diff shows only real changes. The\n"
+                "dump reloads. Objects strata cannot dump are named in a warning. strata's own\n"
+                "tables are left out.",
+     .opts = cmd_schema_dump_opts},
+    {.name = "schema check",
+     .connects = true,
+     .run = cmd_schema_check,
+     .usage = "[--dir DIR]... [--shadow-url URL] [--json]",
+     .summary = "Compare the database's schema with what its applied migrations make (drift)",
+     .details = "Applies the database's applied migrations to a scratch database (PostgreSQL:\n"
+                "one created beside it and dropped after, or --shadow-url; SQLite: in memory),\n"
+                "dumps both and prints each difference, object by object. Exits 5 when they\n"
+                "differ. The database itself is only read.",
+     .opts = cmd_schema_check_opts},
+    {.name = "migrations accept",
+     .connects = true,
+     .run = cmd_migrations_accept,
+     .usage = "VERSION[-NAME]... [--dir DIR]... [--dry-run]",
+     .summary = "Record the checksum of an applied migration's edited file",
+     .details = "For an applied migration whose file was edited on purpose: records the file's\n"
+                "checksum in the history, keeping the old one and when it was replaced (shown by\n"
+                "'migrations show'), so that run and validate pass again without\n"
+                "--ignore-checksums. VERSION-NAME picks one of two migrations with the same\n"
+                "version. All in one transaction under the migration lock; refused, changing\n"
+                "nothing, when a version is not applied, names two migrations, has no file, is\n"
+                "failed or running, or is given twice. A file that already matches is\n"
+                "'unchanged'.",
+     .opts = cmd_migrations_accept_opts},
     {.name = "migrations create",
      .run = cmd_migration_create,
      .usage = "NAME [--dir DIR]",
@@ -122,15 +178,18 @@ const struct cmd cli_cmds[] = {
 
 static void print_main_help(FILE *f)
 {
-	fprintf(f, "Usage: strata [--database-url URL] [--config FILE] [-v|-q] COMMAND [ARGS]\n\n"
-	           "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
-	           "SQLite.\n\nCommands:\n");
+	fprintf(f,
+	        "Usage: strata [--database-url URL] [--config FILE] [--env-file FILE]... [-v|-q] "
+	        "COMMAND [ARGS]\n\n"
+	        "strata applies, reverts, lists and builds SQL migrations for PostgreSQL and "
+	        "SQLite.\n\nCommands:\n");
 	for (const struct cmd *c = cli_cmds; c->name; c++)
 		fprintf(f, "  %-20s %s\n", c->name, c->summary);
 	fprintf(
 	    f, "\nGlobal options:\n"
 	       "  --database-url URL   postgres://..., a libpq keyword string, or sqlite:PATH\n"
 	       "  --config FILE        the project config (default: ./strata.json if present)\n"
+	       "  --env-file FILE      read variables from FILE instead of ./.env (repeatable)\n"
 	       "  -v, --verbose        say more\n"
 	       "  -q, --quiet          print errors and results only\n"
 	       "  --wait               PostgreSQL: retry connecting until the server is up (60s)\n"
@@ -139,7 +198,31 @@ static void print_main_help(FILE *f)
 	       "  --version            show the version\n\n"
 	       "The database is --database-url, else DATABASE_URL (also from ./.env), else\n"
 	       "database_url in strata.json, else the SQLite file ./strata.db.\n"
+	       "DATABASE_URL_FILE=PATH reads the URL from the file PATH instead. Values in .env\n"
+	       "and strata.json expand ${VAR} and ${VAR:-default} ($$ is a literal $; '...' in\n"
+	       ".env is literal); the environment wins over .env.\n"
 	       "Run 'strata COMMAND --help' (or 'strata help COMMAND') for a command's options.\n");
+}
+
+/* --env-file FILE (v NULL: no value given). */
+static int take_env_file(struct cli_ctx *ctx, const char *a, const char *v)
+{
+	if (!v || !*v) {
+		fprintf(stderr,
+		        "strata: option '%s' needs a value\n"
+		        "Try 'strata --help' for more information.\n",
+		        a);
+		return -1;
+	}
+	if (ctx->nenv_files == CLI_MAX_ENV_FILES) {
+		fprintf(stderr,
+		        "strata: --env-file given more than %d times\n"
+		        "Try 'strata --help' for more information.\n",
+		        CLI_MAX_ENV_FILES);
+		return -1;
+	}
+	ctx->env_files[ctx->nenv_files++] = v;
+	return 0;
 }
 
 /* Takes the global options out of argv, wherever they are (before "--"). */
@@ -181,6 +264,12 @@ static int take_globals(struct cli_ctx *ctx, int *argc, char **argv, int *versio
 				        a);
 				return -1;
 			}
+		} else if (strncmp(a, "--env-file", 10) == 0 && (a[10] == '\0' || a[10] == '=')) {
+			if (take_env_file(ctx, a,
+			                  a[10] == '='    ? a + 11
+			                  : r + 1 < *argc ? argv[++r]
+			                                  : NULL) < 0)
+				return -1;
 		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			ctx->verbose++;
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {

@@ -30,6 +30,7 @@ static const struct {
     {"strata_source_add_dir()", "--dir"},
     {"strata_build()", "'strata build'"},
     {"strata_repair()", "'strata migrations repair'"},
+    {"strata_accept() for '", "'strata migrations accept "},
     {"strata_status()", "'strata migrations show'"},
     {"strata_lint_rules()", "'strata lint --list-rules'"},
     {"strata_create()", "'strata migration:create'"},
@@ -195,6 +196,10 @@ void out_event(const strata_event *ev, void *userdata)
 		}
 		break;
 	case STRATA_EVENT_SEED_TABLE:
+		break;
+	case STRATA_EVENT_REVERT_ORDER:
+		out_note(ctx, "reverting %s-%s, the most recently applied; %s has a higher version",
+		         ev->version, ev->name, ev->message);
 		break;
 	}
 }

@@ -57,6 +57,24 @@ typedef struct strata_apply_result {
 /* brief, plus each row's row_hash (has_row_hash; PostgreSQL), for history_fill_hashes. A table
  * from before row_hash has no such column: pass STRATA_HISTORY_CREATE too, which adds it. */
 #define STRATA_HISTORY_ROW_HASH 4u
+/* each row's previous_checksum and accepted_at (strata_accept). A full read (not BRIEF) reads
+ * them where the table has them; with STRATA_HISTORY_CREATE too, a table from before them gets
+ * them (only then: a run never alters the table for them) */
+#define STRATA_HISTORY_ACCEPTED 8u
+
+/* A change to the history alone, no migration's SQL (history_edit): the row of version and name,
+ * which must still be applied with `checksum`, is deleted (new_checksum NULL: revert with fake)
+ * or records new_checksum, keeping `checksum` as its previous_checksum with accepted_at now, and
+ * the row_hash of the new checksum (strata_accept). */
+typedef struct strata_history_edit {
+	const char *version, *name;
+	const char *checksum;
+	const char *new_checksum;
+} strata_history_edit;
+
+/* each row's applied_rank (the order they were applied in: applied_at, ties broken by SQLite's
+ * rowid, by version on PostgreSQL, where only one run's transaction shares an applied_at) */
+#define STRATA_HISTORY_APPLIED_ORDER 16u
 
 /* open flags */
 /* read only what is there: a SQLite file that does not exist is not created (it reads as an
@@ -125,6 +143,19 @@ struct strata_engine {
 	                   strata_error *e);
 	/* What the dump's SQL needs set first ("SET check_function_bodies = false;"), or NULL. */
 	const char *schema_preamble;
+	/* Optional. A new, empty scratch database beside c's (PostgreSQL: CREATE DATABASE on c's
+	 * server; SQLite: one in memory): *url opens it. scratch_drop removes it (c still open,
+	 * the scratch connection closed); best effort. */
+	int (*scratch_create)(strata_conn *c, char **url, strata_error *e);
+	void (*scratch_drop)(strata_conn *c, const char *url);
+	/* Optional. Drops every object of c's database but the engine's own (a scratch database
+	 * the user named), strata's tables included. */
+	int (*schema_reset)(strata_conn *c, strata_error *e);
+	/* Makes every edit in one transaction, or none: when a row is not as the edit expects
+	 * (another runner changed it since it was read) nothing changes and e says which. The
+	 * columns of STRATA_HISTORY_ACCEPTED must be there (read with it and CREATE first). */
+	int (*history_edit)(strata_conn *c, const strata_history_edit *ed, size_t n,
+	                    strata_error *e);
 };
 
 struct strata_conn {

@@ -39,6 +39,18 @@ int strata_history_add(strata_history *h, const char *version, const char *name,
 	return 0;
 }
 
+int strata_applied_set_accepted(strata_applied *a, const char *previous_checksum,
+                                const char *accepted_at, strata_error *e)
+{
+	if (!previous_checksum || !previous_checksum[0])
+		return 0;
+	a->previous_checksum = strdup(previous_checksum);
+	a->accepted_at = strdup(accepted_at ? accepted_at : "");
+	if (!a->previous_checksum || !a->accepted_at)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
 static int cmp_applied(const void *pa, const void *pb)
 {
 	const strata_applied *a = pa, *b = pb;
@@ -92,6 +104,8 @@ void strata_history_free(strata_history *h)
 		free(h->items[i].name);
 		free(h->items[i].checksum);
 		free(h->items[i].applied_at);
+		free(h->items[i].previous_checksum);
+		free(h->items[i].accepted_at);
 	}
 	free(h->items);
 	memset(h, 0, sizeof(*h));

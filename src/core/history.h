@@ -25,6 +25,12 @@ typedef struct strata_applied {
 	bool out_of_order; /* applied after a newer migration (--allow-out-of-order) */
 	bool has_row_hash; /* the row's stored strata_history_row_hash (STRATA_HISTORY_ROW_HASH) */
 	uint64_t row_hash;
+	/* its file's edit was accepted (strata_accept): the checksum the row had before, and when
+	 * (ISO 8601, UTC); both NULL when it never was, or when they were not read */
+	char *previous_checksum, *accepted_at;
+	/* read with STRATA_HISTORY_APPLIED_ORDER: 1 for the first applied, n for the most recent
+	 * (applied_at order, ties in the order they were applied); 0 when not read */
+	uint64_t applied_rank;
 } strata_applied;
 
 typedef struct strata_history {
@@ -36,6 +42,9 @@ typedef struct strata_history {
 int strata_history_add(strata_history *h, const char *version, const char *name,
                        const char *checksum, const char *applied_at, double duration_ms,
                        strata_error *e);
+/* Sets a's previous_checksum and accepted_at (copied; NULL or "" for none). */
+int strata_applied_set_accepted(strata_applied *a, const char *previous_checksum,
+                                const char *accepted_at, strata_error *e);
 /* Orders by version then name; strata_history_find needs it. */
 void strata_history_sort(strata_history *h);
 const strata_applied *strata_history_find(const strata_history *h, const char *version,

@@ -253,8 +253,11 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
 	                    first_a->checksum, first->checksum, n > 1 ? "; changed too: " : "",
 	                    strata_buf_cstr(&others));
 	strata_buf_free(&others);
-	strata_error_hint(e, "restore the file as it was applied and put the change in a new "
-	                     "migration; ignore_checksums skips this check");
+	strata_error_hint(e,
+	                  "restore the file as it was applied and put the change in a new "
+	                  "migration; if the edit is deliberate, record it with strata_accept() "
+	                  "for '%s-%s'; ignore_checksums skips this check",
+	                  first->version, first->name);
 	return strata_error_set(e, STRATA_EINVALID,
 	                        "applied migration %s-%s was changed after it was applied%s",
 	                        first->version, first->name, n > 1 ? " (and others)" : "");
@@ -278,6 +281,20 @@ int strata_verify_finished(const strata_catalog *c, const strata_history *h, str
 	                        strata_applied_status_name(u->status));
 }
 
+/* The freshness of every build the options name: the first stale one fails. */
+static int verify_builds(const strata_catalog *c, const strata_verify_opts *o, strata_error *e)
+{
+	int error = 0;
+	if (!o->src_dirs)
+		return o->dist_dir
+		           ? strata_verify_build(c, o->dist_index, o->src_dir, o->dist_dir, e)
+		           : 0;
+	for (size_t i = 0; i < o->ndirs && error == 0; i++)
+		if (o->src_dirs[i])
+			error = strata_verify_build(c, i, o->src_dirs[i], o->dirs[i], e);
+	return error;
+}
+
 int strata_verify_all(const strata_catalog *c, const strata_history *h, const strata_plan *plan,
                       const strata_verify_opts *o, bool all, strata_verify_cb report, void *ud)
 {
@@ -294,9 +311,7 @@ int strata_verify_all(const strata_catalog *c, const strata_history *h, const st
 			      strata_verify_manifests(c, o->dirs, o->ndirs, &e) < 0;
 			break;
 		case 2:
-			bad =
-			    !o->skip_checksums && o->dist_dir &&
-			    strata_verify_build(c, o->dist_index, o->src_dir, o->dist_dir, &e) < 0;
+			bad = !o->skip_checksums && verify_builds(c, o, &e) < 0;
 			break;
 		case 3:
 			bad = !o->skip_checksums && strata_verify_applied(c, h, &e) < 0;

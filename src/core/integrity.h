@@ -41,7 +41,10 @@ typedef struct strata_verify_opts {
 	size_t ndirs;
 	const char *src_dir, *dist_dir; /* set: check that dist_dir is a fresh build of src_dir */
 	size_t dist_index;              /* ... dist_dir's dir_index in the catalog */
-	bool skip_checksums;            /* manifests, build and applied checksums (emergencies) */
+	/* set: per dirs[i], the src_dir it is a build of (NULL: not a build); every build is
+	 * checked for freshness, instead of src_dir/dist_dir alone */
+	const char *const *src_dirs;
+	bool skip_checksums; /* manifests, build and applied checksums (emergencies) */
 	bool allow_out_of_order;
 } strata_verify_opts;
 

@@ -15,9 +15,41 @@ static int alloc_steps(strata_plan *out, size_t n, strata_error *e)
 	return 0;
 }
 
+/*
+ * The newest applied migration of each source (a directory, or the migrations given in memory:
+ * dir_index), the source of an applied migration being the one its file is in: (*out)[i] for
+ * dir_index i, NULL when none of it is applied. An applied migration with no file belongs to no
+ * source. *n is how many sources the catalog has.
+ */
+static int newest_applied_by_source(const strata_migration ***out, size_t *n,
+                                    const strata_catalog *c, const strata_history *h,
+                                    strata_error *e)
+{
+	*n = 1;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i]->dir_index + 1 > *n)
+			*n = c->items[i]->dir_index + 1;
+	if (!(*out = calloc(*n, sizeof(**out))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	/* both lists are in (version, name) order: the last match of a source is its newest */
+	for (size_t i = 0, j = 0; i < c->n && j < h->n; i++) {
+		const strata_migration *m = c->items[i];
+		int cmp = -1;
+		while (j < h->n &&
+		       (cmp = strata_migration_key_cmp(h->items[j].version, h->items[j].name,
+		                                       m->version, m->name)) < 0)
+			j++;
+		if (j < h->n && cmp == 0)
+			(*out)[m->dir_index] = m;
+	}
+	return 0;
+}
+
 int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_history *h,
                    const char *to_version, strata_error *e)
 {
+	const strata_migration **newest = NULL;
+	size_t nsources = 0;
 	int error;
 	if (to_version) {
 		bool known = false;
@@ -32,12 +64,15 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 			                        to_version);
 		}
 	}
-	if ((error = alloc_steps(out, c->n, e)) < 0)
+	if ((error = newest_applied_by_source(&newest, &nsources, c, h, e)) < 0)
 		return error;
+	if ((error = alloc_steps(out, c->n, e)) < 0)
+		goto done;
+	out->sources = nsources;
 	/* both lists are in (version, name) order: one merge walk, not a search per migration */
 	for (size_t i = 0, j = 0; i < c->n; i++) {
 		strata_migration *m = c->items[i];
-		const strata_applied *newest = h->n ? &h->items[h->n - 1] : NULL;
+		const strata_migration *top = newest[m->dir_index];
 		int cmp = -1;
 		if (to_version && strata_version_cmp(m->version, to_version) > 0)
 			break;
@@ -50,15 +85,19 @@ int strata_plan_up(strata_plan *out, const strata_catalog *c, const strata_histo
 		/* read now what a catalog listed from its build manifest (core/catalog.h) */
 		if ((error = strata_migration_ensure(m, e)) < 0) {
 			strata_plan_free(out);
-			return error;
+			goto done;
 		}
 		out->steps[out->n].m = m;
-		out->steps[out->n].out_of_order =
-		    newest && strata_migration_key_cmp(m->version, m->name, newest->version,
-		                                       newest->name) < 0;
+		if (top &&
+		    strata_migration_key_cmp(m->version, m->name, top->version, top->name) < 0) {
+			out->steps[out->n].out_of_order = true;
+			out->steps[out->n].newer = top;
+		}
 		out->steps[out->n++].dir = STRATA_UP;
 	}
-	return 0;
+done:
+	free(newest);
+	return error;
 }
 
 /* Whether m (loaded) can be reverted. A golang-migrate pair whose .down.sql exists but is empty
@@ -92,10 +131,50 @@ static int check_revertible(const strata_migration *m, strata_error *e)
 	                        m->version, m->name, m->down.present ? "empty" : "missing");
 }
 
+struct ranked {
+	uint64_t rank;
+	size_t i; /* the row's index in the history (version order) */
+};
+
+static int by_rank_desc(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	if (a->rank != b->rank)
+		return a->rank > b->rank ? -1 : 1;
+	return a->i > b->i ? -1 : a->i < b->i; /* no rank: the higher version first */
+}
+
+/* The rows of h, the most recently applied first (by applied_rank; rows without one by
+ * version, highest first). */
+static struct ranked *revert_order(const strata_history *h)
+{
+	struct ranked *order = calloc(h->n ? h->n : 1, sizeof(*order));
+	for (size_t i = 0; order && i < h->n; i++)
+		order[i] = (struct ranked){h->items[i].applied_rank, i};
+	if (order)
+		qsort(order, h->n, sizeof(*order), by_rank_desc);
+	return order;
+}
+
+/* Marks row i of h reverted and returns the applied row of the highest version still applied
+ * after it, when that version is higher than row i's (*top walks down h, in version order). */
+static const strata_applied *higher_still_applied(const strata_history *h, bool *gone, size_t i,
+                                                  size_t *top)
+{
+	gone[i] = true;
+	while (*top > 0 && gone[*top - 1])
+		(*top)--;
+	if (*top == 0 || *top - 1 < i)
+		return NULL;
+	return &h->items[*top - 1];
+}
+
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e)
 {
-	size_t want = o->steps ? o->steps : 1;
+	size_t want = o->steps ? o->steps : 1, top = h->n;
+	struct ranked *order = NULL;
+	bool *gone = NULL;
 	int error;
 
 	if (o->to_version) {
@@ -116,12 +195,16 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 	}
 	if ((error = alloc_steps(out, h->n, e)) < 0)
 		return error;
-	for (size_t i = h->n; i-- > 0;) {
-		const strata_applied *a = &h->items[i];
+	if (!(order = revert_order(h)) || !(gone = calloc(h->n + 1, sizeof(*gone)))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto fail;
+	}
+	for (size_t k = 0; k < h->n; k++) {
+		const strata_applied *a = &h->items[order[k].i];
 		strata_migration *m;
 		if (o->to_version) {
 			if (strata_version_cmp(a->version, o->to_version) <= 0)
-				break;
+				continue;
 		} else if (!o->all && out->n == want) {
 			break;
 		}
@@ -149,10 +232,15 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		if ((error = check_revertible(m, e)) < 0)
 			goto fail;
 		out->steps[out->n].m = m;
+		out->steps[out->n].higher = higher_still_applied(h, gone, order[k].i, &top);
 		out->steps[out->n++].dir = STRATA_DOWN;
 	}
+	free(order);
+	free(gone);
 	return 0;
 fail:
+	free(order);
+	free(gone);
 	strata_plan_free(out);
 	return error;
 }
@@ -224,9 +312,11 @@ int strata_plan_check_order(const strata_plan *p, const strata_history *h, strat
 	if (!first)
 		return 0;
 	strata_error_at(e, first->m->path, 0, 0);
-	strata_error_detail(e, "%s %s older than %s-%s, the newest applied migration",
+	strata_error_detail(e, "%s %s older than %s-%s, the newest applied migration%s",
 	                    strata_buf_cstr(&names), n == 1 ? "is" : "are",
-	                    h->items[h->n - 1].version, h->items[h->n - 1].name);
+	                    first->newer ? first->newer->version : h->items[h->n - 1].version,
+	                    first->newer ? first->newer->name : h->items[h->n - 1].name,
+	                    p->sources > 1 ? " of its directory" : "");
 	strata_buf_free(&names);
 	strata_error_hint(e, "this usually comes from merging a branch: check that it is safe to "
 	                     "apply after the newer ones, then run with allow_out_of_order");
@@ -240,4 +330,107 @@ void strata_plan_rows_free(strata_plan_rows *s)
 		return;
 	free(s->items);
 	memset(s, 0, sizeof(*s));
+}
+
+/* Whether to_version is an applied version (else e says so). */
+static int check_applied_version(const strata_history *h, const char *v, strata_error *e)
+{
+	if (!strata_is_version(v))
+		return strata_error_set(e, STRATA_EINVALID, "'%s' is not a version (digits only)",
+		                        v);
+	for (size_t i = 0; i < h->n; i++)
+		if (strata_version_cmp(h->items[i].version, v) == 0)
+			return 0;
+	strata_error_hint(e, "use a version listed as applied (strata_status()), or unrecord "
+	                     "everything (all)");
+	return strata_error_set(e, STRATA_ENOTFOUND, "version %s is not applied", v);
+}
+
+/* The refusals of a revert with fake that do not depend on which rows it picks. */
+static int check_unrecord(const strata_catalog *c, const strata_history *h,
+                          const strata_revert_opts *o, strata_error *e)
+{
+	const strata_applied *u = strata_history_unfinished(h);
+	size_t want = o->steps ? o->steps : 1;
+	if (u) {
+		const strata_migration *m = strata_catalog_find(c, u->version, u->name);
+		if (m)
+			strata_error_at(e, m->path, 0, 0);
+		strata_error_hint(e,
+		                  "finish it first with strata_repair(), or record it as applied "
+		                  "with strata_repair() with mark_applied; then unrecord");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot unrecord: migration %s-%s is %s, not applied",
+		                        u->version, u->name, strata_applied_status_name(u->status));
+	}
+	if (o->to_version)
+		return check_applied_version(h, o->to_version, e);
+	if (!o->all && want > h->n && h->n > 0) {
+		strata_error_hint(e, "give at most %zu steps, or unrecord everything (all)", h->n);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot unrecord %zu migrations: %zu %s applied", want,
+		                        h->n, h->n == 1 ? "is" : "are");
+	}
+	return 0;
+}
+
+/* With steps, "the newest" by version must be the last recorded: not when one left in place was
+ * recorded after one of those picked (applied out of order). h read with its dates. */
+static int check_last_recorded(const strata_unrecord *u, const strata_history *h, strata_error *e)
+{
+	const char *first = NULL; /* when the earliest of those picked was recorded */
+	for (size_t k = 0; k < u->n; k++)
+		if (!first || strcmp(u->rows[k]->applied_at, first) < 0)
+			first = u->rows[k]->applied_at;
+	for (size_t k = 0; first && first[0] && k < h->n - u->n; k++) {
+		const strata_applied *a = &h->items[k];
+		if (strcmp(a->applied_at, first) <= 0)
+			continue;
+		strata_error_detail(e, "%s-%s was recorded after %s-%s, a newer migration",
+		                    a->version, a->name, u->rows[u->n - 1]->version,
+		                    u->rows[u->n - 1]->name);
+		strata_error_hint(e, "say which with to (everything after a version) or all");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot tell which %zu migration%s to unrecord: the newest "
+		                        "by version are not the last recorded",
+		                        u->n, u->n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+int strata_plan_unrecord(strata_unrecord *out, const strata_catalog *c, const strata_history *h,
+                         const strata_revert_opts *o, strata_error *e)
+{
+	size_t want = o->steps ? o->steps : 1;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = check_unrecord(c, h, o, e)) < 0)
+		return error;
+	out->rows = calloc(h->n ? h->n : 1, sizeof(*out->rows));
+	out->m = calloc(h->n ? h->n : 1, sizeof(*out->m));
+	if (!out->rows || !out->m) {
+		strata_unrecord_free(out);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	for (size_t i = h->n; i-- > 0;) {
+		const strata_applied *a = &h->items[i];
+		if (o->to_version ? strata_version_cmp(a->version, o->to_version) <= 0
+		                  : !o->all && out->n == want)
+			break;
+		out->m[out->n] = strata_catalog_find(c, a->version, a->name);
+		out->rows[out->n++] = a;
+	}
+	if (!o->to_version && !o->all && (error = check_last_recorded(out, h, e)) < 0)
+		strata_unrecord_free(out);
+	return error;
+}
+
+void strata_unrecord_free(strata_unrecord *u)
+{
+	if (!u)
+		return;
+	free(u->rows);
+	free(u->m);
+	memset(u, 0, sizeof(*u));
 }

@@ -54,4 +54,30 @@ void strata_schema_free(strata_schema *s);
 int strata_schema_render(const strata_schema *s, const char *preamble, strata_buf *out,
                          strata_error *e);
 
+/* One difference between two schemas (strata.h's strata_schema_difference, with what its
+ * strings point into). */
+typedef struct strata_schema_change {
+	strata_schema_difference pub;
+	char *text;
+} strata_schema_change;
+
+typedef struct strata_schema_changes {
+	strata_schema_change *items; /* by schema, name, kind */
+	size_t n;
+} strata_schema_changes;
+
+/* What `have` has that `want` has not (EXTRA), the reverse (MISSING), and what differs
+ * (CHANGED), object by object; a table whose only change is in its columns, constraints or
+ * indexes is not listed itself. The changes borrow from both schemas. */
+int strata_schema_compare(const strata_schema *have, const strata_schema *want,
+                          strata_schema_changes *out, strata_error *e);
+/* The same, in the words of a revert test: `have` is the schema after a migration's up and down,
+ * `want` the one before its up ("left behind by its down: ..."). */
+int strata_schema_compare_revert(const strata_schema *have, const strata_schema *want,
+                                 strata_schema_changes *out, strata_error *e);
+/* The public view of the changes (pointing into them). */
+void strata_schema_changes_public(const strata_schema_changes *c, strata_schema_diff *out,
+                                  strata_schema_difference **items);
+void strata_schema_changes_free(strata_schema_changes *c);
+
 #endif

@@ -9,7 +9,8 @@ import json, re, sys
 d = json.load(sys.stdin)
 iso = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 for m in d["migrations"]:
-    assert set(m) == {"version", "name", "status", "file", "applied_at", "duration_ms"}, sorted(m)
+    assert set(m) == {"version", "name", "status", "file", "applied_at", "duration_ms",
+                      "previous_checksum", "accepted_at"}, sorted(m)
     at = m["applied_at"]
     dur = m["duration_ms"]
     print("%s|%s|%s|%s|%s|%s" % (m["version"], m["name"], m["status"], m["file"],

@@ -78,4 +78,29 @@ for pw in 't' 'password' 'postgres' 'Sup3rS3cr3t-Xq7zW-long-and-distinctive-0123
 	done
 	like "pw $i: ... the URL is shown masked" "$all" "postgres://$r:\\*\\*\\*\\*@"
 done
+
+# a URL built by ${VAR} expansion (.env, strata.json) or read through DATABASE_URL_FILE is masked
+# the same way, and an error about a missing variable beside a password shows no password
+pw='Exp4nd-s3cret-Zq9'
+r=strata_pw_${$}_x
+role "$r" "$pw"
+: >"$TEST_DIR/.all"
+printf 'DATABASE_URL=postgres://%s:${PW}@%s:%s/%s\n' "$r" "$H" "$P" "$PG_DB" >.env
+PW=$pw run strata -v migrations run --dir m
+is 'expanded in .env: the run works' "$rc" 0
+like '... the URL is shown masked' "$out" "^database: postgres://$r:\\*\\*\\*\\*@.* \\(from \\.env\\)\$"
+printf 'DATABASE_URL=postgres://%s:%s@%s:%s/${NOPE}\n' "$r" "$pw" "$H" "$P" >.env
+run strata migrations show --dir m
+like 'a missing variable beside the password: the error' "$err" "^strata: error: \\.env:1:[0-9]+: variable 'NOPE' is not set\$"
+rm .env
+printf '{"database_url": "postgres://%s:${PW}@%s:%s/%s"}\n' "$r" "$H" "$P" "$PG_DB" >strata.json
+PW=$pw run strata -v migrations revert --dir m
+is 'expanded in strata.json: the revert works' "$rc" 0
+like '... the URL is shown masked' "$out" "^database: postgres://$r:\\*\\*\\*\\*@.* \\(from config\\)\$"
+rm strata.json
+printf 'postgres://%s:%s@%s:%s/%s\n' "$r" "$pw" "$H" "$P" "$PG_DB" >url
+DATABASE_URL_FILE=url run strata -v migrations show --dir m --json
+is 'read from DATABASE_URL_FILE: show works' "$rc" 0
+like '... the URL is shown masked' "$out" "postgres://$r:\\*\\*\\*\\*@"
+unlike "... '$pw' shows in none of their output" "$(cat "$TEST_DIR/.all")" "$(req "$pw")"
 done_testing

@@ -114,7 +114,7 @@ scenario() {
 		strata migrations run
 	like "$k: ... detail has the applied and the current sha256 prefixes" "$err" \
 		"^detail: applied .* with sha256 ${old:0:12}…, the file now has $new…$"
-	like "$k: ... hint" "$err" '^hint: restore the file as it was applied and put the change in a new migration; --ignore-checksums skips this check$'
+	like "$k: ... hint" "$err" '^hint: restore the file as it was applied and put the change in a new migration; if the edit is deliberate, record it with .strata migrations accept 1-a.; --ignore-checksums skips this check$'
 	like "$k: ... nothing was applied" "$err" '^strata: nothing was applied$'
 	is "$k: ... 3-c not applied" "$(db_history) $(table_ex c)" "1-a,2-b 0"
 	check "$k: --ignore-checksums runs anyway" 0 '^  applied   3-c ' \

@@ -7,7 +7,7 @@ cp -r "$ROOT/examples/store" store && cd store || bail "no examples/store"
 rm -rf dist strata.db
 check 'strata build in the example' 0 'built 3 migrations' '^$' "$STRATA" build
 check 'seed on the SQLite default applies migrations, then loads' 0 \
-	'applying 3 migrations to sqlite:strata\.db' '^$' "$STRATA" seed -f data/seed.json
+	'applying 4 migrations to sqlite:strata\.db' '^$' "$STRATA" seed -f data/seed.json
 like '... rows per table' "$out" 'prices +12 rows'
 like '... and the total' "$out" 'seeded 39 rows from 1 file'
 is '... a store, two regions, five countries' \

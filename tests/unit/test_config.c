@@ -1,4 +1,4 @@
-/* test_config.c: .env parsing and database URL / directory resolution (src/core/config.c). */
+/* test_config.c: .env parsing and database URL / directory resolution (src/cli/config.c). */
 #include "unit.h"
 
 #include "cli/config.h"
@@ -113,6 +113,7 @@ static int setup(void **state)
 	fx->dir = unit_mkdtemp();
 	assert_int_equal(chdir(fx->dir), 0);
 	unsetenv("DATABASE_URL");
+	unsetenv("DATABASE_URL_FILE");
 	*state = fx;
 	return 0;
 }
@@ -121,6 +122,7 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	unsetenv("DATABASE_URL");
+	unsetenv("DATABASE_URL_FILE");
 	assert_int_equal(chdir(fx->old_cwd), 0);
 	free(fx->old_cwd);
 	unit_rmtree(fx->dir);
@@ -384,6 +386,87 @@ static void test_load_absolute_config_path(void **state)
 	free(conf);
 }
 
+static void test_load_expands_config(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	cli_config c;
+	(void)state;
+	unit_write(".", ".env", "APP=shop\n");
+	unit_write(".", CLI_CONFIG_FILE,
+	           "{\"database_url\": \"sqlite:${APP}-${STAGE:-dev}.db\",\n"
+	           " \"src_dir\": \"${APP}/src\", \"dist_dir\": \"$${APP}\",\n"
+	           " \"base_dirs\": [\"../${APP}/dist\"], \"lock_ttl\": \"${NOT_EXPANDED}\"}\n");
+	load_ok(&c, NULL, NULL);
+	assert_url(&c, "sqlite:shop-dev.db", "config");
+	assert_string_equal(c.src_dir, "shop/src");
+	assert_string_equal(c.dist_dir, "${APP}");
+	assert_string_equal(c.base_dirs[0], "../shop/dist");
+	assert_string_equal(c.lock_ttl, "${NOT_EXPANDED}");
+	cli_config_free(&c);
+
+	/* an unset variable: the place of its '${' in the file */
+	unit_write(".", CLI_CONFIG_FILE, "{\"src_dir\": \"a\",\n  \"dist_dir\": \"x/${NOPE}\"}");
+	assert_int_equal(cli_config_load(&c, NULL, NULL, &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "variable 'NOPE' is not set");
+	assert_string_equal(e.file, CLI_CONFIG_FILE);
+	assert_int_equal(e.line, 2);
+	assert_int_equal(e.column, 18);
+	assert_null(c.database_url);
+
+	/* the URL is expanded only when it is the one used */
+	unit_write(".", CLI_CONFIG_FILE, "{\"database_url\": \"sqlite:${NOPE}.db\"}");
+	load_ok(&c, NULL, "sqlite:cli.db");
+	assert_url(&c, "sqlite:cli.db", "--database-url");
+	cli_config_free(&c);
+	strata_error_clear(&e);
+	assert_int_equal(cli_config_load(&c, NULL, NULL, &e), STRATA_EINVALID);
+	assert_int_equal(e.line, 1);
+	assert_int_equal(e.column, 26);
+	unit_write(".", CLI_CONFIG_FILE, "{\"database_url\": \"${EMPTY:-}\"}");
+	strata_error_clear(&e);
+	assert_int_equal(cli_config_load(&c, NULL, NULL, &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "the database URL in strata.json is set but empty");
+}
+
+static void test_load_env_files(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	const char *files[] = {"a.env", "b.env"};
+	cli_config c;
+	(void)state;
+	unit_write(".", ".env", "DATABASE_URL=sqlite:default.db\n");
+	unit_write(".", "a.env", "NAME=a\n");
+	unit_write(".", "b.env", "DATABASE_URL=sqlite:${NAME}b.db\n");
+	assert_int_equal(cli_config_load_env(&c, NULL, NULL, files, 2, &e), 0);
+	assert_url(&c, "sqlite:ab.db", "b.env");
+	cli_config_free(&c);
+	/* the named files replace .env */
+	assert_int_equal(cli_config_load_env(&c, NULL, NULL, files, 1, &e), 0);
+	assert_url(&c, "sqlite:strata.db", "default");
+	cli_config_free(&c);
+	/* a secret file named in .env */
+	unit_write(".", "url", "sqlite:secret.db\n");
+	unit_write(".", ".env", "DATABASE_URL_FILE=url\n");
+	load_ok(&c, NULL, NULL);
+	assert_url(&c, "sqlite:secret.db", ".env (DATABASE_URL_FILE)");
+	cli_config_free(&c);
+	assert_int_equal(setenv("DATABASE_URL_FILE", "url", 1), 0);
+	unit_write(".", ".env", "DATABASE_URL=sqlite:dotenv.db\n");
+	load_ok(&c, NULL, NULL);
+	assert_url(&c, "sqlite:secret.db", "DATABASE_URL_FILE");
+	cli_config_free(&c);
+	unit_write(".", "url", " \n");
+	load_fails(NULL, STRATA_EINVALID,
+	           "the database URL in the file DATABASE_URL_FILE names is set but empty");
+	unsetenv("DATABASE_URL_FILE");
+	/* a named file that is not there, even with --database-url */
+	files[1] = "missing.env";
+	strata_error_clear(&e);
+	assert_int_equal(cli_config_load_env(&c, NULL, "sqlite:x.db", files, 2, &e),
+	                 STRATA_ENOTFOUND);
+	assert_string_equal(e.file, "missing.env");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +490,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_load_paths_relative_to_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_dotenv_beside_config, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_load_absolute_config_path, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_expands_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_env_files, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -184,7 +184,7 @@ static void test_up_to_unknown_version(void **state)
 {
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
-	strata_plan p = {NULL, 0};
+	strata_plan p = {0};
 	assert_int_equal(strata_plan_up(&p, &fx->c, &fx->h, "7", &e), STRATA_ENOTFOUND);
 	assert_string_equal(e.msg, "no migration has version 7");
 	assert_non_null(strstr(e.hint, "strata_status()"));
@@ -278,7 +278,7 @@ static void test_down_to_version_not_applied(void **state)
 	struct fx *fx = *state;
 	strata_error e = STRATA_ERROR_INIT;
 	strata_revert_opts o = {.to_version = "3"};
-	strata_plan p = {NULL, 0};
+	strata_plan p = {0};
 	apply_revertible(fx);
 	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), STRATA_ENOTFOUND);
 	assert_string_equal(e.msg, "version 3 is not applied");
@@ -503,6 +503,123 @@ static void test_status_all_pending(void **state)
 	strata_plan_rows_free(&s);
 }
 
+/* ---- sources: out of order within one directory, revert in applied order ------------------ */
+
+/* 2-B and 5-E are a plugin's (dir_index 1), the rest the core's (0). */
+static int setup_two_sources(void **state)
+{
+	struct fx *fx;
+	setup_catalog(state);
+	fx = *state;
+	fx->c.items[1]->dir_index = 1;
+	fx->c.items[4]->dir_index = 1;
+	return 0;
+}
+
+static void set_rank(struct fx *fx, const char *version, const char *name, uint64_t rank)
+{
+	strata_applied *a = (strata_applied *)strata_history_find(&fx->h, version, name);
+	assert_non_null(a);
+	a->applied_rank = rank;
+}
+
+static void test_up_order_per_source(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_plan p;
+	/* the core is applied up to 10-J; the plugin, added later with older versions, is not */
+	add_applied(fx, "1", "A");
+	add_applied(fx, "10", "J");
+	add_applied(fx, "99", "Gone"); /* applied, no file: in no source */
+	assert_int_equal(strata_plan_up(&p, &fx->c, &fx->h, NULL, &e), 0);
+	PLAN_IS(&p, STRATA_UP, "2-B", "3-C", "4-D", "5-E");
+	assert_int_equal(p.sources, 2);
+	assert_false(p.steps[0].out_of_order); /* the plugin's */
+	assert_true(p.steps[1].out_of_order);  /* the core's, older than 10-J */
+	assert_ptr_equal(p.steps[1].newer, fx->c.items[5]);
+	assert_true(p.steps[2].out_of_order);
+	assert_false(p.steps[3].out_of_order);
+	assert_int_equal(strata_plan_check_order(&p, &fx->h, &e), STRATA_EINVALID);
+	assert_string_equal(e.detail, "3-C, 4-D are older than 10-J, the newest applied migration "
+	                              "of its directory");
+	strata_plan_free(&p);
+
+	/* inside the plugin too: 2-B after 5-E is out of order */
+	add_applied(fx, "5", "E");
+	assert_int_equal(strata_plan_up(&p, &fx->c, &fx->h, NULL, &e), 0);
+	PLAN_IS(&p, STRATA_UP, "2-B", "3-C", "4-D");
+	assert_true(p.steps[0].out_of_order);
+	assert_ptr_equal(p.steps[0].newer, fx->c.items[4]);
+	strata_plan_free(&p);
+}
+
+static void test_up_order_one_source(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_plan p;
+	add_applied(fx, "5", "E");
+	assert_int_equal(strata_plan_up(&p, &fx->c, &fx->h, NULL, &e), 0);
+	PLAN_IS(&p, STRATA_UP, "1-A", "2-B", "3-C", "4-D", "10-J");
+	assert_int_equal(p.sources, 1);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(p.steps[i].out_of_order);
+	assert_false(p.steps[4].out_of_order);
+	assert_int_equal(strata_plan_check_order(&p, &fx->h, &e), STRATA_EINVALID);
+	assert_non_null(strstr(e.detail, "older than 5-E, the newest applied migration"));
+	assert_null(strstr(e.detail, "of its directory"));
+	strata_plan_free(&p);
+}
+
+static void test_down_most_recently_applied(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_revert_opts o = {0};
+	strata_plan p;
+	/* the core's 1-A and 10-J, then the plugin's 2-B and 5-E */
+	apply_revertible(fx);
+	set_rank(fx, "1", "A", 1);
+	set_rank(fx, "10", "J", 2);
+	set_rank(fx, "2", "B", 3);
+	set_rank(fx, "5", "E", 4);
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	PLAN_IS(&p, STRATA_DOWN, "5-E");
+	assert_non_null(p.steps[0].higher);
+	assert_string_equal(p.steps[0].higher->version, "10");
+	strata_plan_free(&p);
+
+	o.steps = 3;
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	PLAN_IS(&p, STRATA_DOWN, "5-E", "2-B", "10-J");
+	assert_non_null(p.steps[1].higher);
+	assert_null(p.steps[2].higher); /* the highest by then */
+	strata_plan_free(&p);
+
+	/* to_version chooses by version, and runs in the same order */
+	o = (strata_revert_opts){.to_version = "2"};
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	PLAN_IS(&p, STRATA_DOWN, "5-E", "10-J");
+	strata_plan_free(&p);
+
+	o = (strata_revert_opts){.all = true};
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	PLAN_IS(&p, STRATA_DOWN, "5-E", "2-B", "10-J", "1-A");
+	strata_plan_free(&p);
+
+	/* ties (rows without a rank): the higher version first */
+	set_rank(fx, "2", "B", 0);
+	set_rank(fx, "5", "E", 0);
+	set_rank(fx, "1", "A", 0);
+	set_rank(fx, "10", "J", 0);
+	o = (strata_revert_opts){.all = true};
+	assert_int_equal(strata_plan_down(&p, &fx->c, &fx->h, &o, &e), 0);
+	PLAN_IS(&p, STRATA_DOWN, "10-J", "5-E", "2-B", "1-A");
+	assert_null(p.steps[0].higher);
+	strata_plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +648,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_status_merge, setup_catalog, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_all_pending, setup_catalog, teardown),
+	    cmocka_unit_test_setup_teardown(test_up_order_per_source, setup_two_sources, teardown),
+	    cmocka_unit_test_setup_teardown(test_up_order_one_source, setup_catalog, teardown),
+	    cmocka_unit_test_setup_teardown(test_down_most_recently_applied, setup_two_sources,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -403,8 +403,8 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	strata_dburl u = {0};
 	strata_conn *b = NULL;
 	strata_history h = {0};
-	strata_step step = {m, STRATA_UP, false, 0};
-	strata_plan plan = {&step, 1};
+	strata_step step = {.m = m, .dir = STRATA_UP};
+	strata_plan plan = {.steps = &step, .n = 1};
 	strata_run_opts ro = {0};
 	strata_run_result rr;
 	strata_error e = STRATA_ERROR_INIT;
@@ -446,7 +446,7 @@ static void test_runner_refuses_first(void **state)
 	char *dir = unit_mkdtemp(), url[4200];
 	strata_migration *ms[2];
 	strata_step steps[2];
-	strata_plan plan = {steps, 2};
+	strata_plan plan = {.steps = steps, .n = 2};
 	strata_dburl u = {0};
 	strata_conn *b = NULL;
 	strata_history h = {0};
@@ -457,7 +457,7 @@ static void test_runner_refuses_first(void **state)
 	ms[1] = parse_mig("mem/2-Gadgets.sql", "-- migrate:up\nBEGIN;\ncreate table gadgets (a "
 	                                       "int);\nCOMMIT;\ninsert into nope values (1);\n");
 	for (int i = 0; i < 2; i++)
-		steps[i] = (strata_step){ms[i], STRATA_UP, false, 0};
+		steps[i] = (strata_step){.m = ms[i], .dir = STRATA_UP};
 	snprintf(url, sizeof(url), "sqlite:%s/x.db", dir);
 	assert_int_equal(strata_dburl_parse(&u, url, &e), 0);
 	assert_int_equal(strata_conn_open(&b, &u, 0, &e), 0);

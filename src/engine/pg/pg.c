@@ -265,6 +265,10 @@ const struct strata_engine strata_pg_engine = {
     .exec = pg_exec_sql,
     .query = pg_query,
     .seed = &strata_pg_seed,
+    .scratch_create = strata_pg__scratch_create,
+    .scratch_drop = strata_pg__scratch_drop,
+    .schema_reset = strata_pg__schema_reset,
+    .history_edit = strata_pg__history_edit,
     .schema_read = strata_pg__schema_read,
     .schema_preamble = strata_pg__schema_preamble,
 };

@@ -28,10 +28,23 @@
 	"status text NOT NULL DEFAULT 'applied', "                                                 \
 	"progress integer NOT NULL DEFAULT 0, "                                                    \
 	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
-	"row_hash bigint, "                                                                        \
+	"row_hash bigint, previous_checksum text, accepted_at timestamptz, "                       \
 	"PRIMARY KEY (version, name))"
 /* a table from before row_hash */
 #define HISTORY_ADD_ROW_HASH "ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint"
+/* what strata_accept records (STRATA_HISTORY_ACCEPTED) */
+#define HISTORY_ACCEPTED                                                                           \
+	", previous_checksum, to_char(accepted_at AT TIME ZONE 'UTC', "                            \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define HISTORY_ADD_ACCEPTED                                                                       \
+	"ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN IF NOT EXISTS previous_checksum text, "   \
+	"ADD COLUMN IF NOT EXISTS accepted_at timestamptz"
+/* The order rows were applied in. applied_at is now(), the transaction's start, with
+ * microseconds: rows tie only within one transaction (--transaction all), which is one run, and
+ * a run applies in version order, so version breaks the tie as the run did. */
+#define HISTORY_RANK                                                                               \
+	", row_number() OVER (ORDER BY applied_at, length(ltrim(version, '0')), "                  \
+	"ltrim(version, '0'), name)"
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -50,7 +63,14 @@ bool strata_pg__own_table_privilege(pg_conn *pg, strata_error *e)
 			continue;
 		strata_error_at(e, "", 0, 0);
 		e->source_line[0] = '\0';
-		if (strstr(e->msg, "must be owner"))
+		if (strstr(e->msg, "must be owner") && pg->altering_accepted)
+			strata_error_hint(
+			    e,
+			    "%s is from an older strata and lacks the columns that record an "
+			    "accepted edit, which only its owner may add: run this once as the "
+			    "owner, or have the owner run '" HISTORY_ADD_ACCEPTED "'",
+			    tables[i]);
+		else if (strstr(e->msg, "must be owner"))
 			strata_error_hint(
 			    e,
 			    "%s is from an older strata and lacks the row_hash column, "
@@ -86,28 +106,69 @@ static int exec_own(pg_conn *pg, const char *sql, strata_error *e)
 	return error;
 }
 
+/* Whether a failed read's missing column (42703) is one of STRATA_HISTORY_ACCEPTED's. */
+static bool accepted_column(const PGresult *r)
+{
+	const char *msg = strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY);
+	return strstr(msg, "previous_checksum") || strstr(msg, "accepted_at");
+}
+
+/* One history row of r into out. */
+static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, bool rank,
+                   bool accepted, strata_error *e)
+{
+	strata_applied *a;
+	int st = strata_applied_status_parse(PQgetvalue(r, i, 5)), col = 8, error;
+	error =
+	    strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+	                       PQgetvalue(r, i, 3), strtod(PQgetvalue(r, i, 4), NULL), e);
+	if (error < 0)
+		return error;
+	a = &out->items[out->n - 1];
+	a->status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
+	a->progress = atoi(PQgetvalue(r, i, 6));
+	a->out_of_order = strcmp(PQgetvalue(r, i, 7), "t") == 0;
+	if (hashes && !PQgetisnull(r, i, col)) {
+		a->has_row_hash = true;
+		a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, col), NULL, 10);
+	}
+	col += hashes;
+	if (rank)
+		a->applied_rank = (uint64_t)strtoll(PQgetvalue(r, i, col++), NULL, 10);
+	if (accepted && !PQgetisnull(r, i, col))
+		error = strata_applied_set_accepted(a, PQgetvalue(r, i, col),
+		                                    PQgetvalue(r, i, col + 1), e);
+	return error;
+}
+
 /*
  * Reads the history. A run that writes the history (STRATA_HISTORY_CREATE) creates its table
  * only when it is missing, and adds row_hash to a table from before it only when reading it
  * says it lacks it: a role without CREATE on the schema can run pending migrations once the
- * table is there, and the common case is one query.
+ * table is there, and the common case is one query. The columns of an accepted edit are read
+ * where they are there, and added only for strata_accept (STRATA_HISTORY_ACCEPTED with CREATE).
  */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
 	bool create = flags & STRATA_HISTORY_CREATE;
+	bool add_accepted = create && (flags & STRATA_HISTORY_ACCEPTED);
 	/* a run that writes rows writes row_hash: reading the column tells whether it is there */
 	bool hashes = (flags & STRATA_HISTORY_ROW_HASH) || create;
-	char sql[512];
+	bool accepted = (flags & STRATA_HISTORY_ACCEPTED) || !(flags & STRATA_HISTORY_BRIEF);
+	bool rank = flags & STRATA_HISTORY_APPLIED_ORDER;
+	char sql[1024];
 	PGresult *r = NULL;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(sql, sizeof(sql), "%s%s%s%s FROM " STRATA_HISTORY_TABLE, HISTORY_SELECT,
-	         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES, HISTORY_REST,
-	         hashes ? ", row_hash" : "");
-	for (int attempt = 0; attempt < 3; attempt++) {
+	for (int attempt = 0; attempt < 4; attempt++) {
 		const char *st, *fix = NULL;
+		snprintf(sql, sizeof(sql), "%s%s%s%s%s%s FROM " STRATA_HISTORY_TABLE,
+		         HISTORY_SELECT,
+		         flags & STRATA_HISTORY_BRIEF ? "NULL, NULL, " : HISTORY_DATES,
+		         HISTORY_REST, hashes ? ", row_hash" : "", rank ? HISTORY_RANK : "",
+		         accepted ? HISTORY_ACCEPTED : "");
 		PQclear(r);
 		r = strata_pg_exec(&pg->link, sql);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
@@ -115,41 +176,35 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		st = strata_pg__field(r, PG_DIAG_SQLSTATE);
 		if (strcmp(st, "42P01") == 0 && !create)
 			goto done; /* no table yet: nothing applied */
+		if (strcmp(st, "42703") == 0 && accepted_column(r) && !add_accepted) {
+			accepted = false; /* a table from before them: read without them */
+			continue;
+		}
 		if (strcmp(st, "42P01") == 0)
 			fix = HISTORY_CREATE;
 		else if (strcmp(st, "42703") == 0 && create &&
 		         strstr(strata_pg__field(r, PG_DIAG_MESSAGE_PRIMARY), "row_hash"))
 			fix = HISTORY_ADD_ROW_HASH;
-		if (!fix || attempt == 2) {
+		else if (strcmp(st, "42703") == 0 && accepted_column(r))
+			fix = HISTORY_ADD_ACCEPTED;
+		if (!fix || attempt == 3) {
 			error = strata_pg__error(pg, r, e);
 			strata_pg__own_table_privilege(pg, e);
 			goto done;
 		}
 		/* another runner may make it at the same moment (42P07, 23505, 42701): read again
 		 */
-		if ((error = exec_own(pg, fix, e)) < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
+		pg->altering_accepted = strcmp(fix, HISTORY_ADD_ACCEPTED) == 0;
+		error = exec_own(pg, fix, e);
+		pg->altering_accepted = false;
+		if (error < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
 		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0)
 			goto done;
 		error = 0;
 		strata_error_clear(e);
 	}
-	for (int i = 0; i < PQntuples(r) && error == 0; i++) {
-		strata_applied *a;
-		int st = strata_applied_status_parse(PQgetvalue(r, i, 5));
-		error = strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		                           PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-		                           strtod(PQgetvalue(r, i, 4), NULL), e);
-		if (error < 0)
-			break;
-		a = &out->items[out->n - 1];
-		a->status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
-		a->progress = atoi(PQgetvalue(r, i, 6));
-		a->out_of_order = strcmp(PQgetvalue(r, i, 7), "t") == 0;
-		if (hashes && !PQgetisnull(r, i, 8)) {
-			a->has_row_hash = true;
-			a->row_hash = (uint64_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
-		}
-	}
+	for (int i = 0; i < PQntuples(r) && error == 0; i++)
+		error = add_row(out, r, i, hashes, rank, accepted, e);
 	strata_history_sort(out);
 done:
 	PQclear(r);
@@ -286,4 +341,72 @@ int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_er
 	strata_buf_puts(&q, " AND name = ");
 	error |= strata_pg__literal(pg, &q, m->name);
 	return strata_pg__exec_buf(pg, &q, error, e);
+}
+
+/* One history_edit's statement: the row must still be applied with its checksum. */
+static int edit_sql(pg_conn *pg, strata_buf *q, const strata_history_edit *ed)
+{
+	int error = 0;
+	uint64_t h;
+	if (ed->new_checksum) {
+		if (strata_history_row_hash(&h, ed->version, ed->name, ed->new_checksum) < 0)
+			return STRATA_ERROR;
+		strata_buf_puts(q, "UPDATE " STRATA_HISTORY_TABLE
+		                   " SET previous_checksum = checksum, checksum = ");
+		error |= strata_pg__literal(pg, q, ed->new_checksum);
+		strata_buf_printf(q, ", accepted_at = now(), row_hash = %" PRId64, (int64_t)h);
+	} else {
+		strata_buf_puts(q, "DELETE FROM " STRATA_HISTORY_TABLE);
+	}
+	strata_buf_puts(q, " WHERE version = ");
+	error |= strata_pg__literal(pg, q, ed->version);
+	strata_buf_puts(q, " AND name = ");
+	error |= strata_pg__literal(pg, q, ed->name);
+	strata_buf_puts(q, " AND checksum = ");
+	error |= strata_pg__literal(pg, q, ed->checksum);
+	strata_buf_puts(q, " AND status = 'applied'");
+	return error || q->failed ? STRATA_ERROR : 0;
+}
+
+/* Every edit in one transaction; each must change its one row, else all are rolled back. */
+int strata_pg__history_edit(strata_conn *b, const strata_history_edit *ed, size_t n,
+                            strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	strata_buf q = STRATA_BUF_INIT;
+	int error;
+
+	if (pg->tlock && (error = strata_table_lock_check(pg->tlock, e)) < 0)
+		return error;
+	if ((error = strata_pg__exec(pg, "BEGIN", e)) < 0)
+		return error;
+	for (size_t i = 0; i < n && error == 0; i++) {
+		PGresult *r;
+		strata_buf_reset(&q);
+		if (edit_sql(pg, &q, &ed[i]) < 0) {
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+			break;
+		}
+		r = strata_pg_exec(&pg->link, q.ptr);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			error = strata_pg__error(pg, r, e);
+			strata_pg__own_table_privilege(pg, e);
+		} else if (strcmp(PQcmdTuples(r), "1") != 0) {
+			strata_error_hint(e,
+			                  "another runner changed the history since it was read: "
+			                  "run again");
+			error =
+			    strata_error_set(e, STRATA_ERROR,
+			                     "%s-%s is no longer applied as it was read; nothing "
+			                     "was changed",
+			                     ed[i].version, ed[i].name);
+		}
+		PQclear(r);
+	}
+	strata_buf_free(&q);
+	if (error == 0)
+		error = strata_pg__exec(pg, "COMMIT", e);
+	if (error < 0)
+		strata_pg__rollback(b);
+	return error;
 }

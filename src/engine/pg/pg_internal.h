@@ -18,7 +18,8 @@ typedef struct pg_conn {
 	/* the server counts an error's position in characters of its own encoding; with
 	 * SQL_ASCII every byte is a character (no conversion from our UTF-8 happens) */
 	bool position_in_bytes;
-	char encoding[32]; /* server_encoding */
+	char encoding[32];      /* server_encoding */
+	bool altering_accepted; /* adding the columns of an accepted edit (for the hint) */
 } pg_conn;
 
 /* pg.c: errors and plain statements */
@@ -50,6 +51,9 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 int strata_pg__history_summary(strata_conn *b, strata_history_summary *out, strata_error *e);
 int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e);
 int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_error *e);
+/* The engine's history_edit: every edit in one transaction. */
+int strata_pg__history_edit(strata_conn *b, const strata_history_edit *ed, size_t n,
+                            strata_error *e);
 /* The row_hash of m's history row: the number, or NULL. */
 void strata_pg__row_hash(strata_buf *q, const strata_migration *m);
 /* The step's history change: an INSERT ... RETURNING duration_ms (up) or a DELETE (down). */
@@ -61,6 +65,11 @@ struct strata_schema;
 int strata_pg__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
                            strata_error *e);
 extern const char strata_pg__schema_preamble[];
+
+/* pg_scratch.c: engine.h's scratch_create, scratch_drop and schema_reset */
+int strata_pg__scratch_create(strata_conn *b, char **url, strata_error *e);
+void strata_pg__scratch_drop(strata_conn *b, const char *url);
+int strata_pg__schema_reset(strata_conn *b, strata_error *e);
 
 /* pg_apply.c */
 int strata_pg__apply(strata_conn *b, const strata_step *step, const strata_apply_opts *o,

@@ -200,10 +200,17 @@ static void sq_unlock(strata_conn *b)
 	(void)b;
 }
 
+#define HISTORY_SELECT                                                                             \
+	"SELECT version, name, checksum, applied_at, duration_ms, status, progress, out_of_order"
+#define HISTORY_FROM " FROM " STRATA_HISTORY_TABLE
+#define HISTORY_RANK ", row_number() OVER (ORDER BY applied_at, rowid)"
+
 static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
 	bool create = flags & STRATA_HISTORY_CREATE; /* BRIEF: a local read is cheap in full */
+	bool accepted; /* the table has previous_checksum and accepted_at */
+	bool rank = flags & STRATA_HISTORY_APPLIED_ORDER;
 	sqlite3_stmt *st = NULL;
 	int rc, error = 0;
 
@@ -220,13 +227,22 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 	                            "status TEXT NOT NULL DEFAULT 'applied', "
 	                            "progress INTEGER NOT NULL DEFAULT 0, "
 	                            "out_of_order INTEGER NOT NULL DEFAULT 0, "
+	                            "previous_checksum TEXT, accepted_at TEXT, "
 	                            "PRIMARY KEY (version, name))",
 	                            e)) < 0)
 		return error;
+	if ((error = strata_sqlite__accepted_columns(s, create && (flags & STRATA_HISTORY_ACCEPTED),
+	                                             &accepted, e)) < 0)
+		return error;
+	/* rowid: the order rows were inserted in, for applied_at ties (a second or a millisecond
+	 * holds several migrations) */
 	rc = sqlite3_prepare_v2(
 	    s->db,
-	    "SELECT version, name, checksum, applied_at, duration_ms, status, progress, "
-	    "out_of_order FROM " STRATA_HISTORY_TABLE,
+	    accepted ? (rank ? HISTORY_SELECT
+	                    ", previous_checksum, accepted_at" HISTORY_RANK HISTORY_FROM
+	                     : HISTORY_SELECT ", previous_checksum, accepted_at" HISTORY_FROM)
+	             : (rank ? HISTORY_SELECT ", NULL, NULL" HISTORY_RANK HISTORY_FROM
+	                     : HISTORY_SELECT HISTORY_FROM),
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!create && strstr(sqlite3_errmsg(s->db), "no such table"))
@@ -247,6 +263,12 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
 		a->progress = sqlite3_column_int(st, 6);
 		a->out_of_order = sqlite3_column_int(st, 7) != 0;
+		if (accepted)
+			error = strata_applied_set_accepted(
+			    a, (const char *)sqlite3_column_text(st, 8),
+			    (const char *)sqlite3_column_text(st, 9), e);
+		if (rank)
+			a->applied_rank = (uint64_t)sqlite3_column_int64(st, 10);
 	}
 	if (error == 0 && rc != SQLITE_DONE)
 		error = set_db_error(s, e);
@@ -644,4 +666,9 @@ const struct strata_engine strata_sqlite_engine = {
     .exec = sq_exec_sql,
     .query = sq_query,
     .seed = &strata_sqlite_seed,
+    .schema_read = strata_sqlite__schema_read,
+    .scratch_create = strata_sqlite__scratch_create,
+    .scratch_drop = strata_sqlite__scratch_drop,
+    .schema_reset = strata_sqlite__schema_reset,
+    .history_edit = strata_sqlite__history_edit,
 };

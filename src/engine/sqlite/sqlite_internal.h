@@ -3,6 +3,7 @@
 #define STRATA_ENGINE_SQLITE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #include "core/engine.h"
 
@@ -23,5 +24,19 @@ typedef struct sqlite_conn {
 /* sqlite.c: fills e from db's last error (its message; STRATA_ELOCKED when the database is busy,
  * else STRATA_EDB) and returns the code. The callers add what they know: an interrupt, a hint. */
 int strata_sqlite__error(sqlite3 *db, strata_error *e);
+/* sqlite_schema.c: engine.h's schema_read. */
+struct strata_schema;
+int strata_sqlite__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
+                               strata_error *e);
+int strata_sqlite__scratch_create(strata_conn *b, char **url, strata_error *e);
+void strata_sqlite__scratch_drop(strata_conn *b, const char *url);
+int strata_sqlite__schema_reset(strata_conn *b, strata_error *e);
+
+/* sqlite_history.c: whether the history table has the columns of STRATA_HISTORY_ACCEPTED (*has),
+ * adding them when it lacks them and `add`; no table: *has false, and 0. */
+int strata_sqlite__accepted_columns(sqlite_conn *s, bool add, bool *has, strata_error *e);
+/* the engine's history_edit */
+int strata_sqlite__history_edit(strata_conn *b, const strata_history_edit *ed, size_t n,
+                                strata_error *e);
 
 #endif

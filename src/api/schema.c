@@ -1,0 +1,478 @@
+/* schema.c: strata_schema_dump, strata_schema_check (drift) and strata_test_migrations
+ * (reversibility): a database's schema read from its catalog, and migrations applied to a
+ * scratch database to see what schema they make. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/runner.h"
+#include "core/schema.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+static int options(strata_schema_options *out, const strata_schema_options *o, const char *fn,
+                   strata_error *e)
+{
+	static const strata_schema_options defaults = STRATA_SCHEMA_OPTIONS_INIT;
+	*out = o ? *o : defaults;
+	if (out->version < 1 || out->version > STRATA_SCHEMA_OPTIONS_VERSION)
+		return strata_error_set(e, STRATA_EINVALID, "%s: options of an unknown version %u",
+		                        fn, out->version);
+	if (out->from && !strata_is_version(out->from))
+		return strata_error_set(e, STRATA_EINVALID, "%s: from: '%s' is not a version", fn,
+		                        out->from);
+	return 0;
+}
+
+/* The schema of db from its catalog. */
+static int read_schema(strata_db *db, bool owners, strata_schema *out, strata_error *e)
+{
+	strata_conn *c = db->conn;
+	memset(out, 0, sizeof(*out));
+	if (c->interrupted)
+		return strata_conn_interrupted(e);
+	if (!c->engine->schema_read)
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "strata cannot read the schema of a %s "
+		                        "database",
+		                        c->engine->name);
+	return c->engine->schema_read(c, owners ? STRATA_SCHEMA_OWNERS : 0, out, e);
+}
+
+/* ---- dump ---------------------------------------------------------------------------------- */
+
+void strata_schema_dump_report_free(strata_schema_dump_report *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nwarnings; i++)
+		free(d->warnings[i]);
+	free(d->warnings);
+	free(d->sql);
+	free(d);
+}
+
+int strata_schema_dump(strata_db *db, const strata_schema_options *o,
+                       strata_schema_dump_report **out, strata_error *e)
+{
+	strata_schema_options so;
+	strata_schema s;
+	strata_buf sql = STRATA_BUF_INIT;
+	strata_schema_dump_report *r;
+	double t0 = strata_now_ms();
+	int error;
+
+	*out = NULL;
+	if (!db)
+		return api_bad_arg(e, "strata_schema_dump", "no database");
+	if ((error = options(&so, o, "strata_schema_dump", e)) < 0 ||
+	    (error = read_schema(db, so.owners, &s, e)) < 0)
+		return error;
+	if (!(r = calloc(1, sizeof(*r)))) {
+		strata_schema_free(&s);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	if ((error = strata_schema_render(&s, db->conn->engine->schema_preamble, &sql, e)) == 0) {
+		r->len = sql.len;
+		r->sql = sql.len ? strata_buf_detach(&sql) : strdup("");
+		r->objects = s.n;
+		r->warnings = s.warnings; /* handed over */
+		r->nwarnings = s.nwarnings;
+		s.warnings = NULL;
+		s.nwarnings = 0;
+		if (!r->sql)
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	strata_buf_free(&sql);
+	strata_schema_free(&s);
+	r->ms = strata_now_ms() - t0;
+	if (error < 0)
+		strata_schema_dump_report_free(r);
+	else
+		*out = r;
+	return error;
+}
+
+/* ---- scratch databases ------------------------------------------------------------------- */
+
+struct scratch {
+	strata_db *origin;
+	strata_db *db;
+	char *url;    /* made by scratch_create: dropped after */
+	bool emptied; /* the user's shadow database: emptied after too */
+};
+
+static int shadow_open(struct scratch *s, const char *url, strata_error *e)
+{
+	strata_history h = {0};
+	int error;
+
+	if ((error = strata_db_open(&s->db, url, NULL, e)) < 0)
+		return error;
+	if (strcmp(s->db->url.target, s->origin->url.target) == 0) {
+		strata_error_hint(e,
+		                  "name an empty database of its own: everything in it is dropped");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "the scratch database is the database being checked");
+	}
+	if (!s->db->conn->engine->schema_reset)
+		return strata_error_set(e, STRATA_EINVALID, "strata cannot empty a %s database",
+		                        s->db->conn->engine->name);
+	/* a database with a history of strata's is a real one, not a scratch one */
+	if ((error = s->db->conn->engine->history_load(s->db->conn, &h, STRATA_HISTORY_BRIEF, e)) <
+	    0)
+		return error;
+	if (h.n) {
+		strata_history_free(&h);
+		strata_error_hint(e, "name an empty database: everything in it is dropped");
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "the scratch database %s has migrations applied: is it a real "
+		    "one?",
+		    strata_db_display(s->db));
+	}
+	if ((error = s->db->conn->engine->schema_reset(s->db->conn, e)) < 0)
+		return error;
+	s->emptied = true;
+	return 0;
+}
+
+/* A scratch database to apply migrations to: the user's shadow (emptied), or a new one. */
+static int scratch_open(struct scratch *s, strata_db *origin, const strata_schema_options *o,
+                        strata_error *e)
+{
+	strata_conn *c = origin->conn;
+	int error;
+
+	memset(s, 0, sizeof(*s));
+	s->origin = origin;
+	if (o->shadow_url)
+		return shadow_open(s, o->shadow_url, e);
+	if (!c->engine->scratch_create)
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "strata cannot make a scratch %s database: name one with "
+		                        "shadow_url",
+		                        c->engine->name);
+	if ((error = c->engine->scratch_create(c, &s->url, e)) < 0)
+		return error;
+	return strata_db_open(&s->db, s->url, NULL, e);
+}
+
+static void scratch_close(struct scratch *s)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	if (s->db && s->emptied)
+		s->db->conn->engine->schema_reset(s->db->conn, &ignored);
+	strata_db_close(s->db);
+	s->db = NULL;
+	if (s->url && s->origin->conn->engine->scratch_drop)
+		s->origin->conn->engine->scratch_drop(s->origin->conn, s->url);
+	free(s->url);
+	s->url = NULL;
+}
+
+/* Runs the steps of p on the scratch database, each in its own transaction. */
+static int apply(struct scratch *s, const strata_plan *p, strata_error *e)
+{
+	strata_run_opts ro = {.lock_retries = 0};
+	strata_run_result rr = {0};
+	if (p->n == 0)
+		return 0;
+	return strata_runner_execute(s->db->conn, p, &ro, &rr, e);
+}
+
+static int apply_one(struct scratch *s, const strata_migration *m, strata_direction dir,
+                     strata_error *e)
+{
+	strata_step step = {.m = m, .dir = dir};
+	strata_plan p = {.steps = &step, .n = 1};
+	return apply(s, &p, e);
+}
+
+static int scratch_history(struct scratch *s, strata_error *e)
+{
+	strata_history h = {0};
+	int error = s->db->conn->engine->history_load(s->db->conn, &h, STRATA_HISTORY_CREATE, e);
+	strata_history_free(&h);
+	return error;
+}
+
+/* ---- drift --------------------------------------------------------------------------------- */
+
+struct check_report {
+	strata_schema_check_report pub;
+	strata_schema have, want;
+	strata_schema_changes changes;
+	strata_schema_difference *items;
+};
+
+void strata_schema_check_report_free(strata_schema_check_report *pub)
+{
+	struct check_report *r = (struct check_report *)pub;
+	if (!r)
+		return;
+	free(r->items);
+	strata_schema_changes_free(&r->changes);
+	strata_schema_free(&r->have);
+	strata_schema_free(&r->want);
+	free(r);
+}
+
+/* The migrations db's history says are applied, from the catalog, in version order. */
+static int applied_plan(api_session *s, strata_plan *p, strata_error *e)
+{
+	memset(p, 0, sizeof(*p));
+	if (!(p->steps = calloc(s->hist.n ? s->hist.n : 1, sizeof(*p->steps))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (size_t i = 0; i < s->hist.n; i++) {
+		const strata_applied *a = &s->hist.items[i];
+		strata_migration *m = strata_catalog_find(&s->cat, a->version, a->name);
+		if (a->status != STRATA_APPLIED_OK) {
+			strata_error_hint(e, "finish it first with strata_repair()");
+			return strata_error_set(
+			    e, STRATA_EINVALID, "cannot check the schema: %s-%s is %s, not applied",
+			    a->version, a->name, strata_applied_status_name(a->status));
+		}
+		if (!m) {
+			strata_error_hint(e, "add the directory that holds it with "
+			                     "strata_source_add_dir(), or restore the file");
+			return strata_error_set(
+			    e, STRATA_ENOTFOUND,
+			    "cannot check the schema: %s-%s is applied but its file "
+			    "is not in the migration directories",
+			    a->version, a->name);
+		}
+		p->steps[p->n++] = (strata_step){.m = m, .dir = STRATA_UP};
+	}
+	return 0;
+}
+
+/* Applies db's applied migrations to the scratch database and reads both schemas. */
+static int check_apply(api_session *s, const strata_schema_options *o, struct check_report *r,
+                       strata_error *e)
+{
+	struct scratch sc;
+	strata_plan p = {0};
+	int error;
+
+	if ((error = applied_plan(s, &p, e)) < 0)
+		goto done;
+	if ((error = scratch_open(&sc, s->db, o, e)) < 0) {
+		scratch_close(&sc);
+		goto done;
+	}
+	if ((error = scratch_history(&sc, e)) == 0 && (error = apply(&sc, &p, e)) < 0)
+		strata_error_detail(e, "applying the applied migrations to a scratch database "
+		                       "failed: the database was not made by these files");
+	if (error == 0 && (error = read_schema(sc.db, o->owners, &r->want, e)) == 0)
+		error = read_schema(s->db, o->owners, &r->have, e);
+	r->pub.applied = p.n;
+	scratch_close(&sc);
+done:
+	strata_plan_free(&p);
+	return error;
+}
+
+int strata_schema_check(strata_db *db, strata_source *src, const strata_schema_options *o,
+                        strata_schema_check_report **out, strata_error *e)
+{
+	strata_schema_options so;
+	api_session s;
+	struct check_report *r;
+	double t0 = strata_now_ms();
+	void *p;
+	int error;
+
+	*out = NULL;
+	if ((error = options(&so, o, "strata_schema_check", e)) < 0 ||
+	    (error = api_begin(&s, db, src, so.run, sizeof(*r), &p, "strata_schema_check", e)) < 0)
+		return error;
+	r = p;
+	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
+	    (error = api_session_history(&s, STRATA_HISTORY_BRIEF, e)) < 0 ||
+	    (error = check_apply(&s, &so, r, e)) < 0 ||
+	    (error = strata_schema_compare(&r->have, &r->want, &r->changes, e)) < 0)
+		goto done;
+	strata_schema_changes_public(&r->changes, &r->pub.diff, &r->items);
+	if (!r->items)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	r->pub.ms = strata_now_ms() - t0;
+done:
+	api_session_close(&s);
+	if (error < 0)
+		strata_schema_check_report_free(&r->pub);
+	else
+		*out = &r->pub;
+	return error;
+}
+
+/* ---- reversibility ------------------------------------------------------------------------ */
+
+struct test_entry {
+	strata_test_entry pub;
+	strata_schema before, after;
+	strata_schema_changes changes;
+	strata_schema_difference *items;
+};
+
+struct test_report {
+	strata_test_report pub;
+	strata_catalog cat;
+	struct test_entry *entries;
+	strata_test_entry *pubs;
+};
+
+void strata_test_report_free(strata_test_report *pub)
+{
+	struct test_report *r = (struct test_report *)pub;
+	if (!r)
+		return;
+	for (size_t i = 0; r->entries && i < r->cat.n; i++) {
+		struct test_entry *t = &r->entries[i];
+		free(t->items);
+		strata_schema_changes_free(&t->changes);
+		strata_schema_free(&t->before);
+		strata_schema_free(&t->after);
+	}
+	free(r->entries);
+	free(r->pubs);
+	strata_catalog_free(&r->cat);
+	free(r);
+}
+
+static bool has_down(const strata_migration *m)
+{
+	return m->down_path || !strata_section_is_empty(&m->down);
+}
+
+/* Up, down, compare, up again: one migration's test. Returns 1 when the scratch database cannot
+ * go on (its up failed), < 0 on an error of the test itself. */
+static int test_one(struct scratch *sc, const strata_migration *m, bool owners,
+                    struct test_entry *t, strata_error *e)
+{
+	strata_test_entry *p = &t->pub;
+	double t0 = strata_now_ms();
+	int error;
+
+	if ((error = read_schema(sc->db, owners, &t->before, e)) < 0)
+		return error;
+	if (apply_one(sc, m, STRATA_UP, &p->error) < 0) {
+		p->result = STRATA_TEST_UP_FAILED;
+		return 1;
+	}
+	if (!has_down(m)) {
+		p->result = STRATA_TEST_NO_DOWN;
+	} else if (apply_one(sc, m, STRATA_DOWN, &p->error) < 0) {
+		p->result = STRATA_TEST_DOWN_FAILED; /* rolled back: it stays applied */
+	} else if ((error = read_schema(sc->db, owners, &t->after, e)) < 0 ||
+	           (error = strata_schema_compare_revert(&t->after, &t->before, &t->changes, e)) <
+	               0) {
+		return error;
+	} else {
+		if (t->changes.n) {
+			p->result = STRATA_TEST_NOT_RESTORED;
+			strata_schema_changes_public(&t->changes, &p->diff, &t->items);
+		}
+		if (apply_one(sc, m, STRATA_UP, &p->error) < 0) {
+			/* after a down that left something behind, that is the cause */
+			if (p->result != STRATA_TEST_NOT_RESTORED)
+				p->result = STRATA_TEST_REUP_FAILED;
+			return 1;
+		}
+	}
+	strata_schema_free(&t->before);
+	strata_schema_free(&t->after);
+	p->ms = strata_now_ms() - t0;
+	return 0;
+}
+
+/* The migrations up to o->from applied untested, then each tested in turn. */
+static int test_all(struct scratch *sc, const strata_schema_options *o, struct test_report *r,
+                    strata_error *e)
+{
+	const strata_catalog *c = &r->cat;
+	size_t i = 0;
+	int error = 0;
+
+	for (; o->from && i < c->n && strata_version_cmp(c->items[i]->version, o->from) <= 0; i++) {
+		r->entries[i].pub.result = STRATA_TEST_UNTESTED;
+		if ((error = apply_one(sc, c->items[i], STRATA_UP, e)) < 0) {
+			strata_error_detail(e, "applying the migrations before %s failed", o->from);
+			return error;
+		}
+	}
+	for (; i < c->n; i++) {
+		if (sc->db->conn->interrupted)
+			return strata_conn_interrupted(e);
+		if ((error = test_one(sc, c->items[i], o->owners, &r->entries[i], e)) > 0)
+			break; /* its up failed: nothing after it can run */
+		if (error < 0)
+			return error;
+	}
+	for (i++; i < c->n; i++) /* after a failed up: not tested */
+		r->entries[i].pub.result = STRATA_TEST_UNTESTED;
+	return 0;
+}
+
+static void test_summary(struct test_report *r)
+{
+	for (size_t i = 0; i < r->cat.n; i++) {
+		strata_test_entry *p = &r->entries[i].pub;
+		const strata_migration *m = r->cat.items[i];
+		p->version = m->version;
+		p->name = m->name;
+		p->file = m->path;
+		r->pubs[i] = *p;
+		if (p->result == STRATA_TEST_OK)
+			r->pub.ok++;
+		else if (p->result == STRATA_TEST_UNTESTED)
+			r->pub.untested++;
+		else
+			r->pub.failed++;
+	}
+	r->pub.entries = r->pubs;
+	r->pub.n = r->cat.n;
+}
+
+int strata_test_migrations(strata_db *db, strata_source *src, const strata_schema_options *o,
+                           strata_test_report **out, strata_error *e)
+{
+	strata_schema_options so;
+	struct scratch sc = {0};
+	api_session s;
+	struct test_report *r;
+	double t0 = strata_now_ms();
+	void *p;
+	int error;
+
+	*out = NULL;
+	if ((error = options(&so, o, "strata_test_migrations", e)) < 0 ||
+	    (error = api_begin(&s, db, src, so.run, sizeof(*r), &p, "strata_test_migrations", e)) <
+	        0)
+		return error;
+	r = p;
+	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0)
+		goto done;
+	r->cat = s.cat;
+	memset(&s.cat, 0, sizeof(s.cat));
+	r->entries = calloc(r->cat.n + 1, sizeof(*r->entries));
+	r->pubs = calloc(r->cat.n + 1, sizeof(*r->pubs));
+	if (!r->entries || !r->pubs) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = scratch_open(&sc, db, &so, e)) < 0 || (error = scratch_history(&sc, e)) < 0 ||
+	    (error = test_all(&sc, &so, r, e)) < 0)
+		goto done;
+	test_summary(r);
+	r->pub.ms = strata_now_ms() - t0;
+done:
+	scratch_close(&sc);
+	api_session_close(&s);
+	if (error < 0)
+		strata_test_report_free(&r->pub);
+	else
+		*out = &r->pub;
+	return error;
+}
