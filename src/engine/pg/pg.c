@@ -1,7 +1,7 @@
 /*
  * pg.c: the PostgreSQL engine (libpq): its URLs, the connection, errors, and the table of its
  * operations; the lock, the history and migrations are in pg_lock.c, pg_history.c and
- * pg_apply.c, the seed loader in seed_pg.c.
+ * pg_apply.c, the seed loader in seed_pg.c, the schema dump in pg_schema.c.
  */
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -306,4 +306,6 @@ const struct strata_engine strata_pg_engine = {
     .schema_reset = strata_pg__schema_reset,
     .schemas = true,
     .history_edit = strata_pg__history_edit,
+    .schema_read = strata_pg__schema_read,
+    .schema_preamble = strata_pg__schema_preamble,
 };

@@ -62,10 +62,18 @@ void strata_pg__row_hash(strata_buf *q, const strata_migration *m);
 /* The step's history change: an INSERT ... RETURNING duration_ms (up) or a DELETE (down). */
 int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s);
 
+/* pg_schema.c: the schema from the catalog (engine.h, schema_read), and what its SQL needs set
+ * first */
+struct strata_schema;
+int strata_pg__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
+                           strata_error *e);
+extern const char strata_pg__schema_preamble[];
+
 /* pg_scratch.c: engine.h's scratch_create, scratch_drop and schema_reset */
 int strata_pg__scratch_create(strata_conn *b, char **url, strata_error *e);
 void strata_pg__scratch_drop(strata_conn *b, const char *url);
 int strata_pg__schema_reset(strata_conn *b, strata_error *e);
+
 /* pg_apply.c */
 int strata_pg__apply(strata_conn *b, const strata_step *step, const strata_apply_opts *o,
                      strata_apply_result *r, strata_error *e);
