@@ -67,11 +67,11 @@ scenario() {
 	like "$k: ... the index dropped" "$err" '^  index (public\.)?orders\.orders_status: missing; the migrations make '
 	unlike "$k: ... one line for the table, not one per column" "$err" 'column (public\.)?by_hand'
 	if [ "$k" = pg ]; then
-		dbq "alter table orders alter column status type text" >/dev/null
+		dbq "alter table orders alter column note type varchar(50)" >/dev/null
 		check "$k: a column's type changed by hand" 5 '^$' \
-			'^  column public\.orders\.status: .*text.*, expected .*character varying\(20\)' \
+			'^  column public\.orders\.note: type character varying\(50\), expected type text$' \
 			strata --database-url "$DB_URL" schema check --dir "$d"
-		dbq "alter table orders alter column status type varchar(20)" >/dev/null
+		dbq "alter table orders alter column note type text" >/dev/null
 	fi
 	check "$k: ... --json says the same" 5 '"drift": true' '' \
 		strata --database-url "$DB_URL" schema check --dir "$d" --json

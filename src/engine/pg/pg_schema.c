@@ -436,8 +436,7 @@ static int add_rows(strata_schema *out, const PGresult *r, strata_error *e)
 
 /* The reading transaction: one snapshot, and settings that make the deparsers' output the
  * same whoever reads (names qualified but pg_catalog's, dates in ISO and UTC, floats exact). */
-#define SCHEMA_BEGIN                                                                               \
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"                                         \
+#define SCHEMA_SETTINGS                                                                            \
 	" SET LOCAL search_path = pg_catalog; SET LOCAL TimeZone = 'UTC';"                         \
 	" SET LOCAL DateStyle = 'ISO'; SET LOCAL IntervalStyle = 'postgres';"                      \
 	" SET LOCAL extra_float_digits = 3; SET LOCAL quote_all_identifiers = off;"                \
@@ -447,6 +446,9 @@ int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, s
 {
 	pg_conn *pg = (pg_conn *)b;
 	PGresult *r = NULL;
+	/* inside a transaction of the caller's (migrations test reads the schema between a
+	 * migration's up and down): a savepoint, rolled back after, takes the settings back */
+	bool nested = PQtransactionStatus(pg->conn) == PQTRANS_INTRANS;
 	bool begun = false;
 	int error = 0;
 
@@ -458,7 +460,11 @@ int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, s
 		                         PQserverVersion(pg->conn) % 10000);
 		goto done;
 	}
-	if ((error = strata_pg__exec(pg, SCHEMA_BEGIN, e)) < 0)
+	if ((error = strata_pg__exec(pg,
+	                             nested ? "SAVEPOINT strata_schema_read;" SCHEMA_SETTINGS
+	                                    : "BEGIN ISOLATION LEVEL REPEATABLE READ READ "
+	                                      "ONLY;" SCHEMA_SETTINGS,
+	                             e)) < 0)
 		goto done;
 	begun = true;
 	for (size_t i = 0; i < sizeof(schema_queries) / sizeof(schema_queries[0]); i++) {
@@ -478,12 +484,19 @@ int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, s
 		if ((error = add_rows(out, r, e)) < 0)
 			goto done;
 	}
-	error = strata_pg__exec(pg, "COMMIT", e);
+	error = strata_pg__exec(pg,
+	                        nested ? "ROLLBACK TO SAVEPOINT strata_schema_read; RELEASE "
+	                                 "SAVEPOINT strata_schema_read"
+	                               : "COMMIT",
+	                        e);
 	begun = false;
 done:
 	PQclear(r);
 	if (begun)
-		PQclear(strata_pg_exec(&pg->link, "ROLLBACK"));
+		PQclear(strata_pg_exec(&pg->link, nested
+		                                      ? "ROLLBACK TO SAVEPOINT strata_schema_read; "
+		                                        "RELEASE SAVEPOINT strata_schema_read"
+		                                      : "ROLLBACK"));
 	return error;
 }
 
