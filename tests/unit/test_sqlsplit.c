@@ -406,7 +406,7 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	strata_step step = {m, STRATA_UP, false, 0};
 	strata_plan plan = {&step, 1};
 	strata_run_opts ro = {0};
-	strata_run_result rr;
+	strata_run_result rr = {0};
 	strata_error e = STRATA_ERROR_INIT;
 	sqlite3_int64 peak;
 	(void)state;
@@ -464,7 +464,7 @@ static void test_runner_refuses_first(void **state)
 	assert_int_equal(b->engine->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
 	for (int all = 0; all < 2; all++) {
 		strata_run_opts ro = {0};
-		strata_run_result rr;
+		strata_run_result rr = {0};
 		sqlite3 *db = NULL;
 		sqlite3_stmt *st = NULL;
 		char path[4200];
