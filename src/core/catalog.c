@@ -136,8 +136,8 @@ static bool listed_part(const strata_migration *m, const char *file, strata_file
 	strata_error ignored = STRATA_ERROR_INIT;
 	strata_file_kind kind;
 	char *v = NULL, *n = NULL;
-	bool ok = strata_migration_parse_name(&kind, &v, &n, file, &ignored) == 0 &&
-	          kind == want && strata_migration_key_cmp(v, n, m->version, m->name) == 0;
+	bool ok = strata_migration_parse_name(&kind, &v, &n, file, &ignored) == 0 && kind == want &&
+	          strata_migration_key_cmp(v, n, m->version, m->name) == 0;
 	free(v);
 	free(n);
 	return ok;

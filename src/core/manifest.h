@@ -2,11 +2,11 @@
  * manifest.h: dist/migrations/manifest.json, what `strata build` wrote.
  *
  * The manifest lists every built migration with its file (and the .down.sql of a
- * golang-migrate pair, or Flyway's U file and .sql.conf) and its SHA-256. Build writes it last and then sets its modification
- * time past the directory's, so a directory whose manifest is strictly newer holds exactly the
- * files listed: a run can take the list and the checksums from the manifest and read only the
- * files it executes (core/catalog.h). Equal times prove nothing (a file added in the same clock
- * tick leaves them equal): then the listing is compared.
+ * golang-migrate pair, or Flyway's U file and .sql.conf) and its SHA-256. Build writes it last and
+ * then sets its modification time past the directory's, so a directory whose manifest is strictly
+ * newer holds exactly the files listed: a run can take the list and the checksums from the manifest
+ * and read only the files it executes (core/catalog.h). Equal times prove nothing (a file added in
+ * the same clock tick leaves them equal): then the listing is compared.
  */
 #ifndef STRATA_CORE_MANIFEST_H
 #define STRATA_CORE_MANIFEST_H

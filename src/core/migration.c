@@ -1,7 +1,7 @@
 #include "core/migration.h"
+#include "core/migration_text.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,12 +46,6 @@ int strata_migration_key_cmp(const char *va, const char *na, const char *vb, con
 	return c < 0 ? -1 : c > 0;
 }
 
-static bool ends_with(const char *s, size_t len, const char *suffix)
-{
-	size_t sl = strlen(suffix);
-	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
-}
-
 bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out)
 {
 	size_t bad = 0;
@@ -67,9 +61,9 @@ bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out)
 }
 
 /* Sets the outs of a parsed name: version fname[vs, vs+vl), name fname[ns, ns+nl). */
-static int name_outs(strata_file_kind *kind_out, strata_file_kind kind, char **version_out,
-                     char **name_out, const char *fname, size_t vs, size_t vl, size_t ns,
-                     size_t nl, strata_error *e)
+int strata_migration__name_outs(strata_file_kind *kind_out, strata_file_kind kind,
+                                char **version_out, char **name_out, const char *fname, size_t vs,
+                                size_t vl, size_t ns, size_t nl, strata_error *e)
 {
 	char *v = version_out ? strndup(fname + vs, vl) : NULL;
 	char *n = name_out ? strndup(fname + ns, nl) : NULL;
@@ -86,7 +80,7 @@ static int name_outs(strata_file_kind *kind_out, strata_file_kind kind, char **v
 	return 0;
 }
 
-static int bad_name_chars(const char *fname, size_t ns, size_t nl, strata_error *e)
+int strata_migration__bad_name(const char *fname, size_t ns, size_t nl, strata_error *e)
 {
 	size_t bad = 0;
 	if (strata_migration_name_valid(fname + ns, nl, &bad))
@@ -95,109 +89,9 @@ static int bad_name_chars(const char *fname, size_t ns, size_t nl, strata_error 
 	strata_error_hint(e, "a name is letters, digits, '_', '-' and '.', starting with a "
 	                     "letter, a digit or '_' (as strata_create() makes "
 	                     "them): rename the file");
-	return strata_error_set(e, STRATA_EINVALID, "'%s': the migration's name '%.*s' cannot hold '%c'",
-	                        fname, (int)nl, fname + ns, fname[ns + bad]);
-}
-
-/* Flyway's names: V<version>__<description>.sql (and its .sql.conf), U<version>__<description>.sql.
- * Those strata cannot run are errors, never skipped: a version that is not a whole number,
- * repeatable (R__) and baseline (B<version>__) migrations, an undo's own .conf. */
-static int flyway_name(strata_file_kind *kind_out, char **version_out, char **name_out,
-                       const char *fname, strata_error *e)
-{
-	size_t len = strlen(fname), stem, i = 1, j;
-	char p = fname[0];
-	bool conf = false;
-
-	if (!(p == 'R' && strncmp(fname, "R__", 3) == 0) &&
-	    !((p == 'V' || p == 'U' || p == 'B') && isdigit((unsigned char)fname[1])))
-		return 0; /* VIEWS.sql, Users.sql: not Flyway's */
-	if (ends_with(fname, len, ".sql")) {
-		stem = len - 4;
-	} else if (ends_with(fname, len, ".sql.conf")) {
-		stem = len - 9;
-		conf = true;
-	} else {
-		if (len > 4 && strcasecmp(fname + len - 4, ".sql") == 0) {
-			strata_error_at(e, fname, 0, 0);
-			strata_error_hint(e, "rename it to %.*s.sql", (int)(len - 4), fname);
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "'%s' looks like a Flyway migration, but only files "
-			                        "ending in '.sql' are read",
-			                        fname);
-		}
-		return 0;
-	}
-	if (p == 'R') {
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "strata runs each migration once, in version order: put its "
-		                     "statements in a versioned migration (V<version>__<description>"
-		                     ".sql), or move the file out of the migrations directory");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'%s' is a Flyway repeatable migration (R__), which strata "
-		                        "does not support",
-		                        fname);
-	}
-	if (p == 'B') {
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "rename it to a versioned migration (V<version>__<description>"
-		                     ".sql), or move the file out of the migrations directory");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'%s' is a Flyway baseline migration (B<version>__), which "
-		                        "strata does not support",
-		                        fname);
-	}
-	while (isdigit((unsigned char)fname[i]))
-		i++;
-	if (!(i + 1 < stem && fname[i] == '_' && fname[i + 1] == '_')) {
-		/* V1.1__x.sql, V1_1__x.sql: a version of several parts */
-		for (j = i; j < stem && (isdigit((unsigned char)fname[j]) || fname[j] == '.' ||
-		                         (fname[j] == '_' && fname[j + 1] != '_'));
-		     j++)
-			;
-		if (j > i && j + 1 < stem && fname[j] == '_' && fname[j + 1] == '_') {
-			strata_error_at(e, fname, 0, 0);
-			strata_error_hint(e,
-			                  "strata's versions are whole numbers, compared as numbers: "
-			                  "rename it to one (%c<integer>__%.*s.sql%s), keeping the "
-			                  "order of the files around it",
-			                  p, (int)(stem - j - 2), fname + j + 2, conf ? ".conf" : "");
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "'%s': the Flyway version '%.*s' is not a whole number",
-			                        fname, (int)(j - 1), fname + 1);
-		}
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "name Flyway migrations V<version>__<description>.sql (two "
-		                     "underscores), for example V1__create_users.sql");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'%s' looks like a Flyway migration but has no '__' and "
-		                        "description after its version",
-		                        fname);
-	}
-	if (i + 2 >= stem) {
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "name Flyway migrations V<version>__<description>.sql, for "
-		                     "example V1__create_users.sql");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'%s' looks like a Flyway migration but has no description "
-		                        "after its version",
-		                        fname);
-	}
-	if (conf && p == 'U') {
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "put executeInTransaction in V%s: strata reads the V "
-		                     "file's config, which covers both directions",
-		                     fname + 1);
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'%s': an undo migration's own config is not read", fname);
-	}
-	if (bad_name_chars(fname, i + 2, stem - i - 2, e) < 0)
-		return e->code;
-	return name_outs(kind_out,
-	                 conf       ? STRATA_FILE_FLYWAY_CONF
-	                 : p == 'V' ? STRATA_FILE_FLYWAY_UP
-	                            : STRATA_FILE_FLYWAY_UNDO,
-	                 version_out, name_out, fname, 1, i - 1, i + 2, stem - i - 2, e);
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
+	                        (int)nl, fname + ns, fname[ns + bad]);
 }
 
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
@@ -212,7 +106,7 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 	if (name_out)
 		*name_out = NULL;
 	if (fname[0] == 'V' || fname[0] == 'U' || fname[0] == 'R' || fname[0] == 'B')
-		return flyway_name(kind_out, version_out, name_out, fname, e);
+		return strata_flyway__name(kind_out, version_out, name_out, fname, e);
 	if (!isdigit((unsigned char)fname[0]))
 		return 0;
 	if (len > 4 && !ends_with(fname, len, ".sql") && strcasecmp(fname + len - 4, ".sql") == 0) {
@@ -242,40 +136,15 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 		    e, STRATA_EINVALID,
 		    "'%s' looks like a migration but has no name after its version", fname);
 	}
-	if (bad_name_chars(fname, digits + 1, name_end - digits - 1, e) < 0)
+	if (strata_migration__bad_name(fname, digits + 1, name_end - digits - 1, e) < 0)
 		return e->code;
-	return name_outs(kind_out, kind, version_out, name_out, fname, 0, digits, digits + 1,
-	                 name_end - digits - 1, e);
-}
-
-/* A line of text: [start, end) without its line ending; next is where the next line starts. */
-struct line {
-	size_t start, end, next;
-};
-
-static bool next_line(const char *t, size_t len, size_t pos, struct line *l)
-{
-	size_t i = pos;
-	if (pos >= len)
-		return false;
-	while (i < len && t[i] != '\n')
-		i++;
-	l->start = pos;
-	l->next = i < len ? i + 1 : len;
-	l->end = (i > pos && t[i - 1] == '\r') ? i - 1 : i;
-	return true;
-}
-
-static size_t skip_blank(const char *t, size_t i, size_t end)
-{
-	while (i < end && (t[i] == ' ' || t[i] == '\t'))
-		i++;
-	return i;
+	return strata_migration__name_outs(kind_out, kind, version_out, name_out, fname, 0, digits,
+	                                   digits + 1, name_end - digits - 1, e);
 }
 
 /* If the line is '-- migrate:up|down ...', returns 1 for up, 2 for down and sets *opts_at to
  * where its options begin. */
-static int directive(const char *t, const struct line *l, size_t *opts_at)
+int strata_migration__directive(const char *t, const struct line *l, size_t *opts_at)
 {
 	size_t i = skip_blank(t, l->start, l->end);
 	static const char *const words[] = {"migrate:up", "migrate:down"};
@@ -293,7 +162,7 @@ static int directive(const char *t, const struct line *l, size_t *opts_at)
 	return 0;
 }
 
-static void locate(strata_error *e, const char *path, const char *text, size_t off)
+void strata_migration__locate(strata_error *e, const char *path, const char *text, size_t off)
 {
 	unsigned line, col;
 	size_t ls;
@@ -314,7 +183,7 @@ static int parse_options(strata_section *s, const char *path, const char *t, siz
 		} else if (j - i == 16 && memcmp(t + i, "transaction:true", 16) == 0) {
 			s->no_transaction = false;
 		} else {
-			locate(e, path, t, i);
+			strata_migration__locate(e, path, t, i);
 			strata_error_hint(e, "the one option here is 'transaction:false'");
 			return strata_error_set(e, STRATA_EINVALID, "unknown option '%.*s'",
 			                        (int)(j - i), t + i);
@@ -323,49 +192,6 @@ static int parse_options(strata_section *s, const char *path, const char *t, siz
 	}
 	return 0;
 }
-
-static bool line_is_comment_or_blank(const char *t, const struct line *l)
-{
-	size_t i = skip_blank(t, l->start, l->end);
-	return i == l->end || (l->end - i >= 2 && t[i] == '-' && t[i + 1] == '-');
-}
-
-static size_t skip_bom(const char *t, size_t len)
-{
-	return len >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-}
-
-/* If the line is a goose annotation ('--', blanks, '+goose', then a blank or its end, with or
- * without white space before the '--'), sets *at to where its '--' is. */
-static bool goose_line(const char *t, const struct line *l, size_t *at)
-{
-	size_t i = skip_blank(t, l->start, l->end), j;
-	if (l->end - i < 2 || t[i] != '-' || t[i + 1] != '-')
-		return false;
-	j = skip_blank(t, i + 2, l->end);
-	if (l->end - j < 6 || strncasecmp(t + j, "+goose", 6) != 0 ||
-	    (j + 6 < l->end && t[j + 6] != ' ' && t[j + 6] != '\t'))
-		return false;
-	*at = i;
-	return true;
-}
-
-static int mixed_markers(const strata_migration *m, size_t at, bool goose_first,
-                         strata_error *e)
-{
-	locate(e, m->path, m->text, at);
-	strata_error_hint(e, "a file is written either with strata's (and dbmate's) '-- migrate:up' "
-	                     "and '-- migrate:down' lines or with goose's '-- +goose Up' and "
-	                     "'-- +goose Down' annotations: keep one kind (its first marker "
-	                     "line decides)");
-	return strata_error_set(e, STRATA_EINVALID,
-	                        goose_first ? "'-- migrate:' line in a file written with goose "
-	                                      "annotations"
-	                                    : "goose annotation in a file written with "
-	                                      "'-- migrate:' lines");
-}
-
-static int parse_goose(strata_migration *m, strata_error *e);
 
 static int parse_single(strata_migration *m, strata_error *e)
 {
@@ -376,19 +202,20 @@ static int parse_single(strata_migration *m, strata_error *e)
 
 	/* the format is the first marker line's: goose's annotations, or strata's lines */
 	for (size_t p = pos; next_line(t, len, p, &l); p = l.next) {
-		if (directive(t, &l, &opts))
+		if (strata_migration__directive(t, &l, &opts))
 			break;
-		if (goose_line(t, &l, &at))
-			return parse_goose(m, e);
+		if (strata_goose__line(t, &l, &at))
+			return strata_goose__parse(m, e);
 	}
 	while (next_line(t, len, pos, &l)) {
-		int d = directive(t, &l, &opts);
+		int d = strata_migration__directive(t, &l, &opts);
 		pos = l.next;
 		if (!d) {
-			if (goose_line(t, &l, &at))
-				return mixed_markers(m, at, false, e);
+			if (strata_goose__line(t, &l, &at))
+				return strata_goose__mixed(m, at, false, e);
 			if (!cur && !line_is_comment_or_blank(t, &l)) {
-				locate(e, m->path, t, skip_blank(t, l.start, l.end));
+				strata_migration__locate(e, m->path, t,
+				                         skip_blank(t, l.start, l.end));
 				strata_error_hint(
 				    e, "put the statements under a '-- migrate:up' line");
 				return strata_error_set(
@@ -401,7 +228,7 @@ static int parse_single(strata_migration *m, strata_error *e)
 			cur->len = l.start - cur->offset;
 		cur = d == 1 ? &m->up : &m->down;
 		if (cur->present) {
-			locate(e, m->path, t, skip_blank(t, l.start, l.end));
+			strata_migration__locate(e, m->path, t, skip_blank(t, l.start, l.end));
 			strata_error_hint(e, "a migration has one '-- migrate:up' and at most one "
 			                     "'-- migrate:down' section");
 			return strata_error_set(e, STRATA_EINVALID, "second '-- migrate:%s' line",
@@ -423,283 +250,6 @@ static int parse_single(strata_migration *m, strata_error *e)
 		                  "a '-- migrate:down' line above those that undo them");
 		return strata_error_set(e, STRATA_EINVALID,
 		                        "migration has no '-- migrate:up' section");
-	}
-	return 0;
-}
-
-/* ---- goose ------------------------------------------------------------------------------- */
-
-enum goose_word { G_UP, G_DOWN, G_BEGIN, G_END, G_NO_TXN, G_ENVSUB_ON, G_ENVSUB_OFF };
-
-/* Whether t[i, end) is the words of `want` (separated by single spaces there), in any case,
- * separated by blanks. */
-static bool words_are(const char *t, size_t i, size_t end, const char *want)
-{
-	while (*want) {
-		size_t wl = strcspn(want, " ");
-		if (end - i < wl || strncasecmp(t + i, want, wl) != 0)
-			return false;
-		i += wl;
-		want += wl;
-		if (*want == ' ') {
-			size_t j = skip_blank(t, i, end);
-			if (j == i)
-				return false;
-			i = j;
-			want++;
-		}
-	}
-	return i == end;
-}
-
-/* The annotation on line l (a goose_line whose '--' is at `at`), or an error at its place. */
-static int goose_word(const strata_migration *m, const struct line *l, size_t at,
-                      enum goose_word *out, strata_error *e)
-{
-	static const char *const words[] = {"up",           "down",      "statementbegin",
-	                                    "statementend", "no transaction", "envsub on",
-	                                    "envsub off"};
-	const char *t = m->text;
-	size_t i = skip_blank(t, skip_blank(t, at + 2, l->end) + 6, l->end), end = l->end;
-
-	if (at != l->start) {
-		locate(e, m->path, t, at);
-		strata_error_hint(e, "remove the white space before it: goose reads an annotation "
-		                     "only at the start of its line");
-		return strata_error_set(e, STRATA_EINVALID, "indented goose annotation");
-	}
-	while (end > i && (t[end - 1] == ' ' || t[end - 1] == '\t'))
-		end--;
-	for (int w = 0; w < (int)(sizeof(words) / sizeof(*words)); w++) {
-		if (words_are(t, i, end, words[w])) {
-			*out = (enum goose_word)w;
-			return 0;
-		}
-	}
-	locate(e, m->path, t, i < end ? i : at);
-	strata_error_hint(e, "goose's annotations are '-- +goose Up', '-- +goose Down', '-- +goose "
-	                     "StatementBegin', '-- +goose StatementEnd' and '-- +goose NO "
-	                     "TRANSACTION'");
-	return strata_error_set(e, STRATA_EINVALID, "unknown goose annotation '%.*s'",
-	                        (int)(l->end - l->start), t + l->start);
-}
-
-static int push_block(strata_section *s, size_t start, size_t end, strata_error *e)
-{
-	size_t *p = realloc(s->blocks, (s->nblocks + 1) * 2 * sizeof(*p));
-	if (!p)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s->blocks = p;
-	p[s->nblocks * 2] = start;
-	p[s->nblocks * 2 + 1] = end;
-	s->nblocks++;
-	return 0;
-}
-
-static void open_section(strata_section *s, const strata_migration *m, size_t at)
-{
-	s->present = true;
-	s->format = STRATA_FORMAT_GOOSE;
-	s->file = m->path;
-	s->text = m->text;
-	s->offset = at;
-}
-
-/* goose's format (https://pressly.github.io/goose/documentation/annotations/): one Up, then at
- * most one Down; StatementBegin/StatementEnd around a statement that holds semicolons; NO
- * TRANSACTION anywhere runs both directions without a transaction. */
-static int parse_goose(strata_migration *m, strata_error *e)
-{
-	const char *t = m->text;
-	size_t len = strlen(t), pos = skip_bom(t, len), opts, at, block_at = 0, block_start = 0;
-	strata_section *cur = NULL;
-	bool in_block = false, no_txn = false;
-	struct line l;
-
-	for (; next_line(t, len, pos, &l); pos = l.next) {
-		enum goose_word w;
-		if (directive(t, &l, &opts))
-			return mixed_markers(m, skip_blank(t, l.start, l.end), true, e);
-		if (!goose_line(t, &l, &at)) {
-			if (!cur && !line_is_comment_or_blank(t, &l)) {
-				locate(e, m->path, t, skip_blank(t, l.start, l.end));
-				strata_error_hint(e, "put the statements under a '-- +goose Up' line");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "SQL before the first '-- +goose Up' line");
-			}
-			continue;
-		}
-		if (goose_word(m, &l, at, &w, e) < 0)
-			return e->code;
-		switch (w) {
-		case G_UP:
-		case G_DOWN:
-			if ((w == G_UP && m->up.present) || (w == G_DOWN && m->down.present)) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "a goose migration has one '-- +goose Up' and at "
-				                     "most one '-- +goose Down' section");
-				return strata_error_set(e, STRATA_EINVALID, "second '-- +goose %s' line",
-				                        w == G_UP ? "Up" : "Down");
-			}
-			if (w == G_UP && m->down.present) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "move the Up section above the Down section");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "'-- +goose Up' after '-- +goose Down'");
-			}
-			if (w == G_DOWN && !cur) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "the Up section comes first: add a '-- +goose Up' "
-				                     "line and the statements to apply above it");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "'-- +goose Down' before '-- +goose Up'");
-			}
-			if (in_block) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "end the statement with '-- +goose StatementEnd' "
-				                     "above this line");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "'-- +goose %s' inside a StatementBegin block",
-				                        w == G_UP ? "Up" : "Down");
-			}
-			if (cur)
-				cur->len = l.start - cur->offset;
-			cur = w == G_UP ? &m->up : &m->down;
-			open_section(cur, m, l.next);
-			break;
-		case G_BEGIN:
-			if (!cur || in_block) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "%s", !cur ? "put it under the '-- +goose Up' line"
-				                                : "end the first statement with '-- +goose "
-				                                  "StatementEnd' before the next begins");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        !cur ? "'-- +goose StatementBegin' before "
-				                               "'-- +goose Up'"
-				                             : "'-- +goose StatementBegin' inside a "
-				                               "StatementBegin block");
-			}
-			in_block = true;
-			block_at = at;
-			block_start = l.next;
-			break;
-		case G_END:
-			if (!in_block) {
-				locate(e, m->path, t, at);
-				strata_error_hint(e, "put '-- +goose StatementBegin' above the "
-				                     "statement it ends");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "'-- +goose StatementEnd' without a "
-				                        "StatementBegin");
-			}
-			in_block = false;
-			if (push_block(cur, block_start, l.start, e) < 0)
-				return e->code;
-			break;
-		case G_NO_TXN:
-			no_txn = true;
-			break;
-		case G_ENVSUB_ON:
-		case G_ENVSUB_OFF:
-			locate(e, m->path, t, at);
-			strata_error_detail(e, "goose replaces ${VAR} with environment variables "
-			                       "between ENVSUB ON and OFF; strata runs a file as it "
-			                       "is, so that its checksum is what runs");
-			strata_error_hint(e, "write the values into the file and remove the ENVSUB "
-			                     "lines");
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "goose's '-- +goose ENVSUB %s' is not supported",
-			                        w == G_ENVSUB_ON ? "ON" : "OFF");
-		}
-	}
-	if (in_block) {
-		locate(e, m->path, t, block_at);
-		strata_error_hint(e, "add a '-- +goose StatementEnd' line below the statement");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "'-- +goose StatementBegin' has no '-- +goose StatementEnd'");
-	}
-	if (cur)
-		cur->len = len - cur->offset;
-	if (!m->up.present) {
-		strata_error_at(e, m->path, 1, 1);
-		strata_error_hint(e, "add a '-- +goose Up' line above the statements to apply, and a "
-		                     "'-- +goose Down' line above those that undo them");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "migration has no '-- +goose Up' section");
-	}
-	m->up.no_transaction = m->down.no_transaction = no_txn;
-	return 0;
-}
-
-/* ---- Flyway ------------------------------------------------------------------------------- */
-
-/* A V or U file: all of it is the one direction's SQL. */
-static void flyway_half(strata_section *s, const char *path, const char *t)
-{
-	size_t len = strlen(t), pos = skip_bom(t, len);
-	s->present = true;
-	s->format = STRATA_FORMAT_FLYWAY;
-	s->file = path;
-	s->text = t;
-	s->offset = pos;
-	s->len = len - pos;
-}
-
-/* V<version>__<name>.sql.conf: Java properties lines ('#' and '!' comments), of which strata reads
- * executeInTransaction (and encoding, when it says UTF-8). Any other key is refused: strata
- * would not do what it asks. */
-static int parse_conf(strata_migration *m, strata_error *e)
-{
-	const char *t = m->text;
-	size_t len = strlen(t), pos = skip_bom(t, len);
-	struct line l;
-
-	for (; next_line(t, len, pos, &l); pos = l.next) {
-		size_t i = skip_blank(t, l.start, l.end), k = i, v, end = l.end;
-		if (i == end || t[i] == '#' || t[i] == '!')
-			continue;
-		while (k < end && t[k] != '=' && t[k] != ':' && t[k] != ' ' && t[k] != '\t')
-			k++;
-		v = skip_blank(t, k, end);
-		if (v == end || (t[v] != '=' && t[v] != ':')) {
-			locate(e, m->path, t, i);
-			strata_error_hint(e, "write it as key=value, for example "
-			                     "executeInTransaction=false");
-			return strata_error_set(e, STRATA_EINVALID, "not a key=value line");
-		}
-		v = skip_blank(t, v + 1, end);
-		while (end > v && (t[end - 1] == ' ' || t[end - 1] == '\t'))
-			end--;
-		if (k - i == 20 && memcmp(t + i, "executeInTransaction", 20) == 0) {
-			if (words_are(t, v, end, "false")) {
-				m->conf_no_transaction = true;
-			} else if (words_are(t, v, end, "true")) {
-				m->conf_no_transaction = false;
-			} else {
-				locate(e, m->path, t, v);
-				strata_error_hint(e, "write executeInTransaction=false (or true)");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "executeInTransaction is true or false, not "
-				                        "'%.*s'",
-				                        (int)(end - v), t + v);
-			}
-		} else if (k - i == 8 && memcmp(t + i, "encoding", 8) == 0) {
-			if (!words_are(t, v, end, "utf-8") && !words_are(t, v, end, "utf8")) {
-				locate(e, m->path, t, v);
-				strata_error_hint(e, "convert the migration to UTF-8 (for example: iconv -f "
-				                     "LATIN1 -t UTF-8) and remove the encoding line");
-				return strata_error_set(e, STRATA_EINVALID,
-				                        "strata reads migrations as UTF-8, not '%.*s'",
-				                        (int)(end - v), t + v);
-			}
-		} else {
-			locate(e, m->path, t, i);
-			strata_error_hint(e, "strata reads executeInTransaction (and encoding=UTF-8) "
-			                     "from a Flyway script config: remove the others");
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "'%.*s' in a Flyway script config is not supported",
-			                        (int)(k - i), t + i);
-		}
 	}
 	return 0;
 }
@@ -754,13 +304,13 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		goto done;
 	}
 	if (strlen(text) != len) {
-		locate(e, path, text, strlen(text));
+		strata_migration__locate(e, path, text, strlen(text));
 		strata_error_hint(e, "migrations are UTF-8 text; is this a binary file?");
 		error = strata_error_set(e, STRATA_EINVALID, "NUL byte in migration file");
 		goto done;
 	}
 	if (!strata_utf8_valid(text, len, &bad)) {
-		locate(e, path, text, bad);
+		strata_migration__locate(e, path, text, bad);
 		strata_error_hint(e,
 		                  "save the file as UTF-8 (for example: iconv -f LATIN1 -t UTF-8)");
 		error = strata_error_set(e, STRATA_EINVALID,
@@ -785,10 +335,11 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		break;
 	case STRATA_FILE_FLYWAY_UP:
 	case STRATA_FILE_FLYWAY_UNDO:
-		flyway_half(kind == STRATA_FILE_FLYWAY_UP ? &m->up : &m->down, m->path, text);
+		strata_flyway__half(kind == STRATA_FILE_FLYWAY_UP ? &m->up : &m->down, m->path,
+		                    text);
 		break;
 	case STRATA_FILE_FLYWAY_CONF:
-		error = parse_conf(m, e);
+		error = strata_flyway__conf(m, e);
 		break;
 	case STRATA_FILE_NONE:
 		break;
@@ -968,32 +519,7 @@ bool strata_section_is_empty(const strata_section *s)
 
 void strata_section_locate(const strata_section *s, size_t off, strata_error *e)
 {
-	locate(e, s->file, s->text, s->offset + off);
-}
-
-const char *strata_section_no_txn_how(const strata_section *s, bool up, char *buf, size_t n)
-{
-	const char *base = s->file ? strata_fs_base_name(s->file) : "";
-	switch (s->format) {
-	case STRATA_FORMAT_GOOSE:
-		snprintf(buf, n, "add a line '-- +goose NO TRANSACTION' at the top of the file "
-		                 "(for both directions)");
-		break;
-	case STRATA_FORMAT_FLYWAY:
-		/* the config is the V file's, for both directions */
-		snprintf(buf, n, "put executeInTransaction=false in V%s.conf beside it (for both "
-		                 "directions)",
-		         *base ? base + 1 : base);
-		break;
-	case STRATA_FORMAT_PAIR:
-		snprintf(buf, n, "make '-- strata:no-transaction' the first line of the file");
-		break;
-	default:
-		snprintf(buf, n, "mark the section '-- migrate:%s transaction:false'",
-		         up ? "up" : "down");
-		break;
-	}
-	return buf;
+	strata_migration__locate(e, s->file, s->text, s->offset + off);
 }
 
 /* A section of a migration given in memory: its own text, or a function. */

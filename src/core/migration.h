@@ -63,9 +63,9 @@ typedef struct strata_migration {
 	char *version; /* the leading digits as written */
 	char *name;
 	strata_file_kind kind; /* of `path` */
-	char *path;      /* the migration file (the .up.sql of a pair, Flyway's V file) */
-	char *down_path; /* the .down.sql of a pair, Flyway's U file, else NULL */
-	char *conf_path; /* Flyway's V<version>__<name>.sql.conf, else NULL */
+	char *path;            /* the migration file (the .up.sql of a pair, Flyway's V file) */
+	char *down_path;       /* the .down.sql of a pair, Flyway's U file, else NULL */
+	char *conf_path;       /* Flyway's V<version>__<name>.sql.conf, else NULL */
 	char *text, *down_text, *conf_text;
 	bool conf_no_transaction; /* a .conf file alone: it says executeInTransaction=false */
 	strata_section up, down;

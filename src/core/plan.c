@@ -88,9 +88,10 @@ static int check_revertible(const strata_migration *m, strata_error *e)
 		                  "file means there is nothing to undo)",
 		                  undo ? undo : "its U file");
 		free(undo);
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "cannot revert %s-%s: it has no Flyway undo file (U%s__%s.sql)",
-		                        m->version, m->name, m->version, m->name);
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "cannot revert %s-%s: it has no Flyway undo file (U%s__%s.sql)", m->version,
+		    m->name, m->version, m->name);
 	}
 	if (pair) {
 		strata_error_hint(e,

@@ -22,7 +22,7 @@ struct strata_sql_split {
 	size_t len;      /* where the current segment ends: the next block's start, or total */
 	size_t blk;      /* the next block of the section (goose's StatementBegin/End) */
 	size_t pos;      /* where the next statement's text begins */
-	char *buf;  /* the current statement's text */
+	char *buf;       /* the current statement's text */
 	size_t buf_cap;
 	size_t scanned; /* bytes handed to the tokenizer */
 	/* PostgreSQL: a window of the text from win_at, NUL-terminated, and its split */
@@ -526,8 +526,9 @@ int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const cha
 		                       "commit part of it on its own, or leave part of it applied "
 		                       "when a later statement fails");
 		char how[300];
-		strata_error_hint(e, "remove it (strata runs the %s in a transaction), or %s to run "
-		                     "it without one",
+		strata_error_hint(e,
+		                  "remove it (strata runs the %s in a transaction), or %s to run "
+		                  "it without one",
 		                  s->format == STRATA_FORMAT_STRATA ? "section" : "file",
 		                  strata_section_no_txn_how(s, up, how, sizeof(how)));
 	}

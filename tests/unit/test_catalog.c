@@ -381,7 +381,8 @@ static void test_catalog_flyway_and_goose(void **state)
 	{
 		const char *db[1] = {fx->b};
 		assert_int_equal(strata_catalog_load(&c, db, 1, &e), STRATA_EINVALID);
-		assert_string_equal(e.msg, "Flyway undo migration has no matching V5__five.sql file");
+		assert_string_equal(e.msg,
+		                    "Flyway undo migration has no matching V5__five.sql file");
 		assert_non_null(strstr(e.file, "U5__five.sql"));
 		assert_non_null(strstr(e.hint, "add V5__five.sql beside it"));
 		unit_write(fx->b, "V5__five.sql", "select 5;\n");

@@ -250,8 +250,9 @@ static void test_name_flyway_refused(void **state)
 	           "whole numbers, compared as numbers");
 	flyway_bad("V2.0.1__x.sql.conf", "the Flyway version '2.0.1'", "V<integer>__x.sql.conf");
 	flyway_bad("U1.1__x.sql", "the Flyway version '1.1'", "U<integer>__x.sql");
-	flyway_bad("R__views.sql", "is a Flyway repeatable migration (R__), which strata does not "
-	                           "support",
+	flyway_bad("R__views.sql",
+	           "is a Flyway repeatable migration (R__), which strata does not "
+	           "support",
 	           "versioned migration");
 	flyway_bad("R__views.sql.conf", "repeatable", "versioned migration");
 	flyway_bad("B5__base.sql", "baseline migration", "V<version>__<description>.sql");
@@ -678,9 +679,9 @@ static strata_migration *parse_as(const char *path, strata_file_kind kind, const
 static void test_parse_goose(void **state)
 {
 	static const char text[] = "-- a comment\n"
-	                           "-- +goose Up\n"                       /* 13 */
-	                           "create table t (a int);\n"            /* 26 */
-	                           "-- +goose StatementBegin\n"           /* 50 */
+	                           "-- +goose Up\n"                          /* 13 */
+	                           "create table t (a int);\n"               /* 26 */
+	                           "-- +goose StatementBegin\n"              /* 50 */
 	                           "create function f() returns int as $$\n" /* 75 */
 	                           "begin return 1; end; $$ language plpgsql;\n"
 	                           "-- +goose StatementEnd\n"
@@ -725,7 +726,8 @@ static void test_parse_goose_annotations(void **state)
 	assert_int_equal(m->up.format, STRATA_FORMAT_GOOSE);
 	strata_migration_free(m);
 	/* no Down section: down not present; an empty one: present and empty */
-	m = parse_as(GOOSE, STRATA_FILE_SINGLE, "-- +goose NO TRANSACTION\n-- +goose Up\nvacuum;\n");
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE,
+	             "-- +goose NO TRANSACTION\n-- +goose Up\nvacuum;\n");
 	assert_true(m->up.no_transaction);
 	assert_false(m->down.present);
 	strata_migration_free(m);
@@ -834,8 +836,9 @@ static void test_parse_flyway(void **state)
 	assert_string_not_equal(v->checksum, v_sum);
 	memcpy(vu_sum, v->checksum, sizeof(vu_sum));
 
-	c = parse_as("d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF,
-	             "# a comment\n! another\n\n  executeInTransaction = false  \nencoding=UTF-8\n");
+	c = parse_as(
+	    "d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF,
+	    "# a comment\n! another\n\n  executeInTransaction = false  \nencoding=UTF-8\n");
 	assert_int_equal(c->kind, STRATA_FILE_FLYWAY_CONF);
 	assert_false(c->up.present);
 	assert_false(c->down.present);
@@ -847,7 +850,8 @@ static void test_parse_flyway(void **state)
 	assert_string_not_equal(v->checksum, vu_sum); /* the config counts */
 	strata_migration_free(v);
 
-	c = parse_as("d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF, "executeInTransaction=true");
+	c = parse_as("d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF,
+	             "executeInTransaction=true");
 	assert_false(c->conf_no_transaction);
 	strata_migration_free(c);
 }
@@ -871,8 +875,10 @@ static void test_parse_flyway_conf_errors(void **state)
 	(void)state;
 	conf_bad("executeInTransaction=false\nshouldExecute=false\n", 2, 1,
 	         "'shouldExecute' in a Flyway script config is not supported");
-	conf_bad("executeInTransaction=no\n", 1, 22, "executeInTransaction is true or false, not 'no'");
-	conf_bad("encoding=ISO_8859_1\n", 1, 10, "strata reads migrations as UTF-8, not 'ISO_8859_1'");
+	conf_bad("executeInTransaction=no\n", 1, 22,
+	         "executeInTransaction is true or false, not 'no'");
+	conf_bad("encoding=ISO_8859_1\n", 1, 10,
+	         "strata reads migrations as UTF-8, not 'ISO_8859_1'");
 	conf_bad("\n  executeInTransaction\n", 2, 3, "not a key=value line");
 }
 
