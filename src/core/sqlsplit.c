@@ -22,6 +22,7 @@ struct strata_sql_split {
 	size_t len;      /* where the current segment ends: the next block's start, or total */
 	size_t blk;      /* the next block of the section (goose's StatementBegin/End) */
 	size_t pos;      /* where the next statement's text begins */
+	size_t last_end; /* where the last statement returned ends */
 	char *buf;       /* the current statement's text */
 	size_t buf_cap;
 	size_t scanned; /* bytes handed to the tokenizer */
@@ -488,6 +489,11 @@ int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_er
 	for (;;) {
 		size_t bs, be, nbs, nbe, off;
 		int got = segment_next(sp, out, e), error;
+		if (got > 0) {
+			/* (a skipped empty block leaves nothing between: lead is the last end) */
+			out->lead = sp->last_end;
+			sp->last_end = out->end;
+		}
 		if (got != 0 || sp->len >= sp->total || !next_block(sp, &bs, &be))
 			return got;
 		/* the block that ends the segment, then the segment after it */
@@ -502,9 +508,11 @@ int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_er
 		if ((error = set_text(sp, off, be, e)) < 0)
 			return error;
 		sp->scanned += be - bs;
-		out->lead = bs;
+		/* its text begins where the last statement ended: the annotation lines and any
+		 * comment before them ('-- strata:nolint') are its own */
+		out->lead = sp->last_end;
 		out->off = off;
-		out->end = be;
+		out->end = sp->last_end = be;
 		out->text = sp->buf;
 		return 1;
 	}

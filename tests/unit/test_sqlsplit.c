@@ -319,12 +319,14 @@ static void split_section(struct pieces *p, strata_dialect d, const strata_secti
 {
 	strata_sql_split *sp = NULL;
 	strata_sql_piece pc;
-	size_t used = 0;
+	size_t used = 0, last_end = 0;
 	int more;
 	memset(p, 0, sizeof(*p));
 	assert_int_equal(strata_sql_split_new(&sp, d, s, &p->e), 0);
 	while ((more = strata_sql_split_next(sp, &pc, &p->e)) > 0) {
 		size_t n = pc.end - pc.off;
+		assert_int_equal(pc.lead, last_end); /* nothing skipped */
+		last_end = pc.end;
 		assert_true(pc.lead <= pc.off && pc.off < pc.end && pc.end <= s->len);
 		assert_memory_equal(pc.text, s->text + s->offset + pc.off, n);
 		memcpy(p->out + used, pc.text, n);
