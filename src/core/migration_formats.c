@@ -276,7 +276,7 @@ int strata_goose__parse(strata_migration *m, strata_error *e)
 	struct line l;
 
 	for (; next_line(t, len, pos, &l); pos = l.next) {
-		enum goose_word w;
+		enum goose_word w = G_UP;
 		if (strata_migration__directive(t, &l, &opts))
 			return strata_goose__mixed(m, skip_blank(t, l.start, l.end), true, e);
 		if (!strata_goose__line(t, &l, &at)) {
