@@ -27,9 +27,11 @@ const struct cmd cli_cmds[] = {
      .run = cmd_migrations_revert,
      .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run]",
      .summary = "Revert the newest applied migration (or more)",
-     .details = "Runs each migration's '-- migrate:down' section, newest first. A migration\n"
-                "whose down section is empty or missing cannot be reverted; nothing is\n"
-                "reverted when any migration in the request cannot be.",
+     .details = "Runs each migration's '-- migrate:down' section (goose's '-- +goose Down',\n"
+                "a .down.sql, a Flyway U file), newest first. A migration whose down section\n"
+                "is empty or missing cannot be reverted (an existing .down.sql, U file or\n"
+                "goose Down section with nothing in it undoes nothing); nothing is reverted\n"
+                "when any migration in the request cannot be.",
      .opts = cmd_migrations_revert_opts},
     {.name = "migrations show",
      .connects = true,
