@@ -261,9 +261,11 @@ typedef struct strata_migration_def {
 STRATA_API int strata_source_new(strata_source **out, strata_error *e);
 STRATA_API void strata_source_free(strata_source *s);
 /* A directory of migration files (<version>-<name>.sql with '-- migrate:up' and '-- migrate:down'
- * sections, or golang-migrate's .up.sql/.down.sql pairs). One that `strata_build` wrote (with
- * manifest.json) is listed from its manifest and its files are read and checked against it
- * only when they run. Several directories (a core, its plugins) merge into one ordered list. */
+ * sections, or goose's '-- +goose Up' and '-- +goose Down'; golang-migrate's .up.sql/.down.sql
+ * pairs; Flyway's V<version>__<name>.sql with its U file and .sql.conf). One that
+ * `strata_build` wrote (with manifest.json) is listed from its manifest and its files are read
+ * and checked against it only when they run. Several directories (a core, its plugins) merge into
+ * one ordered list. */
 STRATA_API int strata_source_add_dir(strata_source *s, const char *dir, strata_error *e);
 /* A build output and the directory it was built from: runs also refuse a build that is older
  * than src_dir (a migration added, removed or changed there since), and a run with nothing to

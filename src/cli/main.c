@@ -27,11 +27,13 @@ const struct cmd cli_cmds[] = {
      .run = cmd_migrations_revert,
      .usage = "[--steps N | --to VERSION | --all] [--dir DIR]... [--dry-run] [--fake]",
      .summary = "Revert the most recently applied migration (or more)",
-     .details = "Runs each migration's '-- migrate:down' section, the most recently applied\n"
-                "first (the history's applied_at, ties in the order they were applied), and\n"
-                "says so when that is not the highest applied version. --to and --all choose\n"
-                "by version. A migration whose down section is empty or missing cannot be\n"
-                "reverted; nothing is reverted when any migration in the request cannot be.\n"
+     .details = "Runs each migration's '-- migrate:down' section (goose's '-- +goose Down', a\n"
+                ".down.sql, a Flyway U file), the most recently applied first (the history's\n"
+                "applied_at, ties in the order they were applied), and says so when that is\n"
+                "not the highest applied version. --to and --all choose by version. A\n"
+                "migration whose down section is empty or missing cannot be reverted (an\n"
+                "existing .down.sql, U file or goose Down section with nothing in it undoes\n"
+                "nothing); nothing is reverted when any migration in the request cannot be.\n"
                 "With --fake (to undo a wrong 'run --fake'), the migrations are only removed\n"
                 "from the history, all in one transaction: no down SQL runs, and neither a down\n"
                 "section nor the file is needed. It is refused, changing nothing, while a\n"

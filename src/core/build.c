@@ -72,6 +72,10 @@ static const strata_migration *written_as(const strata_catalog *c, const char *n
 			*text = m->down_text;
 			return m;
 		}
+		if (m->conf_path && strcmp(strata_fs_base_name(m->conf_path), name) == 0) {
+			*text = m->conf_text;
+			return m;
+		}
 	}
 	return NULL;
 }
@@ -86,13 +90,28 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 {
 	strata_manifest prev;
 	char **names = NULL;
-	size_t n = 0;
+	const char **listed = NULL; /* every file the manifest lists, halves and configs too */
+	size_t n = 0, nl = 0;
 	int error, have_prev;
 
 	if (!strata_fs_is_dir(out_dir))
 		return 0;
 	if ((have_prev = strata_manifest_read(&prev, out_dir, e)) < 0)
 		return have_prev;
+	if (have_prev) {
+		if (!(listed = calloc(prev.n * 3 + 1, sizeof(*listed)))) {
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+			goto done;
+		}
+		for (size_t i = 0; i < prev.n; i++) {
+			listed[nl++] = prev.items[i].file;
+			if (prev.items[i].down_file)
+				listed[nl++] = prev.items[i].down_file;
+			if (prev.items[i].conf_file)
+				listed[nl++] = prev.items[i].conf_file;
+		}
+		qsort(listed, nl, sizeof(*listed), strata_fs_names_cmp);
+	}
 	if ((error = strata_fs_list(&names, &n, out_dir, e)) < 0)
 		goto done;
 	for (size_t i = 0; i < n && error == 0; i++) {
@@ -102,9 +121,10 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 		size_t old_len = 0;
 		strata_error ignored = STRATA_ERROR_INIT;
 		bool same;
+		const char *key = names[i];
 		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
 		if (kind == STRATA_FILE_NONE ||
-		    (have_prev && strata_manifest_find(&prev, names[i])))
+		    (nl && bsearch(&key, listed, nl, sizeof(*listed), strata_fs_names_cmp)))
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
 		same = path && written_as(c, names[i], &text) &&
@@ -126,6 +146,7 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 	}
 done:
 	strata_fs_names_free(names);
+	free(listed);
 	if (have_prev > 0)
 		strata_manifest_free(&prev);
 	return error;
@@ -184,7 +205,7 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 		goto done;
 	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
-	written = calloc(c.n * 2 + 1, sizeof(*written));
+	written = calloc(c.n * 3 + 1, sizeof(*written));
 	if (!written) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
@@ -196,6 +217,10 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 		if (error == 0 && m->down_path) {
 			error = copy_into(out_dir, m->down_path, m->down_text, e);
 			written[nw++] = strata_fs_base_name(m->down_path);
+		}
+		if (error == 0 && m->conf_path) {
+			error = copy_into(out_dir, m->conf_path, m->conf_text, e);
+			written[nw++] = strata_fs_base_name(m->conf_path);
 		}
 		if (error == 0)
 			r->built++;

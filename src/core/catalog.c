@@ -9,6 +9,19 @@
 #include "util/error.h"
 #include "util/fs.h"
 
+static int kind_rank(const strata_migration *m)
+{
+	switch (m->kind) {
+	case STRATA_FILE_DOWN:
+	case STRATA_FILE_FLYWAY_UNDO:
+		return 1;
+	case STRATA_FILE_FLYWAY_CONF:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
 static int cmp_migrations(const void *pa, const void *pb)
 {
 	const strata_migration *a = *(strata_migration *const *)pa;
@@ -16,10 +29,11 @@ static int cmp_migrations(const void *pa, const void *pb)
 	int c = strata_migration_key_cmp(a->version, a->name, b->version, b->name);
 	if (c)
 		return c;
-	/* keep a pair's up half before its down half, and earlier directories first */
+	/* earlier directories first; keep a pair's up half before its down half, and Flyway's V
+	 * file before its U file and its .conf */
 	if (a->dir_index != b->dir_index)
 		return a->dir_index < b->dir_index ? -1 : 1;
-	return (int)b->up.present - (int)a->up.present;
+	return kind_rank(a) - kind_rank(b);
 }
 
 /* A manifest's listing usually comes in order already: one pass instead of a sort. */
@@ -87,7 +101,7 @@ static int load_dir(strata_catalog *c, size_t *cap, const char *dir, size_t dir_
 /* Whether dir holds exactly the migration files mf lists (down halves included). */
 static bool listing_matches(const char *dir, const strata_manifest *mf)
 {
-	const char **listed = calloc(mf->n * 2 + 1, sizeof(*listed));
+	const char **listed = calloc(mf->n * 3 + 1, sizeof(*listed));
 	char **names = NULL;
 	size_t n = 0, nl = 0, found = 0;
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -97,6 +111,8 @@ static bool listing_matches(const char *dir, const strata_manifest *mf)
 		listed[nl++] = mf->items[i].file;
 		if (mf->items[i].down_file)
 			listed[nl++] = mf->items[i].down_file;
+		if (mf->items[i].conf_file)
+			listed[nl++] = mf->items[i].conf_file;
 	}
 	if (ok)
 		qsort(listed, nl, sizeof(*listed), strata_fs_names_cmp);
@@ -114,6 +130,46 @@ static bool listing_matches(const char *dir, const strata_manifest *mf)
 	return ok && found == nl;
 }
 
+/* Whether the manifest's file `file` is the half or config `want` of migration m (named as m). */
+static bool listed_part(const strata_migration *m, const char *file, strata_file_kind want)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_file_kind kind;
+	char *v = NULL, *n = NULL;
+	bool ok = strata_migration_parse_name(&kind, &v, &n, file, &ignored) == 0 && kind == want &&
+	          strata_migration_key_cmp(v, n, m->version, m->name) == 0;
+	free(v);
+	free(n);
+	return ok;
+}
+
+/* Fills m (names, paths) from a manifest entry. 1 when the entry is not what build writes. */
+static int listed_entry(strata_migration *m, const char *dir, const strata_manifest_entry *ent,
+                        strata_error *e)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_file_kind down = STRATA_FILE_NONE;
+
+	if (strata_migration_parse_name(&m->kind, &m->version, &m->name, ent->file, &ignored) < 0)
+		return 1;
+	if (m->kind == STRATA_FILE_UP)
+		down = STRATA_FILE_DOWN;
+	else if (m->kind == STRATA_FILE_FLYWAY_UP)
+		down = STRATA_FILE_FLYWAY_UNDO;
+	else if (m->kind != STRATA_FILE_SINGLE || ent->down_file)
+		return 1;
+	if ((ent->down_file && !listed_part(m, ent->down_file, down)) ||
+	    (ent->conf_file && (m->kind != STRATA_FILE_FLYWAY_UP ||
+	                        !listed_part(m, ent->conf_file, STRATA_FILE_FLYWAY_CONF))))
+		return 1;
+	m->path = strata_fs_join(dir, ent->file);
+	m->down_path = ent->down_file ? strata_fs_join(dir, ent->down_file) : NULL;
+	m->conf_path = ent->conf_file ? strata_fs_join(dir, ent->conf_file) : NULL;
+	if (!m->path || (ent->down_file && !m->down_path) || (ent->conf_file && !m->conf_path))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
+}
+
 /* One not-yet-read migration per manifest entry. Returns 1 (adding nothing) when an entry is
  * not what build writes, so the caller reads the directory instead. */
 static int push_listed(strata_catalog *c, size_t *cap, const char *dir, size_t dir_index,
@@ -123,30 +179,12 @@ static int push_listed(strata_catalog *c, size_t *cap, const char *dir, size_t d
 	int error = 0;
 	for (size_t i = 0; i < mf->n && error == 0; i++) {
 		const strata_manifest_entry *ent = &mf->items[i];
-		strata_error ignored = STRATA_ERROR_INIT;
-		strata_file_kind kind, dkind = STRATA_FILE_DOWN;
-		char *dv = NULL, *dn = NULL;
 		strata_migration *m = calloc(1, sizeof(*m));
 		if (!m) {
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 			break;
 		}
-		if (strata_migration_parse_name(&kind, &m->version, &m->name, ent->file, &ignored) <
-		        0 ||
-		    (ent->down_file &&
-		     (strata_migration_parse_name(&dkind, &dv, &dn, ent->down_file, &ignored) < 0 ||
-		      strata_migration_key_cmp(dv, dn, m->version, m->name) != 0)) ||
-		    (!(kind == STRATA_FILE_SINGLE && !ent->down_file) &&
-		     !(kind == STRATA_FILE_UP && dkind == STRATA_FILE_DOWN)))
-			error = 1;
-		free(dv);
-		free(dn);
-		if (error == 0) {
-			m->path = strata_fs_join(dir, ent->file);
-			m->down_path = ent->down_file ? strata_fs_join(dir, ent->down_file) : NULL;
-			if (!m->path || (ent->down_file && !m->down_path))
-				error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		}
+		error = listed_entry(m, dir, ent, e);
 		if (error) {
 			strata_migration_free(m);
 			break;
@@ -190,7 +228,43 @@ static int load_dir_built(strata_catalog *c, size_t *cap, const char *dir, size_
 	return 0;
 }
 
-/* After sorting: folds golang-migrate halves together and rejects duplicates. */
+/* Whether m (after prev, with the same version and name) is a part to fold into prev: the
+ * .down.sql of prev's .up.sql, or the U file or .conf of prev's Flyway V file. */
+static bool folds_into(const strata_migration *prev, const strata_migration *m)
+{
+	if (prev->dir_index != m->dir_index)
+		return false;
+	switch (m->kind) {
+	case STRATA_FILE_DOWN:
+		return prev->kind == STRATA_FILE_UP && !prev->down_path;
+	case STRATA_FILE_FLYWAY_UNDO:
+		return prev->kind == STRATA_FILE_FLYWAY_UP && !prev->down_path && !prev->conf_path;
+	case STRATA_FILE_FLYWAY_CONF:
+		return prev->kind == STRATA_FILE_FLYWAY_UP && !prev->conf_path;
+	default:
+		return false;
+	}
+}
+
+/* The error for a part whose migration is missing: a .down.sql, a U file or a .conf alone. */
+static int orphan(const strata_migration *m, strata_error *e)
+{
+	strata_error_at(e, m->path, 1, 1);
+	if (m->kind == STRATA_FILE_DOWN) {
+		strata_error_hint(e, "add %s_%s.up.sql beside it", m->version, m->name);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "down migration has no matching .up.sql file");
+	}
+	strata_error_hint(e, "add V%s__%s.sql beside it, or remove it", m->version, m->name);
+	return strata_error_set(e, STRATA_EINVALID,
+	                        m->kind == STRATA_FILE_FLYWAY_UNDO
+	                            ? "Flyway undo migration has no matching V%s__%s.sql file"
+	                            : "Flyway script config has no matching V%s__%s.sql file",
+	                        m->version, m->name);
+}
+
+/* After sorting: folds golang-migrate halves and Flyway's files together and rejects
+ * duplicates. */
 static int merge(strata_catalog *c, strata_error *e)
 {
 	size_t w = 0;
@@ -199,9 +273,7 @@ static int merge(strata_catalog *c, strata_error *e)
 		strata_migration *prev = w ? c->items[w - 1] : NULL;
 		int same = prev && strata_migration_key_cmp(prev->version, prev->name, m->version,
 		                                            m->name) == 0;
-		if (same && prev->dir_index == m->dir_index && !prev->down_path &&
-		    prev->up.present && !m->up.present && m->down.present &&
-		    strcmp(prev->path + strlen(prev->path) - 7, ".up.sql") == 0) {
+		if (same && m->loaded && folds_into(prev, m)) {
 			int error = strata_migration_merge_pair(prev, m, e);
 			c->items[r] = NULL;
 			if (error < 0)
@@ -216,12 +288,8 @@ static int merge(strata_catalog *c, strata_error *e)
 			return strata_error_set(e, STRATA_EINVALID, "duplicate migration %s-%s",
 			                        m->version, m->name);
 		}
-		if (!m->up.present) {
-			strata_error_at(e, m->path, 1, 1);
-			strata_error_hint(e, "add %s_%s.up.sql beside it", m->version, m->name);
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "down migration has no matching .up.sql file");
-		}
+		if (!m->up.present)
+			return orphan(m, e);
 		c->items[w++] = m;
 		c->items[r] = w - 1 == r ? m : NULL;
 	}

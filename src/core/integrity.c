@@ -107,13 +107,14 @@ static bool build_is_fresh(const strata_catalog *dist, size_t idx, const char *s
 			const strata_migration *m = dist->items[i];
 			fresh = m->dir_index != idx || !m->loaded ||
 			        (src_older(src_dir, m->path, &mst) &&
-			         (!m->down_path || src_older(src_dir, m->down_path, &mst)));
+			         (!m->down_path || src_older(src_dir, m->down_path, &mst)) &&
+			         (!m->conf_path || src_older(src_dir, m->conf_path, &mst)));
 		}
 		goto done;
 	}
 	if (strata_fs_list(&names, &n, src_dir, &ignored) < 0)
 		goto done;
-	built = calloc(dist->n * 2 + 1, sizeof(*built));
+	built = calloc(dist->n * 3 + 1, sizeof(*built));
 	if (!built)
 		goto done;
 	/* (a built file edited by hand is the manifest check's to find) */
@@ -123,6 +124,8 @@ static bool build_is_fresh(const strata_catalog *dist, size_t idx, const char *s
 		built[nb++] = strata_fs_base_name(dist->items[i]->path);
 		if (dist->items[i]->down_path)
 			built[nb++] = strata_fs_base_name(dist->items[i]->down_path);
+		if (dist->items[i]->conf_path)
+			built[nb++] = strata_fs_base_name(dist->items[i]->conf_path);
 	}
 	qsort(built, nb, sizeof(*built), strata_fs_names_cmp);
 	for (size_t i = 0; i < n; i++) {

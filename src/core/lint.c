@@ -38,7 +38,9 @@ const strata_lint_rule strata_lint__rules[R_COUNT + 1] = {
          "a CONCURRENTLY statement cannot run inside a transaction block, and this section "
          "runs in one",
          "run it in a section marked transaction:false ('" NO_TXN_UP "'; in a .up.sql or "
-         ".down.sql file, a first line '-- strata:no-transaction')",
+         ".down.sql file, a first line '-- strata:no-transaction'; in a goose file, '-- "
+         "+goose NO TRANSACTION'; for a Flyway file, executeInTransaction=false in its "
+         ".sql.conf)",
          "-- migrate:up\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
          "-- migrate:up transaction:false\n"
          "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"},

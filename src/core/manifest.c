@@ -20,13 +20,13 @@ bool strata_timespec_after(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
 }
 
-/* The reader: a streaming (yajl event) parse that keeps only the three strings per entry, so a
+/* The reader: a streaming (yajl event) parse that keeps only the four strings per entry, so a
  * manifest of 10,000 migrations costs its strings, not a tree of every value. */
 
-enum field { F_NONE, F_FILE, F_DOWN, F_SHA };
+enum field { F_NONE, F_FILE, F_DOWN, F_SHA, F_CONF };
 
 struct raw_entry {
-	size_t off[3]; /* into strings, +1; 0 = absent (file, down_file, sha256) */
+	size_t off[4]; /* into strings, +1; 0 = absent (file, down_file, sha256, conf_file) */
 };
 
 struct reader {
@@ -66,6 +66,8 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->field = F_DOWN;
 	else if (r->depth == 3 && len == 6 && memcmp(k, "sha256", 6) == 0)
 		r->field = F_SHA;
+	else if (r->depth == 3 && len == 9 && memcmp(k, "conf_file", 9) == 0)
+		r->field = F_CONF;
 	return 1;
 }
 
@@ -167,7 +169,10 @@ static bool finish(strata_manifest *out, struct reader *r)
 		m->file = r->strings.ptr + off[0] - 1;
 		m->down_file = off[1] ? r->strings.ptr + off[1] - 1 : NULL;
 		m->sha256 = r->strings.ptr + off[2] - 1;
-		if (!*m->file || strchr(m->file, '/') || !is_sha256(m->sha256))
+		m->conf_file = off[3] ? r->strings.ptr + off[3] - 1 : NULL;
+		if (!*m->file || strchr(m->file, '/') || !is_sha256(m->sha256) ||
+		    (m->down_file && strchr(m->down_file, '/')) ||
+		    (m->conf_file && strchr(m->conf_file, '/')))
 			return false;
 	}
 	out->n = r->n;
@@ -433,6 +438,10 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 		if (m->down_path) {
 			GEN_STR(g, "down_file");
 			GEN_STR(g, strata_fs_base_name(m->down_path));
+		}
+		if (m->conf_path) {
+			GEN_STR(g, "conf_file");
+			GEN_STR(g, strata_fs_base_name(m->conf_path));
 		}
 		GEN_STR(g, "sha256");
 		GEN_STR(g, m->checksum);

@@ -2,11 +2,11 @@
  * manifest.h: dist/migrations/manifest.json, what `strata build` wrote.
  *
  * The manifest lists every built migration with its file (and the .down.sql of a
- * golang-migrate pair) and its SHA-256. Build writes it last and then sets its modification
- * time past the directory's, so a directory whose manifest is strictly newer holds exactly the
- * files listed: a run can take the list and the checksums from the manifest and read only the
- * files it executes (core/catalog.h). Equal times prove nothing (a file added in the same clock
- * tick leaves them equal): then the listing is compared.
+ * golang-migrate pair, or Flyway's U file and .sql.conf) and its SHA-256. Build writes it last and
+ * then sets its modification time past the directory's, so a directory whose manifest is strictly
+ * newer holds exactly the files listed: a run can take the list and the checksums from the manifest
+ * and read only the files it executes (core/catalog.h). Equal times prove nothing (a file added in
+ * the same clock tick leaves them equal): then the listing is compared.
  */
 #ifndef STRATA_CORE_MANIFEST_H
 #define STRATA_CORE_MANIFEST_H
@@ -24,7 +24,8 @@ struct strata_catalog;
 
 typedef struct strata_manifest_entry {
 	const char *file;      /* the migration file (the .up.sql of a pair) */
-	const char *down_file; /* the .down.sql of a pair, else NULL */
+	const char *down_file; /* the .down.sql of a pair (Flyway's U file), else NULL */
+	const char *conf_file; /* Flyway's V<version>__<name>.sql.conf, else NULL */
 	const char *sha256;    /* 64 hex digits */
 } strata_manifest_entry;
 

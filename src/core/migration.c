@@ -1,4 +1,5 @@
 #include "core/migration.h"
+#include "core/migration_text.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -45,12 +46,6 @@ int strata_migration_key_cmp(const char *va, const char *na, const char *vb, con
 	return c < 0 ? -1 : c > 0;
 }
 
-static bool ends_with(const char *s, size_t len, const char *suffix)
-{
-	size_t sl = strlen(suffix);
-	return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
-}
-
 bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out)
 {
 	size_t bad = 0;
@@ -65,19 +60,53 @@ bool strata_migration_name_valid(const char *name, size_t len, size_t *bad_out)
 	return ok;
 }
 
+/* Sets the outs of a parsed name: version fname[vs, vs+vl), name fname[ns, ns+nl). */
+int strata_migration__name_outs(strata_file_kind *kind_out, strata_file_kind kind,
+                                char **version_out, char **name_out, const char *fname, size_t vs,
+                                size_t vl, size_t ns, size_t nl, strata_error *e)
+{
+	char *v = version_out ? strndup(fname + vs, vl) : NULL;
+	char *n = name_out ? strndup(fname + ns, nl) : NULL;
+	if ((version_out && !v) || (name_out && !n)) {
+		free(v);
+		free(n);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	if (version_out)
+		*version_out = v;
+	if (name_out)
+		*name_out = n;
+	*kind_out = kind;
+	return 0;
+}
+
+int strata_migration__bad_name(const char *fname, size_t ns, size_t nl, strata_error *e)
+{
+	size_t bad = 0;
+	if (strata_migration_name_valid(fname + ns, nl, &bad))
+		return 0;
+	strata_error_at(e, fname, 0, 0);
+	strata_error_hint(e, "a name is letters, digits, '_', '-' and '.', starting with a "
+	                     "letter, a digit or '_' (as strata_create() makes "
+	                     "them): rename the file");
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
+	                        (int)nl, fname + ns, fname[ns + bad]);
+}
+
 int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, char **name_out,
                                 const char *fname, strata_error *e)
 {
-	size_t len = strlen(fname), digits = 0, name_end, bad;
+	size_t len = strlen(fname), digits = 0, name_end;
 	strata_file_kind kind = STRATA_FILE_SINGLE;
-
-	char *v, *n;
 
 	*kind_out = STRATA_FILE_NONE;
 	if (version_out)
 		*version_out = NULL;
 	if (name_out)
 		*name_out = NULL;
+	if (fname[0] == 'V' || fname[0] == 'U' || fname[0] == 'R' || fname[0] == 'B')
+		return strata_flyway__name(kind_out, version_out, name_out, fname, e);
 	if (!isdigit((unsigned char)fname[0]))
 		return 0;
 	if (len > 4 && !ends_with(fname, len, ".sql") && strcasecmp(fname + len - 4, ".sql") == 0) {
@@ -107,58 +136,15 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 		    e, STRATA_EINVALID,
 		    "'%s' looks like a migration but has no name after its version", fname);
 	}
-	if (!strata_migration_name_valid(fname + digits + 1, name_end - digits - 1, &bad)) {
-		strata_error_at(e, fname, 0, 0);
-		strata_error_hint(e, "a name is letters, digits, '_', '-' and '.', starting with a "
-		                     "letter, a digit or '_' (as strata_create() makes "
-		                     "them): rename the file");
-		return strata_error_set(
-		    e, STRATA_EINVALID, "'%s': the migration's name '%.*s' cannot hold '%c'", fname,
-		    (int)(name_end - digits - 1), fname + digits + 1, fname[digits + 1 + bad]);
-	}
-	v = version_out ? strndup(fname, digits) : NULL;
-	n = name_out ? strndup(fname + digits + 1, name_end - digits - 1) : NULL;
-	if ((version_out && !v) || (name_out && !n)) {
-		free(v);
-		free(n);
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	}
-	if (version_out)
-		*version_out = v;
-	if (name_out)
-		*name_out = n;
-	*kind_out = kind;
-	return 0;
-}
-
-/* A line of text: [start, end) without its line ending; next is where the next line starts. */
-struct line {
-	size_t start, end, next;
-};
-
-static bool next_line(const char *t, size_t len, size_t pos, struct line *l)
-{
-	size_t i = pos;
-	if (pos >= len)
-		return false;
-	while (i < len && t[i] != '\n')
-		i++;
-	l->start = pos;
-	l->next = i < len ? i + 1 : len;
-	l->end = (i > pos && t[i - 1] == '\r') ? i - 1 : i;
-	return true;
-}
-
-static size_t skip_blank(const char *t, size_t i, size_t end)
-{
-	while (i < end && (t[i] == ' ' || t[i] == '\t'))
-		i++;
-	return i;
+	if (strata_migration__bad_name(fname, digits + 1, name_end - digits - 1, e) < 0)
+		return e->code;
+	return strata_migration__name_outs(kind_out, kind, version_out, name_out, fname, 0, digits,
+	                                   digits + 1, name_end - digits - 1, e);
 }
 
 /* If the line is '-- migrate:up|down ...', returns 1 for up, 2 for down and sets *opts_at to
  * where its options begin. */
-static int directive(const char *t, const struct line *l, size_t *opts_at)
+int strata_migration__directive(const char *t, const struct line *l, size_t *opts_at)
 {
 	size_t i = skip_blank(t, l->start, l->end);
 	static const char *const words[] = {"migrate:up", "migrate:down"};
@@ -176,7 +162,7 @@ static int directive(const char *t, const struct line *l, size_t *opts_at)
 	return 0;
 }
 
-static void locate(strata_error *e, const char *path, const char *text, size_t off)
+void strata_migration__locate(strata_error *e, const char *path, const char *text, size_t off)
 {
 	unsigned line, col;
 	size_t ls;
@@ -197,7 +183,7 @@ static int parse_options(strata_section *s, const char *path, const char *t, siz
 		} else if (j - i == 16 && memcmp(t + i, "transaction:true", 16) == 0) {
 			s->no_transaction = false;
 		} else {
-			locate(e, path, t, i);
+			strata_migration__locate(e, path, t, i);
 			strata_error_hint(e, "the one option here is 'transaction:false'");
 			return strata_error_set(e, STRATA_EINVALID, "unknown option '%.*s'",
 			                        (int)(j - i), t + i);
@@ -207,30 +193,29 @@ static int parse_options(strata_section *s, const char *path, const char *t, siz
 	return 0;
 }
 
-static bool line_is_comment_or_blank(const char *t, const struct line *l)
-{
-	size_t i = skip_blank(t, l->start, l->end);
-	return i == l->end || (l->end - i >= 2 && t[i] == '-' && t[i + 1] == '-');
-}
-
-static size_t skip_bom(const char *t, size_t len)
-{
-	return len >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-}
-
 static int parse_single(strata_migration *m, strata_error *e)
 {
 	const char *t = m->text;
-	size_t len = strlen(t), pos = skip_bom(t, len), opts;
+	size_t len = strlen(t), pos = skip_bom(t, len), opts, at;
 	strata_section *cur = NULL;
 	struct line l;
 
+	/* the format is the first marker line's: goose's annotations, or strata's lines */
+	for (size_t p = pos; next_line(t, len, p, &l); p = l.next) {
+		if (strata_migration__directive(t, &l, &opts))
+			break;
+		if (strata_goose__line(t, &l, &at))
+			return strata_goose__parse(m, e);
+	}
 	while (next_line(t, len, pos, &l)) {
-		int d = directive(t, &l, &opts);
+		int d = strata_migration__directive(t, &l, &opts);
 		pos = l.next;
 		if (!d) {
+			if (strata_goose__line(t, &l, &at))
+				return strata_goose__mixed(m, at, false, e);
 			if (!cur && !line_is_comment_or_blank(t, &l)) {
-				locate(e, m->path, t, skip_blank(t, l.start, l.end));
+				strata_migration__locate(e, m->path, t,
+				                         skip_blank(t, l.start, l.end));
 				strata_error_hint(
 				    e, "put the statements under a '-- migrate:up' line");
 				return strata_error_set(
@@ -243,7 +228,7 @@ static int parse_single(strata_migration *m, strata_error *e)
 			cur->len = l.start - cur->offset;
 		cur = d == 1 ? &m->up : &m->down;
 		if (cur->present) {
-			locate(e, m->path, t, skip_blank(t, l.start, l.end));
+			strata_migration__locate(e, m->path, t, skip_blank(t, l.start, l.end));
 			strata_error_hint(e, "a migration has one '-- migrate:up' and at most one "
 			                     "'-- migrate:down' section");
 			return strata_error_set(e, STRATA_EINVALID, "second '-- migrate:%s' line",
@@ -274,6 +259,7 @@ static void parse_half(strata_section *s, const char *path, const char *t)
 	size_t len = strlen(t), pos = skip_bom(t, len);
 	struct line l;
 	s->present = true;
+	s->format = STRATA_FORMAT_PAIR;
 	s->file = path;
 	s->text = t;
 	s->offset = pos;
@@ -318,13 +304,13 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		goto done;
 	}
 	if (strlen(text) != len) {
-		locate(e, path, text, strlen(text));
+		strata_migration__locate(e, path, text, strlen(text));
 		strata_error_hint(e, "migrations are UTF-8 text; is this a binary file?");
 		error = strata_error_set(e, STRATA_EINVALID, "NUL byte in migration file");
 		goto done;
 	}
 	if (!strata_utf8_valid(text, len, &bad)) {
-		locate(e, path, text, bad);
+		strata_migration__locate(e, path, text, bad);
 		strata_error_hint(e,
 		                  "save the file as UTF-8 (for example: iconv -f LATIN1 -t UTF-8)");
 		error = strata_error_set(e, STRATA_EINVALID,
@@ -338,10 +324,26 @@ int strata_migration_parse(strata_migration **out, const char *path, char *text,
 		goto done;
 	}
 	m->loaded = true;
-	if (kind == STRATA_FILE_SINGLE)
+	m->kind = kind;
+	switch (kind) {
+	case STRATA_FILE_SINGLE:
 		error = parse_single(m, e);
-	else
+		break;
+	case STRATA_FILE_UP:
+	case STRATA_FILE_DOWN:
 		parse_half(kind == STRATA_FILE_UP ? &m->up : &m->down, m->path, text);
+		break;
+	case STRATA_FILE_FLYWAY_UP:
+	case STRATA_FILE_FLYWAY_UNDO:
+		strata_flyway__half(kind == STRATA_FILE_FLYWAY_UP ? &m->up : &m->down, m->path,
+		                    text);
+		break;
+	case STRATA_FILE_FLYWAY_CONF:
+		error = strata_flyway__conf(m, e);
+		break;
+	case STRATA_FILE_NONE:
+		break;
+	}
 done:
 	if (error < 0) {
 		strata_migration_free(m);
@@ -400,15 +402,18 @@ int strata_migration_mismatch(strata_error *e, const char *path, const char *man
 
 int strata_migration_ensure(strata_migration *m, strata_error *e)
 {
-	strata_migration *f = NULL, *down = NULL;
+	strata_migration *f = NULL, *part = NULL;
 	int error;
 
 	if (m->loaded)
 		return 0;
 	error = strata_migration_load(&f, m->path, m->dir_index, e);
 	if (error == 0 && m->down_path &&
-	    (error = strata_migration_load(&down, m->down_path, m->dir_index, e)) == 0)
-		error = strata_migration_merge_pair(f, down, e);
+	    (error = strata_migration_load(&part, m->down_path, m->dir_index, e)) == 0)
+		error = strata_migration_merge_pair(f, part, e);
+	if (error == 0 && m->conf_path &&
+	    (error = strata_migration_load(&part, m->conf_path, m->dir_index, e)) == 0)
+		error = strata_migration_merge_pair(f, part, e);
 	if (error < 0)
 		goto done;
 	if (strcmp(f->checksum, m->checksum) != 0) {
@@ -418,35 +423,61 @@ int strata_migration_ensure(strata_migration *m, strata_error *e)
 	/* the sections point into f's texts and at f's path strings: take those over */
 	SWAP_PTR(m->path, f->path);
 	SWAP_PTR(m->down_path, f->down_path);
+	SWAP_PTR(m->conf_path, f->conf_path);
 	SWAP_PTR(m->text, f->text);
 	SWAP_PTR(m->down_text, f->down_text);
+	SWAP_PTR(m->conf_text, f->conf_text);
+	free(m->up.blocks);
+	free(m->down.blocks);
 	m->up = f->up;
 	m->down = f->down;
+	f->up.blocks = f->down.blocks = NULL;
+	m->kind = f->kind;
 	m->loaded = true;
 done:
 	strata_migration_free(f);
 	return error;
 }
 
-int strata_migration_merge_pair(strata_migration *up, strata_migration *down, strata_error *e)
+int strata_migration_merge_pair(strata_migration *up, strata_migration *part, strata_error *e)
 {
-	strata_buf both = STRATA_BUF_INIT;
+	strata_buf all = STRATA_BUF_INIT;
 	int error = 0;
 
-	up->down_path = down->path;
-	up->down_text = down->text;
-	up->down = down->down;
-	down->path = down->text = NULL;
-	strata_migration_free(down);
-	/* the checksum covers both halves */
-	strata_buf_puts(&both, up->text);
-	strata_buf_put(&both, "\0", 1);
-	strata_buf_puts(&both, up->down_text);
-	if (both.failed || strata_sha256_text(up->checksum, both.ptr, both.len) < 0)
+	if (part->kind == STRATA_FILE_FLYWAY_CONF) {
+		up->conf_path = part->path;
+		up->conf_text = part->text;
+		up->up.no_transaction = up->down.no_transaction = part->conf_no_transaction;
+	} else {
+		up->down_path = part->path;
+		up->down_text = part->text;
+		up->down = part->down;
+		part->down.blocks = NULL;
+	}
+	part->path = part->text = NULL;
+	strata_migration_free(part);
+	/* the checksum covers every file: up NUL down (a pair's, as ever), then NUL "conf" NUL and
+	 * the config when there is one */
+	strata_buf_puts(&all, up->text);
+	strata_buf_put(&all, "\0", 1);
+	strata_buf_puts(&all, up->down_text ? up->down_text : "");
+	if (up->conf_text) {
+		strata_buf_put(&all, "\0conf\0", 6);
+		strata_buf_puts(&all, up->conf_text);
+	}
+	if (all.failed || strata_sha256_text(up->checksum, all.ptr, all.len) < 0)
 		error =
 		    strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256 of '%s'", up->path);
-	strata_buf_free(&both);
+	strata_buf_free(&all);
 	return error;
+}
+
+char *strata_flyway_undo_name(const char *v_path)
+{
+	char *u = strdup(strata_fs_base_name(v_path));
+	if (u)
+		u[0] = 'U';
+	return u;
 }
 
 void strata_migration_free(strata_migration *m)
@@ -457,8 +488,12 @@ void strata_migration_free(strata_migration *m)
 	free(m->name);
 	free(m->path);
 	free(m->down_path);
+	free(m->conf_path);
 	free(m->text);
 	free(m->down_text);
+	free(m->conf_text);
+	free(m->up.blocks);
+	free(m->down.blocks);
 	free(m);
 }
 
@@ -484,7 +519,7 @@ bool strata_section_is_empty(const strata_section *s)
 
 void strata_section_locate(const strata_section *s, size_t off, strata_error *e)
 {
-	locate(e, s->file, s->text, s->offset + off);
+	strata_migration__locate(e, s->file, s->text, s->offset + off);
 }
 
 /* A section of a migration given in memory: its own text, or a function. */

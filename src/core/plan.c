@@ -5,6 +5,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 static int alloc_steps(strata_plan *out, size_t n, strata_error *e)
 {
@@ -101,18 +102,36 @@ done:
 }
 
 /* Whether m (loaded) can be reverted. A golang-migrate pair whose .down.sql exists but is empty
- * reverts as a no-op, as golang-migrate and its relatives treat it ("nothing to undo"); a pair
- * without a .down.sql, and a strata file whose '-- migrate:down' section is missing or empty,
+ * reverts as a no-op, as golang-migrate and its relatives treat it ("nothing to undo"), and so
+ * does a Flyway V file whose U file is empty, and a goose file whose '-- +goose Down' section is
+ * (as goose runs it). A pair without a .down.sql, a V file without its U file, a goose file
+ * without a Down section, and a strata file whose '-- migrate:down' section is missing or empty,
  * cannot be reverted. The hint fits the format. */
 static int check_revertible(const strata_migration *m, strata_error *e)
 {
 	size_t pl = strlen(m->path);
 	bool pair = m->down_path || (pl > 7 && strcmp(m->path + pl - 7, ".up.sql") == 0);
-	if (pair && m->down_path)
-		return 0; /* an empty .down.sql is a no-op revert */
+	char *undo;
+	if ((pair || m->kind == STRATA_FILE_FLYWAY_UP) && m->down_path)
+		return 0; /* an empty .down.sql (U file) is a no-op revert */
+	if (m->up.format == STRATA_FORMAT_GOOSE && m->down.present)
+		return 0; /* goose runs an empty Down section as nothing to undo */
 	if (!strata_section_is_empty(&m->down))
 		return 0;
 	strata_error_at(e, m->path, 0, 0);
+	if (m->kind == STRATA_FILE_FLYWAY_UP) {
+		undo = strata_flyway_undo_name(m->path);
+		/* the file name alone: e's file may be mapped from dist to src */
+		strata_error_hint(e,
+		                  "create %s beside it with the statements that undo it (an empty "
+		                  "file means there is nothing to undo)",
+		                  undo ? undo : "its U file");
+		free(undo);
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "cannot revert %s-%s: it has no Flyway undo file (U%s__%s.sql)", m->version,
+		    m->name, m->version, m->name);
+	}
 	if (pair) {
 		strata_error_hint(e,
 		                  "create %.*s.down.sql beside it with the statements that undo it "
@@ -121,6 +140,13 @@ static int check_revertible(const strata_migration *m, strata_error *e)
 		return strata_error_set(e, STRATA_EINVALID,
 		                        "cannot revert %s-%s: it has no .down.sql file", m->version,
 		                        m->name);
+	}
+	if (m->up.format == STRATA_FORMAT_GOOSE) {
+		strata_error_hint(e, "add a '-- +goose Down' line and the statements that undo it "
+		                     "below it");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "cannot revert %s-%s: it has no '-- +goose Down' section",
+		                        m->version, m->name);
 	}
 	strata_error_hint(e, "%s",
 	                  m->down.present

@@ -225,12 +225,12 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
                     strata_error *e)
 {
 	const char *msg = sqlite3_errmsg(k->db);
+	char how[300];
 	strata_section_locate(sec, at, e);
 	if (strstr(msg, "within a transaction") || strstr(msg, "transaction within"))
-		strata_error_hint(e,
-		                  "this statement cannot run inside the migration's transaction; "
-		                  "mark the section '-- migrate:%s transaction:false'",
-		                  which);
+		strata_error_hint(
+		    e, "this statement cannot run inside the migration's transaction; %s",
+		    strata_section_no_txn_how(sec, strcmp(which, "up") == 0, how, sizeof(how)));
 	else
 		strata_error_detail(e, "SQLite migrations are checked by applying them in order to "
 		                       "an empty in-memory database");
@@ -270,11 +270,11 @@ static int sq_statement(struct sq_check *k, const strata_section *sec, const cha
 				rc = SQLITE_OK;
 		}
 		if (rc == SQLITE_OK && in_txn && sqlite3_get_autocommit(k->db)) {
+			char how[300];
 			strata_section_locate(sec, at, e);
-			strata_error_hint(e,
-			                  "remove it, or mark the section '-- migrate:%s "
-			                  "transaction:false'",
-			                  which);
+			strata_error_hint(e, "remove it, or %s",
+			                  strata_section_no_txn_how(sec, strcmp(which, "up") == 0,
+			                                            how, sizeof(how)));
 			error = strata_error_set(
 			    e, STRATA_EINVALID,
 			    "statement ends the transaction the migration runs in");

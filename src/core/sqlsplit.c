@@ -18,9 +18,12 @@ struct strata_sql_split {
 	strata_dialect d;
 	const strata_section *sec;
 	const char *sql; /* the section's text */
-	size_t len;
-	size_t pos; /* where the next statement's text begins */
-	char *buf;  /* the current statement's text */
+	size_t total;    /* its length */
+	size_t len;      /* where the current segment ends: the next block's start, or total */
+	size_t blk;      /* the next block of the section (goose's StatementBegin/End) */
+	size_t pos;      /* where the next statement's text begins */
+	size_t last_end; /* where the last statement returned ends */
+	char *buf;       /* the current statement's text */
 	size_t buf_cap;
 	size_t scanned; /* bytes handed to the tokenizer */
 	/* PostgreSQL: a window of the text from win_at, NUL-terminated, and its split */
@@ -155,9 +158,31 @@ const char *strata_sql_txn_control(strata_dialect d, const char *text, size_t le
 
 /* ---- the splitter -------------------------------------------------------------------------- */
 
+/* The section's next block from sp->blk on, as [*bs, *be) in the section's bytes (a block may
+ * reach past a section narrowed to one statement: it is cut to the section). */
+static bool next_block(strata_sql_split *sp, size_t *bs, size_t *be)
+{
+	const strata_section *s = sp->sec;
+	size_t lo = s->offset, hi = s->offset + sp->total;
+	for (; sp->blk < s->nblocks; sp->blk++) {
+		size_t a = s->blocks[2 * sp->blk], b = s->blocks[2 * sp->blk + 1];
+		if (a >= hi) {
+			sp->blk = s->nblocks;
+			break;
+		}
+		if (b <= lo || b <= a)
+			continue;
+		*bs = (a > lo ? a : lo) - lo;
+		*be = (b < hi ? b : hi) - lo;
+		return true;
+	}
+	return false;
+}
+
 int strata_sql_split_new(strata_sql_split **out, strata_dialect d, const strata_section *s,
                          strata_error *e)
 {
+	size_t bs, be;
 	strata_sql_split *sp = calloc(1, sizeof(*sp));
 	*out = NULL;
 	if (!sp)
@@ -165,8 +190,10 @@ int strata_sql_split_new(strata_sql_split **out, strata_dialect d, const strata_
 	sp->d = d;
 	sp->sec = s;
 	sp->sql = s->present ? s->text + s->offset : "";
-	sp->len = s->present ? s->len : 0;
+	sp->total = sp->len = s->present ? s->len : 0;
 	sp->window = WINDOW_DEFAULT;
+	if (s->present && next_block(sp, &bs, &be))
+		sp->len = bs;
 	*out = sp;
 	return 0;
 }
@@ -419,7 +446,8 @@ static int sq_next(strata_sql_split *sp, size_t off, size_t *end, strata_error *
 	}
 }
 
-int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_error *e)
+/* The next statement of the current segment (text between blocks); 0 at its end. */
+static int segment_next(strata_sql_split *sp, strata_sql_piece *out, strata_error *e)
 {
 	size_t lead, off, end;
 	int error;
@@ -454,14 +482,43 @@ int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_er
 	return 1;
 }
 
-/* ---- transaction control -------------------------------------------------------------------- */
-
-static bool is_pair_file(const char *path)
+/* Statements come from the segments between blocks, each cut by the dialect's tokenizer, and
+ * from the blocks, each one statement as it stands (goose sends it whole, semicolons and all). */
+int strata_sql_split_next(strata_sql_split *sp, strata_sql_piece *out, strata_error *e)
 {
-	size_t n = path ? strlen(path) : 0;
-	return (n >= 7 && strcmp(path + n - 7, ".up.sql") == 0) ||
-	       (n >= 9 && strcmp(path + n - 9, ".down.sql") == 0);
+	for (;;) {
+		size_t bs, be, nbs, nbe, off;
+		int got = segment_next(sp, out, e), error;
+		if (got > 0) {
+			/* (a skipped empty block leaves nothing between: lead is the last end) */
+			out->lead = sp->last_end;
+			sp->last_end = out->end;
+		}
+		if (got != 0 || sp->len >= sp->total || !next_block(sp, &bs, &be))
+			return got;
+		/* the block that ends the segment, then the segment after it */
+		sp->blk++;
+		drop_split(sp);
+		sp->need = 0;
+		sp->pos = be;
+		sp->len = next_block(sp, &nbs, &nbe) ? nbs : sp->total;
+		off = strata_sql_skip_blank(sp->d, sp->sql, bs, be);
+		if (off >= be)
+			continue; /* nothing in it */
+		if ((error = set_text(sp, off, be, e)) < 0)
+			return error;
+		sp->scanned += be - bs;
+		/* its text begins where the last statement ended: the annotation lines and any
+		 * comment before them ('-- strata:nolint') are its own */
+		out->lead = sp->last_end;
+		out->off = off;
+		out->end = sp->last_end = be;
+		out->text = sp->buf;
+		return 1;
+	}
 }
+
+/* ---- transaction control -------------------------------------------------------------------- */
 
 int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const char *kind,
                          bool run_txn, strata_error *e)
@@ -476,17 +533,12 @@ int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const cha
 		                       "transaction; a BEGIN, COMMIT or ROLLBACK of its own would "
 		                       "commit part of it on its own, or leave part of it applied "
 		                       "when a later statement fails");
-		if (is_pair_file(s->file))
-			strata_error_hint(e,
-			                  "remove it (strata runs the file in a transaction), or "
-			                  "make '-- strata:no-transaction' the first line of the "
-			                  "file to run it without one");
-		else
-			strata_error_hint(e,
-			                  "remove it (strata runs the section in a transaction), "
-			                  "or mark the section '-- migrate:%s transaction:false' "
-			                  "to run it without one",
-			                  up ? "up" : "down");
+		char how[300];
+		strata_error_hint(e,
+		                  "remove it (strata runs the %s in a transaction), or %s to run "
+		                  "it without one",
+		                  s->format == STRATA_FORMAT_STRATA ? "section" : "file",
+		                  strata_section_no_txn_how(s, up, how, sizeof(how)));
 	}
 	return strata_error_set(e, STRATA_EINVALID,
 	                        "%s inside the transaction the migration runs in", kind);

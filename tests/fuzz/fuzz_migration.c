@@ -3,9 +3,13 @@
  *
  * Input: a file name, '\n', then the file's text. The name goes through
  * strata_migration_parse_name(); the text through strata_migration_parse() as the kind the name
- * says (a single file, or one half of a golang-migrate pair), then every helper that walks a
- * parsed section (emptiness, statement starts, line:column).
+ * says (a single file, strata's, dbmate's or goose's; one half of a golang-migrate pair; a
+ * Flyway V or U file, or its .sql.conf), then every helper that walks a parsed section
+ * (emptiness, statement starts, line:column, the no-transaction hint), and the splitter of each
+ * dialect over each section (goose's StatementBegin blocks included): aborts when a statement
+ * is outside its section or does not follow the one before it, or a block is outside the text.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,24 @@
 #include "core/sqlsplit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Splits section s with dialect d, checking the order and the bounds of each statement. */
+static void split_section(const strata_section *s, strata_dialect d)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_sql_split *sp = NULL;
+	strata_sql_piece pc;
+	size_t last = 0;
+	if (strata_sql_split_new(&sp, d, s, &e) == 0) {
+		while (strata_sql_split_next(sp, &pc, &e) > 0) {
+			if (pc.lead != last || pc.off < pc.lead || pc.end <= pc.off ||
+			    pc.end > s->len || strlen(pc.text) > pc.end - pc.off)
+				abort();
+			last = pc.end;
+		}
+	}
+	strata_sql_split_free(sp);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,6 +94,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			strata_section_locate(s, 0, &e);
 			strata_section_locate(s, s->len, &e);
 			strata_section_locate(s, s->len / 2, &e);
+			for (size_t b = 0; b < s->nblocks; b++)
+				if (s->blocks[2 * b] > s->blocks[2 * b + 1] ||
+				    s->blocks[2 * b + 1] > tlen ||
+				    (b && s->blocks[2 * b] < s->blocks[2 * b - 1]))
+					abort();
+			{
+				char how[300];
+				(void)strata_section_no_txn_how(s, i == 0, how, sizeof(how));
+			}
+			split_section(s, STRATA_DIALECT_SQLITE);
+			split_section(s, STRATA_DIALECT_POSTGRES);
 		}
 	}
 	strata_migration_free(m);

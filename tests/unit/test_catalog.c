@@ -326,6 +326,78 @@ static void test_catalog_built_lists_from_manifest(void **state)
 	strata_catalog_free(&full);
 }
 
+/* Flyway's files: a V file with its U file and .conf is one migration, next to goose's and
+ * strata's; listed from a manifest, it reads the same three files back. A U file or a .conf
+ * without its V file is an error naming it. */
+static void test_catalog_flyway_and_goose(void **state)
+{
+	struct fx *fx = *state;
+	strata_error e = STRATA_ERROR_INIT;
+	strata_catalog full, c;
+	const char *dirs[1] = {fx->a};
+	unit_write(fx->a, "1-One.sql", UPDOWN("select 1;", "select -1;"));
+	unit_write(fx->a, "V2__two.sql", "select 2;\n");
+	unit_write(fx->a, "V2__two.sql.conf", "executeInTransaction=false\n");
+	unit_write(fx->a, "U2__two.sql", "select -2;\n");
+	unit_write(fx->a, "V3__three.sql", "select 3;\n");
+	unit_write(fx->a, "00004_four.sql", "-- +goose NO TRANSACTION\n-- +goose Up\nselect 4;\n");
+	assert_int_equal(load(&full, fx, 1, &e), 0);
+	assert_int_equal(full.n, 4);
+	assert_item(&full, 1, "2", "two", 0);
+	assert_non_null(strstr(full.items[1]->down_path, "U2__two.sql"));
+	assert_non_null(strstr(full.items[1]->conf_path, "V2__two.sql.conf"));
+	assert_true(full.items[1]->up.no_transaction && full.items[1]->down.no_transaction);
+	assert_int_equal(full.items[1]->down.format, STRATA_FORMAT_FLYWAY);
+	assert_item(&full, 2, "3", "three", 0);
+	assert_null(full.items[2]->down_path);
+	assert_false(full.items[2]->down.present);
+	assert_item(&full, 3, "00004", "four", 0);
+	assert_true(full.items[3]->up.no_transaction);
+
+	write_manifest_of(fx);
+	assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e), 0);
+	assert_true(c.from_manifest[0]);
+	assert_int_equal(c.n, 4);
+	assert_non_null(strstr(c.items[1]->conf_path, "V2__two.sql.conf"));
+	for (size_t i = 0; i < c.n; i++) {
+		assert_int_equal(strata_migration_ensure(c.items[i], &e), 0);
+		assert_string_equal(c.items[i]->checksum, full.items[i]->checksum);
+		assert_int_equal(c.items[i]->up.no_transaction, full.items[i]->up.no_transaction);
+		assert_int_equal(c.items[i]->down.no_transaction,
+		                 full.items[i]->down.no_transaction);
+	}
+	strata_catalog_free(&c);
+	strata_catalog_free(&full);
+
+	/* an edited .conf no longer matches the manifest */
+	unit_write(fx->a, "V2__two.sql.conf", "executeInTransaction=true\n");
+	assert_int_equal(strata_catalog_load_built(&c, dirs, 1, &e), 0);
+	assert_int_equal(strata_migration_ensure(c.items[1], &e), STRATA_EINVALID);
+	assert_string_equal(e.msg, "migration does not match the build manifest");
+	strata_catalog_free(&c);
+
+	/* orphans */
+	unit_write(fx->b, "U5__five.sql", "select -5;\n");
+	{
+		const char *db[1] = {fx->b};
+		assert_int_equal(strata_catalog_load(&c, db, 1, &e), STRATA_EINVALID);
+		assert_string_equal(e.msg,
+		                    "Flyway undo migration has no matching V5__five.sql file");
+		assert_non_null(strstr(e.file, "U5__five.sql"));
+		assert_non_null(strstr(e.hint, "add V5__five.sql beside it"));
+		unit_write(fx->b, "V5__five.sql", "select 5;\n");
+		unit_write(fx->b, "V6__six.sql.conf", "executeInTransaction=false\n");
+		assert_int_equal(strata_catalog_load(&c, db, 1, &e), STRATA_EINVALID);
+		assert_string_equal(e.msg, "Flyway script config has no matching V6__six.sql file");
+		/* the U file of another format's migration is no pair */
+		unit_write(fx->b, "V6__six.sql", "select 6;\n");
+		unit_write(fx->b, "7_seven.up.sql", "select 7;\n");
+		unit_write(fx->b, "U7__seven.sql", "select -7;\n");
+		assert_int_equal(strata_catalog_load(&c, db, 1, &e), STRATA_EINVALID);
+		assert_string_equal(e.msg, "duplicate migration 7-seven");
+	}
+}
+
 static void test_catalog_built_file_must_match_manifest(void **state)
 {
 	struct fx *fx = *state;
@@ -416,6 +488,7 @@ int main(void)
 	    cmocka_unit_test(test_catalog_no_dirs),
 	    cmocka_unit_test_setup_teardown(test_catalog_built_lists_from_manifest, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_flyway_and_goose, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_built_file_must_match_manifest, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_built_without_usable_manifest_reads_all,

@@ -200,6 +200,73 @@ static void test_name_errors(void **state)
 	name_bad("1 init.sql");
 }
 
+static void test_name_flyway(void **state)
+{
+	(void)state;
+	name_ok("V1__init.sql", STRATA_FILE_FLYWAY_UP, "1", "init");
+	name_ok("U1__init.sql", STRATA_FILE_FLYWAY_UNDO, "1", "init");
+	name_ok("V1__init.sql.conf", STRATA_FILE_FLYWAY_CONF, "1", "init");
+	name_ok("V20240101120000__Add_users.sql", STRATA_FILE_FLYWAY_UP, "20240101120000",
+	        "Add_users");
+	name_ok("V007__a__b.sql", STRATA_FILE_FLYWAY_UP, "007", "a__b"); /* the first '__' */
+	name_ok("V2__x.up.sql", STRATA_FILE_FLYWAY_UP, "2", "x.up");
+	/* not Flyway's, not migrations */
+	name_ok("VIEWS.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("Users.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("V.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("Vx__a.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("R_x.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("Backup.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("V1__notes.txt", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("V1__x.conf", STRATA_FILE_NONE, NULL, NULL);
+}
+
+/* A Flyway name strata refuses: an error naming the file, whose message holds msg and hint
+ * holds hint. */
+static void flyway_bad(const char *fname, const char *msg, const char *hint)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_file_kind k = STRATA_FILE_SINGLE;
+	char *v = (char *)1, *n = (char *)1;
+	int rc = strata_migration_parse_name(&k, &v, &n, fname, &e);
+	if (rc != STRATA_EINVALID)
+		fail_msg("'%s': expected STRATA_EINVALID, got %d", fname, rc);
+	assert_int_equal(k, STRATA_FILE_NONE);
+	assert_null(v);
+	assert_null(n);
+	assert_string_equal(e.file, fname);
+	if (!strstr(e.msg, msg))
+		fail_msg("'%s': message '%s' lacks '%s'", fname, e.msg, msg);
+	if (!strstr(e.hint, hint))
+		fail_msg("'%s': hint '%s' lacks '%s'", fname, e.hint, hint);
+}
+
+static void test_name_flyway_refused(void **state)
+{
+	(void)state;
+	flyway_bad("V1.1__split.sql", "the Flyway version '1.1' is not a whole number",
+	           "rename it to one (V<integer>__split.sql)");
+	flyway_bad("V1_1__split.sql", "the Flyway version '1_1' is not a whole number",
+	           "whole numbers, compared as numbers");
+	flyway_bad("V2.0.1__x.sql.conf", "the Flyway version '2.0.1'", "V<integer>__x.sql.conf");
+	flyway_bad("U1.1__x.sql", "the Flyway version '1.1'", "U<integer>__x.sql");
+	flyway_bad("R__views.sql",
+	           "is a Flyway repeatable migration (R__), which strata does not "
+	           "support",
+	           "versioned migration");
+	flyway_bad("R__views.sql.conf", "repeatable", "versioned migration");
+	flyway_bad("B5__base.sql", "baseline migration", "V<version>__<description>.sql");
+	flyway_bad("V1_init.sql", "has no '__' and description after its version",
+	           "two underscores");
+	flyway_bad("V1.sql", "has no '__'", "two underscores");
+	flyway_bad("V1__.sql", "has no description after its version", "V1__create_users.sql");
+	flyway_bad("U1__x.sql.conf", "an undo migration's own config is not read",
+	           "put executeInTransaction in V1__x.sql.conf");
+	flyway_bad("V1__x.SQL", "looks like a Flyway migration, but only files ending in '.sql'",
+	           "rename it to V1__x.sql");
+	flyway_bad("V1__a b.sql", "the migration's name 'a b' cannot hold ' '", "rename the file");
+}
+
 /* ---- parsing ----------------------------------------------------------------------------- */
 
 #define PATH "db/migrations/1712345678901-CreateUsers.sql"
@@ -595,6 +662,246 @@ static void test_parse_golang_no_transaction_only_at_top(void **state)
 	strata_migration_free(m);
 }
 
+/* ---- goose ------------------------------------------------------------------------------- */
+
+#define GOOSE "db/migrations/00001_create_users.sql"
+
+static strata_migration *parse_as(const char *path, strata_file_kind kind, const char *text)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = NULL;
+	int rc = parse_n(&m, path, text, strlen(text), kind, &e);
+	if (rc != 0)
+		fail_msg("unexpected error %d at %u:%u: %s", rc, e.line, e.column, e.msg);
+	return m;
+}
+
+static void test_parse_goose(void **state)
+{
+	static const char text[] = "-- a comment\n"
+	                           "-- +goose Up\n"                          /* 13 */
+	                           "create table t (a int);\n"               /* 26 */
+	                           "-- +goose StatementBegin\n"              /* 50 */
+	                           "create function f() returns int as $$\n" /* 75 */
+	                           "begin return 1; end; $$ language plpgsql;\n"
+	                           "-- +goose StatementEnd\n"
+	                           "\n"
+	                           "-- +goose Down\n"
+	                           "drop function f();\n"
+	                           "drop table t;\n";
+	strata_migration *m = parse_as(GOOSE, STRATA_FILE_SINGLE, text);
+	const char *block = "create function f() returns int as $$\n"
+	                    "begin return 1; end; $$ language plpgsql;\n";
+	(void)state;
+	assert_string_equal(m->version, "00001");
+	assert_string_equal(m->name, "create_users");
+	assert_int_equal(m->up.format, STRATA_FORMAT_GOOSE);
+	assert_int_equal(m->down.format, STRATA_FORMAT_GOOSE);
+	assert_section(&m->up, 26,
+	               "create table t (a int);\n-- +goose StatementBegin\n"
+	               "create function f() returns int as $$\n"
+	               "begin return 1; end; $$ language plpgsql;\n-- +goose StatementEnd\n\n");
+	assert_section(&m->down, strlen(text) - 33, "drop function f();\ndrop table t;\n");
+	assert_int_equal(m->up.nblocks, 1);
+	assert_int_equal(m->up.blocks[0], 75);
+	assert_int_equal(m->up.blocks[1] - m->up.blocks[0], strlen(block));
+	assert_memory_equal(m->text + m->up.blocks[0], block, strlen(block));
+	assert_int_equal(m->down.nblocks, 0);
+	assert_false(m->up.no_transaction);
+	assert_false(m->down.no_transaction);
+	strata_migration_free(m);
+}
+
+static void test_parse_goose_annotations(void **state)
+{
+	strata_migration *m;
+	(void)state;
+	/* any case, blanks after '--' or none, NO TRANSACTION anywhere (both directions) */
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE,
+	             "--+goose up\nselect 1;\n-- +goose   no  transaction  \n"
+	             "--   +goose DOWN\nselect 2;\n");
+	assert_true(m->up.present && m->down.present);
+	assert_true(m->up.no_transaction);
+	assert_true(m->down.no_transaction);
+	assert_int_equal(m->up.format, STRATA_FORMAT_GOOSE);
+	strata_migration_free(m);
+	/* no Down section: down not present; an empty one: present and empty */
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE,
+	             "-- +goose NO TRANSACTION\n-- +goose Up\nvacuum;\n");
+	assert_true(m->up.no_transaction);
+	assert_false(m->down.present);
+	strata_migration_free(m);
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE, "-- +goose Up\nselect 1;\n-- +goose Down\n");
+	assert_true(m->down.present);
+	assert_true(strata_section_is_empty(&m->down));
+	strata_migration_free(m);
+	/* blocks in both sections, the Down's own */
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE,
+	             "-- +goose Up\n-- +goose StatementBegin\na;\n-- +goose StatementEnd\n"
+	             "-- +goose StatementBegin\n-- +goose StatementEnd\n-- +goose Down\n"
+	             "-- +goose StatementBegin\nb;\nc;\n-- +goose StatementEnd\n");
+	assert_int_equal(m->up.nblocks, 2);
+	assert_int_equal(m->up.blocks[2], m->up.blocks[3]); /* the empty one */
+	assert_int_equal(m->down.nblocks, 1);
+	assert_memory_equal(m->text + m->down.blocks[0], "b;\nc;\n", 6);
+	assert_int_equal(m->down.blocks[1] - m->down.blocks[0], 6);
+	strata_migration_free(m);
+	/* a comment that only mentions goose is no annotation */
+	m = parse_as(GOOSE, STRATA_FILE_SINGLE,
+	             "-- migrate:up\n-- +goosey\n-- goose Up\nselect 1;\n");
+	assert_int_equal(m->up.format, STRATA_FORMAT_STRATA);
+	strata_migration_free(m);
+}
+
+/* A goose file that is an error at line:col with that message. */
+static void goose_bad(const char *text, unsigned line, unsigned col, const char *msg)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = NULL;
+	int rc = parse_n(&m, GOOSE, text, strlen(text), STRATA_FILE_SINGLE, &e);
+	if (rc != STRATA_EINVALID)
+		fail_msg("expected an error for <<%s>>, got %d", text, rc);
+	assert_null(m);
+	assert_string_equal(e.file, GOOSE);
+	assert_string_equal(e.msg, msg);
+	if (e.line != line || e.column != col)
+		fail_msg("'%s' at %u:%u, expected %u:%u", e.msg, e.line, e.column, line, col);
+	assert_true(e.hint[0] != '\0');
+}
+
+static void test_parse_goose_errors(void **state)
+{
+	(void)state;
+	goose_bad("select 1;\n-- +goose Up\n", 1, 1, "SQL before the first '-- +goose Up' line");
+	goose_bad("-- +goose Down\nselect 1;\n", 1, 1, "'-- +goose Down' before '-- +goose Up'");
+	goose_bad("-- +goose Up\n-- +goose Down\n-- +goose Up\n", 3, 1,
+	          "second '-- +goose Up' line");
+	goose_bad("-- +goose Up\n-- +goose Up\n", 2, 1, "second '-- +goose Up' line");
+	goose_bad("-- +goose Up\n-- +goose Down\n-- +goose Down\n", 3, 1,
+	          "second '-- +goose Down' line");
+	goose_bad("-- +goose NO TRANSACTION\n", 1, 1, "migration has no '-- +goose Up' section");
+	goose_bad("-- +goose StatementBegin\n-- +goose Up\n", 1, 1,
+	          "'-- +goose StatementBegin' before '-- +goose Up'");
+	goose_bad("-- +goose Up\n-- +goose StatementBegin\n-- +goose StatementBegin\n", 3, 1,
+	          "'-- +goose StatementBegin' inside a StatementBegin block");
+	goose_bad("-- +goose Up\nselect 1;\n-- +goose StatementEnd\n", 3, 1,
+	          "'-- +goose StatementEnd' without a StatementBegin");
+	goose_bad("-- +goose Up\n\n-- +goose StatementBegin\nselect 1;\n", 3, 1,
+	          "'-- +goose StatementBegin' has no '-- +goose StatementEnd'");
+	goose_bad("-- +goose Up\n-- +goose StatementBegin\nselect 1;\n-- +goose Down\n", 4, 1,
+	          "'-- +goose Down' inside a StatementBegin block");
+	goose_bad("-- +goose Up\nselect 1;\n-- +goose envsub on\n", 3, 1,
+	          "goose's '-- +goose ENVSUB ON' is not supported");
+	goose_bad("-- +goose Up\n-- +goose ENVSUB OFF\n", 2, 1,
+	          "goose's '-- +goose ENVSUB OFF' is not supported");
+	goose_bad("-- +goose Up\n-- +goose Upp\n", 2, 11,
+	          "unknown goose annotation '-- +goose Upp'");
+	goose_bad("-- +goose Up\n-- +goose\n", 2, 1, "unknown goose annotation '-- +goose'");
+	goose_bad("-- +goose Up\nselect 1;\n  -- +goose Down\n", 3, 3, "indented goose annotation");
+	/* one format to a file: the first marker decides, the other kind is an error where it is */
+	goose_bad("-- +goose Up\nselect 1;\n-- migrate:down\n", 3, 1,
+	          "'-- migrate:' line in a file written with goose annotations");
+	goose_bad("-- migrate:up\nselect 1;\n\n  -- +goose Down\n", 4, 3,
+	          "goose annotation in a file written with '-- migrate:' lines");
+	goose_bad("-- comment\n-- migrate:up transaction:false\n-- +goose NO TRANSACTION\n", 3, 1,
+	          "goose annotation in a file written with '-- migrate:' lines");
+}
+
+/* ---- Flyway ------------------------------------------------------------------------------- */
+
+static void test_parse_flyway(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *v, *u, *c;
+	char v_sum[65], vu_sum[65];
+	static const char v_text[] = "\xEF\xBB\xBF-- migrate:up is just a comment here\n"
+	                             "create index concurrently i on t (a);\n";
+	(void)state;
+	v = parse_as("d/V2__add_index.sql", STRATA_FILE_FLYWAY_UP, v_text);
+	assert_string_equal(v->version, "2");
+	assert_string_equal(v->name, "add_index");
+	assert_int_equal(v->kind, STRATA_FILE_FLYWAY_UP);
+	assert_int_equal(v->up.format, STRATA_FORMAT_FLYWAY);
+	assert_section(&v->up, 3, v_text + 3);
+	assert_false(v->up.no_transaction);
+	assert_false(v->down.present);
+	memcpy(v_sum, v->checksum, sizeof(v_sum));
+
+	u = parse_as("d/U2__add_index.sql", STRATA_FILE_FLYWAY_UNDO, "drop index i;\n");
+	assert_false(u->up.present);
+	assert_section(&u->down, 0, "drop index i;\n");
+	assert_int_equal(strata_migration_merge_pair(v, u, &e), 0);
+	assert_string_equal(v->down_path, "d/U2__add_index.sql");
+	assert_string_equal(v->down.file, "d/U2__add_index.sql");
+	assert_string_not_equal(v->checksum, v_sum);
+	memcpy(vu_sum, v->checksum, sizeof(vu_sum));
+
+	c = parse_as(
+	    "d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF,
+	    "# a comment\n! another\n\n  executeInTransaction = false  \nencoding=UTF-8\n");
+	assert_int_equal(c->kind, STRATA_FILE_FLYWAY_CONF);
+	assert_false(c->up.present);
+	assert_false(c->down.present);
+	assert_true(c->conf_no_transaction);
+	assert_int_equal(strata_migration_merge_pair(v, c, &e), 0);
+	assert_string_equal(v->conf_path, "d/V2__add_index.sql.conf");
+	assert_true(v->up.no_transaction); /* both directions */
+	assert_true(v->down.no_transaction);
+	assert_string_not_equal(v->checksum, vu_sum); /* the config counts */
+	strata_migration_free(v);
+
+	c = parse_as("d/V2__add_index.sql.conf", STRATA_FILE_FLYWAY_CONF,
+	             "executeInTransaction=true");
+	assert_false(c->conf_no_transaction);
+	strata_migration_free(c);
+}
+
+static void conf_bad(const char *text, unsigned line, unsigned col, const char *msg)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = NULL;
+	int rc = parse_n(&m, "d/V1__x.sql.conf", text, strlen(text), STRATA_FILE_FLYWAY_CONF, &e);
+	if (rc != STRATA_EINVALID)
+		fail_msg("expected an error for <<%s>>, got %d", text, rc);
+	assert_null(m);
+	assert_string_equal(e.file, "d/V1__x.sql.conf");
+	assert_string_equal(e.msg, msg);
+	if (e.line != line || e.column != col)
+		fail_msg("'%s' at %u:%u, expected %u:%u", e.msg, e.line, e.column, line, col);
+}
+
+static void test_parse_flyway_conf_errors(void **state)
+{
+	(void)state;
+	conf_bad("executeInTransaction=false\nshouldExecute=false\n", 2, 1,
+	         "'shouldExecute' in a Flyway script config is not supported");
+	conf_bad("executeInTransaction=no\n", 1, 22,
+	         "executeInTransaction is true or false, not 'no'");
+	conf_bad("encoding=ISO_8859_1\n", 1, 10,
+	         "strata reads migrations as UTF-8, not 'ISO_8859_1'");
+	conf_bad("\n  executeInTransaction\n", 2, 3, "not a key=value line");
+}
+
+static void test_section_no_txn_how(void **state)
+{
+	char buf[300];
+	strata_section s = {0};
+	(void)state;
+	s.file = "d/1-x.sql";
+	assert_string_equal(strata_section_no_txn_how(&s, false, buf, sizeof(buf)),
+	                    "mark the section '-- migrate:down transaction:false'");
+	s.format = STRATA_FORMAT_PAIR;
+	assert_string_equal(strata_section_no_txn_how(&s, true, buf, sizeof(buf)),
+	                    "make '-- strata:no-transaction' the first line of the file");
+	s.format = STRATA_FORMAT_GOOSE;
+	assert_non_null(strstr(strata_section_no_txn_how(&s, true, buf, sizeof(buf)),
+	                       "'-- +goose NO TRANSACTION' at the top of the file"));
+	s.format = STRATA_FORMAT_FLYWAY;
+	s.file = "d/U7__x.sql"; /* the undo's config is the V file's */
+	assert_non_null(strstr(strata_section_no_txn_how(&s, false, buf, sizeof(buf)),
+	                       "executeInTransaction=false in V7__x.sql.conf"));
+}
+
 /* ---- sections ---------------------------------------------------------------------------- */
 
 static void test_section_is_empty(void **state)
@@ -691,6 +998,8 @@ int main(void)
 	    cmocka_unit_test(test_name_refused),
 	    cmocka_unit_test(test_name_not_a_migration),
 	    cmocka_unit_test(test_name_errors),
+	    cmocka_unit_test(test_name_flyway),
+	    cmocka_unit_test(test_name_flyway_refused),
 	    cmocka_unit_test(test_parse_up_and_down),
 	    cmocka_unit_test(test_parse_up_only),
 	    cmocka_unit_test(test_parse_transaction_false),
@@ -709,6 +1018,12 @@ int main(void)
 	    cmocka_unit_test(test_parse_bad_file_name),
 	    cmocka_unit_test(test_parse_golang_halves),
 	    cmocka_unit_test(test_parse_golang_no_transaction_only_at_top),
+	    cmocka_unit_test(test_parse_goose),
+	    cmocka_unit_test(test_parse_goose_annotations),
+	    cmocka_unit_test(test_parse_goose_errors),
+	    cmocka_unit_test(test_parse_flyway),
+	    cmocka_unit_test(test_parse_flyway_conf_errors),
+	    cmocka_unit_test(test_section_no_txn_how),
 	    cmocka_unit_test(test_section_is_empty),
 	    cmocka_unit_test(test_section_locate),
 	    cmocka_unit_test(test_section_locate_down_and_crlf),

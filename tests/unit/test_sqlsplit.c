@@ -314,6 +314,78 @@ static strata_migration *parse_mig(const char *path, const char *text)
 	return m;
 }
 
+/* Splits section s (not a whole text) with the dialect, as split_all does. */
+static void split_section(struct pieces *p, strata_dialect d, const strata_section *s)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece pc;
+	size_t used = 0, last_end = 0;
+	int more;
+	memset(p, 0, sizeof(*p));
+	assert_int_equal(strata_sql_split_new(&sp, d, s, &p->e), 0);
+	while ((more = strata_sql_split_next(sp, &pc, &p->e)) > 0) {
+		size_t n = pc.end - pc.off;
+		assert_int_equal(pc.lead, last_end); /* nothing skipped */
+		last_end = pc.end;
+		assert_true(pc.lead <= pc.off && pc.off < pc.end && pc.end <= s->len);
+		assert_memory_equal(pc.text, s->text + s->offset + pc.off, n);
+		memcpy(p->out + used, pc.text, n);
+		used += n;
+		p->out[used++] = '|';
+		p->n++;
+	}
+	p->out[used] = '\0';
+	p->rc = more;
+	strata_sql_split_free(sp);
+}
+
+/* goose's StatementBegin/StatementEnd: the block is one statement whatever its semicolons, on
+ * both dialects; what is around it is split as ever; a section narrowed to the block (as a
+ * transaction:false run sends it) is the block again. */
+static void test_goose_blocks(void **state)
+{
+	struct pieces p;
+	strata_migration *m =
+	    parse_mig("mem/1_goose.sql", "-- +goose Up\n"
+	                                 "create table t (a int); create table u (b int);\n"
+	                                 "-- +goose StatementBegin\n"
+	                                 "create trigger t_ai after insert on t begin\n"
+	                                 "  select 1; select 2;\nend;\n"
+	                                 "-- +goose StatementEnd\n"
+	                                 "-- +goose StatementBegin\n"
+	                                 "  -- nothing here\n"
+	                                 "-- +goose StatementEnd\n"
+	                                 "select 3;\n"
+	                                 "-- +goose StatementBegin\n"
+	                                 "select 4; select 5;\n"
+	                                 "-- +goose StatementEnd\n");
+	static const char *const want =
+	    "create table t (a int);|create table u (b int);|"
+	    "create trigger t_ai after insert on t begin\n  select 1; select 2;\nend;\n|"
+	    "select 3;|select 4; select 5;\n|";
+	(void)state;
+	assert_int_equal(m->up.nblocks, 3);
+	for (int d = SQ; d <= PG; d++) {
+		split_section(&p, (strata_dialect)d, &m->up);
+		assert_int_equal(p.rc, 0);
+		assert_string_equal(p.out, want);
+		assert_int_equal(p.n, 5);
+	}
+	/* narrowed to the first block's statement (and a bit less): still one statement */
+	{
+		strata_section one = m->up;
+		one.offset = m->up.blocks[0];
+		one.len = m->up.blocks[1] - m->up.blocks[0] - 1;
+		for (int d = SQ; d <= PG; d++) {
+			split_section(&p, (strata_dialect)d, &one);
+			assert_int_equal(p.n, 1);
+			assert_string_equal(p.out, "create trigger t_ai after insert on t begin\n"
+			                           "  select 1; select 2;\nend;|");
+		}
+	}
+	strata_migration_free(m);
+}
+
 static void test_check_txn(void **state)
 {
 	strata_migration *m;
@@ -406,7 +478,7 @@ static void test_sqlite_no_copy_of_the_rest(void **state)
 	strata_step step = {.m = m, .dir = STRATA_UP};
 	strata_plan plan = {.steps = &step, .n = 1};
 	strata_run_opts ro = {0};
-	strata_run_result rr;
+	strata_run_result rr = {0};
 	strata_error e = STRATA_ERROR_INIT;
 	sqlite3_int64 peak;
 	(void)state;
@@ -464,7 +536,7 @@ static void test_runner_refuses_first(void **state)
 	assert_int_equal(b->engine->history_load(b, &h, STRATA_HISTORY_CREATE, &e), 0);
 	for (int all = 0; all < 2; all++) {
 		strata_run_opts ro = {0};
-		strata_run_result rr;
+		strata_run_result rr = {0};
 		sqlite3 *db = NULL;
 		sqlite3_stmt *st = NULL;
 		char path[4200];
@@ -513,6 +585,7 @@ int main(void)
 	    cmocka_unit_test(test_sqlite_statements),
 	    cmocka_unit_test(test_linear_work),
 	    cmocka_unit_test(test_txn_control_words),
+	    cmocka_unit_test(test_goose_blocks),
 	    cmocka_unit_test(test_check_txn),
 	    cmocka_unit_test(test_sqlite_no_copy_of_the_rest),
 	    cmocka_unit_test(test_runner_refuses_first),
