@@ -843,6 +843,122 @@ STRATA_API int strata_test_migrations(strata_db *db, strata_source *src,
                                       strata_error *e);
 STRATA_API void strata_test_report_free(strata_test_report *r);
 
+/* ---- fleets: the same migrations on many databases ----------------------------------------- */
+
+/* A database of a fleet. */
+typedef struct strata_target {
+	const char *url;    /* the database */
+	const char *name;   /* what reports call it; NULL: its URL, password masked */
+	const char *schema; /* PostgreSQL: a tenant schema in it (strata_db_options.schema); NULL */
+} strata_target;
+
+/* Hands out a fleet's targets one at a time: 1 with *t filled (its strings live until the next
+ * call), 0 when there are no more, < 0 on an error (e filled). Called on one thread at a time. */
+typedef int (*strata_targets_fn)(void *ud, strata_target *t, strata_error *e);
+
+/* The lists strata reads itself: strata_targets_next is their strata_targets_fn. */
+typedef struct strata_targets strata_targets;
+/* A file, read as it is used (a list of any length takes the same memory): one target a line,
+ * "URL" or "NAME URL"; '#' starts a comment; blank lines are skipped. */
+STRATA_API int strata_targets_file(strata_targets **out, const char *path, strata_error *e);
+/* The rows of sql run on db, read a page at a time: one column (the URL) or two (name, URL). */
+STRATA_API int strata_targets_query(strata_targets **out, strata_db *db, const char *sql,
+                                    strata_error *e);
+/* Tenant schemas of the database at url: those given, or the rows of sql run on db (one column:
+ * the schema's name), read a page at a time. */
+STRATA_API int strata_targets_schemas(strata_targets **out, const char *url,
+                                      const char *const *schemas, size_t n, strata_db *db,
+                                      const char *sql, strata_error *e);
+/* How many targets the list holds, counted once (a file's lines, a query's rows); -1 when it
+ * cannot be told. */
+STRATA_API long strata_targets_count(strata_targets *t, strata_error *e);
+STRATA_API int strata_targets_next(void *targets, strata_target *t, strata_error *e);
+STRATA_API void strata_targets_free(strata_targets *t);
+
+typedef enum strata_fleet_op {
+	STRATA_FLEET_RUN = 0, /* strata_run on each target */
+	STRATA_FLEET_REVERT,  /* strata_revert */
+	STRATA_FLEET_STATUS,  /* strata_status: what is pending where */
+} strata_fleet_op;
+
+typedef enum strata_target_state {
+	STRATA_TARGET_DONE = 0,    /* it did what it had to (maybe nothing) */
+	STRATA_TARGET_FAILED,      /* error says why */
+	STRATA_TARGET_BUSY,        /* another runner holds its lock: skipped, not waited for */
+	STRATA_TARGET_NOT_STARTED, /* the fleet stopped before it (a failure, a canary, an
+	                              interrupt) */
+} strata_target_state;
+
+typedef struct strata_target_result {
+	const char *name;    /* the target's name, else its URL masked */
+	const char *display; /* its URL masked (with its schema) */
+	size_t index;        /* its place in the list, from 0 */
+	strata_target_state state;
+	size_t applied;          /* run, revert: migrations applied or reverted */
+	size_t pending, failing; /* status: migrations pending, and failed part-way */
+	bool by_summary;         /* run: nothing to do, known from the history's summary */
+	double ms;
+	const strata_error *error; /* FAILED, BUSY */
+} strata_target_result;
+
+typedef struct strata_fleet_report {
+	size_t targets; /* handed out by the list (in this shard) */
+	size_t done, failed, busy, not_started;
+	size_t running;     /* during on_target: targets being worked on */
+	size_t other_shard; /* left to the other shards */
+	size_t applied;     /* migrations applied or reverted, in all */
+	size_t up_to_date;  /* done with nothing to do */
+	bool canary_failed; /* a canary target failed: no other target was started */
+	bool stopped;       /* a failure, an interrupt or the list's error stopped it early */
+	double ms;
+} strata_fleet_report;
+
+/* Called as each target ends (also those not started), on the thread that ran it, one call at a
+ * time; so_far counts what has ended, and what runs now. */
+typedef void (*strata_target_fn)(const strata_target_result *r, const strata_fleet_report *so_far,
+                                 void *userdata);
+
+typedef struct strata_fleet_options {
+	unsigned version;
+	strata_fleet_op op;
+	unsigned parallel; /* targets at a time, and connections; 0: the number of CPUs */
+	size_t canary;     /* the first N targets run first; if one fails, no other starts */
+	bool keep_going;   /* after a failure, start the others anyway (default: start no more and
+	                      let those running finish) */
+	bool wait_busy;    /* wait (run->lock_wait_ms) for a target another runner holds */
+	unsigned shard, shards; /* only the targets whose stable hash (of name, else URL and
+	                           schema) modulo shards is shard; shards 0: every target */
+	int connect_wait_ms;
+	const strata_run_options *run; /* each target's run (NULL: the defaults) */
+	strata_target_fn on_target;
+	void *userdata;
+} strata_fleet_options;
+#define STRATA_FLEET_OPTIONS_VERSION 1
+#define STRATA_FLEET_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		STRATA_FLEET_OPTIONS_VERSION, STRATA_FLEET_RUN, 0, 0, false, false, 0, 0, 0, NULL, \
+		    NULL, NULL                                                                     \
+	}
+
+/*
+ * A fleet run: op on every target of the list, `parallel` at a time, each through the
+ * single-database API (strata_db_open, strata_run ...) with its own connection and its own
+ * migration lock, taken without waiting: a target another runner (another machine's fleet run)
+ * holds is skipped as BUSY, so several fleet runners over one list share it safely. The list is
+ * read as targets are started, so memory does not grow with its length. src is only read, by
+ * every worker at once (the one use of a handle from several threads the library makes itself).
+ */
+typedef struct strata_fleet strata_fleet;
+STRATA_API int strata_fleet_new(strata_fleet **out, strata_source *src, strata_targets_fn next,
+                                void *next_ud, const strata_fleet_options *o, strata_error *e);
+/* Runs it; returns 0 when it ran (whatever became of each target: the report says), < 0 when it
+ * could not (the list failed to read). */
+STRATA_API int strata_fleet_run(strata_fleet *f, strata_fleet_report *out, strata_error *e);
+/* Async-signal-safe, from any thread: starts no more targets and interrupts those running
+ * (strata_db_interrupt). */
+STRATA_API void strata_fleet_interrupt(strata_fleet *f);
+STRATA_API void strata_fleet_free(strata_fleet *f);
+
 #ifdef __cplusplus
 }
 #endif

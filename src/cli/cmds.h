@@ -31,6 +31,11 @@ int cli_schema_check(struct cli_ctx *ctx, strata_db *db, strata_source *src,
 /* cmd_accept.c */
 int cmd_migrations_accept(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migrations_accept_opts[];
+/* cmd_fleet.c */
+int cmd_fleet_run(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_fleet_revert(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_fleet_show(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_opt cmd_fleet_run_opts[], cmd_fleet_revert_opts[], cmd_fleet_show_opts[];
 /* cmd_migration_create.c */
 int cmd_migration_create(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_opt cmd_migration_create_opts[];

@@ -97,6 +97,36 @@ const struct cmd cli_cmds[] = {
                 "difference), whose down or second up fails, or that has no down; exits 6 if\n"
                 "any. The database itself is not changed.",
      .opts = cmd_migrations_test_opts},
+    {.name = "fleet run",
+     .connects = true,
+     .run = cmd_fleet_run,
+     .usage = "(--targets FILE | --targets-query SQL | --schemas A,B | --schemas-query SQL) "
+              "[--parallel K] [--canary N] [--continue] [--wait-busy] [--shard I/N] [--json]",
+     .summary = "Apply pending migrations on many databases or tenant schemas, in parallel",
+     .details = "Each target gets what 'migrations run' does, with its own connection and lock,\n"
+                "K at a time. A target another runner holds is skipped and reported (busy),\n"
+                "not waited for, so several machines can run the same list at once. After a\n"
+                "failure no new target starts (those running finish) unless --continue; with\n"
+                "--canary N the first N run first and a failure among them stops everything.\n"
+                "On a terminal a live line shows what is done, failed, running and left; then\n"
+                "a summary. Exits 0 when every target succeeded, 1 when one failed, 3 when some\n"
+                "were busy or not started (run it again to finish them). Tenant schemas\n"
+                "(PostgreSQL) each keep their own strata_migrations and lock.",
+     .opts = cmd_fleet_run_opts},
+    {.name = "fleet show",
+     .connects = true,
+     .run = cmd_fleet_show,
+     .usage = "(--targets FILE | --targets-query SQL | --schemas A,B | --schemas-query SQL) "
+              "[--parallel K] [--shard I/N] [--json]",
+     .summary = "Say, for each target of a fleet, how many migrations are pending",
+     .opts = cmd_fleet_show_opts},
+    {.name = "fleet revert",
+     .connects = true,
+     .run = cmd_fleet_revert,
+     .usage = "(--targets FILE | --targets-query SQL | --schemas A,B | --schemas-query SQL) "
+              "[--steps N | --to VERSION] [--parallel K] [--continue] [--json]",
+     .summary = "Revert the most recently applied migration (or more) on every target",
+     .opts = cmd_fleet_revert_opts},
     {.name = "schema dump",
      .connects = true,
      .run = cmd_schema_dump,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 static strata_db *volatile active;
+static strata_fleet *volatile active_fleet;
 static volatile sig_atomic_t caught;
 
 static void on_signal(int sig)
@@ -16,9 +17,11 @@ static void on_signal(int sig)
 	caught = sig;
 	if (db)
 		strata_db_interrupt(db); /* async-signal-safe */
+	if (active_fleet)
+		strata_fleet_interrupt(active_fleet); /* async-signal-safe: a flag */
 }
 
-void cli_signals_watch(strata_db *b)
+static void install(void)
 {
 	static int installed;
 	if (!installed) {
@@ -31,6 +34,11 @@ void cli_signals_watch(strata_db *b)
 		sigaction(SIGTERM, &sa, NULL);
 		installed = 1;
 	}
+}
+
+void cli_signals_watch(strata_db *b)
+{
+	install();
 	active = b;
 	if (caught && b) /* a signal came while connecting */
 		strata_db_interrupt(b);
@@ -45,6 +53,14 @@ void cli_signals_unwatch(void)
 	sigprocmask(SIG_BLOCK, &block, &old); /* no handler is using `active` once this returns */
 	active = NULL;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void cli_signals_watch_fleet(strata_fleet *f)
+{
+	install();
+	active_fleet = f;
+	if (caught && f)
+		strata_fleet_interrupt(f);
 }
 
 int cli_signal_caught(void)

@@ -12,6 +12,8 @@
 
 /* Installs the handlers (once) and makes db the database they interrupt. */
 void cli_signals_watch(strata_db *db);
+/* The same for a fleet run (NULL: none): SIGINT and SIGTERM stop it (strata_fleet_interrupt). */
+void cli_signals_watch_fleet(strata_fleet *f);
 /* Before the database is closed: the handlers interrupt nothing from now on. */
 void cli_signals_unwatch(void);
 /* The signal caught (SIGINT, SIGTERM), 0 when none. */

@@ -15,7 +15,7 @@ flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-n
 	-Wall -Wno-unused-parameter)
 srcs=()
 for s in "$ROOT"/src/util/*.c "$ROOT"/src/core/*.c "$ROOT"/src/engine/*.c "$ROOT"/src/engine/*/*.c \
-	"$ROOT"/src/api/*.c "$ROOT"/src/cli/config.c; do
+	"$ROOT"/src/api/*.c "$ROOT"/src/cli/config.c "$ROOT"/src/cli/env.c; do
 	srcs+=("${s#"$ROOT"/src/}")
 done
 objs=()
