@@ -54,6 +54,8 @@ int strata_flyway__name(strata_file_kind *kind_out, char **version_out, char **n
 		                        fname);
 	}
 	if (p == 'B') {
+		if (!strstr(fname, "__"))
+			return 0; /* B2B_orders.sql: no Flyway name */
 		strata_error_at(e, fname, 0, 0);
 		strata_error_hint(e, "rename it to a versioned migration (V<version>__<description>"
 		                     ".sql), or move the file out of the migrations directory");

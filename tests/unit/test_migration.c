@@ -217,6 +217,7 @@ static void test_name_flyway(void **state)
 	name_ok("Vx__a.sql", STRATA_FILE_NONE, NULL, NULL);
 	name_ok("R_x.sql", STRATA_FILE_NONE, NULL, NULL);
 	name_ok("Backup.sql", STRATA_FILE_NONE, NULL, NULL);
+	name_ok("B2B_orders.sql", STRATA_FILE_NONE, NULL, NULL);
 	name_ok("V1__notes.txt", STRATA_FILE_NONE, NULL, NULL);
 	name_ok("V1__x.conf", STRATA_FILE_NONE, NULL, NULL);
 }
