@@ -380,8 +380,8 @@ int strata_fleet_run(strata_fleet *f, strata_fleet_report *out, strata_error *e)
 		started++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_mutex_lock(&f->mu);
-	f->workers_left = started;
+	pthread_mutex_lock(&f->mu); /* those that started may have left already */
+	f->workers_left -= f->o.parallel - started;
 	pthread_mutex_unlock(&f->mu);
 	wait_workers(f);
 	for (size_t i = 0; i < started; i++)

@@ -210,16 +210,30 @@ static void progress(struct fleet_cli *o, const strata_fleet_report *so_far)
 	fflush(stderr);
 }
 
+/* An error on one line: where (file:line:col) and what. */
+static const char *one_line(char *buf, size_t n, const strata_error *e)
+{
+	if (!e)
+		snprintf(buf, n, "the fleet stopped before it");
+	else if (e->file[0] && e->line)
+		snprintf(buf, n, "%s:%u:%u: %s", e->file, e->line, e->column, e->msg);
+	else if (e->file[0])
+		snprintf(buf, n, "%s: %s", e->file, e->msg);
+	else
+		snprintf(buf, n, "%s", e->msg);
+	return buf;
+}
+
 static void on_target(const strata_target_result *r, const strata_fleet_report *so_far, void *ud)
 {
 	struct cli_ctx *ctx = ud;
 	struct fleet_cli *o = (struct fleet_cli *)ctx->opts;
-	char dur[32], line[1200];
+	char dur[32], line[1800], what[1200];
 	bool quiet_ok = o->tty && !ctx->verbose;
 
 	if (r->state != STRATA_TARGET_DONE && o->nlisted < MAX_LISTED) {
 		snprintf(line, sizeof(line), "%-11s %s: %s", state_word(r->state), r->name,
-		         r->error ? r->error->msg : "the fleet stopped before it");
+		         one_line(what, sizeof(what), r->error));
 		o->listed[o->nlisted++] = strdup(line);
 	}
 	if (o->json) {
@@ -240,7 +254,8 @@ static void on_target(const strata_target_result *r, const strata_fleet_report *
 			fputs("\r\033[K", stderr);
 		fflush(stdout);
 		fprintf(stderr, "%-11s %s (%s)%s%s\n", state_word(r->state), r->name, r->display,
-		        r->error ? ": " : "", r->error ? r->error->msg : "");
+		        r->error ? ": " : "",
+		        r->error ? one_line(what, sizeof(what), r->error) : "");
 	}
 	if (o->tty && !o->json)
 		progress(o, so_far);
@@ -362,6 +377,8 @@ static int fleet(struct cli_ctx *ctx, int argc, char **argv, strata_fleet_op op,
 	if (rc != EXIT_OK || (rc = open_targets(ctx, &o, &s, &targets)) != EXIT_OK)
 		goto done;
 	o.tty = isatty(STDERR_FILENO) && !ctx->quiet;
+	setvbuf(stdout, NULL, _IOLBF,
+	        0); /* a line per target as it ends, also into a file or pipe */
 	o.t0 = now_ms();
 	o.fo.run = &o.run.ro;
 	o.fo.connect_wait_ms = ctx->wait_ms;

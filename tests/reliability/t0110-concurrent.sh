@@ -69,22 +69,23 @@ LOCK_KEY=6004514643731611649
 strata_lock_waits() {
 	pg_q "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid where l.database = (select oid from pg_database where datname = current_database()) and l.locktype = 'advisory' and (l.classid::bigint << 32 | l.objid::bigint) = $LOCK_KEY and a.application_name = 'strata' and l.granted = $1"
 }
-# holds_lock KIND: the first runner holds the migration lock (PostgreSQL: its advisory lock is
-# granted; SQLite: the write lock is taken)
+# holds_lock KIND: the first runner holds the migration lock and is in its slow migration
+# (PostgreSQL: its advisory lock is granted; SQLite: the run's flock is held and the write lock
+# taken)
 holds_lock() {
 	if [ "$1" = pg ]; then
 		[ "$(strata_lock_waits true)" = 1 ]
 	else
-		! sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1
+		! flock -n "$DB_FILE" true && ! sqlite3 "$DB_FILE" 'begin immediate; rollback;' >/dev/null 2>&1
 	fi
 }
 # all_wait KIND: the 4 others wait for it: on PostgreSQL their sessions await the advisory lock;
-# on SQLite each printed "applying", right before it asks for the write lock
+# on SQLite each said (-v) it waits for the run's lock, an flock on the file
 all_wait() {
 	if [ "$1" = pg ]; then
 		[ "$(strata_lock_waits false)" = 4 ]
 	else
-		[ "$(cat k?.out | grep -c '^applying ')" = 4 ]
+		[ "$(cat k?.out | grep -c '^waiting for the migration lock')" = 4 ]
 	fi
 }
 killed_holder() {
@@ -109,7 +110,7 @@ killed_holder() {
 	# wait until it holds the lock
 	until_true 600 holds_lock "$k"
 	for i in 1 2 3 4; do
-		"$STRATA" --database-url "$DB_URL" migrations run --dir "$d" >"k$i.out" 2>"k$i.err" &
+		"$STRATA" -v --database-url "$DB_URL" migrations run --dir "$d" >"k$i.out" 2>"k$i.err" &
 		pids+=($!)
 	done
 	# wait until the 4 wait for the lock (all_wait)

@@ -142,6 +142,7 @@ static void sq_close(strata_conn *b)
 	sqlite_conn *s = (sqlite_conn *)b;
 	if (!s)
 		return;
+	strata_sqlite__run_unlock(s);
 	sqlite3_close(s->db);
 	sqlite3_close(s->placeholder);
 	free(s->create);
@@ -187,7 +188,7 @@ static int sq_lock(strata_conn *b, const strata_lock_opts *o, strata_error *e)
 	s->on_wait = o->on_wait;
 	s->wait_ud = o->ud;
 	sqlite3_busy_handler(s->db, on_busy, s);
-	return 0;
+	return strata_sqlite__run_lock(s, o, e);
 }
 
 static void sq_interrupt(strata_conn *b)
@@ -197,7 +198,7 @@ static void sq_interrupt(strata_conn *b)
 
 static void sq_unlock(strata_conn *b)
 {
-	(void)b;
+	strata_sqlite__run_unlock((sqlite_conn *)b);
 }
 
 #define HISTORY_SELECT                                                                             \

@@ -19,11 +19,15 @@ typedef struct sqlite_conn {
 	int wait_ms; /* how long a write waits for another writer (the lock wait) */
 	void (*on_wait)(void *ud, const char *holder); /* told once a wait begins */
 	void *wait_ud;
+	int lock_fd; /* the run's flock on the file (sqlite_lock.c): its descriptor + 1, 0: none */
 } sqlite_conn;
 
 /* sqlite.c: fills e from db's last error (its message; STRATA_ELOCKED when the database is busy,
  * else STRATA_EDB) and returns the code. The callers add what they know: an interrupt, a hint. */
 int strata_sqlite__error(sqlite3 *db, strata_error *e);
+/* sqlite_lock.c: the run's lock (an flock on the file, waiting up to o->wait_ms), and its end */
+int strata_sqlite__run_lock(sqlite_conn *s, const strata_lock_opts *o, strata_error *e);
+void strata_sqlite__run_unlock(sqlite_conn *s);
 /* sqlite_schema.c: engine.h's schema_read. */
 struct strata_schema;
 int strata_sqlite__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
