@@ -33,8 +33,11 @@ int strata_sqlite__run_lock(sqlite_conn *s, const strata_lock_opts *o, strata_er
 	bool told = false;
 	int fd;
 
-	if (s->lock_fd > 0 || strncmp(path, "file:", 5) == 0 || strcmp(path, ":memory:") == 0)
-		return 0; /* held already; a URI or memory database: SQLite's locks only */
+	/* held already; a URI or memory database: SQLite's locks only; a file that is not there
+	 * (opened only to read): nothing to guard */
+	if (s->lock_fd > 0 || s->base.missing || strncmp(path, "file:", 5) == 0 ||
+	    strcmp(path, ":memory:") == 0)
+		return 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return strata_error_set(e, STRATA_ECONNECT, "cannot open %s to lock it: %s",
 		                        s->base.url->display, strerror(errno));
