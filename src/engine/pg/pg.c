@@ -269,4 +269,5 @@ const struct strata_engine strata_pg_engine = {
     .scratch_drop = strata_pg__scratch_drop,
     .schema_reset = strata_pg__schema_reset,
     .history_edit = strata_pg__history_edit,
+    .replicas_wait = strata_pg__replicas_wait,
 };

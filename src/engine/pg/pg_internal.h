@@ -59,6 +59,14 @@ void strata_pg__row_hash(strata_buf *q, const strata_migration *m);
 /* The step's history change: an INSERT ... RETURNING duration_ms (up) or a DELETE (down). */
 int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s);
 
+/* pg_replica.c */
+/* The error for a target that is a standby (conn's server is in recovery): names it (url's
+ * display) and says what to do; STRATA_EINVALID. */
+int strata_pg__standby_error(PGconn *conn, const strata_dburl *url, strata_error *e);
+/* The engine's replicas_wait. */
+int strata_pg__replicas_wait(strata_conn *b, int max_lag_ms, int timeout_ms, strata_event_fn fn,
+                             void *ud, strata_error *e);
+
 /* pg_scratch.c: engine.h's scratch_create, scratch_drop and schema_reset */
 int strata_pg__scratch_create(strata_conn *b, char **url, strata_error *e);
 void strata_pg__scratch_drop(strata_conn *b, const char *url);
