@@ -185,9 +185,9 @@ static void test_bad_arguments(void **state)
 		size_t v1 = offsetof(strata_run_options, max_replica_lag_ms);
 		strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(v1);
 		assert_non_null(old);
+		init.version = 1;
+		init.dry_run = true;
 		memcpy(old, &init, v1);
-		old->version = 1;
-		old->dry_run = true;
 		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
 		free(old);
 	}
