@@ -81,6 +81,8 @@ enum {
 	STRATA_EINTERRUPTED = -8, /* stopped by strata_db_interrupt; what ran is rolled back */
 	STRATA_ELOCKTIMEOUT =
 	    -9, /* a statement gave up waiting for a table's lock (lock_timeout_ms) */
+	STRATA_EREPLICA = -10, /* a replica stayed behind past replica_wait_timeout_ms (what
+	                          committed before stays committed) */
 };
 
 typedef struct strata_error {
@@ -136,6 +138,10 @@ typedef enum strata_event_kind {
 	STRATA_EVENT_REVERT_ORDER, /* revert: version, name, the most recently applied, is about to
 	                              be reverted while a migration of a higher version stays
 	                              applied (message: its "version-name"); once per revert */
+	STRATA_EVENT_REPLICA_WAIT, /* max_replica_lag_ms: a replica has not replayed the last
+	                              commit and lags too much: waiting (message: the replica,
+	                              "application_name (client address)"; count: bytes behind;
+	                              ms: how far behind in time, at most) */
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
@@ -154,11 +160,11 @@ typedef struct strata_event {
 	size_t index, total;        /* STEP_*: its place in the run */
 	int statement;              /* STEP_START: the statement it starts from (0-based; above 0
 	                               when a repair resumes a transaction:false migration) */
-	double ms;                  /* PHASE, STEP_DONE, STEP_RETRY (the pause) */
-	size_t count;               /* PHASE, SEED_TABLE */
-	unsigned flags;             /* PHASE; NOTICE: STRATA_EVENT_WARNING */
-	const char
-	    *message; /* LOCK_WAIT, NOTICE; SEED_TABLE: the table; REVERT_ORDER: the higher */
+	double ms;           /* PHASE, STEP_DONE, STEP_RETRY (the pause), REPLICA_WAIT (the lag) */
+	size_t count;        /* PHASE, SEED_TABLE, REPLICA_WAIT (bytes behind) */
+	unsigned flags;      /* PHASE; NOTICE: STRATA_EVENT_WARNING */
+	const char *message; /* LOCK_WAIT, NOTICE, REPLICA_WAIT; SEED_TABLE: the table;
+	                        REVERT_ORDER: the higher */
 } strata_event;
 
 /* Called on the thread that runs the operation; the event and its strings live for the call. */
@@ -309,6 +315,7 @@ typedef enum strata_lock_strategy {
 #define STRATA_DEFAULT_LOCK_TIMEOUT_MS 5000
 #define STRATA_DEFAULT_LOCK_RETRIES 3
 #define STRATA_DEFAULT_LOCK_TTL_MS 30000
+#define STRATA_DEFAULT_REPLICA_WAIT_TIMEOUT_MS 300000
 
 typedef struct strata_run_options {
 	unsigned version;
@@ -333,14 +340,28 @@ typedef struct strata_run_options {
 	strata_lock_strategy lock_strategy;
 	int lock_ttl_ms; /* STRATA_LOCK_TABLE: the lock expires this long after its runner
 	                    stops renewing it */
+	/* version 2 */
+	/* PostgreSQL with streaming replicas: after each migration commits (with
+	 * one_transaction, after the one commit), wait until every replica in
+	 * pg_stat_replication has replayed it or lags less than this; 0: do not wait. A replica
+	 * that has not replayed the commit lags, at most, its replay_lag plus the time since it
+	 * last reported (it reports on receiving WAL and every wal_receiver_status_interval).
+	 * STRATA_EVENT_REPLICA_WAIT says who is behind. */
+	int max_replica_lag_ms;
+	/* ... giving up after this long with STRATA_EREPLICA naming the replica: the migration
+	 * that committed stays applied and nothing after it runs. Above 0. */
+	int replica_wait_timeout_ms;
 } strata_run_options;
 
-#define STRATA_RUN_OPTIONS_VERSION 1
+/* 2: max_replica_lag_ms, replica_wait_timeout_ms. A version-1 struct (without them) is read as
+ * far as it goes, the rest from the defaults. */
+#define STRATA_RUN_OPTIONS_VERSION 2
 #define STRATA_RUN_OPTIONS_INIT                                                                    \
 	{                                                                                          \
 		STRATA_RUN_OPTIONS_VERSION, NULL, 0, false, false, false, false, false, false,     \
 		    false, STRATA_DEFAULT_LOCK_WAIT_MS, STRATA_DEFAULT_LOCK_TIMEOUT_MS, 0,         \
-		    STRATA_DEFAULT_LOCK_RETRIES, STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS  \
+		    STRATA_DEFAULT_LOCK_RETRIES, STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS, \
+		    0, STRATA_DEFAULT_REPLICA_WAIT_TIMEOUT_MS                                      \
 	}
 
 typedef enum strata_step_state {

@@ -19,9 +19,9 @@ const char *strata_version(void)
 const char *strata_error_name(int code)
 {
 	static const char *const names[] = {
-	    "STRATA_OK",           "STRATA_ERROR",       "STRATA_ENOTFOUND", "STRATA_EINVALID",
-	    "STRATA_EDB",          "STRATA_ELOCKED",     "STRATA_ECONNECT",  "STRATA_EEXISTS",
-	    "STRATA_EINTERRUPTED", "STRATA_ELOCKTIMEOUT"};
+	    "STRATA_OK",           "STRATA_ERROR",        "STRATA_ENOTFOUND", "STRATA_EINVALID",
+	    "STRATA_EDB",          "STRATA_ELOCKED",      "STRATA_ECONNECT",  "STRATA_EEXISTS",
+	    "STRATA_EINTERRUPTED", "STRATA_ELOCKTIMEOUT", "STRATA_EREPLICA"};
 	if (code > 0 || -code >= (int)(sizeof(names) / sizeof(names[0])))
 		return "STRATA_ERROR";
 	return names[-code];

@@ -89,7 +89,9 @@ static int execute(api_session *s, struct run_report *r, strata_error *e)
 	                      .statement_timeout_ms = s->o.statement_timeout_ms,
 	                      .lock_retries = s->o.lock_retries,
 	                      .on_event = s->db->opts.on_event,
-	                      .ud = s->db->opts.userdata};
+	                      .ud = s->db->opts.userdata,
+	                      .max_replica_lag_ms = s->o.max_replica_lag_ms,
+	                      .replica_wait_timeout_ms = s->o.replica_wait_timeout_ms};
 	strata_run_result rr = {.state = r->state, .step_ms = r->ms};
 	int error = strata_runner_execute(s->db->conn, &r->plan, &ro, &rr, e);
 

@@ -1,5 +1,6 @@
 /* session.c: what a use case holds while it runs: options, the catalog, the lock, the history,
  * and the checks before a run. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,13 @@ int api_run_options(strata_run_options *out, const strata_run_options *o, const 
 	if (o->version < 1 || o->version > STRATA_RUN_OPTIONS_VERSION)
 		return strata_error_set(e, STRATA_EINVALID,
 		                        "%s: run options of an unknown version %u", fn, o->version);
-	*out = *o;
+	*out = defaults;
+	if (o->version == 1) /* a version-1 caller's struct ends before max_replica_lag_ms */
+		memcpy(out, o, offsetof(strata_run_options, max_replica_lag_ms));
+	else
+		*out = *o;
+	out->version = STRATA_RUN_OPTIONS_VERSION;
+	o = out;
 	if (o->to && !strata_is_version(o->to))
 		return strata_error_set(e, STRATA_EINVALID,
 		                        "%s: to: '%s' is not a version (digits only)", fn, o->to);
@@ -29,6 +36,12 @@ int api_run_options(strata_run_options *out, const strata_run_options *o, const 
 		                        "%s: run options out of range: times and retries may not "
 		                        "be negative, and lock_ttl_ms must be above 0",
 		                        fn);
+	if (o->max_replica_lag_ms < 0 || o->replica_wait_timeout_ms <= 0)
+		return strata_error_set(
+		    e, STRATA_EINVALID,
+		    "%s: run options out of range: max_replica_lag_ms may not be "
+		    "negative, and replica_wait_timeout_ms must be above 0",
+		    fn);
 	if (o->lock_strategy != STRATA_LOCK_ADVISORY && o->lock_strategy != STRATA_LOCK_TABLE)
 		return strata_error_set(e, STRATA_EINVALID, "%s: unknown lock_strategy %d", fn,
 		                        (int)o->lock_strategy);

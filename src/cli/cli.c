@@ -46,6 +46,15 @@ static void print_opts(const struct cli_opt *o)
 	}
 }
 
+/* Whether the command takes the option with this key. */
+static bool takes(const struct cmd *c, int key)
+{
+	for (const struct cli_opt *o = c->opts; o && o->name; o++)
+		if (o->key == key)
+			return true;
+	return false;
+}
+
 void cli_print_help(const struct cmd *c)
 {
 	printf("Usage: strata %s %s\n\n%s.\n", c->name, c->usage ? c->usage : "", c->summary);
@@ -57,9 +66,13 @@ void cli_print_help(const struct cmd *c)
 	}
 	printf("\nGlobal options (before or after the command):\n");
 	print_opts(cli_global_opts);
-	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s%s.\n",
+	printf("\nExit status: 0 success, 1 failure, 2 bad usage%s%s%s.\n",
 	       strcmp(c->name, "migrations show") == 0
 	           ? ", 3 pending migrations, 4 a migration failed part-way (--exit-code)"
+	           : "",
+	       takes(c, CLI_KEY_MAX_REPLICA_LAG)
+	           ? ", 7 a replica still behind after --replica-wait-timeout (what committed "
+	             "stays applied)"
 	           : "",
 	       c->connects ? ", 130/143 interrupted by SIGINT/SIGTERM (what ran is rolled back)"
 	                   : "");
@@ -299,7 +312,8 @@ void cli_run_args_init(struct cli_run_args *a)
 	a->ro = defaults;
 }
 
-/* --lock-wait, --lock-timeout, --statement-timeout, --lock-ttl: a duration (ttl: above 0). */
+/* --lock-wait, --lock-timeout, --statement-timeout, --lock-ttl, --max-replica-lag,
+ * --replica-wait-timeout: a duration (ttl and replica wait: above 0). */
 static int duration_arg(const struct cmd *c, int key, const char *arg, struct cli_run_args *a)
 {
 	static const struct {
@@ -315,6 +329,10 @@ static int duration_arg(const struct cmd *c, int key, const char *arg, struct cl
 	    {CLI_KEY_STATEMENT_TIMEOUT, "statement-timeout", "5s",
 	     offsetof(strata_run_options, statement_timeout_ms), false},
 	    {CLI_KEY_LOCK_TTL, "lock-ttl", "30s", offsetof(strata_run_options, lock_ttl_ms), true},
+	    {CLI_KEY_MAX_REPLICA_LAG, "max-replica-lag", "10s",
+	     offsetof(strata_run_options, max_replica_lag_ms), false},
+	    {CLI_KEY_REPLICA_WAIT_TIMEOUT, "replica-wait-timeout", "5m",
+	     offsetof(strata_run_options, replica_wait_timeout_ms), true},
 	};
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		int *slot = (int *)((char *)&a->ro + d[i].slot);
@@ -327,6 +345,8 @@ static int duration_arg(const struct cmd *c, int key, const char *arg, struct cl
 		a->given.lock_timeout |= key == CLI_KEY_LOCK_TIMEOUT;
 		a->given.statement_timeout |= key == CLI_KEY_STATEMENT_TIMEOUT;
 		a->given.lock_ttl |= key == CLI_KEY_LOCK_TTL;
+		a->given.max_replica_lag |= key == CLI_KEY_MAX_REPLICA_LAG;
+		a->given.replica_wait_timeout |= key == CLI_KEY_REPLICA_WAIT_TIMEOUT;
 		return EXIT_OK;
 	}
 	return CLI_NOT_SHARED;
@@ -376,6 +396,10 @@ static int resolve_run_settings(const cli_config *cfg, strata_run_options *o,
 	    {"statement_timeout", cfg->statement_timeout, &o->statement_timeout_ms,
 	     given->statement_timeout, false},
 	    {"lock_ttl", cfg->lock_ttl, &o->lock_ttl_ms, given->lock_ttl, true},
+	    {"max_replica_lag", cfg->max_replica_lag, &o->max_replica_lag_ms,
+	     given->max_replica_lag, false},
+	    {"replica_wait_timeout", cfg->replica_wait_timeout, &o->replica_wait_timeout_ms,
+	     given->replica_wait_timeout, true},
 	};
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		int ms;

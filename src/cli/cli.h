@@ -14,7 +14,8 @@
 #include "strata.h"
 
 /* 3 and 4: migrations show --exit-code; 5: schema check found drift; 6: migrations test found a
- * migration that does not revert cleanly; 128 + the signal when interrupted */
+ * migration that does not revert cleanly; 7: a replica stayed behind (--replica-wait-timeout);
+ * 128 + the signal when interrupted */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,
@@ -22,7 +23,8 @@ enum {
 	EXIT_PENDING = 3,
 	EXIT_UNFINISHED = 4,
 	EXIT_DRIFT = 5,
-	EXIT_IRREVERSIBLE = 6
+	EXIT_IRREVERSIBLE = 6,
+	EXIT_REPLICA = 7, /* --max-replica-lag: a replica stayed behind past the wait timeout */
 };
 
 #define CLI_MAX_DIRS 64
@@ -103,6 +105,8 @@ enum {
 	CLI_KEY_LOCK_TIMEOUT,
 	CLI_KEY_STATEMENT_TIMEOUT,
 	CLI_KEY_LOCK_RETRIES,
+	CLI_KEY_MAX_REPLICA_LAG,
+	CLI_KEY_REPLICA_WAIT_TIMEOUT,
 };
 /* clang-format off */
 #define CLI_DIR_OPT {"dir", CLI_KEY_DIR, "DIR", "read migrations from DIR (repeatable; default: the sources of strata.json, else dist/migrations)", true}
@@ -114,11 +118,15 @@ enum {
 	{"lock-timeout", CLI_KEY_LOCK_TIMEOUT, "DURATION", "PostgreSQL: give up a statement's lock wait after this (default: 5s; 0: never)", false}, \
 	{"statement-timeout", CLI_KEY_STATEMENT_TIMEOUT, "DURATION", "PostgreSQL: cancel a statement after this (default: 0, never)", false}, \
 	{"lock-retries", CLI_KEY_LOCK_RETRIES, "N", "retry a migration that hit the lock timeout N times, with backoff (default: 3)", false}
+#define CLI_REPLICA_OPTS \
+	{"max-replica-lag", CLI_KEY_MAX_REPLICA_LAG, "DURATION", "PostgreSQL: after each migration commits, wait until every replica has replayed it or lags less than this (default: 0, do not wait)", false}, \
+	{"replica-wait-timeout", CLI_KEY_REPLICA_WAIT_TIMEOUT, "DURATION", "... giving up after this long: exit 7, what committed stays applied (default: 5m)", false}
 /* clang-format on */
 
 /* Which run settings an option gave (the others come from the config, else the library). */
 struct cli_given {
 	bool lock_timeout, statement_timeout, lock_strategy, lock_ttl;
+	bool max_replica_lag, replica_wait_timeout;
 };
 
 /* The shared options as parsed: the directories, and the run options (the library's defaults

@@ -48,6 +48,7 @@ const struct cli_opt cmd_fleet_run_opts[] = {
 	{"to", OPT_TO, "VERSION", "apply pending migrations up to and including VERSION", false},
 	CLI_TIMEOUT_OPTS,
 	CLI_LOCK_OPTS,
+	CLI_REPLICA_OPTS,
 	{0},
 };
 

@@ -37,6 +37,7 @@ const struct cli_opt cmd_migrations_run_opts[] = {
 	{"dump-schema", OPT_DUMP_SCHEMA, "FILE", "after a run that applied something, write the schema to FILE (also \"dump_schema\" in strata.json)", false},
 	{"check-drift", OPT_CHECK_DRIFT, NULL, "first check that the database has the schema its applied migrations make (exit 5 if not)", false},
 	CLI_TIMEOUT_OPTS,
+	CLI_REPLICA_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
@@ -50,6 +51,7 @@ const struct cli_opt cmd_migrations_revert_opts[] = {
 	DRY_RUN_OPT,
 	TXN_OPT,
 	CLI_TIMEOUT_OPTS,
+	CLI_REPLICA_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
@@ -70,6 +72,7 @@ const struct cli_opt cmd_migrations_repair_opts[] = {
 	CLI_DIR_OPT,
 	{"mark-applied", OPT_MARK_APPLIED, NULL, "record the failed migration as applied (after fixing the database by hand)", false},
 	CLI_TIMEOUT_OPTS,
+	CLI_REPLICA_OPTS,
 	CLI_LOCK_OPTS,
 	{0},
 };
@@ -184,6 +187,14 @@ static void report_failure(const struct migrations_opts *o, const strata_run_rep
 	const char *past = dir == STRATA_UP ? "applied" : "reverted";
 
 	fflush(stdout);
+	if (r->not_started && r->done && (size_t)r->failed >= r->done &&
+	    (e->code == STRATA_EREPLICA || e->code == STRATA_EINTERRUPTED)) {
+		/* stopped waiting for the replicas after a commit */
+		fprintf(stderr, "strata: the %zu migration%s %s stay%s %s; %s\n", r->done,
+		        r->done == 1 ? "" : "s", past, r->done == 1 ? "s" : "", past,
+		        st ? "the rest did not start" : "nothing else was left to run");
+		return;
+	}
 	if (!st && e->code == STRATA_EINTERRUPTED)
 		return; /* stopped before the run began (waiting for the lock): the interrupt says
 		           it */
@@ -346,7 +357,7 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 			fprintf(stderr, "strata: nothing was unrecorded\n");
 		else if (r)
 			report_failure(&o, r, &e, dir);
-		rc = EXIT_FAIL;
+		rc = e.code == STRATA_EREPLICA ? EXIT_REPLICA : EXIT_FAIL;
 		goto done;
 	}
 	if (dir == STRATA_DOWN && o.run.ro.fake)
@@ -389,7 +400,7 @@ int cmd_migrations_repair(struct cli_ctx *ctx, int argc, char **argv)
 		out_error(&e);
 		if (r && r->failed >= 0) /* it failed running, not before */
 			report_failure(&o, r, &e, STRATA_UP);
-		rc = EXIT_FAIL;
+		rc = e.code == STRATA_EREPLICA ? EXIT_REPLICA : EXIT_FAIL;
 		goto done;
 	}
 	if (!r->repaired)

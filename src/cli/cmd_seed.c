@@ -29,6 +29,7 @@ const struct cli_opt cmd_seed_opts[] = {
      "loaded",
      false},
     CLI_DIR_OPT,
+    CLI_REPLICA_OPTS,
     CLI_LOCK_OPTS,
     {0},
 };
@@ -148,7 +149,13 @@ static void report_failure(const strata_seed_report *r, const strata_error *e)
 	const strata_run_report *m = r ? r->migrated : NULL;
 
 	fflush(stdout);
-	if (m && m->failed >= 0 && (size_t)m->failed < m->n && !m->not_started) {
+	if (m && m->not_started && m->done &&
+	    (e->code == STRATA_EREPLICA || e->code == STRATA_EINTERRUPTED)) {
+		fprintf(stderr,
+		        "strata: the %zu migration%s applied stay%s applied; nothing was "
+		        "seeded\n",
+		        m->done, m->done == 1 ? "" : "s", m->done == 1 ? "s" : "");
+	} else if (m && m->failed >= 0 && (size_t)m->failed < m->n && !m->not_started) {
 		const strata_step_report *st = &m->steps[m->failed];
 		fprintf(stderr, "strata: %s-%s was rolled back; nothing was seeded\n", st->version,
 		        st->name);
@@ -192,7 +199,7 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 			print_progress(ctx, &o, r);
 		out_error(&e);
 		report_failure(r, &e);
-		rc = EXIT_FAIL;
+		rc = e.code == STRATA_EREPLICA ? EXIT_REPLICA : EXIT_FAIL;
 		goto done;
 	}
 	if (r->pending) {

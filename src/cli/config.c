@@ -76,6 +76,8 @@ static const struct config_key {
     {"lock_strategy", offsetof(cli_config, lock_strategy), false,
      (const char *const[]){"advisory", "table", NULL}, false},
     {"lock_ttl", offsetof(cli_config, lock_ttl), false, NULL, false},
+    {"max_replica_lag", offsetof(cli_config, max_replica_lag), false, NULL, false},
+    {"replica_wait_timeout", offsetof(cli_config, replica_wait_timeout), false, NULL, false},
     {"require_database_url", offsetof(cli_config, require_database_url), false, NULL, true},
     {"base_dirs", offsetof(cli_config, base_dirs), true, NULL, false},
     {"dump_schema", offsetof(cli_config, dump_schema), true, NULL, false},
@@ -538,6 +540,8 @@ void cli_config_free(cli_config *c)
 	free(c->lock_timeout);
 	free(c->lock_strategy);
 	free(c->lock_ttl);
+	free(c->max_replica_lag);
+	free(c->replica_wait_timeout);
 	free(c->statement_timeout);
 	for (size_t i = 0; i < c->nbase; i++)
 		free(c->base_dirs[i]);

@@ -14,6 +14,7 @@
  *     "dialect": "postgres" | "sqlite",            (what build parses migrations as)
  *     "lock_timeout": "5s", "statement_timeout": "0",
  *     "lock_strategy": "advisory" | "table", "lock_ttl": "30s",
+ *     "max_replica_lag": "10s", "replica_wait_timeout": "5m",
  *     "require_database_url": true,                 (no SQLite default: a URL is needed)
  *     "base_dirs": ["../core/dist/migrations"],    (what build checks SQLite migrations on)
  *     "sources": ["plugins/x/migrations",           (instead of src_dir/dist_dir: several)
@@ -50,7 +51,8 @@ typedef struct cli_config {
 	char *config_url;
 	char *dialect; /* "postgres" or "sqlite" */
 	char *lock_timeout, *statement_timeout;
-	char *lock_strategy, *lock_ttl; /* "advisory" or "table"; a duration */
+	char *lock_strategy, *lock_ttl;               /* "advisory" or "table"; a duration */
+	char *max_replica_lag, *replica_wait_timeout; /* durations */
 	/* "require_database_url": true: no SQLite default; a run without a URL fails */
 	int require_database_url;
 	/* "base_dirs": ["../core/dist/migrations"]: what build and lint check SQLite migrations on

@@ -20,7 +20,10 @@ const struct cmd cli_cmds[] = {
                 "rolls back that migration only; --transaction all makes the whole run one\n"
                 "transaction: a BEGIN, COMMIT or ROLLBACK of a migration's own is refused before\n"
                 "the run starts, unless its section is marked transaction:false. Migrations are\n"
-                "read from dist/migrations (see 'strata build').",
+                "read from dist/migrations (see 'strata build'). PostgreSQL: a standby (in\n"
+                "recovery) is refused before anything is written; --max-replica-lag waits\n"
+                "after each commit for the streaming replicas to catch up, and exits 7 when\n"
+                "one is still behind after --replica-wait-timeout (what committed stays).",
      .opts = cmd_migrations_run_opts},
     {.name = "migrations revert",
      .connects = true,

@@ -40,6 +40,8 @@ static const struct {
     {"ignore_checksums", "--ignore-checksums"},
     {"allow_out_of_order", "--allow-out-of-order"},
     {"lock_timeout_ms", "--lock-timeout"},
+    {"replica_wait_timeout_ms", "--replica-wait-timeout"},
+    {"max_replica_lag_ms", "--max-replica-lag"},
     {"lock_wait_ms", "--lock-wait"},
     {"lock_ttl_ms", "--lock-ttl"},
     {"connect_wait_ms", "--wait-timeout"},
@@ -196,6 +198,14 @@ void out_event(const strata_event *ev, void *userdata)
 		}
 		break;
 	case STRATA_EVENT_SEED_TABLE:
+		break;
+	case STRATA_EVENT_REPLICA_WAIT:
+		if (ev->count)
+			snprintf(text, sizeof(text), "%zu bytes and ", ev->count);
+		else
+			text[0] = '\0';
+		out_note(ctx, "waiting for replica %s: %sup to %s behind", ev->message, text,
+		         out_duration(dur, ev->ms));
 		break;
 	case STRATA_EVENT_REVERT_ORDER:
 		out_note(ctx, "reverting %s-%s, the most recently applied; %s has a higher version",

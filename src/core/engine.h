@@ -20,7 +20,7 @@
 #include "core/plan.h"
 #include "strata.h"
 
-#define STRATA_ENGINE_VERSION 1
+#define STRATA_ENGINE_VERSION 2 /* 2: replicas_wait */
 
 typedef struct strata_conn strata_conn;
 struct strata_seed_engine;
@@ -159,6 +159,13 @@ struct strata_engine {
 	/* It has schemas a connection can run in (strata_db_options.schema: the engine's open sets
 	 * its search path from strata_dburl.schema). */
 	bool schemas;
+	/* Optional (NULL: an engine without replicas). Called right after a commit: waits until
+	 * every replica has replayed it or lags less than max_lag_ms, emitting
+	 * STRATA_EVENT_REPLICA_WAIT (through fn, ud) for each one behind; gives up after
+	 * timeout_ms with STRATA_EREPLICA naming the replica. An interrupt ends the wait
+	 * (STRATA_EINTERRUPTED). */
+	int (*replicas_wait)(strata_conn *c, int max_lag_ms, int timeout_ms, strata_event_fn fn,
+	                     void *ud, strata_error *e);
 };
 
 struct strata_conn {

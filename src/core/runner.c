@@ -124,6 +124,25 @@ static int run_step(strata_conn *c, const strata_plan *p, size_t i, const strata
 	}
 }
 
+/* After a commit: the replicas, when the run waits for them (and the engine has any). A wait
+ * that ends in failure stops the run before step `next` (p->n: after the last). */
+static int wait_replicas(strata_conn *c, const strata_run_opts *o, size_t next,
+                         strata_run_result *r, strata_error *e)
+{
+	int error;
+	if (o->max_replica_lag_ms <= 0 || !c->engine->replicas_wait)
+		return 0;
+	error = c->engine->replicas_wait(c, o->max_replica_lag_ms, o->replica_wait_timeout_ms,
+	                                 o->on_event, o->ud, e);
+	if (error < 0) {
+		if (c->interrupted && error != STRATA_ECONNECT)
+			error = e->code = STRATA_EINTERRUPTED;
+		r->failed = next;
+		r->not_started = true;
+	}
+	return error;
+}
+
 static void set_state(strata_run_result *r, size_t i, strata_step_state st, double ms)
 {
 	if (r->state)
@@ -176,6 +195,8 @@ int strata_runner_execute(strata_conn *c, const strata_plan *p, const strata_run
 			r->done++;
 			set_state(r, i, STRATA_STEP_DONE, ms);
 			emit(o, STRATA_EVENT_STEP_DONE, p, i, ms);
+			if (!o->one_transaction)
+				error = wait_replicas(c, o, i + 1, r, e);
 		} else {
 			r->failed = i;
 			r->statements = ar.statements;
@@ -198,6 +219,8 @@ int strata_runner_execute(strata_conn *c, const strata_plan *p, const strata_run
 			for (size_t i = 0; r->state && i < p->n; i++)
 				if (r->state[i] == STRATA_STEP_DONE)
 					r->state[i] = STRATA_STEP_PLANNED;
+		} else {
+			error = wait_replicas(c, o, p->n, r, e);
 		}
 	}
 	r->ms = strata_now_ms() - t_run;

@@ -13,8 +13,13 @@ typedef struct strata_run_opts {
 	int lock_timeout_ms;  /* 0: none */
 	int statement_timeout_ms;
 	int lock_retries; /* times to retry a step that hit the lock timeout, with backoff */
-	strata_event_fn on_event; /* STEP_START, STEP_DONE, STEP_SKIPPED, STEP_RETRY */
+	strata_event_fn on_event; /* STEP_START, STEP_DONE, STEP_SKIPPED, STEP_RETRY,
+	                             REPLICA_WAIT */
 	void *ud;
+	/* after each commit, wait for replicas (the engine's replicas_wait) to lag less than
+	 * this; 0: do not wait */
+	int max_replica_lag_ms;
+	int replica_wait_timeout_ms; /* ... at most this long (STRATA_EREPLICA) */
 } strata_run_opts;
 
 typedef struct strata_run_result {
@@ -41,7 +46,10 @@ int strata_runner_precheck(const strata_conn *c, const strata_plan *p, const str
  * one_transaction, every step) is rolled back, steps before it stay, and r->failed says which
  * one failed. A statement that gave up waiting for a lock (STRATA_ELOCKTIMEOUT) rolls its step
  * back whole and is retried with backoff. An interrupt (strata_conn_interrupt) fails the step
- * that runs with STRATA_EINTERRUPTED, or stops the run before the next step (r->not_started). */
+ * that runs with STRATA_EINTERRUPTED, or stops the run before the next step (r->not_started).
+ * With max_replica_lag_ms, the replicas are waited for after each commit (one_transaction: the
+ * one): a wait that times out (STRATA_EREPLICA) or is interrupted stops the run with the step
+ * that committed done, r->failed the next one (p->n after the last), r->not_started. */
 int strata_runner_execute(strata_conn *c, const strata_plan *p, const strata_run_opts *o,
                           strata_run_result *r, strata_error *e);
 

@@ -173,6 +173,24 @@ static void test_bad_arguments(void **state)
 	bad_ro = (strata_run_options)STRATA_RUN_OPTIONS_INIT;
 	bad_ro.to = "12x";
 	assert_bad_arg(strata_run(db, src, &bad_ro, NULL, &e), &e, "strata_run");
+	bad_ro = (strata_run_options)STRATA_RUN_OPTIONS_INIT;
+	bad_ro.max_replica_lag_ms = -1;
+	assert_bad_arg(strata_run(db, src, &bad_ro, NULL, &e), &e, "strata_run");
+	bad_ro = (strata_run_options)STRATA_RUN_OPTIONS_INIT;
+	bad_ro.replica_wait_timeout_ms = 0;
+	assert_bad_arg(strata_run(db, src, &bad_ro, NULL, &e), &e, "strata_run");
+	{
+		/* a version-1 caller's struct ends before max_replica_lag_ms: only that much is
+		 * read (ASan sees a read past it), the rest comes from the defaults */
+		size_t v1 = offsetof(strata_run_options, max_replica_lag_ms);
+		strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(v1);
+		assert_non_null(old);
+		init.version = 1;
+		init.dry_run = true;
+		memcpy(old, &init, v1);
+		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
+		free(old);
+	}
 
 	/* build, lint, create */
 	assert_bad_arg(strata_build(NULL, fx->dir, NULL, &br, &e), &e, "strata_build");

@@ -164,6 +164,11 @@ static void test_mask_userinfo(void **state)
 	mask_is("postgres://u@h/db?application_name=a@b", "postgres://u@h/db?application_name=a@b");
 	mask_is("sqlite:/tmp/x.db", "sqlite:/tmp/x.db");
 	mask_is("", "");
+	/* libpq's multi-host URL (the standby listed first, target_session_attrs) */
+	mask_is("postgres://u:p@host1:5433,host2:5434/db?target_session_attrs=read-write",
+	        "postgres://u:****@host1:5433,host2:5434/db?target_session_attrs=read-write");
+	mask_is("postgres://u:p@host1,host2/db?password=x&target_session_attrs=read-write",
+	        "postgres://u:****@host1,host2/db?password=****&target_session_attrs=read-write");
 }
 
 /* libpq reads the userinfo up to the first '@' or '/', so '?' and '#' can sit in a password

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/pg/pg_internal.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -109,6 +110,16 @@ void strata_table_lock_sleep(int ms, const volatile sig_atomic_t *stop)
 		;
 }
 
+/* Whether the server is a standby (in recovery); false when it cannot say. */
+static bool in_recovery(const strata_pg_link *link)
+{
+	PGresult *r = strata_pg_exec(link, "SELECT pg_is_in_recovery()");
+	bool yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	           strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return yes;
+}
+
 /* One attempt: 1 when the lock is ours, 0 when someone else holds it, or an error. */
 static int try_take(const strata_pg_link *link, strata_table_lock *l, strata_error *e)
 {
@@ -132,6 +143,11 @@ static int try_take(const strata_pg_link *link, strata_table_lock *l, strata_err
 		    strcmp(field(r, PG_DIAG_SQLSTATE), "23505") != 0 &&
 		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P07") != 0)
 			break;
+	}
+	/* read-only: a standby? (asked only now, off the hot path) */
+	if (strcmp(field(r, PG_DIAG_SQLSTATE), "25006") == 0 && in_recovery(link)) {
+		error = strata_pg__standby_error(conn, l->url, e);
+		goto done;
 	}
 	error = db_error(conn, r, l->url, e);
 	if (*link->interrupted)

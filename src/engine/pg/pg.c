@@ -308,4 +308,5 @@ const struct strata_engine strata_pg_engine = {
     .history_edit = strata_pg__history_edit,
     .schema_read = strata_pg__schema_read,
     .schema_preamble = strata_pg__schema_preamble,
+    .replicas_wait = strata_pg__replicas_wait,
 };

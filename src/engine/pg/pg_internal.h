@@ -68,6 +68,13 @@ struct strata_schema;
 int strata_pg__schema_read(strata_conn *b, unsigned flags, struct strata_schema *out,
                            strata_error *e);
 extern const char strata_pg__schema_preamble[];
+/* pg_replica.c */
+/* The error for a target that is a standby (conn's server is in recovery): names it (url's
+ * display) and says what to do; STRATA_EINVALID. */
+int strata_pg__standby_error(PGconn *conn, const strata_dburl *url, strata_error *e);
+/* The engine's replicas_wait. */
+int strata_pg__replicas_wait(strata_conn *b, int max_lag_ms, int timeout_ms, strata_event_fn fn,
+                             void *ud, strata_error *e);
 
 /* pg_scratch.c: engine.h's scratch_create, scratch_drop and schema_reset */
 int strata_pg__scratch_create(strata_conn *b, char **url, strata_error *e);

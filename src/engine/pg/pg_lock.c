@@ -88,21 +88,28 @@ static int advisory_once(pg_conn *pg, int wait_ms, bool *table_held, strata_erro
 	char server_pid[16] = "";
 
 	*table_held = false;
+	/* a standby (in recovery) is told in the same round trip, and not locked */
 	if (wait_ms <= 0)
 		snprintf(sql, sizeof(sql),
-		         "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = %d THEN "
-		         "pg_try_advisory_lock(" LOCK_KEY ") END",
+		         "SELECT pg_backend_pid(), CASE WHEN pg_is_in_recovery() THEN false "
+		         "WHEN pg_backend_pid() = %d THEN pg_try_advisory_lock(" LOCK_KEY
+		         ") END, pg_is_in_recovery()",
 		         announced);
 	else
 		snprintf(sql, sizeof(sql),
 		         "SET lock_timeout = %d; SELECT pg_backend_pid(), CASE WHEN "
-		         "pg_backend_pid() = %d THEN (SELECT true FROM pg_advisory_lock(" LOCK_KEY
-		         ")) END; SET lock_timeout = DEFAULT",
+		         "pg_is_in_recovery() THEN false WHEN pg_backend_pid() = %d THEN (SELECT "
+		         "true FROM pg_advisory_lock(" LOCK_KEY ")) END, pg_is_in_recovery(); "
+		         "SET lock_timeout = DEFAULT",
 		         wait_ms, announced);
 	r = exec_rows(pg, sql);
 	if (!r || (PQresultStatus(r) == PGRES_FATAL_ERROR &&
 	           strcmp(strata_pg__field(r, PG_DIAG_SQLSTATE), "55P03") != 0)) {
 		error = strata_pg__error(pg, r, e);
+		goto done;
+	}
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 2), "t") == 0) {
+		error = strata_pg__standby_error(pg->conn, pg->base.url, e);
 		goto done;
 	}
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQgetisnull(r, 0, 1)) {
