@@ -187,8 +187,8 @@ typedef struct strata_db_options {
 	strata_event_fn on_event; /* progress of every operation on this database; NULL: none */
 	void *userdata;
 	/* version 2: PostgreSQL: a tenant schema to work in: the connection's search_path is set to
-	 * it, so its migrations and strata's own tables (history, table lock) are the schema's; its
-	 * runs use lock_strategy STRATA_LOCK_TABLE (a lock of that schema's own); NULL: none */
+	 * it, so its migrations and strata's own tables (history, table lock) are the schema's, and
+	 * its advisory lock is the schema's own; NULL: none */
 	const char *schema;
 } strata_db_options;
 

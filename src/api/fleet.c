@@ -180,8 +180,6 @@ static void work(strata_fleet *f, size_t slot, const struct target *t, strata_ta
 	dbo.schema = t->schema;
 	if (!f->o.wait_busy)
 		ro.lock_wait_ms = 0; /* another runner's target is skipped, not waited for */
-	if (t->schema)
-		ro.lock_strategy = STRATA_LOCK_TABLE; /* the schema's own lock */
 	if ((error = strata_db_open(&db, t->url, &dbo, err)) < 0) {
 		r->state = STRATA_TARGET_FAILED;
 		return;

@@ -22,7 +22,12 @@
 #define STRATA_LOCK_TABLE_NAME "strata_lock"
 /* The advisory lock (--lock-strategy advisory): 0x5354524154410001 ("STRATA", 1), and its row in
  * pg_locks in this database. Each strategy also respects the other's holder. */
-#define STRATA_PG_ADVISORY_KEY "6004514643731611649"
+/* The advisory lock's key: strata's own, or, for a tenant schema (strata_db_options.schema),
+ * the one the connection was given in the setting strata.lock_key (pg.c), so that tenants of
+ * one database lock apart. */
+#define STRATA_PG_ADVISORY_KEY                                                                     \
+	"coalesce(nullif(current_setting('strata.lock_key', true), '')::bigint, "                  \
+	"6004514643731611649)"
 #define STRATA_PG_ADVISORY_ROW                                                                     \
 	"locktype = 'advisory' AND granted AND objsubid = 1 AND "                                  \
 	"((classid::bigint << 32) | objid::bigint) = " STRATA_PG_ADVISORY_KEY " AND database = "   \

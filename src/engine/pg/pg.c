@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,15 @@ char *strata_pg__schema_options(const strata_dburl *url)
 		strata_buf_put(&b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
 	}
 	strata_buf_put(&b, "\"", 1);
+	/* the tenant's own advisory lock key (lock_table.h): FNV-1a over "strata:" and its name */
+	{
+		uint64_t h = 1469598103934665603ull;
+		for (const char *p = "strata:"; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		for (const char *p = url->schema; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		strata_buf_printf(&b, " -c strata.lock_key=%lld", (long long)(int64_t)h);
+	}
 	return strata_buf_detach(&b);
 }
 
