@@ -99,7 +99,7 @@ check 'a strata.json that is not JSON' 1 '^$' '^strata: error: strata.json: cann
 printf '{"databaseurl": "sqlite:x.db"}' >strata.json
 check 'an unknown key in strata.json' 1 '^$' "^strata: error: strata.json: unknown key 'databaseurl' in config\$" \
 	strata migrations run
-like '... hint' "$err" '^hint: known keys: database_url, src_dir, dist_dir, dialect, lock_timeout, statement_timeout, lock_strategy, lock_ttl, require_database_url, base_dirs, dump_schema, sources$'
+like '... hint' "$err" '^hint: known keys: database_url, src_dir, dist_dir, dialect, lock_timeout, statement_timeout, lock_strategy, lock_ttl, max_replica_lag, replica_wait_timeout, require_database_url, base_dirs, dump_schema, sources$'
 printf '{"database_url": 5}' >strata.json
 check 'a non-string value' 1 '^$' "^strata: error: strata.json: 'database_url' must be a string\$" \
 	strata migrations run

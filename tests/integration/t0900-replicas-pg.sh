@@ -43,7 +43,8 @@ sb_q() { "$PSQL" -X -At -h localhost -p "$SB_PORT" -d "$PG_DB" -c "$1"; }
 until_true 400 eval '[ "$(sb_q "select pg_is_in_recovery()" 2>/dev/null)" = t ]' ||
 	bail "the standby never accepted connections: $(cat "$SB_DIR/log")"
 streaming() { [ "$(pg_q "select count(*) from pg_stat_replication where application_name = 'standby1' and state = 'streaming'")" = 1 ]; }
-until_true 400 streaming || bail "the standby does not stream"
+# under the suite other tests load the primary (CREATE DATABASE replays slowly): give it time
+until_true 2400 streaming || bail "the standby does not stream: $(tail -5 "$SB_DIR/log")"
 # replayed: the standby has replayed everything the primary wrote
 # (asked of the standby: the primary hears of it only every wal_receiver_status_interval when idle)
 replayed() { [ "$(sb_q "select pg_last_wal_replay_lsn() >= '$(pg_q "select pg_current_wal_lsn()")'")" = t ]; }
