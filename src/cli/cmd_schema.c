@@ -129,6 +129,8 @@ int cli_schema_write(struct cli_ctx *ctx, strata_db *db, bool owners, const char
 	int rc = EXIT_OK;
 
 	so.owners = owners;
+	if (!strata_db_exists(db))
+		out_note(ctx, "%s does not exist yet: its schema is empty", strata_db_display(db));
 	if (strata_schema_dump(db, &so, &d, &e) < 0) {
 		out_error(&e);
 		return EXIT_FAIL;
