@@ -40,7 +40,7 @@ as_pg "$PGBIN/pg_ctl" -D "$SB_DIR/data" -l "$SB_DIR/log" -w -o \
 	"-p $SB_PORT -k $SB_DIR -c listen_addresses=localhost -c cluster_name=standby1" start >/dev/null ||
 	bail "cannot start the standby: $(cat "$SB_DIR/log")"
 sb_q() { "$PSQL" -X -At -h localhost -p "$SB_PORT" -d "$PG_DB" -c "$1"; }
-until_true 400 eval '[ "$(sb_q "select pg_is_in_recovery()" 2>/dev/null)" = t ]' ||
+until_true 2400 eval '[ "$(sb_q "select pg_is_in_recovery()" 2>/dev/null)" = t ]' ||
 	bail "the standby never accepted connections: $(cat "$SB_DIR/log")"
 streaming() { [ "$(pg_q "select count(*) from pg_stat_replication where application_name = 'standby1' and state = 'streaming'")" = 1 ]; }
 # under the suite other tests load the primary (CREATE DATABASE replays slowly): give it time
