@@ -21,6 +21,9 @@ stop_standby() {
 	rm -rf "$SB_DIR"
 }
 trap 'stop_standby; _cleanup' EXIT
+# setup_failed WHY: the standby could not be made: this test fails, the others of the suite go on
+# (a bail-out would stop them all)
+setup_failed() { not_ok "a streaming standby on loopback"; diag "$1"; done_testing; }
 
 # the standby: a base backup of the primary (-R: it streams from it), its own configuration
 # (Debian keeps the primary's outside the data directory), started on its own port and socket
@@ -33,18 +36,18 @@ if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\
 	"$PSQL" -X -q -d postgres -c 'select pg_reload_conf()' >/dev/null
 fi
 as_pg "$PGBIN/pg_basebackup" -R -D "$SB_DIR/data" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" \
-	-X stream -c fast >"$SB_DIR/basebackup.log" 2>&1 || bail "pg_basebackup failed: $(cat "$SB_DIR/basebackup.log")"
+	-X stream -c fast >"$SB_DIR/basebackup.log" 2>&1 || setup_failed "pg_basebackup failed: $(cat "$SB_DIR/basebackup.log")"
 as_pg sh -c ": >'$SB_DIR/data/postgresql.conf'; : >'$SB_DIR/data/pg_ident.conf'
 printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >'$SB_DIR/data/pg_hba.conf'"
 as_pg "$PGBIN/pg_ctl" -D "$SB_DIR/data" -l "$SB_DIR/log" -w -o \
 	"-p $SB_PORT -k $SB_DIR -c listen_addresses=localhost -c cluster_name=standby1" start >/dev/null ||
-	bail "cannot start the standby: $(cat "$SB_DIR/log")"
+	setup_failed "cannot start the standby: $(cat "$SB_DIR/log")"
 sb_q() { "$PSQL" -X -At -h localhost -p "$SB_PORT" -d "$PG_DB" -c "$1"; }
 until_true 2400 eval '[ "$(sb_q "select pg_is_in_recovery()" 2>/dev/null)" = t ]' ||
-	bail "the standby never accepted connections: $(cat "$SB_DIR/log")"
+	setup_failed "the standby never accepted connections: $(cat "$SB_DIR/log")"
 streaming() { [ "$(pg_q "select count(*) from pg_stat_replication where application_name = 'standby1' and state = 'streaming'")" = 1 ]; }
 # under the suite other tests load the primary (CREATE DATABASE replays slowly): give it time
-until_true 2400 streaming || bail "the standby does not stream: $(tail -5 "$SB_DIR/log")"
+until_true 2400 streaming || setup_failed "the standby does not stream: $(tail -5 "$SB_DIR/log")"
 # replayed: the standby has replayed everything the primary wrote
 # (asked of the standby: the primary hears of it only every wal_receiver_status_interval when idle)
 replayed() { [ "$(sb_q "select pg_last_wal_replay_lsn() >= '$(pg_q "select pg_current_wal_lsn()")'")" = t ]; }
