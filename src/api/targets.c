@@ -183,7 +183,7 @@ int strata_targets_next(void *ud, strata_target *out, strata_error *e)
 {
 	strata_targets *t = ud;
 	const char *name = NULL, *url = NULL;
-	size_t row;
+	size_t row = 0;
 	int got;
 
 	memset(out, 0, sizeof(*out));
