@@ -64,7 +64,7 @@ run_case() { # N CASE
 }
 
 declare -A T R
-for run in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for n in $NS; do
 		for c in 0 1 2; do
 			read -r s k < <(run_case "$n" "$c")

@@ -119,7 +119,7 @@ NAMES=()
 for k in $PARALLEL; do NAMES+=("strata fleet run --parallel $k"); done
 NAMES+=("loop: strata migrations run" "loop: dbmate up")
 NCASES=${#NAMES[@]}
-PAR=($PARALLEL)
+read -ra PAR <<<"$PARALLEL"
 
 # run_case ENGINE STATE CASE: one timed sample; checks what it did from its output
 run_case() {
@@ -198,7 +198,7 @@ for n in $RSS_TARGETS; do
 	lite_full "$n" "rss$n"
 	for ((i = 1; i <= n; i++)); do echo "t$i sqlite:$W/rss$n/$i.db"; done >"rss$n.list"
 done
-for run in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for n in $RSS_TARGETS; do
 		read -r s k < <(timed_fine "$STRATA" -q fleet run --targets "rss$n.list" --dir lite/dist/migrations --parallel 8)
 		grep -qF "$n done (0 migrations applied, $n up to date), 0 failed" cmd.out ||

@@ -1,4 +1,4 @@
-# lib.sh: what bench/seed.sh, bigfile.sh and ab.sh share. After `set -euo pipefail`:
+# lib.sh: what bench/seed.sh, bigfile.sh, ab.sh, schema.sh, fleet.sh and adopt.sh share. After `set -euo pipefail`:
 #
 #   . "$(dirname "$0")/lib.sh" NAME "$@"
 #

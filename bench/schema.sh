@@ -129,7 +129,7 @@ for n in $NS; do
 	gen "$n" sqlite "lite$n"
 done
 printf '\n(b) schema check and migrations test against migrations run of the same N; median of %d runs, round-robin\n' "$RUNS"
-for run in $(seq "$RUNS"); do
+for _ in $(seq "$RUNS"); do
 	for n in $NS; do
 		for c in 0 1 2 3 4 5; do
 			read -r s k < <(run_case "$n" "$c")
