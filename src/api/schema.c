@@ -487,7 +487,9 @@ static int test_all(struct scratch *sc, const strata_schema_options *o, struct t
 		}
 	}
 	for (; i < c->n; i++) {
-		if (sc->db->conn->interrupted)
+		/* the caller interrupts its database (strata_db_interrupt): the scratch one stops
+		 * with it, between two migrations */
+		if (sc->db->conn->interrupted || sc->origin->conn->interrupted)
 			return strata_conn_interrupted(e);
 		if ((error = test_one(sc, c->items[i], o->owners, &r->entries[i], e)) > 0)
 			break; /* its up failed: nothing after it can run */

@@ -35,14 +35,16 @@ if ! grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\
 	echo "host replication all 127.0.0.1/32 scram-sha-256" >>"$HBA"
 	"$PSQL" -X -q -d postgres -c 'select pg_reload_conf()' >/dev/null
 fi
-as_pg "$PGBIN/pg_basebackup" -R -D "$SB_DIR/data" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" \
+# 127.0.0.1 throughout, never "localhost": where that name means ::1 too, the standby's own
+# connection to the primary and ours to the standby would need IPv6 lines in pg_hba.conf
+as_pg "$PGBIN/pg_basebackup" -R -D "$SB_DIR/data" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" \
 	-X stream -c fast >"$SB_DIR/basebackup.log" 2>&1 || setup_failed "pg_basebackup failed: $(cat "$SB_DIR/basebackup.log")"
 as_pg sh -c ": >'$SB_DIR/data/postgresql.conf'; : >'$SB_DIR/data/pg_ident.conf'
 printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >'$SB_DIR/data/pg_hba.conf'"
 as_pg "$PGBIN/pg_ctl" -D "$SB_DIR/data" -l "$SB_DIR/log" -w -o \
-	"-p $SB_PORT -k $SB_DIR -c listen_addresses=localhost -c cluster_name=standby1" start >/dev/null ||
+	"-p $SB_PORT -k $SB_DIR -c listen_addresses=127.0.0.1 -c cluster_name=standby1" start >/dev/null ||
 	setup_failed "cannot start the standby: $(cat "$SB_DIR/log")"
-sb_q() { "$PSQL" -X -At -h localhost -p "$SB_PORT" -d "$PG_DB" -c "$1"; }
+sb_q() { "$PSQL" -X -At -h 127.0.0.1 -p "$SB_PORT" -d "$PG_DB" -c "$1"; }
 until_true 2400 eval '[ "$(sb_q "select pg_is_in_recovery()" 2>/dev/null)" = t ]' ||
 	setup_failed "the standby never accepted connections: $(cat "$SB_DIR/log")"
 streaming() { [ "$(pg_q "select count(*) from pg_stat_replication where application_name = 'standby1' and state = 'streaming'")" = 1 ]; }
@@ -52,8 +54,8 @@ until_true 2400 streaming || setup_failed "the standby does not stream: $(tail -
 # (asked of the standby: the primary hears of it only every wal_receiver_status_interval when idle)
 replayed() { [ "$(sb_q "select pg_last_wal_replay_lsn() >= '$(pg_q "select pg_current_wal_lsn()")'")" = t ]; }
 
-SB_URL="postgres://${PGUSER}:${PGPASSWORD}@localhost:${SB_PORT}/${PG_DB}"
-SB_DISPLAY="postgres://${PGUSER}:****@localhost:${SB_PORT}/${PG_DB}"
+SB_URL="postgres://${PGUSER}:${PGPASSWORD}@127.0.0.1:${SB_PORT}/${PG_DB}"
+SB_DISPLAY="postgres://${PGUSER}:****@127.0.0.1:${SB_PORT}/${PG_DB}"
 mig m 1-A.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
 mig m 2-B.sql '-- migrate:up\ncreate table b (x int);\n-- migrate:down\ndrop table b;\n'
 mig m 3-C.sql '-- migrate:up\ncreate table c (x int);\n-- migrate:down\ndrop table c;\n'
@@ -78,8 +80,8 @@ check 'seed against the standby is refused too' 1 '' 'it is a standby server' \
 	strata --database-url "$SB_URL" seed --no-migrate -f seed.json
 
 # 2. a multi-host URL, the standby first: target_session_attrs=read-write finds the primary
-MULTI="postgres://${PGUSER}:${PGPASSWORD}@localhost:${SB_PORT},localhost:${PGPORT}/${PG_DB}?target_session_attrs=read-write"
-MULTI_DISPLAY="postgres://${PGUSER}:****@localhost:${SB_PORT},localhost:${PGPORT}/${PG_DB}?target_session_attrs=read-write"
+MULTI="postgres://${PGUSER}:${PGPASSWORD}@127.0.0.1:${SB_PORT},127.0.0.1:${PGPORT}/${PG_DB}?target_session_attrs=read-write"
+MULTI_DISPLAY="postgres://${PGUSER}:****@127.0.0.1:${SB_PORT},127.0.0.1:${PGPORT}/${PG_DB}?target_session_attrs=read-write"
 check 'a multi-host URL, standby first, read-write: the primary is migrated' 0 \
 	"^applying 1 migration to $(req "$MULTI_DISPLAY")$" '^$' \
 	strata --database-url "$MULTI" migrations run --dir m --to 1
