@@ -110,6 +110,22 @@ scenario() {
 }
 each_db scenario
 
+# Ctrl-C during migrations test: exit 130, and the scratch database is dropped
+if pg_available; then
+	new_db pg
+	for i in $(seq 1 200); do mig big "$i-t$i.sql" "-- migrate:up\ncreate table t$i (x int);\n-- migrate:down\ndrop table t$i;\n"; done
+	scratch() { pg_q "select count(*) from pg_database where datname like 'strata\_scratch\_%'"; }
+	"$STRATA" --database-url "$DB_URL" migrations test --dir big >int.out 2>int.err &
+	pid=$!
+	until_true 400 eval '[ "$(scratch)" = 1 ]' || diag "no scratch database appeared"
+	kill -INT "$pid"
+	wait "$pid"
+	is "pg: SIGINT stops migrations test: exit 130" "$?" "130"
+	is "pg: ... and its scratch database is dropped" "$(scratch)" "0"
+else
+	skip "Ctrl-C during migrations test on PostgreSQL" "no PostgreSQL server"
+fi
+
 # --shadow-url: the user's scratch database is emptied first and refused when it is a real one
 new_db sqlite
 mig m_s "1-a.sql" "-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n"
