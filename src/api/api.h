@@ -68,7 +68,8 @@ int api_catalog(strata_catalog *out, const strata_source *src, enum api_read mod
 const char **api_dir_list(const strata_source *src);
 /* The build of src when it is its only part: dist_dir and src_dir, else false. */
 bool api_lone_build(const strata_source *src, const char **dist_dir, const char **src_dir);
-/* Whether every part of src is a build whose manifest can answer for a run without being read
+/* Whether every part of src is a build, or a directory with a build's manifest (a build output
+ * given as a directory), whose manifest can answer for a run without being read
  * (strata_build_summary): *out is their summaries combined, what the history's is when every
  * migration of every build is applied. */
 bool api_builds_summary(const strata_source *src, strata_history_summary *out);

@@ -197,8 +197,9 @@ bool api_builds_summary(const strata_source *src, strata_history_summary *out)
 		return false;
 	for (size_t i = 0; i < src->ndirs; i++) {
 		strata_history_summary one;
-		if (!src->dirs[i].src_dir ||
-		    !strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one))
+		/* a build, or a directory holding a build's output (--dir dist/migrations, a deploy
+		 * job's copy of it): its manifest says what a fully applied history is */
+		if (!strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one))
 			return false;
 		out->rows += one.rows;
 		out->digest ^= one.digest; /* the history's digest is the XOR over all its rows */

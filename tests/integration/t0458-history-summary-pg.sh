@@ -84,6 +84,15 @@ check "a new migration is applied" 0 '^  applied   4-d ' '^$' strata migrations 
 is "... summary" "$(summary)" "$(manifest)"
 check "... then nothing to run, from the summary" 0 "$FAST" '^$' strata -v migrations run
 
+# a deploy job's run with --dir of the build output (no src beside it): the summary answers too
+mkdir -p deploy && cp -p dist/migrations/* deploy/ && touch deploy/manifest.json
+check "--dir of a build's output: nothing to run, from the summary" 0 "$FAST" '^$' \
+	strata -v migrations run --dir deploy
+mig deploy 9-late.sql '-- migrate:up\ncreate table late (x int);\n'
+check "... a file added by hand there is not hidden by it" 1 '^$' \
+	'deploy/9-late\.sql: migration is not in deploy/manifest\.json' strata migrations run --dir deploy
+rm -r deploy
+
 # a source added since the build: not answered from the summary (the stale-build check runs)
 tbl 5 e
 check "a source added after the build is not hidden by the summary" 1 '^$' \
