@@ -2,7 +2,6 @@
  * lock_table.c: the PostgreSQL table lock (see lock_table.h for the protocol).
  */
 #include "engine/pg/lock_table.h"
-#include "engine/pg/pg_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -136,12 +135,14 @@ static int try_take(const strata_pg_link *link, strata_table_lock *l, strata_err
 		}
 		if (strcmp(field(r, PG_DIAG_SQLSTATE), "42P01") != 0)
 			break;
-		/* no table yet: make it (two runners racing to make it: one gets 23505/42P07) */
+		/* no table yet: make it (runners racing to make it: the losers get 23505, 42P07, or
+		 * 42710 for its row type, seen with four runners starting at once) */
 		PQclear(r);
 		r = strata_pg_exec(link, create_sql);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 		    strcmp(field(r, PG_DIAG_SQLSTATE), "23505") != 0 &&
-		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P07") != 0)
+		    strcmp(field(r, PG_DIAG_SQLSTATE), "42P07") != 0 &&
+		    strcmp(field(r, PG_DIAG_SQLSTATE), "42710") != 0)
 			break;
 	}
 	/* read-only: a standby? (asked only now, off the hot path) */

@@ -192,13 +192,14 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 			strata_pg__own_table_privilege(pg, e);
 			goto done;
 		}
-		/* another runner may make it at the same moment (42P07, 23505, 42701): read again
-		 */
+		/* another runner may make it at the same moment (42P07, 23505, 42710 for its row
+		 * type, 42701): read again */
 		pg->altering_accepted = strcmp(fix, HISTORY_ADD_ACCEPTED) == 0;
 		error = exec_own(pg, fix, e);
 		pg->altering_accepted = false;
 		if (error < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
-		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42701") != 0)
+		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42710") != 0 &&
+		    strcmp(e->sqlstate, "42701") != 0)
 			goto done;
 		error = 0;
 		strata_error_clear(e);
