@@ -65,10 +65,10 @@ if pg_available; then
 	holder=$!
 	until_true 400 eval '[ "$(pg_q "select count(*) from pg_stat_activity where application_name = '"'holder'"' and query like '"'%pg_sleep%'"'")" = 1 ]'
 	strata_bg o.txt e.txt --database-url "$DB_URL" migrations run --dir q --lock-timeout 60s
-	pg_waiting() { [ "$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'strata' and not l.granted and l.mode = 'AccessExclusiveLock'")" = 1 ]; }
+	pg_waiting() { [ "$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'strata' and not l.granted and l.mode = 'AccessExclusiveLock' and a.datname = current_database()")" = 1 ]; }
 	until_true 400 pg_waiting
 	is "pg: strata waits for ACCESS EXCLUSIVE on t" \
-		"$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'strata' and not l.granted")" 1
+		"$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = 'strata' and not l.granted and a.datname = current_database()")" 1
 	kill -TERM "$bg"
 	wait_bg
 	is "pg SIGTERM while queued for a lock: exits 143" "$bg_rc" 143
@@ -90,7 +90,7 @@ if pg_available; then
 	holder=$!
 	until_true 400 eval '[ "$(pg_q "select count(*) from pg_locks where locktype = '"'advisory'"' and granted")" = 1 ]'
 	strata_bg o.txt e.txt --database-url "$DB_URL" migrations run --dir l
-	until_true 400 eval '[ "$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = '"'strata'"' and l.locktype = '"'advisory'"' and not l.granted")" = 1 ]'
+	until_true 400 eval '[ "$(pg_q "select count(*) from pg_locks l join pg_stat_activity a using (pid) where a.application_name = '"'strata'"' and l.locktype = '"'advisory'"' and not l.granted and a.datname = current_database()")" = 1 ]'
 	kill -INT "$bg"
 	wait_bg
 	is "pg SIGINT while waiting for the migration lock: exits 130" "$bg_rc" 130
