@@ -229,6 +229,7 @@ static void ended(strata_fleet *f, const strata_target_result *r, bool canary)
 		break;
 	case STRATA_TARGET_FAILED:
 		rep->failed++;
+		rep->applied += r->applied; /* what committed before the failure stays */
 		if (canary)
 			rep->canary_failed = true;
 		if (canary || !f->o.keep_going)
@@ -360,6 +361,7 @@ int strata_fleet_run(strata_fleet *f, strata_fleet_report *out, strata_error *e)
 	sigset_t block, old;
 	double t0 = strata_now_ms();
 	size_t started = 0;
+	int create_error = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!f)
@@ -373,7 +375,7 @@ int strata_fleet_run(strata_fleet *f, strata_fleet_report *out, strata_error *e)
 	for (size_t i = 0; i < f->o.parallel; i++) {
 		args[i][0] = f;
 		args[i][1] = (void *)(uintptr_t)i;
-		if (pthread_create(&th[i], NULL, worker, args[i]) != 0)
+		if ((create_error = pthread_create(&th[i], NULL, worker, args[i])) != 0)
 			break;
 		started++;
 	}
@@ -390,7 +392,7 @@ int strata_fleet_run(strata_fleet *f, strata_fleet_report *out, strata_error *e)
 	*out = f->rep;
 	if (started == 0)
 		return strata_error_set(e, STRATA_ERROR, "cannot start a thread: %s",
-		                        strerror(errno));
+		                        strerror(create_error));
 	if (f->list_error < 0) {
 		*e = f->list_e;
 		return e->code ? e->code : STRATA_ERROR;

@@ -106,11 +106,18 @@ struct scratch {
 static int shadow_open(struct scratch *s, const char *url, strata_error *e)
 {
 	strata_history h = {0};
-	int error;
+	int error, same;
 
 	if ((error = strata_db_open(&s->db, url, NULL, e)) < 0)
 		return error;
-	if (strcmp(s->db->url.target, s->origin->url.target) == 0) {
+	/* however the two URLs spell it: the engine compares what they open */
+	same = s->db->conn->engine != s->origin->conn->engine ? 0
+	       : s->db->conn->engine->same_database
+	           ? s->db->conn->engine->same_database(s->origin->conn, s->db->conn, e)
+	           : strcmp(s->db->url.target, s->origin->url.target) == 0;
+	if (same < 0)
+		return same;
+	if (same) {
 		strata_error_hint(e,
 		                  "name an empty database of its own: everything in it is dropped");
 		return strata_error_set(e, STRATA_EINVALID,

@@ -277,12 +277,20 @@ static int open_targets(struct cli_ctx *ctx, struct fleet_cli *o, struct cli_ses
 		error = strata_targets_schemas(t, s->cfg.database_url, NULL, 0, s->db,
 		                               o->schemas_query, &e);
 	else {
-		char *copy = strdup(o->schemas), *names[4096];
-		size_t n = 0;
-		for (char *p = strtok(copy, ","); p && n < 4096; p = strtok(NULL, ","))
+		char *copy = strdup(o->schemas);
+		size_t n = 0, max = 1;
+		const char **names = NULL;
+		for (const char *p = o->schemas; *p; p++)
+			max += *p == ',';
+		if (!copy || !(names = calloc(max, sizeof(*names)))) {
+			free(copy);
+			fprintf(stderr, "strata: error: out of memory\n");
+			return EXIT_FAIL;
+		}
+		for (char *p = strtok(copy, ","); p && n < max; p = strtok(NULL, ","))
 			names[n++] = p;
-		error = strata_targets_schemas(t, s->cfg.database_url, (const char *const *)names,
-		                               n, NULL, NULL, &e);
+		error = strata_targets_schemas(t, s->cfg.database_url, names, n, NULL, NULL, &e);
+		free(names);
 		free(copy);
 	}
 	if (error < 0) {

@@ -201,6 +201,15 @@ static int read_flyway(strata_conn *c, const char *qt, adopt_history *h, strata_
 			continue;
 		} else if (v && (strncmp(type, "UNDO", 4) == 0 || strcmp(type, "DELETE") == 0)) {
 			drop_version(h, v);
+		} else if (v && strcmp(type, "BASELINE") == 0 && !strata_is_version(v)) {
+			strata_error_hint(
+			    e, "strata's versions are whole numbers: adopt a Flyway history "
+			       "whose versions are (rename V1.1__x.sql to an integer version)");
+			error = strata_error_set(
+			    e, STRATA_EINVALID,
+			    "%s has a baseline at version %s, which is not a whole "
+			    "number",
+			    h->table, v);
 		} else if (v && strcmp(type, "BASELINE") == 0) {
 			snprintf(as, sizeof(as), "baseline %s", v);
 			error = add_item(h, as, v, NULL, 0, true, e);
@@ -600,6 +609,8 @@ int adopt_match_catalog(adopt_match *out, const adopt_history *h, const strata_c
 		const adopt_item *it = &h->items[k];
 		size_t at;
 		int error;
+		if (it->upto && !it->version)
+			continue; /* never made: a range needs its version */
 		if (it->upto) {
 			size_t end = lower_bound(c, it->version);
 			while (end < c->n &&

@@ -166,6 +166,10 @@ struct strata_engine {
 	 * (STRATA_EINTERRUPTED). */
 	int (*replicas_wait)(strata_conn *c, int max_lag_ms, int timeout_ms, strata_event_fn fn,
 	                     void *ud, strata_error *e);
+	/* Optional. Whether a and b (both this engine's) are one database, however their URLs
+	 * spell it: 1, 0, or < 0 when it cannot tell (e). Guards a scratch database the user
+	 * names from being the one checked. */
+	int (*same_database)(strata_conn *a, strata_conn *b, strata_error *e);
 };
 
 struct strata_conn {

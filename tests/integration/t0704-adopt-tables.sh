@@ -134,6 +134,10 @@ scenario() {
 	mk_flyway public flyway_schema_history "2|<< Flyway Baseline >>|BASELINE|<< Flyway Baseline >>|t"
 	good "$k" flyway flyway_schema_history \
 		"tool=flyway dry_run=true adopted=1-create_a,2-create_b only= pending=3-create_c,4-create_d"
+	# a BASELINE at a dotted version (Flyway's usual 1.1): refused, not a crash
+	new_db "$k"; tables_upto b
+	mk_flyway public flyway_schema_history "1.1|<< Flyway Baseline >>|BASELINE|<< Flyway Baseline >>|t"
+	refused "$k flyway baseline at 1.1" flyway_schema_history "$(tbl_dump flyway_schema_history)" 'baseline at version 1\.1' adopt --from flyway
 	new_db "$k"; tables_upto b
 	mk_flyway public flyway_schema_history "1|create a|SQL|V1__create_a.sql|t" "2|create b|SQL|V2__create_b.sql|f"
 	refused "$k flyway success = false" flyway_schema_history "$(tbl_dump flyway_schema_history)" 'success|fail' adopt --from flyway

@@ -122,6 +122,12 @@ if pg_available; then
 	wait "$pid"
 	is "pg: SIGINT stops migrations test: exit 130" "$?" "130"
 	is "pg: ... and its scratch database is dropped" "$(scratch)" "0"
+	pg_q "create table precious (x int); insert into precious values (42)" >/dev/null
+	check "pg: the database itself as the shadow, spelled as keywords, is refused" 1 '' \
+		'the scratch database is the database being checked' \
+		strata --database-url "$DB_URL" migrations test --dir big --from 199 \
+		--shadow-url "host=$PGHOST port=${PGPORT:-5432} user=$PGUSER password=${PGPASSWORD:-} dbname=$PG_DB"
+	is "pg: ... and its data stays" "$(pg_q 'select x from precious')" "42"
 else
 	skip "Ctrl-C during migrations test on PostgreSQL" "no PostgreSQL server"
 fi
@@ -140,6 +146,11 @@ is "sqlite: ... and left alone" "$(db_history)" "1-a"
 check "sqlite: the database itself as the shadow is refused" 1 '' 'the scratch database is the database being checked' \
 	strata --database-url "$DB_URL" schema check --dir m_s --shadow-url "$DB_URL"
 is "sqlite: ... and left alone" "$(db_tables)" "a,strata_migrations"
+sq_q "$TEST_DIR/precious.sqlite" "create table precious (x int); insert into precious values (42)" >/dev/null
+check "sqlite: ... also spelled another way (a database strata never migrated)" 1 '' \
+	'the scratch database is the database being checked' \
+	strata --database-url "sqlite:$TEST_DIR/precious.sqlite" migrations test --dir m_s --shadow-url "sqlite:$TEST_DIR/./precious.sqlite"
+is "sqlite: ... and its data stays" "$(sq_q "$TEST_DIR/precious.sqlite" 'select x from precious')" "42"
 
 # "dump_schema" in strata.json
 mkdir -p proj && cd proj || bail "cd"

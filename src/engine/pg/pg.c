@@ -314,6 +314,7 @@ const struct strata_engine strata_pg_engine = {
     .scratch_create = strata_pg__scratch_create,
     .scratch_drop = strata_pg__scratch_drop,
     .schema_reset = strata_pg__schema_reset,
+    .same_database = strata_pg__same_database,
     .schemas = true,
     .history_edit = strata_pg__history_edit,
     .schema_read = strata_pg__schema_read,

@@ -80,6 +80,7 @@ int strata_pg__replicas_wait(strata_conn *b, int max_lag_ms, int timeout_ms, str
 int strata_pg__scratch_create(strata_conn *b, char **url, strata_error *e);
 void strata_pg__scratch_drop(strata_conn *b, const char *url);
 int strata_pg__schema_reset(strata_conn *b, strata_error *e);
+int strata_pg__same_database(strata_conn *a, strata_conn *b, strata_error *e);
 
 /* pg_apply.c */
 int strata_pg__apply(strata_conn *b, const strata_step *step, const strata_apply_opts *o,

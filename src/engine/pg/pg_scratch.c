@@ -99,3 +99,27 @@ int strata_pg__schema_reset(strata_conn *b, strata_error *e)
 	    "END $strata$";
 	return strata_pg__exec((pg_conn *)b, sql, e);
 }
+
+int strata_pg__same_database(strata_conn *a, strata_conn *b, strata_error *e)
+{
+	/* a's own session seen from b, in b's database: the same server and database */
+	pg_conn *pa = (pg_conn *)a, *pb = (pg_conn *)b;
+	char pid[24];
+	const char *params[] = {pid};
+	PGresult *r;
+	int same;
+
+	snprintf(pid, sizeof(pid), "%d", PQbackendPID(pa->conn));
+	r = strata_pg_exec_params(&pb->link,
+	                          "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = "
+	                          "$1::int AND datname = current_database()",
+	                          1, params);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		same = strata_pg__error(pb, r, e);
+		PQclear(r);
+		return same;
+	}
+	same = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+	PQclear(r);
+	return same;
+}

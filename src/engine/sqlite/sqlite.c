@@ -671,5 +671,6 @@ const struct strata_engine strata_sqlite_engine = {
     .scratch_create = strata_sqlite__scratch_create,
     .scratch_drop = strata_sqlite__scratch_drop,
     .schema_reset = strata_sqlite__schema_reset,
+    .same_database = strata_sqlite__same_database,
     .history_edit = strata_sqlite__history_edit,
 };

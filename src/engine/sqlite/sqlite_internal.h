@@ -35,6 +35,7 @@ int strata_sqlite__schema_read(strata_conn *b, unsigned flags, struct strata_sch
 int strata_sqlite__scratch_create(strata_conn *b, char **url, strata_error *e);
 void strata_sqlite__scratch_drop(strata_conn *b, const char *url);
 int strata_sqlite__schema_reset(strata_conn *b, strata_error *e);
+int strata_sqlite__same_database(strata_conn *a, strata_conn *b, strata_error *e);
 
 /* sqlite_history.c: whether the history table has the columns of STRATA_HISTORY_ACCEPTED (*has),
  * adding them when it lacks them and `add`; no table: *has false, and 0. */

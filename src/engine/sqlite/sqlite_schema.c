@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/history.h"
 #include "core/schema.h"
@@ -243,4 +244,17 @@ int strata_sqlite__schema_reset(strata_conn *b, strata_error *e)
 		error = strata_sqlite__error(s->db, e);
 	strata_buf_free(&q);
 	return error;
+}
+
+int strata_sqlite__same_database(strata_conn *a, strata_conn *b, strata_error *e)
+{
+	/* one file, whatever the paths: its device and inode */
+	const char *pa = a->url->target, *pb = b->url->target;
+	struct stat sa, sb;
+	(void)e;
+	if (strcmp(pa, pb) == 0)
+		return 1;
+	if (stat(pa, &sa) != 0 || stat(pb, &sb) != 0)
+		return 0; /* one is not there (or in memory): not the same file */
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
