@@ -72,7 +72,6 @@ void strata_pg__scratch_drop(strata_conn *b, const char *url)
 	pg_conn *pg = (pg_conn *)b;
 	PQconninfoOption *opts = url ? PQconninfoParse(url, NULL) : NULL;
 	strata_buf q = STRATA_BUF_INIT;
-	strata_error ignored = STRATA_ERROR_INIT;
 
 	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
 		if (strcmp(o->keyword, "dbname") == 0 && o->val &&
@@ -81,10 +80,14 @@ void strata_pg__scratch_drop(strata_conn *b, const char *url)
 	}
 	if (opts)
 		PQconninfoFree(opts);
-	if (q.len)
-		strata_pg__exec_buf(pg, &q, 0, &ignored);
-	else
-		strata_buf_free(&q);
+	if (q.len && !q.failed) {
+		/* also after an interrupt (Ctrl-C is when it matters): a link that does not cancel
+		 */
+		strata_pg_link l = pg->link;
+		l.interrupted = NULL;
+		PQclear(strata_pg_exec(&l, strata_buf_cstr(&q)));
+	}
+	strata_buf_free(&q);
 }
 
 int strata_pg__schema_reset(strata_conn *b, strata_error *e)
