@@ -342,3 +342,14 @@ unlike() {
 	r=$?
 	if [ "$r" = 1 ]; then ok "$1"; else not_ok "$1"; diag "got: '$2'" "wanted no match: /$3/" ${why:+"$why"}; fi
 }
+
+# pg_history_summary: rows|unfinished|digest (16 hex digits) of strata's history, from the stored
+# row hashes; manifest_summary: what the build manifest says a fully applied history has
+# (dist/migrations by default)
+pg_history_summary() {
+	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
+}
+manifest_summary() {
+	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' "${1:-dist/migrations}/manifest.json" ||
+		echo "(no valid manifest)"
+}

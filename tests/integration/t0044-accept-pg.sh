@@ -10,13 +10,6 @@ need_pg
 mkdir -p proj/src/migrations && cd proj || bail "no project dir"
 printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
-summary() {
-	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
-}
-manifest() {
-	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' dist/migrations/manifest.json ||
-		echo "(no valid manifest)"
-}
 cols() { pg_q "select count(*) from information_schema.columns where table_name = 'strata_migrations' and column_name in ('previous_checksum', 'accepted_at')"; }
 FAST="^locked in [0-9.]+ m?s; the history's summary matches the build's \([0-9.]+ m?s\)$"
 
@@ -29,7 +22,7 @@ printf -- '-- a comment, on purpose\n' >>src/migrations/1-a.sql
 strata build >/dev/null
 check "an edited applied migration stops the run" 1 '^$' 'applied migration 1-a was changed' strata migrations run
 check "accept records it" 0 '^  accepted  1-a  sha256 ' '^$' strata migrations accept 1
-is "... the row_hash is the new checksum's: the summary is the build's" "$(summary)" "$(manifest)"
+is "... the row_hash is the new checksum's: the summary is the build's" "$(pg_history_summary)" "$(manifest_summary)"
 check "the next run reads the summary only, and finds nothing to do" 0 "$FAST" '^$' strata -v migrations run
 like "... nothing to run" "$out" '^nothing to run: 3 migrations, all applied \('
 unlike "... without reading the history" "$out" 'read the history'
@@ -49,7 +42,7 @@ old=$(pg_q "select checksum from strata_migrations where name = 'b'")
 check "accept on an old table" 0 '^  accepted  2-b ' '^$' strata migrations accept 2-b
 is "... adds the columns" "$(cols)" 2
 is "... and fills them" "$(pg_q "select previous_checksum = '$old' and accepted_at is not null from strata_migrations where name = 'b'")" t
-is "... summary" "$(summary)" "$(manifest)"
+is "... summary" "$(pg_history_summary)" "$(manifest_summary)"
 check "... then nothing to run, from the summary" 0 "$FAST" '^$' strata -v migrations run
 check "show marks it" 0 '^applied +2 +b .*\[edit accepted [0-9]{4}-' '^$' strata migrations show
 done_testing

@@ -11,14 +11,6 @@ need_pg
 mkdir -p proj/src/migrations && cd proj || bail "no project dir"
 printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
-# summary: rows|unfinished|digest (16 hex digits), from the stored row hashes
-summary() {
-	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
-}
-manifest() {
-	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' dist/migrations/manifest.json ||
-		echo "(no valid manifest)"
-}
 history() { pg_q "select coalesce(string_agg(version || '-' || name, ',' order by version), '') from strata_migrations"; }
 FAST="^locked in [0-9.]+ m?s; the history's summary matches the build's \([0-9.]+ m?s\)$"
 
@@ -29,7 +21,7 @@ check "build writes the summary into the manifest" 0 '^built 3 migrations' '^$' 
 like "... count and history_digest come before the list" "$(head -6 dist/migrations/manifest.json | tr -d '\n ')" \
 	'"count":3,"history_digest":"[0-9a-f]{16}","migrations":'
 check "the first run applies" 0 '^  applied   3-c ' '^$' strata migrations run
-is "... each row has its hash; together they are the manifest's summary" "$(summary)" "$(manifest)"
+is "... each row has its hash; together they are the manifest's summary" "$(pg_history_summary)" "$(manifest_summary)"
 check "the next run reads the summary, not the history or the files" 0 "$FAST" '^$' \
 	strata -v migrations run
 like "... and says there is nothing to run" "$out" '^nothing to run: 3 migrations, all applied \('
@@ -39,7 +31,7 @@ unlike "... without reading the migrations" "$out" '^read 3 migrations'
 pg_q "delete from strata_migrations where name = 'c'; drop table c" >/dev/null
 check "delete: the run applies it again" 0 '^  applied   3-c ' '^$' strata migrations run
 is "... history" "$(history)" 1-a,2-b,3-c
-is "... summary back to the manifest's" "$(summary)" "$(manifest)"
+is "... summary back to the manifest's" "$(pg_history_summary)" "$(manifest_summary)"
 
 # a migration left failed: refused
 pg_q "update strata_migrations set status = 'failed' where name = 'c'" >/dev/null
@@ -66,7 +58,7 @@ pg_q "update strata_migrations set status = 'applied' where name = 'c'" >/dev/nu
 check "a row without its hash: the run reads the history" 0 '^nothing to run: 3 migrations, all applied' '^$' \
 	strata -v migrations run
 like "... all of it" "$out" '^locked in [0-9.]+ m?s; read the history \(3 rows\) in '
-is "... and stores the missing hash" "$(summary)" "$(manifest)"
+is "... and stores the missing hash" "$(pg_history_summary)" "$(manifest_summary)"
 check "... so the next run reads the summary" 0 "$FAST" '^$' strata -v migrations run
 
 # a history table from before row_hash
@@ -74,14 +66,14 @@ pg_q "alter table strata_migrations drop column row_hash" >/dev/null
 check "a table without row_hash: the run reads the history" 0 '^nothing to run: 3 migrations, all applied' '^$' \
 	strata -v migrations run
 like "... all of it" "$out" '^locked in [0-9.]+ m?s; read the history \(3 rows\) in '
-is "... and adds the column, with every hash" "$(summary)" "$(manifest)"
+is "... and adds the column, with every hash" "$(pg_history_summary)" "$(manifest_summary)"
 check "... so the next run reads the summary" 0 "$FAST" '^$' strata -v migrations run
 
 # a new migration: the summaries differ, the run applies it and they agree again
 tbl 4 d
 strata build >/dev/null
 check "a new migration is applied" 0 '^  applied   4-d ' '^$' strata migrations run
-is "... summary" "$(summary)" "$(manifest)"
+is "... summary" "$(pg_history_summary)" "$(manifest_summary)"
 check "... then nothing to run, from the summary" 0 "$FAST" '^$' strata -v migrations run
 
 # a deploy job's run with --dir of the build output (no src beside it): the summary answers too

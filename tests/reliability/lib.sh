@@ -22,14 +22,8 @@ now_ms() { date +%s%3N; }
 
 # pg_wait_idle DB: waits (up to 30 s) until no session of strata is left in database DB: after a
 # SIGKILL the server finishes the statement it was running before it notices the client is gone.
-pg_wait_idle() {
-	local i
-	for i in $(seq 600); do
-		[ "$("$PSQL" -X -At -d postgres -c "select count(*) from pg_stat_activity where datname = '$1' and application_name = 'strata'")" = 0 ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+pg_idle() { [ "$("$PSQL" -X -At -d postgres -c "select count(*) from pg_stat_activity where datname = '$1' and application_name = 'strata'")" = 0 ]; }
+pg_wait_idle() { until_true 600 pg_idle "$1"; }
 
 # todo_is NAME GOT WANT REASON: like `is`, for a known bug: a mismatch is "not ok # TODO REASON"
 # (reported, not a failure); a match says the bug looks fixed ("ok # TODO", which prove lists as
