@@ -21,6 +21,9 @@ struct strata_db {
 	strata_dburl url;
 	strata_conn *conn;
 	strata_db_options opts;
+	/* a scratch database a use case works in for this one (schema check, migrations test):
+	 * interrupting this one interrupts it too; set and cleared on the caller's thread */
+	strata_db *volatile scratch;
 };
 
 /* One directory of a source; src_dir is set for a build (strata_source_add_build). */

@@ -194,8 +194,12 @@ bool strata_db_exists(const strata_db *db)
 
 void strata_db_interrupt(strata_db *db)
 {
-	if (db)
-		strata_conn_interrupt(db->conn); /* async-signal-safe */
+	strata_db *scratch;
+	if (!db)
+		return;
+	strata_conn_interrupt(db->conn); /* async-signal-safe */
+	if ((scratch = db->scratch) != NULL)
+		strata_conn_interrupt(scratch->conn);
 }
 
 char *strata_url_redact(const char *url)

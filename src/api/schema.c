@@ -142,6 +142,7 @@ static int shadow_open(struct scratch *s, const char *url, strata_error *e)
 	if ((error = s->db->conn->engine->schema_reset(s->db->conn, e)) < 0)
 		return error;
 	s->emptied = true;
+	s->origin->scratch = s->db; /* an interrupt of origin stops the work in it too */
 	return 0;
 }
 
@@ -161,14 +162,20 @@ static int scratch_open(struct scratch *s, strata_db *origin, const strata_schem
 		                        "strata cannot make a scratch %s database: name one with "
 		                        "shadow_url",
 		                        c->engine->name);
-	if ((error = c->engine->scratch_create(c, &s->url, e)) < 0)
+	if ((error = c->engine->scratch_create(c, &s->url, e)) < 0 ||
+	    (error = strata_db_open(&s->db, s->url, NULL, e)) < 0)
 		return error;
-	return strata_db_open(&s->db, s->url, NULL, e);
+	origin->scratch = s->db; /* an interrupt of origin stops the work in it too */
+	if (c->interrupted)
+		strata_db_interrupt(s->db);
+	return 0;
 }
 
 static void scratch_close(struct scratch *s)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
+	if (s->origin)
+		s->origin->scratch = NULL; /* before it is closed */
 	if (s->db && s->emptied)
 		s->db->conn->engine->schema_reset(s->db->conn, &ignored);
 	strata_db_close(s->db);
@@ -470,6 +477,8 @@ static int test_one(struct scratch *sc, const strata_migration *m, bool owners,
 		return error;
 	error = rollback_test(sc->db->conn, m) ? test_in_rollback(sc, m, owners, t, e)
 	                                       : test_in_steps(sc, m, owners, t, e);
+	if (error >= 0 && t->pub.error.code == STRATA_EINTERRUPTED) /* not the migration's fault */
+		error = strata_conn_interrupted(e);
 	if (t->changes.n == 0) { /* a difference borrows from both: kept for the report */
 		strata_schema_free(&t->before);
 		strata_schema_free(&t->after);
@@ -494,9 +503,7 @@ static int test_all(struct scratch *sc, const strata_schema_options *o, struct t
 		}
 	}
 	for (; i < c->n; i++) {
-		/* the caller interrupts its database (strata_db_interrupt): the scratch one stops
-		 * with it, between two migrations */
-		if (sc->db->conn->interrupted || sc->origin->conn->interrupted)
+		if (sc->db->conn->interrupted) /* strata_db_interrupt of the caller's database */
 			return strata_conn_interrupted(e);
 		if ((error = test_one(sc, c->items[i], o->owners, &r->entries[i], e)) > 0)
 			break; /* its up failed: nothing after it can run */
