@@ -122,7 +122,8 @@ static void store_row_hashes(api_session *s)
 		           e.msg);
 }
 
-/* Whether the history's summary shows the build fully applied: then nothing is read. */
+/* Whether the history's summary shows the build fully applied: then nothing is read, and no
+ * lock is taken (the summary is a committed snapshot: nothing of the build left to apply). */
 static int summary_matches(api_session *s, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
@@ -132,7 +133,7 @@ static int summary_matches(api_session *s, strata_error *e)
 
 	if (!s->by_summary || !c->engine->history_summary)
 		return 0;
-	if ((found = c->engine->history_summary(c, &db, e)) < 0)
+	if ((found = c->engine->history_summary(c, s->o.lock_wait_ms, &db, e)) < 0)
 		return found;
 	if (!found || db.rows != s->built.rows || db.digest != s->built.digest || db.unfinished)
 		return 0;
@@ -155,8 +156,6 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 		return error;
 	if (s->o.dry_run) /* no lock, and no history table made */
 		return api_session_history(s, STRATA_HISTORY_BRIEF, e);
-	if ((error = api_session_lock(s, e)) < 0)
-		return error;
 	if ((error = summary_matches(s, e)) != 0) {
 		if (error > 0) {
 			r->pub.by_summary = true;
@@ -164,6 +163,8 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 		}
 		return error;
 	}
+	if ((error = api_session_lock(s, e)) < 0)
+		return error;
 	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
 		return error;
 	if (s->by_summary && s->db->conn->engine->history_fill_hashes)

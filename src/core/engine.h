@@ -105,9 +105,12 @@ struct strata_engine {
 	/* Reads the history (sorted); flags are STRATA_HISTORY_*. */
 	int (*history_load)(strata_conn *c, strata_history *out, unsigned flags, strata_error *e);
 	/* Optional (NULL when the database cannot give it cheaply). The history's summary
-	 * (core/history.h) from the row hashes strata stores with each row: 1 and *out, or 0
-	 * when some row has none (history_fill_hashes), or < 0 on error. */
-	int (*history_summary)(strata_conn *c, strata_history_summary *out, strata_error *e);
+	 * (core/history.h) from the row hashes strata stores with each row, read without the
+	 * migration lock, in one round trip, waiting at most wait_ms for a table lock: 1 and *out,
+	 * or 0 when it cannot answer (some row has no hash (history_fill_hashes), no history
+	 * table, a standby, a lock wait that timed out), or < 0 on error. */
+	int (*history_summary)(strata_conn *c, int wait_ms, strata_history_summary *out,
+	                       strata_error *e);
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);

@@ -162,6 +162,16 @@ check 'strata.json max_replica_lag and replica_wait_timeout, --transaction all' 
 is '... the one transaction committed before the wait' "$(db_history)" 1-A,2-B,3-C,4-D,5-E
 resume
 rm strata.json
+
+# 7. everything applied, from a build (the run answers from the history's summary, read before
+# any lock): a standby is still refused, not told "nothing to run"
+mkdir -p src && cp -r m src/migrations && strata build >/dev/null
+strata --database-url "$DB_URL" migrations run --fake >/dev/null
+until_true 400 replayed
+check 'a build fully applied: the primary has nothing to run' 0 '^nothing to run: 5 migrations, all applied' '^$' \
+	strata --database-url "$DB_URL" migrations run
+check '... the standby is refused all the same' 1 '' 'it is a standby server \(in recovery\), which is read-only$' \
+	strata --database-url "$SB_URL" migrations run
 check '--max-replica-lag needs a duration' 2 '^$' "max-replica-lag needs a duration like 10s" \
 	strata --database-url "$DB_URL" migrations run --dir m --max-replica-lag soon
 done_testing

@@ -50,6 +50,24 @@ PGresult *strata_pg_exec(const strata_pg_link *l, const char *sql)
 	return collect(l);
 }
 
+PGresult *strata_pg_exec_rows(const strata_pg_link *l, const char *sql)
+{
+	PGresult *keep = NULL, *r;
+	if (!PQsendQuery(l->conn, sql))
+		return NULL;
+	while ((r = strata_pg_next_result(l)) != NULL) {
+		if ((!keep || PQresultStatus(keep) != PGRES_FATAL_ERROR) &&
+		    (PQresultStatus(r) == PGRES_TUPLES_OK ||
+		     PQresultStatus(r) == PGRES_FATAL_ERROR)) {
+			PQclear(keep);
+			keep = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	return keep;
+}
+
 PGresult *strata_pg_exec_params(const strata_pg_link *l, const char *sql, int n,
                                 const char *const *params)
 {

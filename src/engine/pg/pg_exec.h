@@ -25,6 +25,9 @@ PGresult *strata_pg_next_result(const strata_pg_link *l);
 /* Like PQexec (the last result, or the first error; NULL when the query could not be sent),
  * but interruptible. */
 PGresult *strata_pg_exec(const strata_pg_link *l, const char *sql);
+/* Like strata_pg_exec, but for a string of several statements (a SET around a SELECT): the
+ * last result that has rows, or the first error. */
+PGresult *strata_pg_exec_rows(const strata_pg_link *l, const char *sql);
 /* Like PQexecParams with text parameters and results, interruptible. */
 PGresult *strata_pg_exec_params(const strata_pg_link *l, const char *sql, int n,
                                 const char *const *params);

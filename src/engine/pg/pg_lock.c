@@ -31,26 +31,6 @@ static void describe_lock_holder(pg_conn *pg, strata_error *e)
 	PQclear(r);
 }
 
-/* Runs a query string of several statements; returns the first error's result, else the last
- * result with rows (NULL when the query could not be sent). */
-static PGresult *exec_rows(pg_conn *pg, const char *sql)
-{
-	PGresult *keep = NULL, *r;
-	if (!PQsendQuery(pg->conn, sql))
-		return NULL;
-	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
-		if ((!keep || PQresultStatus(keep) != PGRES_FATAL_ERROR) &&
-		    (PQresultStatus(r) == PGRES_TUPLES_OK ||
-		     PQresultStatus(r) == PGRES_FATAL_ERROR)) {
-			PQclear(keep);
-			keep = r;
-		} else {
-			PQclear(r);
-		}
-	}
-	return keep;
-}
-
 /* The advisory lock is refused through a connection pooler; the caller adds the detail. */
 static int pooler_error(pg_conn *pg, strata_error *e)
 {
@@ -102,7 +82,7 @@ static int advisory_once(pg_conn *pg, int wait_ms, bool *table_held, strata_erro
 		         "true FROM pg_advisory_lock(" LOCK_KEY ")) END, pg_is_in_recovery(); "
 		         "SET lock_timeout = DEFAULT",
 		         wait_ms, announced);
-	r = exec_rows(pg, sql);
+	r = strata_pg_exec_rows(&pg->link, sql);
 	if (!r || (PQresultStatus(r) == PGRES_FATAL_ERROR &&
 	           strcmp(strata_pg__field(r, PG_DIAG_SQLSTATE), "55P03") != 0)) {
 		error = strata_pg__error(pg, r, e);
