@@ -146,7 +146,8 @@ typedef enum strata_event_kind {
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
  * "lock", "summary" (the history's summary matched the build's: nothing to run), "history"
- * (count: rows), "plan" (count: steps). */
+ * (count: rows), "plan" (count: steps), "stream" (strata_status_each merged the build manifest
+ * and the history as it read them; count: entries). */
 #define STRATA_EVENT_FROM_MANIFEST 1u
 /* NOTICE: a warning, which a program should show even when it shows no progress */
 #define STRATA_EVENT_WARNING 2u
@@ -523,6 +524,35 @@ typedef struct strata_status_report {
 STRATA_API int strata_status(strata_db *db, strata_source *src, strata_status_report **out,
                              strata_error *e);
 STRATA_API void strata_status_report_free(strata_status_report *r);
+
+/* What strata_status_each knows before the first entry: enough to line up columns. */
+typedef struct strata_status_head {
+	/* the longest version and name in the sources (bytes; a migration only in the history
+	 * may be longer) */
+	size_t longest_version, longest_name;
+	bool db_exists;
+} strata_status_head;
+
+typedef struct strata_status_callbacks {
+	/* optional: once, before the first entry (also when there is none) */
+	int (*head)(void *ud, const strata_status_head *head);
+	/* each migration of src and of the history, in version order, as strata_status lists them;
+	 * its strings are valid during the call only */
+	int (*entry)(void *ud, const strata_status_entry *entry);
+	void *ud;
+} strata_status_callbacks;
+
+/*
+ * strata_status, handed out one entry at a time (a callback's return below 0 stops it and is
+ * returned). With one build (or a build's output) whose manifest vouches for its directory and
+ * a PostgreSQL history, the manifest and the history are read as they are merged: memory does
+ * not grow with the number of migrations, and the first entry comes before the last row is
+ * read. Otherwise the entries of strata_status are handed out. *totals (when not NULL) gets the
+ * counts and db_exists, with entries NULL. Reads; changes nothing.
+ */
+STRATA_API int strata_status_each(strata_db *db, strata_source *src,
+                                  const strata_status_callbacks *cb, strata_status_report *totals,
+                                  strata_error *e);
 
 typedef struct strata_problems {
 	size_t n;

@@ -25,109 +25,162 @@ static const char *state_word(strata_state s)
 	return "failed";
 }
 
-static void show_json(const char *display, const strata_status_report *r)
-{
-	yajl_gen g = cli_json_open();
+/* The listing as it streams from strata_status_each: JSON, or a table whose columns the head
+ * sizes. */
+struct show {
+	const char *display;
+	yajl_gen g; /* JSON; NULL for the table */
+	int wv, wn;
+	size_t n;
+};
 
-	if (!g)
-		return;
+static int json_head(void *ud, const strata_status_head *h)
+{
+	struct show *sh = ud;
+	yajl_gen g = sh->g;
 	yajl_gen_map_open(g);
-	cli_json_kv(g, "database", display);
+	cli_json_kv(g, "database", sh->display);
 	cli_json_str(g, "database_exists");
-	yajl_gen_bool(g, r->db_exists);
+	yajl_gen_bool(g, h->db_exists);
 	cli_json_str(g, "migrations");
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < r->n; i++) {
-		const strata_status_entry *st = &r->entries[i];
-		yajl_gen_map_open(g);
-		cli_json_kv(g, "version", st->version);
-		cli_json_kv(g, "name", st->name);
-		cli_json_kv(g, "status", state_word(st->state));
-		cli_json_kv(g, "file", st->file);
-		cli_json_kv(g, "applied_at", st->applied_at);
-		cli_json_str(g, "duration_ms");
-		if (st->applied_at) {
-			char num[32];
-			int n = snprintf(num, sizeof(num), "%.3f", st->duration_ms);
-			yajl_gen_number(g, num, (size_t)n);
-		} else {
-			yajl_gen_null(g);
-		}
-		cli_json_kv(g, "previous_checksum", st->previous_checksum);
-		cli_json_kv(g, "accepted_at", st->accepted_at);
-		yajl_gen_map_close(g);
+	return 0;
+}
+
+static int json_entry(void *ud, const strata_status_entry *st)
+{
+	struct show *sh = ud;
+	yajl_gen g = sh->g;
+	yajl_gen_map_open(g);
+	cli_json_kv(g, "version", st->version);
+	cli_json_kv(g, "name", st->name);
+	cli_json_kv(g, "status", state_word(st->state));
+	cli_json_kv(g, "file", st->file);
+	cli_json_kv(g, "applied_at", st->applied_at);
+	cli_json_str(g, "duration_ms");
+	if (st->applied_at) {
+		char num[32];
+		int n = snprintf(num, sizeof(num), "%.3f", st->duration_ms);
+		yajl_gen_number(g, num, (size_t)n);
+	} else {
+		yajl_gen_null(g);
 	}
+	cli_json_kv(g, "previous_checksum", st->previous_checksum);
+	cli_json_kv(g, "accepted_at", st->accepted_at);
+	yajl_gen_map_close(g);
+	if (++sh->n % 64 == 0)
+		cli_json_flush(g);
+	return 0;
+}
+
+static void json_totals(struct show *sh, const strata_status_report *r)
+{
+	yajl_gen g = sh->g;
 	yajl_gen_array_close(g);
 	cli_json_int(g, "applied", (long long)r->applied);
 	cli_json_int(g, "pending", (long long)r->pending);
 	cli_json_int(g, "missing", (long long)r->missing);
 	cli_json_int(g, "failed", (long long)r->failed);
 	yajl_gen_map_close(g);
-	cli_json_close(g);
 }
 
-static void show_table(const char *display, const strata_status_report *r)
+static int table_head(void *ud, const strata_status_head *h)
 {
-	int wv = 7, wn = 4;
+	struct show *sh = ud;
+	/* columns as wide as the longest version and name in bytes, which is at least their
+	 * display width (a name may hold wide or combining characters: out_pad pads by that) */
+	sh->wv = h->longest_version > 7 ? (int)h->longest_version : 7;
+	sh->wn = h->longest_name > 4 ? (int)h->longest_name : 4;
+	printf("%-8s %-*s %-*s %-24s %s\n", "STATUS", sh->wv, "VERSION", sh->wn, "NAME",
+	       "APPLIED AT", "DURATION");
+	return 0;
+}
+
+/* fputs and a column's padding: a listing writes 10,000 of these */
+static void put_col(const char *s, int width)
+{
+	out_pad(stdout, s, width);
+	putchar(' ');
+}
+
+static int table_entry(void *ud, const strata_status_entry *st)
+{
+	struct show *sh = ud;
 	char dur[32];
-	/* columns by display width: a name may hold wide or combining characters */
-	for (size_t i = 0; i < r->n; i++) {
-		int v = out_width(r->entries[i].version);
-		int n = out_width(r->entries[i].name);
-		wv = v > wv ? v : wv;
-		wn = n > wn ? n : wn;
+	put_col(state_word(st->state), 8);
+	put_col(st->version, sh->wv);
+	put_col(st->name, sh->wn);
+	if (st->applied_at) {
+		put_col(st->applied_at, 24);
+		fputs(out_duration(dur, st->duration_ms), stdout);
+	} else {
+		fputs("-                        -", stdout);
 	}
-	printf("%-8s %-*s %-*s %-24s %s\n", "STATUS", wv, "VERSION", wn, "NAME", "APPLIED AT",
-	       "DURATION");
-	for (size_t i = 0; i < r->n; i++) {
-		const strata_status_entry *st = &r->entries[i];
-		printf("%-8s ", state_word(st->state));
-		out_pad(stdout, st->version, wv);
-		putchar(' ');
-		out_pad(stdout, st->name, wn);
-		printf(" %-24s %s", st->applied_at ? st->applied_at : "-",
-		       st->applied_at ? out_duration(dur, st->duration_ms) : "-");
-		/* its file was edited, and the edit accepted (migrations accept) */
-		if (st->accepted_at)
-			printf("  [edit accepted %s]", st->accepted_at);
-		putchar('\n');
+	/* its file was edited, and the edit accepted (migrations accept) */
+	if (st->accepted_at) {
+		fputs("  [edit accepted ", stdout);
+		fputs(st->accepted_at, stdout);
+		putchar(']');
 	}
+	putchar('\n');
+	return 0;
+}
+
+static void table_totals(const struct show *sh, const strata_status_report *r)
+{
 	printf("%zu migration%s: %zu applied, %zu pending", r->n, r->n == 1 ? "" : "s", r->applied,
 	       r->pending);
 	if (r->missing)
 		printf(", %zu applied but missing on disk", r->missing);
 	if (r->failed)
 		printf(", %zu failed part-way (see 'strata migrations repair')", r->failed);
-	printf(" (%s%s)\n", display, r->db_exists ? "" : ", which does not exist yet");
+	printf(" (%s%s)\n", sh->display, r->db_exists ? "" : ", which does not exist yet");
 }
 
 int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct migrations_opts o;
 	struct cli_session s;
-	strata_status_report *r = NULL;
+	strata_status_report r;
 	strata_error e = STRATA_ERROR_INIT;
+	struct show sh = {0};
+	strata_status_callbacks cb = {.ud = &sh};
 	int rc = cmd_migrations_start(ctx, argc, argv, true, &o, &s);
 
 	if (rc >= 0)
 		goto done;
 	rc = EXIT_OK;
-	if (strata_status(s.db, s.src, &r, &e) < 0) {
+	sh.display = strata_db_display(s.db);
+	if (o.json && !(sh.g = cli_json_open())) {
+		fprintf(stderr, "strata: out of memory\n");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	cb.head = o.json ? json_head : table_head;
+	cb.entry = o.json ? json_entry : table_entry;
+	/* entries are printed as they come: an error part-way ends the listing with it */
+	if (strata_status_each(s.db, s.src, &cb, &r, &e) < 0) {
+		cli_json_flush(sh.g);
+		fflush(stdout);
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;
 	}
-	if (o.json)
-		show_json(strata_db_display(s.db), r);
-	else
-		show_table(strata_db_display(s.db), r);
+	if (o.json) {
+		json_totals(&sh, &r);
+		cli_json_close(sh.g);
+		sh.g = NULL;
+	} else {
+		table_totals(&sh, &r);
+	}
 	/* a migration stopped part-way stops runs until it is repaired: the graver of the two */
-	if (o.exit_code && r->failed)
+	if (o.exit_code && r.failed)
 		rc = EXIT_UNFINISHED;
-	else if (o.exit_code && r->pending)
+	else if (o.exit_code && r.pending)
 		rc = EXIT_PENDING;
 done:
-	strata_status_report_free(r);
+	if (sh.g)
+		yajl_gen_free(sh.g);
 	cli_session_close(&s);
 	return rc;
 }

@@ -14,6 +14,8 @@ void cli_json_kv(yajl_gen g, const char *key, const char *value);
 /* "key": an integer. */
 void cli_json_int(yajl_gen g, const char *key, long long value);
 /* Prints what was generated, ending in a newline, and frees g. NULL-safe. */
+/* Writes what g made so far to stdout (a long document streams). */
+void cli_json_flush(yajl_gen g);
 void cli_json_close(yajl_gen g);
 
 #endif

@@ -152,6 +152,11 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 		else
 			out_verbose(ctx, "%sread the history (%zu row%s) in %s\n", lock, ev->count,
 			            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
+	} else if (strcmp(ev->phase, "stream") == 0) {
+		out_verbose(ctx,
+		            "listed %zu migration%s as the build manifest and the history were "
+		            "read, in %s\n",
+		            ev->count, ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
 	} else if (strcmp(ev->phase, "plan") == 0) {
 		out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", ev->count,
 		            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
@@ -240,6 +245,22 @@ void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
 
 const char *out_duration(char buf[32], double ms)
 {
+	/* under a second "%.1f ms" (halves rounded up) without printf: a listing formats 10,000
+	 * of these */
+	if (ms >= 0 && ms < 999.95) {
+		long t = (long)(ms * 10 + 0.5);
+		char *p = buf + 31;
+		*p = '\0';
+		p -= 3;
+		memcpy(p, " ms", 3);
+		*--p = (char)('0' + t % 10);
+		*--p = '.';
+		t /= 10;
+		do
+			*--p = (char)('0' + t % 10);
+		while ((t /= 10) > 0);
+		return p;
+	}
 	if (ms < 1000)
 		snprintf(buf, 32, "%.1f ms", ms);
 	else
@@ -253,6 +274,8 @@ int out_width(const char *s)
 	 * a wide one; main sets a UTF-8 LC_CTYPE), a byte that is not UTF-8 one column */
 	mbstate_t st;
 	int w = 0;
+	for (; *s && (unsigned char)*s < 0x80; s++) /* ASCII: a column a byte */
+		w++;
 	memset(&st, 0, sizeof(st));
 	while (*s) {
 		wchar_t wc;

@@ -111,6 +111,14 @@ struct strata_engine {
 	 * table, a standby, a lock wait that timed out), or < 0 on error. */
 	int (*history_summary)(strata_conn *c, int wait_ms, strata_history_summary *out,
 	                       strata_error *e);
+	/* Optional (NULL: read the history with history_load). The history row by row, without
+	 * holding it, in (version, name) order as strata_migration_key_cmp sorts, for a listing:
+	 * each row (valid during the call; checksum and row_hash not read) to fn, which returns 0
+	 * to go on or < 0 to stop with that error. Returns 0 at the end (no history table: no
+	 * rows), 1 before any row when this table cannot be read so (a table from an older strata:
+	 * use history_load), or < 0 on error. Changes nothing. */
+	int (*history_each)(strata_conn *c, int (*fn)(void *ud, const strata_applied *a), void *ud,
+	                    strata_error *e);
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);

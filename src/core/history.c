@@ -1,6 +1,8 @@
 #include "core/history.h"
 
+#include <inttypes.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,4 +129,48 @@ int strata_history_row_hash(uint64_t *out, const char *version, const char *name
 	for (int i = 0; i < 8; i++)
 		*out = *out << 8 | md[i];
 	return 0;
+}
+
+/* Writes v as n digits (zero-padded) at p; returns the end. */
+static char *digits(char *p, long v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
+void strata_history_time(char *out, int64_t ms)
+{
+	/* the proleptic Gregorian calendar from a day count, in 400-year eras of 146,097 days
+	 * (March-based years, so the leap day ends a year); a listing formats 10,000 of these */
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+	int64_t sod = sec - days * 86400, z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	int64_t y = yoe + era * 400 + (m <= 2);
+	char *p = out;
+
+	if (y < 0 || y > 9999) {
+		snprintf(out, 32, "%" PRId64, ms);
+		return;
+	}
+	p = digits(p, (long)y, 4);
+	*p++ = '-';
+	p = digits(p, (long)m, 2);
+	*p++ = '-';
+	p = digits(p, (long)d, 2);
+	*p++ = 'T';
+	p = digits(p, (long)(sod / 3600), 2);
+	*p++ = ':';
+	p = digits(p, (long)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = digits(p, (long)(sod % 60), 2);
+	*p++ = '.';
+	p = digits(p, (long)(ms - sec * 1000), 3);
+	*p++ = 'Z';
+	*p = '\0';
 }

@@ -67,6 +67,10 @@ typedef struct strata_history_summary {
 	uint64_t rows, unfinished, digest;
 } strata_history_summary;
 
+/* ms since 1970-01-01 UTC as the history shows times: ISO 8601 UTC with milliseconds,
+ * "2026-11-30T07:39:51.123Z". out has room for 32 bytes. */
+void strata_history_time(char *out, int64_t ms);
+
 /* The first 8 bytes, big-endian, of SHA-256 over "version<TAB>name<TAB>checksum". */
 int strata_history_row_hash(uint64_t *out, const char *version, const char *name,
                             const char *checksum);

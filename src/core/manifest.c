@@ -38,6 +38,12 @@ struct reader {
 	strata_buf strings;
 	struct raw_entry *ents;
 	size_t n, cap;
+	/* streaming (strata_manifest_stream): entries complete so far (the last of n may be half
+	 * read), and where in strings the entry being read began */
+	size_t done, mark;
+	/* the top-level "longest_version" / "longest_name" (0: absent) */
+	int top;
+	size_t longest[2];
 };
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
@@ -58,6 +64,11 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 {
 	struct reader *r = ctx;
 	r->field = F_NONE;
+	r->top = 0;
+	if (r->depth == 1 && len == 15 && memcmp(k, "longest_version", 15) == 0)
+		r->top = 1;
+	else if (r->depth == 1 && len == 12 && memcmp(k, "longest_name", 12) == 0)
+		r->top = 2;
 	if (r->depth == 1)
 		r->in_list = len == 10 && memcmp(k, "migrations", 10) == 0;
 	else if (r->depth == 3 && len == 4 && memcmp(k, "file", 4) == 0)
@@ -84,6 +95,7 @@ static int on_start_map(void *ctx)
 			r->cap = ncap;
 		}
 		memset(&r->ents[r->n++], 0, sizeof(*r->ents));
+		r->mark = r->strings.len;
 	}
 	r->depth++;
 	return 1;
@@ -95,6 +107,8 @@ static int on_end(void *ctx)
 	r->depth--;
 	if (r->depth == 1)
 		r->in_list = false;
+	if (r->depth == 2 && r->in_list)
+		r->done = r->n;
 	r->field = F_NONE;
 	return 1;
 }
@@ -123,8 +137,10 @@ static int on_bool(void *ctx, int b)
 
 static int on_number(void *ctx, const char *s, size_t len)
 {
-	(void)s;
-	(void)len;
+	struct reader *r = ctx;
+	if (r->depth == 1 && r->top && len < 10 && s[0] != '-')
+		r->longest[r->top - 1] = strtoul(s, NULL, 10);
+	r->top = 0;
 	return on_other(ctx);
 }
 
@@ -155,26 +171,30 @@ static bool is_sha256(const char *s)
 	return n == 64;
 }
 
+/* Entry i from its raw offsets; false when it lacks its file or checksum. */
+static bool entry_at(strata_manifest_entry *m, const struct reader *r, size_t i)
+{
+	const size_t *off = r->ents[i].off;
+	if (!off[0] || !off[2])
+		return false;
+	m->file = r->strings.ptr + off[0] - 1;
+	m->down_file = off[1] ? r->strings.ptr + off[1] - 1 : NULL;
+	m->sha256 = r->strings.ptr + off[2] - 1;
+	m->conf_file = off[3] ? r->strings.ptr + off[3] - 1 : NULL;
+	return *m->file && !strchr(m->file, '/') && is_sha256(m->sha256) &&
+	       !(m->down_file && strchr(m->down_file, '/')) &&
+	       !(m->conf_file && strchr(m->conf_file, '/'));
+}
+
 /* Turns the raw offsets into entries; false when an entry lacks its file or checksum. */
 static bool finish(strata_manifest *out, struct reader *r)
 {
 	out->items = calloc(r->n + 1, sizeof(*out->items));
 	if (!out->items)
 		return false;
-	for (size_t i = 0; i < r->n; i++) {
-		const size_t *off = r->ents[i].off;
-		strata_manifest_entry *m = &out->items[i];
-		if (!off[0] || !off[2])
+	for (size_t i = 0; i < r->n; i++)
+		if (!entry_at(&out->items[i], r, i))
 			return false;
-		m->file = r->strings.ptr + off[0] - 1;
-		m->down_file = off[1] ? r->strings.ptr + off[1] - 1 : NULL;
-		m->sha256 = r->strings.ptr + off[2] - 1;
-		m->conf_file = off[3] ? r->strings.ptr + off[3] - 1 : NULL;
-		if (!*m->file || strchr(m->file, '/') || !is_sha256(m->sha256) ||
-		    (m->down_file && strchr(m->down_file, '/')) ||
-		    (m->conf_file && strchr(m->conf_file, '/')))
-			return false;
-	}
 	out->n = r->n;
 	qsort(out->items, out->n, sizeof(*out->items), cmp_entry);
 	for (size_t i = 1; i < out->n; i++)
@@ -350,6 +370,126 @@ int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
 	return r.seen == 3;
 }
 
+/* ---- reading it entry by entry ------------------------------------------------------------ */
+
+struct strata_manifest_stream {
+	struct reader r;
+	yajl_handle h;
+	FILE *f;
+	char *path;
+	size_t pos; /* the next complete entry to hand out */
+	bool eof;
+	strata_manifest_entry cur;
+};
+
+static int stream_bad(strata_manifest_stream *s, strata_error *e)
+{
+	strata_error_at(e, s->path, 0, 0);
+	strata_error_hint(e, "run strata_build() to write it again");
+	return strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
+}
+
+/* Drops the entries handed out (keeping the one half read, moved to the front), then parses the
+ * next piece of the file. */
+static int stream_fill(strata_manifest_stream *s, strata_error *e)
+{
+	struct reader *r = &s->r;
+	unsigned char chunk[16384];
+	size_t n;
+
+	if (r->done < r->n) { /* the entry being read: its strings start at mark */
+		struct raw_entry keep = r->ents[r->done];
+		for (int i = 0; i < 4; i++)
+			keep.off[i] -= keep.off[i] ? r->mark : 0;
+		memmove(r->strings.ptr, r->strings.ptr + r->mark, r->strings.len - r->mark);
+		r->strings.len -= r->mark;
+		r->ents[0] = keep;
+		r->n = 1;
+	} else {
+		r->strings.len = 0;
+		r->n = 0;
+	}
+	r->done = r->mark = s->pos = 0;
+	if ((n = fread(chunk, 1, sizeof(chunk), s->f)) > 0) {
+		if (yajl_parse(s->h, chunk, n) != yajl_status_ok || r->bad || r->strings.failed)
+			return stream_bad(s, e);
+		return 0;
+	}
+	s->eof = true;
+	if (ferror(s->f) || yajl_complete_parse(s->h) != yajl_status_ok || r->bad || !r->list_seen)
+		return stream_bad(s, e);
+	return 0;
+}
+
+int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, size_t longest[2],
+                                strata_error *e)
+{
+	strata_manifest_stream *s = calloc(1, sizeof(*s));
+	int error = 0;
+
+	*out = NULL;
+	if (!s || !(s->path = strata_fs_join(dir, STRATA_MANIFEST)) ||
+	    !(s->h = yajl_alloc(&reader_callbacks, NULL, &s->r))) {
+		strata_manifest_stream_close(s);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	if (!(s->f = fopen(s->path, "re"))) {
+		error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", s->path,
+		                         strerror(errno));
+		strata_manifest_stream_close(s);
+		return error;
+	}
+	/* the header (and its longest_* counts) comes before the list: read up to the first entry
+	 */
+	while (s->r.done == 0 && !s->eof && error == 0)
+		error = stream_fill(s, e);
+	if (error < 0) {
+		strata_manifest_stream_close(s);
+		return error;
+	}
+	longest[0] = s->r.longest[0];
+	longest[1] = s->r.longest[1];
+	*out = s;
+	return 0;
+}
+
+int strata_manifest_stream_next(strata_manifest_stream *s, const strata_manifest_entry **ent,
+                                strata_error *e)
+{
+	int error;
+	for (;;) {
+		if (s->pos < s->r.done) {
+			if (!entry_at(&s->cur, &s->r, s->pos++))
+				return stream_bad(s, e);
+			*ent = &s->cur;
+			return 1;
+		}
+		if (s->eof)
+			return 0;
+		if ((error = stream_fill(s, e)) < 0)
+			return error;
+	}
+}
+
+const char *strata_manifest_stream_path(const strata_manifest_stream *s)
+{
+	return s->path;
+}
+
+void strata_manifest_stream_close(strata_manifest_stream *s)
+{
+	if (!s)
+		return;
+	if (s->h)
+		yajl_free(s->h);
+	if (s->f)
+		fclose(s->f);
+	free(s->r.ents);
+	strata_buf_free(&s->r.strings);
+	free(s->path);
+	free(s);
+}
+
 const strata_manifest_entry *strata_manifest_find(const strata_manifest *m, const char *file)
 {
 	strata_manifest_entry key = {.file = file};
@@ -397,6 +537,7 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	const unsigned char *buf;
 	size_t len;
 	char *path = NULL, hex[17];
+	size_t longest[2] = {0, 0};
 	uint64_t digest = 0;
 	int error = 0;
 
@@ -424,6 +565,16 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	yajl_gen_integer(g, (long long)c->n);
 	GEN_STR(g, "history_digest");
 	GEN_STR(g, hex);
+	/* what a listing streamed from the manifest needs first: its widest columns, in bytes */
+	for (size_t i = 0; i < c->n; i++) {
+		size_t v = strlen(c->items[i]->version), n = strlen(c->items[i]->name);
+		longest[0] = v > longest[0] ? v : longest[0];
+		longest[1] = n > longest[1] ? n : longest[1];
+	}
+	GEN_STR(g, "longest_version");
+	yajl_gen_integer(g, (long long)longest[0]);
+	GEN_STR(g, "longest_name");
+	yajl_gen_integer(g, (long long)longest[1]);
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < c->n; i++) {

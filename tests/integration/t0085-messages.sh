@@ -75,7 +75,7 @@ import sys, unicodedata
 def width(s):
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 print(" ".join(str(width(l[:l.index(" -")])) for l in sys.stdin.read().splitlines()))')
-is '... the APPLIED AT column starts at the same display column on every row' "$cols" "29 29 29 29"
+is '... the APPLIED AT column starts at the same display column on every row (NAME is as wide as the longest name in bytes)' "$cols" "35 35 35 35"
 
 # names: build and migration:create agree
 mkdir n1 n2 n3

@@ -1,6 +1,9 @@
 /* test_history.c: the applied-migrations list (src/core/history.c). */
 #include "unit.h"
 
+#include <stdio.h>
+#include <time.h>
+
 #include "core/history.h"
 
 static void test_history_add_sort_find(void **state)
@@ -77,12 +80,49 @@ static void test_history_row_hash(void **state)
 	assert_true((x ^ y) == 0xa2c12d5f37acdf69ULL);
 }
 
+/* The times a listing shows, formatted by the client: as gmtime formats them, over days,
+ * leap years, centuries and before 1970. */
+static void test_history_time(void **state)
+{
+	char out[32], want[64];
+	const int64_t fixed[] = {0,
+	                         1,
+	                         999,
+	                         1000,
+	                         -1,
+	                         -1000,
+	                         -1001,
+	                         951782400000,
+	                         951868799999,
+	                         4107542400000,
+	                         1780000000123,
+	                         253402300799999};
+	(void)state;
+	strata_history_time(out, 1780000000123);
+	assert_string_equal(out, "2026-05-28T20:26:40.123Z");
+	for (int i = 0; i < 12 + 20000; i++) {
+		int64_t ms =
+		    i < 12 ? fixed[i] : (int64_t)(i - 12) * 12622780799LL - 62135596800000LL;
+		time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		if (tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
+			continue;
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec, (int)(ms - (int64_t)t * 1000));
+		strata_history_time(out, ms);
+		assert_string_equal(out, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_history_add_sort_find),
 	    cmocka_unit_test(test_history_grows),
 	    cmocka_unit_test(test_history_row_hash),
+	    cmocka_unit_test(test_history_time),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }

@@ -301,6 +301,7 @@ const struct strata_engine strata_pg_engine = {
     .unlock = strata_pg__unlock,
     .history_load = strata_pg__history_load,
     .history_summary = strata_pg__history_summary,
+    .history_each = strata_pg__history_each,
     .history_fill_hashes = strata_pg__history_fill_hashes,
     .apply = strata_pg__apply,
     .mark_applied = strata_pg__mark_applied,
