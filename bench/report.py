@@ -19,7 +19,8 @@ if os.path.exists(os.path.join(out, "machine.txt")):
 
 PEERS = ["strata", "dbmate", "typeorm", "knex", "sqitch"]
 ORDER = {t: i for i, t in enumerate(["floor", "floor-each"] + PEERS)}
-OPS = ["apply", "noop", "noop-dir", "noop-dirs", "noop-lib", "show", "show-json", "revert", "build"]
+OPS = ["apply", "noop", "noop-dir", "noop-dirs", "noop-lib", "show", "show-json", "revert", "build",
+       "version", "select1", "show-empty-sqlite", "show-empty-pg"]
 # strata's ways of a run with nothing pending (issue 15), and how the report names them; SPLIT: how
 # many builds the set was cut into for (c), from machine.txt
 SPLIT = (re.search(r"with (\d+) --dir", machine.get("strata's other ways", "")) or [None, "several"])[1]
@@ -45,6 +46,8 @@ def floor_key(set_, n, tool, op):
     """The floor a (set, tool, op) is compared with."""
     if tool.startswith("floor") or op == "build":
         return None
+    if set_ == "cold":
+        return (set_, n, "floor", "version" if op == "version" else "select1")
     if op.startswith("noop-"):
         op = "noop"
     elif op == "show-json":
@@ -167,6 +170,35 @@ if sq:
         md.append("| %s | %s | %s | %s%s | %s |" % (
             name, cell(s, n, "floor", "apply"), cell(s, n, "floor-each", "apply"),
             cell(s, n, "strata", "apply"), extra and " (" + extra[2:] + ")", cell(s, n, "strata", "noop")))
+    md.append("")
+
+
+# cold start
+def rss_mib(key):
+    v = res.get(key)
+    return "%.1f" % (v["rss_max_kb"] / 1024) if v and v["rss_max_kb"] else "–"
+
+
+COLD = [
+    ("version", "`strata --version`", "`psql --version`"),
+    ("show-empty-sqlite", "`strata migrations show`, empty project, SQLite (a file in a temporary directory)",
+     "`psql -c 'select 1'`"),
+    ("show-empty-pg", "`strata migrations show`, empty project, PostgreSQL", "`psql -c 'select 1'`"),
+]
+if any(("cold", 0, "strata", op) in res for op, _, _ in COLD):
+    md.append("### Cold start\n")
+    md.append("A process that does (almost) nothing: start-up, and for `show` opening the database and reading "
+              "an empty history. The empty project is a `src/migrations` without a file, built with "
+              "`strata build`; its databases hold strata's (empty) history, as after a first deploy. "
+              "Round-robin with the floors.\n")
+    md.append("| operation | floor | floor: median | strata: median (×) | peak RSS MiB: floor / strata |")
+    md.append("|---|---|---:|---:|---:|")
+    for op, label, floor_txt in COLD:
+        fk = floor_key("cold", 0, "strata", op)
+        if ("cold", 0, "strata", op) not in res:
+            continue
+        md.append("| %s | %s | %s | %s | %s / %s |" % (
+            label, floor_txt, cell(*fk), cell("cold", 0, "strata", op), rss_mib(fk), rss_mib(("cold", 0, "strata", op))))
     md.append("")
 
 # peak RSS
