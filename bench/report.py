@@ -215,6 +215,27 @@ if schema_ns:
             cells.append("%.1f" % (v["rss_max_kb"] / 1024) if v and v["rss_max_kb"] else "–")
         md.append("| %s | %s |" % (tool_label(t), " | ".join(cells)))
     md.append("")
+    nmax = schema_ns[-1]
+    every = [("apply", "apply"), ("noop", "nothing pending (a)"), ("noop-dir", "(b) --dir"),
+             ("noop-dirs", "(c) several --dir"), ("noop-lib", "(d) library"), ("show", "show"),
+             ("show-json", "show --json"), ("revert", "revert")]
+    every = [(op, h) for op, h in every if any((set_of(nmax), nmax, t, op) in res for t in tools_present)]
+    md.append("Every operation at N = %d (the floor's: `psql -1 -f` for apply and revert, `psql -c 'select 1'` "
+              "for the others):\n" % nmax)
+    md.append("| tool | " + " | ".join(h for _, h in every) + " |")
+    md.append("|---|" + "---:|" * len(every))
+    for t in tools_present:
+        if t == "floor-each" or not any((set_of(nmax), nmax, t, op) in res for op, _ in every):
+            continue
+        cells = []
+        for op, _ in every:
+            if t == "floor" and op in ("noop-dir", "noop-dirs", "noop-lib"):
+                op = "noop"
+            elif t == "floor" and op == "show-json":
+                op = "show"
+            cells.append(rss_mib((set_of(nmax), nmax, t, op)))
+        md.append("| %s | %s |" % (tool_label(t), " | ".join(cells)))
+    md.append("")
 
 # build
 b = sorted((k for k in res if k[2] == "strata" and k[3] == "build"), key=lambda k: (k[0] == "overhead", k[1]))
