@@ -5,6 +5,7 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 import sys
 
@@ -18,7 +19,17 @@ if os.path.exists(os.path.join(out, "machine.txt")):
 
 PEERS = ["strata", "dbmate", "typeorm", "knex", "sqitch"]
 ORDER = {t: i for i, t in enumerate(["floor", "floor-each"] + PEERS)}
-OPS = ["apply", "noop", "show", "revert", "build"]
+OPS = ["apply", "noop", "noop-dir", "noop-dirs", "noop-lib", "show", "show-json", "revert", "build",
+       "version", "select1", "show-empty-sqlite", "show-empty-pg"]
+# strata's ways of a run with nothing pending (issue 15), and how the report names them; SPLIT: how
+# many builds the set was cut into for (c), from machine.txt
+SPLIT = (re.search(r"with (\d+) --dir", machine.get("strata's other ways", "")) or [None, "several"])[1]
+NOOP_WAYS = [
+    ("noop", "(a) from the project directory"),
+    ("noop-dir", "(b) from another directory, `--dir <project>/dist/migrations`"),
+    ("noop-dirs", "(c) from another directory, the set split into %s builds, a `--dir` each" % SPLIT),
+    ("noop-lib", "(d) the library: `bench/noop_lib.c` (`strata_run`, a `--dir`-like source)"),
+]
 
 groups = {}
 for r in rows:
@@ -35,6 +46,12 @@ def floor_key(set_, n, tool, op):
     """The floor a (set, tool, op) is compared with."""
     if tool.startswith("floor") or op == "build":
         return None
+    if set_ == "cold":
+        return (set_, n, "floor", "version" if op == "version" else "select1")
+    if op.startswith("noop-"):
+        op = "noop"
+    elif op == "show-json":
+        op = "show"
     if set_.startswith("sqlite-"):
         return (set_, n, "floor", "apply") if op == "apply" else None
     if op == "apply" and set_ == "overhead":
@@ -112,7 +129,20 @@ for op, title, floor_txt in [
         if not any((set_of(n), n, t, op) in res for n in schema_ns):
             continue
         md.append("| %s | " % tool_label(t) + " | ".join(cell(set_of(n), n, t, op) for n in schema_ns) + " |")
+        if t == "strata" and op == "show" and any((set_of(n), n, t, "show-json") in res for n in schema_ns):
+            md.append("| strata `--json` | " + " | ".join(cell(set_of(n), n, t, "show-json") for n in schema_ns) + " |")
     md.append("")
+    if op == "noop" and any((set_of(n), n, "strata", w) in res for n in schema_ns for w, _ in NOOP_WAYS[1:]):
+        md.append("### Nothing pending: strata's four ways (PostgreSQL)\n")
+        md.append("Floor: `psql -c 'select 1'`, sampled in the same rounds as strata's ways. (b), (c) and (d) "
+                  "run from an empty directory outside the project, as a deploy job does; (d) is linked "
+                  "with libstrata.a, as the `strata` command is.\n")
+        md.append("| way | " + " | ".join("N = %d" % n for n in schema_ns) + " |")
+        md.append("|---|" + "---:|" * len(schema_ns))
+        md.append("| floor: psql | " + " | ".join(cell(set_of(n), n, "floor", "noop") for n in schema_ns) + " |")
+        for w, label in NOOP_WAYS:
+            md.append("| %s | " % label + " | ".join(cell(set_of(n), n, "strata", w) for n in schema_ns) + " |")
+        md.append("")
 
 ov = sorted({k[1] for k in res if k[0] == "overhead"})
 for n in ov:
@@ -142,6 +172,35 @@ if sq:
             cell(s, n, "strata", "apply"), extra and " (" + extra[2:] + ")", cell(s, n, "strata", "noop")))
     md.append("")
 
+
+# cold start
+def rss_mib(key):
+    v = res.get(key)
+    return "%.1f" % (v["rss_max_kb"] / 1024) if v and v["rss_max_kb"] else "–"
+
+
+COLD = [
+    ("version", "`strata --version`", "`psql --version`"),
+    ("show-empty-sqlite", "`strata migrations show`, empty project, SQLite (a file in a temporary directory)",
+     "`psql -c 'select 1'`"),
+    ("show-empty-pg", "`strata migrations show`, empty project, PostgreSQL", "`psql -c 'select 1'`"),
+]
+if any(("cold", 0, "strata", op) in res for op, _, _ in COLD):
+    md.append("### Cold start\n")
+    md.append("A process that does (almost) nothing: start-up, and for `show` opening the database and reading "
+              "an empty history. The empty project is a `src/migrations` without a file, built with "
+              "`strata build`; its databases hold strata's (empty) history, as after a first deploy. "
+              "Round-robin with the floors.\n")
+    md.append("| operation | floor | floor: median | strata: median (×) | peak RSS MiB: floor / strata |")
+    md.append("|---|---|---:|---:|---:|")
+    for op, label, floor_txt in COLD:
+        fk = floor_key("cold", 0, "strata", op)
+        if ("cold", 0, "strata", op) not in res:
+            continue
+        md.append("| %s | %s | %s | %s | %s / %s |" % (
+            label, floor_txt, cell(*fk), cell("cold", 0, "strata", op), rss_mib(fk), rss_mib(("cold", 0, "strata", op))))
+    md.append("")
+
 # peak RSS
 md.append("### Peak RSS (MiB, largest over every run of the operation)\n")
 if schema_ns:
@@ -154,6 +213,27 @@ if schema_ns:
         for n in schema_ns + [None]:
             v = res.get((set_of(n or schema_ns[-1]), n or schema_ns[-1], t, "apply" if n else "noop"))
             cells.append("%.1f" % (v["rss_max_kb"] / 1024) if v and v["rss_max_kb"] else "–")
+        md.append("| %s | %s |" % (tool_label(t), " | ".join(cells)))
+    md.append("")
+    nmax = schema_ns[-1]
+    every = [("apply", "apply"), ("noop", "nothing pending (a)"), ("noop-dir", "(b) --dir"),
+             ("noop-dirs", "(c) several --dir"), ("noop-lib", "(d) library"), ("show", "show"),
+             ("show-json", "show --json"), ("revert", "revert")]
+    every = [(op, h) for op, h in every if any((set_of(nmax), nmax, t, op) in res for t in tools_present)]
+    md.append("Every operation at N = %d (the floor's: `psql -1 -f` for apply and revert, `psql -c 'select 1'` "
+              "for the others):\n" % nmax)
+    md.append("| tool | " + " | ".join(h for _, h in every) + " |")
+    md.append("|---|" + "---:|" * len(every))
+    for t in tools_present:
+        if t == "floor-each" or not any((set_of(nmax), nmax, t, op) in res for op, _ in every):
+            continue
+        cells = []
+        for op, _ in every:
+            if t == "floor" and op in ("noop-dir", "noop-dirs", "noop-lib"):
+                op = "noop"
+            elif t == "floor" and op == "show-json":
+                op = "show"
+            cells.append(rss_mib((set_of(nmax), nmax, t, op)))
         md.append("| %s | %s |" % (tool_label(t), " | ".join(cells)))
     md.append("")
 
@@ -227,7 +307,8 @@ for n in ov:
     r = ratio("overhead", n, "strata", "apply")
     if r is not None:
         targets.append(("overhead set (%d) ≤ 1.2× `psql -f` BEGIN/COMMIT each" % n, 1.2, r))
-rss = [v["rss_max_kb"] for k, v in res.items() if k[2] == "strata" and k[3] in ("apply", "noop", "show", "revert")
+rss = [v["rss_max_kb"] for k, v in res.items() if k[2] == "strata"
+       and k[3] in ("apply", "noop", "noop-dir", "noop-dirs", "noop-lib", "show", "show-json", "revert")
        and not k[0].startswith("sqlite-") and v["rss_max_kb"]]
 if rss:
     targets.append(("peak RSS ≤ 12 MiB for migrations (PostgreSQL, any N)", 12.0, max(rss) / 1024))
@@ -241,6 +322,35 @@ if targets:
     for name, lim, got in targets:
         unit = " MiB" if "MiB" in name else ("" if "exponent" in name else "×")
         verdict = "met" if got <= lim else "missed by %.0f%%" % ((got / lim - 1) * 100)
+        md.append("| %s | %.2f%s | %s |" % (name, got, unit, verdict))
+    md.append("")
+
+# targets (issue 15): (name, limit, measured, unit, strict)
+targets15 = []
+WAY_SHORT = {"noop": "(a) from the project directory", "noop-dir": "(b) `--dir` from another directory",
+             "noop-dirs": "(c) %s × `--dir`" % SPLIT,
+             "noop-lib": "(d) through the library"}
+for w, _ in NOOP_WAYS:
+    for n in (100, 1000, 10000):
+        r = ratio(set_of(n), n, "strata", w) if n in schema_ns else None
+        if r is not None:
+            targets15.append(("nothing pending, %s, ≤ 1.1× `select 1` (N = %d)" % (WAY_SHORT[w], n), 1.1, r, "×", False))
+for op, name in (("show", "`show`"), ("show-json", "`show --json`")):
+    for n in schema_ns:
+        r = ratio(set_of(n), n, "strata", op)
+        if r is not None:
+            targets15.append(("%s ≤ 1.5× `select 1` (N = %d)" % (name, n), 1.5, r, "×", False))
+        st, db = res.get((set_of(n), n, "strata", op)), res.get((set_of(n), n, "dbmate", "show"))
+        if st and db and st["median_s"] and db["median_s"]:
+            targets15.append(("%s ahead of dbmate's `status` (N = %d)" % (name, n), 1.0,
+                              st["median_s"] / db["median_s"], "× dbmate's", True))
+if targets15:
+    md.append("### Issue 15 targets (strata, this run)\n")
+    md.append("| target | measured | |")
+    md.append("|---|---:|---|")
+    for name, lim, got, unit, strict in targets15:
+        ok = got < lim if strict else got <= lim
+        verdict = "met" if ok else ("missed by %.0f%%" % ((got / lim - 1) * 100) if got > lim else "missed (level)")
         md.append("| %s | %.2f%s | %s |" % (name, got, unit, verdict))
     md.append("")
 
@@ -268,7 +378,9 @@ with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w.writerow(res[k])
 json.dump({"machine": machine, "results": [res[k] for k in sorted(res)],
            "linearity": slopes,
-           "targets": [{"target": a, "limit": b, "measured": c, "met": c <= b} for a, b, c in targets]},
+           "targets": [{"target": a, "limit": b, "measured": c, "met": c <= b} for a, b, c in targets],
+           "targets_issue15": [{"target": a, "limit": b, "measured": c, "met": c < b if strict else c <= b}
+                               for a, b, c, _, strict in targets15]},
           open(os.path.join(out, "results.json"), "w"), indent=1)
 
 # plot data: N, then one column per tool (apply-all medians)
