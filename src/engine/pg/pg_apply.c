@@ -443,5 +443,7 @@ int strata_pg__apply(strata_conn *b, const strata_step *step, const strata_apply
 		strata_error_clear(e);
 		error = STRATA_EEXISTS;
 	}
+	if (error == 0)
+		pg->recorded++;
 	return error;
 }

@@ -48,10 +48,9 @@
 
 /* The history in (version, name) order as strata_migration_key_cmp sorts (numbers without their
  * leading zeros: shorter first, then byte by byte; names byte by byte), which the index
- * HISTORY_ORDER_INDEX serves without a sort: enable_sort off (for this query only) keeps the
- * planner on it before the table has statistics, and jit off keeps that penalty's cost from
- * compiling the query (70 ms). Times as ms since 1970, formatted by the client (to_char on the
- * server costs more than the rest of the query). */
+ * HISTORY_ORDER_INDEX serves without a sort (once the table has statistics: a run that made
+ * it long analyzes it). In binary, which costs neither side any formatting: times are
+ * microseconds, formatted by the client. */
 #define HISTORY_ORDER                                                                              \
 	"octet_length(ltrim(version, '0')), (ltrim(version, '0') COLLATE \"C\"), (name COLLATE "   \
 	"\"C\")"
@@ -59,10 +58,8 @@
 	"CREATE INDEX IF NOT EXISTS " STRATA_HISTORY_TABLE "_order ON " STRATA_HISTORY_TABLE       \
 	" (" HISTORY_ORDER ")"
 #define HISTORY_EACH                                                                               \
-	"SET LOCAL enable_sort = off; SELECT version, name, status, progress, out_of_order, "      \
-	"floor(extract(epoch FROM applied_at) * 1000)::bigint, duration_ms, previous_checksum, "   \
-	"floor(extract(epoch FROM accepted_at) * 1000)::bigint FROM " STRATA_HISTORY_TABLE         \
-	" ORDER BY " HISTORY_ORDER
+	"SELECT version, name, status, progress, out_of_order, applied_at, duration_ms, "          \
+	"previous_checksum, accepted_at FROM " STRATA_HISTORY_TABLE " ORDER BY " HISTORY_ORDER
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -237,58 +234,88 @@ done:
 	return error;
 }
 
-/* One row of HISTORY_EACH to fn. */
-static int each_row(const PGresult *r, int (*fn)(void *ud, const strata_applied *a), void *ud)
+/* A big-endian integer of n bytes, as binary values hold them. */
+static uint64_t be(const char *p, int n)
 {
+	const unsigned char *u = (const unsigned char *)p;
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | u[i];
+	return v;
+}
+
+/* A binary timestamptz (microseconds since 2000-01-01 UTC) as the history shows times. */
+static void binary_time(char *out, const char *p)
+{
+	int64_t us = (int64_t)be(p, 8);
+	int64_t ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+	strata_history_time(out, ms + INT64_C(946684800000));
+}
+
+/* One row of HISTORY_EACH (binary: text as it is, int4, bool, timestamptz, float8) to fn;
+ * false when a value has not the size of its type. */
+static int each_row(const PGresult *r, int (*fn)(void *ud, const strata_applied *a), void *ud,
+                    bool *bad)
+{
+	static const int size[] = {-1, -1, -1, 4, 1, 8, 8, -1, 8};
 	char at[32], accepted[32];
-	int st = strata_applied_status_parse(PQgetvalue(r, 0, 2));
-	strata_applied a = {.version = PQgetvalue(r, 0, 0),
-	                    .name = PQgetvalue(r, 0, 1),
-	                    .status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st,
-	                    .progress = atoi(PQgetvalue(r, 0, 3)),
-	                    .out_of_order = strcmp(PQgetvalue(r, 0, 4), "t") == 0,
-	                    .applied_at = at,
-	                    .duration_ms = strtod(PQgetvalue(r, 0, 6), NULL)};
-	strata_history_time(at, strtoll(PQgetvalue(r, 0, 5), NULL, 10));
+	uint64_t dur;
+	int st;
+	strata_applied a = {.version = PQgetvalue(r, 0, 0), .name = PQgetvalue(r, 0, 1)};
+
+	for (int c = 0; c < 9; c++)
+		if (size[c] >= 0 && !PQgetisnull(r, 0, c) && PQgetlength(r, 0, c) != size[c])
+			return *bad = true, 0;
+	st = strata_applied_status_parse(PQgetvalue(r, 0, 2));
+	a.status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
+	a.progress = (int)(int32_t)(uint32_t)be(PQgetvalue(r, 0, 3), 4);
+	a.out_of_order = *PQgetvalue(r, 0, 4) != 0;
+	binary_time(at, PQgetvalue(r, 0, 5));
+	a.applied_at = at;
+	dur = be(PQgetvalue(r, 0, 6), 8);
+	memcpy(&a.duration_ms, &dur, sizeof(dur));
 	if (!PQgetisnull(r, 0, 7) && !PQgetisnull(r, 0, 8)) {
 		a.previous_checksum = PQgetvalue(r, 0, 7);
+		binary_time(accepted, PQgetvalue(r, 0, 8));
 		a.accepted_at = accepted;
-		strata_history_time(accepted, strtoll(PQgetvalue(r, 0, 8), NULL, 10));
 	}
 	return fn(ud, &a);
 }
 
-/* The history streamed: one query, its rows one at a time (libpq's single-row mode), so a
- * listing of 10,000 holds one row. */
+/* The history streamed: one query string, its rows one at a time (libpq's single-row mode), so
+ * a listing of 10,000 holds one row. */
 int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a), void *ud,
                             strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
 	PGresult *r;
 	int error = 0;
-	bool any = false;
+	bool any = false, bad = false;
 
-	/* jit: PostgreSQL 11 and later */
-	if (!PQsendQuery(pg->conn, PQserverVersion(pg->conn) >= 110000
-	                               ? "SET LOCAL jit = off; " HISTORY_EACH
-	                               : HISTORY_EACH) ||
+	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1) ||
 	    !PQsetSingleRowMode(pg->conn))
 		return strata_pg__error(pg, NULL, e);
 	/* every result is read, also after an error or a stop: the connection is then idle */
 	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
-		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE && error == 0) {
-			any = true;
-			error = each_row(r, fn, ud);
+		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE && error == 0 && !bad) {
+			error = each_row(r, fn, ud, &bad);
+			any = any || !bad;
 		} else if (PQresultStatus(r) == PGRES_FATAL_ERROR && error == 0) {
 			const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
-			/* no table: nothing applied; one from before the accepted columns: 1 */
-			if (strcmp(st, "42703") == 0 && !any)
+			/* no table: nothing applied; one from before the accepted columns (or of
+			 * other types): 1 */
+			if ((strcmp(st, "42703") == 0 || strcmp(st, "42804") == 0) && !any)
 				error = 1;
 			else if (strcmp(st, "42P01") != 0)
 				error = strata_pg__error(pg, r, e);
 		}
 		PQclear(r);
 	}
+	if (bad && error == 0)
+		error =
+		    any ? strata_error_set(e, STRATA_ERROR,
+		                           "the history table's columns are not of strata's types")
+		        : 1;
 	return error;
 }
 

@@ -20,6 +20,7 @@ typedef struct pg_conn {
 	bool position_in_bytes;
 	char encoding[32];      /* server_encoding */
 	bool altering_accepted; /* adding the columns of an accepted edit (for the hint) */
+	size_t recorded;        /* history rows this connection's runs wrote (steps applied) */
 } pg_conn;
 
 /* pg.c: errors and plain statements */

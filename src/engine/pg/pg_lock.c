@@ -187,6 +187,13 @@ int strata_pg__lock(strata_conn *b, const strata_lock_opts *o, strata_error *e)
 void strata_pg__unlock(strata_conn *b)
 {
 	pg_conn *pg = (pg_conn *)b;
+	/* a run that wrote many history rows gives the table statistics at once (autovacuum
+	 * would, within a minute), so that the next listing reads it in order by its index
+	 * instead of sorting it; best effort: a role that does not own it is only warned */
+	if (pg->recorded >= 1000 && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+		PQclear(PQexec(pg->conn, "ANALYZE " STRATA_HISTORY_TABLE));
+	pg->recorded = 0;
 	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
 		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock_all()"));
 	pg->locked = false;
