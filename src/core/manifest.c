@@ -41,6 +41,7 @@ struct reader {
 	/* streaming (strata_manifest_stream): entries complete so far (the last of n may be half
 	 * read), and where in strings the entry being read began */
 	size_t done, mark;
+	bool no_sha; /* streaming: checksums not kept (the listing needs none) */
 	/* the top-level "longest_version" / "longest_name" (0: absent) */
 	int top;
 	size_t longest[2];
@@ -75,7 +76,7 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->field = F_FILE;
 	else if (r->depth == 3 && len == 9 && memcmp(k, "down_file", 9) == 0)
 		r->field = F_DOWN;
-	else if (r->depth == 3 && len == 6 && memcmp(k, "sha256", 6) == 0)
+	else if (r->depth == 3 && len == 6 && memcmp(k, "sha256", 6) == 0 && !r->no_sha)
 		r->field = F_SHA;
 	else if (r->depth == 3 && len == 9 && memcmp(k, "conf_file", 9) == 0)
 		r->field = F_CONF;
@@ -175,13 +176,13 @@ static bool is_sha256(const char *s)
 static bool entry_at(strata_manifest_entry *m, const struct reader *r, size_t i)
 {
 	const size_t *off = r->ents[i].off;
-	if (!off[0] || !off[2])
+	if (!off[0] || (!off[2] && !r->no_sha))
 		return false;
 	m->file = r->strings.ptr + off[0] - 1;
 	m->down_file = off[1] ? r->strings.ptr + off[1] - 1 : NULL;
-	m->sha256 = r->strings.ptr + off[2] - 1;
+	m->sha256 = off[2] ? r->strings.ptr + off[2] - 1 : NULL;
 	m->conf_file = off[3] ? r->strings.ptr + off[3] - 1 : NULL;
-	return *m->file && !strchr(m->file, '/') && is_sha256(m->sha256) &&
+	return *m->file && !strchr(m->file, '/') && (r->no_sha || is_sha256(m->sha256)) &&
 	       !(m->down_file && strchr(m->down_file, '/')) &&
 	       !(m->conf_file && strchr(m->conf_file, '/'));
 }
@@ -428,6 +429,8 @@ int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, s
 	int error = 0;
 
 	*out = NULL;
+	if (s)
+		s->r.no_sha = true;
 	if (!s || !(s->path = strata_fs_join(dir, STRATA_MANIFEST)) ||
 	    !(s->h = yajl_alloc(&reader_callbacks, NULL, &s->r))) {
 		strata_manifest_stream_close(s);

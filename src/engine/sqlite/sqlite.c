@@ -658,6 +658,7 @@ const struct strata_engine strata_sqlite_engine = {
     .lock = sq_lock,
     .unlock = sq_unlock,
     .history_load = sq_history_load,
+    .history_each = strata_sqlite__history_each,
     .apply = sq_apply,
     .mark_applied = sq_mark_applied,
     .begin = sq_begin,
