@@ -156,6 +156,33 @@ static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, b
 	return error;
 }
 
+/* Sends sql in single-row mode and adds each row to out as it comes, so that a long history is
+ * not held twice (libpq's result and the list). Returns the last result: the final (empty)
+ * PGRES_TUPLES_OK, or the first error (out emptied), or NULL when the query was not sent. */
+static PGresult *read_rows(pg_conn *pg, const char *sql, strata_history *out, bool hashes,
+                           bool rank, bool accepted, int *error, strata_error *e)
+{
+	PGresult *keep = NULL, *r;
+	if (!PQsendQuery(pg->conn, sql) || !PQsetSingleRowMode(pg->conn))
+		return NULL;
+	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
+		bool failed = keep && PQresultStatus(keep) == PGRES_FATAL_ERROR;
+		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+			if (*error == 0 && !failed)
+				*error = add_row(out, r, 0, hashes, rank, accepted, e);
+			PQclear(r);
+		} else if (!failed) {
+			PQclear(keep);
+			keep = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR)
+		strata_history_free(out);
+	return keep;
+}
+
 /*
  * Reads the history. A run that writes the history (STRATA_HISTORY_CREATE) creates its table
  * only when it is missing, and adds row_hash to a table from before it only when reading it
@@ -185,7 +212,9 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		         HISTORY_REST, hashes ? ", row_hash" : "", rank ? HISTORY_RANK : "",
 		         accepted ? HISTORY_ACCEPTED : "");
 		PQclear(r);
-		r = strata_pg_exec(&pg->link, sql);
+		r = read_rows(pg, sql, out, hashes, rank, accepted, &error, e);
+		if (error < 0)
+			goto done;
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
 			break;
 		st = strata_pg__field(r, PG_DIAG_SQLSTATE);
@@ -219,13 +248,11 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		error = 0;
 		strata_error_clear(e);
 	}
-	for (int i = 0; i < PQntuples(r) && error == 0; i++)
-		error = add_row(out, r, i, hashes, rank, accepted, e);
 	strata_history_sort(out);
 	/* the index a listing reads the history in order by (HISTORY_EACH): made by a run, with
 	 * the table or once the history is long; only a speed-up, so a role that may not make it
 	 * (not the table's owner) goes on without */
-	if (error == 0 && create && (PQntuples(r) == 0 || PQntuples(r) >= 100))
+	if (error == 0 && create && (out->n == 0 || out->n >= 100))
 		PQclear(strata_pg_exec(&pg->link, HISTORY_ORDER_INDEX));
 done:
 	PQclear(r);
