@@ -1,20 +1,23 @@
-# lib.sh: what bench/seed.sh, bigfile.sh, ab.sh, schema.sh, fleet.sh and adopt.sh share. After `set -euo pipefail`:
+# lib.sh: what bench/seed.sh, bigfile.sh, ab.sh, schema.sh, fleet.sh, adopt.sh and sqlite.sh
+# share. After `set -euo pipefail`:
 #
 #   . "$(dirname "$0")/lib.sh" NAME "$@"
 #
 # re-runs the script under `pg_virtualenv -t` (a throw-away cluster on loopback TCP) unless
 # PGHOST is set, and then sets ROOT, PSQL (the real client from pg_config --bindir, not
 # Debian's wrapper), DB (strata_NAME) and URL, and works in a scratch directory $W that is
-# removed at exit.
+# removed at exit. With BENCH_NO_PG=1 (bench/sqlite.sh), no cluster and no PSQL, DB or URL.
 BENCH_NAME=$1
 shift
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${PGHOST:-}" ]; then
-	exec pg_virtualenv -t "$0" "$@"
+if [ -z "${BENCH_NO_PG:-}" ]; then
+	if [ -z "${PGHOST:-}" ]; then
+		exec pg_virtualenv -t "$0" "$@"
+	fi
+	PSQL=$(pg_config --bindir)/psql
+	DB=strata_$BENCH_NAME
+	URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
 fi
-PSQL=$(pg_config --bindir)/psql
-DB=strata_$BENCH_NAME
-URL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DB"
 W=$(mktemp -d "${TMPDIR:-/tmp}/strata-$BENCH_NAME.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"

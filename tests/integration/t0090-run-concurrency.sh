@@ -148,4 +148,49 @@ like '... having applied it' "$(cat sqwait.out)" '^applied 1 migration in '
 is '... its history row was written after the release' \
 	"$(sq_q "$DB_FILE" "select applied_at > '$release_at' from strata_migrations where version = '1' and name = 'A'")" 1
 is '... applied once, the holder'"'"'s row rolled back' "$(db_history)" "1-A"
+
+# SQLite: another runner applies 1-A, 2-B (empty) and 3-C while strata, which planned all four,
+# waits for the write lock: strata finds each of the three done in its own transaction, skips
+# it, then applies 4-D (the same statements each time, kept on the connection between steps)
+new_db sqlite
+mig r 1-A.sql '-- migrate:up\ncreate table a (x int);\n'
+mig r 2-B.sql '-- migrate:up\n-- nothing to change\n'
+mig r 3-C.sql '-- migrate:up\ncreate table c (x int);\n'
+mig r 4-D.sql '-- migrate:up\ncreate table d (x int);\n'
+strata --database-url "$DB_URL" migrations run --dir none >/dev/null # makes the history table
+mkfifo other.in
+sqlite3 "$DB_FILE" <other.in >other.out 2>other.err &
+other=$!
+exec {oth}>other.in
+printf '%s\n' '.timeout 5000' 'begin immediate;' >&"$oth"
+until_true 600 eval '! sqlite3 "$DB_FILE" "begin immediate; rollback;" >/dev/null 2>&1'
+"$STRATA" --database-url "$DB_URL" migrations run --dir r >skip.out 2>skip.err {oth}>&- &
+waiter=$!
+until_true 600 eval 'grep -q "^applying 4 migrations" skip.out || ! kill -0 "$waiter" 2>/dev/null'
+is 'sqlite: strata planned 4 and waits for the write lock while another runner has it' \
+	"$(grep -c '^applying 4 migrations' skip.out);$(kill -0 "$waiter" 2>/dev/null && echo running)" \
+	"1;running"
+# the other runner applies three of them, with the rows strata writes (the checksum: the file's
+# SHA-256), then commits
+row() { echo "('$1', '$2', '$(sha256sum "r/$1-$2.sql" | cut -c1-64)')"; }
+printf '%s\n' 'create table a (x int);' 'create table c (x int);' \
+	"insert into strata_migrations (version, name, checksum) values $(row 1 A), $(row 2 B), $(row 3 C);" \
+	'commit;' >&"$oth"
+exec {oth}>&-
+wait "$other"
+is '... the other runner committed' "$?;$(cat other.err)" "0;"
+wait "$waiter"
+is '... then strata exits 0' "$?" 0
+empty_files '... with empty stderr' skip.err
+is '... skips the three done by the other runner, applies the fourth' \
+	"$(norm <skip.out)" "applying 4 migrations to $DB_DISPLAY
+  skipped   1-A  (done by another runner)
+  skipped   2-B  (done by another runner)
+  skipped   3-C  (done by another runner)
+  applied   4-D  T
+applied 1 migration in T (3 already done by another runner)"
+is '... each applied once' "$(db_history);$(db_tables)" "1-A,2-B,3-C,4-D;a,c,d,strata_migrations"
+check '... afterwards, nothing to run (the rows agree with the files)' 0 \
+	'^nothing to run: 4 migrations, all applied' '^$' \
+	strata --database-url "$DB_URL" migrations run --dir r
 done_testing

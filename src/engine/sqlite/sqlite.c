@@ -50,6 +50,64 @@ static int exec(sqlite_conn *s, const char *sql, strata_error *e)
 	return 0;
 }
 
+static const char *const kept_sql[SQ_NKEPT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_APPLIED] = "SELECT 1 FROM " STRATA_HISTORY_TABLE
+                   " WHERE version = ?1 AND name = ?2 AND status = 'applied'",
+    [SQ_INSERT] =
+        "INSERT INTO " STRATA_HISTORY_TABLE " (version, name, checksum, duration_ms, out_of_order) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_DELETE] = "DELETE FROM " STRATA_HISTORY_TABLE " WHERE version = ?1 AND name = ?2",
+};
+
+/* The connection's kept statement `id`, prepared on its first use. After a schema change SQLite
+ * prepares it again by itself, on its next step. */
+static int kept(sqlite_conn *s, enum sqlite_kept id, sqlite3_stmt **st, strata_error *e)
+{
+	*st = s->kept[id];
+	if (*st)
+		return 0;
+	if (sqlite3_prepare_v3(s->db, kept_sql[id], -1, SQLITE_PREPARE_PERSISTENT, st, NULL) !=
+	    SQLITE_OK)
+		return set_db_error(s, e);
+	s->kept[id] = *st;
+	return 0;
+}
+
+/* A statement done with: a kept one reset, with its parameters cleared, for its next use (so it
+ * holds no read open and points to no caller's string); any other finalized. NULL-safe. */
+static void release(sqlite_conn *s, sqlite3_stmt *st)
+{
+	for (int i = 0; st && i < SQ_NKEPT; i++) {
+		if (st == s->kept[i]) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static void kept_free(sqlite_conn *s)
+{
+	for (int i = 0; i < SQ_NKEPT; i++) {
+		sqlite3_finalize(s->kept[i]);
+		s->kept[i] = NULL;
+	}
+}
+
+/* BEGIN IMMEDIATE or COMMIT, by its kept statement. */
+static int exec_kept(sqlite_conn *s, enum sqlite_kept id, strata_error *e)
+{
+	sqlite3_stmt *st;
+	int error = kept(s, id, &st, e);
+	if (error == 0 && sqlite3_step(st) != SQLITE_DONE)
+		error = set_db_error(s, e);
+	release(s, st);
+	return error;
+}
+
 static int open_file(sqlite3 **db, const char *path, const strata_dburl *url, strata_error *e)
 {
 	int rc = sqlite3_open_v2(
@@ -129,6 +187,7 @@ static int materialize(sqlite_conn *s, strata_error *e)
 		return 0;
 	if ((error = open_file(&db, s->create, s->base.url, e)) < 0)
 		return error;
+	kept_free(s); /* they were on the placeholder */
 	s->placeholder = s->db;
 	s->db = db;
 	free(s->create);
@@ -143,6 +202,7 @@ static void sq_close(strata_conn *b)
 	if (!s)
 		return;
 	strata_sqlite__run_unlock(s);
+	kept_free(s);
 	sqlite3_close(s->db);
 	sqlite3_close(s->placeholder);
 	free(s->create);
@@ -363,37 +423,37 @@ static int run_section(sqlite_conn *s, const strata_section *sec, int from,
 	return error;
 }
 
-/* A statement on the history row of m: sql prepared, with ?1 and ?2 bound to its version and
- * name. */
-static int row_stmt(sqlite_conn *s, const char *sql, const strata_migration *m, sqlite3_stmt **st,
-                    strata_error *e)
+/* A statement on the history row of m: sql prepared (or, sql NULL, the kept statement `id`),
+ * with ?1 and ?2 bound to its version and name. */
+static int row_stmt(sqlite_conn *s, const char *sql, enum sqlite_kept id, const strata_migration *m,
+                    sqlite3_stmt **st, strata_error *e)
 {
 	*st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+	if (!sql) {
+		int error = kept(s, id, st, e);
+		if (error < 0)
+			return error;
+	} else if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
 		return set_db_error(s, e);
+	}
 	sqlite3_bind_text(*st, 1, m->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(*st, 2, m->name, -1, SQLITE_STATIC);
 	return 0;
 }
 
-/* Runs a statement that returns no row, and finalizes it. */
+/* Runs a statement that returns no row, and releases it. */
 static int row_done(sqlite_conn *s, sqlite3_stmt *st, strata_error *e)
 {
 	int error = sqlite3_step(st) != SQLITE_DONE ? set_db_error(s, e) : 0;
-	sqlite3_finalize(st);
+	release(s, st);
 	return error;
 }
 
 static int history_change(sqlite_conn *s, const strata_step *step, double ms, strata_error *e)
 {
-	const char *sql = step->dir == STRATA_UP
-	                      ? "INSERT INTO " STRATA_HISTORY_TABLE
-	                        " (version, name, checksum, duration_ms, out_of_order) "
-	                        "VALUES (?1, ?2, ?3, ?4, ?5)"
-	                      : "DELETE FROM " STRATA_HISTORY_TABLE
-	                        " WHERE version = ?1 AND name = ?2";
 	sqlite3_stmt *st;
-	int error = row_stmt(s, sql, step->m, &st, e);
+	int error =
+	    row_stmt(s, NULL, step->dir == STRATA_UP ? SQ_INSERT : SQ_DELETE, step->m, &st, e);
 
 	if (error < 0)
 		return error;
@@ -419,7 +479,7 @@ static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_sta
 	          "duration_ms = ?7, applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	          "WHERE version = ?1 AND name = ?2";
 	sqlite3_stmt *st;
-	int error = row_stmt(s, sql, step->m, &st, e);
+	int error = row_stmt(s, sql, SQ_NKEPT, step->m, &st, e);
 
 	if (error < 0)
 		return error;
@@ -439,16 +499,15 @@ static int already_done(sqlite_conn *s, const strata_step *step, strata_error *e
 {
 	sqlite3_stmt *st;
 	int rc, applied;
-	if ((rc = row_stmt(s,
-	                   "SELECT 1 FROM " STRATA_HISTORY_TABLE
-	                   " WHERE version = ?1 AND name = ?2 AND status = 'applied'",
-	                   step->m, &st, e)) < 0)
+	if ((rc = row_stmt(s, NULL, SQ_APPLIED, step->m, &st, e)) < 0)
 		return rc;
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return set_db_error(s, e);
 	applied = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		applied = set_db_error(s, e);
+	release(s, st);
+	if (applied < 0)
+		return applied;
 	return step->dir == STRATA_UP ? applied : !applied;
 }
 
@@ -465,7 +524,7 @@ static int sq_apply(strata_conn *b, const strata_step *step, const strata_apply_
 
 	res->statements = 0;
 	res->failed_at = -1;
-	if (own_txn && (error = exec(s, "BEGIN IMMEDIATE", e)) < 0)
+	if (own_txn && (error = exec_kept(s, SQ_BEGIN, e)) < 0)
 		return error;
 	if ((done = already_done(s, step, e)) != 0) {
 		error = done < 0 ? done : STRATA_EEXISTS;
@@ -490,7 +549,7 @@ static int sq_apply(strata_conn *b, const strata_step *step, const strata_apply_
 	else
 		error = history_change(s, step, res->duration_ms, e);
 	if (error == 0 && own_txn)
-		error = exec(s, "COMMIT", e);
+		error = exec_kept(s, SQ_COMMIT, e);
 done:
 	if (error < 0 && own_txn && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -508,7 +567,7 @@ static int sq_mark_applied(strata_conn *b, const strata_migration *m, strata_err
 	             "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ?3, "
 	             "applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
 	             "WHERE version = ?1 AND name = ?2",
-	             m, &st, e);
+	             SQ_NKEPT, m, &st, e);
 	if (error < 0)
 		return error;
 	sqlite3_bind_text(st, 3, m->checksum, -1, SQLITE_STATIC);
@@ -523,7 +582,7 @@ static int sq_begin(strata_conn *b, const strata_step *step, const strata_apply_
 	sqlite_conn *s = (sqlite_conn *)b;
 	int error, done;
 	(void)o; /* no lock or statement timeout on SQLite */
-	if ((error = exec(s, "BEGIN IMMEDIATE", e)) < 0 || !step)
+	if ((error = exec_kept(s, SQ_BEGIN, e)) < 0 || !step)
 		return error;
 	if ((done = already_done(s, step, e)) != 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -542,7 +601,7 @@ static int sq_record(strata_conn *b, const strata_step *step, double ms, strata_
 
 static int sq_commit(strata_conn *b, strata_error *e)
 {
-	return exec((sqlite_conn *)b, "COMMIT", e);
+	return exec_kept((sqlite_conn *)b, SQ_COMMIT, e);
 }
 
 static void sq_rollback(strata_conn *b)

@@ -7,6 +7,10 @@
 
 #include "core/engine.h"
 
+/* The statements each migration runs (sqlite.c), prepared on a connection's first use of each
+ * and kept until it closes: a run of many small migrations parses none of them again. */
+enum sqlite_kept { SQ_BEGIN, SQ_COMMIT, SQ_APPLIED, SQ_INSERT, SQ_DELETE, SQ_NKEPT };
+
 typedef struct sqlite_conn {
 	strata_conn base;
 	sqlite3 *db;
@@ -20,6 +24,7 @@ typedef struct sqlite_conn {
 	void (*on_wait)(void *ud, const char *holder); /* told once a wait begins */
 	void *wait_ud;
 	int lock_fd; /* the run's flock on the file (sqlite_lock.c): its descriptor + 1, 0: none */
+	sqlite3_stmt *kept[SQ_NKEPT]; /* on db; reset after each use; NULL: not prepared yet */
 } sqlite_conn;
 
 /* sqlite.c: fills e from db's last error (its message; STRATA_ELOCKED when the database is busy,
