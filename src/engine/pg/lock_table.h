@@ -14,9 +14,9 @@
 #ifndef STRATA_BACKEND_LOCK_TABLE_H
 #define STRATA_BACKEND_LOCK_TABLE_H
 
-#include <libpq-fe.h>
 
 #include "core/engine.h"
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_exec.h"
 
 #define STRATA_LOCK_TABLE_NAME "strata_lock"

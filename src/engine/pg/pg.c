@@ -4,7 +4,6 @@
  * pg_apply.c, the seed loader in seed_pg.c, the schema dump in pg_schema.c.
  */
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "core/seed_engine.h"
 #include "engine/pg/pg.h"
 #include "engine/pg/pg_internal.h"
+#include "engine/pg/pq.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -134,6 +134,11 @@ int strata_pg__open(strata_conn **out, const strata_dburl *url, unsigned flags, 
 	*out = NULL;
 	if (!pg)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = strata_pq_load(e)) < 0) {
+		strata_error_detail(e, "strata loads libpq when it first connects to PostgreSQL");
+		free(pg);
+		return error;
+	}
 	pg->base.engine = &strata_pg_engine;
 	pg->base.url = url;
 	if (!getenv("PGCONNECT_TIMEOUT")) {

@@ -11,12 +11,12 @@
  * A transaction:false section runs statement by statement, recording its progress.
  */
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/sqlsplit.h"
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "util/buf.h"
 #include "util/clock.h"

@@ -10,7 +10,7 @@
 #ifndef STRATA_BACKEND_PG_EXEC_H
 #define STRATA_BACKEND_PG_EXEC_H
 
-#include <libpq-fe.h>
+#include "engine/pg/pq.h"
 #include <signal.h>
 
 typedef struct strata_pg_link {

@@ -4,11 +4,11 @@
  * the row hashes, and the statements that change it.
  */
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "util/buf.h"
 #include "util/clock.h"

@@ -2,9 +2,9 @@
 #ifndef STRATA_ENGINE_PG_INTERNAL_H
 #define STRATA_ENGINE_PG_INTERNAL_H
 
-#include <libpq-fe.h>
 
 #include "core/engine.h"
+#include "engine/pg/pq.h"
 #include "engine/pg/lock_table.h"
 #include "engine/pg/pg_exec.h"
 #include "util/buf.h"

@@ -3,11 +3,11 @@
  * connection pooler), or the table lock of lock_table.c, each respecting the other's holder.
  */
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "util/buf.h"
 #include "util/clock.h"

@@ -3,11 +3,11 @@
  * the lock's own query, see pg_lock.c and lock_table.c), and after a commit the run may wait
  * for the replicas in pg_stat_replication to replay it (engine.h's replicas_wait).
  */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "util/clock.h"
 #include "util/error.h"

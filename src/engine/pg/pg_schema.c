@@ -11,12 +11,12 @@
  * and their indexes, functions that use a view, triggers, rules, policies, comments, then
  * owners and grants (STRATA_SCHEMA_OWNERS). What it cannot dump is named in a warning.
  */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/schema.h"
+#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "engine/pg/pg_schema_sql.h"
 #include "util/error.h"

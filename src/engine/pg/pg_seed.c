@@ -9,7 +9,6 @@
  * (with INSERTs), which finds the row. Other rows (nested ones, --on-conflict) use prepared
  * INSERT ... [ON CONFLICT] [RETURNING] statements, one per table and column set, reused.
  */
-#include <libpq-fe.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "core/seed_engine.h"
 #include "core/seed_json.h"
+#include "engine/pg/pq.h"
 #include "engine/pg/pg.h"
 #include "engine/pg/pg_internal.h"
 #include "util/buf.h"
