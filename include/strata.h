@@ -545,8 +545,8 @@ typedef struct strata_status_callbacks {
 /*
  * strata_status, handed out one entry at a time (a callback's return below 0 stops it and is
  * returned). With one build (or a build's output) whose manifest vouches for its directory (and
- * a history table of this strata), the manifest and the history are read as they are merged: memory does
- * not grow with the number of migrations, and the first entry comes before the last row is
+ * a history table of this strata), the manifest and the history are read as they are merged: memory
+ * does not grow with the number of migrations, and the first entry comes before the last row is
  * read. Otherwise the entries of strata_status are handed out. *totals (when not NULL) gets the
  * counts and db_exists, with entries NULL. Reads; changes nothing.
  */

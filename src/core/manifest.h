@@ -55,7 +55,8 @@ int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
  * the piece of the file being parsed: what a listing of 10,000 migrations needs. open reads the
  * header: longest[0] and [1] are its "longest_version" and "longest_name" (bytes; 0 when the
  * manifest is from a strata that did not write them). next sets *ent (valid until the next call;
- * its sha256 is not read: NULL) and returns 1, or 0 at the end, or < 0 (naming the file) when the manifest is unreadable.
+ * its sha256 is not read: NULL) and returns 1, or 0 at the end, or < 0 (naming the file) when the
+ * manifest is unreadable.
  */
 typedef struct strata_manifest_stream strata_manifest_stream;
 int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, size_t longest[2],

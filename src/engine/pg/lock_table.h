@@ -14,10 +14,9 @@
 #ifndef STRATA_BACKEND_LOCK_TABLE_H
 #define STRATA_BACKEND_LOCK_TABLE_H
 
-
 #include "core/engine.h"
-#include "engine/pg/pq.h"
 #include "engine/pg/pg_exec.h"
+#include "engine/pg/pq.h"
 
 #define STRATA_LOCK_TABLE_NAME "strata_lock"
 /* The advisory lock (--lock-strategy advisory): 0x5354524154410001 ("STRATA", 1), and its row in

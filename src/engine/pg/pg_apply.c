@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "core/sqlsplit.h"
-#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
+#include "engine/pg/pq.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
+#include "engine/pg/pq.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"

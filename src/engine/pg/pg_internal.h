@@ -2,11 +2,10 @@
 #ifndef STRATA_ENGINE_PG_INTERNAL_H
 #define STRATA_ENGINE_PG_INTERNAL_H
 
-
 #include "core/engine.h"
-#include "engine/pg/pq.h"
 #include "engine/pg/lock_table.h"
 #include "engine/pg/pg_exec.h"
+#include "engine/pg/pq.h"
 #include "util/buf.h"
 
 typedef struct pg_conn {
@@ -52,8 +51,8 @@ void strata_pg__unlock(strata_conn *b);
 
 /* pg_history.c */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);
-int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a),
-                            void *ud, strata_error *e);
+int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a), void *ud,
+                            strata_error *e);
 int strata_pg__history_summary(strata_conn *b, int wait_ms, strata_history_summary *out,
                                strata_error *e);
 int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e);

@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "core/schema.h"
-#include "engine/pg/pq.h"
 #include "engine/pg/pg_internal.h"
 #include "engine/pg/pg_schema_sql.h"
+#include "engine/pg/pq.h"
 #include "util/error.h"
 
 static const char q_schemas[] =

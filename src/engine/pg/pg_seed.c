@@ -16,9 +16,9 @@
 
 #include "core/seed_engine.h"
 #include "core/seed_json.h"
-#include "engine/pg/pq.h"
 #include "engine/pg/pg.h"
 #include "engine/pg/pg_internal.h"
+#include "engine/pg/pq.h"
 #include "util/buf.h"
 #include "util/error.h"
 
