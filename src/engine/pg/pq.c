@@ -17,7 +17,7 @@ static char failure[512]; /* what went wrong, "" when libpq is loaded */
 
 static void load(void)
 {
-	void *h = dlopen(LIBPQ, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(LIBPQ, RTLD_LAZY | RTLD_LOCAL);
 	const char *missing = NULL;
 	if (!h) {
 		snprintf(failure, sizeof(failure), "%s", dlerror());
