@@ -60,16 +60,14 @@ static int json_entry(void *ud, const strata_status_entry *st)
 	cli_json_str(g, "duration_ms");
 	if (st->applied_at) {
 		char num[32];
-		int n = snprintf(num, sizeof(num), "%.3f", st->duration_ms);
-		yajl_gen_number(g, num, (size_t)n);
+		const char *p = out_ms3(num, st->duration_ms);
+		yajl_gen_number(g, p, strlen(p));
 	} else {
 		yajl_gen_null(g);
 	}
 	cli_json_kv(g, "previous_checksum", st->previous_checksum);
 	cli_json_kv(g, "accepted_at", st->accepted_at);
 	yajl_gen_map_close(g);
-	if (++sh->n % 64 == 0)
-		cli_json_flush(g);
 	return 0;
 }
 
@@ -151,7 +149,7 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	rc = EXIT_OK;
 	sh.display = strata_db_display(s.db);
-	if (o.json && !(sh.g = cli_json_open())) {
+	if (o.json && !(sh.g = cli_json_open_stdout())) {
 		fprintf(stderr, "strata: out of memory\n");
 		rc = EXIT_FAIL;
 		goto done;

@@ -243,24 +243,36 @@ void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* v (>= 0) with `decimals` decimals, written backwards from the end of buf; returns the start. */
+static char *fixed(char buf[32], long long v, int decimals, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	char *p = buf + 31 - sl;
+	memcpy(p, suffix, sl + 1);
+	for (int i = 0; i < decimals; i++, v /= 10)
+		*--p = (char)('0' + v % 10);
+	if (decimals)
+		*--p = '.';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	return p;
+}
+
+const char *out_ms3(char buf[32], double ms)
+{
+	if (ms >= 0 && ms < 1e12)
+		return fixed(buf, (long long)(ms * 1000 + 0.5), 3, "");
+	snprintf(buf, 32, "%.3f", ms);
+	return buf;
+}
+
 const char *out_duration(char buf[32], double ms)
 {
 	/* under a second "%.1f ms" (halves rounded up) without printf: a listing formats 10,000
 	 * of these */
-	if (ms >= 0 && ms < 999.95) {
-		long t = (long)(ms * 10 + 0.5);
-		char *p = buf + 31;
-		*p = '\0';
-		p -= 3;
-		memcpy(p, " ms", 3);
-		*--p = (char)('0' + t % 10);
-		*--p = '.';
-		t /= 10;
-		do
-			*--p = (char)('0' + t % 10);
-		while ((t /= 10) > 0);
-		return p;
-	}
+	if (ms >= 0 && ms < 999.95)
+		return fixed(buf, (long)(ms * 10 + 0.5), 1, " ms");
 	if (ms < 1000)
 		snprintf(buf, 32, "%.1f ms", ms);
 	else

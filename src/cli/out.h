@@ -30,6 +30,8 @@ void out_note(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* "12.3 ms", "4.56 s" */
 const char *out_duration(char buf[32], double ms);
+/* ms with three decimals ("%.3f", halves rounded up), without printf; returns where in buf. */
+const char *out_ms3(char buf[32], double ms);
 /* How many terminal columns s takes (by character width, not bytes). */
 int out_width(const char *s);
 /* s, then spaces up to `width` columns (a left-aligned table cell). */
