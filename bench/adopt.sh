@@ -74,10 +74,6 @@ for _ in $(seq "$RUNS"); do
 	done
 done
 
-med() {
-	# shellcheck disable=SC2086
-	printf '%s\n' $1 | median
-}
 printf '\nmedian of %d runs, round-robin; ratio: time / `run --fake` in the same run\n' "$RUNS"
 printf '  %-48s %6s  %8s  %7s  %9s   %s\n' case N median ratio "peak RSS" runs
 for n in $NS; do

@@ -168,10 +168,6 @@ for state in none pending; do
 	done
 done
 
-med() {
-	# shellcheck disable=SC2086
-	printf '%s\n' $1 | median
-}
 for engine in pg lite; do
 	if [ "$engine" = pg ]; then targets=$PG_TARGETS what="PostgreSQL databases"
 	else targets=$LITE_TARGETS what="SQLite files"; fi

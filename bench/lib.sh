@@ -56,3 +56,8 @@ timed_fine() {
 
 # median: of the numbers on stdin, one a line (of an even count, the mean of the middle two)
 median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# med "N1 N2 ...": the median of the words of $1 (the samples a script collects in a string)
+med() {
+	# shellcheck disable=SC2086
+	printf '%s\n' $1 | median
+}

@@ -43,10 +43,6 @@ DUMPURL="postgres://${PGUSER}:${PGPASSWORD}@${PGHOST}:${PGPORT:-5432}/$DUMPDB"
 
 mib() { echo "$1 / 1024" | bc -l; }
 # med "v1 v2 ...": the median of the values
-med() {
-	# shellcheck disable=SC2086
-	printf '%s\n' $1 | median
-}
 
 echo "PostgreSQL $("$PSQL" -X -At -d postgres -c 'show server_version') on $PGHOST:${PGPORT:-5432}," \
 	"SQLite $(sqlite3 --version | cut -d' ' -f1), $("$STRATA" --version), commit" \

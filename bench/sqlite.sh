@@ -142,10 +142,6 @@ for _ in $(seq "$RUNS"); do
 	done
 done
 
-med() {
-	# shellcheck disable=SC2086
-	printf '%s\n' $1 | median
-}
 range() {
 	# shellcheck disable=SC2086
 	printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f-%.3f", lo, hi }'
