@@ -50,7 +50,9 @@ const struct cmd cli_cmds[] = {
      .usage = "[--dir DIR]... [--json] [--exit-code]",
      .summary = "List every migration and whether it is applied",
      .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
-                "none of the directories). Reads the database; changes nothing.",
+                "none of the directories). Reads the database; changes nothing. From a\n"
+                "build, each line is printed as the build manifest and the history are\n"
+                "read, so 10,000 migrations take no more memory than ten.",
      .opts = cmd_migrations_show_opts},
     {.name = "migrations validate",
      .connects = true,
