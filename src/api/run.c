@@ -122,9 +122,10 @@ static void store_row_hashes(api_session *s)
 		           e.msg);
 }
 
-/* Whether the history's summary shows the build fully applied: then nothing is read, and no
- * lock is taken (the summary is a committed snapshot: nothing of the build left to apply). */
-static int summary_matches(api_session *s, strata_error *e)
+/* Whether the history's summary shows the build fully applied: then nothing is read. `unlocked`:
+ * before the lock, which the engine then takes only for the length of its one query, and when
+ * no other runner holds it (core/engine.h). */
+static int summary_matches(api_session *s, bool unlocked, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
 	strata_history_summary db;
@@ -133,12 +134,22 @@ static int summary_matches(api_session *s, strata_error *e)
 
 	if (!s->by_summary || !c->engine->history_summary)
 		return 0;
-	if ((found = c->engine->history_summary(c, s->o.lock_wait_ms, &db, e)) < 0)
+	if ((found = c->engine->history_summary(c, s->o.lock_wait_ms, unlocked, &db, e)) < 0)
 		return found;
 	if (!found || db.rows != s->built.rows || db.digest != s->built.digest || db.unfinished)
 		return 0;
 	api_phase(s->db, "summary", strata_now_ms() - t0, (size_t)db.rows, 0);
 	return 1;
+}
+
+/* What load returns when the summary answered (1: nothing to run) or failed. */
+static int by_summary(struct run_report *r, const api_session *s, int error)
+{
+	if (error > 0) {
+		r->pub.by_summary = true;
+		r->pub.migrations = (size_t)s->built.rows;
+	}
+	return error;
 }
 
 /* Reads what a run needs (the catalog, unless the summary may do; the history), under the lock
@@ -156,15 +167,15 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 		return error;
 	if (s->o.dry_run) /* no lock, and no history table made */
 		return api_session_history(s, STRATA_HISTORY_BRIEF, e);
-	if ((error = summary_matches(s, e)) != 0) {
-		if (error > 0) {
-			r->pub.by_summary = true;
-			r->pub.migrations = (size_t)s->built.rows;
-		}
-		return error;
-	}
+	/* with the advisory lock, the summary is read first, the lock taken in the same round
+	 * trip; else (the table lock, or the caller's) under the lock, as the rest */
+	if (s->o.lock_strategy == STRATA_LOCK_ADVISORY && !s->outer_lock &&
+	    (error = summary_matches(s, true, e)) != 0)
+		return by_summary(r, s, error);
 	if ((error = api_session_lock(s, e)) < 0)
 		return error;
+	if ((error = summary_matches(s, false, e)) != 0)
+		return by_summary(r, s, error);
 	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
 		return error;
 	if (s->by_summary && s->db->conn->engine->history_fill_hashes)

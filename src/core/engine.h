@@ -105,12 +105,13 @@ struct strata_engine {
 	/* Reads the history (sorted); flags are STRATA_HISTORY_*. */
 	int (*history_load)(strata_conn *c, strata_history *out, unsigned flags, strata_error *e);
 	/* Optional (NULL when the database cannot give it cheaply). The history's summary
-	 * (core/history.h) from the row hashes strata stores with each row, read without the
-	 * migration lock, in one round trip, waiting at most wait_ms for a table lock: 1 and *out,
-	 * or 0 when it cannot answer (some row has no hash (history_fill_hashes), no history
-	 * table, a standby, a lock wait that timed out), or < 0 on error. */
-	int (*history_summary)(strata_conn *c, int wait_ms, strata_history_summary *out,
-	                       strata_error *e);
+	 * (core/history.h) from the row hashes strata stores with each row, in one round trip,
+	 * waiting at most wait_ms for a table lock; `unlocked`: the caller does not hold the
+	 * migration lock, and the summary answers only when no runner holds it either. 1 and
+	 * *out, or 0 when it cannot answer (some row has no hash (history_fill_hashes), no history
+	 * table, a standby, a lock wait that timed out, a runner at work), or < 0 on error. */
+	int (*history_summary)(strata_conn *c, int wait_ms, bool unlocked,
+	                       strata_history_summary *out, strata_error *e);
 	/* Optional (NULL: read the history with history_load). The history row by row, without
 	 * holding it, in (version, name) order as strata_migration_key_cmp sorts, for a listing:
 	 * each row (valid during the call; checksum and row_hash not read) to fn, which returns 0

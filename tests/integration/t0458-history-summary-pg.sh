@@ -30,23 +30,41 @@ unlike "... without reading the migrations" "$out" '^read 3 migrations'
 
 unlike "... without taking the lock" "$out" '^locked in'
 
-# the summary is read without the lock: another runner holding it does not hold up a run with
-# nothing to do; one with something to do waits for it (--lock-wait 0: refused)
+# the summary is read in one round trip, the lock taken for that query only. A runner holding
+# the lock may be half-way through a transaction:false section, whose statements commit before
+# its history row changes: then the summary does not answer, and the run waits for the lock as
+# any run does (--lock-wait 0: refused)
 mkfifo holder.in
 "$PSQL" -X -q -At -d "$PG_DB" <holder.in >/dev/null 2>&1 &
 holder=$!
 exec {hold}>holder.in
 echo 'select pg_advisory_lock(6004514643731611649);' >&"$hold"
 until_true 600 eval '[ "$(pg_q "select count(*) from pg_locks l where l.database = (select oid from pg_database where datname = current_database()) and locktype = '"'advisory'"' and granted")" = 1 ]'
-check "the lock held elsewhere: nothing to run, at once" 0 '^nothing to run: 3 migrations, all applied' '^$' \
-	strata migrations run --lock-wait 0
-pg_q "delete from strata_migrations where name = 'c'; drop table c" >/dev/null
-check "... with something to run: refused, the lock is held" 1 '^$' 'another strata run holds the migration lock' \
-	strata migrations run --lock-wait 0
+check "the lock held elsewhere: even with nothing to run, the run waits for it" 1 '^$' \
+	'another strata run holds the migration lock' strata migrations run --lock-wait 0
 exec {hold}>&-
 wait "$holder"
 rm holder.in
-check "... let go: the run applies it" 0 '^  applied   3-c ' '^$' strata migrations run
+check "... let go: nothing to run, from the summary" 0 "$FAST" '^$' strata -v migrations run
+
+# a revert of a transaction:false down section, half-way (its DROP committed, its row still
+# there), and a run with the same build meanwhile: the run waits, then applies it again
+mig src/migrations 4-idx.sql '-- migrate:up transaction:false\ncreate index concurrently c_x on c (x);\n-- migrate:down transaction:false\ndrop index concurrently c_x;\nselect pg_sleep(3);\n'
+strata build >/dev/null
+strata migrations run >/dev/null
+strata migrations revert >revert.out 2>&1 &
+reverter=$!
+until_true 600 eval '[ "$(pg_q "select count(*) from pg_indexes where indexname = '"'c_x'"'")" = 0 ]'
+is "a transaction:false revert half-way: the index dropped, the row still applied" \
+	"$(pg_q "select count(*) from pg_indexes where indexname = 'c_x'") $(pg_q "select status from strata_migrations where version = '4'")" "0 applied"
+check "... a run meanwhile waits for it, then applies 4-idx again" 0 '^  applied   4-idx ' '^$' \
+	strata migrations run
+wait "$reverter"
+is "... the revert finished" "$?" 0
+is "... and the index is there" "$(pg_q "select count(*) from pg_indexes where indexname = 'c_x'")" 1
+strata migrations revert >/dev/null
+rm src/migrations/4-idx.sql
+strata build >/dev/null
 
 # a migration removed from the history by hand runs again
 pg_q "delete from strata_migrations where name = 'c'; drop table c" >/dev/null

@@ -361,34 +361,45 @@ int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s)
  * version, name and checksum that strata computes (strata_history_row_hash) and writes with the
  * row; a run with nothing to do aggregates that column instead of reading every row. A row
  * without it (written by an older strata, or by hand) makes the summary unusable until a run
- * fills it in (pg_history_fill_hashes). Read without the migration lock (a committed snapshot:
- * a runner half-way through a migration has not changed it yet), in the one round trip that
- * also says whether this is a standby, which a run refuses under the lock.
+ * fills it in (pg_history_fill_hashes).
+ *
+ * One round trip, which also says whether this is a standby (refused under the lock). Not
+ * holding the migration lock (`unlocked`), it takes it for the length of this query string, as
+ * a transaction lock without waiting, in a statement before the one that reads: a runner holding
+ * it may be half-way through a transaction:false section whose statements committed before its
+ * history row changes, so then the summary does not answer and the run waits for the lock as
+ * any run does. So does a database where the table lock (PgBouncer) was ever used: its holder
+ * takes no advisory lock.
  */
-int strata_pg__history_summary(strata_conn *b, int wait_ms, strata_history_summary *out,
-                               strata_error *e)
+int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
+                               strata_history_summary *out, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
-	char sql[512];
+	char sql[1024];
 	PGresult *r;
 	int found = 0;
 
 	snprintf(sql, sizeof(sql),
-	         "SET lock_timeout = %d; SELECT count(*), count(row_hash), "
-	         "coalesce(bit_xor(row_hash), 0), count(*) FILTER (WHERE status <> 'applied'), "
-	         "pg_is_in_recovery() FROM " STRATA_HISTORY_TABLE "; SET lock_timeout = DEFAULT",
+	         "SET lock_timeout = %d; SELECT set_config('strata.summary_locked', "
+	         "pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY ")::text, true); "
+	         "SELECT count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), count(*) "
+	         "FILTER (WHERE status <> 'applied'), pg_is_in_recovery(), "
+	         "current_setting('strata.summary_locked') = 'true' AND "
+	         "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " STRATA_HISTORY_TABLE
+	         "; SET lock_timeout = DEFAULT",
 	         wait_ms > 0 ? wait_ms : 1);
 	r = strata_pg_exec_rows(&pg->link, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* no history table (42P01), one from before row_hash (42703), a lock wait (55P03):
 		 * the run reads it all under the lock. The statements of one query string are one
-		 * transaction: the error rolled the SET back. */
+		 * transaction: the error rolled the SET back, and ended the transaction lock. */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
 		if (strcmp(st, "42P01") != 0 && strcmp(st, "42703") != 0 &&
 		    strcmp(st, "55P03") != 0)
 			found = strata_pg__error(pg, r, e);
 	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0 &&
-	           strcmp(PQgetvalue(r, 0, 4), "f") == 0) {
+	           strcmp(PQgetvalue(r, 0, 4), "f") == 0 &&
+	           (!unlocked || strcmp(PQgetvalue(r, 0, 5), "t") == 0)) {
 		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
 		out->unfinished = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
