@@ -548,7 +548,10 @@ typedef struct strata_status_callbacks {
  * a history table of this strata), the manifest and the history are read as they are merged: memory
  * does not grow with the number of migrations, and the first entry comes before the last row is
  * read. Otherwise the entries of strata_status are handed out. *totals (when not NULL) gets the
- * counts and db_exists, with entries NULL. Reads; changes nothing.
+ * counts and db_exists, with entries NULL. An error part-way (a lost connection, an interrupt)
+ * ends it: entries already handed out stay handed out. On SQLite the history is read 256 rows
+ * at a time, each batch a read of its own, so that a slow callback keeps no lock that would
+ * stop a run. Reads; changes nothing.
  */
 STRATA_API int strata_status_each(strata_db *db, strata_source *src,
                                   const strata_status_callbacks *cb, strata_status_report *totals,

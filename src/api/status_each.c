@@ -32,10 +32,14 @@ struct walk {
 	strata_error *e;
 };
 
+/* A callback's return: below 0 stops the listing with it; anything else goes on. */
 static int send_head(struct walk *w)
 {
+	int r = 0;
 	w->head_sent = true;
-	return w->cb->head ? w->cb->head(w->cb->ud, &w->head) : 0;
+	if (w->cb->head)
+		r = w->cb->head(w->cb->ud, &w->head);
+	return r < 0 ? r : 0;
 }
 
 static int emit(struct walk *w, const strata_status_entry *entry)
@@ -57,7 +61,8 @@ static int emit(struct walk *w, const strata_status_entry *entry)
 	default:
 		w->tot->failed++;
 	}
-	return w->cb->entry(w->cb->ud, entry);
+	error = w->cb->entry(w->cb->ud, entry);
+	return error < 0 ? error : 0;
 }
 
 /* The manifest's next entry into w (version NULL at the end); a manifest not as build writes it

@@ -73,6 +73,59 @@ case_for postgres "$PG_URL" pg_q
 # the order index a run made once the history was long (PostgreSQL)
 is "postgres: a run made the history's order index" \
 	"$(pg_q "select count(*) from pg_indexes where tablename = 'strata_migrations' and indexname = 'strata_migrations_order'")" 1
+# times the client formats from the binary value: 'infinity' and '-infinity' as the full read
+# shows them (empty), not as undefined arithmetic
+pg_q "alter table strata_migrations add column previous_checksum text, add column accepted_at timestamptz" >/dev/null
+pg_q "update strata_migrations set applied_at = '-infinity' where version = '10' and name = 'ten'; update strata_migrations set applied_at = 'infinity' where version = '10' and name = 'Ten'" >/dev/null
+check "postgres: -infinity and infinity in the history: show streams them" 0 \
+	'^applied  10      Ten                              [0-9.]+ m?s$' '^$' \
+	strata --database-url "$PG_URL" migrations show --dir postgres/dist/migrations
+like "postgres: ... both empty" "$out" '^applied  10      ten                              [0-9.]+ m?s$'
+check "postgres: ... (streamed)" 0 'as the build manifest and the history were read' '^$' \
+	strata -v --database-url "$PG_URL" migrations show --dir postgres/dist/migrations
+
+# names the server orders otherwise than UTF-8 bytes (a WIN1252 database): the full read
+"$PSQL" -X -q -d postgres -c "CREATE DATABASE \"${PG_DB}_w\" ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
+_dbs+=("${PG_DB}_w")
+mkdir -p win/src/migrations && cd win || bail "cd win"
+mig src/migrations '10-aé.sql' '-- migrate:up\nselect 1;\n'
+mig src/migrations '10-a€.sql' '-- migrate:up\nselect 1;\n'
+WURL="${PG_URL%/*}/${PG_DB}_w"
+strata build --dialect postgres >/dev/null
+strata --database-url "$WURL" migrations run >/dev/null
+check "a WIN1252 database: show lists both, applied (read in full)" 0 '^2 migrations: 2 applied, 0 pending' '^$' \
+	strata -v --database-url "$WURL" migrations show
+unlike "... not streamed" "$out" 'as the build manifest and the history were read'
+cd "$TEST_DIR" || bail "cd"
+
 sqlite_q() { sq_q "$TEST_DIR/sqlite/h.db" "$1"; }
 case_for sqlite "sqlite:$TEST_DIR/sqlite/h.db" sqlite_q
+
+# a UTF-16 SQLite database sorts names otherwise: the full read
+mkdir -p u16/src/migrations && cd u16 || bail "cd u16"
+sq_q h.db "PRAGMA encoding='UTF-16le'; create table keep (x)" >/dev/null
+mig src/migrations '10-az.sql' '-- migrate:up\nselect 1;\n'
+mig src/migrations '10-aĀ.sql' '-- migrate:up\nselect 1;\n'
+strata build >/dev/null
+strata --database-url sqlite:h.db migrations run >/dev/null
+check "a UTF-16 SQLite database: show lists both, applied" 0 '^2 migrations: 2 applied, 0 pending' '^$' \
+	strata --database-url sqlite:h.db migrations show
+
+cd "$TEST_DIR" || bail "cd"
+
+# SQLite: a show whose reader is slow (show | less) holds no lock while it waits: a run writes
+mkdir -p slow/src/migrations && cd slow || bail "cd slow"
+mig src/migrations '1-a.sql' '-- migrate:up\ncreate table a (x int);\n'
+strata build >/dev/null
+strata --database-url sqlite:h.db migrations run >/dev/null
+sq_q h.db "with recursive g(i) as (select 20 union all select i + 1 from g where i < 5000) insert into strata_migrations (version, name, checksum) select i, 'old_migration_' || i, 'c' from g" >/dev/null
+mig src/migrations '99999-late.sql' '-- migrate:up\ncreate table late (x int);\n'
+strata build >/dev/null
+strata --database-url sqlite:h.db migrations show | (sleep 4; cat >/dev/null) &
+slow=$!
+sleep 1
+check "SQLite: a run while a slow show prints: not blocked" 0 '^  applied   99999-late ' '^$' \
+	strata --database-url sqlite:h.db migrations run --lock-wait 1s
+wait "$slow"
+cd "$TEST_DIR" || bail "cd"
 done_testing

@@ -54,9 +54,13 @@
 #define HISTORY_ORDER                                                                              \
 	"octet_length(ltrim(version, '0')), (ltrim(version, '0') COLLATE \"C\"), (name COLLATE "   \
 	"\"C\")"
+/* made when missing; a role that may not (not the table's owner) goes on without it, and the
+ * server logs no error for it */
 #define HISTORY_ORDER_INDEX                                                                        \
-	"CREATE INDEX IF NOT EXISTS " STRATA_HISTORY_TABLE "_order ON " STRATA_HISTORY_TABLE       \
-	" (" HISTORY_ORDER ")"
+	"DO $$BEGIN IF to_regclass('" STRATA_HISTORY_TABLE                                         \
+	"_order') IS NULL THEN CREATE INDEX " STRATA_HISTORY_TABLE                                 \
+	"_order ON " STRATA_HISTORY_TABLE " (" HISTORY_ORDER "); END IF; "                         \
+	"EXCEPTION WHEN insufficient_privilege THEN NULL; END$$"
 #define HISTORY_EACH                                                                               \
 	"SELECT version, name, status, progress, out_of_order, applied_at, duration_ms, "          \
 	"previous_checksum, accepted_at FROM " STRATA_HISTORY_TABLE " ORDER BY " HISTORY_ORDER
@@ -274,8 +278,15 @@ static uint64_t be(const char *p, int n)
 /* A binary timestamptz (microseconds since 2000-01-01 UTC) as the history shows times. */
 static void binary_time(char *out, const char *p)
 {
-	int64_t us = (int64_t)be(p, 8);
-	int64_t ms = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+	uint64_t raw = be(p, 8);
+	int64_t us, ms;
+	/* 'infinity' and '-infinity' (the extremes), which to_char leaves empty */
+	if (raw == (uint64_t)INT64_MAX || raw == (uint64_t)1 << 63) {
+		*out = '\0';
+		return;
+	}
+	us = (int64_t)raw;
+	ms = us >= 0 ? us / 1000 : -(int64_t)(((uint64_t)0 - (uint64_t)us + 999) / 1000);
 	strata_history_time(out, ms + INT64_C(946684800000));
 }
 
@@ -319,6 +330,12 @@ int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_app
 	int error = 0;
 	bool any = false, bad = false;
 
+	/* the server orders names by the bytes of its own encoding: those of UTF-8, SQL_ASCII
+	 * (bytes as they are) and LATIN1 (code points) sort as strata compares UTF-8; others are
+	 * read in full */
+	if (strcmp(pg->encoding, "UTF8") != 0 && strcmp(pg->encoding, "SQL_ASCII") != 0 &&
+	    strcmp(pg->encoding, "LATIN1") != 0)
+		return 1;
 	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1) ||
 	    !PQsetSingleRowMode(pg->conn))
 		return strata_pg__error(pg, NULL, e);
