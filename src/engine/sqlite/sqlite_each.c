@@ -25,8 +25,8 @@
 #define EACH_FIRST EACH_SELECT EACH_ORDER
 #define EACH_NEXT                                                                                  \
 	EACH_SELECT                                                                                \
-	    " WHERE (length(CAST(ltrim(version, '0') AS BLOB)), ltrim(version, '0'), name, "       \
-	    "rowid) > (?, ?, ?, ?)" EACH_ORDER
+	" WHERE (length(CAST(ltrim(version, '0') AS BLOB)), ltrim(version, '0'), name, "           \
+	"rowid) > (?, ?, ?, ?)" EACH_ORDER
 
 /* A row copied out: its strings are offsets into the batch's buffer (0: NULL). */
 struct row {
