@@ -167,13 +167,14 @@ static PGresult *read_rows(pg_conn *pg, const char *sql, strata_history *out, bo
                            bool rank, bool accepted, int *error, strata_error *e)
 {
 	PGresult *keep = NULL, *r;
-	if (!PQsendQuery(pg->conn, sql) || !PQsetSingleRowMode(pg->conn))
+	if (!PQsendQuery(pg->conn, sql))
 		return NULL;
+	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
 	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
 		bool failed = keep && PQresultStatus(keep) == PGRES_FATAL_ERROR;
+		for (int i = 0; *error == 0 && !failed && i < PQntuples(r); i++)
+			*error = add_row(out, r, i, hashes, rank, accepted, e);
 		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
-			if (*error == 0 && !failed)
-				*error = add_row(out, r, 0, hashes, rank, accepted, e);
 			PQclear(r);
 		} else if (!failed) {
 			PQclear(keep);
@@ -292,29 +293,29 @@ static void binary_time(char *out, const char *p)
 
 /* One row of HISTORY_EACH (binary: text as it is, int4, bool, timestamptz, float8) to fn;
  * false when a value has not the size of its type. */
-static int each_row(const PGresult *r, int (*fn)(void *ud, const strata_applied *a), void *ud,
-                    bool *bad)
+static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_applied *a),
+                    void *ud, bool *bad)
 {
 	static const int size[] = {-1, -1, -1, 4, 1, 8, 8, -1, 8};
 	char at[32], accepted[32];
 	uint64_t dur;
 	int st;
-	strata_applied a = {.version = PQgetvalue(r, 0, 0), .name = PQgetvalue(r, 0, 1)};
+	strata_applied a = {.version = PQgetvalue(r, i, 0), .name = PQgetvalue(r, i, 1)};
 
 	for (int c = 0; c < 9; c++)
-		if (size[c] >= 0 && !PQgetisnull(r, 0, c) && PQgetlength(r, 0, c) != size[c])
+		if (size[c] >= 0 && !PQgetisnull(r, i, c) && PQgetlength(r, i, c) != size[c])
 			return *bad = true, 0;
-	st = strata_applied_status_parse(PQgetvalue(r, 0, 2));
+	st = strata_applied_status_parse(PQgetvalue(r, i, 2));
 	a.status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
-	a.progress = (int)(int32_t)(uint32_t)be(PQgetvalue(r, 0, 3), 4);
-	a.out_of_order = *PQgetvalue(r, 0, 4) != 0;
-	binary_time(at, PQgetvalue(r, 0, 5));
+	a.progress = (int)(int32_t)(uint32_t)be(PQgetvalue(r, i, 3), 4);
+	a.out_of_order = *PQgetvalue(r, i, 4) != 0;
+	binary_time(at, PQgetvalue(r, i, 5));
 	a.applied_at = at;
-	dur = be(PQgetvalue(r, 0, 6), 8);
+	dur = be(PQgetvalue(r, i, 6), 8);
 	memcpy(&a.duration_ms, &dur, sizeof(dur));
-	if (!PQgetisnull(r, 0, 7) && !PQgetisnull(r, 0, 8)) {
-		a.previous_checksum = PQgetvalue(r, 0, 7);
-		binary_time(accepted, PQgetvalue(r, 0, 8));
+	if (!PQgetisnull(r, i, 7) && !PQgetisnull(r, i, 8)) {
+		a.previous_checksum = PQgetvalue(r, i, 7);
+		binary_time(accepted, PQgetvalue(r, i, 8));
 		a.accepted_at = accepted;
 	}
 	return fn(ud, &a);
@@ -336,15 +337,16 @@ int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_app
 	if (strcmp(pg->encoding, "UTF8") != 0 && strcmp(pg->encoding, "SQL_ASCII") != 0 &&
 	    strcmp(pg->encoding, "LATIN1") != 0)
 		return 1;
-	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1) ||
-	    !PQsetSingleRowMode(pg->conn))
+	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1))
 		return strata_pg__error(pg, NULL, e);
+	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
 	/* every result is read, also after an error or a stop: the connection is then idle */
 	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
-		if (PQresultStatus(r) == PGRES_SINGLE_TUPLE && error == 0 && !bad) {
-			error = each_row(r, fn, ud, &bad);
+		for (int i = 0; error == 0 && !bad && i < PQntuples(r); i++) {
+			error = each_row(r, i, fn, ud, &bad);
 			any = any || !bad;
-		} else if (PQresultStatus(r) == PGRES_FATAL_ERROR && error == 0) {
+		}
+		if (PQresultStatus(r) == PGRES_FATAL_ERROR && error == 0) {
 			const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
 			/* no table: nothing applied; one from before the accepted columns (or of
 			 * other types): 1 */
