@@ -382,13 +382,14 @@ int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s)
  * without it (written by an older strata, or by hand) makes the summary unusable until a run
  * fills it in (pg_history_fill_hashes).
  *
- * One round trip, which also says whether this is a standby (refused under the lock). Not
- * holding the migration lock (`unlocked`), it takes it for the length of this query string, as
- * a transaction lock without waiting, in a statement before the one that reads: a runner holding
- * it may be half-way through a transaction:false section whose statements committed before its
- * history row changes, so then the summary does not answer and the run waits for the lock as
- * any run does. So does a database where the table lock (PgBouncer) was ever used: its holder
- * takes no advisory lock.
+ * One round trip of two statements, one implicit transaction: the first sets lock_timeout for
+ * it (set_config local to it, as SET LOCAL) and tries the migration lock as a transaction lock,
+ * without waiting, before the second takes its snapshot and reads; the second also says whether
+ * this is a standby (refused under the lock). Not holding the migration lock (`unlocked`), the
+ * summary answers only when that try got it: a runner holding it may be half-way through a
+ * transaction:false section whose statements committed before its history row changes, so
+ * then the run waits for the lock as any run does. So does a database where the table lock
+ * (PgBouncer) was ever used: its holder takes no advisory lock.
  */
 int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
                                strata_history_summary *out, strata_error *e)
@@ -398,20 +399,21 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 	PGresult *r;
 	int found = 0;
 
-	snprintf(sql, sizeof(sql),
-	         "SET lock_timeout = %d; SELECT set_config('strata.summary_locked', "
-	         "pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY ")::text, true); "
-	         "SELECT count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), count(*) "
-	         "FILTER (WHERE status <> 'applied'), pg_is_in_recovery(), "
-	         "current_setting('strata.summary_locked') = 'true' AND "
-	         "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " STRATA_HISTORY_TABLE
-	         "; SET lock_timeout = DEFAULT",
-	         wait_ms > 0 ? wait_ms : 1);
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT set_config('lock_timeout', '%d', true), "
+	    "set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY
+	    ")::text, true); "
+	    "SELECT count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), count(*) "
+	    "FILTER (WHERE status <> 'applied'), pg_is_in_recovery(), "
+	    "current_setting('strata.summary_locked') = 'true' AND "
+	    "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " STRATA_HISTORY_TABLE,
+	    wait_ms > 0 ? wait_ms : 1);
 	r = strata_pg_exec_rows(&pg->link, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* no history table (42P01), one from before row_hash (42703), a lock wait (55P03):
-		 * the run reads it all under the lock. The statements of one query string are one
-		 * transaction: the error rolled the SET back, and ended the transaction lock. */
+		 * the run reads it all under the lock. The error ended the implicit transaction,
+		 * its lock_timeout and its transaction lock with it. */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
 		if (strcmp(st, "42P01") != 0 && strcmp(st, "42703") != 0 &&
 		    strcmp(st, "55P03") != 0)
