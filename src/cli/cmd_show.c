@@ -158,7 +158,6 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 	cb.entry = o.json ? json_entry : table_entry;
 	/* entries are printed as they come: an error part-way ends the listing with it */
 	if (strata_status_each(s.db, s.src, &cb, &r, &e) < 0) {
-		cli_json_flush(sh.g);
 		fflush(stdout);
 		out_error(&e);
 		rc = EXIT_FAIL;

@@ -48,16 +48,6 @@ void cli_json_int(yajl_gen g, const char *key, long long value)
 	yajl_gen_integer(g, value);
 }
 
-void cli_json_flush(yajl_gen g)
-{
-	const unsigned char *buf;
-	size_t len;
-	if (g && yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && len) {
-		fwrite(buf, 1, len, stdout);
-		yajl_gen_clear(g);
-	}
-}
-
 void cli_json_close(yajl_gen g)
 {
 	const unsigned char *buf;

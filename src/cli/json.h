@@ -16,8 +16,6 @@ void cli_json_str(yajl_gen g, const char *s);
 void cli_json_kv(yajl_gen g, const char *key, const char *value);
 /* "key": an integer. */
 void cli_json_int(yajl_gen g, const char *key, long long value);
-/* Writes what g made so far to stdout (a long document streams). */
-void cli_json_flush(yajl_gen g);
 /* Prints what was generated, ending in a newline, and frees g. NULL-safe. */
 void cli_json_close(yajl_gen g);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 
 void strata_pg_cancel(const strata_pg_link *l)
 {
@@ -28,12 +29,15 @@ PGresult *strata_pg_next_result(const strata_pg_link *l)
 	return PQgetResult(l->conn);
 }
 
-/* The last result of a query string, or its first error (as PQexec returns). */
-static PGresult *collect(const strata_pg_link *l)
+/* The last result of a query string (with `rows`, the last that has rows), or its first error
+ * (as PQexec returns). */
+static PGresult *collect(const strata_pg_link *l, bool rows)
 {
 	PGresult *last = NULL, *r;
 	while ((r = strata_pg_next_result(l)) != NULL) {
-		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+		if ((last && PQresultStatus(last) == PGRES_FATAL_ERROR) ||
+		    (rows && PQresultStatus(r) != PGRES_TUPLES_OK &&
+		     PQresultStatus(r) != PGRES_FATAL_ERROR)) {
 			PQclear(r);
 			continue;
 		}
@@ -47,25 +51,14 @@ PGresult *strata_pg_exec(const strata_pg_link *l, const char *sql)
 {
 	if (!PQsendQuery(l->conn, sql))
 		return NULL;
-	return collect(l);
+	return collect(l, false);
 }
 
 PGresult *strata_pg_exec_rows(const strata_pg_link *l, const char *sql)
 {
-	PGresult *keep = NULL, *r;
 	if (!PQsendQuery(l->conn, sql))
 		return NULL;
-	while ((r = strata_pg_next_result(l)) != NULL) {
-		if ((!keep || PQresultStatus(keep) != PGRES_FATAL_ERROR) &&
-		    (PQresultStatus(r) == PGRES_TUPLES_OK ||
-		     PQresultStatus(r) == PGRES_FATAL_ERROR)) {
-			PQclear(keep);
-			keep = r;
-		} else {
-			PQclear(r);
-		}
-	}
-	return keep;
+	return collect(l, true);
 }
 
 PGresult *strata_pg_exec_params(const strata_pg_link *l, const char *sql, int n,
@@ -73,5 +66,5 @@ PGresult *strata_pg_exec_params(const strata_pg_link *l, const char *sql, int n,
 {
 	if (!PQsendQueryParams(l->conn, sql, n, NULL, params, NULL, NULL, 0))
 		return NULL;
-	return collect(l);
+	return collect(l, false);
 }
