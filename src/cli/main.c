@@ -50,9 +50,10 @@ const struct cmd cli_cmds[] = {
      .usage = "[--dir DIR]... [--json] [--exit-code]",
      .summary = "List every migration and whether it is applied",
      .details = "Status is 'applied', 'pending', or 'missing' (applied, but its file is in\n"
-                "none of the directories). Reads the database; changes nothing. From a\n"
-                "build, each line is printed as the build manifest and the history are\n"
-                "read, so 10,000 migrations take no more memory than ten.",
+                "none of the directories). Reads the database; changes nothing. From one\n"
+                "build (or one --dir of a build's output), each line is printed as the\n"
+                "build manifest and the history are read, so 10,000 migrations take no\n"
+                "more memory than ten.",
      .opts = cmd_migrations_show_opts},
     {.name = "migrations validate",
      .connects = true,
