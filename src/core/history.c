@@ -1,7 +1,6 @@
 #include "core/history.h"
 
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "core/migration.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 int strata_history_add(strata_history *h, const char *version, const char *name,
                        const char *checksum, const char *applied_at, double duration_ms,
@@ -117,11 +117,13 @@ int strata_history_row_hash(uint64_t *out, const char *version, const char *name
                             const char *checksum)
 {
 	strata_buf b = STRATA_BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_CTX ctx;
 	int ok;
 	strata_buf_printf(&b, "%s\t%s\t%s", version, name, checksum);
-	ok = !b.failed && EVP_Digest(b.ptr, b.len, md, &mdlen, EVP_sha256(), NULL) == 1;
+	/* not SHA256(), which OpenSSL 3 makes an EVP call (util/sha256.h) */
+	ok = !b.failed && SHA256_Init(&ctx) && SHA256_Update(&ctx, b.ptr, b.len) &&
+	     SHA256_Final(md, &ctx);
 	strata_buf_free(&b);
 	if (!ok)
 		return STRATA_ERROR;

@@ -4,7 +4,6 @@
  * way: in full with yajl up to a size, structurally (strings and brackets) above it.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "core/seed_json_pos.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 struct scan {
 	struct strata_seed_where w;
@@ -192,32 +192,32 @@ static const yajl_callbacks scan_cbs = {
 };
 
 /* SHA-256 with CR LF read as LF, fed in chunks. */
-static int hash_chunk(EVP_MD_CTX *md, bool *pending_cr, const unsigned char *p, size_t len)
+static int hash_chunk(SHA256_CTX *md, bool *pending_cr, const unsigned char *p, size_t len)
 {
 	size_t from = 0;
 	const unsigned char *cr;
 	int ok = 1;
 	if (*pending_cr && len) {
 		if (p[0] != '\n')
-			ok = EVP_DigestUpdate(md, "\r", 1);
+			ok = SHA256_Update(md, "\r", 1);
 		*pending_cr = false;
 	}
 	while (ok && from < len && (cr = memchr(p + from, '\r', len - from)) != NULL) {
 		size_t i = (size_t)(cr - p);
 		if (i + 1 == len) {
-			ok = EVP_DigestUpdate(md, p + from, i - from);
+			ok = SHA256_Update(md, p + from, i - from);
 			*pending_cr = true;
 			from = len;
 		} else if (p[i + 1] == '\n') {
-			ok = EVP_DigestUpdate(md, p + from, i - from);
+			ok = SHA256_Update(md, p + from, i - from);
 			from = i + 1; /* the LF is hashed with what follows */
 		} else {
-			ok = EVP_DigestUpdate(md, p + from, i + 1 - from);
+			ok = SHA256_Update(md, p + from, i + 1 - from);
 			from = i + 1;
 		}
 	}
 	if (ok && from < len)
-		ok = EVP_DigestUpdate(md, p + from, len - from);
+		ok = SHA256_Update(md, p + from, len - from);
 	return ok ? 0 : -1;
 }
 
@@ -449,10 +449,9 @@ int strata_seed_scan_file_ex(strata_seed_scan *out, const char *path, size_t ful
 	bool full;
 	FILE *f = NULL;
 	unsigned char *buf = NULL;
-	EVP_MD_CTX *md = NULL;
+	SHA256_CTX md;
 	bool pending_cr = false;
 	unsigned char digest[32];
-	unsigned int dlen = 0;
 	yajl_status st = yajl_status_ok;
 	double t0 = strata_now_ms();
 	int error = 0;
@@ -474,9 +473,8 @@ int strata_seed_scan_file_ex(strata_seed_scan *out, const char *path, size_t ful
 	full = (size_t)sb.st_size <= full_check_max;
 	out->checked = full;
 	buf = malloc(STRATA_SEED_CHUNK);
-	md = EVP_MD_CTX_new();
 	s.w.h = full ? yajl_alloc(&scan_cbs, NULL, &s) : NULL;
-	if (!buf || !md || (full && !s.w.h) || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+	if (!buf || (full && !s.w.h) || !SHA256_Init(&md)) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
@@ -484,7 +482,7 @@ int strata_seed_scan_file_ex(strata_seed_scan *out, const char *path, size_t ful
 		size_t n = fread(buf, 1, STRATA_SEED_CHUNK, f);
 		if (n == 0)
 			break;
-		if (hash_chunk(md, &pending_cr, buf, n) < 0) {
+		if (hash_chunk(&md, &pending_cr, buf, n) < 0) {
 			error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 			goto done;
 		}
@@ -529,8 +527,7 @@ int strata_seed_scan_file_ex(strata_seed_scan *out, const char *path, size_t ful
 		goto done;
 	}
 	out->size = s.w.base;
-	if ((pending_cr && !EVP_DigestUpdate(md, "\r", 1)) ||
-	    !EVP_DigestFinal_ex(md, digest, &dlen) || dlen != 32) {
+	if ((pending_cr && !SHA256_Update(&md, "\r", 1)) || !SHA256_Final(digest, &md)) {
 		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 		goto done;
 	}
@@ -541,7 +538,6 @@ done:
 	if (s.w.h)
 		yajl_free(s.w.h);
 	strata_buf_free(&fs.tkey);
-	EVP_MD_CTX_free(md);
 	free(buf);
 	if (f)
 		fclose(f);

@@ -1,7 +1,8 @@
 #include "util/text.h"
 
-#include <openssl/evp.h>
 #include <string.h>
+
+#include "util/sha256.h"
 
 bool strata_utf8_valid(const char *str, size_t len, size_t *bad_out)
 {
@@ -88,26 +89,21 @@ size_t strata_utf8_char_to_byte(const char *s, size_t len, size_t chars)
 int strata_sha256_text(char out[65], const char *data, size_t len)
 {
 	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SHA256_CTX ctx;
 	size_t from = 0;
-	int ok;
+	int ok = SHA256_Init(&ctx);
 
-	if (!ctx)
-		return -1;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	for (size_t i = 0; ok && i < len; i++) {
 		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n') {
-			ok = EVP_DigestUpdate(ctx, data + from, i - from);
+			ok = SHA256_Update(&ctx, data + from, i - from);
 			from = i + 1;
 		}
 	}
 	if (ok)
-		ok = EVP_DigestUpdate(ctx, data + from, len - from);
+		ok = SHA256_Update(&ctx, data + from, len - from);
 	if (ok)
-		ok = EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	if (!ok || mdlen != 32)
+		ok = SHA256_Final(md, &ctx);
+	if (!ok)
 		return -1;
 	for (int i = 0; i < 32; i++) {
 		out[2 * i] = "0123456789abcdef"[md[i] >> 4];
