@@ -133,7 +133,7 @@ int api_session_lock(api_session *s, strata_error *e)
 	double t0 = strata_now_ms();
 	int error;
 
-	if (s->outer_lock)
+	if (s->outer_lock || s->locked)
 		return 0;
 	if ((error = c->engine->lock(c, &lo, e)) < 0)
 		return error;

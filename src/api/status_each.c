@@ -176,7 +176,7 @@ static int stream(strata_db *db, struct walk *w)
 	size_t longest[2];
 	int error;
 
-	if ((error = strata_manifest_stream_open(&w->ms, w->dir, longest, w->e)) < 0)
+	if ((error = strata_manifest_stream_open(&w->ms, w->dir, false, longest, w->e)) < 0)
 		return error;
 	if (!longest[0]) /* a manifest from before longest_*: the columns are not known */
 		return 1;

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include "core/history.h"
 #include "core/manifest.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -345,6 +346,70 @@ int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t
                             strata_migration **extra, size_t nextra, strata_error *e)
 {
 	return catalog_load(out, dirs, ndirs, built, extra, nextra, e);
+}
+
+/* The manifest's entry ent, when h holds it, into c; 1 when the entry is not what build writes. */
+static int push_if_applied(strata_catalog *c, size_t *cap, const char *dir,
+                           const strata_manifest_entry *ent, const strata_history *h,
+                           strata_error *e)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_file_kind kind;
+	char *v = NULL, *n = NULL;
+	strata_migration *m;
+	bool held;
+	int error;
+
+	if (strata_migration_parse_name(&kind, &v, &n, ent->file, &ignored) < 0)
+		return 1;
+	held = strata_history_find(h, v, n) != NULL;
+	free(v);
+	free(n);
+	if (!held)
+		return 0;
+	if (!(m = calloc(1, sizeof(*m))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = listed_entry(m, dir, ent, e)) != 0) {
+		strata_migration_free(m);
+		return error;
+	}
+	memcpy(m->checksum, ent->sha256, sizeof(m->checksum));
+	m->up.present = true;
+	return push(c, cap, m, e);
+}
+
+int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strata_history *h,
+                               strata_error *e)
+{
+	strata_manifest_stream *ms = NULL;
+	const strata_manifest_entry *ent;
+	strata_error ignored = STRATA_ERROR_INIT;
+	size_t cap = 0, longest[2];
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->from_manifest = calloc(2, sizeof(*out->from_manifest))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	out->ndirs = 1;
+	out->from_manifest[0] = true;
+	/* an unreadable manifest: the full read says what is wrong with it */
+	error = strata_manifest_stream_open(&ms, dir, true, longest, &ignored) < 0 ? 1 : 0;
+	while (error == 0) {
+		int found = strata_manifest_stream_next(ms, &ent, &ignored);
+		if (found <= 0) {
+			error = found < 0 ? 1 : 0;
+			break;
+		}
+		error = push_if_applied(out, &cap, dir, ent, h, e);
+	}
+	strata_manifest_stream_close(ms);
+	if (error == 0 && !is_sorted(out))
+		qsort(out->items, out->n, sizeof(*out->items), cmp_migrations);
+	if (error == 0)
+		error = merge(out, e);
+	if (error != 0)
+		strata_catalog_free(out);
+	return error;
 }
 
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,

@@ -6,6 +6,8 @@
 
 #include "core/migration.h"
 
+struct strata_history;
+
 typedef struct strata_catalog {
 	strata_migration **items; /* owned */
 	size_t n;
@@ -33,6 +35,13 @@ int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size
  * all of them are freed, taken in or not, whatever the outcome. */
 int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
                             strata_migration **extra, size_t nextra, strata_error *e);
+/* The migrations of the built directory `dir` (as directory 0 of one) that history h holds, by
+ * version and name, listed from its manifest read entry by entry (strata_manifest_stream): what a
+ * revert of the newest few needs, holding neither the whole manifest nor a migration per entry.
+ * Only for a directory whose manifest vouches for it (strata_build_summary). Returns 1 (c empty)
+ * when the manifest is not as build writes it: then strata_catalog_load_built. */
+int strata_catalog_load_listed(strata_catalog *out, const char *dir, const struct strata_history *h,
+                               strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);

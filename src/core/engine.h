@@ -120,6 +120,13 @@ struct strata_engine {
 	 * use history_load), or < 0 on error. Changes nothing. */
 	int (*history_each)(strata_conn *c, int (*fn)(void *ud, const strata_applied *a), void *ud,
 	                    strata_error *e);
+	/* Optional (NULL: history_load). What a revert of the k most recently applied migrations
+	 * needs of the history, sorted as history_load sorts it: those k rows, with applied_rank k
+	 * for the most recent down to 1, and the k + 1 highest versions (applied_rank 0 unless
+	 * among the k), so that the highest still applied after each step is known; dates not read.
+	 * Returns 0, or 1 (out empty) when this history cannot be read so (no table yet, one from
+	 * an older strata): then history_load. Changes nothing. */
+	int (*history_newest)(strata_conn *c, size_t k, strata_history *out, strata_error *e);
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);

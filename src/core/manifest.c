@@ -422,15 +422,15 @@ static int stream_fill(strata_manifest_stream *s, strata_error *e)
 	return 0;
 }
 
-int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, size_t longest[2],
-                                strata_error *e)
+int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, bool sha256,
+                                size_t longest[2], strata_error *e)
 {
 	strata_manifest_stream *s = calloc(1, sizeof(*s));
 	int error = 0;
 
 	*out = NULL;
 	if (s)
-		s->r.no_sha = true;
+		s->r.no_sha = !sha256;
 	if (!s || !(s->path = strata_fs_join(dir, STRATA_MANIFEST)) ||
 	    !(s->h = yajl_alloc(&reader_callbacks, NULL, &s->r))) {
 		strata_manifest_stream_close(s);

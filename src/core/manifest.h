@@ -55,12 +55,12 @@ int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
  * the piece of the file being parsed: what a listing of 10,000 migrations needs. open reads the
  * header: longest[0] and [1] are its "longest_version" and "longest_name" (bytes; 0 when the
  * manifest is from a strata that did not write them). next sets *ent (valid until the next call;
- * its sha256 is not read: NULL) and returns 1, or 0 at the end, or < 0 (naming the file) when the
- * manifest is unreadable.
+ * its sha256 is read only with `sha256`, else NULL) and returns 1, or 0 at the end, or < 0
+ * (naming the file) when the manifest is unreadable.
  */
 typedef struct strata_manifest_stream strata_manifest_stream;
-int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, size_t longest[2],
-                                strata_error *e);
+int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, bool sha256,
+                                size_t longest[2], strata_error *e);
 int strata_manifest_stream_next(strata_manifest_stream *s, const strata_manifest_entry **ent,
                                 strata_error *e);
 const char *strata_manifest_stream_path(const strata_manifest_stream *s);

@@ -266,6 +266,55 @@ done:
 	return error;
 }
 
+/* The most recently applied first: HISTORY_RANK's order reversed. */
+#define NEWEST_ORDER                                                                               \
+	"applied_at DESC, length(ltrim(version, '0')) DESC, ltrim(version, '0') DESC, name DESC"
+#define NEWEST_COLUMNS "version, name, checksum, status, progress, out_of_order"
+
+/*
+ * What a revert of the k most recently applied needs of the history (engine.h): those k rows,
+ * ranked k (the most recent) down to 1, and the k + 1 highest versions (HISTORY_ORDER reversed,
+ * which its index serves), ranked 0 unless among the k; one statement, a few rows whatever the
+ * history's length. The encodings history_each reads in order only (the highest versions are
+ * taken in the server's byte order).
+ */
+int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	char sql[1024];
+	PGresult *r;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(pg->encoding, "UTF8") != 0 && strcmp(pg->encoding, "SQL_ASCII") != 0 &&
+	    strcmp(pg->encoding, "LATIN1") != 0)
+		return 1;
+	snprintf(sql, sizeof(sql),
+	         "SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, "
+	         "max(rank) FROM (SELECT " NEWEST_COLUMNS
+	         ", %zu + 1 - row_number() OVER (ORDER BY " NEWEST_ORDER
+	         ") AS rank FROM (SELECT * FROM " STRATA_HISTORY_TABLE " ORDER BY " NEWEST_ORDER
+	         " LIMIT %zu) n UNION ALL (SELECT " NEWEST_COLUMNS ", 0 FROM " STRATA_HISTORY_TABLE
+	         " ORDER BY octet_length(ltrim(version, '0')) "
+	         "DESC, (ltrim(version, '0') COLLATE \"C\") DESC, (name COLLATE \"C\") DESC "
+	         "LIMIT %zu)) h GROUP BY " NEWEST_COLUMNS,
+	         k, k, k + 1);
+	r = read_rows(pg, sql, out, false, true, false, &error, e);
+	if (error == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* no table, or one from an older strata: history_load makes it, or makes it over */
+		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
+		error = strcmp(st, "42P01") == 0 || strcmp(st, "42703") == 0
+		            ? 1
+		            : strata_pg__error(pg, r, e);
+	}
+	PQclear(r);
+	if (error != 0)
+		strata_history_free(out);
+	else
+		strata_history_sort(out);
+	return error;
+}
+
 /* A big-endian integer of n bytes, as binary values hold them. */
 static uint64_t be(const char *p, int n)
 {

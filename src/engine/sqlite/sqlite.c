@@ -718,6 +718,7 @@ const struct strata_engine strata_sqlite_engine = {
     .unlock = sq_unlock,
     .history_load = sq_history_load,
     .history_each = strata_sqlite__history_each,
+    .history_newest = strata_sqlite__history_newest,
     .apply = sq_apply,
     .mark_applied = sq_mark_applied,
     .begin = sq_begin,
