@@ -97,6 +97,10 @@ typedef struct api_session {
 	/* a run that the build's summary may answer: the catalog is read only when it does not */
 	bool by_summary;
 	strata_history_summary built;
+	/* the history's summary, as the last check of it found it (applied_found) */
+	strata_history_summary applied;
+	bool applied_found;
+	double applied_ms;  /* how long that check took */
 	bool applied_order; /* read each history row's applied_rank (revert) */
 } api_session;
 

@@ -140,7 +140,8 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 	} else if (strcmp(ev->phase, "lock") == 0) {
 		ctx->lock_ms = ev->ms; /* said with what comes next */
 		ctx->lock_pending = true;
-	} else if (strcmp(ev->phase, "history") == 0 || strcmp(ev->phase, "summary") == 0) {
+	} else if (strcmp(ev->phase, "history") == 0 || strcmp(ev->phase, "summary") == 0 ||
+	           strcmp(ev->phase, "prefix") == 0) {
 		char lock[64] = "";
 		if (ctx->lock_pending)
 			snprintf(lock, sizeof(lock), "locked in %s; ",
@@ -148,6 +149,12 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 		ctx->lock_pending = false;
 		if (strcmp(ev->phase, "summary") == 0)
 			out_verbose(ctx, "%sthe history's summary matches the build's (%s)\n", lock,
+			            out_duration(dur, ev->ms));
+		else if (strcmp(ev->phase, "prefix") == 0)
+			out_verbose(ctx,
+			            "%sthe history's summary is the build's first %zu migration%s "
+			            "(%s): the history is not read\n",
+			            lock, ev->count, ev->count == 1 ? "" : "s",
 			            out_duration(dur, ev->ms));
 		else
 			out_verbose(ctx, "%sread the history (%zu row%s) in %s\n", lock, ev->count,

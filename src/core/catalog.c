@@ -348,25 +348,27 @@ int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t
 	return catalog_load(out, dirs, ndirs, built, extra, nextra, e);
 }
 
-/* The manifest's entry ent, when h holds it, into c; 1 when the entry is not what build writes. */
-static int push_if_applied(strata_catalog *c, size_t *cap, const char *dir,
-                           const strata_manifest_entry *ent, const strata_history *h,
-                           strata_error *e)
+/* Which manifest entries a streamed load keeps: 1 keep, 0 skip, 2 stop (the load answers 1). */
+typedef int (*keep_fn)(void *ud, const char *version, const char *name, const char *sha256);
+
+/* The manifest's entry ent into c when keep says so; 1 when the entry is not what build writes
+ * or keep says stop. */
+static int push_kept(strata_catalog *c, size_t *cap, const char *dir,
+                     const strata_manifest_entry *ent, keep_fn keep, void *ud, strata_error *e)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
 	strata_file_kind kind;
 	char *v = NULL, *n = NULL;
 	strata_migration *m;
-	bool held;
-	int error;
+	int want, error;
 
 	if (strata_migration_parse_name(&kind, &v, &n, ent->file, &ignored) < 0)
 		return 1;
-	held = strata_history_find(h, v, n) != NULL;
+	want = keep(ud, v, n, ent->sha256);
 	free(v);
 	free(n);
-	if (!held)
-		return 0;
+	if (want != 1)
+		return want == 0 ? 0 : 1;
 	if (!(m = calloc(1, sizeof(*m))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	if ((error = listed_entry(m, dir, ent, e)) != 0) {
@@ -378,8 +380,9 @@ static int push_if_applied(strata_catalog *c, size_t *cap, const char *dir,
 	return push(c, cap, m, e);
 }
 
-int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strata_history *h,
-                               strata_error *e)
+/* The entries of dir's manifest that keep keeps, read entry by entry (directory 0 of one). */
+static int load_streamed(strata_catalog *out, const char *dir, keep_fn keep, void *ud,
+                         strata_error *e)
 {
 	strata_manifest_stream *ms = NULL;
 	const strata_manifest_entry *ent;
@@ -400,7 +403,7 @@ int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strat
 			error = found < 0 ? 1 : 0;
 			break;
 		}
-		error = push_if_applied(out, &cap, dir, ent, h, e);
+		error = push_kept(out, &cap, dir, ent, keep, ud, e);
 	}
 	strata_manifest_stream_close(ms);
 	if (error == 0 && !is_sorted(out))
@@ -409,6 +412,51 @@ int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strat
 		error = merge(out, e);
 	if (error != 0)
 		strata_catalog_free(out);
+	return error;
+}
+
+static int keep_applied(void *ud, const char *version, const char *name, const char *sha256)
+{
+	(void)sha256;
+	return strata_history_find(ud, version, name) != NULL;
+}
+
+int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strata_history *h,
+                               strata_error *e)
+{
+	return load_streamed(out, dir, keep_applied, (void *)h, e);
+}
+
+struct prefix {
+	strata_history_summary want, seen;
+};
+
+/* Skips the entries the history's summary is made of, checking that it is theirs; keeps the rest.
+ */
+static int keep_after(void *ud, const char *version, const char *name, const char *sha256)
+{
+	struct prefix *p = ud;
+	uint64_t h;
+	if (p->seen.rows == p->want.rows)
+		return p->seen.digest == p->want.digest ? 1 : 2;
+	if (strata_history_row_hash(&h, version, name, sha256) < 0)
+		return 2;
+	p->seen.rows++;
+	p->seen.digest ^= h;
+	return 0;
+}
+
+int strata_catalog_load_after(strata_catalog *out, const char *dir,
+                              const strata_history_summary *applied, strata_error *e)
+{
+	struct prefix p = {.want = *applied};
+	int error = load_streamed(out, dir, keep_after, &p, e);
+	/* a history longer than the build, or applied up to its end but otherwise (nothing to
+	 * keep was reached) */
+	if (error == 0 && (p.seen.rows != p.want.rows || p.seen.digest != p.want.digest)) {
+		strata_catalog_free(out);
+		error = 1;
+	}
 	return error;
 }
 

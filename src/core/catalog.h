@@ -7,6 +7,7 @@
 #include "core/migration.h"
 
 struct strata_history;
+struct strata_history_summary;
 
 typedef struct strata_catalog {
 	strata_migration **items; /* owned */
@@ -42,6 +43,14 @@ int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t
  * when the manifest is not as build writes it: then strata_catalog_load_built. */
 int strata_catalog_load_listed(strata_catalog *out, const char *dir, const struct strata_history *h,
                                strata_error *e);
+/* The migrations of the built directory `dir` (as directory 0 of one) after the first
+ * applied->rows of its manifest, when the history whose summary is `applied` (core/history.h)
+ * holds exactly those first rows: the pending migrations of a build applied up to some point,
+ * listed from its manifest read entry by entry, the history not read. Only for a directory
+ * whose manifest vouches for it (strata_build_summary). Returns 1 (c empty) when the history
+ * is not such a prefix of the manifest, or the manifest is not as build writes it. */
+int strata_catalog_load_after(strata_catalog *out, const char *dir,
+                              const struct strata_history_summary *applied, strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);
