@@ -100,7 +100,9 @@ typedef struct api_session {
 	/* the history's summary, as the last check of it found it (applied_found) */
 	strata_history_summary applied;
 	bool applied_found;
-	double applied_ms;  /* how long that check took */
+	double applied_ms; /* how long that check took */
+	/* a run of the migrations after a prefix of one build, read batch by batch (run.c) */
+	strata_catalog_batches *batches;
 	bool applied_order; /* read each history row's applied_rank (revert) */
 } api_session;
 

@@ -23,6 +23,10 @@ struct run_report {
 	strata_step_report *steps;
 	strata_step_state *state;
 	double *ms;
+	/* a run in batches (run_batches): room for steps, and each step's strings */
+	bool batched;
+	size_t cap;
+	char **strings;
 };
 
 void strata_run_report_free(strata_run_report *pub)
@@ -30,6 +34,9 @@ void strata_run_report_free(strata_run_report *pub)
 	struct run_report *r = (struct run_report *)pub;
 	if (!r)
 		return;
+	for (size_t i = 0; r->strings && i < r->pub.n; i++)
+		free(r->strings[i]);
+	free(r->strings);
 	free(r->steps);
 	free(r->state);
 	free(r->ms);
@@ -79,21 +86,30 @@ static void report_steps(struct run_report *r)
 	r->pub.n = r->steps ? r->plan.n : 0;
 }
 
+/* How the runner runs for this session. */
+static void run_opts(const api_session *s, strata_run_opts *ro)
+{
+	*ro = (strata_run_opts){.fake = s->o.fake,
+	                        .one_transaction = s->o.one_transaction,
+	                        .set_timeouts = true,
+	                        .lock_timeout_ms = s->o.lock_timeout_ms,
+	                        .statement_timeout_ms = s->o.statement_timeout_ms,
+	                        .lock_retries = s->o.lock_retries,
+	                        .on_event = s->db->opts.on_event,
+	                        .ud = s->db->opts.userdata,
+	                        .max_replica_lag_ms = s->o.max_replica_lag_ms,
+	                        .replica_wait_timeout_ms = s->o.replica_wait_timeout_ms};
+}
+
 /* Runs the plan and records the outcome in the report. */
 static int execute(api_session *s, struct run_report *r, strata_error *e)
 {
-	strata_run_opts ro = {.fake = s->o.fake,
-	                      .one_transaction = s->o.one_transaction,
-	                      .set_timeouts = true,
-	                      .lock_timeout_ms = s->o.lock_timeout_ms,
-	                      .statement_timeout_ms = s->o.statement_timeout_ms,
-	                      .lock_retries = s->o.lock_retries,
-	                      .on_event = s->db->opts.on_event,
-	                      .ud = s->db->opts.userdata,
-	                      .max_replica_lag_ms = s->o.max_replica_lag_ms,
-	                      .replica_wait_timeout_ms = s->o.replica_wait_timeout_ms};
+	strata_run_opts ro;
 	strata_run_result rr = {.state = r->state, .step_ms = r->ms};
-	int error = strata_runner_execute(s->db->conn, &r->plan, &ro, &rr, e);
+	int error;
+
+	run_opts(s, &ro);
+	error = strata_runner_execute(s->db->conn, &r->plan, &ro, &rr, e);
 
 	r->pub.done = rr.done;
 	r->pub.skipped = rr.skipped;
@@ -140,7 +156,8 @@ static int summary_matches(api_session *s, bool unlocked, strata_error *e)
 	s->applied_found = found;
 	s->applied = db;
 	s->applied_ms = strata_now_ms() - t0;
-	if (!found || db.rows != s->built.rows || db.digest != s->built.digest || db.unfinished)
+	if (!found || db.no_table || db.rows != s->built.rows || db.digest != s->built.digest ||
+	    db.unfinished)
 		return 0;
 	api_phase(s->db, "summary", strata_now_ms() - t0, (size_t)db.rows, 0);
 	return 1;
@@ -157,10 +174,11 @@ static int by_summary(struct run_report *r, const api_session *s, int error)
 }
 
 /* A run of one build whose history (its summary, under the lock) is the build's first rows, as
- * when a deploy brings a few new migrations: of the build only the ones after them, listed from
- * its manifest read entry by entry; the history is not read. Neither grows with the number of
- * migrations applied. 1 (nothing read) when the history is not such a prefix: then the full
- * read. */
+ * when a deploy brings a few new migrations or the database is new: of the build only the ones
+ * after them are listed, from its manifest read entry by entry; the history is not read. A run
+ * of one transaction per migration goes on to run_batches, holding a batch at a time; one with
+ * a single transaction lists them all here. 1 (nothing read) when the history is not such a
+ * prefix: then the full read. */
 static int load_pending(api_session *s, strata_error *e)
 {
 	double t0 = strata_now_ms();
@@ -168,12 +186,30 @@ static int load_pending(api_session *s, strata_error *e)
 
 	if (!s->applied_found || s->applied.unfinished || s->src->ndirs != 1 || s->src->nmems)
 		return 1;
-	if ((error = strata_catalog_load_after(&s->cat, s->src->dirs[0].dir, &s->applied, e)) != 0)
+	if ((error = strata_catalog_batches_open(&s->batches, s->src->dirs[0].dir, &s->applied,
+	                                         e)) != 0)
 		return error;
-	api_phase(s->db, "prefix", s->applied_ms, (size_t)s->applied.rows, 0);
+	/* nothing applied: the history table is made (or found empty, as the lock keeps it) */
+	if (s->applied.rows == 0 &&
+	    ((error = api_session_history(s, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF, e)) <
+	         0 ||
+	     s->hist.n)) {
+		strata_catalog_batches_close(s->batches);
+		s->batches = NULL;
+		return error < 0 ? error : 1;
+	}
+	if (s->applied.rows)
+		api_phase(s->db, "prefix", s->applied_ms, (size_t)s->applied.rows, 0);
 	s->cat_read = s->cat_partial = true;
-	api_phase(s->db, "read", strata_now_ms() - t0, s->cat.n, STRATA_EVENT_FROM_MANIFEST);
-	return 0;
+	if (!s->o.one_transaction)
+		return 0;
+	error = strata_catalog_batches_next(s->batches, &s->cat, SIZE_MAX, e);
+	strata_catalog_batches_close(s->batches);
+	s->batches = NULL;
+	if (error == 0)
+		api_phase(s->db, "read", strata_now_ms() - t0, s->cat.n,
+		          STRATA_EVENT_FROM_MANIFEST);
+	return error;
 }
 
 /* Reads what a run needs (the catalog, unless the summary may do; the history), under the lock
@@ -255,7 +291,7 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 {
 	r->cat = s->cat;
 	memset(&s->cat, 0, sizeof(s->cat));
-	if (!r->unrecording)
+	if (!r->unrecording && !r->batched)
 		report_steps(r);
 	api_session_close(s);
 	if (out)
@@ -283,6 +319,162 @@ static int begin(api_session *s, struct run_report **r, strata_db *db, strata_so
 	return 0;
 }
 
+/* ---- a run in batches ---------------------------------------------------------------------- */
+
+#define BATCH 256
+
+/* Adds the steps of plan p to the report, PLANNED, with copies of their strings. */
+static int report_add(struct run_report *r, const strata_plan *p, strata_error *e)
+{
+	size_t n = r->pub.n + p->n;
+	if (n > r->cap) {
+		size_t cap = n > 2 * r->cap ? n : 2 * r->cap;
+		strata_step_report *steps = realloc(r->steps, cap * sizeof(*steps));
+		strata_step_state *state = steps ? realloc(r->state, cap * sizeof(*state)) : NULL;
+		double *ms = state ? realloc(r->ms, cap * sizeof(*ms)) : NULL;
+		char **strings = ms ? realloc(r->strings, cap * sizeof(*strings)) : NULL;
+		r->steps = steps ? steps : r->steps;
+		r->state = state ? state : r->state;
+		r->ms = ms ? ms : r->ms;
+		r->strings = strings ? strings : r->strings;
+		if (!strings)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		r->cap = cap;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		const strata_migration *m = p->steps[i].m;
+		size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1,
+		       lf = strlen(m->path) + 1;
+		char *str = malloc(lv + ln + lf);
+		size_t k = r->pub.n;
+		if (!str)
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		memcpy(str, m->version, lv);
+		memcpy(str + lv, m->name, ln);
+		memcpy(str + lv + ln, m->path, lf);
+		r->strings[k] = str;
+		r->steps[k] = (strata_step_report){.version = str,
+		                                   .name = str + lv,
+		                                   .file = str + lv + ln,
+		                                   .direction = STRATA_UP,
+		                                   .no_transaction = m->up.no_transaction,
+		                                   .state = STRATA_STEP_PLANNED};
+		r->state[k] = STRATA_STEP_PLANNED;
+		r->ms[k] = 0;
+		r->pub.n++;
+	}
+	return 0;
+}
+
+/* The next batch's catalog (in s->cat) and plan; 0 with an empty plan at the end. Reads, checks
+ * and parses each file (strata_migration_ensure). */
+static int next_batch(api_session *s, strata_plan *plan, strata_error *e)
+{
+	int error;
+	memset(plan, 0, sizeof(*plan));
+	strata_catalog_free(&s->cat);
+	if ((error = strata_catalog_batches_next(s->batches, &s->cat, BATCH, e)) < 0 ||
+	    s->cat.n == 0)
+		return error;
+	return strata_plan_up(plan, &s->cat, &s->hist, NULL, e);
+}
+
+/* Pass 1: every batch checked as a whole run is before anything is sent (its files, the
+ * build, strata_runner_precheck), its steps added to the report; nothing half-applied. */
+static int check_batches(api_session *s, struct run_report *r, const strata_run_opts *ro,
+                         strata_error *e)
+{
+	strata_plan plan;
+	int error;
+
+	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
+		strata_run_result rr = {0};
+		size_t base = r->pub.n;
+		if (api_session_verify(s, &plan, false, NULL, NULL, e) > 0)
+			error = e->code ? e->code : STRATA_EINVALID;
+		if (error == 0 &&
+		    (error = strata_runner_precheck(s->db->conn, &plan, ro, &rr, e)) < 0)
+			r->pub.failed = (long)(base + rr.failed);
+		if (report_add(r, &plan, e) < 0 && error == 0)
+			error = STRATA_ERROR;
+		strata_plan_free(&plan);
+		if (error < 0)
+			return error;
+	}
+	strata_plan_free(&plan);
+	return error;
+}
+
+/* Pass 2: each batch read (and each file checked against the manifest) again, and run. */
+static int execute_batches(api_session *s, struct run_report *r, strata_run_opts *ro,
+                           strata_error *e)
+{
+	size_t base = 0;
+	strata_plan plan;
+	int error;
+
+	ro->prechecked = true;
+	ro->total = r->pub.n;
+	if ((error = strata_catalog_batches_rewind(s->batches, e)) < 0)
+		return error;
+	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
+		strata_run_result rr = {.state = r->state + base, .step_ms = r->ms + base};
+		size_t n = plan.n;
+		if (base + n > r->pub.n) {
+			strata_plan_free(&plan);
+			return strata_error_set(e, STRATA_EINVALID,
+			                        "the build manifest changed while it was read");
+		}
+		ro->index_base = base;
+		error = strata_runner_execute(s->db->conn, &plan, ro, &rr, e);
+		r->pub.done += rr.done;
+		r->pub.skipped += rr.skipped;
+		r->pub.retries += rr.retries;
+		r->pub.ms += rr.ms;
+		strata_plan_free(&plan);
+		if (error < 0) {
+			r->pub.failed = (long)(base + rr.failed);
+			r->pub.not_started = rr.not_started;
+			r->pub.statements = rr.statements;
+			r->pub.failed_statement = rr.failed_statement;
+			return error;
+		}
+		base += n;
+	}
+	strata_plan_free(&plan);
+	if (error == 0 && base != r->pub.n)
+		error = strata_error_set(e, STRATA_EINVALID,
+		                         "the build manifest changed while it was read");
+	return error;
+}
+
+/* The pending migrations after a prefix of one build (load_pending), BATCH at a time, twice:
+ * checked, then run. Memory holds a batch and the report, not the build. */
+static int run_batches(api_session *s, struct run_report *r, double t0, strata_error *e)
+{
+	strata_run_opts ro;
+	double t1 = strata_now_ms();
+	int error;
+
+	r->batched = true;
+	r->pub.migrations = (size_t)s->built.rows;
+	run_opts(s, &ro);
+	if ((error = check_batches(s, r, &ro, e)) < 0) {
+		r->pub.not_started = true;
+		api_map_to_src(s->src, e);
+		goto done;
+	}
+	api_phase(s->db, "read", strata_now_ms() - t1, r->pub.n, STRATA_EVENT_FROM_MANIFEST);
+	api_phase(s->db, "plan", strata_now_ms() - t0, r->pub.n, 0);
+	if (r->pub.n && (error = execute_batches(s, r, &ro, e)) < 0)
+		api_map_to_src(s->src, e);
+done:
+	for (size_t i = 0; i < r->pub.n; i++)
+		r->steps[i].state = r->state[i], r->steps[i].ms = r->ms[i];
+	r->pub.steps = r->steps;
+	return error;
+}
+
 int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                strata_run_report **out, strata_error *e)
 {
@@ -302,6 +494,10 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 	s.outer_lock = locked;
 	if ((error = load(&s, r, true, e)) != 0) {
 		error = error > 0 ? 0 : error;
+		goto done;
+	}
+	if (s.batches) {
+		error = run_batches(&s, r, t0, e);
 		goto done;
 	}
 	if ((error = strata_plan_up(&r->plan, &s.cat, &s.hist, s.o.to, e)) < 0) {

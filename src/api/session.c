@@ -87,6 +87,7 @@ void api_session_close(api_session *s)
 		s->db->conn->engine->unlock(s->db->conn);
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
+	strata_catalog_batches_close(s->batches);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -1,5 +1,6 @@
 #include "core/catalog.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,6 +396,7 @@ static int load_streamed(strata_catalog *out, const char *dir, keep_fn keep, voi
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	out->ndirs = 1;
 	out->from_manifest[0] = true;
+	out->partial = true;
 	/* an unreadable manifest: the full read says what is wrong with it */
 	error = strata_manifest_stream_open(&ms, dir, true, longest, &ignored) < 0 ? 1 : 0;
 	while (error == 0) {
@@ -427,36 +429,156 @@ int strata_catalog_load_listed(strata_catalog *out, const char *dir, const strat
 	return load_streamed(out, dir, keep_applied, (void *)h, e);
 }
 
-struct prefix {
-	strata_history_summary want, seen;
+/* ---- the migrations after a prefix, batch by batch ------------------------------------------ */
+
+struct strata_catalog_batches {
+	strata_manifest_stream *ms;
+	char *dir;
+	strata_history_summary applied;
+	char *last; /* the key of the entry before ("version\0name"), for the order */
+	size_t n;   /* entries handed out since the prefix */
 };
 
-/* Skips the entries the history's summary is made of, checking that it is theirs; keeps the rest.
- */
-static int keep_after(void *ud, const char *version, const char *name, const char *sha256)
+/* Reads the manifest's first applied.rows entries, checking that they are the ones the history's
+ * summary is made of. 1 when they are not (or the manifest is not as build writes it). */
+static int skip_prefix(strata_catalog_batches *b)
 {
-	struct prefix *p = ud;
-	uint64_t h;
-	if (p->seen.rows == p->want.rows)
-		return p->seen.digest == p->want.digest ? 1 : 2;
-	if (strata_history_row_hash(&h, version, name, sha256) < 0)
-		return 2;
-	p->seen.rows++;
-	p->seen.digest ^= h;
-	return 0;
+	strata_history_summary seen = {0};
+	strata_error ignored = STRATA_ERROR_INIT;
+	while (seen.rows < b->applied.rows) {
+		const strata_manifest_entry *ent;
+		strata_file_kind kind;
+		char *v = NULL, *n = NULL;
+		uint64_t h;
+		int ok;
+		if (strata_manifest_stream_next(b->ms, &ent, &ignored) <= 0 ||
+		    strata_migration_parse_name(&kind, &v, &n, ent->file, &ignored) < 0)
+			return 1;
+		ok = strata_history_row_hash(&h, v, n, ent->sha256) == 0;
+		free(v);
+		free(n);
+		if (!ok)
+			return 1;
+		seen.rows++;
+		seen.digest ^= h;
+	}
+	b->n = 0;
+	free(b->last);
+	b->last = NULL;
+	return seen.digest == b->applied.digest ? 0 : 1;
+}
+
+int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
+                                const strata_history_summary *applied, strata_error *e)
+{
+	strata_catalog_batches *b = calloc(1, sizeof(*b));
+	strata_error ignored = STRATA_ERROR_INIT;
+	size_t longest[2];
+	int error;
+
+	*out = NULL;
+	if (!b || !(b->dir = strdup(dir))) {
+		free(b);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	b->applied = *applied;
+	/* an unreadable manifest: the full read says what is wrong with it */
+	error = strata_manifest_stream_open(&b->ms, dir, true, longest, &ignored) < 0
+	            ? 1
+	            : skip_prefix(b);
+	if (error)
+		strata_catalog_batches_close(b);
+	else
+		*out = b;
+	return error;
+}
+
+/* Whether entry v-n comes after the one before, as build writes them; remembers it. */
+static bool in_order(strata_catalog_batches *b, const char *v, const char *n)
+{
+	size_t lv = strlen(v), ln = strlen(n);
+	char *key;
+	if (b->last && strata_migration_key_cmp(b->last, b->last + strlen(b->last) + 1, v, n) >= 0)
+		return false;
+	if (!(key = malloc(lv + ln + 2)))
+		return false;
+	memcpy(key, v, lv + 1);
+	memcpy(key + lv + 1, n, ln + 1);
+	free(b->last);
+	b->last = key;
+	return true;
+}
+
+static int keep_ordered(void *ud, const char *version, const char *name, const char *sha256)
+{
+	(void)sha256;
+	return in_order(ud, version, name) ? 1 : 2;
+}
+
+int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, size_t max,
+                                strata_error *e)
+{
+	const strata_manifest_entry *ent;
+	strata_error ignored = STRATA_ERROR_INIT;
+	size_t cap = 0;
+	int error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!(out->from_manifest = calloc(2, sizeof(*out->from_manifest))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	out->ndirs = 1;
+	out->from_manifest[0] = true;
+	out->partial = true;
+	while (error == 0 && out->n < max) {
+		int found = strata_manifest_stream_next(b->ms, &ent, &ignored);
+		if (found == 0)
+			break;
+		error = found < 0 ? 1 : push_kept(out, &cap, b->dir, ent, keep_ordered, b, e);
+	}
+	if (error > 0) {
+		strata_error_at(e, strata_manifest_stream_path(b->ms), 0, 0);
+		strata_error_hint(e, "run strata_build() to write it again");
+		error = strata_error_set(e, STRATA_EINVALID, "the build manifest is unreadable");
+	}
+	if (error == 0)
+		error = merge(out, e);
+	if (error < 0)
+		strata_catalog_free(out);
+	else
+		b->n += out->n;
+	return error;
+}
+
+int strata_catalog_batches_rewind(strata_catalog_batches *b, strata_error *e)
+{
+	int error = strata_manifest_stream_rewind(b->ms, e);
+	if (error == 0 && skip_prefix(b) != 0) {
+		strata_error_at(e, strata_manifest_stream_path(b->ms), 0, 0);
+		strata_error_hint(e, "run again once the build is done");
+		error = strata_error_set(e, STRATA_EINVALID,
+		                         "the build manifest changed while it was read");
+	}
+	return error;
+}
+
+void strata_catalog_batches_close(strata_catalog_batches *b)
+{
+	if (!b)
+		return;
+	strata_manifest_stream_close(b->ms);
+	free(b->dir);
+	free(b->last);
+	free(b);
 }
 
 int strata_catalog_load_after(strata_catalog *out, const char *dir,
                               const strata_history_summary *applied, strata_error *e)
 {
-	struct prefix p = {.want = *applied};
-	int error = load_streamed(out, dir, keep_after, &p, e);
-	/* a history longer than the build, or applied up to its end but otherwise (nothing to
-	 * keep was reached) */
-	if (error == 0 && (p.seen.rows != p.want.rows || p.seen.digest != p.want.digest)) {
-		strata_catalog_free(out);
-		error = 1;
-	}
+	strata_catalog_batches *b;
+	int error = strata_catalog_batches_open(&b, dir, applied, e);
+	if (error == 0)
+		error = strata_catalog_batches_next(b, out, SIZE_MAX, e);
+	strata_catalog_batches_close(b);
 	return error;
 }
 
@@ -489,4 +611,5 @@ void strata_catalog_free(strata_catalog *c)
 	c->items = NULL;
 	c->from_manifest = NULL;
 	c->n = c->ndirs = 0;
+	c->partial = false;
 }

@@ -15,6 +15,9 @@ typedef struct strata_catalog {
 	/* per directory: its migrations were listed from its build manifest, not read */
 	bool *from_manifest;
 	size_t ndirs;
+	/* some of one built directory's migrations only (strata_catalog_load_listed, the batches
+	 * below), from a directory whose manifest vouches for its listing */
+	bool partial;
 } strata_catalog;
 
 /* Loads every migration below the given directories (not recursive) and merges them into one
@@ -46,9 +49,19 @@ int strata_catalog_load_listed(strata_catalog *out, const char *dir, const struc
 /* The migrations of the built directory `dir` (as directory 0 of one) after the first
  * applied->rows of its manifest, when the history whose summary is `applied` (core/history.h)
  * holds exactly those first rows: the pending migrations of a build applied up to some point,
- * listed from its manifest read entry by entry, the history not read. Only for a directory
- * whose manifest vouches for it (strata_build_summary). Returns 1 (c empty) when the history
- * is not such a prefix of the manifest, or the manifest is not as build writes it. */
+ * the history not read. Only for a directory whose manifest vouches for it
+ * (strata_build_summary). The manifest is read entry by entry. open returns 1 (*out NULL) when
+ * the history is not such a prefix of the manifest, or the manifest is not as build writes it;
+ * next lists in `out` up to max more migrations (none at the end; < 0 for a manifest that turns
+ * out unreadable there); rewind goes back to the first after the prefix, failing when the
+ * manifest changed since open. load_after lists them all at once. */
+typedef struct strata_catalog_batches strata_catalog_batches;
+int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
+                                const struct strata_history_summary *applied, strata_error *e);
+int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, size_t max,
+                                strata_error *e);
+int strata_catalog_batches_rewind(strata_catalog_batches *b, strata_error *e);
+void strata_catalog_batches_close(strata_catalog_batches *b);
 int strata_catalog_load_after(strata_catalog *out, const char *dir,
                               const struct strata_history_summary *applied, strata_error *e);
 /* Binary search; NULL when absent. */

@@ -108,8 +108,9 @@ struct strata_engine {
 	 * (core/history.h) from the row hashes strata stores with each row, in one round trip,
 	 * waiting at most wait_ms for a table lock; `unlocked`: the caller does not hold the
 	 * migration lock, and the summary answers only when no runner holds it either. 1 and
-	 * *out, or 0 when it cannot answer (some row has no hash (history_fill_hashes), no history
-	 * table, a standby, a lock wait that timed out, a runner at work), or < 0 on error. */
+	 * *out (no history table: 1 with out->no_table), or 0 when it cannot answer (some row has
+	 * no hash (history_fill_hashes), a standby, a lock wait that timed out, a runner at work),
+	 * or < 0 on error. */
 	int (*history_summary)(strata_conn *c, int wait_ms, bool unlocked,
 	                       strata_history_summary *out, strata_error *e);
 	/* Optional (NULL: read the history with history_load). The history row by row, without

@@ -378,7 +378,8 @@ struct strata_manifest_stream {
 	yajl_handle h;
 	FILE *f;
 	char *path;
-	size_t pos; /* the next complete entry to hand out */
+	struct stat st; /* the file's, when opened */
+	size_t pos;     /* the next complete entry to hand out */
 	bool eof;
 	strata_manifest_entry cur;
 };
@@ -422,6 +423,21 @@ static int stream_fill(strata_manifest_stream *s, strata_error *e)
 	return 0;
 }
 
+/* Parses from the file's start up to the first entry (the header, with its longest_* counts). */
+static int stream_start(strata_manifest_stream *s, size_t longest[2], strata_error *e)
+{
+	int error = 0;
+	if (!(s->h = yajl_alloc(&reader_callbacks, NULL, &s->r)))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	while (s->r.done == 0 && !s->eof && error == 0)
+		error = stream_fill(s, e);
+	if (error == 0 && longest) {
+		longest[0] = s->r.longest[0];
+		longest[1] = s->r.longest[1];
+	}
+	return error;
+}
+
 int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, bool sha256,
                                 size_t longest[2], strata_error *e)
 {
@@ -429,31 +445,54 @@ int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, b
 	int error = 0;
 
 	*out = NULL;
-	if (s)
-		s->r.no_sha = !sha256;
-	if (!s || !(s->path = strata_fs_join(dir, STRATA_MANIFEST)) ||
-	    !(s->h = yajl_alloc(&reader_callbacks, NULL, &s->r))) {
+	if (!s || !(s->path = strata_fs_join(dir, STRATA_MANIFEST))) {
 		strata_manifest_stream_close(s);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
-	if (!(s->f = fopen(s->path, "re"))) {
+	s->r.no_sha = !sha256;
+	if (!(s->f = fopen(s->path, "re")) || fstat(fileno(s->f), &s->st) != 0) {
 		error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", s->path,
 		                         strerror(errno));
 		strata_manifest_stream_close(s);
 		return error;
 	}
-	/* the header (and its longest_* counts) comes before the list: read up to the first entry
-	 */
-	while (s->r.done == 0 && !s->eof && error == 0)
-		error = stream_fill(s, e);
-	if (error < 0) {
+	if ((error = stream_start(s, longest, e)) < 0) {
 		strata_manifest_stream_close(s);
 		return error;
 	}
-	longest[0] = s->r.longest[0];
-	longest[1] = s->r.longest[1];
 	*out = s;
 	return 0;
+}
+
+int strata_manifest_stream_rewind(strata_manifest_stream *s, strata_error *e)
+{
+	struct stat st;
+	bool no_sha = s->r.no_sha;
+	strata_buf strings = s->r.strings;
+	struct raw_entry *ents = s->r.ents;
+	size_t cap = s->r.cap;
+
+	/* the same file, read again: one written over in place since is not what was read */
+	if (fstat(fileno(s->f), &st) != 0 || st.st_size != s->st.st_size ||
+	    st.st_mtim.tv_sec != s->st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != s->st.st_mtim.tv_nsec || fseek(s->f, 0, SEEK_SET) != 0) {
+		strata_error_at(e, s->path, 0, 0);
+		strata_error_hint(e, "run again once the build is done");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "the build manifest changed while it was read");
+	}
+	clearerr(s->f);
+	yajl_free(s->h);
+	s->h = NULL;
+	memset(&s->r, 0, sizeof(s->r));
+	s->r.no_sha = no_sha;
+	s->r.strings = strings;
+	s->r.strings.len = 0;
+	s->r.ents = ents;
+	s->r.cap = cap;
+	s->pos = 0;
+	s->eof = false;
+	return stream_start(s, NULL, e);
 }
 
 int strata_manifest_stream_next(strata_manifest_stream *s, const strata_manifest_entry **ent,

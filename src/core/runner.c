@@ -18,8 +18,8 @@ static void emit(const strata_run_opts *o, strata_event_kind kind, const strata_
 	                   .file = s->dir == STRATA_DOWN && s->m->down_path ? s->m->down_path
 	                                                                    : s->m->path,
 	                   .direction = s->dir,
-	                   .index = i,
-	                   .total = p->n,
+	                   .index = o->index_base + i,
+	                   .total = o->total ? o->total : p->n,
 	                   .statement = s->resume_from,
 	                   .ms = ms};
 	if (o->on_event)
@@ -167,7 +167,7 @@ int strata_runner_execute(strata_conn *c, const strata_plan *p, const strata_run
 	r->state = state;
 	r->step_ms = step_ms;
 	r->failed_statement = -1;
-	if ((error = strata_runner_precheck(c, p, o, r, e)) < 0)
+	if (!o->prechecked && (error = strata_runner_precheck(c, p, o, r, e)) < 0)
 		return error;
 	if (o->one_transaction && (error = c->engine->begin(c, NULL, &ao, e)) < 0)
 		return error;

@@ -20,6 +20,10 @@ typedef struct strata_run_opts {
 	 * this; 0: do not wait */
 	int max_replica_lag_ms;
 	int replica_wait_timeout_ms; /* ... at most this long (STRATA_EREPLICA) */
+	/* a plan that is one batch of a longer run: its events' index counts from index_base,
+	 * out of `total` (0: the plan's) */
+	size_t index_base, total;
+	bool prechecked; /* strata_runner_precheck passed on this very plan already */
 } strata_run_opts;
 
 typedef struct strata_run_result {

@@ -84,4 +84,12 @@ pg_q "delete from strata_migrations where name = 't7x'" >/dev/null
 both 'then nothing to run' 0 migrations run
 is 'the histories are the same' "$(pg_q "select string_agg(version || name || checksum, ',' order by version, name) from strata_migrations")" \
 	"$("$PSQL" -X -At -d "${TWIN##*/}" -c "select string_agg(version || name || checksum, ',' order by version, name) from strata_migrations")"
+
+# a new database and a build of nothing: nothing to run, the history table made as before
+need_pg
+mkdir -p "$TEST_DIR/empty/src/migrations" && cd "$TEST_DIR/empty" || bail "no project"
+check 'build nothing' 0 '^built 0 migrations' '^$' strata build
+check 'a new database: nothing to run' 0 '^nothing to run: 0 migrations' '^$' \
+	strata --database-url "$PG_URL" migrations run
+is '... the history table made' "$(pg_q "select count(*) from strata_migrations")" 0
 done_testing

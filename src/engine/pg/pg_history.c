@@ -458,15 +458,20 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 	    "current_setting('strata.summary_locked') = 'true' AND "
 	    "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " STRATA_HISTORY_TABLE,
 	    wait_ms > 0 ? wait_ms : 1);
+	memset(out, 0, sizeof(*out));
 	r = strata_pg_exec_rows(&pg->link, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		/* no history table (42P01), one from before row_hash (42703), a lock wait (55P03):
-		 * the run reads it all under the lock. The error ended the implicit transaction,
-		 * its lock_timeout and its transaction lock with it. */
+		/* no history table (42P01: said, no_table), one from before row_hash (42703), a
+		 * lock wait (55P03): the run reads it all under the lock. The error ended the
+		 * implicit transaction, its lock_timeout and its transaction lock with it. */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
-		if (strcmp(st, "42P01") != 0 && strcmp(st, "42703") != 0 &&
-		    strcmp(st, "55P03") != 0)
+		if (strcmp(st, "42P01") == 0) {
+			memset(out, 0, sizeof(*out));
+			out->no_table = true;
+			found = 1;
+		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {
 			found = strata_pg__error(pg, r, e);
+		}
 	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0 &&
 	           strcmp(PQgetvalue(r, 0, 4), "f") == 0 &&
 	           (!unlocked || strcmp(PQgetvalue(r, 0, 5), "t") == 0)) {

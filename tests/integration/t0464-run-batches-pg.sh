@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# A run of one build after a prefix of it (t0463), with one transaction per migration, holds 256
+# migrations at a time (issue 15: memory that does not grow with the build): every batch is
+# read and checked first, then each is read again (each file checked against the manifest
+# again) and run. Nothing half-applied still holds across batches: a migration whose source
+# changed since the build, or whose built file does not match the manifest, in the second batch
+# stops the run before the first batch runs. Compared with a twin database run through the full read (of the sources,
+# --dir src/migrations).
+. "$(dirname "$0")/lib.sh"
+need_pg
+
+mkdir -p "$TEST_DIR/p/src/migrations" && cd "$TEST_DIR/p" || bail "no project"
+printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
+A=$PG_URL
+A_DB=$PG_DB
+need_pg
+TWIN=$PG_URL
+for i in $(seq 1 400); do
+	printf -- '-- migrate:up\ncreate table t%d (x int);\n-- migrate:down\ndrop table t%d;\n' "$i" "$i" \
+		>"src/migrations/$i-t$i.sql"
+done
+PG_DB=$A_DB
+flat() { norm | sed -E 's/ (on|to) postgres[^ ]*$//; s/\(postgres[^)]*\)$//'; }
+# both NAME EXIT ARGS...: the run on both databases, the twin through the full read: the same
+# exit and output, times and database aside
+both() {
+	local name=$1 want=$2 o e
+	shift 2
+	run strata --database-url "$A" "$@"
+	o=$out e=$err
+	is "$name: exit" "$rc" "$want"
+	run strata --database-url "$TWIN" "$@" --dir src/migrations
+	is "$name: ... as the full read says (stdout)" "$(flat <<<"$o")" "$(flat <<<"$out")"
+	is "$name: ... (stderr)" "$(flat <<<"$e")" "$(flat <<<"$err")"
+	out=$o err=$e
+}
+count() { pg_q "select count(*) from strata_migrations"; }
+
+check 'build 400' 0 '^built 400 migrations' '^$' strata build
+# a source edited after the build, in the second batch (300 of 400): the build is out of date
+sleep 0.05
+printf -- '-- migrate:up\ncreate table t300 (x int, y int);\n-- migrate:down\ndrop table t300;\n' \
+	>src/migrations/300-t300.sql.new
+cp src/migrations/300-t300.sql 300.keep
+cat src/migrations/300-t300.sql.new >src/migrations/300-t300.sql
+rm src/migrations/300-t300.sql.new
+touch -d '2000-01-01' src/migrations
+check 'a new database; 300 edited in place since the build: refused by the checks' 1 '' \
+	'300-t300.sql: migration changed since the last build' strata migrations run
+like '... nothing applied' "$err" 'nothing was applied'
+is '... nothing in the history' "$(count)" 0
+cat 300.keep >src/migrations/300-t300.sql
+touch -d '2000-01-01' src/migrations/300-t300.sql src/migrations
+
+# a built file that no longer matches the manifest, in the second batch
+cp dist/migrations/350-t350.sql 350.keep
+printf -- '-- migrate:up\ncreate table t350 (x int, y int);\n' >dist/migrations/350-t350.sql
+touch -d '2000-01-01' dist/migrations/350-t350.sql dist/migrations
+check 'a built file changed after the build, in the second batch: refused' 1 '' \
+	'350-t350' strata migrations run
+is '... nothing applied' "$(count)" 0
+cp 350.keep dist/migrations/350-t350.sql
+touch -d '2000-01-01' dist/migrations/350-t350.sql dist/migrations
+
+# a statement that fails when it runs, in the second batch: the ones before it stay applied
+printf -- '-- migrate:up\nselect 1/0;\n-- migrate:down\n' >src/migrations/320-t320.sql
+check 'build with 320 failing' 0 '^built 400 migrations' '^$' strata build
+both 'run: 320 fails' 1 migrations run
+like '... 320 named' "$err" '320-t320'
+is '... 319 applied' "$(count)" 319
+check '-v: the history is the first 319, and the steps count on from there' 1 \
+	'^  \[1/81\] 320-t320 ' '' strata -v --database-url "$A" migrations run
+like '... the history not read' "$out" "summary is the build's first 319 migrations"
+printf -- '-- migrate:up\ncreate table t320 (x int);\n-- migrate:down\ndrop table t320;\n' \
+	>src/migrations/320-t320.sql
+check 'build 320 fixed' 0 '^built 400 migrations' '^$' strata build
+check '-v: the rest' 0 '^  \[81/81\] 400-t400 ' '' strata -v --database-url "$A" migrations run
+run strata --database-url "$TWIN" migrations run --dir src/migrations
+is 'the twin too' "$rc" 0
+is 'the histories are the same' "$(pg_q "select string_agg(version || name || checksum || status, ',' order by version::int) from strata_migrations")" \
+	"$("$PSQL" -X -At -d "${TWIN##*/}" -c "select string_agg(version || name || checksum || status, ',' order by version::int) from strata_migrations")"
+
+# 400 pending from an empty history, through the library's report: every step in it
+both 'revert all' 0 migrations revert --all
+check 'run all 400 again: two batches' 0 '^applied 400 migrations in ' '' strata -v migrations run
+like '... the second counts on from the first' "$out" '^  \[257/400\] 257-t257 '
+like '... to the last' "$out" '^  \[400/400\] 400-t400 '
+is '... in order' "$(printf '%s\n' "$out" | awk '$1 == "applied" && NF == 4 {print $2}' | sed -n '1p;256p;257p;400p' | paste -sd, -)" \
+	1-t1,256-t256,257-t257,400-t400
+done_testing
