@@ -5,38 +5,18 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/run_internal.h"
 #include "core/integrity.h"
 #include "core/runner.h"
 #include "util/clock.h"
 #include "util/error.h"
-
-/* The report the caller gets (its public part first), holding what its strings point into. */
-struct run_report {
-	strata_run_report pub;
-	strata_catalog cat;
-	strata_plan plan;
-	strata_step *one; /* repair: its single step */
-	/* revert with fake: the rows it removes, and the history they point into */
-	strata_unrecord unrec;
-	strata_history hist;
-	bool unrecording;
-	strata_step_report *steps;
-	strata_step_state *state;
-	double *ms;
-	/* a run in batches (run_batches): room for steps, and each step's strings */
-	bool batched;
-	size_t cap;
-	char **strings;
-};
 
 void strata_run_report_free(strata_run_report *pub)
 {
 	struct run_report *r = (struct run_report *)pub;
 	if (!r)
 		return;
-	for (size_t i = 0; r->strings && i < r->pub.n; i++)
-		free(r->strings[i]);
-	free(r->strings);
+	api_run_batches_free(r);
 	free(r->steps);
 	free(r->state);
 	free(r->ms);
@@ -86,8 +66,7 @@ static void report_steps(struct run_report *r)
 	r->pub.n = r->steps ? r->plan.n : 0;
 }
 
-/* How the runner runs for this session. */
-static void run_opts(const api_session *s, strata_run_opts *ro)
+void api_run_opts(const api_session *s, strata_run_opts *ro)
 {
 	*ro = (strata_run_opts){.fake = s->o.fake,
 	                        .one_transaction = s->o.one_transaction,
@@ -108,7 +87,7 @@ static int execute(api_session *s, struct run_report *r, strata_error *e)
 	strata_run_result rr = {.state = r->state, .step_ms = r->ms};
 	int error;
 
-	run_opts(s, &ro);
+	api_run_opts(s, &ro);
 	error = strata_runner_execute(s->db->conn, &r->plan, &ro, &rr, e);
 
 	r->pub.done = rr.done;
@@ -174,18 +153,23 @@ static int by_summary(struct run_report *r, const api_session *s, int error)
 }
 
 /* A run of one build whose history (its summary, under the lock) is the build's first rows, as
- * when a deploy brings a few new migrations or the database is new: of the build only the ones
- * after them are listed, from its manifest read entry by entry; the history is not read. A run
- * of one transaction per migration goes on to run_batches, holding a batch at a time; one with
- * a single transaction lists them all here. 1 (nothing read) when the history is not such a
- * prefix: then the full read. */
+ * when a deploy brings a few new migrations or the database is new, with one transaction per
+ * migration: of the build only the ones after them are listed, a batch at a time, from its
+ * manifest read entry by entry (run_batches.c); the history is not read. 1 (nothing read) when
+ * the history is not such a prefix: then the full read. */
 static int load_pending(api_session *s, strata_error *e)
 {
-	double t0 = strata_now_ms();
+	strata_conn *c = s->db->conn;
 	int error;
 
-	if (!s->applied_found || s->applied.unfinished || s->src->ndirs != 1 || s->src->nmems)
+	if (!s->applied_found || s->applied.unfinished || s->o.one_transaction ||
+	    s->src->ndirs != 1 || s->src->nmems)
 		return 1;
+	/* a row hash that is not its row's (a checksum edited by hand) hides an edit from the
+	 * summary: the full read checks every row */
+	if (s->applied.rows && c->engine->history_hashes_ok &&
+	    (error = c->engine->history_hashes_ok(c, e)) <= 0)
+		return error < 0 ? error : 1;
 	if ((error = strata_catalog_batches_open(&s->batches, s->src->dirs[0].dir, &s->applied,
 	                                         e)) != 0)
 		return error;
@@ -201,15 +185,24 @@ static int load_pending(api_session *s, strata_error *e)
 	if (s->applied.rows)
 		api_phase(s->db, "prefix", s->applied_ms, (size_t)s->applied.rows, 0);
 	s->cat_read = s->cat_partial = true;
-	if (!s->o.one_transaction)
-		return 0;
-	error = strata_catalog_batches_next(s->batches, &s->cat, SIZE_MAX, e);
+	return 0;
+}
+
+/* What load reads when the summary did not answer, for a batched run that its checks refused:
+ * the whole catalog and history, so that the refusal is the one a run without batches makes. */
+static int load_full(api_session *s, strata_error *e)
+{
+	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
+	int error;
+
 	strata_catalog_batches_close(s->batches);
 	s->batches = NULL;
-	if (error == 0)
-		api_phase(s->db, "read", strata_now_ms() - t0, s->cat.n,
-		          STRATA_EVENT_FROM_MANIFEST);
-	return error;
+	s->cat_partial = false;
+	if ((error = api_session_read(s, API_READ_BUILT, e)) < 0)
+		return error;
+	if (s->db->conn->engine->history_fill_hashes)
+		flags |= STRATA_HISTORY_ROW_HASH;
+	return api_session_history(s, flags, e);
 }
 
 /* Reads what a run needs (the catalog, unless the summary may do; the history), under the lock
@@ -319,162 +312,6 @@ static int begin(api_session *s, struct run_report **r, strata_db *db, strata_so
 	return 0;
 }
 
-/* ---- a run in batches ---------------------------------------------------------------------- */
-
-#define BATCH 256
-
-/* Adds the steps of plan p to the report, PLANNED, with copies of their strings. */
-static int report_add(struct run_report *r, const strata_plan *p, strata_error *e)
-{
-	size_t n = r->pub.n + p->n;
-	if (n > r->cap) {
-		size_t cap = n > 2 * r->cap ? n : 2 * r->cap;
-		strata_step_report *steps = realloc(r->steps, cap * sizeof(*steps));
-		strata_step_state *state = steps ? realloc(r->state, cap * sizeof(*state)) : NULL;
-		double *ms = state ? realloc(r->ms, cap * sizeof(*ms)) : NULL;
-		char **strings = ms ? realloc(r->strings, cap * sizeof(*strings)) : NULL;
-		r->steps = steps ? steps : r->steps;
-		r->state = state ? state : r->state;
-		r->ms = ms ? ms : r->ms;
-		r->strings = strings ? strings : r->strings;
-		if (!strings)
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
-		r->cap = cap;
-	}
-	for (size_t i = 0; i < p->n; i++) {
-		const strata_migration *m = p->steps[i].m;
-		size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1,
-		       lf = strlen(m->path) + 1;
-		char *str = malloc(lv + ln + lf);
-		size_t k = r->pub.n;
-		if (!str)
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
-		memcpy(str, m->version, lv);
-		memcpy(str + lv, m->name, ln);
-		memcpy(str + lv + ln, m->path, lf);
-		r->strings[k] = str;
-		r->steps[k] = (strata_step_report){.version = str,
-		                                   .name = str + lv,
-		                                   .file = str + lv + ln,
-		                                   .direction = STRATA_UP,
-		                                   .no_transaction = m->up.no_transaction,
-		                                   .state = STRATA_STEP_PLANNED};
-		r->state[k] = STRATA_STEP_PLANNED;
-		r->ms[k] = 0;
-		r->pub.n++;
-	}
-	return 0;
-}
-
-/* The next batch's catalog (in s->cat) and plan; 0 with an empty plan at the end. Reads, checks
- * and parses each file (strata_migration_ensure). */
-static int next_batch(api_session *s, strata_plan *plan, strata_error *e)
-{
-	int error;
-	memset(plan, 0, sizeof(*plan));
-	strata_catalog_free(&s->cat);
-	if ((error = strata_catalog_batches_next(s->batches, &s->cat, BATCH, e)) < 0 ||
-	    s->cat.n == 0)
-		return error;
-	return strata_plan_up(plan, &s->cat, &s->hist, NULL, e);
-}
-
-/* Pass 1: every batch checked as a whole run is before anything is sent (its files, the
- * build, strata_runner_precheck), its steps added to the report; nothing half-applied. */
-static int check_batches(api_session *s, struct run_report *r, const strata_run_opts *ro,
-                         strata_error *e)
-{
-	strata_plan plan;
-	int error;
-
-	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
-		strata_run_result rr = {0};
-		size_t base = r->pub.n;
-		if (api_session_verify(s, &plan, false, NULL, NULL, e) > 0)
-			error = e->code ? e->code : STRATA_EINVALID;
-		if (error == 0 &&
-		    (error = strata_runner_precheck(s->db->conn, &plan, ro, &rr, e)) < 0)
-			r->pub.failed = (long)(base + rr.failed);
-		if (report_add(r, &plan, e) < 0 && error == 0)
-			error = STRATA_ERROR;
-		strata_plan_free(&plan);
-		if (error < 0)
-			return error;
-	}
-	strata_plan_free(&plan);
-	return error;
-}
-
-/* Pass 2: each batch read (and each file checked against the manifest) again, and run. */
-static int execute_batches(api_session *s, struct run_report *r, strata_run_opts *ro,
-                           strata_error *e)
-{
-	size_t base = 0;
-	strata_plan plan;
-	int error;
-
-	ro->prechecked = true;
-	ro->total = r->pub.n;
-	if ((error = strata_catalog_batches_rewind(s->batches, e)) < 0)
-		return error;
-	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
-		strata_run_result rr = {.state = r->state + base, .step_ms = r->ms + base};
-		size_t n = plan.n;
-		if (base + n > r->pub.n) {
-			strata_plan_free(&plan);
-			return strata_error_set(e, STRATA_EINVALID,
-			                        "the build manifest changed while it was read");
-		}
-		ro->index_base = base;
-		error = strata_runner_execute(s->db->conn, &plan, ro, &rr, e);
-		r->pub.done += rr.done;
-		r->pub.skipped += rr.skipped;
-		r->pub.retries += rr.retries;
-		r->pub.ms += rr.ms;
-		strata_plan_free(&plan);
-		if (error < 0) {
-			r->pub.failed = (long)(base + rr.failed);
-			r->pub.not_started = rr.not_started;
-			r->pub.statements = rr.statements;
-			r->pub.failed_statement = rr.failed_statement;
-			return error;
-		}
-		base += n;
-	}
-	strata_plan_free(&plan);
-	if (error == 0 && base != r->pub.n)
-		error = strata_error_set(e, STRATA_EINVALID,
-		                         "the build manifest changed while it was read");
-	return error;
-}
-
-/* The pending migrations after a prefix of one build (load_pending), BATCH at a time, twice:
- * checked, then run. Memory holds a batch and the report, not the build. */
-static int run_batches(api_session *s, struct run_report *r, double t0, strata_error *e)
-{
-	strata_run_opts ro;
-	double t1 = strata_now_ms();
-	int error;
-
-	r->batched = true;
-	r->pub.migrations = (size_t)s->built.rows;
-	run_opts(s, &ro);
-	if ((error = check_batches(s, r, &ro, e)) < 0) {
-		r->pub.not_started = true;
-		api_map_to_src(s->src, e);
-		goto done;
-	}
-	api_phase(s->db, "read", strata_now_ms() - t1, r->pub.n, STRATA_EVENT_FROM_MANIFEST);
-	api_phase(s->db, "plan", strata_now_ms() - t0, r->pub.n, 0);
-	if (r->pub.n && (error = execute_batches(s, r, &ro, e)) < 0)
-		api_map_to_src(s->src, e);
-done:
-	for (size_t i = 0; i < r->pub.n; i++)
-		r->steps[i].state = r->state[i], r->steps[i].ms = r->ms[i];
-	r->pub.steps = r->steps;
-	return error;
-}
-
 int strata_run(strata_db *db, strata_source *src, const strata_run_options *o,
                strata_run_report **out, strata_error *e)
 {
@@ -496,10 +333,10 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 		error = error > 0 ? 0 : error;
 		goto done;
 	}
-	if (s.batches) {
-		error = run_batches(&s, r, t0, e);
+	/* 1: the batches' checks refused something, which the full read says */
+	if (s.batches &&
+	    ((error = api_run_batches(&s, r, t0, e)) <= 0 || (error = load_full(&s, e)) < 0))
 		goto done;
-	}
 	if ((error = strata_plan_up(&r->plan, &s.cat, &s.hist, s.o.to, e)) < 0) {
 		api_map_to_src(src, e);
 		r->pub.not_started = true;

@@ -571,17 +571,6 @@ void strata_catalog_batches_close(strata_catalog_batches *b)
 	free(b);
 }
 
-int strata_catalog_load_after(strata_catalog *out, const char *dir,
-                              const strata_history_summary *applied, strata_error *e)
-{
-	strata_catalog_batches *b;
-	int error = strata_catalog_batches_open(&b, dir, applied, e);
-	if (error == 0)
-		error = strata_catalog_batches_next(b, out, SIZE_MAX, e);
-	strata_catalog_batches_close(b);
-	return error;
-}
-
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name)
 {

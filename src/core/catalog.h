@@ -54,7 +54,7 @@ int strata_catalog_load_listed(strata_catalog *out, const char *dir, const struc
  * the history is not such a prefix of the manifest, or the manifest is not as build writes it;
  * next lists in `out` up to max more migrations (none at the end; < 0 for a manifest that turns
  * out unreadable there); rewind goes back to the first after the prefix, failing when the
- * manifest changed since open. load_after lists them all at once. */
+ * manifest changed since open. */
 typedef struct strata_catalog_batches strata_catalog_batches;
 int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
                                 const struct strata_history_summary *applied, strata_error *e);
@@ -62,8 +62,6 @@ int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, 
                                 strata_error *e);
 int strata_catalog_batches_rewind(strata_catalog_batches *b, strata_error *e);
 void strata_catalog_batches_close(strata_catalog_batches *b);
-int strata_catalog_load_after(strata_catalog *out, const char *dir,
-                              const struct strata_history_summary *applied, strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);

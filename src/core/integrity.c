@@ -179,6 +179,13 @@ int strata_verify_build(const strata_catalog *dist, size_t idx, const char *src_
 		return 0; /* a deployed dist without its sources */
 	if (build_is_fresh(dist, idx, src_dir, dist_dir))
 		return 0;
+	/* a catalog of some of the build only (a run in batches) cannot be compared with all the
+	 * sources: refused, the run reads the whole build, which can */
+	if (dist->partial) {
+		strata_error_at(e, src_dir, 0, 0);
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "a source changed since the last build");
+	}
 	if ((error = strata_catalog_load(&src, &src_dir, 1, e)) < 0) {
 		strata_error_hint(e, "fix the source, then run strata_build()");
 		return error;
@@ -191,10 +198,7 @@ int strata_verify_build(const strata_catalog *dist, size_t idx, const char *src_
 		int cmp = !s   ? 1
 		          : !d ? -1
 		               : strata_migration_key_cmp(s->version, s->name, d->version, d->name);
-		if (cmp < 0 && dist->partial) {
-			/* not listed here (partial lists only what the run needs, from a build
-			 * whose sources gained or lost no file since: strata_build_summary) */
-		} else if (cmp < 0) {
+		if (cmp < 0) {
 			strata_error_at(e, s->path, 0, 0);
 			strata_error_hint(e, "run strata_build() to update %s", dist_dir);
 			error = strata_error_set(e, STRATA_EINVALID, "migration is not built yet");

@@ -472,8 +472,10 @@ int strata_manifest_stream_rewind(strata_manifest_stream *s, strata_error *e)
 	struct raw_entry *ents = s->r.ents;
 	size_t cap = s->r.cap;
 
-	/* the same file, read again: one written over in place since is not what was read */
-	if (fstat(fileno(s->f), &st) != 0 || st.st_size != s->st.st_size ||
+	/* the same file, read again: one written over in place, or replaced (build renames a new
+	 * one into place), since it was opened is not what was read */
+	if (stat(s->path, &st) != 0 || st.st_ino != s->st.st_ino || st.st_dev != s->st.st_dev ||
+	    fstat(fileno(s->f), &st) != 0 || st.st_size != s->st.st_size ||
 	    st.st_mtim.tv_sec != s->st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != s->st.st_mtim.tv_nsec || fseek(s->f, 0, SEEK_SET) != 0) {
 		strata_error_at(e, s->path, 0, 0);

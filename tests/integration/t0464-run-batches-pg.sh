@@ -80,8 +80,29 @@ is 'the twin too' "$rc" 0
 is 'the histories are the same' "$(pg_q "select string_agg(version || name || checksum || status, ',' order by version::int) from strata_migrations")" \
 	"$("$PSQL" -X -At -d "${TWIN##*/}" -c "select string_agg(version || name || checksum || status, ',' order by version::int) from strata_migrations")"
 
-# 400 pending from an empty history, through the library's report: every step in it
+# a file of the second batch changed while the first batch runs: the second does not start, and
+# the run says what stays applied
 both 'revert all' 0 migrations revert --all
+printf -- '-- migrate:up\nselect pg_sleep(2);\n-- migrate:down\nselect 1;\n' >src/migrations/10-t10.sql
+check 'build with 10 slow' 0 '^built 400 migrations' '^$' strata build
+cp dist/migrations/300-t300.sql 300.dist
+strata --database-url "$A" migrations run >run.out 2>run.err &
+pid=$!
+nine() { [ "$(count)" -ge 9 ]; }
+until_true 400 nine || not_ok 'the first batch started'
+printf -- '-- migrate:up\ncreate table t300 (x int, z int);\n-- migrate:down\ndrop table t300;\n' \
+	>dist/migrations/300-t300.sql
+wait "$pid"
+is '... the run fails' "$?" 1
+like '... naming the changed file' "$(cat run.err)" '300-t300'
+like '... and what stays' "$(cat run.err)" 'the 256 migrations applied stay applied; the rest did not start'
+is '... the first batch applied' "$(count)" 256
+cp 300.dist dist/migrations/300-t300.sql
+touch -d '2000-01-01' dist/migrations/300-t300.sql dist/migrations
+check '... the file back: the rest' 0 '^applied 144 migrations in ' '^$' strata migrations run
+check 'revert all' 0 '^reverted 400 migrations in ' '^$' strata migrations revert --all
+
+# 400 pending from an empty history, through the library's report: every step in it
 check 'run all 400 again: two batches' 0 '^applied 400 migrations in ' '' strata -v migrations run
 like '... the second counts on from the first' "$out" '^  \[257/400\] 257-t257 '
 like '... to the last' "$out" '^  \[400/400\] 400-t400 '

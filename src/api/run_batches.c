@@ -1,0 +1,244 @@
+/*
+ * run_batches.c: a run of the migrations after a prefix of one build, BATCH at a time, in two
+ * passes. Pass 1 reads and checks every batch as a whole run checks its plan before anything is
+ * sent (each file against the manifest, the build against its sources, the statements the
+ * runner refuses) and adds its steps to the report, with each step's key. Anything it refuses
+ * sends the run back to the full read, which refuses it as it always did. Pass 2 reads the
+ * manifest again, refuses any step that is not the one pass 1 checked, reads each file again
+ * (checking it against the manifest) and runs the batch. Memory holds one batch and the
+ * report, not the build.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/run_internal.h"
+#include "core/history.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define BATCH 256
+
+void api_run_batches_free(struct run_report *r)
+{
+	for (size_t i = 0; r->strings && i < r->pub.n; i++)
+		free(r->strings[i]);
+	free(r->strings);
+	free(r->keys);
+	r->strings = NULL;
+	r->keys = NULL;
+}
+
+/* Makes room for n steps. */
+static int report_room(struct run_report *r, size_t n, strata_error *e)
+{
+	size_t cap = n > 2 * r->cap ? n : 2 * r->cap;
+	strata_step_report *steps;
+	strata_step_state *state;
+	double *ms;
+	char **strings;
+	uint64_t *keys;
+
+	if (n <= r->cap)
+		return 0;
+	if ((steps = realloc(r->steps, cap * sizeof(*steps))))
+		r->steps = steps;
+	if (steps && (state = realloc(r->state, cap * sizeof(*state))))
+		r->state = state;
+	if (steps && state && (ms = realloc(r->ms, cap * sizeof(*ms))))
+		r->ms = ms;
+	if (steps && state && ms && (strings = realloc(r->strings, cap * sizeof(*strings))))
+		r->strings = strings;
+	if (steps && state && ms && strings && (keys = realloc(r->keys, cap * sizeof(*keys))))
+		r->keys = keys;
+	if (!steps || !state || !ms || !strings || !keys)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	r->cap = cap;
+	return 0;
+}
+
+/* Adds the steps of plan p to the report, PLANNED, with copies of their strings and their keys. */
+static int report_add(struct run_report *r, const strata_plan *p, strata_error *e)
+{
+	int error = report_room(r, r->pub.n + p->n, e);
+	for (size_t i = 0; error == 0 && i < p->n; i++) {
+		const strata_migration *m = p->steps[i].m;
+		size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1,
+		       lf = strlen(m->path) + 1;
+		char *str = malloc(lv + ln + lf);
+		size_t k = r->pub.n;
+		if (!str ||
+		    strata_history_row_hash(&r->keys[k], m->version, m->name, m->checksum) < 0) {
+			free(str);
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+		memcpy(str, m->version, lv);
+		memcpy(str + lv, m->name, ln);
+		memcpy(str + lv + ln, m->path, lf);
+		r->strings[k] = str;
+		r->steps[k] = (strata_step_report){.version = str,
+		                                   .name = str + lv,
+		                                   .file = str + lv + ln,
+		                                   .direction = STRATA_UP,
+		                                   .no_transaction = m->up.no_transaction,
+		                                   .state = STRATA_STEP_PLANNED};
+		r->state[k] = STRATA_STEP_PLANNED;
+		r->ms[k] = 0;
+		r->pub.n++;
+	}
+	return error;
+}
+
+/* The next batch's catalog (in s->cat) and plan; 0 with an empty plan at the end. Reads, checks
+ * and parses each file (strata_migration_ensure). */
+static int next_batch(api_session *s, strata_plan *plan, strata_error *e)
+{
+	int error;
+	memset(plan, 0, sizeof(*plan));
+	strata_catalog_free(&s->cat);
+	if ((error = strata_catalog_batches_next(s->batches, &s->cat, BATCH, e)) < 0 ||
+	    s->cat.n == 0)
+		return error;
+	return strata_plan_up(plan, &s->cat, &s->hist, NULL, e);
+}
+
+/* Pass 1: < 0 when a check refuses something (or on error). */
+static int check_batches(api_session *s, struct run_report *r, const strata_run_opts *ro,
+                         strata_error *e)
+{
+	strata_plan plan;
+	int error;
+
+	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
+		strata_run_result rr = {0};
+		if (api_session_verify(s, &plan, false, NULL, NULL, e) > 0)
+			error = e->code ? e->code : STRATA_EINVALID;
+		if (error == 0)
+			error = strata_runner_precheck(s->db->conn, &plan, ro, &rr, e);
+		if (error == 0)
+			error = report_add(r, &plan, e);
+		strata_plan_free(&plan);
+		if (error < 0)
+			return error;
+	}
+	strata_plan_free(&plan);
+	return error;
+}
+
+/* Whether the batch's steps are the ones pass 1 checked, from `base` on; else the error. */
+static int same_steps(const struct run_report *r, size_t base, const strata_plan *plan,
+                      strata_error *e)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const strata_migration *m = plan->steps[i].m;
+		uint64_t key;
+		if (base + i < r->pub.n &&
+		    strata_history_row_hash(&key, m->version, m->name, m->checksum) == 0 &&
+		    key == r->keys[base + i])
+			continue;
+		strata_error_at(e, m->path, 0, 0);
+		strata_error_hint(e, "run again once the build is done");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "the build changed while it ran: %s-%s is not the "
+		                        "migration that was checked",
+		                        m->version, m->name);
+	}
+	return 0;
+}
+
+/* Pass 2. A batch that cannot be read, or is not what pass 1 checked, stops the run before it
+ * starts: what ran before it stays applied. */
+static int execute_batches(api_session *s, struct run_report *r, strata_run_opts *ro,
+                           strata_error *e)
+{
+	size_t base = 0;
+	strata_plan plan = {0};
+	int error = 0;
+
+	ro->prechecked = true;
+	ro->total = r->pub.n;
+	if ((error = strata_catalog_batches_rewind(s->batches, e)) < 0) {
+		r->pub.failed = 0;
+		r->pub.not_started = true;
+		return error;
+	}
+	while (base < r->pub.n) {
+		strata_run_result rr = {.state = r->state + base, .step_ms = r->ms + base};
+		size_t n;
+		if ((error = next_batch(s, &plan, e)) < 0 ||
+		    (error = same_steps(r, base, &plan, e)) < 0)
+			break;
+		if (!plan.n) { /* the manifest ended early */
+			error = strata_error_set(e, STRATA_EINVALID,
+			                         "the build changed while it ran: it has fewer "
+			                         "migrations than were checked");
+			break;
+		}
+		n = plan.n;
+		ro->index_base = base;
+		error = strata_runner_execute(s->db->conn, &plan, ro, &rr, e);
+		r->pub.done += rr.done;
+		r->pub.skipped += rr.skipped;
+		r->pub.retries += rr.retries;
+		r->pub.ms += rr.ms;
+		strata_plan_free(&plan);
+		if (error < 0) {
+			r->pub.failed = (long)(base + rr.failed);
+			r->pub.not_started = rr.not_started;
+			r->pub.statements = rr.statements;
+			r->pub.failed_statement = rr.failed_statement;
+			return error;
+		}
+		base += n;
+	}
+	strata_plan_free(&plan);
+	if (error < 0) { /* before the batch at base started */
+		r->pub.failed = (long)base;
+		r->pub.not_started = true;
+	}
+	return error;
+}
+
+/* Back to an empty report, for the full read. */
+static void report_reset(struct run_report *r)
+{
+	api_run_batches_free(r);
+	free(r->steps);
+	free(r->state);
+	free(r->ms);
+	r->steps = NULL;
+	r->state = NULL;
+	r->ms = NULL;
+	r->cap = 0;
+	r->batched = false;
+	memset(&r->pub, 0, sizeof(r->pub));
+	r->pub.failed = -1;
+	r->pub.failed_statement = -1;
+}
+
+int api_run_batches(api_session *s, struct run_report *r, double t0, strata_error *e)
+{
+	strata_run_opts ro;
+	double t1 = strata_now_ms();
+	int error = 0;
+
+	r->batched = true;
+	api_run_opts(s, &ro);
+	if (check_batches(s, r, &ro, e) < 0) {
+		/* refused (or failed) before anything was sent: the full read says it */
+		report_reset(r);
+		strata_catalog_free(&s->cat);
+		strata_error_clear(e);
+		return 1;
+	}
+	r->pub.migrations = (size_t)s->built.rows;
+	api_phase(s->db, "read", strata_now_ms() - t1, r->pub.n, STRATA_EVENT_FROM_MANIFEST);
+	api_phase(s->db, "plan", strata_now_ms() - t0, r->pub.n, 0);
+	if (r->pub.n && (error = execute_batches(s, r, &ro, e)) < 0)
+		api_map_to_src(s->src, e);
+	for (size_t i = 0; i < r->pub.n; i++) {
+		r->steps[i].state = r->state[i];
+		r->steps[i].ms = r->ms[i];
+	}
+	r->pub.steps = r->steps;
+	return error;
+}

@@ -1,0 +1,40 @@
+/* run_internal.h: what run.c and run_batches.c share: the report a run hands back. */
+#ifndef STRATA_API_RUN_INTERNAL_H
+#define STRATA_API_RUN_INTERNAL_H
+
+#include "api/api.h"
+#include "core/runner.h"
+
+/* The report the caller gets (its public part first), holding what its strings point into. */
+struct run_report {
+	strata_run_report pub;
+	strata_catalog cat;
+	strata_plan plan;
+	strata_step *one; /* repair: its single step */
+	/* revert with fake: the rows it removes, and the history they point into */
+	strata_unrecord unrec;
+	strata_history hist;
+	bool unrecording;
+	strata_step_report *steps;
+	strata_step_state *state;
+	double *ms;
+	/* a run in batches (run_batches.c): room for steps, each step's strings, and each step's
+	 * key (strata_history_row_hash of its version, name and checksum) as the checks saw it */
+	bool batched;
+	size_t cap;
+	char **strings;
+	uint64_t *keys;
+};
+
+/* How the runner runs for this session. */
+void api_run_opts(const api_session *s, strata_run_opts *ro);
+
+/* The pending migrations after a prefix of one build (s->batches, run.c's load_pending), a
+ * batch at a time: all checked, then all run. Returns 1 (nothing sent, the report and the
+ * session's catalog emptied, e cleared) when the checks refuse something: the full read then
+ * says what, as it would have without batches. */
+int api_run_batches(api_session *s, struct run_report *r, double t0, strata_error *e);
+/* Frees what a batched run added to the report. */
+void api_run_batches_free(struct run_report *r);
+
+#endif
