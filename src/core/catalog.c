@@ -439,9 +439,10 @@ struct strata_catalog_batches {
 	size_t n;   /* entries handed out since the prefix */
 };
 
-/* Reads the manifest's first applied.rows entries, checking that they are the ones the history's
- * summary is made of. 1 when they are not (or the manifest is not as build writes it). */
-static int skip_prefix(strata_catalog_batches *b)
+/* Reads the manifest's first applied.rows entries, checking (`check`) that they are the ones the
+ * history's summary is made of. 1 when they are not (or the manifest is not as build writes
+ * it). */
+static int skip_prefix(strata_catalog_batches *b, bool check)
 {
 	strata_history_summary seen = {0};
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -449,10 +450,15 @@ static int skip_prefix(strata_catalog_batches *b)
 		const strata_manifest_entry *ent;
 		strata_file_kind kind;
 		char *v = NULL, *n = NULL;
-		uint64_t h;
+		uint64_t h = 0;
 		int ok;
-		if (strata_manifest_stream_next(b->ms, &ent, &ignored) <= 0 ||
-		    strata_migration_parse_name(&kind, &v, &n, ent->file, &ignored) < 0)
+		if (strata_manifest_stream_next(b->ms, &ent, &ignored) <= 0)
+			return 1;
+		if (!check) {
+			seen.rows++;
+			continue;
+		}
+		if (strata_migration_parse_name(&kind, &v, &n, ent->file, &ignored) < 0)
 			return 1;
 		ok = strata_history_row_hash(&h, v, n, ent->sha256) == 0;
 		free(v);
@@ -465,7 +471,7 @@ static int skip_prefix(strata_catalog_batches *b)
 	b->n = 0;
 	free(b->last);
 	b->last = NULL;
-	return seen.digest == b->applied.digest ? 0 : 1;
+	return !check || seen.digest == b->applied.digest ? 0 : 1;
 }
 
 int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
@@ -485,7 +491,7 @@ int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
 	/* an unreadable manifest: the full read says what is wrong with it */
 	error = strata_manifest_stream_open(&b->ms, dir, true, longest, &ignored) < 0
 	            ? 1
-	            : skip_prefix(b);
+	            : skip_prefix(b, true);
 	if (error)
 		strata_catalog_batches_close(b);
 	else
@@ -551,8 +557,9 @@ int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, 
 
 int strata_catalog_batches_rewind(strata_catalog_batches *b, strata_error *e)
 {
+	/* the same file as checked (the rewind makes sure): the prefix is only counted */
 	int error = strata_manifest_stream_rewind(b->ms, e);
-	if (error == 0 && skip_prefix(b) != 0) {
+	if (error == 0 && skip_prefix(b, false) != 0) {
 		strata_error_at(e, strata_manifest_stream_path(b->ms), 0, 0);
 		strata_error_hint(e, "run again once the build is done");
 		error = strata_error_set(e, STRATA_EINVALID,

@@ -128,10 +128,6 @@ struct strata_engine {
 	 * Returns 0, or 1 (out empty) when this history cannot be read so (no table yet, one from
 	 * an older strata): then history_load. Changes nothing. */
 	int (*history_newest)(strata_conn *c, size_t k, strata_history *out, strata_error *e);
-	/* Optional (NULL: trusted). Whether every row's stored row hash is the hash of its version,
-	 * name and checksum (strata_history_row_hash): 1, or 0 when one is not (a checksum edited
-	 * by hand), or < 0 on error. Reads every row on the server; sends none. */
-	int (*history_hashes_ok)(strata_conn *c, strata_error *e);
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);

@@ -308,7 +308,6 @@ const struct strata_engine strata_pg_engine = {
     .history_summary = strata_pg__history_summary,
     .history_each = strata_pg__history_each,
     .history_newest = strata_pg__history_newest,
-    .history_hashes_ok = strata_pg__history_hashes_ok,
     .history_fill_hashes = strata_pg__history_fill_hashes,
     .apply = strata_pg__apply,
     .mark_applied = strata_pg__mark_applied,

@@ -315,26 +315,6 @@ int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, str
 	return error;
 }
 
-/* history_hashes_ok (core/engine.h): strata_history_row_hash computed by the server (sha256()
- * from PostgreSQL 11) for every row, its first 8 bytes compared with the stored one's (big
- * endian, as int8send gives them). ~0.8 µs a row. A server without sha256() answers 0: the run
- * reads the whole history. */
-int strata_pg__history_hashes_ok(strata_conn *b, strata_error *e)
-{
-	pg_conn *pg = (pg_conn *)b;
-	PGresult *r = strata_pg_exec_rows(
-	    &pg->link, "SELECT count(*) FROM " STRATA_HISTORY_TABLE " WHERE row_hash IS NULL OR "
-	               "substring(sha256(convert_to(version || E'\\t' || name || E'\\t' || "
-	               "checksum, 'UTF8')) FROM 1 FOR 8) <> int8send(row_hash)");
-	int ok = 0;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK)
-		ok = strcmp(PQgetvalue(r, 0, 0), "0") == 0;
-	else if (strcmp(strata_pg__field(r, PG_DIAG_SQLSTATE), "42883") != 0)
-		ok = strata_pg__error(pg, r, e);
-	PQclear(r);
-	return ok;
-}
-
 /* A big-endian integer of n bytes, as binary values hold them. */
 static uint64_t be(const char *p, int n)
 {
