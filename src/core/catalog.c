@@ -349,6 +349,18 @@ int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t
 	return catalog_load(out, dirs, ndirs, built, extra, nextra, e);
 }
 
+/* An empty catalog of some of one built directory's migrations, listed from its manifest. */
+static int partial_init(strata_catalog *out, strata_error *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (!(out->from_manifest = calloc(2, sizeof(*out->from_manifest))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	out->ndirs = 1;
+	out->from_manifest[0] = true;
+	out->partial = true;
+	return 0;
+}
+
 /* Which manifest entries a streamed load keeps: 1 keep, 0 skip, 2 stop (the load answers 1). */
 typedef int (*keep_fn)(void *ud, const char *version, const char *name, const char *sha256);
 
@@ -391,12 +403,8 @@ static int load_streamed(strata_catalog *out, const char *dir, keep_fn keep, voi
 	size_t cap = 0, longest[2];
 	int error;
 
-	memset(out, 0, sizeof(*out));
-	if (!(out->from_manifest = calloc(2, sizeof(*out->from_manifest))))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	out->ndirs = 1;
-	out->from_manifest[0] = true;
-	out->partial = true;
+	if ((error = partial_init(out, e)) < 0)
+		return error;
 	/* an unreadable manifest: the full read says what is wrong with it */
 	error = strata_manifest_stream_open(&ms, dir, true, longest, &ignored) < 0 ? 1 : 0;
 	while (error == 0) {
@@ -529,12 +537,8 @@ int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, 
 	size_t cap = 0;
 	int error = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (!(out->from_manifest = calloc(2, sizeof(*out->from_manifest))))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	out->ndirs = 1;
-	out->from_manifest[0] = true;
-	out->partial = true;
+	if ((error = partial_init(out, e)) < 0)
+		return error;
 	while (error == 0 && out->n < max) {
 		int found = strata_manifest_stream_next(b->ms, &ent, &ignored);
 		if (found == 0)
