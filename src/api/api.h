@@ -89,7 +89,6 @@ typedef struct api_session {
 	strata_run_options o;
 	strata_catalog cat;
 	bool cat_read;
-	bool cat_partial; /* cat holds only what the history names (a revert's load_newest) */
 	strata_history hist;
 	bool locked;
 	bool outer_lock; /* the caller holds the lock (a seed's migrations): neither take nor free

@@ -181,23 +181,22 @@ static int load_pending(api_session *s, strata_error *e)
 	}
 	if (s->applied.rows)
 		api_phase(s->db, "prefix", s->applied_ms, (size_t)s->applied.rows, 0);
-	s->cat_read = s->cat_partial = true;
 	return 0;
 }
 
-/* What load reads when the summary did not answer, for a batched run that its checks refused:
- * the whole catalog and history, so that the refusal is the one a run without batches makes. */
-static int load_full(api_session *s, strata_error *e)
+/* Under the lock, when the summary did not answer: the catalog (unless read) and the whole
+ * history. Also for a batched run that its checks refused, so that the refusal is the one a run
+ * without batches makes. */
+static int load_all(api_session *s, strata_error *e)
 {
 	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	int error;
 
 	strata_catalog_batches_close(s->batches);
 	s->batches = NULL;
-	s->cat_partial = false;
-	if ((error = api_session_read(s, API_READ_BUILT, e)) < 0)
+	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
 		return error;
-	if (s->db->conn->engine->history_fill_hashes)
+	if (s->by_summary && s->db->conn->engine->history_fill_hashes)
 		flags |= STRATA_HISTORY_ROW_HASH;
 	return api_session_history(s, flags, e);
 }
@@ -207,7 +206,6 @@ static int load_full(api_session *s, strata_error *e)
 static int load(api_session *s, struct run_report *r, bool summary, strata_error *e)
 {
 	enum api_read mode = s->o.ignore_checksums ? API_READ_ALL : API_READ_BUILT;
-	unsigned flags = STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF;
 	int error;
 
 	s->by_summary = summary && !s->o.dry_run && !s->o.to && !s->o.ignore_checksums &&
@@ -228,11 +226,7 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 		return by_summary(r, s, error);
 	if (!s->cat_read && (error = load_pending(s, e)) <= 0)
 		return error;
-	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
-		return error;
-	if (s->by_summary && s->db->conn->engine->history_fill_hashes)
-		flags |= STRATA_HISTORY_ROW_HASH;
-	return api_session_history(s, flags, e);
+	return load_all(s, e);
 }
 
 /* What a revert of the newest `steps` from one build reads (no fake, no version to go down to,
@@ -261,7 +255,7 @@ static int load_newest(api_session *s, strata_error *e)
 		strata_history_free(&s->hist);
 		return error;
 	}
-	s->cat_read = s->cat_partial = true;
+	s->cat_read = true;
 	api_phase(s->db, "read", strata_now_ms() - t0, s->cat.n, STRATA_EVENT_FROM_MANIFEST);
 	return 0;
 }
@@ -270,7 +264,8 @@ static int load_newest(api_session *s, strata_error *e)
 static int run_plan(api_session *s, struct run_report *r, strata_error *e)
 {
 	int error;
-	r->pub.migrations = s->cat_partial ? (size_t)s->built.rows : s->cat.n;
+	/* a revert's catalog may hold only what it reverts (load_newest) */
+	r->pub.migrations = s->cat.partial ? (size_t)s->built.rows : s->cat.n;
 	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s->o.dry_run)
 		return error;
 	return execute(s, r, e);
@@ -332,7 +327,7 @@ int api_run(strata_db *db, strata_source *src, const strata_run_options *o, bool
 	}
 	/* 1: the batches' checks refused something, which the full read says */
 	if (s.batches &&
-	    ((error = api_run_batches(&s, r, t0, e)) <= 0 || (error = load_full(&s, e)) < 0))
+	    ((error = api_run_batches(&s, r, t0, e)) <= 0 || (error = load_all(&s, e)) < 0))
 		goto done;
 	if ((error = strata_plan_up(&r->plan, &s.cat, &s.hist, s.o.to, e)) < 0) {
 		api_map_to_src(src, e);

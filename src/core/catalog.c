@@ -444,7 +444,6 @@ struct strata_catalog_batches {
 	char *dir;
 	strata_history_summary applied;
 	char *last; /* the key of the entry before ("version\0name"), for the order */
-	size_t n;   /* entries handed out since the prefix */
 };
 
 /* Reads the manifest's first applied.rows entries, checking (`check`) that they are the ones the
@@ -476,7 +475,6 @@ static int skip_prefix(strata_catalog_batches *b, bool check)
 		seen.rows++;
 		seen.digest ^= h;
 	}
-	b->n = 0;
 	free(b->last);
 	b->last = NULL;
 	return !check || seen.digest == b->applied.digest ? 0 : 1;
@@ -554,8 +552,6 @@ int strata_catalog_batches_next(strata_catalog_batches *b, strata_catalog *out, 
 		error = merge(out, e);
 	if (error < 0)
 		strata_catalog_free(out);
-	else
-		b->n += out->n;
 	return error;
 }
 
