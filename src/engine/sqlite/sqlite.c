@@ -266,6 +266,41 @@ static void sq_unlock(strata_conn *b)
 #define HISTORY_FROM " FROM " STRATA_HISTORY_TABLE
 #define HISTORY_RANK ", row_number() OVER (ORDER BY applied_at, rowid)"
 
+int strata_sqlite__history_rows(sqlite_conn *s, sqlite3_stmt *st, strata_history *out,
+                                bool accepted, bool rank, strata_error *e)
+{
+	int rc, error = 0;
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int status = strata_applied_status_parse((const char *)sqlite3_column_text(st, 5));
+		strata_applied *a;
+		error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
+		                           (const char *)sqlite3_column_text(st, 1),
+		                           (const char *)sqlite3_column_text(st, 2),
+		                           (const char *)sqlite3_column_text(st, 3),
+		                           sqlite3_column_double(st, 4), e);
+		if (error < 0)
+			break;
+		a = &out->items[out->n - 1];
+		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
+		a->progress = sqlite3_column_int(st, 6);
+		a->out_of_order = sqlite3_column_int(st, 7) != 0;
+		if (accepted)
+			error = strata_applied_set_accepted(
+			    a, (const char *)sqlite3_column_text(st, 8),
+			    (const char *)sqlite3_column_text(st, 9), e);
+		if (rank)
+			a->applied_rank = (uint64_t)sqlite3_column_int64(st, 10);
+	}
+	if (error == 0 && rc != SQLITE_DONE)
+		error = set_db_error(s, e);
+	sqlite3_finalize(st);
+	if (error < 0)
+		strata_history_free(out);
+	else
+		strata_history_sort(out);
+	return error;
+}
+
 static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
@@ -310,35 +345,7 @@ static int sq_history_load(strata_conn *b, strata_history *out, unsigned flags, 
 			return 0;
 		return set_db_error(s, e);
 	}
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int status = strata_applied_status_parse((const char *)sqlite3_column_text(st, 5));
-		strata_applied *a;
-		error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
-		                           (const char *)sqlite3_column_text(st, 1),
-		                           (const char *)sqlite3_column_text(st, 2),
-		                           (const char *)sqlite3_column_text(st, 3),
-		                           sqlite3_column_double(st, 4), e);
-		if (error < 0)
-			break;
-		a = &out->items[out->n - 1];
-		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
-		a->progress = sqlite3_column_int(st, 6);
-		a->out_of_order = sqlite3_column_int(st, 7) != 0;
-		if (accepted)
-			error = strata_applied_set_accepted(
-			    a, (const char *)sqlite3_column_text(st, 8),
-			    (const char *)sqlite3_column_text(st, 9), e);
-		if (rank)
-			a->applied_rank = (uint64_t)sqlite3_column_int64(st, 10);
-	}
-	if (error == 0 && rc != SQLITE_DONE)
-		error = set_db_error(s, e);
-	sqlite3_finalize(st);
-	if (error < 0)
-		strata_history_free(out);
-	else
-		strata_history_sort(out);
-	return error;
+	return strata_sqlite__history_rows(s, st, out, accepted, rank, e);
 }
 
 static int nt_record(sqlite_conn *s, const strata_step *step, strata_applied_status st,

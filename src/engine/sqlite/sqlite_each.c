@@ -172,9 +172,10 @@ done:
 /* The most recently applied first (sq_history_load's rank reversed), and the highest versions
  * first (EACH_ORDER reversed). */
 #define NEWEST_COLUMNS "version, name, checksum, status, progress, out_of_order"
+/* in strata_sqlite__history_rows's columns, with no dates (not read) and a rank */
 #define NEWEST                                                                                     \
-	"SELECT version, name, checksum, status, progress, out_of_order, max(rank) FROM "          \
-	"(SELECT " NEWEST_COLUMNS                                                                  \
+	"SELECT version, name, checksum, '', 0, status, progress, out_of_order, NULL, NULL, "      \
+	"max(rank) FROM (SELECT " NEWEST_COLUMNS                                                   \
 	", ?1 + 1 - row_number() OVER (ORDER BY applied_at DESC, rid DESC) AS "                    \
 	"rank FROM (SELECT rowid AS rid, * FROM " STRATA_HISTORY_TABLE                             \
 	" ORDER BY applied_at DESC, rowid DESC LIMIT ?1) UNION ALL SELECT * FROM "                 \
@@ -187,7 +188,6 @@ int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out,
 {
 	sqlite_conn *s = (sqlite_conn *)b;
 	sqlite3_stmt *st = NULL;
-	int rc, error = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!utf8_db(s))
@@ -200,26 +200,5 @@ int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out,
 		return strata_sqlite__error(s->db, e);
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)k);
-	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int status = strata_applied_status_parse((const char *)sqlite3_column_text(st, 3));
-		strata_applied *a;
-		if ((error = strata_history_add(out, (const char *)sqlite3_column_text(st, 0),
-		                                (const char *)sqlite3_column_text(st, 1),
-		                                (const char *)sqlite3_column_text(st, 2), "", 0,
-		                                e)) < 0)
-			break;
-		a = &out->items[out->n - 1];
-		a->status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status;
-		a->progress = sqlite3_column_int(st, 4);
-		a->out_of_order = sqlite3_column_int(st, 5) != 0;
-		a->applied_rank = (uint64_t)sqlite3_column_int64(st, 6);
-	}
-	if (error == 0 && rc != SQLITE_DONE)
-		error = strata_sqlite__error(s->db, e);
-	sqlite3_finalize(st);
-	if (error < 0)
-		strata_history_free(out);
-	else
-		strata_history_sort(out);
-	return error;
+	return strata_sqlite__history_rows(s, st, out, false, true, e);
 }
