@@ -330,6 +330,23 @@ db_history() {
 # norm: stdin with durations ("3.2 ms", "1.05 s") replaced by T, for exact output comparisons.
 # Only a whole duration: "1.5 seconds" or "2.0 msec" stay as they are.
 norm() { sed -E ':a; s/(^|[^0-9.])[0-9]+\.[0-9]+ m?s($|[^[:alnum:]_])/\1T\2/; ta'; }
+# twin_same NAME URL ARGS...: the run just made ($rc, $out, $err, on another database) against
+# strata ARGS on URL (a twin database in the same state) through the full read of the sources
+# (--dir src/migrations, which has no manifest): the same exit, stdout and stderr, times,
+# database URLs and ISO dates aside. $rc, $out and $err stay the first run's.
+_twin_flat() {
+	norm | sed -E 's/ (on|to) (postgres|sqlite)[^ ]*$//; s/\((postgres|sqlite)[^)]*\)$//;
+		s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/DATE/g'
+}
+twin_same() {
+	local name=$1 url=$2 c=$rc o=$out e=$err
+	shift 2
+	run strata --database-url "$url" "$@" --dir src/migrations
+	is "$name: ... as the full read: exit" "$c" "$rc"
+	is "$name: ... stdout" "$(_twin_flat <<<"$o")" "$(_twin_flat <<<"$out")"
+	is "$name: ... stderr" "$(_twin_flat <<<"$e")" "$(_twin_flat <<<"$err")"
+	rc=$c out=$o err=$e
+}
 # req TEXT: TEXT quoted for use inside a grep -E regex (one line: a regex cannot span lines, and
 # like and check refuse a regex with a newline).
 req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }

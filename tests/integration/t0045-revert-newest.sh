@@ -12,16 +12,11 @@ proj() {
 }
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
 
-# flat: output without its times and database
-flat() { norm | sed -E 's/ on (sqlite|postgres)[^ ]*$//'; }
-# both NAME ARGS...: the same revert on the twin database through the full read; its output must
-# be the one just checked ($out and $err), times aside
+# both NAME ARGS...: the same revert on the twin database through the full read (twin_same)
 both() {
-	local name=$1 o=$out e=$err
+	local name=$1
 	shift
-	run strata --database-url "$TWIN" "$@" --dir src/migrations
-	is "$name: ... as the full read says (stdout)" "$(flat <<<"$out")" "$(flat <<<"$o")"
-	is "$name: ... (stderr)" "$(flat <<<"$err")" "$(flat <<<"$e")"
+	twin_same "$name" "$TWIN" "$@"
 }
 
 scenario() {

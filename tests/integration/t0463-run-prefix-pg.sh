@@ -14,19 +14,14 @@ proj() {
 		printf '{"database_url": "%s"}\n' "$DB_URL" >strata.json
 }
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
-flat() { norm | sed -E 's/ (on|to) postgres[^ ]*$//; s/\(postgres[^)]*\)$//; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/DATE/g'; }
-# both NAME EXIT ARGS...: the run on both databases, the twin through the full read: the same
-# exit and output, times and database aside
+# both NAME EXIT ARGS...: the run on the first database, then on the twin through the full read
+# (twin_same)
 both() {
-	local name=$1 want=$2 o e
+	local name=$1 want=$2
 	shift 2
 	run strata --database-url "$DB_URL" "$@"
-	o=$out e=$err
 	is "$name: exit" "$rc" "$want"
-	run strata --database-url "$TWIN" "$@" --dir src/migrations
-	is "$name: ... as the full read says (stdout)" "$(flat <<<"$o")" "$(flat <<<"$out")"
-	is "$name: ... (stderr)" "$(flat <<<"$e")" "$(flat <<<"$err")"
-	out=$o err=$e
+	twin_same "$name" "$TWIN" "$@"
 }
 # vphase: -v on the first database: how it read what it read
 vphase() { run strata -v --database-url "$DB_URL" migrations run; }
