@@ -64,15 +64,7 @@ run_case() { # N CASE
 }
 
 declare -A T R
-for _ in $(seq "$RUNS"); do
-	for n in $NS; do
-		for c in 0 1 2; do
-			read -r s k < <(run_case "$n" "$c")
-			T[$n,$c]+=" $s"
-			R[$n,$c]+=" $k"
-		done
-	done
-done
+round_robin "0 1 2"
 
 printf '\nmedian of %d runs, round-robin; ratio: time / `run --fake` in the same run\n' "$RUNS"
 printf '  %-48s %6s  %8s  %7s  %9s   %s\n' case N median ratio "peak RSS" runs

@@ -61,3 +61,19 @@ med() {
 	# shellcheck disable=SC2086
 	printf '%s\n' $1 | median
 }
+
+# round_robin "CASES": $RUNS rounds; each runs the script's run_case N C (which prints "seconds
+# rss_kb") for every N of $NS and C of CASES in turn, adding the samples to T[N,C] and R[N,C]
+# (the script's `declare -A T R`) as space-separated words.
+round_robin() {
+	local n c s k
+	for _ in $(seq "$RUNS"); do
+		for n in $NS; do
+			for c in $1; do
+				read -r s k < <(run_case "$n" "$c")
+				T[$n,$c]+=" $s"
+				R[$n,$c]+=" $k"
+			done
+		done
+	done
+}

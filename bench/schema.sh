@@ -125,15 +125,7 @@ for n in $NS; do
 	gen "$n" sqlite "lite$n"
 done
 printf '\n(b) schema check and migrations test against migrations run of the same N; median of %d runs, round-robin\n' "$RUNS"
-for _ in $(seq "$RUNS"); do
-	for n in $NS; do
-		for c in 0 1 2 3 4 5; do
-			read -r s k < <(run_case "$n" "$c")
-			T[$n,$c]+=" $s"
-			R[$n,$c]+=" $k"
-		done
-	done
-done
+round_robin "0 1 2 3 4 5"
 printf '  %-24s %6s  %8s  %8s  %10s   %s\n' case N median "/ run" "peak RSS" runs
 for n in $NS; do
 	for c in 0 1 2 3 4 5; do

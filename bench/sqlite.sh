@@ -132,15 +132,7 @@ for n in $NS; do
 done
 
 declare -A T R
-for _ in $(seq "$RUNS"); do
-	for n in $NS; do
-		for c in $CASES; do
-			read -r s k < <(run_case "$n" "$c")
-			T[$n,$c]+=" $s"
-			R[$n,$c]+=" $k"
-		done
-	done
-done
+round_robin "$CASES"
 
 range() {
 	# shellcheck disable=SC2086
