@@ -354,17 +354,24 @@ typedef struct strata_run_options {
 	/* ... giving up after this long with STRATA_EREPLICA naming the replica: the migration
 	 * that committed stays applied and nothing after it runs. Above 0. */
 	int replica_wait_timeout_ms;
+	/* version 3 */
+	/* The report lists no steps: its steps is NULL, while n still counts them and failed
+	 * numbers the one that failed, which failed_step describes. For a caller that follows
+	 * the steps by their STRATA_EVENT_STEP_ events, so that a run of many migrations holds
+	 * one batch of them, not a report entry for each. A dry run and a revert with fake list
+	 * their steps anyway. */
+	bool no_step_list;
 } strata_run_options;
 
-/* 2: max_replica_lag_ms, replica_wait_timeout_ms. A version-1 struct (without them) is read as
- * far as it goes, the rest from the defaults. */
-#define STRATA_RUN_OPTIONS_VERSION 2
+/* 2: max_replica_lag_ms, replica_wait_timeout_ms; 3: no_step_list. A struct of an older
+ * version (without them) is read as far as it goes, the rest from the defaults. */
+#define STRATA_RUN_OPTIONS_VERSION 3
 #define STRATA_RUN_OPTIONS_INIT                                                                    \
 	{                                                                                          \
 		STRATA_RUN_OPTIONS_VERSION, NULL, 0, false, false, false, false, false, false,     \
 		    false, STRATA_DEFAULT_LOCK_WAIT_MS, STRATA_DEFAULT_LOCK_TIMEOUT_MS, 0,         \
 		    STRATA_DEFAULT_LOCK_RETRIES, STRATA_LOCK_ADVISORY, STRATA_DEFAULT_LOCK_TTL_MS, \
-		    0, STRATA_DEFAULT_REPLICA_WAIT_TIMEOUT_MS                                      \
+		    0, STRATA_DEFAULT_REPLICA_WAIT_TIMEOUT_MS, false                               \
 	}
 
 typedef enum strata_step_state {
@@ -403,6 +410,9 @@ typedef struct strata_run_report {
 	/* repair: what was done to the failed migration */
 	bool repaired, marked_applied;
 	int resumed_from; /* the statement it resumed from (0-based) */
+	/* the step numbered failed (the one that failed, or the one the run stopped before);
+	 * NULL when failed is -1. Also with no_step_list, where steps is NULL. */
+	const strata_step_report *failed_step;
 } strata_run_report;
 
 /*

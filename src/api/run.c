@@ -278,6 +278,11 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 	memset(&s->cat, 0, sizeof(s->cat));
 	if (!r->unrecording && !r->batched)
 		report_steps(r);
+	if (!r->pub.failed_step && r->pub.steps && r->pub.failed >= 0 &&
+	    (size_t)r->pub.failed < r->pub.n)
+		r->pub.failed_step = &r->pub.steps[r->pub.failed];
+	if (s->o.no_step_list && !s->o.dry_run && !r->unrecording)
+		r->pub.steps = NULL;
 	api_session_close(s);
 	if (out)
 		*out = &r->pub;

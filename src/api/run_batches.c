@@ -20,69 +20,113 @@
 
 void api_run_batches_free(struct run_report *r)
 {
-	for (size_t i = 0; r->strings && i < r->pub.n; i++)
+	for (size_t i = 0; r->strings && i < r->nstrings; i++)
 		free(r->strings[i]);
 	free(r->strings);
 	free(r->keys);
+	free(r->firsts);
 	r->strings = NULL;
 	r->keys = NULL;
+	r->firsts = NULL;
+	r->nstrings = r->nfirsts = 0;
 }
 
-/* Makes room for n steps. */
-static int report_room(struct run_report *r, size_t n, strata_error *e)
+/* Whether the report lists every step (not no_step_list). */
+static bool listing(const api_session *s)
+{
+	return !s->o.no_step_list;
+}
+
+/* Makes room for n steps: their keys, and when listing them their reports. */
+static int report_room(const api_session *s, struct run_report *r, size_t n, strata_error *e)
 {
 	size_t cap = n > 2 * r->cap ? n : 2 * r->cap;
-	strata_step_report *steps;
-	strata_step_state *state;
-	double *ms;
-	char **strings;
+	bool all = listing(s);
+	strata_step_report *steps = r->steps;
+	strata_step_state *state = r->state;
+	double *ms = r->ms;
+	char **strings = r->strings;
 	uint64_t *keys;
 
 	if (n <= r->cap)
 		return 0;
-	if ((steps = realloc(r->steps, cap * sizeof(*steps))))
-		r->steps = steps;
-	if (steps && (state = realloc(r->state, cap * sizeof(*state))))
-		r->state = state;
-	if (steps && state && (ms = realloc(r->ms, cap * sizeof(*ms))))
-		r->ms = ms;
-	if (steps && state && ms && (strings = realloc(r->strings, cap * sizeof(*strings))))
-		r->strings = strings;
-	if (steps && state && ms && strings && (keys = realloc(r->keys, cap * sizeof(*keys))))
+	if ((keys = realloc(r->keys, cap * sizeof(*keys))))
 		r->keys = keys;
-	if (!steps || !state || !ms || !strings || !keys)
+	if (keys && all && (steps = realloc(r->steps, cap * sizeof(*steps))))
+		r->steps = steps;
+	if (keys && steps && all && (state = realloc(r->state, cap * sizeof(*state))))
+		r->state = state;
+	if (keys && steps && state && all && (ms = realloc(r->ms, cap * sizeof(*ms))))
+		r->ms = ms;
+	if (keys && steps && state && ms && all &&
+	    (strings = realloc(r->strings, cap * sizeof(*strings))))
+		r->strings = strings;
+	if (!keys || (all && (!steps || !state || !ms || !strings)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	r->cap = cap;
 	return 0;
 }
 
-/* Adds the steps of plan p to the report, PLANNED, with copies of their strings and their keys. */
-static int report_add(struct run_report *r, const strata_plan *p, strata_error *e)
+/* The report of m, PLANNED, with a copy of its strings, which *str holds (NULL: no memory). */
+static strata_step_report step_report(const strata_migration *m, char **str)
 {
-	int error = report_room(r, r->pub.n + p->n, e);
+	size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1, lf = strlen(m->path) + 1;
+	if (!(*str = malloc(lv + ln + lf)))
+		return (strata_step_report){0};
+	memcpy(*str, m->version, lv);
+	memcpy(*str + lv, m->name, ln);
+	memcpy(*str + lv + ln, m->path, lf);
+	return (strata_step_report){.version = *str,
+	                            .name = *str + lv,
+	                            .file = *str + lv + ln,
+	                            .direction = STRATA_UP,
+	                            .no_transaction = m->up.no_transaction,
+	                            .state = STRATA_STEP_PLANNED};
+}
+
+/* Keeps str (a step's strings) for the report to free; else frees it. */
+static int keep_strings(struct run_report *r, char *str, strata_error *e)
+{
+	char **strings = str ? realloc(r->strings, (r->nstrings + 1) * sizeof(*strings)) : NULL;
+	if (!strings) {
+		free(str);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	r->strings = strings;
+	r->strings[r->nstrings++] = str;
+	return 0;
+}
+
+/* Adds the steps of plan p to the report, PLANNED, with their keys: each with a copy of its
+ * strings, or (no_step_list) the first one only, in firsts. */
+static int report_add(const api_session *s, struct run_report *r, const strata_plan *p,
+                      strata_error *e)
+{
+	int error = report_room(s, r, r->pub.n + p->n, e);
+	strata_step_report *firsts;
+	char *str;
+
+	if (error == 0 && !listing(s) && p->n) {
+		if (!(firsts = realloc(r->firsts, (r->nfirsts + 1) * sizeof(*firsts))))
+			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		r->firsts = firsts;
+		firsts[r->nfirsts] = step_report(p->steps[0].m, &str);
+		if ((error = keep_strings(r, str, e)) == 0)
+			r->nfirsts++;
+	}
 	for (size_t i = 0; error == 0 && i < p->n; i++) {
 		const strata_migration *m = p->steps[i].m;
-		size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1,
-		       lf = strlen(m->path) + 1;
-		char *str = malloc(lv + ln + lf);
 		size_t k = r->pub.n;
-		if (!str ||
-		    strata_history_row_hash(&r->keys[k], m->version, m->name, m->checksum) < 0) {
-			free(str);
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
+		if (strata_history_row_hash(&r->keys[k], m->version, m->name, m->checksum) < 0)
+			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+		if (listing(s)) {
+			r->steps[k] = step_report(m, &r->strings[k]);
+			if (!r->strings[k])
+				return strata_error_set(e, STRATA_ERROR, "out of memory");
+			r->nstrings = k + 1;
+			r->state[k] = STRATA_STEP_PLANNED;
+			r->ms[k] = 0;
 		}
-		memcpy(str, m->version, lv);
-		memcpy(str + lv, m->name, ln);
-		memcpy(str + lv + ln, m->path, lf);
-		r->strings[k] = str;
-		r->steps[k] = (strata_step_report){.version = str,
-		                                   .name = str + lv,
-		                                   .file = str + lv + ln,
-		                                   .direction = STRATA_UP,
-		                                   .no_transaction = m->up.no_transaction,
-		                                   .state = STRATA_STEP_PLANNED};
-		r->state[k] = STRATA_STEP_PLANNED;
-		r->ms[k] = 0;
 		r->pub.n++;
 	}
 	return error;
@@ -115,7 +159,7 @@ static int check_batches(api_session *s, struct run_report *r, const strata_run_
 		if (error == 0)
 			error = strata_runner_precheck(s->db->conn, &plan, ro, &rr, e);
 		if (error == 0)
-			error = report_add(r, &plan, e);
+			error = report_add(s, r, &plan, e);
 		strata_plan_free(&plan);
 		if (error < 0)
 			return error;
@@ -145,25 +189,37 @@ static int same_steps(const struct run_report *r, size_t base, const strata_plan
 	return 0;
 }
 
+/* no_step_list: the report of step i of the batch that failed, with its state and time. */
+static int keep_failed(struct run_report *r, const strata_plan *plan, size_t i, strata_error *e)
+{
+	char *str;
+	r->failed = step_report(plan->steps[i].m, &str);
+	r->failed.state = r->state[i];
+	r->failed.ms = r->ms[i];
+	r->pub.failed_step = &r->failed;
+	return keep_strings(r, str, e);
+}
+
 /* Pass 2. A batch that cannot be read, or is not what pass 1 checked, stops the run before it
  * starts: what ran before it stays applied. */
 static int execute_batches(api_session *s, struct run_report *r, strata_run_opts *ro,
                            strata_error *e)
 {
-	size_t base = 0;
+	size_t base = 0, batch = 0;
 	strata_plan plan = {0};
 	int error = 0;
 
 	ro->prechecked = true;
 	ro->total = r->pub.n;
-	if ((error = strata_catalog_batches_rewind(s->batches, e)) < 0) {
-		r->pub.failed = 0;
-		r->pub.not_started = true;
-		return error;
-	}
-	while (base < r->pub.n) {
-		strata_run_result rr = {.state = r->state + base, .step_ms = r->ms + base};
-		size_t n;
+	/* no_step_list: one batch's states and times, for the runner to fill */
+	if (!listing(s) && (!(r->state = calloc(BATCH, sizeof(*r->state))) ||
+	                    !(r->ms = calloc(BATCH, sizeof(*r->ms)))))
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (error == 0)
+		error = strata_catalog_batches_rewind(s->batches, e);
+	while (error == 0 && base < r->pub.n) {
+		size_t off = listing(s) ? base : 0, n;
+		strata_run_result rr = {.state = r->state + off, .step_ms = r->ms + off};
 		if ((error = next_batch(s, &plan, e)) < 0 ||
 		    (error = same_steps(r, base, &plan, e)) < 0)
 			break;
@@ -180,20 +236,26 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 		r->pub.skipped += rr.skipped;
 		r->pub.retries += rr.retries;
 		r->pub.ms += rr.ms;
-		strata_plan_free(&plan);
 		if (error < 0) {
 			r->pub.failed = (long)(base + rr.failed);
 			r->pub.not_started = rr.not_started;
 			r->pub.statements = rr.statements;
 			r->pub.failed_statement = rr.failed_statement;
+			if (!listing(s) && rr.failed < plan.n)
+				(void)keep_failed(r, &plan, rr.failed, e);
+			strata_plan_free(&plan);
 			return error;
 		}
+		strata_plan_free(&plan);
 		base += n;
+		batch++;
 	}
 	strata_plan_free(&plan);
 	if (error < 0) { /* before the batch at base started */
 		r->pub.failed = (long)base;
 		r->pub.not_started = true;
+		if (!listing(s) && batch < r->nfirsts)
+			r->pub.failed_step = &r->firsts[batch];
 	}
 	return error;
 }
@@ -235,10 +297,10 @@ int api_run_batches(api_session *s, struct run_report *r, double t0, strata_erro
 	api_phase(s->db, "plan", strata_now_ms() - t0, r->pub.n, 0);
 	if (r->pub.n && (error = execute_batches(s, r, &ro, e)) < 0)
 		api_map_to_src(s->src, e);
-	for (size_t i = 0; i < r->pub.n; i++) {
+	for (size_t i = 0; listing(s) && i < r->pub.n; i++) {
 		r->steps[i].state = r->state[i];
 		r->steps[i].ms = r->ms[i];
 	}
-	r->pub.steps = r->steps;
+	r->pub.steps = listing(s) ? r->steps : NULL;
 	return error;
 }

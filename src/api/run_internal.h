@@ -18,12 +18,15 @@ struct run_report {
 	strata_step_report *steps;
 	strata_step_state *state;
 	double *ms;
-	/* a run in batches (run_batches.c): room for steps, each step's strings, and each step's
-	 * key (strata_history_row_hash of its version, name and checksum) as the checks saw it */
+	/* a run in batches (run_batches.c): room for steps (cap) and each step's key
+	 * (strata_history_row_hash of its version, name and checksum) as the checks saw it; the
+	 * strings of each step, or with no_step_list those of each batch's first step (firsts)
+	 * and of the step that failed (failed) */
 	bool batched;
-	size_t cap;
+	size_t cap, nstrings, nfirsts;
 	char **strings;
 	uint64_t *keys;
+	strata_step_report *firsts, failed;
 };
 
 /* How the runner runs for this session. */

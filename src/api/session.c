@@ -23,6 +23,8 @@ int api_run_options(strata_run_options *out, const strata_run_options *o, const 
 	*out = defaults;
 	if (o->version == 1) /* a version-1 caller's struct ends before max_replica_lag_ms */
 		memcpy(out, o, offsetof(strata_run_options, max_replica_lag_ms));
+	else if (o->version == 2) /* ... a version-2 one before no_step_list */
+		memcpy(out, o, offsetof(strata_run_options, no_step_list));
 	else
 		*out = *o;
 	out->version = STRATA_RUN_OPTIONS_VERSION;

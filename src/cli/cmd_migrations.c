@@ -181,8 +181,7 @@ static void print_dry_run(const strata_run_report *r)
 static void report_failure(const struct migrations_opts *o, const strata_run_report *r,
                            const strata_error *e, strata_direction dir)
 {
-	const strata_step_report *st =
-	    r->failed >= 0 && (size_t)r->failed < r->n ? &r->steps[r->failed] : NULL;
+	const strata_step_report *st = r->failed_step;
 	const char *noun = dir == STRATA_UP ? "apply" : "revert";
 	const char *past = dir == STRATA_UP ? "applied" : "reverted";
 
@@ -350,6 +349,8 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	ctx->announce = announce;
 	if (dir == STRATA_UP && o.check_drift && (rc = drift_first(ctx, &o, &s)) != EXIT_OK)
 		goto done;
+	/* the steps are printed as they run: the report need not list them */
+	o.run.ro.no_step_list = !o.run.ro.dry_run;
 	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.run.ro, &r, &e)
 	                      : strata_revert(s.db, s.src, &o.run.ro, &r, &e)) < 0) {
 		out_error(&e);

@@ -149,14 +149,15 @@ static void report_failure(const strata_seed_report *r, const strata_error *e)
 	const strata_run_report *m = r ? r->migrated : NULL;
 
 	fflush(stdout);
-	if (m && m->not_started && m->done &&
-	    (e->code == STRATA_EREPLICA || e->code == STRATA_EINTERRUPTED)) {
+	if (m && m->not_started && m->done) {
+		/* stopped after a commit: waiting for the replicas, interrupted, or (a run in
+		 * batches) the next batch's files are not what the checks read */
 		fprintf(stderr,
 		        "strata: the %zu migration%s applied stay%s applied; nothing was "
 		        "seeded\n",
 		        m->done, m->done == 1 ? "" : "s", m->done == 1 ? "s" : "");
-	} else if (m && m->failed >= 0 && (size_t)m->failed < m->n && !m->not_started) {
-		const strata_step_report *st = &m->steps[m->failed];
+	} else if (m && m->failed_step && !m->not_started) {
+		const strata_step_report *st = m->failed_step;
 		fprintf(stderr, "strata: %s-%s was rolled back; nothing was seeded\n", st->version,
 		        st->name);
 		if (m->done)
@@ -189,6 +190,7 @@ int cmd_seed(struct cli_ctx *ctx, int argc, char **argv)
 	so.conflict = o.conflict;
 	so.force = o.force;
 	so.dry_run = o.run.ro.dry_run;
+	o.run.ro.no_step_list = true; /* the migrations are printed as they run */
 	so.run = &o.run.ro;
 	ctx->verb = "applied";
 	ctx->display = strata_db_display(s.db);

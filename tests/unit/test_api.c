@@ -191,6 +191,17 @@ static void test_bad_arguments(void **state)
 		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
 		free(old);
 	}
+	{
+		/* ... and a version-2 caller's before no_step_list */
+		size_t v2 = offsetof(strata_run_options, no_step_list);
+		strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(v2);
+		assert_non_null(old);
+		init.version = 2;
+		init.dry_run = true;
+		memcpy(old, &init, v2);
+		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
+		free(old);
+	}
 
 	/* build, lint, create */
 	assert_bad_arg(strata_build(NULL, fx->dir, NULL, &br, &e), &e, "strata_build");
@@ -547,9 +558,30 @@ static void test_c_step(void **state)
 	assert_true(r->steps[1].is_function);
 	assert_null(r->steps[1].sql);
 	assert_int_equal(r->steps[1].state, STRATA_STEP_FAILED);
+	assert_ptr_equal(r->failed_step, &r->steps[1]);
 	strata_run_report_free(r);
 	assert_query(fx, "select group_concat(name) from strata_migrations", "Base");
 	assert_query(fx, "select count(*) from sqlite_master where name = 'moved'", "0");
+
+	/* no_step_list: no list, the same count, and the failed step still described */
+	{
+		strata_run_options ro = STRATA_RUN_OPTIONS_INIT;
+		ro.no_step_list = true;
+		assert_int_equal(strata_run(db, src, &ro, &r, &e), STRATA_ERROR);
+		assert_null(r->steps);
+		assert_int_equal(r->n, 1);
+		assert_int_equal(r->failed, 0);
+		assert_non_null(r->failed_step);
+		assert_string_equal(r->failed_step->name, "MoveData");
+		assert_int_equal(r->failed_step->state, STRATA_STEP_FAILED);
+		strata_run_report_free(r);
+		ro.dry_run = true; /* a dry run lists its steps anyway */
+		assert_int_equal(strata_run(db, src, &ro, &r, &e), 0);
+		assert_non_null(r->steps);
+		assert_string_equal(r->steps[0].name, "MoveData");
+		assert_null(r->failed_step);
+		strata_run_report_free(r);
+	}
 
 	/* it runs, reads its own rows through the API, and is recorded */
 	u.fail = false;
