@@ -1,9 +1,9 @@
 #include "core/sqlcheck.h"
 
+#include "core/pgq.h"
 #include "core/sqlsplit.h"
 
 #include <ctype.h>
-#include <pg_query.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 #include "core/sqlsplit.h"
 
 #include <ctype.h>
-#include <pg_query.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/pgq.h"
 #include "util/error.h"
 #include "util/text.h"
 
@@ -183,9 +183,12 @@ int strata_sql_split_new(strata_sql_split **out, strata_dialect d, const strata_
                          strata_error *e)
 {
 	size_t bs, be;
-	strata_sql_split *sp = calloc(1, sizeof(*sp));
+	strata_sql_split *sp;
+	int error;
 	*out = NULL;
-	if (!sp)
+	if (d == STRATA_DIALECT_POSTGRES && (error = strata_pgq_load(e)) < 0)
+		return error;
+	if (!(sp = calloc(1, sizeof(*sp))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	sp->d = d;
 	sp->sec = s;

@@ -13,6 +13,10 @@ command -v "$CC" >/dev/null || { echo "build.sh: $CC not found" >&2; exit 3; }
 flags=(-std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/src" -I"$(pg_config --includedir)"
 	-Wall -Wno-unused-parameter)
+# libpg_query is loaded by its SONAME on first use (src/core/pgq.h), as CMakeLists.txt reads it
+soname=$(objdump -p "$("$CC" -print-file-name=libpg_query.so)" | sed -n 's/^ *SONAME *//p')
+[ -n "$soname" ] || { echo "build.sh: cannot read libpg_query's SONAME" >&2; exit 3; }
+flags+=(-DSTRATA_PG_QUERY_SONAME="\"$soname\"" -DSTRATA_PG_QUERY_DEB="\"${soname/libpg_query.so./libpg-query}\"")
 srcs=()
 for s in "$ROOT"/src/util/*.c "$ROOT"/src/core/*.c "$ROOT"/src/engine/*.c "$ROOT"/src/engine/*/*.c \
 	"$ROOT"/src/api/*.c "$ROOT"/src/cli/config.c "$ROOT"/src/cli/env.c; do

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What a command loads (issue 15, cold start): libpq, and what it brings (libssl, GSSAPI, LDAP),
 # only when strata connects to PostgreSQL; --version, --help, build and every command on SQLite
-# start without it. Read from the dynamic loader's own log (LD_DEBUG=libs).
+# start without it. libpg_query only when PostgreSQL's SQL is split or parsed: build and lint,
+# a run that checks files; not --version, show, a run with nothing to do, nor anything on
+# SQLite. Read from the dynamic loader's own log (LD_DEBUG=libs).
 . "$(dirname "$0")/lib.sh"
 
 # libs_of ARGS...: the shared libraries strata opened, one per line, from the loader's log
@@ -13,18 +15,32 @@ libs_of() {
 
 mig src/migrations 1-a.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
 is "--version: no libpq" "$(libs_of --version | grep -c '^libpq')" 0
+is "--version: no libpg_query" "$(libs_of --version | grep -c '^libpg_query')" 0
 like "... the loader's log was read (libc is there)" "$(libs_of --version)" '^libc\.so'
 is "--help: no libpq" "$(libs_of --help | grep -c '^libpq')" 0
 is "build: no libpq" "$(libs_of build | grep -c '^libpq')" 0
+is "build for SQLite: no libpg_query" "$(libs_of build | grep -c '^libpg_query')" 0
+is "build for PostgreSQL: libpg_query, which parses each file" \
+	"$(libs_of build --dialect postgres | grep -c '^libpg_query')" 1
+is "lint for PostgreSQL: libpg_query" "$(libs_of lint --dialect postgres | grep -c '^libpg_query')" 1
 is "migrations run on SQLite: no libpq" "$(libs_of --database-url sqlite:s.db migrations run | grep -c '^libpq')" 0
 is "... it ran" "$(sq_q s.db "select count(*) from strata_migrations")" 1
 is "migrations show on SQLite: no libpq" "$(libs_of --database-url sqlite:s.db migrations show | grep -c '^libpq')" 0
+rm s.db
+is "migrations run on SQLite: no libpg_query" "$(libs_of --database-url sqlite:s.db migrations run | grep -c '^libpg_query')" 0
+is "... it ran" "$(sq_q s.db "select count(*) from strata_migrations")" 1
 if pg_available; then
 	need_pg
 	is "migrations show on PostgreSQL: libpq, loaded when it connects" \
 		"$(libs_of --database-url "$PG_URL" migrations show | grep -c '^libpq\.so\.5')" 1
 	check "... and the command works" 0 '^1 migration: 0 applied, 1 pending' '^$' \
 		strata --database-url "$PG_URL" migrations show
+	is "... no libpg_query" "$(libs_of --database-url "$PG_URL" migrations show | grep -c '^libpg_query')" 0
+	is "migrations run on PostgreSQL, from the sources: libpg_query, to check each file" \
+		"$(libs_of --database-url "$PG_URL" migrations run --dir src/migrations | grep -c '^libpg_query')" 1
+	is "... it ran" "$(pg_q "select count(*) from strata_migrations")" 1
+	is "nothing to run: no libpg_query" \
+		"$(libs_of --database-url "$PG_URL" migrations run | grep -c '^libpg_query')" 0
 else
 	skip "PostgreSQL: libpq loaded when strata connects" "no PostgreSQL server"
 fi

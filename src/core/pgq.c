@@ -1,0 +1,48 @@
+/* pgq.c: libpg_query loaded on first use (see pgq.h). */
+#define STRATA_PGQ_NO_REDIRECT
+#include "core/pgq.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "util/error.h"
+
+/* the SONAME of the libpg_query strata was built against, and its Debian package (from
+ * CMakeLists.txt) */
+#if !defined(STRATA_PG_QUERY_SONAME) || !defined(STRATA_PG_QUERY_DEB)
+#error "STRATA_PG_QUERY_SONAME and STRATA_PG_QUERY_DEB come from CMakeLists.txt"
+#endif
+
+struct strata_pgq strata_pgq;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static char failure[512]; /* what went wrong, "" when libpg_query is loaded */
+
+static void load(void)
+{
+	void *h = dlopen(STRATA_PG_QUERY_SONAME, RTLD_LAZY | RTLD_LOCAL);
+	const char *missing = NULL;
+	if (!h) {
+		snprintf(failure, sizeof(failure), "%s", dlerror());
+		return;
+	}
+#define STRATA_PGQ_RESOLVE(f)                                                                      \
+	if (!(*(void **)&strata_pgq.f = dlsym(h, #f)) && !missing)                                 \
+		missing = #f;
+	STRATA_PGQ_FUNCTIONS(STRATA_PGQ_RESOLVE)
+#undef STRATA_PGQ_RESOLVE
+	if (missing)
+		snprintf(failure, sizeof(failure), "%s has no %s", STRATA_PG_QUERY_SONAME, missing);
+}
+
+int strata_pgq_load(strata_error *e)
+{
+	pthread_once(&once, load);
+	if (!failure[0])
+		return 0;
+	strata_error_hint(e,
+	                  "install libpg_query (Debian: apt-get install " STRATA_PG_QUERY_DEB ")");
+	return strata_error_set(e, STRATA_ERROR,
+	                        "cannot load libpg_query to read PostgreSQL's SQL: %s", failure);
+}
