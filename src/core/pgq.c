@@ -2,10 +2,9 @@
 #define STRATA_PGQ_NO_REDIRECT
 #include "core/pgq.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
 
+#include "util/dl.h"
 #include "util/error.h"
 
 /* the SONAME of the libpg_query strata was built against, and its Debian package (from
@@ -21,19 +20,11 @@ static char failure[512]; /* what went wrong, "" when libpg_query is loaded */
 
 static void load(void)
 {
-	void *h = dlopen(STRATA_PG_QUERY_SONAME, RTLD_LAZY | RTLD_LOCAL);
-	const char *missing = NULL;
-	if (!h) {
-		snprintf(failure, sizeof(failure), "%s", dlerror());
-		return;
-	}
-#define STRATA_PGQ_RESOLVE(f)                                                                      \
-	if (!(*(void **)&strata_pgq.f = dlsym(h, #f)) && !missing)                                 \
-		missing = #f;
-	STRATA_PGQ_FUNCTIONS(STRATA_PGQ_RESOLVE)
-#undef STRATA_PGQ_RESOLVE
-	if (missing)
-		snprintf(failure, sizeof(failure), "%s has no %s", STRATA_PG_QUERY_SONAME, missing);
+#define STRATA_PGQ_SYM(f) {#f, (void **)&strata_pgq.f},
+	static const strata_dl_sym syms[] = {STRATA_PGQ_FUNCTIONS(STRATA_PGQ_SYM)};
+#undef STRATA_PGQ_SYM
+	strata_dl_load(STRATA_PG_QUERY_SONAME, syms, sizeof(syms) / sizeof(syms[0]), "", failure,
+	               sizeof(failure));
 }
 
 int strata_pgq_load(strata_error *e)

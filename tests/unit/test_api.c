@@ -104,6 +104,19 @@ static void assert_bad_arg(int rc, const strata_error *e, const char *fn)
 		fail_msg("'%s' does not name %s", e->msg, fn);
 }
 
+/* A dry run with run options of an older version, whose struct is `size` bytes. */
+static void old_options_run(strata_db *db, strata_source *src, unsigned version, size_t size)
+{
+	strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(size);
+	strata_error e = STRATA_ERROR_INIT;
+	assert_non_null(old);
+	init.version = version;
+	init.dry_run = true;
+	memcpy(old, &init, size);
+	assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
+	free(old);
+}
+
 static void test_bad_arguments(void **state)
 {
 	struct fx *fx = *state;
@@ -179,29 +192,11 @@ static void test_bad_arguments(void **state)
 	bad_ro = (strata_run_options)STRATA_RUN_OPTIONS_INIT;
 	bad_ro.replica_wait_timeout_ms = 0;
 	assert_bad_arg(strata_run(db, src, &bad_ro, NULL, &e), &e, "strata_run");
-	{
-		/* a version-1 caller's struct ends before max_replica_lag_ms: only that much is
-		 * read (ASan sees a read past it), the rest comes from the defaults */
-		size_t v1 = offsetof(strata_run_options, max_replica_lag_ms);
-		strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(v1);
-		assert_non_null(old);
-		init.version = 1;
-		init.dry_run = true;
-		memcpy(old, &init, v1);
-		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
-		free(old);
-	}
-	{
-		/* ... and a version-2 caller's before no_step_list */
-		size_t v2 = offsetof(strata_run_options, no_step_list);
-		strata_run_options init = STRATA_RUN_OPTIONS_INIT, *old = malloc(v2);
-		assert_non_null(old);
-		init.version = 2;
-		init.dry_run = true;
-		memcpy(old, &init, v2);
-		assert_int_equal(strata_run(db, src, old, NULL, &e), 0);
-		free(old);
-	}
+	/* a version-1 caller's struct ends before max_replica_lag_ms, a version-2 one before
+	 * no_step_list: only that much is read (ASan sees a read past it), the rest comes from
+	 * the defaults */
+	old_options_run(db, src, 1, offsetof(strata_run_options, max_replica_lag_ms));
+	old_options_run(db, src, 2, offsetof(strata_run_options, no_step_list));
 
 	/* build, lint, create */
 	assert_bad_arg(strata_build(NULL, fx->dir, NULL, &br, &e), &e, "strata_build");

@@ -2,10 +2,9 @@
 #define STRATA_PQ_NO_REDIRECT
 #include "engine/pg/pq.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
-#include <stdio.h>
 
+#include "util/dl.h"
 #include "util/error.h"
 
 #define LIBPQ "libpq.so.5"
@@ -17,20 +16,11 @@ static char failure[512]; /* what went wrong, "" when libpq is loaded */
 
 static void load(void)
 {
-	void *h = dlopen(LIBPQ, RTLD_LAZY | RTLD_LOCAL);
-	const char *missing = NULL;
-	if (!h) {
-		snprintf(failure, sizeof(failure), "%s", dlerror());
-		return;
-	}
-#define STRATA_PQ_RESOLVE(f)                                                                       \
-	if (!(*(void **)&strata_pq.f = dlsym(h, #f)) && !missing)                                  \
-		missing = #f;
-	STRATA_PQ_FUNCTIONS(STRATA_PQ_RESOLVE)
-#undef STRATA_PQ_RESOLVE
-	if (missing)
-		snprintf(failure, sizeof(failure), "%s has no %s (libpq 14 or later is needed)",
-		         LIBPQ, missing);
+#define STRATA_PQ_SYM(f) {#f, (void **)&strata_pq.f},
+	static const strata_dl_sym syms[] = {STRATA_PQ_FUNCTIONS(STRATA_PQ_SYM)};
+#undef STRATA_PQ_SYM
+	strata_dl_load(LIBPQ, syms, sizeof(syms) / sizeof(syms[0]),
+	               " (libpq 14 or later is needed)", failure, sizeof(failure));
 }
 
 int strata_pq_load(strata_error *e)
