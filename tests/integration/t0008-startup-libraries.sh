@@ -29,6 +29,23 @@ is "migrations show on SQLite: no libpq" "$(libs_of --database-url sqlite:s.db m
 rm s.db
 is "migrations run on SQLite: no libpg_query" "$(libs_of --database-url sqlite:s.db migrations run | grep -c '^libpg_query')" 0
 is "... it ran" "$(sq_q s.db "select count(*) from strata_migrations")" 1
+# without libpg_query (an empty file mounted over it, in a mount namespace of strata's own): a
+# build for PostgreSQL says what to install, changing nothing; a run on SQLite does not need it
+pgq=$(ldconfig -p | sed -n 's/^[[:space:]]*libpg_query\.so\.[0-9.]* .*=> //p' | head -1)
+if [ -n "$pgq" ] && unshare -m true 2>/dev/null; then
+	hidden() { unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$pgq" "$STRATA" "$@"; }
+	rm -rf dist s.db
+	run hidden build --dialect postgres
+	is "no libpg_query: build for PostgreSQL fails" "$rc" 1
+	like "... saying why" "$err" "^strata: error: cannot load libpg_query to read PostgreSQL's SQL: "
+	like "... and what to install" "$err" '^hint: install libpg_query \(Debian: apt-get install libpg-query[0-9.]+\)$'
+	is "... and writes nothing" "$(ls -d dist 2>/dev/null)" ""
+	check "... a run on SQLite works without it" 0 '^applied 1 migration in ' '^$' \
+		hidden --database-url sqlite:s.db migrations run --dir src/migrations
+	check "... (built again, with it)" 0 '^built 1 migration' '^$' strata build
+else
+	skip "without libpg_query" "no libpg_query in ldconfig's cache, or no unshare -m here"
+fi
 if pg_available; then
 	need_pg
 	is "migrations show on PostgreSQL: libpq, loaded when it connects" \
