@@ -6,7 +6,8 @@
  * sends the run back to the full read, which refuses it as it always did. Pass 2 reads the
  * manifest again, refuses any step that is not the one pass 1 checked, reads each file again
  * (checking it against the manifest) and runs the batch. Memory holds one batch and the
- * report, not the build.
+ * report, not the build; with no_step_list the report keeps each step's key only (8 bytes), and
+ * the strings of each batch's first step and of the step that failed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -193,11 +194,13 @@ static int same_steps(const struct run_report *r, size_t base, const strata_plan
 static int keep_failed(struct run_report *r, const strata_plan *plan, size_t i, strata_error *e)
 {
 	char *str;
+	int error;
 	r->failed = step_report(plan->steps[i].m, &str);
 	r->failed.state = r->state[i];
 	r->failed.ms = r->ms[i];
-	r->pub.failed_step = &r->failed;
-	return keep_strings(r, str, e);
+	if ((error = keep_strings(r, str, e)) == 0)
+		r->pub.failed_step = &r->failed;
+	return error;
 }
 
 /* Pass 2. A batch that cannot be read, or is not what pass 1 checked, stops the run before it
@@ -241,8 +244,10 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 			r->pub.not_started = rr.not_started;
 			r->pub.statements = rr.statements;
 			r->pub.failed_statement = rr.failed_statement;
-			if (!listing(s) && rr.failed < plan.n)
-				(void)keep_failed(r, &plan, rr.failed, e);
+			if (!listing(s) && rr.failed < plan.n) {
+				strata_error ignored = STRATA_ERROR_INIT; /* e says what failed */
+				(void)keep_failed(r, &plan, rr.failed, &ignored);
+			}
 			strata_plan_free(&plan);
 			return error;
 		}
