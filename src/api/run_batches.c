@@ -234,6 +234,10 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 		}
 		n = plan.n;
 		ro->index_base = base;
+		if (!listing(s)) { /* the steps the runner does not reach stay PLANNED */
+			memset(r->state, 0, BATCH * sizeof(*r->state));
+			memset(r->ms, 0, BATCH * sizeof(*r->ms));
+		}
 		error = strata_runner_execute(s->db->conn, &plan, ro, &rr, e);
 		r->pub.done += rr.done;
 		r->pub.skipped += rr.skipped;
@@ -247,6 +251,10 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 			if (!listing(s) && rr.failed < plan.n) {
 				strata_error ignored = STRATA_ERROR_INIT; /* e says what failed */
 				(void)keep_failed(r, &plan, rr.failed, &ignored);
+			} else if (!listing(s) && batch + 1 < r->nfirsts) {
+				/* stopped after the batch's last step (waiting for a replica): the
+				 * next batch's first did not start */
+				r->pub.failed_step = &r->firsts[batch + 1];
 			}
 			strata_plan_free(&plan);
 			return error;

@@ -191,7 +191,8 @@ static void report_failure(const struct migrations_opts *o, const strata_run_rep
 		 * batches) the next batch's files are not what the checks read */
 		fprintf(stderr, "strata: the %zu migration%s %s stay%s %s; %s\n", r->done,
 		        r->done == 1 ? "" : "s", past, r->done == 1 ? "s" : "", past,
-		        st ? "the rest did not start" : "nothing else was left to run");
+		        (size_t)r->failed < r->n ? "the rest did not start"
+		                                 : "nothing else was left to run");
 		return;
 	}
 	if (!st && e->code == STRATA_EINTERRUPTED)

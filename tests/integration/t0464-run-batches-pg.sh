@@ -102,4 +102,38 @@ like '... the second counts on from the first' "$out" '^  \[257/400\] 257-t257 '
 like '... to the last' "$out" '^  \[400/400\] 400-t400 '
 is '... in order' "$(printf '%s\n' "$out" | awk '$1 == "applied" && NF == 4 {print $2}' | sed -n '1p;256p;257p;400p' | paste -sd, -)" \
 	1-t1,256-t256,257-t257,400-t400
+
+# the library's report of a run stopped part-way, with its list of steps and without
+# (no_step_list, which the command uses): the same stop, the same failed step, PLANNED for one
+# that never started (tests/integration/report_stop.c, linked with this build's libstrata.a)
+BUILD=$(dirname "$STRATA")
+san=
+nm "$BUILD/libstrata.a" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
+# shellcheck disable=SC2046,SC2086
+if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/report_stop" \
+	"$ROOT/tests/integration/report_stop.c" "$BUILD/libstrata.a" \
+	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
+	ok 'report_stop builds against libstrata.a'
+else
+	not_ok 'report_stop builds against libstrata.a'
+	diag "$(cat "$TEST_DIR/cc.log")"
+fi
+# stop AT LIST: a new database, the build run until step AT (0-based) is done
+stop() {
+	need_pg
+	"$TEST_DIR/report_stop" "$PG_URL" dist/migrations src/migrations "$1" "$2" 2>&1
+	PG_DB=$A_DB
+}
+for at in 100 255 257; do
+	with=$(stop "$at" 1)
+	without=$(stop "$at" 0)
+	is "interrupted once step $((at + 1)) is done: the report without the list says what the list says" \
+		"${without/listed=0/listed=1}" "$with"
+done
+like '... within a batch: the next step did not start' "$(stop 100 0)" \
+	'^failed_step 102-t102 dist/migrations/102-t102\.sql state=0 timed=0$'
+like '... at the end of the first batch: the first of the second' "$(stop 255 0)" \
+	'^failed_step 257-t257 dist/migrations/257-t257\.sql state=0 timed=0$'
+like '... and what it says of the run' "$(stop 257 0)" \
+	'^STRATA_EINTERRUPTED n=400 done=258 failed=258 not_started=1 listed=0$'
 done_testing
