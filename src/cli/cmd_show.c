@@ -27,6 +27,9 @@ static const char *state_word(strata_state s)
 
 /* The listing as it streams from strata_status_each: JSON, or a table whose columns the head
  * sizes. */
+/* a JSON listing goes out in pieces of about this much */
+#define JSON_CHUNK ((size_t)32 * 1024)
+
 struct show {
 	const char *display;
 	yajl_gen g; /* JSON; NULL for the table */
@@ -68,6 +71,7 @@ static int json_entry(void *ud, const strata_status_entry *st)
 	cli_json_kv(g, "previous_checksum", st->previous_checksum);
 	cli_json_kv(g, "accepted_at", st->accepted_at);
 	yajl_gen_map_close(g);
+	cli_json_flush(g, JSON_CHUNK);
 	return 0;
 }
 
@@ -149,7 +153,7 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 		goto done;
 	rc = EXIT_OK;
 	sh.display = strata_db_display(s.db);
-	if (o.json && !(sh.g = cli_json_open_stdout())) {
+	if (o.json && !(sh.g = cli_json_open())) {
 		fprintf(stderr, "strata: out of memory\n");
 		rc = EXIT_FAIL;
 		goto done;
@@ -158,6 +162,7 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 	cb.entry = o.json ? json_entry : table_entry;
 	/* entries are printed as they come: an error part-way ends the listing with it */
 	if (strata_status_each(s.db, s.src, &cb, &r, &e) < 0) {
+		cli_json_flush(sh.g, 0);
 		fflush(stdout);
 		out_error(&e);
 		rc = EXIT_FAIL;

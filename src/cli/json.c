@@ -14,18 +14,14 @@ yajl_gen cli_json_open(void)
 	return g;
 }
 
-static void to_stdout(void *ctx, const char *s, size_t len)
+void cli_json_flush(yajl_gen g, size_t at_least)
 {
-	(void)ctx;
-	fwrite_unlocked(s, 1, len, stdout); /* yajl writes a token at a time */
-}
-
-yajl_gen cli_json_open_stdout(void)
-{
-	yajl_gen g = cli_json_open();
-	if (g)
-		yajl_gen_config(g, yajl_gen_print_callback, to_stdout, NULL);
-	return g;
+	const unsigned char *buf;
+	size_t len;
+	if (g && yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && len && len >= at_least) {
+		fwrite(buf, 1, len, stdout);
+		yajl_gen_clear(g);
+	}
 }
 
 void cli_json_str(yajl_gen g, const char *s)
@@ -54,7 +50,7 @@ void cli_json_close(yajl_gen g)
 	size_t len;
 	if (!g)
 		return;
-	/* (a generator writing to stdout holds nothing: its newline went out with the rest) */
+	/* (after cli_json_flush the buffer may hold nothing: the newline went out with the rest) */
 	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
 		fwrite(buf, 1, len, stdout);
 		if (len == 0 || buf[len - 1] != '\n') /* beautified yajl output ends with one */

@@ -7,9 +7,10 @@
 
 /* A generator, or NULL when out of memory. */
 yajl_gen cli_json_open(void);
-/* A generator that writes to stdout as it goes (through stdio's buffer), for a long document:
- * nothing is held. */
-yajl_gen cli_json_open_stdout(void);
+/* For a long document, written as it is made: prints what g holds when that is at least
+ * at_least bytes (0: whatever it holds), and empties it. yajl's own buffer gathers the tokens,
+ * so stdio sees a few large writes instead of one per token. */
+void cli_json_flush(yajl_gen g, size_t at_least);
 /* A string, or null for NULL. */
 void cli_json_str(yajl_gen g, const char *s);
 /* "key": value (a string, or null for NULL). */

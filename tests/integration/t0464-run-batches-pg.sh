@@ -102,6 +102,10 @@ like '... the second counts on from the first' "$out" '^  \[257/400\] 257-t257 '
 like '... to the last' "$out" '^  \[400/400\] 400-t400 '
 is '... in order' "$(printf '%s\n' "$out" | awk '$1 == "applied" && NF == 4 {print $2}' | sed -n '1p;256p;257p;400p' | paste -sd, -)" \
 	1-t1,256-t256,257-t257,400-t400
+# show --json of 400 (about 110 KiB, written in pieces as it is made): one whole document
+check 'show --json of 400' 0 '' '^$' strata migrations show --json
+is '... one valid document with every entry, in order' "$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); m=d["migrations"]; print(len(m), d["applied"], m[0]["name"], m[255]["name"], m[-1]["name"])')" \
+	'400 400 t1 t256 t400'
 
 # the library's report of a run stopped part-way, with its list of steps and without
 # (no_step_list, which the command uses): the same stop, the same failed step, PLANNED for one
