@@ -16,10 +16,7 @@ void strata_run_report_free(strata_run_report *pub)
 	struct run_report *r = (struct run_report *)pub;
 	if (!r)
 		return;
-	api_run_batches_free(r);
-	free(r->steps);
-	free(r->state);
-	free(r->ms);
+	api_run_report_clear(r);
 	if (r->one) /* the plan borrows the repair's step */
 		r->plan.steps = NULL;
 	free(r->one);
@@ -28,6 +25,25 @@ void strata_run_report_free(strata_run_report *pub)
 	strata_plan_free(&r->plan);
 	strata_catalog_free(&r->cat);
 	free(r);
+}
+
+void api_run_report_clear(struct run_report *r)
+{
+	for (size_t i = 0; i < r->nstrings; i++)
+		free(r->strings[i]);
+	free(r->strings);
+	free(r->keys);
+	free(r->firsts);
+	free(r->steps);
+	free(r->state);
+	free(r->ms);
+	r->strings = NULL;
+	r->keys = NULL;
+	r->firsts = NULL;
+	r->steps = NULL;
+	r->state = NULL;
+	r->ms = NULL;
+	r->nstrings = r->strings_cap = r->nfirsts = r->firsts_cap = r->cap = 0;
 }
 
 /* Room for each step's state and time, for the runner to fill. */

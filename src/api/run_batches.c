@@ -14,23 +14,11 @@
 
 #include "api/run_internal.h"
 #include "core/history.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/error.h"
 
 #define BATCH 256
-
-void api_run_batches_free(struct run_report *r)
-{
-	for (size_t i = 0; r->strings && i < r->nstrings; i++)
-		free(r->strings[i]);
-	free(r->strings);
-	free(r->keys);
-	free(r->firsts);
-	r->strings = NULL;
-	r->keys = NULL;
-	r->firsts = NULL;
-	r->nstrings = r->nfirsts = 0;
-}
 
 /* Whether the report lists every step (not no_step_list). */
 static bool listing(const api_session *s)
@@ -38,33 +26,15 @@ static bool listing(const api_session *s)
 	return !s->o.no_step_list;
 }
 
-/* Makes room for n steps: their keys, and when listing them their reports. */
+/* Makes room for n steps: their keys, and when listing them their reports, states and times. */
 static int report_room(const api_session *s, struct run_report *r, size_t n, strata_error *e)
 {
-	size_t cap = n > 2 * r->cap ? n : 2 * r->cap;
-	bool all = listing(s);
-	strata_step_report *steps = r->steps;
-	strata_step_state *state = r->state;
-	double *ms = r->ms;
-	char **strings = r->strings;
-	uint64_t *keys;
-
-	if (n <= r->cap)
-		return 0;
-	if ((keys = realloc(r->keys, cap * sizeof(*keys))))
-		r->keys = keys;
-	if (keys && all && (steps = realloc(r->steps, cap * sizeof(*steps))))
-		r->steps = steps;
-	if (keys && steps && all && (state = realloc(r->state, cap * sizeof(*state))))
-		r->state = state;
-	if (keys && steps && state && all && (ms = realloc(r->ms, cap * sizeof(*ms))))
-		r->ms = ms;
-	if (keys && steps && state && ms && all &&
-	    (strings = realloc(r->strings, cap * sizeof(*strings))))
-		r->strings = strings;
-	if (!keys || (all && (!steps || !state || !ms || !strings)))
+	void **const arrays[] = {(void **)&r->keys, (void **)&r->steps, (void **)&r->state,
+	                         (void **)&r->ms};
+	const size_t size[] = {sizeof(*r->keys), sizeof(*r->steps), sizeof(*r->state),
+	                       sizeof(*r->ms)};
+	if (strata_array_grow_together(&r->cap, n, arrays, size, listing(s) ? 4 : 1) < 0)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	r->cap = cap;
 	return 0;
 }
 
@@ -88,12 +58,11 @@ static strata_step_report step_report(const strata_migration *m, char **str)
 /* Keeps str (a step's strings) for the report to free; else frees it. */
 static int keep_strings(struct run_report *r, char *str, strata_error *e)
 {
-	char **strings = str ? realloc(r->strings, (r->nstrings + 1) * sizeof(*strings)) : NULL;
-	if (!strings) {
+	if (!str || strata_array_grow((void **)&r->strings, &r->strings_cap, r->nstrings + 1,
+	                              sizeof(*r->strings)) < 0) {
 		free(str);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
-	r->strings = strings;
 	r->strings[r->nstrings++] = str;
 	return 0;
 }
@@ -104,14 +73,13 @@ static int report_add(const api_session *s, struct run_report *r, const strata_p
                       strata_error *e)
 {
 	int error = report_room(s, r, r->pub.n + p->n, e);
-	strata_step_report *firsts;
 	char *str;
 
 	if (error == 0 && !listing(s) && p->n) {
-		if (!(firsts = realloc(r->firsts, (r->nfirsts + 1) * sizeof(*firsts))))
+		if (strata_array_grow((void **)&r->firsts, &r->firsts_cap, r->nfirsts + 1,
+		                      sizeof(*r->firsts)) < 0)
 			return strata_error_set(e, STRATA_ERROR, "out of memory");
-		r->firsts = firsts;
-		firsts[r->nfirsts] = step_report(p->steps[0].m, &str);
+		r->firsts[r->nfirsts] = step_report(p->steps[0].m, &str);
 		if ((error = keep_strings(r, str, e)) == 0)
 			r->nfirsts++;
 	}
@@ -121,10 +89,9 @@ static int report_add(const api_session *s, struct run_report *r, const strata_p
 		if (strata_history_row_hash(&r->keys[k], m->version, m->name, m->checksum) < 0)
 			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 		if (listing(s)) {
-			r->steps[k] = step_report(m, &r->strings[k]);
-			if (!r->strings[k])
-				return strata_error_set(e, STRATA_ERROR, "out of memory");
-			r->nstrings = k + 1;
+			r->steps[k] = step_report(m, &str);
+			if ((error = keep_strings(r, str, e)) < 0)
+				return error;
 			r->state[k] = STRATA_STEP_PLANNED;
 			r->ms[k] = 0;
 		}
@@ -276,14 +243,7 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 /* Back to an empty report, for the full read. */
 static void report_reset(struct run_report *r)
 {
-	api_run_batches_free(r);
-	free(r->steps);
-	free(r->state);
-	free(r->ms);
-	r->steps = NULL;
-	r->state = NULL;
-	r->ms = NULL;
-	r->cap = 0;
+	api_run_report_clear(r);
 	r->batched = false;
 	memset(&r->pub, 0, sizeof(r->pub));
 	r->pub.failed = -1;

@@ -23,7 +23,7 @@ struct run_report {
 	 * strings of each step, or with no_step_list those of each batch's first step (firsts)
 	 * and of the step that failed (failed) */
 	bool batched;
-	size_t cap, nstrings, nfirsts;
+	size_t cap, nstrings, strings_cap, nfirsts, firsts_cap;
 	char **strings;
 	uint64_t *keys;
 	strata_step_report *firsts, failed;
@@ -37,7 +37,8 @@ void api_run_opts(const api_session *s, strata_run_opts *ro);
  * session's catalog emptied, e cleared) when the checks refuse something: the full read then
  * says what, as it would have without batches. */
 int api_run_batches(api_session *s, struct run_report *r, double t0, strata_error *e);
-/* Frees what a batched run added to the report. */
-void api_run_batches_free(struct run_report *r);
+/* Frees the report's steps, states and times, and what a batched run added, leaving them empty
+ * (run.c). */
+void api_run_report_clear(struct run_report *r);
 
 #endif

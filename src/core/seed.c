@@ -12,6 +12,7 @@
 #include "core/seed_engine.h"
 #include "core/seed_json.h"
 #include "core/seed_load.h"
+#include "util/array.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -44,22 +45,6 @@ struct item {
 int strata_seed__oom(strata_error *e)
 {
 	return strata_error_set(e, STRATA_ERROR, "out of memory");
-}
-
-int strata_seed__grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	void *q;
-	size_t n = *cap ? *cap : 8;
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
 }
 
 int strata_seed__fail_at(strata_seed_load *g, size_t off, strata_error *e, int code)
@@ -288,7 +273,7 @@ static int select_files(strata_seed_load *g, const strata_seed_scan *scans, stra
 			continue;
 		for (size_t k = 0; k < scans[i].n; k++) {
 			struct item *it;
-			if (strata_seed__grow((void **)items, &cap, *nitems + 1, sizeof(**items)) <
+			if (strata_array_grow((void **)items, &cap, *nitems + 1, sizeof(**items)) <
 			    0)
 				return strata_seed__oom(e);
 			it = &(*items)[(*nitems)++];

@@ -58,8 +58,6 @@ typedef struct strata_seed_load {
 
 /* seed.c */
 int strata_seed__oom(strata_error *e);
-/* Grows *p (of *cap elements of size bytes) to hold need, doubling; -1 when out of memory. */
-int strata_seed__grow(void **p, size_t *cap, size_t need, size_t size);
 /* Places e at offset off of the file being loaded and returns code. */
 int strata_seed__fail_at(strata_seed_load *g, size_t off, strata_error *e, int code);
 

@@ -12,6 +12,7 @@
 #include "core/seed_engine.h"
 #include "core/seed_json.h"
 #include "core/seed_load.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -50,23 +51,6 @@ static int locate_write_failure(strata_seed_load *g, const strata_seed_table *t,
 	return strata_seed__fail_at(g, off, e, code);
 }
 
-/* Grows the n arrays that share the capacity *cap (arrays[i] of elements of size[i] bytes) to
- * hold need each. */
-static int grow_together(size_t *cap, size_t need, void **const arrays[], const size_t size[],
-                         size_t n)
-{
-	size_t c = *cap;
-	if (need <= *cap)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		c = *cap;
-		if (strata_seed__grow(arrays[i], &c, need, size[i]) < 0)
-			return -1;
-	}
-	*cap = c;
-	return 0;
-}
-
 /* Grows L's arrays for a row of ncols values, nkids nested tables and nret returned columns. */
 static int level_grow(struct strata_seed_level *L, size_t ncols, size_t nkids, size_t nret)
 {
@@ -78,9 +62,9 @@ static int level_grow(struct strata_seed_level *L, size_t ncols, size_t nkids, s
 	void **const ret_arrays[] = {(void **)&L->ret, (void **)&L->ret_out};
 	const size_t ret_size[] = {sizeof(*L->ret), sizeof(*L->ret_out)};
 
-	if (grow_together(&L->cap, ncols, col_arrays, col_size, 3) < 0 ||
-	    grow_together(&L->kcap, nkids, kid_arrays, kid_size, 3) < 0 ||
-	    grow_together(&L->rcap, nret, ret_arrays, ret_size, 2) < 0)
+	if (strata_array_grow_together(&L->cap, ncols, col_arrays, col_size, 3) < 0 ||
+	    strata_array_grow_together(&L->kcap, nkids, kid_arrays, kid_size, 3) < 0 ||
+	    strata_array_grow_together(&L->rcap, nret, ret_arrays, ret_size, 2) < 0)
 		return -1;
 	return 0;
 }
@@ -337,7 +321,7 @@ static int fill_keys(strata_seed_load *g, struct strata_seed_level *L, const str
                      const strata_seed_node *m, const strata_seed_fk *kf, strata_error *e)
 {
 	size_t fc = L->fcap;
-	if (strata_seed__grow((void **)&L->fill, &fc, kf->n, sizeof(*L->fill)) < 0)
+	if (strata_array_grow((void **)&L->fill, &fc, kf->n, sizeof(*L->fill)) < 0)
 		return strata_seed__oom(e);
 	L->fcap = fc;
 	for (size_t j = 0; j < kf->n; j++) {
