@@ -266,6 +266,15 @@ done:
 	return error;
 }
 
+/* Whether the server orders names as strata compares UTF-8: it orders them by the bytes of its
+ * own encoding, and those of UTF-8, SQL_ASCII (bytes as they are) and LATIN1 (code points) do;
+ * others are read in full. */
+static bool sorts_as_utf8(const pg_conn *pg)
+{
+	return strcmp(pg->encoding, "UTF8") == 0 || strcmp(pg->encoding, "SQL_ASCII") == 0 ||
+	       strcmp(pg->encoding, "LATIN1") == 0;
+}
+
 /* The most recently applied first: HISTORY_RANK's order reversed. */
 #define NEWEST_ORDER                                                                               \
 	"applied_at DESC, length(ltrim(version, '0')) DESC, ltrim(version, '0') DESC, name DESC"
@@ -286,8 +295,7 @@ int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, str
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (strcmp(pg->encoding, "UTF8") != 0 && strcmp(pg->encoding, "SQL_ASCII") != 0 &&
-	    strcmp(pg->encoding, "LATIN1") != 0)
+	if (!sorts_as_utf8(pg))
 		return 1;
 	snprintf(sql, sizeof(sql),
 	         "SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, "
@@ -380,11 +388,7 @@ int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_app
 	int error = 0;
 	bool any = false, bad = false;
 
-	/* the server orders names by the bytes of its own encoding: those of UTF-8, SQL_ASCII
-	 * (bytes as they are) and LATIN1 (code points) sort as strata compares UTF-8; others are
-	 * read in full */
-	if (strcmp(pg->encoding, "UTF8") != 0 && strcmp(pg->encoding, "SQL_ASCII") != 0 &&
-	    strcmp(pg->encoding, "LATIN1") != 0)
+	if (!sorts_as_utf8(pg)) /* read in full */
 		return 1;
 	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1))
 		return strata_pg__error(pg, NULL, e);
@@ -466,7 +470,6 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 		 * implicit transaction, its lock_timeout and its transaction lock with it. */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
 		if (strcmp(st, "42P01") == 0) {
-			memset(out, 0, sizeof(*out));
 			out->no_table = true;
 			found = 1;
 		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {

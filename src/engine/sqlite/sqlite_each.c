@@ -14,6 +14,7 @@
 #include "util/error.h"
 
 #define BATCH 256
+#define BATCH_SQL "256" /* BATCH in the statements */
 
 /* numbers without their leading zeros: shorter first (in bytes), then byte by byte (BINARY);
  * names byte by byte; rowid for two rows whose keys compare equal ("1" and "01") */
@@ -21,7 +22,7 @@
 	"SELECT version, name, status, progress, out_of_order, applied_at, duration_ms, "          \
 	"previous_checksum, accepted_at, length(CAST(ltrim(version, '0') AS BLOB)), "              \
 	"ltrim(version, '0'), rowid FROM " STRATA_HISTORY_TABLE
-#define EACH_ORDER " ORDER BY 10, 11, 2, 12 LIMIT 256"
+#define EACH_ORDER " ORDER BY 10, 11, 2, 12 LIMIT " BATCH_SQL
 #define EACH_FIRST EACH_SELECT EACH_ORDER
 #define EACH_NEXT                                                                                  \
 	EACH_SELECT                                                                                \
@@ -59,6 +60,12 @@ static const char *at(const struct batch *b, size_t off)
 	return off ? b->strings.ptr + off - 1 : NULL;
 }
 
+/* ... "" for NULL */
+static char *text_at(const struct batch *b, size_t off)
+{
+	return (char *)(off ? at(b, off) : "");
+}
+
 /* One batch read into b: the read ends (the statement reset) before it returns. */
 static int read_batch(sqlite_conn *s, sqlite3_stmt *st, struct batch *b, strata_error *e)
 {
@@ -93,18 +100,18 @@ static int hand_out(const struct batch *b, int (*fn)(void *ud, const strata_appl
 	int error = 0;
 	for (int i = 0; i < b->n && error == 0; i++) {
 		const struct row *r = &b->rows[i];
-		int status = strata_applied_status_parse(at(b, r->str[2]) ? at(b, r->str[2]) : "");
-		strata_applied a = {
-		    .version = (char *)(at(b, r->str[0]) ? at(b, r->str[0]) : ""),
-		    .name = (char *)(at(b, r->str[1]) ? at(b, r->str[1]) : ""),
-		    .status = status < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)status,
-		    .progress = r->progress,
-		    .out_of_order = r->out_of_order,
-		    .applied_at = (char *)(at(b, r->str[3]) ? at(b, r->str[3]) : ""),
-		    .duration_ms = r->duration_ms};
+		int status = strata_applied_status_parse(text_at(b, r->str[2]));
+		strata_applied a = {.version = text_at(b, r->str[0]),
+		                    .name = text_at(b, r->str[1]),
+		                    .status = status < 0 ? STRATA_APPLIED_FAILED
+		                                         : (strata_applied_status)status,
+		                    .progress = r->progress,
+		                    .out_of_order = r->out_of_order,
+		                    .applied_at = text_at(b, r->str[3]),
+		                    .duration_ms = r->duration_ms};
 		if (r->str[4] && r->str[5]) {
-			a.previous_checksum = (char *)at(b, r->str[4]);
-			a.accepted_at = (char *)at(b, r->str[5]);
+			a.previous_checksum = text_at(b, r->str[4]);
+			a.accepted_at = text_at(b, r->str[5]);
 		}
 		error = fn(ud, &a);
 	}

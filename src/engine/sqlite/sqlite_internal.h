@@ -42,16 +42,17 @@ void strata_sqlite__scratch_drop(strata_conn *b, const char *url);
 int strata_sqlite__schema_reset(strata_conn *b, strata_error *e);
 int strata_sqlite__same_database(strata_conn *a, strata_conn *b, strata_error *e);
 
-/* sqlite_history.c: whether the history table has the columns of STRATA_HISTORY_ACCEPTED (*has),
- * adding them when it lacks them and `add`; no table: *has false, and 0. */
-/* The rows of st into out, sorted, st finalized: version, name, checksum, applied_at,
+/* sqlite.c: the rows of st into out, sorted, st finalized: version, name, checksum, applied_at,
  * duration_ms, status, progress, out_of_order, then previous_checksum and accepted_at (read
  * when `accepted`), then the applied order's rank (read when `rank`). */
 int strata_sqlite__history_rows(sqlite_conn *s, sqlite3_stmt *st, strata_history *out,
                                 bool accepted, bool rank, strata_error *e);
+/* sqlite_each.c: history_newest and history_each (core/engine.h). */
 int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e);
 int strata_sqlite__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a),
                                 void *ud, strata_error *e);
+/* sqlite_history.c: whether the history table has the columns of STRATA_HISTORY_ACCEPTED (*has),
+ * adding them when it lacks them and `add`; no table: *has false, and 0. */
 int strata_sqlite__accepted_columns(sqlite_conn *s, bool add, bool *has, strata_error *e);
 /* the engine's history_edit */
 int strata_sqlite__history_edit(strata_conn *b, const strata_history_edit *ed, size_t n,
