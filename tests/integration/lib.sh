@@ -347,6 +347,15 @@ twin_same() {
 	is "$name: ... stderr" "$(_twin_flat <<<"$e")" "$(_twin_flat <<<"$err")"
 	rc=$c out=$o err=$e
 }
+# twin_run NAME EXIT URL TWIN ARGS...: strata ARGS on URL, which must exit EXIT, then the same
+# on TWIN through the full read (twin_same)
+twin_run() {
+	local name=$1 want=$2 url=$3 twin=$4
+	shift 4
+	run strata --database-url "$url" "$@"
+	is "$name: exit" "$rc" "$want"
+	twin_same "$name" "$twin" "$@"
+}
 # req TEXT: TEXT quoted for use inside a grep -E regex (one line: a regex cannot span lines, and
 # like and check refuse a regex with a newline).
 req() { printf '%s' "$1" | sed 's/[][\.*^$(){}?+|]/\\&/g'; }

@@ -13,11 +13,7 @@ proj() {
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
 
 # both NAME ARGS...: the same revert on the twin database through the full read (twin_same)
-both() {
-	local name=$1
-	shift
-	twin_same "$name" "$TWIN" "$@"
-}
+both() { twin_same "$1" "$TWIN" "${@:2}"; }
 
 scenario() {
 	local k=$1 v agg

@@ -15,14 +15,7 @@ proj() {
 }
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
 # both NAME EXIT ARGS...: the run on the first database, then on the twin through the full read
-# (twin_same)
-both() {
-	local name=$1 want=$2
-	shift 2
-	run strata --database-url "$DB_URL" "$@"
-	is "$name: exit" "$rc" "$want"
-	twin_same "$name" "$TWIN" "$@"
-}
+both() { twin_run "$1" "$2" "$DB_URL" "$TWIN" "${@:3}"; }
 # vphase: -v on the first database: how it read what it read
 vphase() { run strata -v --database-url "$DB_URL" migrations run; }
 

@@ -21,14 +21,7 @@ for i in $(seq 1 400); do
 done
 PG_DB=$A_DB
 # both NAME EXIT ARGS...: the run on the first database, then on the twin through the full read
-# (twin_same)
-both() {
-	local name=$1 want=$2
-	shift 2
-	run strata --database-url "$A" "$@"
-	is "$name: exit" "$rc" "$want"
-	twin_same "$name" "$TWIN" "$@"
-}
+both() { twin_run "$1" "$2" "$A" "$TWIN" "${@:3}"; }
 count() { pg_q "select count(*) from strata_migrations"; }
 
 check 'build 400' 0 '^built 400 migrations' '^$' strata build
