@@ -34,7 +34,6 @@ struct show {
 	const char *display;
 	yajl_gen g; /* JSON; NULL for the table */
 	int wv, wn;
-	size_t n;
 };
 
 static int json_head(void *ud, const strata_status_head *h)

@@ -64,7 +64,7 @@ int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, b
 int strata_manifest_stream_next(strata_manifest_stream *s, const strata_manifest_entry **ent,
                                 strata_error *e);
 /* Back to the first entry, reading the same file again; fails (changing nothing) when it was
- * written over in place since it was opened. */
+ * replaced or written over since it was opened. */
 int strata_manifest_stream_rewind(strata_manifest_stream *s, strata_error *e);
 const char *strata_manifest_stream_path(const strata_manifest_stream *s);
 void strata_manifest_stream_close(strata_manifest_stream *s);
