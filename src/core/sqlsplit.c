@@ -122,6 +122,33 @@ static bool next_is(struct words *w, const char *want)
 	return true;
 }
 
+/* The first word of every statement strata_sql_txn_control names. */
+static const char *const txn_first_words[] = {"begin",  "start",    "end",    "abort",
+                                              "commit", "rollback", "prepare"};
+
+/* Whether text[0, len) has one of txn_first_words as a word of its own (not inside a longer
+ * one). A statement's first word follows a ';', white space, a comment or the section's start,
+ * none of which is_word_char takes, so text without such a word holds no transaction control:
+ * strata_sql_check_txn then need not split it (nor load libpg_query to). Words in strings,
+ * comments and function bodies count too: they only send the text to the splitter. */
+static bool may_hold_txn_control(const char *text, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t at = i;
+		if (!is_word_char(text[i])) {
+			i++;
+			continue;
+		}
+		while (i < len && is_word_char(text[i]))
+			i++;
+		for (size_t k = 0; k < sizeof(txn_first_words) / sizeof(txn_first_words[0]); k++)
+			if (word_is(text + at, i - at, txn_first_words[k]))
+				return true;
+	}
+	return false;
+}
+
 const char *strata_sql_txn_control(strata_dialect d, const char *text, size_t len)
 {
 	struct words w = {d, text, len, 0};
@@ -554,7 +581,7 @@ int strata_sql_check_txn(const strata_section *s, bool up, strata_dialect d, boo
 	strata_sql_piece p;
 	int error, more;
 
-	if (!s->present)
+	if (!s->present || !may_hold_txn_control(s->text + s->offset, s->len))
 		return 0;
 	if ((error = strata_sql_split_new(&sp, d, s, e)) < 0)
 		return error;

@@ -74,7 +74,8 @@ int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const cha
                          bool run_txn, strata_error *e);
 
 /* Fails with strata_sql_txn_error at the first transaction-control statement of section s, which
- * is to run in a transaction. Splits with the dialect's tokenizer; parses nothing (run). */
+ * is to run in a transaction. Splits with the dialect's tokenizer, only a section that has the
+ * first word of such a statement somewhere as a word of its own; parses nothing (run). */
 int strata_sql_check_txn(const strata_section *s, bool up, strata_dialect d, bool run_txn,
                          strata_error *e);
 

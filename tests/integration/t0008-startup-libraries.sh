@@ -2,8 +2,8 @@
 # What a command loads (issue 15, cold start): libpq, and what it brings (libssl, GSSAPI, LDAP),
 # only when strata connects to PostgreSQL; --version, --help, build and every command on SQLite
 # start without it. libpg_query only when PostgreSQL's SQL is split or parsed: build and lint,
-# a run that checks files; not --version, show, a run with nothing to do, nor anything on
-# SQLite. Read from the dynamic loader's own log (LD_DEBUG=libs).
+# a run that checks a file with a word that may start BEGIN, COMMIT and the like; not a run of
+# files without one, --version, show, a run with nothing to do, nor anything on SQLite. Read from the dynamic loader's own log (LD_DEBUG=libs).
 . "$(dirname "$0")/lib.sh"
 
 # libs_of ARGS...: the shared libraries strata opened, one per line, from the loader's log
@@ -53,11 +53,18 @@ if pg_available; then
 	check "... and the command works" 0 '^1 migration: 0 applied, 1 pending' '^$' \
 		strata --database-url "$PG_URL" migrations show
 	is "... no libpg_query" "$(libs_of --database-url "$PG_URL" migrations show | grep -c '^libpg_query')" 0
-	is "migrations run on PostgreSQL, from the sources: libpg_query, to check each file" \
-		"$(libs_of --database-url "$PG_URL" migrations run --dir src/migrations | grep -c '^libpg_query')" 1
+	is "migrations run on PostgreSQL, a file with no BEGIN, END, COMMIT...: no libpg_query" \
+		"$(libs_of --database-url "$PG_URL" migrations run --dir src/migrations | grep -c '^libpg_query')" 0
 	is "... it ran" "$(pg_q "select count(*) from strata_migrations")" 1
+	mig src/migrations 2-f.sql '-- migrate:up\ncreate function f() returns int language plpgsql as $$\n  begin return 1; end $$;\n-- migrate:down\ndrop function f();\n'
+	is "a file with such a word (a function body's BEGIN): libpg_query, to split it and check it" \
+		"$(libs_of --database-url "$PG_URL" migrations run --dir src/migrations | grep -c '^libpg_query')" 1
+	is "... it ran" "$(pg_q "select count(*) from strata_migrations")" 2
 	is "nothing to run: no libpg_query" \
-		"$(libs_of --database-url "$PG_URL" migrations run | grep -c '^libpg_query')" 0
+		"$(libs_of --database-url "$PG_URL" migrations run --dir src/migrations | grep -c '^libpg_query')" 0
+	is "revert of a down section without such a word: no libpg_query" \
+		"$(libs_of --database-url "$PG_URL" migrations revert --dir src/migrations | grep -c '^libpg_query')" 0
+	is "... it reverted" "$(pg_q "select count(*) from strata_migrations")" 1
 else
 	skip "PostgreSQL: libpq loaded when strata connects" "no PostgreSQL server"
 fi

@@ -448,6 +448,53 @@ static void test_check_txn(void **state)
 	strata_migration_free(m);
 }
 
+/* Every transaction-control statement is refused in a section, whichever first word it has:
+ * the words that send a section to the splitter (may_hold_txn_control) cover them all. A section
+ * without one is not split at all: what it holds goes to the database as it is. */
+static void test_check_txn_words(void **state)
+{
+	static const char *const refused[] = {
+	    "BEGIN",
+	    "begin work",
+	    "Start Transaction",
+	    "COMMIT",
+	    "end",
+	    "commit prepared 'x'",
+	    "rollback",
+	    "ROLLBACK PREPARED 'x'",
+	    "abort",
+	    "Prepare Transaction 'x'",
+	};
+	strata_error e = STRATA_ERROR_INIT;
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char text[200];
+		strata_migration *m;
+		snprintf(text, sizeof(text),
+		         "-- migrate:up\ncreate table legend (spend int);\n/* x */%s;\n",
+		         refused[i]);
+		m = parse_mig("mem/6-Words.sql", text);
+		for (int d = SQ; d <= PG; d++) {
+			strata_error_clear(&e);
+			if (strata_sql_check_txn(&m->up, true, (strata_dialect)d, false, &e) !=
+			    STRATA_EINVALID)
+				fail_msg("'%s' (dialect %d) was not refused", refused[i], d);
+			assert_int_equal(e.line, 3);
+		}
+		strata_migration_free(m);
+	}
+	/* no such word (legend, spend, begins, "end" as $$ quoting): not split, so an unterminated
+	 * string is the server's to report */
+	strata_migration *m =
+	    parse_mig("mem/7-None.sql", "-- migrate:up\ncreate table legend (spend "
+	                                "int, begins text default $end$x$end$);\n"
+	                                "select 'unterminated;\n");
+	for (int d = SQ; d <= PG; d++)
+		assert_int_equal(strata_sql_check_txn(&m->up, true, (strata_dialect)d, false, &e),
+		                 0);
+	strata_migration_free(m);
+}
+
 /* A section of n statements that store nothing (so SQLite's memory is only what it is handed). */
 static char *select_section(size_t n, size_t *len_out)
 {
@@ -587,6 +634,7 @@ int main(void)
 	    cmocka_unit_test(test_txn_control_words),
 	    cmocka_unit_test(test_goose_blocks),
 	    cmocka_unit_test(test_check_txn),
+	    cmocka_unit_test(test_check_txn_words),
 	    cmocka_unit_test(test_sqlite_no_copy_of_the_rest),
 	    cmocka_unit_test(test_runner_refuses_first),
 	};
