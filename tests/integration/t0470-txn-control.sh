@@ -4,7 +4,9 @@
 # line, a caret and the fix, and a run refuses before it sends anything (no table left behind,
 # no history row). SAVEPOINT / ROLLBACK TO / RELEASE stay inside the transaction and are
 # allowed; a transaction:false section (or a golang-migrate file marked -- strata:no-transaction)
-# may hold anything. --transaction all gets the same check.
+# may hold anything. --transaction all gets the same check. A section with none of the words such
+# a statement starts with is not split to check it: when its text does not scan (a string left
+# open), the database refuses it and the error is placed where the text goes wrong.
 . "$(dirname "$0")/lib.sh"
 
 tree() { (cd "$1" && find . -type f | sort | xargs sha256sum); }
@@ -131,6 +133,26 @@ strata: nothing was applied: the run stopped before it began"
 		strata --database-url "$DB_URL" migrations run --dir "$s"
 	is "$k: ... the savepoint was rolled back to, the migration applied" "$(db_tables);$(db_history)" \
 		"kept,strata_migrations;1-Save"
+
+	# a string left open and none of the words that start BEGIN, COMMIT...: the run does not
+	# split the section to check it, the database refuses it in the migration's transaction,
+	# and the error is placed where the text goes wrong, not in what strata sent after it
+	local u=open_$k
+	mig "$u" 1-Open.sql "-- migrate:up\ncreate table opened (id int);\nselect 'open;\n-- migrate:down\ndrop table opened;\nselect 'open;\n"
+	new_db "$k"
+	check "$k: a string left open: refused where it opens" 1 '' \
+		"^strata: error: $u/1-Open.sql:3:8: (unterminated quoted string|unrecognized token)" \
+		strata --database-url "$DB_URL" migrations run --dir "$u"
+	like "$k: ... the source line" "$err" "^     3 \| select 'open;\$"
+	like "$k: ... rolled back" "$err" '^strata: 1-Open was rolled back$'
+	is "$k: ... nothing applied" "$(db_tables);$(db_history)" "strata_migrations;"
+	mig "$u" 1-Open.sql "-- migrate:up\ncreate table opened (id int);\n-- migrate:down\ndrop table opened;\nselect 'open;\n"
+	check "$k: ... in a down section" 0 '^applied 1 migration in ' '^$' \
+		strata --database-url "$DB_URL" migrations run --dir "$u"
+	check "$k: ... revert refuses it where it opens" 1 '' \
+		"^strata: error: $u/1-Open.sql:5:8: (unterminated quoted string|unrecognized token)" \
+		strata --database-url "$DB_URL" migrations revert --dir "$u"
+	is "$k: ... nothing reverted" "$(db_tables);$(db_history)" "opened,strata_migrations;1-Open"
 
 	# golang-migrate pairs
 	local g=go_$k

@@ -40,6 +40,27 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 	strata_section_locate(sec, off, e);
 }
 
+/* Whether the section's own text does not scan as PostgreSQL's: a string, quoted name or comment
+ * left open, which took in what strata sent after it (the history row, COMMIT), so that the
+ * server's error quotes and points at strata's text. Then e becomes the scanner's error,
+ * placed where the section goes wrong. A run does not split a section it need not check
+ * (core/sqlsplit.h), so this is found here, once the server has refused it. */
+static bool unscannable(const strata_section *sec, strata_error *e)
+{
+	strata_sql_split *sp = NULL;
+	strata_sql_piece piece;
+	strata_error scan = STRATA_ERROR_INIT;
+	int got = -1;
+	if (strata_sql_split_new(&sp, STRATA_DIALECT_POSTGRES, sec, &scan) == 0)
+		while ((got = strata_sql_split_next(sp, &piece, &scan)) > 0)
+			;
+	strata_sql_split_free(sp);
+	if (got == 0 || !scan.file[0])
+		return false;
+	*e = scan;
+	return true;
+}
+
 /* Places e from the server's error position in `sent`, where the section starts at sql_at. The
  * position counts characters of the server's encoding: every character of our UTF-8 text is one
  * character there once converted, except under SQL_ASCII, which converts nothing and counts
@@ -101,6 +122,8 @@ static int send_and_collect(pg_conn *pg, const strata_buf *q, const strata_secti
 			    "character of this migration; keep to characters %s has, "
 			    "or use a UTF8 database",
 			    pg->encoding, pg->encoding);
+		} else if (sec && unscannable(sec, e)) {
+			/* e is the scanner's */
 		} else if (sec && !locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e)) {
 			locate_statement(sec, ok - skip_results, e);
 		}
