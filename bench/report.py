@@ -344,6 +344,14 @@ for op, name in (("show", "`show`"), ("show-json", "`show --json`")):
         if st and db and st["median_s"] and db["median_s"]:
             targets15.append(("%s ahead of dbmate's `status` (N = %d)" % (name, n), 1.0,
                               st["median_s"] / db["median_s"], "× dbmate's", True))
+RSS_OPS = [("apply", "apply all"), ("noop", "nothing pending (a)"), ("noop-dir", "nothing pending (b)"),
+           ("noop-dirs", "nothing pending (c)"), ("noop-lib", "nothing pending (d)"), ("show", "`show`"),
+           ("show-json", "`show --json`"), ("revert", "revert")]
+for op, name in RSS_OPS:
+    v = res.get((set_of(10000), 10000, "strata", op)) if 10000 in schema_ns else None
+    if v and v["rss_max_kb"]:
+        targets15.append(("peak RSS ≤ 10 MiB, %s (N = 10000, largest of every run)" % name, 10.0,
+                          v["rss_max_kb"] / 1024, " MiB", False))
 if targets15:
     md.append("### Issue 15 targets (strata, this run)\n")
     md.append("| target | measured | |")
