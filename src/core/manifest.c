@@ -549,6 +549,8 @@ void strata_manifest_free(strata_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* the manifest is written in pieces of about this size */
+#define MANIFEST_CHUNK ((size_t)32 * 1024)
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
 /*
@@ -575,11 +577,27 @@ static int touch_past_dir(const char *path, const char *dir, strata_error *e)
 	return 0;
 }
 
+/* What the manifest's generator holds, written out once it is at least `at_least` bytes (0:
+ * whatever it holds), so that 10,000 entries do not sit in memory at once. */
+static int manifest_flush(yajl_gen g, strata_fs_atomic *w, size_t at_least, strata_error *e)
+{
+	const unsigned char *buf;
+	size_t len;
+	int error;
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+		return strata_error_set(e, STRATA_ERROR, "cannot write the manifest");
+	if (len < at_least || len == 0)
+		return 0;
+	if ((error = strata_fs_atomic_write(w, buf, len, e)) < 0)
+		return error;
+	yajl_gen_clear(g);
+	return 0;
+}
+
 int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
+	strata_fs_atomic w = {.fd = -1};
 	char *path = NULL, hex[17];
 	size_t longest[2] = {0, 0};
 	uint64_t digest = 0;
@@ -587,13 +605,6 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 
 	if (!g)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	yajl_gen_map_open(g);
-	GEN_STR(g, "format");
-	yajl_gen_integer(g, 1);
-	GEN_STR(g, "generator");
-	GEN_STR(g, "strata " STRATA_VERSION);
 	for (size_t i = 0; i < c->n && error == 0; i++) {
 		uint64_t h;
 		error = strata_history_row_hash(&h, c->items[i]->version, c->items[i]->name,
@@ -604,6 +615,20 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 		goto done;
 	}
+	path = strata_fs_join(dir, STRATA_MANIFEST);
+	if (!path) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	if ((error = strata_fs_atomic_open(&w, path, e)) < 0)
+		goto done;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	GEN_STR(g, "format");
+	yajl_gen_integer(g, 1);
+	GEN_STR(g, "generator");
+	GEN_STR(g, "strata " STRATA_VERSION);
 	snprintf(hex, sizeof(hex), "%016" PRIx64, digest);
 	GEN_STR(g, "count");
 	yajl_gen_integer(g, (long long)c->n);
@@ -621,7 +646,7 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 	yajl_gen_integer(g, (long long)longest[1]);
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->n && error == 0; i++) {
 		const strata_migration *m = c->items[i];
 		yajl_gen_map_open(g);
 		GEN_STR(g, "version");
@@ -641,22 +666,18 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 		GEN_STR(g, "sha256");
 		GEN_STR(g, m->checksum);
 		yajl_gen_map_close(g);
+		error = manifest_flush(g, &w, MANIFEST_CHUNK, e);
 	}
+	if (error < 0)
+		goto done;
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-		error = strata_error_set(e, STRATA_ERROR, "cannot write the manifest");
-		goto done;
-	}
-	path = strata_fs_join(dir, STRATA_MANIFEST);
-	if (!path) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	if ((error = strata_fs_write_atomic(path, buf, len, 0, e)) < 0)
+	if ((error = manifest_flush(g, &w, 0, e)) < 0 ||
+	    (error = strata_fs_atomic_commit(&w, 0, e)) < 0)
 		goto done;
 	error = touch_past_dir(path, dir, e);
 done:
+	strata_fs_atomic_abort(&w);
 	free(path);
 	yajl_gen_free(g);
 	return error;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,49 +72,69 @@ done:
 	return error;
 }
 
+int strata_fs_atomic_open(strata_fs_atomic *w, const char *path, strata_error *e)
+{
+	int n = snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%ld", path, (long)getpid());
+	w->path = path;
+	w->fd = -1;
+	if (n < 0 || (size_t)n >= sizeof(w->tmp))
+		return strata_error_set(e, STRATA_EINVALID, "path too long: '%s'", path);
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0)
+		return strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+		                        strerror(errno));
+	return 0;
+}
+
+int strata_fs_atomic_write(strata_fs_atomic *w, const void *data, size_t len, strata_error *e)
+{
+	size_t done_len = 0;
+	while (done_len < len) {
+		ssize_t n = write(w->fd, (const char *)data + done_len, len - done_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", w->path,
+			                        strerror(errno));
+		done_len += (size_t)n;
+	}
+	return 0;
+}
+
+int strata_fs_atomic_commit(strata_fs_atomic *w, int sync, strata_error *e)
+{
+	int fd = w->fd, error = 0;
+	bool synced = !sync || fsync(fd) == 0;
+	w->fd = -1;
+	if (close(fd) < 0 || !synced || rename(w->tmp, w->path) < 0)
+		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", w->path,
+		                         strerror(errno));
+	if (error < 0)
+		unlink(w->tmp);
+	return error;
+}
+
+void strata_fs_atomic_abort(strata_fs_atomic *w)
+{
+	if (w->fd < 0)
+		return;
+	close(w->fd);
+	w->fd = -1;
+	unlink(w->tmp);
+}
+
 int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
                            strata_error *e)
 {
-	char tmp[4096];
-	int fd = -1, error = 0;
-	size_t done_len = 0;
-	int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return strata_error_set(e, STRATA_EINVALID, "path too long: '%s'", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-		                         strerror(errno));
-		goto done;
+	strata_fs_atomic w;
+	int error;
+	if ((error = strata_fs_atomic_open(&w, path, e)) < 0)
+		return error;
+	if ((error = strata_fs_atomic_write(&w, data, len, e)) < 0) {
+		strata_fs_atomic_abort(&w);
+		return error;
 	}
-	while (done_len < len) {
-		ssize_t w = write(fd, (const char *)data + done_len, len - done_len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-			                         strerror(errno));
-			goto done;
-		}
-		done_len += (size_t)w;
-	}
-	if ((sync && fsync(fd) < 0) || close(fd) < 0) {
-		fd = -1;
-		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-		                         strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
-		                         strerror(errno));
-done:
-	if (fd >= 0)
-		close(fd);
-	if (error < 0)
-		unlink(tmp);
-	return error;
+	return strata_fs_atomic_commit(&w, sync, e);
 }
 
 int strata_fs_mkdirs(const char *path, strata_error *e)
