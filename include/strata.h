@@ -651,7 +651,9 @@ typedef struct strata_build_report {
 
 /* Validates, parses (PostgreSQL: libpg_query; SQLite: applied to an empty in-memory database)
  * and lints every migration of src_dir, then writes them to out_dir with manifest.json. Nothing
- * is written when a file is invalid. *out is set whatever the outcome (lint findings). */
+ * is written when a file is invalid, and out_dir is left as it was when build cannot write all
+ * of it (every file and the manifest are written beside the old ones before any replaces them).
+ * *out is set whatever the outcome (lint findings). */
 STRATA_API int strata_build(const char *src_dir, const char *out_dir, const strata_build_options *o,
                             strata_build_report **out, strata_error *e);
 STRATA_API void strata_build_report_free(strata_build_report *r);

@@ -186,7 +186,9 @@ const struct cmd cli_cmds[] = {
      .details = "Every migration is parsed (PostgreSQL: libpg_query; SQLite: applied to an empty\n"
                 "in-memory database) and linted before anything is written: a syntax error or a\n"
                 "lint error stops the build; lint warnings are printed and fail it only with\n"
-                "--strict. See 'strata lint'.",
+                "--strict. See 'strata lint'. Every file and the manifest are written beside\n"
+                "the old ones before any replaces them: a build that cannot write everything (a\n"
+                "full disk) leaves the output as it was.",
      .opts = cmd_build_opts},
     {.name = "lint",
      .run = cmd_lint,

@@ -10,20 +10,54 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-static int copy_into(const char *out_dir, const char *path, const char *text, strata_error *e)
+/* Writes text, the build's copy of path, into out_dir under a temporary name (util/fs.h's
+ * atomic writer), not yet in place; *staged says whether it did: an unchanged file is left
+ * alone, so rebuilding a large history writes only what changed. */
+static int stage_file(const char *out_dir, const char *path, const char *text, bool *staged,
+                      strata_error *e)
 {
 	char *dst = strata_fs_join(out_dir, strata_fs_base_name(path)), *old = NULL;
 	size_t len = strlen(text), old_len = 0;
 	strata_error ignored = STRATA_ERROR_INIT;
+	strata_fs_atomic w;
 	int error = 0;
+	*staged = false;
 	if (!dst)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	/* an unchanged file is left alone: rebuilding a large history writes only what changed */
 	if (strata_fs_read(&old, &old_len, dst, &ignored) < 0 || old_len != len ||
-	    memcmp(old, text, len) != 0)
-		error = strata_fs_write_atomic(dst, text, len, 0, e);
+	    memcmp(old, text, len) != 0) {
+		if ((error = strata_fs_atomic_open(&w, dst, e)) == 0 &&
+		    (error = strata_fs_atomic_write(&w, text, len, e)) == 0)
+			error = strata_fs_atomic_close(&w, 0, e);
+		if (error < 0)
+			strata_fs_atomic_abort(&w);
+		*staged = error == 0;
+	}
 	free(old);
 	free(dst);
+	return error;
+}
+
+/* The staged files (written[i] where staged[i]) into place, or (`keep` false) removed; after a
+ * rename fails, the rest are removed. */
+static int place_staged(const char *out_dir, const char **written, const bool *staged, size_t n,
+                        bool keep, strata_error *e)
+{
+	int error = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *dst;
+		if (!staged[i])
+			continue;
+		if (!(dst = strata_fs_join(out_dir, written[i]))) {
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+			continue;
+		}
+		if (keep && error == 0)
+			error = strata_fs_atomic_rename(dst, e);
+		else /* (after a failed rename, the rest are not put in place) */
+			strata_fs_atomic_discard(dst);
+		free(dst);
+	}
 	return error;
 }
 
@@ -194,6 +228,7 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 	static const strata_build_options defaults = STRATA_BUILD_OPTIONS_INIT;
 	strata_catalog c = {0};
 	const char **written = NULL;
+	bool *staged = NULL, manifest_staged = false;
 	size_t nw = 0;
 	int error;
 
@@ -205,34 +240,47 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 		goto done;
 	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
+	/* every file and the manifest are written beside the old ones first: a failure (a full
+	 * disk) removes them and leaves out_dir as it was; only then do they replace the old ones,
+	 * the manifest last, as before */
 	written = calloc(c.n * 3 + 1, sizeof(*written));
-	if (!written) {
+	staged = calloc(c.n * 3 + 1, sizeof(*staged));
+	if (!written || !staged) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
 	for (size_t i = 0; i < c.n && error == 0; i++) {
 		const strata_migration *m = c.items[i];
-		error = copy_into(out_dir, m->path, m->text, e);
-		written[nw++] = strata_fs_base_name(m->path);
-		if (error == 0 && m->down_path) {
-			error = copy_into(out_dir, m->down_path, m->down_text, e);
-			written[nw++] = strata_fs_base_name(m->down_path);
+		const char *paths[] = {m->path, m->down_path, m->conf_path};
+		const char *texts[] = {m->text, m->down_text, m->conf_text};
+		for (size_t k = 0; k < 3 && error == 0; k++) {
+			if (!paths[k])
+				continue;
+			written[nw] = strata_fs_base_name(paths[k]);
+			error = stage_file(out_dir, paths[k], texts[k], &staged[nw], e);
+			nw++;
 		}
-		if (error == 0 && m->conf_path) {
-			error = copy_into(out_dir, m->conf_path, m->conf_text, e);
-			written[nw++] = strata_fs_base_name(m->conf_path);
-		}
-		if (error == 0)
-			r->built++;
 	}
-	if (error < 0)
+	if (error == 0 && (error = strata_manifest_stage(&c, out_dir, e)) == 0)
+		manifest_staged = true;
+	if (error < 0) {
+		strata_error ignored = STRATA_ERROR_INIT;
+		place_staged(out_dir, written, staged, nw, false, &ignored);
 		goto done;
+	}
+	if ((error = place_staged(out_dir, written, staged, nw, true, e)) < 0)
+		goto done;
+	r->built = c.n;
 	qsort(written, nw, sizeof(*written), strata_fs_names_cmp);
 	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
 		goto done;
-	error = strata_manifest_write(&c, out_dir, e);
+	if ((error = strata_manifest_commit(out_dir, e)) == 0)
+		manifest_staged = false;
 done:
+	if (manifest_staged)
+		strata_manifest_discard(out_dir);
 	free(written);
+	free(staged);
 	strata_catalog_free(&c);
 	return error;
 }

@@ -594,7 +594,7 @@ static int manifest_flush(yajl_gen g, strata_fs_atomic *w, size_t at_least, stra
 	return 0;
 }
 
-int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
+int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error *e)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	strata_fs_atomic w = {.fd = -1};
@@ -672,13 +672,39 @@ int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error
 		goto done;
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	if ((error = manifest_flush(g, &w, 0, e)) < 0 ||
-	    (error = strata_fs_atomic_commit(&w, 0, e)) < 0)
-		goto done;
-	error = touch_past_dir(path, dir, e);
+	if ((error = manifest_flush(g, &w, 0, e)) == 0)
+		error = strata_fs_atomic_close(&w, 0, e);
 done:
 	strata_fs_atomic_abort(&w);
 	free(path);
 	yajl_gen_free(g);
+	return error;
+}
+
+int strata_manifest_commit(const char *dir, strata_error *e)
+{
+	char *path = strata_fs_join(dir, STRATA_MANIFEST);
+	int error;
+	if (!path)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = strata_fs_atomic_rename(path, e)) == 0)
+		error = touch_past_dir(path, dir, e);
+	free(path);
+	return error;
+}
+
+void strata_manifest_discard(const char *dir)
+{
+	char *path = strata_fs_join(dir, STRATA_MANIFEST);
+	if (path)
+		strata_fs_atomic_discard(path);
+	free(path);
+}
+
+int strata_manifest_write(const strata_catalog *c, const char *dir, strata_error *e)
+{
+	int error = strata_manifest_stage(c, dir, e);
+	if (error == 0 && (error = strata_manifest_commit(dir, e)) < 0)
+		strata_manifest_discard(dir);
 	return error;
 }

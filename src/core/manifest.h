@@ -71,6 +71,11 @@ void strata_manifest_stream_close(strata_manifest_stream *s);
 
 /* Writes dir/manifest.json for catalog c (loaded from the files just written into dir). */
 int strata_manifest_write(const struct strata_catalog *c, const char *dir, strata_error *e);
+/* The same in two steps: stage writes it whole beside the old one (a temporary file, as
+ * util/fs.h's atomic writer names it), commit puts it in place, discard removes it. */
+int strata_manifest_stage(const struct strata_catalog *c, const char *dir, strata_error *e);
+int strata_manifest_commit(const char *dir, strata_error *e);
+void strata_manifest_discard(const char *dir);
 
 /* Whether a is later than b. */
 bool strata_timespec_after(const struct timespec *a, const struct timespec *b);

@@ -72,13 +72,20 @@ done:
 	return error;
 }
 
+static bool tmp_name(char *buf, size_t size, const char *path)
+{
+	int n = snprintf(buf, size, "%s.tmp.%ld", path, (long)getpid());
+	return n >= 0 && (size_t)n < size;
+}
+
 int strata_fs_atomic_open(strata_fs_atomic *w, const char *path, strata_error *e)
 {
-	int n = snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%ld", path, (long)getpid());
 	w->path = path;
 	w->fd = -1;
-	if (n < 0 || (size_t)n >= sizeof(w->tmp))
+	if (!tmp_name(w->tmp, sizeof(w->tmp), path)) {
+		w->tmp[0] = '\0';
 		return strata_error_set(e, STRATA_EINVALID, "path too long: '%s'", path);
+	}
 	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
@@ -101,16 +108,33 @@ int strata_fs_atomic_write(strata_fs_atomic *w, const void *data, size_t len, st
 	return 0;
 }
 
+int strata_fs_atomic_close(strata_fs_atomic *w, int sync, strata_error *e)
+{
+	int fd = w->fd;
+	bool synced;
+	if (fd < 0)
+		return 0;
+	synced = !sync || fsync(fd) == 0;
+	w->fd = -1;
+	if (close(fd) < 0 || !synced) {
+		int error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", w->path,
+		                             strerror(errno));
+		unlink(w->tmp);
+		return error;
+	}
+	return 0;
+}
+
 int strata_fs_atomic_commit(strata_fs_atomic *w, int sync, strata_error *e)
 {
-	int fd = w->fd, error = 0;
-	bool synced = !sync || fsync(fd) == 0;
-	w->fd = -1;
-	if (close(fd) < 0 || !synced || rename(w->tmp, w->path) < 0)
+	int error = strata_fs_atomic_close(w, sync, e);
+	if (error < 0)
+		return error;
+	if (rename(w->tmp, w->path) < 0) {
 		error = strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", w->path,
 		                         strerror(errno));
-	if (error < 0)
 		unlink(w->tmp);
+	}
 	return error;
 }
 
@@ -121,6 +145,24 @@ void strata_fs_atomic_abort(strata_fs_atomic *w)
 	close(w->fd);
 	w->fd = -1;
 	unlink(w->tmp);
+}
+
+int strata_fs_atomic_rename(const char *path, strata_error *e)
+{
+	char tmp[4096];
+	if (!tmp_name(tmp, sizeof(tmp), path))
+		return strata_error_set(e, STRATA_EINVALID, "path too long: '%s'", path);
+	if (rename(tmp, path) < 0)
+		return strata_error_set(e, STRATA_ERROR, "cannot write '%s': %s", path,
+		                        strerror(errno));
+	return 0;
+}
+
+void strata_fs_atomic_discard(const char *path)
+{
+	char tmp[4096];
+	if (tmp_name(tmp, sizeof(tmp), path))
+		unlink(tmp);
 }
 
 int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,

@@ -12,9 +12,11 @@ int strata_fs_read(char **out, size_t *len_out, const char *path, strata_error *
  * new one, never half of one. With `sync`, the data is on disk before the rename. */
 int strata_fs_write_atomic(const char *path, const void *data, size_t len, int sync,
                            strata_error *e);
-/* The same, written in pieces: open, write any number of times, then commit (with `sync`, the
- * data is on disk before the rename) or abort (the temporary file is removed). A failed write
- * or commit leaves nothing behind once aborted; commit removes it itself when it fails. */
+/* The same in steps: open, write any number of times, then commit (close, and rename into
+ * place; with `sync`, the data is on disk first) or abort (the temporary file is removed). A
+ * writer may also close first and leave its temporary file complete, to be put in place later
+ * by strata_fs_atomic_rename (several files made ready before any of them replaces its old
+ * one), or removed by strata_fs_atomic_discard. The temporary file is path + ".tmp.<pid>". */
 typedef struct strata_fs_atomic {
 	const char *path; /* borrowed: must outlive the writer */
 	char tmp[4096];
@@ -22,8 +24,13 @@ typedef struct strata_fs_atomic {
 } strata_fs_atomic;
 int strata_fs_atomic_open(strata_fs_atomic *w, const char *path, strata_error *e);
 int strata_fs_atomic_write(strata_fs_atomic *w, const void *data, size_t len, strata_error *e);
+int strata_fs_atomic_close(strata_fs_atomic *w, int sync, strata_error *e);
 int strata_fs_atomic_commit(strata_fs_atomic *w, int sync, strata_error *e);
 void strata_fs_atomic_abort(strata_fs_atomic *w);
+/* For a writer closed earlier in this process: its temporary file of path, into place or
+ * removed. */
+int strata_fs_atomic_rename(const char *path, strata_error *e);
+void strata_fs_atomic_discard(const char *path);
 /* mkdir -p. */
 int strata_fs_mkdirs(const char *path, strata_error *e);
 /* The names of the regular files in dir, sorted by strcmp; *out is a NULL-terminated array the

@@ -2,7 +2,8 @@
 # `strata build --out DIR` touches only what an earlier build wrote there: it removes or
 # replaces a migration file only when its previous manifest lists it, and refuses (changing
 # nothing) when DIR holds migrations written by hand. A single-valued option given twice is a
-# usage error, not "the last one wins".
+# usage error, not "the last one wins". A build that cannot write everything (a full disk) changes
+# nothing.
 . "$(dirname "$0")/lib.sh"
 
 mig src 1-A.sql '-- migrate:up\ncreate table a (x int);\n-- migrate:down\ndrop table a;\n'
@@ -60,4 +61,33 @@ check '--dir twice is fine: it is repeatable' 0 '^2 migrations: 0 applied, 2 pen
 	strata --database-url sqlite:x.db migrations show --dir src --dir hand
 check '-f twice is fine for seed' 1 '^$' '^strata: error: a\.json: cannot open seed file: No such file or directory$' \
 	strata --database-url sqlite:x.db seed -f a.json -f b.json --no-migrate
+
+# a build that cannot write all it has to (a full disk; here a limit on the size of a file it
+# writes, RLIMIT_FSIZE with SIGXFSZ ignored, so that write(2) fails with EFBIG) changes nothing:
+# every file and the manifest are written beside the old ones before any replaces them
+rm -rf big
+for i in $(seq 1 300); do mig big/src "$i-create_t$i.sql" "-- migrate:up\ncreate table t$i (x int);\n-- migrate:down\ndrop table t$i;\n"; done
+check 'a build of 300 migrations (a manifest of more than 32 KiB, written in pieces)' 0 \
+	'^built 300 migrations from big/src into big/out ' '^$' strata build --src big/src --out big/out
+is '... which lists them all' "$(grep -c '"sha256"' big/out/manifest.json)" 300
+limited() { (trap '' XFSZ && ulimit -f "$1" && shift && exec "$@"); }
+snapshot() { (cd big/out && ls -a | sort && sha256sum -- *); }
+before=$(snapshot)
+for i in $(seq 301 310); do mig big/src "$i-create_t$i.sql" "-- migrate:up\ncreate table t$i (x int);\n"; done
+rm big/src/5-create_t5.sql
+run limited 40 "$STRATA" build --src big/src --out big/out
+is 'a manifest that cannot be written: the build fails' "$rc" 1
+like '... saying which file and why' "$err" "^strata: error: cannot write 'big/out/manifest\.json': File too large\$"
+like '... and that nothing changed' "$err" '^strata: build stopped; big/out was not changed$'
+is '... which is so: no new file, none removed, no temporary file left' "$(snapshot)" "$before"
+head -c 60000 /dev/zero | tr '\0' ' ' >big/src/311-create_big.sql
+printf -- '-- migrate:up\ncreate table big (x int);\n' >>big/src/311-create_big.sql
+run limited 40 "$STRATA" build --src big/src --out big/out
+like 'a migration file that cannot be written: the build fails on it' "$err" \
+	"^strata: error: cannot write 'big/out/311-create_big\.sql': File too large\$"
+is '... and changes nothing' "$(snapshot)" "$before"
+check '... built once it can write' 0 '^built 310 migrations from big/src into big/out ' '^$' \
+	strata build --src big/src --out big/out
+is '... every migration listed, the removed one gone' \
+	"$(grep -c '"sha256"' big/out/manifest.json);$(ls big/out | grep -c '^5-create_t5\.sql$');$(ls -a big/out | grep -c '\.tmp\.')" "310;0;0"
 done_testing
