@@ -5,7 +5,8 @@
  * runner refuses) and adds its steps to the report, with each step's key. Anything it refuses
  * sends the run back to the full read, which refuses it as it always did. Pass 2 reads the
  * manifest again, refuses any step that is not the one pass 1 checked, reads each file again
- * (checking it against the manifest) and runs the batch. Memory holds one batch and the
+ * (checking it against the manifest) and runs the batch; when there is one batch only, it runs
+ * it as pass 1 read it. Memory holds one batch and the
  * report, not the build; with no_step_list the report keeps each step's key only (8 bytes), and
  * the strings of each batch's first step and of the step that failed.
  */
@@ -113,21 +114,30 @@ static int next_batch(api_session *s, strata_plan *plan, strata_error *e)
 	return strata_plan_up(plan, &s->cat, &s->hist, NULL, e);
 }
 
-/* Pass 1: < 0 when a check refuses something (or on error). */
+/* Pass 1: < 0 when a check refuses something (or on error). When the first batch is the only
+ * one (the manifest ended within it, as when a deploy brings a few migrations), *only gets its
+ * plan, whose migrations stay in s->cat: pass 2 runs them as checked, without reading the
+ * manifest and the files again. */
 static int check_batches(api_session *s, struct run_report *r, const strata_run_opts *ro,
-                         strata_error *e)
+                         strata_plan *only, strata_error *e)
 {
 	strata_plan plan;
 	int error;
 
+	memset(only, 0, sizeof(*only));
 	while ((error = next_batch(s, &plan, e)) == 0 && plan.n) {
 		strata_run_result rr = {0};
+		bool first_and_last = r->pub.n == 0 && s->cat.n < BATCH;
 		if (api_session_verify(s, &plan, false, NULL, NULL, e) > 0)
 			error = e->code ? e->code : STRATA_EINVALID;
 		if (error == 0)
 			error = strata_runner_precheck(s->db->conn, &plan, ro, &rr, e);
 		if (error == 0)
 			error = report_add(s, r, &plan, e);
+		if (error == 0 && first_and_last) {
+			*only = plan;
+			return 0;
+		}
 		strata_plan_free(&plan);
 		if (error < 0)
 			return error;
@@ -171,9 +181,10 @@ static int keep_failed(struct run_report *r, const strata_plan *plan, size_t i, 
 }
 
 /* Pass 2. A batch that cannot be read, or is not what pass 1 checked, stops the run before it
- * starts: what ran before it stays applied. */
+ * starts: what ran before it stays applied. `only` (its steps, or none): the one batch, as pass
+ * 1 read and checked it. */
 static int execute_batches(api_session *s, struct run_report *r, strata_run_opts *ro,
-                           strata_error *e)
+                           strata_plan *only, strata_error *e)
 {
 	size_t base = 0, batch = 0;
 	strata_plan plan = {0};
@@ -185,14 +196,18 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 	if (!listing(s) && (!(r->state = calloc(BATCH, sizeof(*r->state))) ||
 	                    !(r->ms = calloc(BATCH, sizeof(*r->ms)))))
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-	if (error == 0)
+	if (error == 0 && !only->n)
 		error = strata_catalog_batches_rewind(s->batches, e);
 	while (error == 0 && base < r->pub.n) {
 		size_t off = listing(s) ? base : 0, n;
 		strata_run_result rr = {.state = r->state + off, .step_ms = r->ms + off};
-		if ((error = next_batch(s, &plan, e)) < 0 ||
-		    (error = same_steps(r, base, &plan, e)) < 0)
+		if (only->n) {
+			plan = *only;
+			memset(only, 0, sizeof(*only));
+		} else if ((error = next_batch(s, &plan, e)) < 0 ||
+		           (error = same_steps(r, base, &plan, e)) < 0) {
 			break;
+		}
 		if (!plan.n) { /* the manifest ended early */
 			error = strata_error_set(e, STRATA_EINVALID,
 			                         "the build changed while it ran: it has fewer "
@@ -253,12 +268,13 @@ static void report_reset(struct run_report *r)
 int api_run_batches(api_session *s, struct run_report *r, double t0, strata_error *e)
 {
 	strata_run_opts ro;
+	strata_plan only;
 	double t1 = strata_now_ms();
 	int error = 0;
 
 	r->batched = true;
 	api_run_opts(s, &ro);
-	if (check_batches(s, r, &ro, e) < 0) {
+	if (check_batches(s, r, &ro, &only, e) < 0) {
 		/* refused (or failed) before anything was sent: the full read says it */
 		report_reset(r);
 		strata_catalog_free(&s->cat);
@@ -268,8 +284,9 @@ int api_run_batches(api_session *s, struct run_report *r, double t0, strata_erro
 	r->pub.migrations = (size_t)s->built.rows;
 	api_phase(s->db, "read", strata_now_ms() - t1, r->pub.n, STRATA_EVENT_FROM_MANIFEST);
 	api_phase(s->db, "plan", strata_now_ms() - t0, r->pub.n, 0);
-	if (r->pub.n && (error = execute_batches(s, r, &ro, e)) < 0)
+	if (r->pub.n && (error = execute_batches(s, r, &ro, &only, e)) < 0)
 		api_map_to_src(s->src, e);
+	strata_plan_free(&only);
 	for (size_t i = 0; listing(s) && i < r->pub.n; i++) {
 		r->steps[i].state = r->state[i];
 		r->steps[i].ms = r->ms[i];
