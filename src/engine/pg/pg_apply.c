@@ -41,44 +41,52 @@ static void locate_statement(const strata_section *sec, int index, strata_error 
 }
 
 /* Whether the section's own text does not scan as PostgreSQL's: a string, quoted name or comment
- * left open, which took in what strata sent after it (the history row, COMMIT), so that the
- * server's error quotes and points at strata's text. Then e becomes the scanner's error,
- * placed where the section goes wrong. A run does not split a section it need not check
- * (core/sqlsplit.h), so this is found here, once the server has refused it. */
+ * left open, which took in what strata sent after it (the history row, COMMIT). Then e says
+ * what the scanner says and where the section goes wrong, keeping e's code and SQLSTATE. Asked
+ * only when the server's error points past the section or says something is unterminated: a
+ * run does not split a section it need not check (core/sqlsplit.h), so this is found once the
+ * server has refused it; the server's own error stays whenever it is about the section. */
 static bool unscannable(const strata_section *sec, strata_error *e)
 {
 	strata_sql_split *sp = NULL;
 	strata_sql_piece piece;
 	strata_error scan = STRATA_ERROR_INIT;
-	int got = -1;
+	char sqlstate[sizeof(e->sqlstate)];
+	int got = -1, code = e->code;
 	if (strata_sql_split_new(&sp, STRATA_DIALECT_POSTGRES, sec, &scan) == 0)
 		while ((got = strata_sql_split_next(sp, &piece, &scan)) > 0)
 			;
 	strata_sql_split_free(sp);
 	if (got == 0 || !scan.file[0])
 		return false;
+	memcpy(sqlstate, e->sqlstate, sizeof(sqlstate));
 	*e = scan;
+	e->code = code;
+	memcpy(e->sqlstate, sqlstate, sizeof(sqlstate));
 	return true;
 }
 
-/* Places e from the server's error position in `sent`, where the section starts at sql_at. The
- * position counts characters of the server's encoding: every character of our UTF-8 text is one
- * character there once converted, except under SQL_ASCII, which converts nothing and counts
- * bytes. */
-static bool locate_position(const pg_conn *pg, const strata_section *sec, const PGresult *r,
-                            const char *sent, size_t sent_len, size_t sql_at, strata_error *e)
+/* Places e from the server's error position in `sent`, where the section starts at sql_at: 1
+ * when it did, 0 when the error has no position (or one before the section), -1 when the
+ * position is past the section's end (in what strata sent after it). The position counts
+ * characters of the server's encoding: every character of our UTF-8 text is one character there
+ * once converted, except under SQL_ASCII, which converts nothing and counts bytes. */
+static int locate_position(const pg_conn *pg, const strata_section *sec, const PGresult *r,
+                           const char *sent, size_t sent_len, size_t sql_at, strata_error *e)
 {
 	const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
 	size_t byte, at;
 	if (!pos || atoi(pos) <= 0)
-		return false;
+		return 0;
 	at = (size_t)atoi(pos) - 1;
 	byte = pg->position_in_bytes ? (at < sent_len ? at : sent_len)
 	                             : strata_utf8_char_to_byte(sent, sent_len, at);
-	if (byte < sql_at || byte > sql_at + sec->len)
-		return false;
+	if (byte < sql_at)
+		return 0;
+	if (byte > sql_at + sec->len)
+		return -1;
 	strata_section_locate(sec, byte - sql_at, e);
-	return true;
+	return 1;
 }
 
 /* Sends q, reads every result; on error fills e (placed in sec, where the section starts at
@@ -122,10 +130,14 @@ static int send_and_collect(pg_conn *pg, const strata_buf *q, const strata_secti
 			    "character of this migration; keep to characters %s has, "
 			    "or use a UTF8 database",
 			    pg->encoding, pg->encoding);
-		} else if (sec && unscannable(sec, e)) {
-			/* e is the scanner's */
-		} else if (sec && !locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e)) {
-			locate_statement(sec, ok - skip_results, e);
+		} else if (sec) {
+			int at = locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e);
+			bool open = strcmp(e->sqlstate, "42601") == 0 &&
+			            strncmp(e->msg, "unterminated ", 13) == 0;
+			if ((at < 0 || open) && unscannable(sec, e))
+				; /* the section's own text left something open */
+			else if (at <= 0)
+				locate_statement(sec, ok - skip_results, e);
 		}
 		strata_dburl_scrub_error(pg->base.url, e);
 		PQclear(failed);
