@@ -574,6 +574,24 @@ int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const cha
 	                        "%s inside the transaction the migration runs in", kind);
 }
 
+/* The block of s (goose's StatementBegin/End) that piece [off, end) of s is, as a section of
+ * its own without blocks, in *out; false when the piece is no block. */
+static bool block_piece(const strata_section *s, size_t off, size_t end, strata_section *out)
+{
+	for (size_t i = 0; i < s->nblocks; i++) {
+		size_t a = s->blocks[2 * i], b = s->blocks[2 * i + 1];
+		if (s->offset + off >= a && s->offset + off < b) {
+			*out = *s;
+			out->offset = s->offset + off;
+			out->len = end - off;
+			out->blocks = NULL;
+			out->nblocks = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
 int strata_sql_check_txn(const strata_section *s, bool up, strata_dialect d, bool run_txn,
                          strata_error *e)
 {
@@ -587,10 +605,16 @@ int strata_sql_check_txn(const strata_section *s, bool up, strata_dialect d, boo
 		return error;
 	while ((more = strata_sql_split_next(sp, &p, e)) > 0) {
 		const char *kind = strata_sql_txn_control(d, p.text, p.end - p.off);
+		strata_section block;
 		if (kind) {
 			error = strata_sql_txn_error(s, up, p.off, kind, run_txn, e);
 			break;
 		}
+		/* a block goes to the database whole, which runs every statement in it: each is
+		 * checked, as the dialect's tokenizer cuts them */
+		if (block_piece(s, p.off, p.end, &block) &&
+		    (error = strata_sql_check_txn(&block, up, d, run_txn, e)) < 0)
+			break;
 	}
 	if (more < 0)
 		error = more;

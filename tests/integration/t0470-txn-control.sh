@@ -4,9 +4,10 @@
 # line, a caret and the fix, and a run refuses before it sends anything (no table left behind,
 # no history row). SAVEPOINT / ROLLBACK TO / RELEASE stay inside the transaction and are
 # allowed; a transaction:false section (or a golang-migrate file marked -- strata:no-transaction)
-# may hold anything. --transaction all gets the same check. A section with none of the words such
-# a statement starts with is not split to check it: when its text does not scan (a string left
-# open), the database refuses it and the error is placed where the text goes wrong.
+# may hold anything. --transaction all gets the same check, and so does every statement of a
+# goose StatementBegin/End block. A section with none of the words such a statement starts with
+# is not split to check it: when its text does not scan (a string left open), the database
+# refuses it and the error is placed where the text goes wrong.
 . "$(dirname "$0")/lib.sh"
 
 tree() { (cd "$1" && find . -type f | sort | xargs sha256sum); }
@@ -164,6 +165,17 @@ strata: nothing was applied: the run stopped before it began"
 		pg_q "alter database \"$PG_DB\" reset standard_conforming_strings" >/dev/null
 		rm "$u/2-Escaped.sql"
 	fi
+
+	# a goose StatementBegin/End block goes to the database whole, which runs every statement
+	# in it: a COMMIT inside one is refused as anywhere else
+	local b=block_$k
+	mig "$b" 1_blocked.sql '-- +goose Up\n-- +goose StatementBegin\ncreate table blocked (id int);\ncommit;\ninsert into nosuch values (1);\n-- +goose StatementEnd\n\n-- +goose Down\ndrop table blocked;\n'
+	new_db "$k"
+	check "$k: a COMMIT inside a goose block is refused" 1 '' \
+		"^strata: error: $b/1_blocked.sql:4:1: COMMIT inside the transaction the migration runs in\$" \
+		strata --database-url "$DB_URL" migrations run --dir "$b"
+	like "$k: ... before anything was sent" "$err" '^strata: nothing was applied: the run stopped before it began$'
+	is "$k: ... nothing applied, not even the statement before it" "$(db_tables);$(db_history)" "strata_migrations;"
 
 	# golang-migrate pairs
 	local g=go_$k

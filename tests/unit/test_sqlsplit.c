@@ -495,6 +495,46 @@ static void test_check_txn_words(void **state)
 	strata_migration_free(m);
 }
 
+/* goose's StatementBegin/End blocks go to the database whole, which runs every statement in
+ * them: a transaction-control statement inside one is refused, where it is; the bodies that a
+ * block holds together (a SQLite trigger, a BEGIN ATOMIC function, a dollar-quoted one) are not. */
+static void test_check_txn_blocks(void **state)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_migration *m = parse_mig("mem/8_blocks.sql", "-- +goose Up\n"
+	                                                    "-- +goose StatementBegin\n"
+	                                                    "create table g_a (x int);\n"
+	                                                    "  commit;\n"
+	                                                    "create table g_b (x int);\n"
+	                                                    "-- +goose StatementEnd\n");
+	(void)state;
+	for (int d = SQ; d <= PG; d++) {
+		strata_error_clear(&e);
+		assert_int_equal(strata_sql_check_txn(&m->up, true, (strata_dialect)d, false, &e),
+		                 STRATA_EINVALID);
+		assert_string_equal(e.msg, "COMMIT inside the transaction the migration runs in");
+		assert_int_equal(e.line, 4);
+		assert_int_equal(e.column, 3);
+	}
+	strata_migration_free(m);
+	m = parse_mig("mem/9_trigger.sql", "-- +goose Up\n"
+	                                   "-- +goose StatementBegin\n"
+	                                   "create trigger t_ai after insert on t begin\n"
+	                                   "  select 1; select 2;\nend;\n"
+	                                   "-- +goose StatementEnd\n");
+	assert_int_equal(strata_sql_check_txn(&m->up, true, SQ, false, &e), 0);
+	strata_migration_free(m);
+	m = parse_mig("mem/10_fn.sql", "-- +goose Up\n"
+	                               "-- +goose StatementBegin\n"
+	                               "create function f() returns int language sql\n"
+	                               "begin atomic select 1; end;\n"
+	                               "create function g() returns int language plpgsql as $$\n"
+	                               "begin return 1; end $$;\n"
+	                               "-- +goose StatementEnd\n");
+	assert_int_equal(strata_sql_check_txn(&m->up, true, PG, false, &e), 0);
+	strata_migration_free(m);
+}
+
 /* A section of n statements that store nothing (so SQLite's memory is only what it is handed). */
 static char *select_section(size_t n, size_t *len_out)
 {
@@ -635,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_goose_blocks),
 	    cmocka_unit_test(test_check_txn),
 	    cmocka_unit_test(test_check_txn_words),
+	    cmocka_unit_test(test_check_txn_blocks),
 	    cmocka_unit_test(test_sqlite_no_copy_of_the_rest),
 	    cmocka_unit_test(test_runner_refuses_first),
 	};
