@@ -20,7 +20,7 @@
 #include "core/plan.h"
 #include "strata.h"
 
-#define STRATA_ENGINE_VERSION 2 /* 2: replicas_wait */
+#define STRATA_ENGINE_VERSION 3 /* 2: replicas_wait; 3: sql_read_differs */
 
 typedef struct strata_conn strata_conn;
 struct strata_seed_engine;
@@ -190,6 +190,11 @@ struct strata_engine {
 	 * spell it: 1, 0, or < 0 when it cannot tell (e). Guards a scratch database the user
 	 * names from being the one checked. */
 	int (*same_database)(strata_conn *a, strata_conn *b, strata_error *e);
+	/* Optional. Why c's session would read a migration's SQL otherwise than the dialect's
+	 * tokenizer does, which the check for BEGIN, COMMIT and the like relies on (PostgreSQL:
+	 * standard_conforming_strings off, where a backslash escapes a quote), or NULL. */
+	const char *(*sql_read_differs)(const strata_conn *c);
+	const char *sql_read_fix; /* ... and how to make it read as the tokenizer does */
 };
 
 struct strata_conn {

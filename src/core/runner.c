@@ -39,6 +39,31 @@ static const strata_section *section_of(const strata_step *s)
 	return s->dir == STRATA_UP ? &s->m->up : &s->m->down;
 }
 
+/* Refuses section sec when the database's session reads SQL otherwise than the tokenizer the
+ * check splits it with (sql_read_differs) and the section has a word a transaction-control
+ * statement starts with: the check could not tell what the database would run. */
+static int unreadable(const strata_conn *c, const strata_section *sec, bool up, strata_error *e)
+{
+	const char *why = c->engine->sql_read_differs ? c->engine->sql_read_differs(c) : NULL;
+	char how[300];
+	if (!why || !strata_sql_may_hold_txn_control(sec))
+		return 0;
+	strata_section_locate(
+	    sec, strata_sql_skip_blank(c->engine->dialect, sec->text + sec->offset, 0, sec->len),
+	    e);
+	strata_error_detail(
+	    e,
+	    "strata checks that a migration begins or ends no transaction of its "
+	    "own by reading its SQL as the database does with the default settings; "
+	    "with %s, it may read this one otherwise",
+	    why);
+	strata_error_hint(e, "%s, or %s to run it without a transaction", c->engine->sql_read_fix,
+	                  strata_section_no_txn_how(sec, up, how, sizeof(how)));
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "cannot check this migration for BEGIN, COMMIT or ROLLBACK: %s",
+	                        why);
+}
+
 int strata_runner_precheck(const strata_conn *c, const strata_plan *p, const strata_run_opts *o,
                            strata_run_result *r, strata_error *e)
 {
@@ -58,8 +83,11 @@ int strata_runner_precheck(const strata_conn *c, const strata_plan *p, const str
 			                         "run inside one transaction for all migrations",
 			                         s->m->version, s->m->name);
 		} else if (!sec->no_transaction && !sec->fn) {
-			error = strata_sql_check_txn(sec, s->dir == STRATA_UP, c->engine->dialect,
-			                             o->one_transaction, e);
+			error = unreadable(c, sec, s->dir == STRATA_UP, e);
+			if (error == 0)
+				error =
+				    strata_sql_check_txn(sec, s->dir == STRATA_UP,
+				                         c->engine->dialect, o->one_transaction, e);
 		}
 	}
 	if (error == 0)

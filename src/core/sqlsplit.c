@@ -149,6 +149,11 @@ static bool may_hold_txn_control(const char *text, size_t len)
 	return false;
 }
 
+bool strata_sql_may_hold_txn_control(const strata_section *s)
+{
+	return s->present && may_hold_txn_control(s->text + s->offset, s->len);
+}
+
 const char *strata_sql_txn_control(strata_dialect d, const char *text, size_t len)
 {
 	struct words w = {d, text, len, 0};
@@ -599,7 +604,7 @@ int strata_sql_check_txn(const strata_section *s, bool up, strata_dialect d, boo
 	strata_sql_piece p;
 	int error, more;
 
-	if (!s->present || !may_hold_txn_control(s->text + s->offset, s->len))
+	if (!strata_sql_may_hold_txn_control(s))
 		return 0;
 	if ((error = strata_sql_split_new(&sp, d, s, e)) < 0)
 		return error;

@@ -73,6 +73,11 @@ const char *strata_sql_txn_control(strata_dialect d, const char *text, size_t le
 int strata_sql_txn_error(const strata_section *s, bool up, size_t off, const char *kind,
                          bool run_txn, strata_error *e);
 
+/* Whether section s has, as a word of its own, the first word of a transaction-control statement
+ * (BEGIN, START, END, ABORT, COMMIT, ROLLBACK, PREPARE): without one it holds none, however it
+ * is read; with one, strata_sql_check_txn splits it to tell. */
+bool strata_sql_may_hold_txn_control(const strata_section *s);
+
 /* Fails with strata_sql_txn_error at the first transaction-control statement of section s, which
  * is to run in a transaction. Splits with the dialect's tokenizer, only a section that has the
  * first word of such a statement somewhere as a word of its own; parses nothing (run). */

@@ -162,8 +162,24 @@ strata: nothing was applied: the run stopped before it began"
 		check "$k: scs off, a string with \\': the server's error, where it is" 1 '' \
 			"^strata: error: $u/2-Escaped.sql:4:13: relation \"nosuch\" does not exist \\[42P01\\]\$" \
 			strata --database-url "$DB_URL" migrations run --dir "$u"
-		pg_q "alter database \"$PG_DB\" reset standard_conforming_strings" >/dev/null
 		rm "$u/2-Escaped.sql"
+		# ... and where the scanner would read a COMMIT the server runs as part of a string,
+		# or the other way round, the run refuses what it cannot check
+		local c=scs_$k
+		mig "$c" 1-Hidden.sql "-- migrate:up\ncreate table hidden_a (x int);\nselect 'a\\\\', '; commit; create table hidden_b (x int); select 1/0; --';\n-- migrate:down\ndrop table hidden_a;\n"
+		new_db "$k"
+		pg_q "alter database \"$PG_DB\" set standard_conforming_strings = off" >/dev/null
+		check "$k: scs off, a section with COMMIT somewhere: refused" 1 '' \
+			"^strata: error: $c/1-Hidden.sql:2:1: cannot check this migration for BEGIN, COMMIT or ROLLBACK: standard_conforming_strings off\$" \
+			strata --database-url "$DB_URL" migrations run --dir "$c"
+		like "$k: ... with the fix" "$err" '^hint: turn it on for strata.s session \(add options=-c%20standard_conforming_strings%3Don '
+		like "$k: ... before anything was sent" "$err" '^strata: nothing was applied: the run stopped before it began$'
+		is "$k: ... nothing applied" "$(db_tables);$(db_history)" "strata_migrations;"
+		check "$k: ... runs with it on for strata's session (one string: nothing committed early)" 0 \
+			'^applied 1 migration in ' '^$' \
+			strata --database-url "$DB_URL?options=-c%20standard_conforming_strings%3Don" migrations run --dir "$c"
+		is "$k: ... applied" "$(db_tables);$(db_history)" "hidden_a,strata_migrations;1-Hidden"
+		pg_q "alter database \"$PG_DB\" reset standard_conforming_strings" >/dev/null
 	fi
 
 	# a goose StatementBegin/End block goes to the database whole, which runs every statement

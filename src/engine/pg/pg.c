@@ -290,6 +290,15 @@ done:
 
 static const char *const pg_near_schemes[] = {"pos", "pg", NULL};
 
+/* libpg_query's scanner reads strings as standard_conforming_strings on does, the default since
+ * PostgreSQL 9.1; the server reports the session's value (libpq keeps it). */
+static const char *pg_sql_read_differs(const strata_conn *b)
+{
+	const pg_conn *pg = (const pg_conn *)b;
+	const char *v = PQparameterStatus(pg->conn, "standard_conforming_strings");
+	return v && strcmp(v, "off") == 0 ? "standard_conforming_strings off" : NULL;
+}
+
 const struct strata_engine strata_pg_engine = {
     .version = STRATA_ENGINE_VERSION,
     .name = "postgres",
@@ -327,4 +336,8 @@ const struct strata_engine strata_pg_engine = {
     .schema_read = strata_pg__schema_read,
     .schema_preamble = strata_pg__schema_preamble,
     .replicas_wait = strata_pg__replicas_wait,
+    .sql_read_differs = pg_sql_read_differs,
+    .sql_read_fix = "turn it on for strata's session (add "
+                    "options=-c%20standard_conforming_strings%3Don to the database URL's "
+                    "parameters, or ALTER ROLE ... SET standard_conforming_strings = on)",
 };
