@@ -9,7 +9,7 @@ pkgs=(gcc cmake ninja-build pkg-config libpq-dev libsqlite3-dev libpg-query-dev 
 case $what in
 build) ;;
 test) pkgs+=(libcmocka-dev postgresql postgresql-common sqlite3 perl python3 pgbouncer valgrind clang-format make man-db
-	clang libclang-rt-14-dev sqitch libdbd-pg-perl libdbd-sqlite3-perl)
+	clang libclang-rt-14-dev sqitch libdbd-pg-perl libdbd-sqlite3-perl locales)
 	# the adopt tests' npm tools (tests/peers, installed by scripts/test.sh) need npm
 	command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
 bench) pkgs+=(postgresql postgresql-common sqlite3 time hyperfine sqitch libdbd-pg-perl gnuplot-nox

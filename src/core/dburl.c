@@ -4,11 +4,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/engine.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #define MASK "****"
 
@@ -48,10 +48,10 @@ static int param_password(const char *s, size_t *from, size_t *start, size_t *en
 {
 	for (size_t i = *from; s[i]; i++) {
 		size_t j;
-		if (strncasecmp(s + i, "password", 8) != 0)
+		if (strata_ascii_ncasecmp(s + i, "password", 8) != 0)
 			continue;
 		/* password= and sslpassword=, not some_password= */
-		size_t b = i >= 3 && strncasecmp(s + i - 3, "ssl", 3) == 0 ? i - 3 : i;
+		size_t b = i >= 3 && strata_ascii_ncasecmp(s + i - 3, "ssl", 3) == 0 ? i - 3 : i;
 		if (b > 0 && (isalnum((unsigned char)s[b - 1]) || s[b - 1] == '_'))
 			continue;
 		j = i + 8;

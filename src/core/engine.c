@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 const struct strata_engine *strata_engine_for_url(const char *url, char **target, strata_error *e)
 {
@@ -29,7 +29,8 @@ const struct strata_engine *strata_engine_for_url(const char *url, char **target
 		const struct strata_engine *en = strata_engines[i];
 		for (size_t k = 0; en->near_schemes && en->near_schemes[k] && !suggest; k++)
 			if (strata_url_scheme_len(url) &&
-			    strncasecmp(url, en->near_schemes[k], strlen(en->near_schemes[k])) == 0)
+			    strata_ascii_ncasecmp(url, en->near_schemes[k],
+			                          strlen(en->near_schemes[k])) == 0)
 				suggest = en->suggestion;
 		n++;
 	}

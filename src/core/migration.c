@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -109,7 +108,8 @@ int strata_migration_parse_name(strata_file_kind *kind_out, char **version_out, 
 		return strata_flyway__name(kind_out, version_out, name_out, fname, e);
 	if (!isdigit((unsigned char)fname[0]))
 		return 0;
-	if (len > 4 && !ends_with(fname, len, ".sql") && strcasecmp(fname + len - 4, ".sql") == 0) {
+	if (len > 4 && !ends_with(fname, len, ".sql") &&
+	    strata_ascii_casecmp(fname + len - 4, ".sql") == 0) {
 		strata_error_at(e, fname, 0, 0);
 		strata_error_hint(e, "rename it to %.*s.sql", (int)(len - 4), fname);
 		return strata_error_set(

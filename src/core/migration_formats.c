@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/migration.h"
 #include "core/migration_text.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 /* Flyway's names: V<version>__<description>.sql (and its .sql.conf), U<version>__<description>.sql.
  * Those strata cannot run are errors, never skipped: a version that is not a whole number,
@@ -31,7 +31,7 @@ int strata_flyway__name(strata_file_kind *kind_out, char **version_out, char **n
 		stem = len - 9;
 		conf = true;
 	} else {
-		if (len > 4 && strcasecmp(fname + len - 4, ".sql") == 0) {
+		if (len > 4 && strata_ascii_casecmp(fname + len - 4, ".sql") == 0) {
 			strata_error_at(e, fname, 0, 0);
 			strata_error_hint(e, "rename it to %.*s.sql", (int)(len - 4), fname);
 			return strata_error_set(
@@ -129,7 +129,7 @@ bool strata_goose__line(const char *t, const struct line *l, size_t *at)
 	if (l->end - i < 2 || t[i] != '-' || t[i + 1] != '-')
 		return false;
 	j = skip_blank(t, i + 2, l->end);
-	if (l->end - j < 6 || strncasecmp(t + j, "+goose", 6) != 0 ||
+	if (l->end - j < 6 || strata_ascii_ncasecmp(t + j, "+goose", 6) != 0 ||
 	    (j + 6 < l->end && t[j + 6] != ' ' && t[j + 6] != '\t'))
 		return false;
 	*at = i;
@@ -161,7 +161,7 @@ static bool words_are(const char *t, size_t i, size_t end, const char *want)
 {
 	while (*want) {
 		size_t wl = strcspn(want, " ");
-		if (end - i < wl || strncasecmp(t + i, want, wl) != 0)
+		if (end - i < wl || strata_ascii_ncasecmp(t + i, want, wl) != 0)
 			return false;
 		i += wl;
 		want += wl;

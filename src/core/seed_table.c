@@ -5,10 +5,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/seed.h"
 #include "core/seed_load.h"
+#include "util/text.h"
 
 void strata_seed_table_free(strata_seed_table *t)
 {
@@ -38,7 +38,7 @@ void strata_seed_table_free(strata_seed_table *t)
 long strata_seed_table_col(const strata_seed_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->ncols; i++)
-		if (t->nocase ? strcasecmp(t->cols[i].name, name) == 0
+		if (t->nocase ? strata_ascii_casecmp(t->cols[i].name, name) == 0
 		              : strcmp(t->cols[i].name, name) == 0)
 			return (long)i;
 	return -1;

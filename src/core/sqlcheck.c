@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/error.h"
 #include "util/text.h"
@@ -217,7 +216,7 @@ static int authorize(void *p, int action, const char *a, const char *b, const ch
 static bool starts_with_word(const char *s, size_t len, const char *word)
 {
 	size_t wl = strlen(word);
-	return len >= wl && strncasecmp(s, word, wl) == 0 &&
+	return len >= wl && strata_ascii_ncasecmp(s, word, wl) == 0 &&
 	       (len == wl || !(isalnum((unsigned char)s[wl]) || s[wl] == '_'));
 }
 

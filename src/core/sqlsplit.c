@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/pgq.h"
 #include "util/error.h"
@@ -107,7 +106,7 @@ static bool next_word(struct words *w, const char **word, size_t *n)
 
 static bool word_is(const char *word, size_t n, const char *want)
 {
-	return n == strlen(want) && strncasecmp(word, want, n) == 0;
+	return n == strlen(want) && strata_ascii_ncasecmp(word, want, n) == 0;
 }
 
 /* The next word is `want` (consumed only then). */
@@ -417,7 +416,7 @@ static bool may_be_atomic_routine(const char *s, size_t len)
 	if (!next_is(&w, "function") && !next_is(&w, "procedure"))
 		return false;
 	for (size_t i = w.pos; i + 6 <= len; i++)
-		if ((s[i] == 'a' || s[i] == 'A') && strncasecmp(s + i, "atomic", 6) == 0)
+		if ((s[i] == 'a' || s[i] == 'A') && strata_ascii_ncasecmp(s + i, "atomic", 6) == 0)
 			return true;
 	return false;
 }

@@ -1,5 +1,7 @@
 #include "util/text.h"
 
+#include <limits.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "util/sha256.h"
@@ -111,4 +113,14 @@ int strata_sha256_text(char out[65], const char *data, size_t len)
 	}
 	out[64] = '\0';
 	return 0;
+}
+
+int strata_ascii_casecmp(const char *a, const char *b)
+{
+	return sqlite3_stricmp(a, b);
+}
+
+int strata_ascii_ncasecmp(const char *a, const char *b, size_t n)
+{
+	return sqlite3_strnicmp(a, b, n > INT_MAX ? INT_MAX : (int)n);
 }

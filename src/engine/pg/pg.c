@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/seed_engine.h"
 #include "engine/pg/pg.h"
@@ -235,8 +234,8 @@ void strata_pg__interrupt(strata_conn *b)
 static int pg_url_target(const char *url, char **target, strata_error *e)
 {
 	size_t sl = strata_url_scheme_len(url);
-	bool mine = (sl == 8 && strncasecmp(url, "postgres", 8) == 0) ||
-	            (sl == 10 && strncasecmp(url, "postgresql", 10) == 0) ||
+	bool mine = (sl == 8 && strata_ascii_ncasecmp(url, "postgres", 8) == 0) ||
+	            (sl == 10 && strata_ascii_ncasecmp(url, "postgresql", 10) == 0) ||
 	            (sl == 0 && strchr(url, '='));
 	if (!mine)
 		return 0;

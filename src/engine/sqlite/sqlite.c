@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include "engine/sqlite/sqlite_internal.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/text.h"
 
 int strata_sqlite__error(sqlite3 *db, strata_error *e)
 {
@@ -692,8 +692,8 @@ static int sq_url_target(const char *url, char **target, strata_error *e)
 {
 	size_t sl = strata_url_scheme_len(url);
 	const char *path;
-	if (!((sl == 6 && strncasecmp(url, "sqlite", 6) == 0) ||
-	      (sl == 7 && strncasecmp(url, "sqlite3", 7) == 0)))
+	if (!((sl == 6 && strata_ascii_ncasecmp(url, "sqlite", 6) == 0) ||
+	      (sl == 7 && strata_ascii_ncasecmp(url, "sqlite3", 7) == 0)))
 		return 0;
 	path = url + sl + 1;
 	if (strncmp(path, "//", 2) == 0)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SQL keywords, file extensions and URL schemes are compared as ASCII, whatever the locale of a
+# program that embeds strata: in Turkish, where 'I' does not lower to 'i' and the C library's
+# strncasecmp does not take COMMIT for "commit", a run still refuses a COMMIT or BEGIN of a
+# migration's own, written in capitals, and changes nothing. tests/integration/locale_run.c,
+# linked with a Release build of libstrata.a, runs under tr_TR locales that localedef makes in the
+# test's directory (LOCPATH), in UTF-8 and in ISO-8859-9.
+. "$(dirname "$0")/lib.sh"
+
+loc=$TEST_DIR/locales
+mkdir -p "$loc"
+for cs in UTF-8 ISO-8859-9; do
+	localedef -i tr_TR -f "$cs" "$loc/tr_TR.$cs" >>"$TEST_DIR/localedef.log" 2>&1 ||
+		skip_all "localedef cannot make tr_TR.$cs (Debian's locales package has its source)"
+done
+# a build without the sanitizers: AddressSanitizer replaces strncasecmp with its own, which
+# compares ASCII whatever the locale, and would hide what this test is about
+command -v cmake >/dev/null || skip_all "cmake is not installed"
+check 'a Release libstrata.a builds' 0 '' '' sh -c "cmake -S '$ROOT' -B rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_TESTS=OFF >/dev/null && ninja -C rel strata_static >/dev/null"
+# shellcheck disable=SC2046
+if cc -std=c17 -Wall -Wextra -Werror -I "$ROOT/include" -o "$TEST_DIR/locale_run" \
+	"$ROOT/tests/integration/locale_run.c" rel/libstrata.a \
+	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
+	ok 'locale_run builds against it'
+else
+	not_ok 'locale_run builds against it'
+	diag "$(cat "$TEST_DIR/cc.log")"
+fi
+
+mig m 1-Upper.sql '-- migrate:up\nCREATE TABLE upper_a (x int);\nCOMMIT;\nCREATE TABLE upper_b (x int);\n'
+mig b 1-Begin.sql '-- migrate:up\nBEGIN;\nCREATE TABLE begun (x int);\n'
+mig f 1-Fine.sql '-- migrate:up\nCREATE TABLE fine (x int);\n'
+for cs in UTF-8 ISO-8859-9; do
+	db=$TEST_DIR/$cs.db
+	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "sqlite:$db" m
+	like "tr_TR.$cs: the C library's comparison is Turkish here" "$out" '^libc: COMMIT is not commit$'
+	like "tr_TR.$cs: a run refuses the COMMIT, where it is" "$out" \
+		'^STRATA_EINVALID m/1-Upper\.sql:3:1: COMMIT inside the transaction the migration runs in$'
+	is "tr_TR.$cs: ... and applies nothing" "$(sq_q "$db" "select group_concat(name) from sqlite_master where name like 'upper%'")" ""
+	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "sqlite:$db" b
+	like "tr_TR.$cs: ... and a BEGIN" "$out" \
+		'^STRATA_EINVALID b/1-Begin\.sql:2:1: BEGIN inside the transaction the migration runs in$'
+	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "SQLITE:$db" f
+	like "tr_TR.$cs: a URL scheme in capitals (SQLITE:) is still SQLite's, and a plain migration runs" "$out" '^STRATA_OK :0:0: $'
+	is "tr_TR.$cs: ... applied" "$(sq_q "$db" "select group_concat(name) from strata_migrations")" "Fine"
+done
+done_testing
