@@ -30,6 +30,9 @@ fi
 mig m 1-Upper.sql '-- migrate:up\nCREATE TABLE upper_a (x int);\nCOMMIT;\nCREATE TABLE upper_b (x int);\n'
 mig b 1-Begin.sql '-- migrate:up\nBEGIN;\nCREATE TABLE begun (x int);\n'
 mig f 1-Fine.sql '-- migrate:up\nCREATE TABLE fine (x int);\n'
+mig s 1-Fine.sql '-- migrate:up\nCREATE TABLE fine (x int);\n'
+mig s 2-Seeded.sql '-- migrate:up\nCREATE TABLE Items (id integer PRIMARY KEY);\nCREATE TABLE lines (id integer PRIMARY KEY, item integer NOT NULL REFERENCES items (id));\n'
+mig s seed.json '{"lines": [{"id": 1, "item": 7}], "Items": [{"id": 7}]}\n'
 for cs in UTF-8 ISO-8859-9; do
 	db=$TEST_DIR/$cs.db
 	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "sqlite:$db" m
@@ -43,5 +46,9 @@ for cs in UTF-8 ISO-8859-9; do
 	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "SQLITE:$db" f
 	like "tr_TR.$cs: a URL scheme in capitals (SQLITE:) is still SQLite's, and a plain migration runs" "$out" '^STRATA_OK :0:0: $'
 	is "tr_TR.$cs: ... applied" "$(sq_q "$db" "select group_concat(name) from strata_migrations")" "Fine"
+	# a seed orders a table after the one its foreign key names, matching names as SQLite
+	# does (ASCII, any case): Items before lines, which refers to it as items
+	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "sqlite:$db" s s/seed.json
+	like "tr_TR.$cs: a seed loads the parent table (Items) before the child that names it items" "$out" '^seed: STRATA_OK 2 rows $'
 done
 done_testing

@@ -6,7 +6,6 @@
  * SQLite loads fastest. Foreign keys are turned on for the connection first (PRAGMA
  * foreign_keys, which SQLite leaves off by default), so a missing parent row is an error.
  */
-#include <ctype.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,11 +100,14 @@ static char *quote_ident(const char *name, size_t len)
 	return strata_buf_detach(&q);
 }
 
+/* s with ASCII letters in lower case, as SQLite compares names (not tolower, which follows the
+ * locale: in Turkish 'I' is not 'i'). */
 static char *lower(const char *s)
 {
 	char *l = strdup(s);
 	for (char *p = l; p && *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	return l;
 }
 
