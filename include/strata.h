@@ -647,13 +647,18 @@ typedef struct strata_build_report {
 	strata_lint_report lint; /* every lint finding, also when the build fails */
 	bool lint_failed;        /* the build stopped on lint errors (or warnings, if strict) */
 	double ms;               /* how long it took */
+	/* it failed after it had begun to put new files in place of the output's (a rename or a
+	 * removal refused): the output holds some of them, its manifest the old list, and runs
+	 * refuse it until a build succeeds. Otherwise a failed build changed nothing. */
+	bool partial;
 } strata_build_report;
 
 /* Validates, parses (PostgreSQL: libpg_query; SQLite: applied to an empty in-memory database)
  * and lints every migration of src_dir, then writes them to out_dir with manifest.json. Nothing
  * is written when a file is invalid, and out_dir is left as it was when build cannot write all
- * of it (every file and the manifest are written beside the old ones before any replaces them).
- * *out is set whatever the outcome (lint findings). */
+ * of it (every file and the manifest are written beside the old ones before any replaces them;
+ * only a failure to put them in place leaves it part-way: the report's `partial`). *out is set
+ * whatever the outcome (lint findings). */
 STRATA_API int strata_build(const char *src_dir, const char *out_dir, const strata_build_options *o,
                             strata_build_report **out, strata_error *e);
 STRATA_API void strata_build_report_free(strata_build_report *r);

@@ -1,5 +1,6 @@
 #include "core/build.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static int place_staged(const char *out_dir, const char **written, const bool *s
 		}
 		if (keep && error == 0)
 			error = strata_fs_atomic_rename(dst, e);
-		else /* (after a failed rename, the rest are not put in place) */
+		if (!keep || error < 0) /* not kept, or this rename or one before it failed */
 			strata_fs_atomic_discard(dst);
 		free(dst);
 	}
@@ -82,8 +83,9 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
 		if (!path || unlink(path) < 0)
-			error = strata_error_set(e, STRATA_ERROR, "cannot remove stale '%s'",
-			                         path ? path : names[i]);
+			error = strata_error_set(e, STRATA_ERROR, "cannot remove stale '%s': %s",
+			                         path ? path : names[i],
+			                         path ? strerror(errno) : "out of memory");
 		else
 			(*removed)++;
 		free(path);
@@ -268,14 +270,18 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 		place_staged(out_dir, written, staged, nw, false, &ignored);
 		goto done;
 	}
+	/* from here on, a failure leaves the output part-way */
+	r->partial = true;
 	if ((error = place_staged(out_dir, written, staged, nw, true, e)) < 0)
 		goto done;
-	r->built = c.n;
 	qsort(written, nw, sizeof(*written), strata_fs_names_cmp);
 	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
 		goto done;
-	if ((error = strata_manifest_commit(out_dir, e)) == 0)
+	if ((error = strata_manifest_commit(out_dir, e)) == 0) {
 		manifest_staged = false;
+		r->partial = false;
+		r->built = c.n;
+	}
 done:
 	if (manifest_staged)
 		strata_manifest_discard(out_dir);

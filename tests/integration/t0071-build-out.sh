@@ -90,4 +90,21 @@ check '... built once it can write' 0 '^built 310 migrations from big/src into b
 	strata build --src big/src --out big/out
 is '... every migration listed, the removed one gone' \
 	"$(grep -c '"sha256"' big/out/manifest.json);$(ls big/out | grep -c '^5-create_t5\.sql$');$(ls -a big/out | grep -c '\.tmp\.')" "310;0;0"
+# a file that cannot be put in place once all are written (a directory where it goes): the
+# output is part-way, and build says so, leaving no temporary file
+rm -rf part
+mig part/src 1-one.sql '-- migrate:up\ncreate table one (x int);\n'
+mig part/src 2-two.sql '-- migrate:up\ncreate table two (x int);\n'
+check 'a build to put in place part-way' 0 '^built 2 migrations ' '^$' strata build --src part/src --out part/out
+rm part/out/2-two.sql
+mkdir -p part/out/2-two.sql/x
+mig part/src 1-one.sql '-- migrate:up\ncreate table one (x int, y int);\n'
+check 'a file that cannot be put in place: the build fails' 1 '^$' \
+	"^strata: error: cannot write 'part/out/2-two\\.sql': Is a directory\$" \
+	strata build --src part/src --out part/out
+like '... and says the output is part-way' "$err" \
+	'^strata: build stopped part-way: part/out holds some of the new files and its old manifest, and runs refuse it; run strata build again once that is fixed$'
+is '... no temporary file left' "$(ls -a part/out | grep -c '\.tmp\.')" 0
+rm -r part/out/2-two.sql
+check '... built again once it can' 0 '^built 2 migrations ' '^$' strata build --src part/src --out part/out
 done_testing
