@@ -1,7 +1,10 @@
 #include "util/text.h"
 
 #include <limits.h>
+#include <locale.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/sha256.h"
@@ -123,4 +126,19 @@ int strata_ascii_casecmp(const char *a, const char *b)
 int strata_ascii_ncasecmp(const char *a, const char *b, size_t n)
 {
 	return sqlite3_strnicmp(a, b, n > INT_MAX ? INT_MAX : (int)n);
+}
+
+static locale_t c_numeric; /* the C locale's LC_NUMERIC, made once; never freed */
+static pthread_once_t c_numeric_once = PTHREAD_ONCE_INIT;
+
+static void c_numeric_make(void)
+{
+	c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+double strata_strtod_c(const char *s, char **end)
+{
+	pthread_once(&c_numeric_once, c_numeric_make);
+	/* without memory for a locale object, the process's: right unless it changed LC_NUMERIC */
+	return c_numeric ? strtod_l(s, end, c_numeric) : strtod(s, end);
 }

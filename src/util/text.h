@@ -21,6 +21,9 @@ size_t strata_utf8_char_to_byte(const char *s, size_t len, size_t chars);
  * (Turkish): there COMMIT would not match "commit". */
 int strata_ascii_casecmp(const char *a, const char *b);
 int strata_ascii_ncasecmp(const char *a, const char *b, size_t n);
+/* strtod as the C locale reads numbers, whatever the program's LC_NUMERIC: the decimal point is
+ * '.', where a program embedding strata may have set a locale that writes ','. */
+double strata_strtod_c(const char *s, char **end);
 /* SHA-256 of data as 64 lowercase hex digits into out[65]. CR LF is hashed as LF, so a CRLF
  * checkout sums the same as an LF one. Returns 0, or -1 if libcrypto fails. */
 int strata_sha256_text(char out[65], const char *data, size_t len);

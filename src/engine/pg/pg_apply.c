@@ -107,7 +107,7 @@ static int send_and_collect(pg_conn *pg, const strata_buf *q, const strata_secti
 				ok++;
 			if (duration && st == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
 			    PQnfields(r) == 1 && strcmp(PQfname(r, 0), "duration_ms") == 0)
-				*duration = strtod(PQgetvalue(r, 0, 0), NULL);
+				*duration = strata_strtod_c(PQgetvalue(r, 0, 0), NULL);
 			PQclear(r);
 		} else if (!failed) {
 			failed = r;
@@ -256,8 +256,13 @@ static int nt_record(pg_conn *pg, const strata_step *s, strata_applied_status st
 		strata_buf_printf(
 		    &q, "UPDATE " STRATA_HISTORY_TABLE " SET status = '%s', progress = %d",
 		    strata_applied_status_name(st), progress);
-		if (st == STRATA_APPLIED_OK)
-			strata_buf_printf(&q, ", duration_ms = %.3f, applied_at = now()", ms);
+		if (st == STRATA_APPLIED_OK) {
+			/* ms to the microsecond, in digits: %f would write the locale's decimal
+			 * point, a ',' in some, into SQL */
+			long long us = ms > 0 ? (long long)(ms * 1000 + 0.5) : 0;
+			strata_buf_printf(&q, ", duration_ms = %lld.%03lld, applied_at = now()",
+			                  us / 1000, us % 1000);
+		}
 		strata_buf_puts(&q, " WHERE version = ");
 		error |= strata_pg__literal(pg, &q, m->version);
 		strata_buf_puts(&q, " AND name = ");
@@ -341,7 +346,7 @@ static int apply_each_statement(pg_conn *pg, const strata_step *s, const strata_
 		goto done;
 	}
 	if (s->dir == STRATA_UP) {
-		/* as the row stores it (%.3f), so that run and show print the same */
+		/* as the row stores it (to the microsecond), so that run and show print the same */
 		res->duration_ms = (double)(long long)((strata_now_ms() - t0) * 1000 + 0.5) / 1000;
 		error =
 		    nt_record(pg, s, STRATA_APPLIED_OK, res->statements, res->duration_ms, o, e);

@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/text.h"
 
 #define HISTORY_SELECT "SELECT version, name, checksum, "
 #define HISTORY_DATES                                                                              \
@@ -140,7 +141,7 @@ static int add_row(strata_history *out, const PGresult *r, int i, bool hashes, b
 	int st = strata_applied_status_parse(PQgetvalue(r, i, 5)), col = 8, error;
 	error =
 	    strata_history_add(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-	                       PQgetvalue(r, i, 3), strtod(PQgetvalue(r, i, 4), NULL), e);
+	                       PQgetvalue(r, i, 3), strata_strtod_c(PQgetvalue(r, i, 4), NULL), e);
 	if (error < 0)
 		return error;
 	a = &out->items[out->n - 1];

@@ -17,6 +17,7 @@
 #include "engine/sqlite/sqlite_internal.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/text.h"
 
 struct strata_seed_be {
 	sqlite3 *db;
@@ -449,7 +450,7 @@ static void bind_number(sqlite3_stmt *st, int i, const char *s)
 			return;
 		}
 	}
-	d = strtod(s, &end);
+	d = strata_strtod_c(s, &end);
 	if (*end == '\0')
 		sqlite3_bind_double(st, i, d);
 	else

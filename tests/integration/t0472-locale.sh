@@ -4,14 +4,15 @@
 # strncasecmp does not take COMMIT for "commit", a run still refuses a COMMIT or BEGIN of a
 # migration's own, written in capitals, and changes nothing. tests/integration/locale_run.c,
 # linked with a Release build of libstrata.a, runs under tr_TR locales that localedef makes in the
-# test's directory (LOCPATH), in UTF-8 and in ISO-8859-9.
+# test's directory (LOCPATH), in UTF-8 and in ISO-8859-9; and numbers keep their decimal point
+# under de_DE.UTF-8.
 . "$(dirname "$0")/lib.sh"
 
 loc=$TEST_DIR/locales
 mkdir -p "$loc"
-for cs in UTF-8 ISO-8859-9; do
-	localedef -i tr_TR -f "$cs" "$loc/tr_TR.$cs" >>"$TEST_DIR/localedef.log" 2>&1 ||
-		skip_all "localedef cannot make tr_TR.$cs (Debian's locales package has its source)"
+for l in tr_TR.UTF-8 tr_TR.ISO-8859-9 de_DE.UTF-8; do
+	localedef -i "${l%%.*}" -f "${l#*.}" "$loc/$l" >>"$TEST_DIR/localedef.log" 2>&1 ||
+		skip_all "localedef cannot make $l (Debian's locales package has its source)"
 done
 # a build without the sanitizers: AddressSanitizer replaces strncasecmp with its own, which
 # compares ASCII whatever the locale, and would hide what this test is about
@@ -51,4 +52,24 @@ for cs in UTF-8 ISO-8859-9; do
 	run env LOCPATH="$loc" "$TEST_DIR/locale_run" "tr_TR.$cs" "sqlite:$db" s s/seed.json
 	like "tr_TR.$cs: a seed loads the parent table (Items) before the child that names it items" "$out" '^seed: STRATA_OK 2 rows $'
 done
+
+# German numbers (LC_NUMERIC writes 1,5): numbers strata writes into SQL or reads back keep
+# their decimal point. A seed's 1.5 is a number in an untyped SQLite column, and a
+# transaction:false migration on PostgreSQL records its duration (it wrote "1,337" into its
+# history's UPDATE, a syntax error that left the migration 'running' after every statement ran)
+mig n 1-Nums.sql '-- migrate:up\nCREATE TABLE nums (v);\n'
+mig n seed.json '{"nums": [{"v": 1.5}]}\n'
+run env LOCPATH="$loc" "$TEST_DIR/locale_run" de_DE.UTF-8 "sqlite:$TEST_DIR/de.db" n n/seed.json
+like 'de_DE: the seed loads' "$out" '^seed: STRATA_OK 1 rows $'
+is '... 1.5 as a number' "$(sq_q "$TEST_DIR/de.db" "select typeof(v) || ' ' || v from nums")" 'real 1.5'
+if pg_available; then
+	need_pg
+	mig nt 1-Each.sql '-- migrate:up transaction:false\nCREATE TABLE each_a (x int);\nCREATE TABLE each_b (x int);\n-- migrate:down transaction:false\nDROP TABLE each_b;\nDROP TABLE each_a;\n'
+	run env LOCPATH="$loc" "$TEST_DIR/locale_run" de_DE.UTF-8 "$PG_URL" nt
+	like 'de_DE, PostgreSQL: a transaction:false migration runs' "$out" '^STRATA_OK :0:0: $'
+	is '... and its history says applied, with a duration' \
+		"$(pg_q "select status || ' ' || progress || ' ' || (duration_ms >= 0) from strata_migrations")" 'applied 2 true'
+else
+	skip 'de_DE, PostgreSQL: a transaction:false migration' 'no PostgreSQL server'
+fi
 done_testing
