@@ -3,7 +3,7 @@
  * setlocale(LC_ALL, LOCALE), as a program embedding strata may set its user's locale, and prints
  * whether the C library's strncasecmp takes COMMIT for "commit" there, then the run's outcome,
  * then (SEED) the outcome of loading that seed file: t0472 runs it in Turkish, where 'I' does not
- * lower to 'i'.
+ * lower to 'i', and in German, where numbers are written with a decimal comma.
  */
 #include <locale.h>
 #include <stdio.h>
