@@ -1,6 +1,7 @@
 #include "core/build.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,35 @@ static int place_staged(const char *out_dir, const char **written, const bool *s
 		free(dst);
 	}
 	return error;
+}
+
+/* Removes what a build killed part-way left in out_dir: its temporary files (util/fs.h's
+ * "<name>.tmp.<pid>"), those of a process that is gone. A live build's are its own. */
+static void remove_leftovers(const char *out_dir)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (strata_fs_list(&names, &n, out_dir, &ignored) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *tmp = NULL, *p = names[i], *end;
+		char *path;
+		long pid;
+		while ((p = strstr(p, ".tmp.")) != NULL)
+			tmp = p++;
+		if (!tmp)
+			continue;
+		pid = strtol(tmp + 5, (char **)&end, 10);
+		if (*end || end == tmp + 5 || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((path = strata_fs_join(out_dir, names[i])) != NULL)
+			unlink(path);
+		free(path);
+	}
+	strata_fs_names_free(names);
 }
 
 /* Removes migration files from out_dir that the build did not write (deleted or renamed in src). */
@@ -242,6 +272,7 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 		goto done;
 	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
+	remove_leftovers(out_dir);
 	/* every file and the manifest are written beside the old ones first: a failure (a full
 	 * disk) removes them and leaves out_dir as it was; only then do they replace the old ones,
 	 * the manifest last, as before */

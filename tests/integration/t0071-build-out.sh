@@ -107,4 +107,13 @@ like '... and says the output is part-way' "$err" \
 is '... no temporary file left' "$(ls -a part/out | grep -c '\.tmp\.')" 0
 rm -r part/out/2-two.sql
 check '... built again once it can' 0 '^built 2 migrations ' '^$' strata build --src part/src --out part/out
+# what a build killed part-way left (its temporary files) goes at the next build; a live
+# process's stays
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+: >"part/out/1-one.sql.tmp.$dead"
+: >"part/out/manifest.json.tmp.$$"
+check 'a build after one that was killed' 0 '^built 2 migrations ' '^$' strata build --src part/src --out part/out
+is '... removes its temporary files, not a live process'"'"'s' "$(ls part/out | grep '\.tmp\.')" "manifest.json.tmp.$$"
 done_testing
