@@ -39,13 +39,11 @@ static int build_one(struct cli_ctx *ctx, const struct check_opts *o, const char
 		check_hint(o, &e);
 		out_error(&e);
 		if (r && r->partial)
-			fprintf(
-			    stderr,
-			    "strata: build stopped part-way: %s holds some of the new files and "
-			    "its "
-			    "old manifest, and runs refuse it; run strata build again once that is "
-			    "fixed\n",
-			    out);
+			fprintf(stderr,
+			        "strata: build stopped part-way: %s holds some of the new files "
+			        "and its old manifest, and runs refuse it; run strata build again "
+			        "once that is fixed\n",
+			        out);
 		else
 			fprintf(stderr, "strata: build stopped; %s was not changed\n", out);
 		rc = EXIT_FAIL;

@@ -188,7 +188,8 @@ const struct cmd cli_cmds[] = {
                 "lint error stops the build; lint warnings are printed and fail it only with\n"
                 "--strict. See 'strata lint'. Every file and the manifest are written beside\n"
                 "the old ones before any replaces them: a build that cannot write everything (a\n"
-                "full disk) leaves the output as it was.",
+                "full disk) leaves the output as it was. Should putting them in place fail after\n"
+                "that, build says the output is part-way; build again once that is fixed.",
      .opts = cmd_build_opts},
     {.name = "lint",
      .run = cmd_lint,

@@ -74,14 +74,14 @@ static void remove_leftovers(const char *out_dir)
 	if (strata_fs_list(&names, &n, out_dir, &ignored) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		const char *tmp = NULL, *p = names[i], *end;
-		char *path;
+		const char *tmp = NULL, *p = names[i];
+		char *path, *end;
 		long pid;
 		while ((p = strstr(p, ".tmp.")) != NULL)
 			tmp = p++;
 		if (!tmp)
 			continue;
-		pid = strtol(tmp + 5, (char **)&end, 10);
+		pid = strtol(tmp + 5, &end, 10);
 		if (*end || end == tmp + 5 || pid <= 0 || pid == (long)getpid() ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;

@@ -134,9 +134,9 @@ static int send_and_collect(pg_conn *pg, const strata_buf *q, const strata_secti
 			int at = locate_position(pg, sec, failed, q->ptr, q->len, sql_at, e);
 			bool open = strcmp(e->sqlstate, "42601") == 0 &&
 			            strncmp(e->msg, "unterminated ", 13) == 0;
-			if ((at < 0 || open) && unscannable(sec, e))
-				; /* the section's own text left something open */
-			else if (at <= 0)
+			/* the section's own text left something open: e is the scanner's */
+			bool scanned = (at < 0 || open) && unscannable(sec, e);
+			if (!scanned && at <= 0)
 				locate_statement(sec, ok - skip_results, e);
 		}
 		strata_dburl_scrub_error(pg->base.url, e);
