@@ -71,12 +71,35 @@ void strata_lint_report_free(strata_lint_report *r)
 	free(r);
 }
 
+/* Lints src_dir's migrations one at a time, holding one (catalog.h's walk): 10,000 of them in
+ * the memory of one. */
+static int lint_walk(strata_lint_report *r, const char *src_dir, const strata_lint_opts *lo,
+                     strata_error *e)
+{
+	strata_catalog_walk *w = NULL;
+	strata_linter *lt = NULL;
+	strata_migration *m = NULL;
+	int error;
+
+	if ((error = strata_linter_open(&lt, r, lo, e)) == 0 &&
+	    (error = strata_catalog_walk_open(&w, src_dir, e)) == 0)
+		while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
+			error = strata_linter_add(lt, m);
+			strata_migration_free(m);
+			if (error < 0)
+				break;
+		}
+	strata_catalog_walk_close(w);
+	strata_linter_free(lt);
+	return error < 0 ? error : 0;
+}
+
 int strata_lint(const char *src_dir, const strata_build_options *o, strata_lint_report **out,
                 strata_error *e)
 {
 	strata_build_options bo = STRATA_BUILD_OPTIONS_INIT;
 	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
-	strata_catalog cat = {0}, base = {0};
+	strata_catalog base = {0};
 	strata_lint_report *r;
 	int error;
 
@@ -95,10 +118,8 @@ int strata_lint(const char *src_dir, const strata_build_options *o, strata_lint_
 			goto done;
 		lo.base = &base;
 	}
-	if ((error = strata_catalog_load(&cat, &src_dir, 1, e)) == 0)
-		error = strata_lint_catalog(r, &cat, &lo, e);
+	error = lint_walk(r, src_dir, &lo, e);
 done:
-	strata_catalog_free(&cat);
 	strata_catalog_free(&base);
 	if (out)
 		*out = r;

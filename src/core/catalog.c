@@ -8,12 +8,15 @@
 
 #include "core/history.h"
 #include "core/manifest.h"
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
 
-static int kind_rank(const strata_migration *m)
+/* Where a file of a migration goes among its files: the migration file, then the .down.sql of a
+ * pair or Flyway's U file, then Flyway's .conf. */
+static int file_rank(strata_file_kind kind)
 {
-	switch (m->kind) {
+	switch (kind) {
 	case STRATA_FILE_DOWN:
 	case STRATA_FILE_FLYWAY_UNDO:
 		return 1;
@@ -22,6 +25,11 @@ static int kind_rank(const strata_migration *m)
 	default:
 		return 0;
 	}
+}
+
+static int kind_rank(const strata_migration *m)
+{
+	return file_rank(m->kind);
 }
 
 static int cmp_migrations(const void *pa, const void *pb)
@@ -594,6 +602,150 @@ strata_migration *strata_catalog_find(const strata_catalog *c, const char *versi
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* ---- one directory, migration by migration ----------------------------------------------- */
+
+struct walk_file {
+	const char *file; /* into names */
+	const char *key;  /* "version\0name\0", into keys */
+	int rank;         /* file_rank */
+};
+
+struct strata_catalog_walk {
+	char *dir;
+	char **names; /* the directory's listing, in strata_fs_list's order */
+	const char **files;
+	size_t nfiles;           /* the migration files among names, in the same order */
+	struct walk_file *order; /* the same in version order */
+	size_t next;
+	strata_buf keys;
+};
+
+static int cmp_walk_keys(const struct walk_file *a, const struct walk_file *b)
+{
+	return strata_migration_key_cmp(a->key, a->key + strlen(a->key) + 1, b->key,
+	                                b->key + strlen(b->key) + 1);
+}
+
+static int cmp_walk_files(const void *pa, const void *pb)
+{
+	const struct walk_file *a = pa, *b = pb;
+	int c = cmp_walk_keys(a, b);
+	return c ? c : a->rank - b->rank;
+}
+
+int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_error *e)
+{
+	strata_catalog_walk *w = calloc(1, sizeof(*w));
+	size_t n = 0, *key_at = NULL;
+	int error = 0;
+
+	*out = NULL;
+	if (!w || !(w->dir = strdup(dir))) {
+		free(w);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	w->keys = (strata_buf)STRATA_BUF_INIT;
+	if ((error = strata_fs_list(&w->names, &n, dir, e)) < 0)
+		goto done;
+	w->files = calloc(n + 1, sizeof(*w->files));
+	w->order = calloc(n + 1, sizeof(*w->order));
+	key_at = calloc(n + 1, sizeof(*key_at));
+	if (!w->files || !w->order || !key_at) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n && error == 0; i++) {
+		strata_file_kind kind;
+		char *v = NULL, *nm = NULL;
+		if ((error = strata_migration_parse_name(&kind, &v, &nm, w->names[i], e)) < 0) {
+			char *path = strata_fs_join(dir, w->names[i]);
+			strata_error_at(e, path ? path : w->names[i], 0, 0);
+			free(path);
+		} else if (kind != STRATA_FILE_NONE) {
+			key_at[w->nfiles] = w->keys.len;
+			strata_buf_put(&w->keys, v, strlen(v) + 1);
+			strata_buf_put(&w->keys, nm, strlen(nm) + 1);
+			w->order[w->nfiles].file = w->files[w->nfiles] = w->names[i];
+			w->order[w->nfiles++].rank = file_rank(kind);
+		}
+		free(v);
+		free(nm);
+	}
+	if (error == 0 && w->keys.failed)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (error < 0)
+		goto done;
+	/* the keys are in place once all are written: the buffer moved as it grew */
+	for (size_t i = 0; i < w->nfiles; i++)
+		w->order[i].key = strata_buf_cstr(&w->keys) + key_at[i];
+	qsort(w->order, w->nfiles, sizeof(*w->order), cmp_walk_files);
+done:
+	free(key_at);
+	if (error < 0)
+		strata_catalog_walk_close(w);
+	else
+		*out = w;
+	return error;
+}
+
+int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, strata_error *e)
+{
+	/* the files of one migration are next to each other, with a duplicate's (which merge
+	 * refuses as catalog_load does; of more than 8, some are duplicates) */
+	strata_migration *items[8] = {0};
+	strata_catalog one = {.items = items};
+	size_t end = w->next, n;
+	int error = 0;
+
+	*out = NULL;
+	if (w->next == w->nfiles)
+		return 0;
+	while (end < w->nfiles && end - w->next < 8 &&
+	       cmp_walk_keys(&w->order[end], &w->order[w->next]) == 0)
+		end++;
+	n = end - w->next;
+	for (size_t i = 0; i < n && error == 0; i++) {
+		char *path = strata_fs_join(w->dir, w->order[w->next + i].file);
+		error = path ? strata_migration_load(&items[i], path, 0, e)
+		             : strata_error_set(e, STRATA_ERROR, "out of memory");
+		free(path);
+		one.n = items[i] ? i + 1 : i;
+	}
+	if (error == 0)
+		error = merge(&one, e);
+	if (error < 0) {
+		for (size_t i = 0; i < n; i++)
+			strata_migration_free(items[i]);
+		return error;
+	}
+	w->next = end;
+	*out = items[0];
+	return 1;
+}
+
+void strata_catalog_walk_rewind(strata_catalog_walk *w)
+{
+	w->next = 0;
+}
+
+const char *const *strata_catalog_walk_files(const strata_catalog_walk *w, size_t *n)
+{
+	*n = w->nfiles;
+	return w->files;
+}
+
+void strata_catalog_walk_close(strata_catalog_walk *w)
+{
+	if (!w)
+		return;
+	strata_fs_names_free(w->names);
+	free((void *)w->files);
+	free(w->order);
+	strata_buf_free(&w->keys);
+	free(w->dir);
+	free(w);
 }
 
 void strata_catalog_free(strata_catalog *c)

@@ -553,31 +553,73 @@ static int enable_rules(struct lint *l, const char *list, strata_error *e)
 	return 0;
 }
 
+struct strata_linter {
+	struct lint l;
+	strata_dialect dialect;
+	strata_sqlcheck *sq; /* SQLite: the in-memory database the migrations are applied to */
+};
+
+int strata_linter_open(strata_linter **out, strata_lint_report *r, const strata_lint_opts *o,
+                       strata_error *e)
+{
+	strata_linter *lt = calloc(1, sizeof(*lt));
+	int error;
+
+	*out = NULL;
+	memset(r, 0, sizeof(*r));
+	if (!lt)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	lt->l.r = r;
+	lt->l.e = e;
+	lt->dialect = o->dialect;
+	if ((error = enable_rules(&lt->l, o->enable, e)) < 0 ||
+	    (o->dialect == STRATA_DIALECT_SQLITE &&
+	     (error = strata_sqlcheck_sqlite_open(&lt->sq, o->base, e)) < 0)) {
+		strata_linter_free(lt);
+		return error;
+	}
+	*out = lt;
+	return 0;
+}
+
+int strata_linter_add(strata_linter *lt, const strata_migration *m)
+{
+	struct lint *l = &lt->l;
+	int error;
+
+	if (lt->dialect == STRATA_DIALECT_SQLITE) {
+		l->r->migrations++;
+		return strata_sqlcheck_sqlite_add(lt->sq, m, l->e);
+	}
+	l->m = m;
+	error = lint_section(l, &m->up, true);
+	if (error == 0)
+		error = lint_section(l, &m->down, false);
+	if (error == 0)
+		l->r->migrations++;
+	l->m = NULL;
+	return error;
+}
+
+void strata_linter_free(strata_linter *lt)
+{
+	if (!lt)
+		return;
+	forget_created(&lt->l);
+	free(lt->l.created);
+	strata_sqlcheck_sqlite_close(lt->sq);
+	free(lt);
+}
+
 int strata_lint_catalog(strata_lint_report *out, const strata_catalog *c, const strata_lint_opts *o,
                         strata_error *e)
 {
-	struct lint l = {0};
-	int error;
+	strata_linter *lt = NULL;
+	int error = strata_linter_open(&lt, out, o, e);
 
-	memset(out, 0, sizeof(*out));
-	l.r = out;
-	l.e = e;
-	if ((error = enable_rules(&l, o->enable, e)) < 0)
-		return error;
-	if (o->dialect == STRATA_DIALECT_SQLITE) {
-		out->migrations = c->n;
-		return strata_sqlcheck_sqlite(o->base, c, e);
-	}
-	for (size_t i = 0; i < c->n && error == 0; i++) {
-		l.m = c->items[i];
-		error = lint_section(&l, &l.m->up, true);
-		if (error == 0)
-			error = lint_section(&l, &l.m->down, false);
-		if (error == 0)
-			out->migrations++;
-	}
-	forget_created(&l);
-	free(l.created);
+	for (size_t i = 0; i < c->n && error == 0; i++)
+		error = strata_linter_add(lt, c->items[i]);
+	strata_linter_free(lt);
 	return error;
 }
 

@@ -47,6 +47,15 @@ typedef struct strata_lint_opts {
  * is freed with strata_lint_report_free. */
 int strata_lint_catalog(strata_lint_report *out, const strata_catalog *c, const strata_lint_opts *o,
                         strata_error *e);
+/* The same one migration at a time, in version order, for a catalog read entry by entry
+ * (catalog.h's strata_catalog_walk): open initialises `out` (which then collects the findings,
+ * and must outlive the linter), add lints the next migration (with the same returns as
+ * strata_lint_catalog), free frees the linter, not `out`. */
+typedef struct strata_linter strata_linter;
+int strata_linter_open(strata_linter **lt, strata_lint_report *out, const strata_lint_opts *o,
+                       strata_error *e);
+int strata_linter_add(strata_linter *lt, const strata_migration *m);
+void strata_linter_free(strata_linter *lt);
 /* Frees what r holds (the findings), not r itself. */
 void strata_lint__report_clear(strata_lint_report *r);
 

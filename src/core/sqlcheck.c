@@ -192,8 +192,10 @@ int strata_pg_parser_next(strata_pg_parser *p, strata_sql_stmt *out, strata_erro
 
 /* ---- SQLite --------------------------------------------------------------------------------- */
 
-struct sq_check {
+struct strata_sqlcheck {
 	sqlite3 *db;
+	const strata_catalog *base; /* applied first, in version order among the checked */
+	size_t b;                   /* base's migrations applied so far */
 	bool attach;      /* the statement being prepared attaches or detaches a database */
 	bool txn_control; /* ... begins, commits or rolls back, or is a savepoint */
 };
@@ -201,7 +203,7 @@ struct sq_check {
 static int authorize(void *p, int action, const char *a, const char *b, const char *c,
                      const char *d)
 {
-	struct sq_check *k = p;
+	struct strata_sqlcheck *k = p;
 	(void)a;
 	(void)b;
 	(void)c;
@@ -220,8 +222,8 @@ static bool starts_with_word(const char *s, size_t len, const char *word)
 	       (len == wl || !(isalnum((unsigned char)s[wl]) || s[wl] == '_'));
 }
 
-static int sq_error(struct sq_check *k, const strata_section *sec, const char *which, size_t at,
-                    strata_error *e)
+static int sq_error(struct strata_sqlcheck *k, const strata_section *sec, const char *which,
+                    size_t at, strata_error *e)
 {
 	const char *msg = sqlite3_errmsg(k->db);
 	char how[300];
@@ -242,7 +244,7 @@ static int sq_error(struct sq_check *k, const strata_section *sec, const char *w
 }
 
 /* Prepares and runs one statement (its text may hold more than one only when SQLite says so). */
-static int sq_statement(struct sq_check *k, const strata_section *sec, const char *which,
+static int sq_statement(struct strata_sqlcheck *k, const strata_section *sec, const char *which,
                         const strata_sql_piece *pc, bool in_txn, bool keep_txn, strata_error *e)
 {
 	const char *text = pc->text, *p = text, *end = text + (pc->end - pc->off);
@@ -296,8 +298,8 @@ static int sq_statement(struct sq_check *k, const strata_section *sec, const cha
  * inside our savepoint, which no statement may end. In `keep_txn` mode (a non-transactional down
  * section, run inside the savepoint all the same) statements that would end it are parsed but
  * not run. */
-static int sq_section(struct sq_check *k, const strata_section *sec, const char *which, bool in_txn,
-                      bool keep_txn, strata_error *e)
+static int sq_section(struct strata_sqlcheck *k, const strata_section *sec, const char *which,
+                      bool in_txn, bool keep_txn, strata_error *e)
 {
 	strata_sql_split *sp = NULL;
 	strata_sql_piece pc;
@@ -321,7 +323,8 @@ static int sq_section(struct sq_check *k, const strata_section *sec, const char 
 	return error;
 }
 
-static int sq_exec(struct sq_check *k, const char *sql, const strata_section *sec, strata_error *e)
+static int sq_exec(struct strata_sqlcheck *k, const char *sql, const strata_section *sec,
+                   strata_error *e)
 {
 	if (sqlite3_exec(k->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 		return 0;
@@ -334,7 +337,7 @@ static int sq_exec(struct sq_check *k, const char *sql, const strata_section *se
 	                        "the migration ends the transaction it runs in");
 }
 
-static int sq_migration(struct sq_check *k, const strata_migration *m, strata_error *e)
+static int sq_migration(struct strata_sqlcheck *k, const strata_migration *m, strata_error *e)
 {
 	int error = 0;
 	if (!m->up.no_transaction)
@@ -358,7 +361,7 @@ static int sq_migration(struct sq_check *k, const strata_migration *m, strata_er
 
 /* A migration the checked ones build on: its up section applied, as a database that has it
  * would be; an error in it is the base's, and said so. */
-static int sq_base(struct sq_check *k, const strata_migration *m, strata_error *e)
+static int sq_base(struct strata_sqlcheck *k, const strata_migration *m, strata_error *e)
 {
 	int error = sq_section(k, &m->up, "up", false, false, e);
 	if (error < 0 && !e->hint[0])
@@ -367,30 +370,52 @@ static int sq_base(struct sq_check *k, const strata_migration *m, strata_error *
 	return error;
 }
 
+int strata_sqlcheck_sqlite_open(strata_sqlcheck **out, const strata_catalog *base, strata_error *e)
+{
+	strata_sqlcheck *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!k)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (sqlite3_open_v2(":memory:", &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		strata_sqlcheck_sqlite_close(k);
+		return strata_error_set(e, STRATA_ERROR,
+		                        "cannot open an in-memory SQLite database");
+	}
+	sqlite3_set_authorizer(k->db, authorize, k);
+	k->base = base;
+	*out = k;
+	return 0;
+}
+
+int strata_sqlcheck_sqlite_add(strata_sqlcheck *k, const strata_migration *m, strata_error *e)
+{
+	const strata_catalog *base = k->base;
+	int error = 0;
+	/* the base's migrations before m among them, as one database would have them */
+	while (error == 0 && base && k->b < base->n &&
+	       strata_migration_key_cmp(base->items[k->b]->version, base->items[k->b]->name,
+	                                m->version, m->name) < 0)
+		error = sq_base(k, base->items[k->b++], e);
+	return error < 0 ? error : sq_migration(k, m, e);
+}
+
+void strata_sqlcheck_sqlite_close(strata_sqlcheck *k)
+{
+	if (!k)
+		return;
+	sqlite3_close(k->db);
+	free(k);
+}
+
 int strata_sqlcheck_sqlite(const strata_catalog *base, const strata_catalog *c, strata_error *e)
 {
-	struct sq_check k = {0};
-	size_t b = 0;
-	int error = 0;
+	strata_sqlcheck *k = NULL;
+	int error = strata_sqlcheck_sqlite_open(&k, base, e);
 
-	if (sqlite3_open_v2(":memory:", &k.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		error =
-		    strata_error_set(e, STRATA_ERROR, "cannot open an in-memory SQLite database");
-		goto done;
-	}
-	sqlite3_set_authorizer(k.db, authorize, &k);
-	/* in version order, the base's migrations among them, as one database would have them */
-	for (size_t i = 0; i < c->n && error == 0; i++) {
-		const strata_migration *m = c->items[i];
-		while (error == 0 && base && b < base->n &&
-		       strata_migration_key_cmp(base->items[b]->version, base->items[b]->name,
-		                                m->version, m->name) < 0)
-			error = sq_base(&k, base->items[b++], e);
-		if (error == 0)
-			error = sq_migration(&k, m, e);
-	}
-done:
-	sqlite3_close(k.db);
+	for (size_t i = 0; i < c->n && error == 0; i++)
+		error = strata_sqlcheck_sqlite_add(k, c->items[i], e);
+	strata_sqlcheck_sqlite_close(k);
 	return error;
 }

@@ -54,5 +54,12 @@ void strata_pg_parser_free(strata_pg_parser *p);
  * up sections are applied first, in version order among c's, and are not themselves checked
  * further. */
 int strata_sqlcheck_sqlite(const strata_catalog *base, const strata_catalog *c, strata_error *e);
+/* The same one migration at a time, in version order (a catalog read entry by entry): open
+ * makes the empty database, add checks the next migration on top of those before it (and of
+ * base's before it). */
+typedef struct strata_sqlcheck strata_sqlcheck;
+int strata_sqlcheck_sqlite_open(strata_sqlcheck **out, const strata_catalog *base, strata_error *e);
+int strata_sqlcheck_sqlite_add(strata_sqlcheck *k, const strata_migration *m, strata_error *e);
+void strata_sqlcheck_sqlite_close(strata_sqlcheck *k);
 
 #endif

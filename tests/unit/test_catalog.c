@@ -470,6 +470,116 @@ static void test_manifest_duplicate_file_is_unreadable(void **state)
 	strata_manifest_free(&mf);
 }
 
+/* Walks dir (strata_catalog_walk) and checks it gives what strata_catalog_load(dir) holds, in
+ * the same order, or fails as it does. Returns the load's result. */
+static int walk_as_load(const char *dir)
+{
+	strata_error le = STRATA_ERROR_INIT, we = STRATA_ERROR_INIT;
+	strata_catalog c;
+	strata_catalog_walk *w = NULL;
+	strata_migration *m = NULL;
+	size_t i = 0, nfiles = 0;
+	int lerr = strata_catalog_load(&c, &dir, 1, &le), werr;
+
+	werr = strata_catalog_walk_open(&w, dir, &we);
+	while (werr == 0 && (werr = strata_catalog_walk_next(w, &m, &we)) > 0) {
+		assert_int_equal(lerr, 0);
+		assert_true(i < c.n);
+		assert_string_equal(m->version, c.items[i]->version);
+		assert_string_equal(m->name, c.items[i]->name);
+		assert_string_equal(m->path, c.items[i]->path);
+		assert_string_equal(m->checksum, c.items[i]->checksum);
+		assert_true((m->down_path == NULL) == (c.items[i]->down_path == NULL));
+		if (m->down_path)
+			assert_string_equal(m->down_path, c.items[i]->down_path);
+		assert_true((m->conf_path == NULL) == (c.items[i]->conf_path == NULL));
+		assert_int_equal(m->up.no_transaction, c.items[i]->up.no_transaction);
+		assert_int_equal(m->down.present, c.items[i]->down.present);
+		strata_migration_free(m);
+		werr = 0;
+		i++;
+	}
+	assert_int_equal(werr, lerr);
+	if (lerr < 0) {
+		assert_string_equal(we.msg, le.msg);
+		assert_string_equal(we.file, le.file);
+	} else {
+		assert_int_equal(i, c.n);
+		strata_catalog_walk_files(w, &nfiles);
+		assert_true(nfiles >= c.n);
+		strata_catalog_free(&c);
+	}
+	strata_catalog_walk_close(w);
+	return lerr;
+}
+
+static void test_catalog_walk_as_load(void **state)
+{
+	struct fx *fx = *state;
+	strata_catalog_walk *w = NULL;
+	strata_migration *m = NULL;
+	strata_error e = STRATA_ERROR_INIT;
+	const char *const *files;
+	size_t n;
+
+	assert_int_equal(walk_as_load(fx->a), 0);
+	unit_write(fx->a, "README.md", "not a migration\n");
+	unit_write(fx->a, "10-Ten.sql", UPDOWN("select 10;", "select -10;"));
+	unit_write(fx->a, "9-Nine.sql", UPDOWN("select 9;", ""));
+	unit_write(fx->a, "2_add_users.down.sql", "-- strata:no-transaction\ndrop table users;\n");
+	unit_write(fx->a, "2_add_users.up.sql", "create table users (id int);\n");
+	unit_write(fx->a, "V3__three.sql.conf", "executeInTransaction=false\n");
+	unit_write(fx->a, "U3__three.sql", "select -3;\n");
+	unit_write(fx->a, "V3__three.sql", "select 3;\n");
+	unit_write(fx->a, "00004_four.sql", "-- +goose Up\nselect 4;\n");
+	unit_write(fx->a, "4-Four.sql", UPDOWN("select 4;", ""));
+	assert_int_equal(walk_as_load(fx->a), 0);
+	/* 10 after 9, the three Flyway files one migration, the pair one */
+	assert_int_equal(strata_catalog_walk_open(&w, fx->a, &e), 0);
+	files = strata_catalog_walk_files(w, &n);
+	assert_int_equal(n, 9);
+	assert_string_equal(files[0], "00004_four.sql");
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(strata_catalog_walk_next(w, &m, &e), 1);
+		strata_migration_free(m);
+	}
+	strata_catalog_walk_rewind(w);
+	assert_int_equal(strata_catalog_walk_next(w, &m, &e), 1);
+	assert_string_equal(m->name, "add_users");
+	strata_migration_free(m);
+	strata_catalog_walk_close(w);
+
+	/* each error of the load, in the same words and at the same file */
+	unit_write(fx->b, "9-Nine.sql", UPDOWN("select 9;", ""));
+	unit_write(fx->b, "09-Nine.sql", UPDOWN("select 9;", ""));
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	unit_remove(fx->b, "09-Nine.sql");
+	unit_write(fx->b, "9_Nine.up.sql", "select 9;\n");
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	unit_remove(fx->b, "9_Nine.up.sql");
+	unit_write(fx->b, "5_orphan.down.sql", "select -5;\n");
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	unit_remove(fx->b, "5_orphan.down.sql");
+	unit_write(fx->b, "6-Bad.sql", "select 1;\n-- migrate:up\n");
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	unit_remove(fx->b, "6-Bad.sql");
+	unit_write(fx->b, "123.sql", "-- migrate:up\n");
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	unit_remove(fx->b, "123.sql");
+	/* more files of one version and name than a migration has */
+	for (int i = 0; i < 10; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s9-Nine.sql", i, "0000000000");
+		unit_write(fx->b, name, UPDOWN("select 9;", ""));
+	}
+	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+	assert_int_equal(strata_catalog_walk_open(&w, fx->root, &e), 0);
+	assert_int_equal(strata_catalog_walk_next(w, &m, &e), 0);
+	strata_catalog_walk_close(w);
+	assert_int_equal(strata_catalog_walk_open(&w, "/nonexistent/strata", &e), STRATA_ENOTFOUND);
+	assert_null(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +599,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_catalog_built_lists_from_manifest, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_flyway_and_goose, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_catalog_walk_as_load, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_built_file_must_match_manifest, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_catalog_built_without_usable_manifest_reads_all,

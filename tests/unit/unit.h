@@ -67,6 +67,13 @@ static inline void unit_write(const char *dir, const char *name, const char *dat
 	unit_write_len(dir, name, data, strlen(data));
 }
 
+static inline void unit_remove(const char *dir, const char *name)
+{
+	char *path = unit_path(dir, name);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+}
+
 static inline char *unit_mkdir(const char *dir, const char *name)
 {
 	char *path = unit_path(dir, name);
