@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "core/catalog.h"
 #include "core/manifest.h"
 #include "util/error.h"
@@ -40,17 +42,43 @@ static int stage_file(const char *out_dir, const char *path, const char *text, b
 	return error;
 }
 
-/* The staged files (written[i] where staged[i]) into place, or (`keep` false) removed; after a
- * rename fails, the rest are removed. */
-static int place_staged(const char *out_dir, const char **written, const bool *staged, size_t n,
-                        bool keep, strata_error *e)
+/* The files a build staged in out_dir (their names), and how many. */
+struct staged {
+	char **names;
+	size_t n, cap;
+};
+
+static int staged_push(struct staged *s, const char *name)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 64;
+		char **p = realloc(s->names, ncap * sizeof(*p));
+		if (!p)
+			return -1;
+		s->names = p;
+		s->cap = ncap;
+	}
+	if (!(s->names[s->n] = strdup(name)))
+		return -1;
+	s->n++;
+	return 0;
+}
+
+static void staged_free(struct staged *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->names[i]);
+	free(s->names);
+}
+
+/* The staged files into place, or (`keep` false) removed; after a rename fails, the rest are
+ * removed. */
+static int place_staged(const char *out_dir, const struct staged *s, bool keep, strata_error *e)
 {
 	int error = 0;
-	for (size_t i = 0; i < n; i++) {
-		char *dst;
-		if (!staged[i])
-			continue;
-		if (!(dst = strata_fs_join(out_dir, written[i]))) {
+	for (size_t i = 0; i < s->n; i++) {
+		char *dst = strata_fs_join(out_dir, s->names[i]);
+		if (!dst) {
 			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 			continue;
 		}
@@ -93,7 +121,7 @@ static void remove_leftovers(const char *out_dir)
 }
 
 /* Removes migration files from out_dir that the build did not write (deleted or renamed in src). */
-static int remove_stale(const char *out_dir, const char **written, size_t n_written,
+static int remove_stale(const char *out_dir, const char *const *written, size_t n_written,
                         size_t *removed, strata_error *e)
 {
 	char **names = NULL;
@@ -124,26 +152,26 @@ static int remove_stale(const char *out_dir, const char **written, size_t n_writ
 	return error;
 }
 
-/* The written migration of c whose file (or down file) is named `name`, NULL when none. */
-static const strata_migration *written_as(const strata_catalog *c, const char *name,
-                                          const char **text)
+/* Whether the migration file `name` of out_dir is the one this build writes: the source's
+ * file of that name (src lists the source's migration files), byte for byte. */
+static bool same_as_source(const char *src_dir, const char *const *src, size_t nsrc,
+                           const char *out_path, const char *name)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const strata_migration *m = c->items[i];
-		if (strcmp(strata_fs_base_name(m->path), name) == 0) {
-			*text = m->text;
-			return m;
-		}
-		if (m->down_path && strcmp(strata_fs_base_name(m->down_path), name) == 0) {
-			*text = m->down_text;
-			return m;
-		}
-		if (m->conf_path && strcmp(strata_fs_base_name(m->conf_path), name) == 0) {
-			*text = m->conf_text;
-			return m;
-		}
-	}
-	return NULL;
+	strata_error ignored = STRATA_ERROR_INIT;
+	char *in = NULL, *out = NULL, *src_path;
+	size_t in_len = 0, out_len = 0;
+	bool same;
+
+	if (!bsearch(&name, src, nsrc, sizeof(*src), strata_fs_names_cmp) ||
+	    !(src_path = strata_fs_join(src_dir, name)))
+		return false;
+	same = strata_fs_read(&in, &in_len, src_path, &ignored) == 0 &&
+	       strata_fs_read(&out, &out_len, out_path, &ignored) == 0 && in_len == out_len &&
+	       memcmp(in, out, in_len) == 0;
+	free(in);
+	free(out);
+	free(src_path);
+	return same;
 }
 
 /*
@@ -152,51 +180,49 @@ static const strata_migration *written_as(const strata_catalog *c, const char *n
  * file in it (written by hand, or into a directory that never was a build output) stops the
  * build before anything is written, unless this build writes the very same bytes to it.
  */
-static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_error *e)
+static int check_out_dir(const char *src_dir, const char *const *src, size_t nsrc,
+                         const char *out_dir, strata_error *e)
 {
-	strata_manifest prev;
-	char **names = NULL;
-	const char **listed = NULL; /* every file the manifest lists, halves and configs too */
-	size_t n = 0, nl = 0;
+	strata_manifest_stream *prev = NULL;
+	const strata_manifest_entry *ent;
+	char **names = NULL, *mpath = NULL;
+	bool *listed = NULL; /* per name: the manifest lists it (halves and configs too) */
+	size_t n = 0;
+	struct stat st;
 	int error, have_prev;
 
 	if (!strata_fs_is_dir(out_dir))
 		return 0;
-	if ((have_prev = strata_manifest_read(&prev, out_dir, e)) < 0)
-		return have_prev;
-	if (have_prev) {
-		if (!(listed = calloc(prev.n * 3 + 1, sizeof(*listed)))) {
-			error = strata_error_set(e, STRATA_ERROR, "out of memory");
-			goto done;
-		}
-		for (size_t i = 0; i < prev.n; i++) {
-			listed[nl++] = prev.items[i].file;
-			if (prev.items[i].down_file)
-				listed[nl++] = prev.items[i].down_file;
-			if (prev.items[i].conf_file)
-				listed[nl++] = prev.items[i].conf_file;
-		}
-		qsort(listed, nl, sizeof(*listed), strata_fs_names_cmp);
-	}
 	if ((error = strata_fs_list(&names, &n, out_dir, e)) < 0)
+		return error;
+	if (!(listed = calloc(n + 1, sizeof(*listed))) ||
+	    !(mpath = strata_fs_join(out_dir, STRATA_MANIFEST))) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
+	}
+	/* the last manifest read entry by entry, as 10,000 of them would not fit in memory */
+	have_prev = stat(mpath, &st) == 0 || errno != ENOENT;
+	if (have_prev && (error = strata_manifest_stream_open(&prev, out_dir, false, NULL, e)) < 0)
+		goto done;
+	while (prev && (error = strata_manifest_stream_next(prev, &ent, e)) > 0) {
+		const char *files[] = {ent->file, ent->down_file, ent->conf_file};
+		for (size_t k = 0; k < 3; k++) {
+			char **at = files[k] ? bsearch(&files[k], names, n, sizeof(*names),
+			                               strata_fs_names_cmp)
+			                     : NULL;
+			if (at)
+				listed[at - names] = true;
+		}
+	}
 	for (size_t i = 0; i < n && error == 0; i++) {
 		strata_file_kind kind;
-		char *path = NULL, *old = NULL;
-		const char *text = NULL;
-		size_t old_len = 0;
+		char *path = NULL;
 		strata_error ignored = STRATA_ERROR_INIT;
-		bool same;
-		const char *key = names[i];
 		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
-		if (kind == STRATA_FILE_NONE ||
-		    (nl && bsearch(&key, listed, nl, sizeof(*listed), strata_fs_names_cmp)))
+		if (kind == STRATA_FILE_NONE || listed[i])
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
-		same = path && written_as(c, names[i], &text) &&
-		       strata_fs_read(&old, &old_len, path, &ignored) == 0 &&
-		       old_len == strlen(text) && memcmp(old, text, old_len) == 0;
-		if (!same) {
+		if (!path || !same_as_source(src_dir, src, nsrc, path, names[i])) {
 			strata_error_at(e, path ? path : names[i], 0, 0);
 			strata_error_hint(
 			    e, "build writes only into its own output: move the file into "
@@ -207,39 +233,21 @@ static int check_out_dir(const strata_catalog *c, const char *out_dir, strata_er
 			                     "build changes nothing",
 			                     have_prev ? " (its manifest does not list it)" : "");
 		}
-		free(old);
 		free(path);
 	}
 done:
+	strata_manifest_stream_close(prev);
 	strata_fs_names_free(names);
 	free(listed);
-	if (have_prev > 0)
-		strata_manifest_free(&prev);
+	free(mpath);
 	return error;
 }
 
-/* Parses and lints every migration; fails on a syntax error or a lint error (with `strict`, a
- * warning), before anything is written. */
-static int check(const strata_catalog *c, const strata_build_options *o, strata_build_report *r,
-                 strata_error *e)
+/* The lint's verdict once every migration is linted: a lint error (with `strict`, a warning)
+ * fails the build. */
+static int lint_verdict(const strata_build_options *o, strata_build_report *r, strata_error *e)
 {
-	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
-	strata_catalog base = {0};
-	size_t n;
-	int error;
-
-	lo.dialect = o->dialect;
-	lo.enable = o->enable;
-	if (o->nbase && o->dialect == STRATA_DIALECT_SQLITE) {
-		if ((error = strata_catalog_load(&base, o->base_dirs, o->nbase, e)) < 0)
-			return error;
-		lo.base = &base;
-	}
-	error = strata_lint_catalog(&r->lint, c, &lo, e);
-	strata_catalog_free(&base);
-	if (error < 0)
-		return error;
-	n = r->lint.errors + (o->strict ? r->lint.warnings : 0);
+	size_t n = r->lint.errors + (o->strict ? r->lint.warnings : 0);
 	if (n == 0)
 		return 0;
 	r->lint_failed = true;
@@ -254,71 +262,144 @@ static int check(const strata_catalog *c, const strata_build_options *o, strata_
 	                        r->lint.warnings == 1 ? "" : "s");
 }
 
+/* The first pass, before anything is written: every migration read, parsed and linted, and
+ * summed into the manifest's header, one at a time. */
+static int check_all(strata_catalog_walk *w, const strata_build_options *o, strata_build_report *r,
+                     strata_manifest_header *h, strata_error *e)
+{
+	strata_lint_opts lo = STRATA_LINT_OPTS_INIT;
+	strata_catalog base = {0};
+	strata_linter *lt = NULL;
+	strata_migration *m = NULL;
+	int error = 0;
+
+	lo.dialect = o->dialect;
+	lo.enable = o->enable;
+	if (o->nbase && o->dialect == STRATA_DIALECT_SQLITE) {
+		if ((error = strata_catalog_load(&base, o->base_dirs, o->nbase, e)) < 0)
+			return error;
+		lo.base = &base;
+	}
+	if ((error = strata_linter_open(&lt, &r->lint, &lo, e)) == 0)
+		while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
+			error = strata_linter_add(lt, m);
+			if (error == 0 && strata_manifest_header_add(h, m) < 0)
+				error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+			strata_migration_free(m);
+			if (error < 0)
+				break;
+		}
+	strata_linter_free(lt);
+	strata_catalog_free(&base);
+	return error < 0 ? error : lint_verdict(o, r, e);
+}
+
+/* A migration's files staged in out_dir (those that changed; their names into s) and its
+ * manifest entry written. */
+static int stage_migration(const strata_migration *m, const char *out_dir, struct staged *s,
+                           strata_manifest_writer *mw, strata_error *e)
+{
+	const char *paths[] = {m->path, m->down_path, m->conf_path};
+	const char *texts[] = {m->text, m->down_text, m->conf_text};
+	int error = 0;
+	for (size_t k = 0; k < 3 && error == 0; k++) {
+		bool staged;
+		if (!paths[k] || (error = stage_file(out_dir, paths[k], texts[k], &staged, e)) < 0)
+			continue;
+		if (staged && staged_push(s, strata_fs_base_name(paths[k])) < 0) {
+			char *dst = strata_fs_join(out_dir, strata_fs_base_name(paths[k]));
+			if (dst)
+				strata_fs_atomic_discard(dst);
+			free(dst);
+			error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		}
+	}
+	return error < 0 ? error : strata_manifest_writer_add(mw, m, e);
+}
+
+/* The second pass: every file and the manifest staged beside the old ones, the migrations read
+ * again one at a time; they must be those the first pass checked (h). */
+static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *out_dir,
+                     const strata_manifest_header *h, struct staged *s, strata_error *e)
+{
+	strata_manifest_header again = {0};
+	strata_manifest_writer *mw = NULL;
+	strata_migration *m = NULL;
+	int error;
+
+	strata_catalog_walk_rewind(w);
+	if ((error = strata_manifest_writer_open(&mw, out_dir, h, e)) < 0)
+		return error;
+	while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
+		error = stage_migration(m, out_dir, s, mw, e);
+		if (error == 0 && strata_manifest_header_add(&again, m) < 0)
+			error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+		strata_migration_free(m);
+		if (error < 0)
+			break;
+	}
+	if (error == 0 && memcmp(&again, h, sizeof(again)) != 0) {
+		strata_error_at(e, src_dir, 0, 0);
+		strata_error_hint(e, "run the build again once nothing else writes there");
+		error = strata_error_set(e, STRATA_EINVALID,
+		                         "migrations changed while they were being built");
+	}
+	if (error < 0) {
+		strata_manifest_writer_abort(mw);
+		return error;
+	}
+	return strata_manifest_writer_close(mw, e);
+}
+
+/*
+ * Two passes over the source, each holding one migration at a time (catalog.h's walk): the
+ * first reads, parses and lints every migration and sums them for the manifest's header; the
+ * second reads them again and writes every changed file and the manifest beside the old ones
+ * (a failure, a full disk, removes them and leaves out_dir as it was); only then do they
+ * replace the old ones, the manifest last.
+ */
 int strata_build__dir(const char *src_dir, const char *out_dir, const strata_build_options *opts,
                       strata_build_report *r, strata_error *e)
 {
 	static const strata_build_options defaults = STRATA_BUILD_OPTIONS_INIT;
-	strata_catalog c = {0};
-	const char **written = NULL;
-	bool *staged = NULL, manifest_staged = false;
-	size_t nw = 0;
+	strata_catalog_walk *w = NULL;
+	strata_manifest_header h = {0};
+	struct staged s = {0};
+	const char *const *src;
+	size_t nsrc;
+	bool manifest_staged = false;
 	int error;
 
 	memset(r, 0, sizeof(*r));
-	if ((error = strata_catalog_load(&c, &src_dir, 1, e)) < 0)
+	if ((error = strata_catalog_walk_open(&w, src_dir, e)) < 0 ||
+	    (error = check_all(w, opts ? opts : &defaults, r, &h, e)) < 0)
 		goto done;
-	if ((error = check(&c, opts ? opts : &defaults, r, e)) < 0 ||
-	    (error = check_out_dir(&c, out_dir, e)) < 0)
-		goto done;
-	if ((error = strata_fs_mkdirs(out_dir, e)) < 0)
+	src = strata_catalog_walk_files(w, &nsrc);
+	if ((error = check_out_dir(src_dir, src, nsrc, out_dir, e)) < 0 ||
+	    (error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
 	remove_leftovers(out_dir);
-	/* every file and the manifest are written beside the old ones first: a failure (a full
-	 * disk) removes them and leaves out_dir as it was; only then do they replace the old ones,
-	 * the manifest last, as before */
-	written = calloc(c.n * 3 + 1, sizeof(*written));
-	staged = calloc(c.n * 3 + 1, sizeof(*staged));
-	if (!written || !staged) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < c.n && error == 0; i++) {
-		const strata_migration *m = c.items[i];
-		const char *paths[] = {m->path, m->down_path, m->conf_path};
-		const char *texts[] = {m->text, m->down_text, m->conf_text};
-		for (size_t k = 0; k < 3 && error == 0; k++) {
-			if (!paths[k])
-				continue;
-			written[nw] = strata_fs_base_name(paths[k]);
-			error = stage_file(out_dir, paths[k], texts[k], &staged[nw], e);
-			nw++;
-		}
-	}
-	if (error == 0 && (error = strata_manifest_stage(&c, out_dir, e)) == 0)
-		manifest_staged = true;
-	if (error < 0) {
+	if ((error = stage_all(w, src_dir, out_dir, &h, &s, e)) < 0) {
 		strata_error ignored = STRATA_ERROR_INIT;
-		place_staged(out_dir, written, staged, nw, false, &ignored);
+		place_staged(out_dir, &s, false, &ignored);
 		goto done;
 	}
+	manifest_staged = true;
 	/* from here on, a failure leaves the output part-way */
 	r->partial = true;
-	if ((error = place_staged(out_dir, written, staged, nw, true, e)) < 0)
-		goto done;
-	qsort(written, nw, sizeof(*written), strata_fs_names_cmp);
-	if ((error = remove_stale(out_dir, written, nw, &r->removed, e)) < 0)
+	if ((error = place_staged(out_dir, &s, true, e)) < 0 ||
+	    (error = remove_stale(out_dir, src, nsrc, &r->removed, e)) < 0)
 		goto done;
 	if ((error = strata_manifest_commit(out_dir, e)) == 0) {
 		manifest_staged = false;
 		r->partial = false;
-		r->built = c.n;
+		r->built = h.count;
 	}
 done:
 	if (manifest_staged)
 		strata_manifest_discard(out_dir);
-	free(written);
-	free(staged);
-	strata_catalog_free(&c);
+	staged_free(&s);
+	strata_catalog_walk_close(w);
 	return error;
 }
 

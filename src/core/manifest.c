@@ -594,34 +594,43 @@ static int manifest_flush(yajl_gen g, strata_fs_atomic *w, size_t at_least, stra
 	return 0;
 }
 
-int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error *e)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	strata_fs_atomic w = {.fd = -1};
-	char *path = NULL, hex[17];
-	size_t longest[2] = {0, 0};
-	uint64_t digest = 0;
-	int error = 0;
+struct strata_manifest_writer {
+	yajl_gen g;
+	strata_fs_atomic w;
+	char *path; /* which w names in its messages */
+};
 
-	if (!g)
+void strata_manifest_writer_abort(strata_manifest_writer *mw)
+{
+	if (!mw)
+		return;
+	strata_fs_atomic_abort(&mw->w);
+	yajl_gen_free(mw->g);
+	free(mw->path);
+	free(mw);
+}
+
+int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,
+                                const strata_manifest_header *h, strata_error *e)
+{
+	strata_manifest_writer *mw = calloc(1, sizeof(*mw));
+	char hex[17];
+	yajl_gen g;
+	int error;
+
+	*out = NULL;
+	if (mw)
+		mw->w.fd = -1;
+	if (!mw || !(mw->path = strata_fs_join(dir, STRATA_MANIFEST)) ||
+	    !(mw->g = yajl_gen_alloc(NULL))) {
+		strata_manifest_writer_abort(mw);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	for (size_t i = 0; i < c->n && error == 0; i++) {
-		uint64_t h;
-		error = strata_history_row_hash(&h, c->items[i]->version, c->items[i]->name,
-		                                c->items[i]->checksum);
-		digest ^= h;
 	}
-	if (error < 0) {
-		error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
-		goto done;
+	if ((error = strata_fs_atomic_open(&mw->w, mw->path, e)) < 0) {
+		strata_manifest_writer_abort(mw);
+		return error;
 	}
-	path = strata_fs_join(dir, STRATA_MANIFEST);
-	if (!path) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	if ((error = strata_fs_atomic_open(&w, path, e)) < 0)
-		goto done;
+	g = mw->g;
 	yajl_gen_config(g, yajl_gen_beautify, 1);
 	yajl_gen_config(g, yajl_gen_indent_string, "  ");
 	yajl_gen_map_open(g);
@@ -629,56 +638,89 @@ int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error
 	yajl_gen_integer(g, 1);
 	GEN_STR(g, "generator");
 	GEN_STR(g, "strata " STRATA_VERSION);
-	snprintf(hex, sizeof(hex), "%016" PRIx64, digest);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, h->digest);
 	GEN_STR(g, "count");
-	yajl_gen_integer(g, (long long)c->n);
+	yajl_gen_integer(g, (long long)h->count);
 	GEN_STR(g, "history_digest");
 	GEN_STR(g, hex);
 	/* what a listing streamed from the manifest needs first: its widest columns, in bytes */
-	for (size_t i = 0; i < c->n; i++) {
-		size_t v = strlen(c->items[i]->version), n = strlen(c->items[i]->name);
-		longest[0] = v > longest[0] ? v : longest[0];
-		longest[1] = n > longest[1] ? n : longest[1];
-	}
 	GEN_STR(g, "longest_version");
-	yajl_gen_integer(g, (long long)longest[0]);
+	yajl_gen_integer(g, (long long)h->longest_version);
 	GEN_STR(g, "longest_name");
-	yajl_gen_integer(g, (long long)longest[1]);
+	yajl_gen_integer(g, (long long)h->longest_name);
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < c->n && error == 0; i++) {
-		const strata_migration *m = c->items[i];
-		yajl_gen_map_open(g);
-		GEN_STR(g, "version");
-		GEN_STR(g, m->version);
-		GEN_STR(g, "name");
-		GEN_STR(g, m->name);
-		GEN_STR(g, "file");
-		GEN_STR(g, strata_fs_base_name(m->path));
-		if (m->down_path) {
-			GEN_STR(g, "down_file");
-			GEN_STR(g, strata_fs_base_name(m->down_path));
-		}
-		if (m->conf_path) {
-			GEN_STR(g, "conf_file");
-			GEN_STR(g, strata_fs_base_name(m->conf_path));
-		}
-		GEN_STR(g, "sha256");
-		GEN_STR(g, m->checksum);
-		yajl_gen_map_close(g);
-		error = manifest_flush(g, &w, MANIFEST_CHUNK, e);
+	*out = mw;
+	return 0;
+}
+
+int strata_manifest_writer_add(strata_manifest_writer *mw, const strata_migration *m,
+                               strata_error *e)
+{
+	yajl_gen g = mw->g;
+	yajl_gen_map_open(g);
+	GEN_STR(g, "version");
+	GEN_STR(g, m->version);
+	GEN_STR(g, "name");
+	GEN_STR(g, m->name);
+	GEN_STR(g, "file");
+	GEN_STR(g, strata_fs_base_name(m->path));
+	if (m->down_path) {
+		GEN_STR(g, "down_file");
+		GEN_STR(g, strata_fs_base_name(m->down_path));
 	}
-	if (error < 0)
-		goto done;
-	yajl_gen_array_close(g);
+	if (m->conf_path) {
+		GEN_STR(g, "conf_file");
+		GEN_STR(g, strata_fs_base_name(m->conf_path));
+	}
+	GEN_STR(g, "sha256");
+	GEN_STR(g, m->checksum);
 	yajl_gen_map_close(g);
-	if ((error = manifest_flush(g, &w, 0, e)) == 0)
-		error = strata_fs_atomic_close(&w, 0, e);
-done:
-	strata_fs_atomic_abort(&w);
-	free(path);
-	yajl_gen_free(g);
+	return manifest_flush(g, &mw->w, MANIFEST_CHUNK, e);
+}
+
+int strata_manifest_writer_close(strata_manifest_writer *mw, strata_error *e)
+{
+	int error;
+	yajl_gen_array_close(mw->g);
+	yajl_gen_map_close(mw->g);
+	if ((error = manifest_flush(mw->g, &mw->w, 0, e)) == 0)
+		error = strata_fs_atomic_close(&mw->w, 0, e);
+	strata_manifest_writer_abort(mw);
 	return error;
+}
+
+int strata_manifest_header_add(strata_manifest_header *h, const strata_migration *m)
+{
+	uint64_t row;
+	size_t v = strlen(m->version), n = strlen(m->name);
+	if (strata_history_row_hash(&row, m->version, m->name, m->checksum) < 0)
+		return STRATA_ERROR;
+	h->count++;
+	h->digest ^= row;
+	h->longest_version = v > h->longest_version ? v : h->longest_version;
+	h->longest_name = n > h->longest_name ? n : h->longest_name;
+	return 0;
+}
+
+int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error *e)
+{
+	strata_manifest_header h = {0};
+	strata_manifest_writer *mw = NULL;
+	int error = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (strata_manifest_header_add(&h, c->items[i]) < 0)
+			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+	if ((error = strata_manifest_writer_open(&mw, dir, &h, e)) < 0)
+		return error;
+	for (size_t i = 0; i < c->n && error == 0; i++)
+		error = strata_manifest_writer_add(mw, c->items[i], e);
+	if (error < 0) {
+		strata_manifest_writer_abort(mw);
+		return error;
+	}
+	return strata_manifest_writer_close(mw, e);
 }
 
 int strata_manifest_commit(const char *dir, strata_error *e)

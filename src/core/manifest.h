@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/history.h"
+#include "core/migration.h"
 #include "strata.h"
 
 #define STRATA_MANIFEST "manifest.json"
@@ -76,6 +77,24 @@ int strata_manifest_write(const struct strata_catalog *c, const char *dir, strat
 int strata_manifest_stage(const struct strata_catalog *c, const char *dir, strata_error *e);
 int strata_manifest_commit(const char *dir, strata_error *e);
 void strata_manifest_discard(const char *dir);
+
+/* The same written migration by migration: the header (what open writes before the list) is
+ * made first, from every migration (header_add each, in any order), then each is added in
+ * version order; close finishes the file beside the old one (commit puts it in place) and
+ * frees the writer, abort removes it. */
+typedef struct strata_manifest_header {
+	size_t count;
+	uint64_t digest; /* XOR of strata_history_row_hash over them */
+	size_t longest_version, longest_name;
+} strata_manifest_header;
+int strata_manifest_header_add(strata_manifest_header *h, const strata_migration *m);
+typedef struct strata_manifest_writer strata_manifest_writer;
+int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,
+                                const strata_manifest_header *h, strata_error *e);
+int strata_manifest_writer_add(strata_manifest_writer *mw, const strata_migration *m,
+                               strata_error *e);
+int strata_manifest_writer_close(strata_manifest_writer *mw, strata_error *e);
+void strata_manifest_writer_abort(strata_manifest_writer *mw);
 
 /* Whether a is later than b. */
 bool strata_timespec_after(const struct timespec *a, const struct timespec *b);

@@ -116,4 +116,47 @@ wait "$dead"
 : >"part/out/manifest.json.tmp.$$"
 check 'a build after one that was killed' 0 '^built 2 migrations ' '^$' strata build --src part/src --out part/out
 is '... removes its temporary files, not a live process'"'"'s' "$(ls part/out | grep '\.tmp\.')" "manifest.json.tmp.$$"
+# build reads the source twice (checks everything, then writes): a file edited in between
+# fails the build, so a manifest's header (count and digest, which nothing-pending runs trust)
+# always sums the entries it heads. A writer flips one file while builds run.
+race=$(python3 - "$STRATA" <<'PY'
+import hashlib, json, os, subprocess, sys, threading
+strata = sys.argv[1]
+os.makedirs('race/src', exist_ok=True)
+for i in range(1, 401):
+    with open(f'race/src/{i}-m{i}.sql', 'w') as f:
+        f.write(f'-- migrate:up\ncreate table m{i} (x int);\n')
+flip, stop = 'race/src/200-m200.sql', threading.Event()
+def writer():
+    k = 0
+    while not stop.is_set():
+        k += 1
+        with open(flip + '.new', 'w') as f:
+            f.write(f'-- migrate:up\ncreate table m200 (x int, v{k % 2} int);\n')
+        os.replace(flip + '.new', flip)
+t = threading.Thread(target=writer)
+t.start()
+seen = {'ok': 0, 'changed': 0, 'bad': 0}
+for _ in range(12):
+    r = subprocess.run([strata, 'build', '--src', 'race/src', '--out', 'race/out'],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        seen['changed' if 'migrations changed while they were being built' in r.stderr
+             else 'bad'] += 1
+        continue
+    m = json.load(open('race/out/manifest.json'))
+    digest = 0
+    for e in m['migrations']:
+        body = open('race/out/' + e['file'], 'rb').read()
+        if hashlib.sha256(body).hexdigest() != e['sha256']:
+            seen['bad'] += 1
+        h = hashlib.sha256(f"{e['version']}\t{e['name']}\t{e['sha256']}".encode()).digest()
+        digest ^= int.from_bytes(h[:8], 'big')
+    seen['ok' if f'{digest:016x}' == m['history_digest'] and m['count'] == 400 else 'bad'] += 1
+stop.set()
+t.join()
+print(f"bad={seen['bad']} any={seen['ok'] + seen['changed']}")
+PY
+)
+is 'builds racing an edit of their source: each writes a manifest whose header sums its entries, or fails saying the source changed' "$race" "bad=0 any=12"
 done_testing
