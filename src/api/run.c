@@ -224,13 +224,19 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 	enum api_read mode = s->o.ignore_checksums ? API_READ_ALL : API_READ_BUILT;
 	int error;
 
-	s->by_summary = summary && !s->o.dry_run && !s->o.to && !s->o.ignore_checksums &&
-	                api_builds_summary(s->src, &s->built);
-	/* read and check the files before touching the database (unless the summary may do) */
+	/* the files are read and checked before the database is touched: whole, or (when the
+	 * summary may answer) from a build's manifest, or a migration at a time */
+	s->by_summary = summary && !s->o.to && !s->o.ignore_checksums &&
+	                api_sources_summary(s->src, &s->built);
 	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
 		return error;
-	if (s->o.dry_run) /* no lock, and no history table made */
+	if (s->o.dry_run) { /* no lock (the summary's try of it aside), no history table made */
+		if ((error = summary_matches(s, true, e)) != 0)
+			return by_summary(r, s, error);
+		if (!s->cat_read && (error = api_session_read(s, mode, e)) < 0)
+			return error;
 		return api_session_history(s, STRATA_HISTORY_BRIEF, e);
+	}
 	/* with the advisory lock, the summary is read first, the lock taken in the same round
 	 * trip; else (the table lock, or the caller's) under the lock, as the rest */
 	if (s->o.lock_strategy == STRATA_LOCK_ADVISORY && !s->outer_lock &&

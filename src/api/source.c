@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 
 #include "api/api.h"
+#include "core/catalog.h"
 #include "core/integrity.h"
+#include "core/manifest.h"
 #include "core/migration.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -203,6 +205,51 @@ bool api_builds_summary(const strata_source *src, strata_history_summary *out)
 			return false;
 		out->rows += one.rows;
 		out->digest ^= one.digest; /* the history's digest is the XOR over all its rows */
+	}
+	return true;
+}
+
+/* The summary of a directory of sources with no build manifest, walked (api_sources_summary). */
+static bool walked_summary(const char *dir, strata_history_summary *out)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_catalog_walk *w = NULL;
+	strata_manifest_header h = {0};
+	strata_migration *m = NULL;
+	char *manifest = strata_fs_join(dir, STRATA_MANIFEST);
+	struct stat st;
+	int more = -1;
+
+	if (manifest && stat(manifest, &st) != 0 && errno == ENOENT &&
+	    strata_catalog_walk_open(&w, dir, &ignored) == 0)
+		while ((more = strata_catalog_walk_next(w, &m, &ignored)) > 0) {
+			int hashed = strata_manifest_header_add(&h, m);
+			strata_migration_free(m);
+			if (hashed < 0) {
+				more = -1;
+				break;
+			}
+		}
+	strata_catalog_walk_close(w);
+	free(manifest);
+	memset(out, 0, sizeof(*out));
+	out->rows = h.count;
+	out->digest = h.digest;
+	return more == 0;
+}
+
+bool api_sources_summary(const strata_source *src, strata_history_summary *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!src->ndirs || src->nmems)
+		return false;
+	for (size_t i = 0; i < src->ndirs; i++) {
+		strata_history_summary one;
+		if (!strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one) &&
+		    (src->dirs[i].src_dir || !walked_summary(src->dirs[i].dir, &one)))
+			return false;
+		out->rows += one.rows;
+		out->digest ^= one.digest;
 	}
 	return true;
 }

@@ -121,8 +121,8 @@ static void remove_leftovers(const char *out_dir)
 }
 
 /* Removes migration files from out_dir that the build did not write (deleted or renamed in src). */
-static int remove_stale(const char *out_dir, const char *const *written, size_t n_written,
-                        size_t *removed, strata_error *e)
+static int remove_stale(const char *out_dir, const strata_catalog_walk *written, size_t *removed,
+                        strata_error *e)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -134,10 +134,8 @@ static int remove_stale(const char *out_dir, const char *const *written, size_t 
 		strata_file_kind kind;
 		char *path;
 		strata_error ignored = STRATA_ERROR_INIT;
-		const char *key = names[i];
 		strata_migration_parse_name(&kind, NULL, NULL, names[i], &ignored);
-		if (kind == STRATA_FILE_NONE ||
-		    bsearch(&key, written, n_written, sizeof(*written), strata_fs_names_cmp))
+		if (kind == STRATA_FILE_NONE || strata_catalog_walk_has(written, names[i]))
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
 		if (!path || unlink(path) < 0)
@@ -154,7 +152,7 @@ static int remove_stale(const char *out_dir, const char *const *written, size_t 
 
 /* Whether the migration file `name` of out_dir is the one this build writes: the source's
  * file of that name (src lists the source's migration files), byte for byte. */
-static bool same_as_source(const char *src_dir, const char *const *src, size_t nsrc,
+static bool same_as_source(const char *src_dir, const strata_catalog_walk *src,
                            const char *out_path, const char *name)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -162,8 +160,7 @@ static bool same_as_source(const char *src_dir, const char *const *src, size_t n
 	size_t in_len = 0, out_len = 0;
 	bool same;
 
-	if (!bsearch(&name, src, nsrc, sizeof(*src), strata_fs_names_cmp) ||
-	    !(src_path = strata_fs_join(src_dir, name)))
+	if (!strata_catalog_walk_has(src, name) || !(src_path = strata_fs_join(src_dir, name)))
 		return false;
 	same = strata_fs_read(&in, &in_len, src_path, &ignored) == 0 &&
 	       strata_fs_read(&out, &out_len, out_path, &ignored) == 0 && in_len == out_len &&
@@ -180,8 +177,8 @@ static bool same_as_source(const char *src_dir, const char *const *src, size_t n
  * file in it (written by hand, or into a directory that never was a build output) stops the
  * build before anything is written, unless this build writes the very same bytes to it.
  */
-static int check_out_dir(const char *src_dir, const char *const *src, size_t nsrc,
-                         const char *out_dir, strata_error *e)
+static int check_out_dir(const char *src_dir, const strata_catalog_walk *src, const char *out_dir,
+                         strata_error *e)
 {
 	strata_manifest_stream *prev = NULL;
 	const strata_manifest_entry *ent;
@@ -222,7 +219,7 @@ static int check_out_dir(const char *src_dir, const char *const *src, size_t nsr
 		if (kind == STRATA_FILE_NONE || listed[i])
 			continue;
 		path = strata_fs_join(out_dir, names[i]);
-		if (!path || !same_as_source(src_dir, src, nsrc, path, names[i])) {
+		if (!path || !same_as_source(src_dir, src, path, names[i])) {
 			strata_error_at(e, path ? path : names[i], 0, 0);
 			strata_error_hint(
 			    e, "build writes only into its own output: move the file into "
@@ -365,8 +362,6 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 	strata_catalog_walk *w = NULL;
 	strata_manifest_header h = {0};
 	struct staged s = {0};
-	const char *const *src;
-	size_t nsrc;
 	bool manifest_staged = false;
 	int error;
 
@@ -374,8 +369,7 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 	if ((error = strata_catalog_walk_open(&w, src_dir, e)) < 0 ||
 	    (error = check_all(w, opts ? opts : &defaults, r, &h, e)) < 0)
 		goto done;
-	src = strata_catalog_walk_files(w, &nsrc);
-	if ((error = check_out_dir(src_dir, src, nsrc, out_dir, e)) < 0 ||
+	if ((error = check_out_dir(src_dir, w, out_dir, e)) < 0 ||
 	    (error = strata_fs_mkdirs(out_dir, e)) < 0)
 		goto done;
 	remove_leftovers(out_dir);
@@ -388,7 +382,7 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 	/* from here on, a failure leaves the output part-way */
 	r->partial = true;
 	if ((error = place_staged(out_dir, &s, true, e)) < 0 ||
-	    (error = remove_stale(out_dir, src, nsrc, &r->removed, e)) < 0)
+	    (error = remove_stale(out_dir, w, &r->removed, e)) < 0)
 		goto done;
 	if ((error = strata_manifest_commit(out_dir, e)) == 0) {
 		manifest_staged = false;

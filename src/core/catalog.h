@@ -64,17 +64,17 @@ int strata_catalog_batches_rewind(strata_catalog_batches *b, strata_error *e);
 void strata_catalog_batches_close(strata_catalog_batches *b);
 /*
  * One directory's migrations (not recursive) one at a time, in version order, each read when its
- * turn comes: what strata_catalog_load(dir) holds, holding the file names and one migration.
- * open lists the directory (an ill-named migration file is its error, as catalog_load's); next
- * gives the next migration (the caller's to free) and 1, 0 at the end, or < 0 for a file that
- * cannot be read or parsed, or a migration twice or a part alone (the errors of catalog_load);
- * files gives the migration files listed (in strata_fs_list's order, down halves and
- * configurations too); rewind starts again from the first.
+ * turn comes: what strata_catalog_load(dir) holds, holding the migration files' names (about 40
+ * bytes a file) and one migration. open lists the directory (an ill-named migration file is its
+ * error, as catalog_load's); next gives the next migration (the caller's to free) and 1, 0 at
+ * the end, or < 0 for a file that cannot be read or parsed, or a migration twice or a part
+ * alone (the errors of catalog_load); has says whether fname is one of the migration files
+ * listed (down halves and configurations too); rewind starts again from the first.
  */
 typedef struct strata_catalog_walk strata_catalog_walk;
 int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_error *e);
 int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, strata_error *e);
-const char *const *strata_catalog_walk_files(const strata_catalog_walk *w, size_t *n);
+bool strata_catalog_walk_has(const strata_catalog_walk *w, const char *fname);
 void strata_catalog_walk_rewind(strata_catalog_walk *w);
 void strata_catalog_walk_close(strata_catalog_walk *w);
 /* Binary search; NULL when absent. */

@@ -216,23 +216,17 @@ const char *strata_fs_base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
+int strata_fs_each(const char *dir, int (*fn)(void *ud, const char *name), void *ud,
+                   strata_error *e)
 {
-	DIR *d = NULL;
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
 	int error = 0;
 
-	*out = NULL;
-	*n_out = 0;
-	d = opendir(dir);
-	if (!d) {
-		error = strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
-		                         "cannot open directory '%s': %s", dir, strerror(errno));
-		goto done;
-	}
-	while ((de = readdir(d)) != NULL) {
+	if (!d)
+		return strata_error_set(e, errno == ENOENT ? STRATA_ENOTFOUND : STRATA_ERROR,
+		                        "cannot open directory '%s': %s", dir, strerror(errno));
+	while (error >= 0 && (de = readdir(d)) != NULL) {
 		char *full;
 		struct stat st;
 		int is_file;
@@ -252,38 +246,56 @@ int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
 		} else {
 			is_file = 0;
 		}
-		if (!is_file)
-			continue;
-		if (n + 2 > cap) {
-			char **p;
-			cap = cap ? cap * 2 : 32;
-			p = realloc(names, cap * sizeof(*names));
-			if (!p)
-				goto oom;
-			names = p;
-		}
-		names[n] = strdup(de->d_name);
-		if (!names[n])
-			goto oom;
-		names[++n] = NULL;
+		if (is_file)
+			error = fn(ud, de->d_name);
 	}
-	if (n)
-		qsort(names, n, sizeof(*names), strata_fs_names_cmp);
-	*out = names;
-	*n_out = n;
-	names = NULL;
-	goto done;
-oom:
-	error = strata_error_set(e, STRATA_ERROR, "out of memory listing '%s'", dir);
-done:
-	if (d)
-		closedir(d);
-	if (names) {
-		for (size_t i = 0; i < n; i++)
-			free(names[i]);
-		free(names);
+	closedir(d);
+	return error < 0 ? error : 0;
+}
+
+struct list {
+	char **names;
+	size_t n, cap;
+	bool oom;
+};
+
+static int list_one(void *ud, const char *name)
+{
+	struct list *l = ud;
+	if (l->n + 2 > l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 32;
+		char **p = realloc(l->names, ncap * sizeof(*p));
+		if (!p)
+			return l->oom = true, -1;
+		l->names = p;
+		l->cap = ncap;
 	}
-	return error;
+	if (!(l->names[l->n] = strdup(name)))
+		return l->oom = true, -1;
+	l->names[++l->n] = NULL;
+	return 0;
+}
+
+int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e)
+{
+	struct list l = {0};
+	int error = strata_fs_each(dir, list_one, &l, e);
+
+	*out = NULL;
+	*n_out = 0;
+	if (l.oom)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory listing '%s'", dir);
+	if (error < 0) {
+		for (size_t i = 0; i < l.n; i++)
+			free(l.names[i]);
+		free(l.names);
+		return error;
+	}
+	if (l.n)
+		qsort(l.names, l.n, sizeof(*l.names), strata_fs_names_cmp);
+	*out = l.names;
+	*n_out = l.n;
+	return 0;
 }
 
 void strata_fs_names_free(char **names)

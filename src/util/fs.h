@@ -36,6 +36,10 @@ int strata_fs_mkdirs(const char *path, strata_error *e);
 /* The names of the regular files in dir, sorted by strcmp; *out is a NULL-terminated array the
  * caller frees with strata_fs_names_free. */
 int strata_fs_list(char ***out, size_t *n_out, const char *dir, strata_error *e);
+/* The same names given to fn one at a time, in the directory's order (not sorted), holding
+ * none; fn's return below 0 stops it and is returned. */
+int strata_fs_each(const char *dir, int (*fn)(void *ud, const char *name), void *ud,
+                   strata_error *e);
 void strata_fs_names_free(char **names);
 /* A qsort/bsearch comparator for arrays of C strings, in strata_fs_list's order. */
 int strata_fs_names_cmp(const void *a, const void *b);
