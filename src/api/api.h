@@ -76,10 +76,10 @@ bool api_lone_build(const strata_source *src, const char **dist_dir, const char 
  * (strata_build_summary): *out is their summaries combined, what the history's is when every
  * migration of every build is applied. */
 bool api_builds_summary(const strata_source *src, strata_history_summary *out);
-/* The same where a part may also be a directory of sources without a manifest (not a build's
+/* The same where src may also be one directory of sources without a manifest (not a build's
  * output), whose summary is made by reading, parsing and hashing every migration in it, one at
- * a time (catalog.h's walk): the checks a full read makes of each, without holding them. false
- * when a part is neither, or a walk fails (the full read then says why). */
+ * a time (catalog.h's walk): the checks a full read makes, without holding the migrations.
+ * false when src is neither, or the walk fails (the full read then says why). */
 bool api_sources_summary(const strata_source *src, strata_history_summary *out);
 /* The hint for a build output that is not there: build it, or read its sources. */
 void api_hint_build(strata_error *e, const char *dist_dir, const char *src_dir);

@@ -227,6 +227,7 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 	/* the files are read and checked before the database is touched: whole, or (when the
 	 * summary may answer) from a build's manifest, or a migration at a time */
 	s->by_summary = summary && !s->o.to && !s->o.ignore_checksums &&
+	                s->db->conn->engine->history_summary &&
 	                api_sources_summary(s->src, &s->built);
 	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
 		return error;

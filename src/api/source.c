@@ -245,8 +245,11 @@ bool api_sources_summary(const strata_source *src, strata_history_summary *out)
 		return false;
 	for (size_t i = 0; i < src->ndirs; i++) {
 		strata_history_summary one;
+		/* plain sources only as the one directory: the walk refuses a migration twice in
+		 * it, as the full read does, which one walk per directory would not across them */
 		if (!strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one) &&
-		    (src->dirs[i].src_dir || !walked_summary(src->dirs[i].dir, &one)))
+		    (src->dirs[i].src_dir || src->ndirs > 1 ||
+		     !walked_summary(src->dirs[i].dir, &one)))
 			return false;
 		out->rows += one.rows;
 		out->digest ^= one.digest;

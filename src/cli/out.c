@@ -148,8 +148,8 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 			         out_duration(dur2, ctx->lock_ms));
 		ctx->lock_pending = false;
 		if (strcmp(ev->phase, "summary") == 0)
-			out_verbose(ctx, "%sthe history's summary matches the build's (%s)\n", lock,
-			            out_duration(dur, ev->ms));
+			out_verbose(ctx, "%sthe history's summary matches the migrations' (%s)\n",
+			            lock, out_duration(dur, ev->ms));
 		else if (strcmp(ev->phase, "prefix") == 0)
 			out_verbose(ctx,
 			            "%sthe history's summary is the build's first %zu migration%s "

@@ -77,6 +77,11 @@ int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, str
 bool strata_catalog_walk_has(const strata_catalog_walk *w, const char *fname);
 void strata_catalog_walk_rewind(strata_catalog_walk *w);
 void strata_catalog_walk_close(strata_catalog_walk *w);
+/* For catalog_walk.c: where a file of a migration goes among its files (the migration file,
+ * then a pair's .down.sql or Flyway's U file, then Flyway's .conf); and, on c sorted, the
+ * folding of a migration's files into one and the refusal of duplicates and lone parts. */
+int strata_catalog__file_rank(strata_file_kind kind);
+int strata_catalog__merge(strata_catalog *c, strata_error *e);
 /* Binary search; NULL when absent. */
 strata_migration *strata_catalog_find(const strata_catalog *c, const char *version,
                                       const char *name);

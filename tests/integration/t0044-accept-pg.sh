@@ -11,7 +11,7 @@ mkdir -p proj/src/migrations && cd proj || bail "no project dir"
 printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
 cols() { pg_q "select count(*) from information_schema.columns where table_name = 'strata_migrations' and column_name in ('previous_checksum', 'accepted_at')"; }
-FAST="^the history's summary matches the build's \([0-9.]+ m?s\)$"
+FAST="^the history's summary matches the migrations' \([0-9.]+ m?s\)$"
 
 tbl 1 a
 tbl 2 b

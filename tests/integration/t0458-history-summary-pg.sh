@@ -12,7 +12,7 @@ mkdir -p proj/src/migrations && cd proj || bail "no project dir"
 printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
 tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
 history() { pg_q "select coalesce(string_agg(version || '-' || name, ',' order by version), '') from strata_migrations"; }
-FAST="^the history's summary matches the build's \([0-9.]+ m?s\)$"
+FAST="^the history's summary matches the migrations' \([0-9.]+ m?s\)$"
 
 tbl 1 a
 tbl 2 b
@@ -134,4 +134,26 @@ mig dist/migrations 5-e.sql '-- migrate:up\ncreate table e (x int);\n'
 check "a dist file added by hand is not hidden by the summary" 1 '^$' \
 	'^strata: error: dist/migrations/5-e\.sql: migration is not in dist/migrations/manifest\.json$' \
 	strata migrations run
+
+# sources never built (--dir of src, no manifest): the summary answers too, made by reading
+# each migration in turn; an edit there is not hidden by it
+rm dist/migrations/5-e.sql
+strata build >/dev/null
+check "--dir of sources never built: nothing to run, from the summary" 0 "$FAST" '^$' \
+	strata -v migrations run --dir src/migrations
+unlike "... without reading the migrations into a catalog" "$out" '^read [0-9]+ migrations'
+check "... a dry run too" 0 "$FAST" '^$' strata -v migrations run --dry-run --dir src/migrations
+like "... saying there is nothing to run" "$out" '^nothing to run: 4 migrations, all applied \('
+check "a dry run of the build: from the summary" 0 "$FAST" '^$' strata -v migrations run --dry-run
+mig src/migrations 1-a.sql '-- migrate:up\ncreate table a (x int, y int);\n-- migrate:down\ndrop table a;\n'
+check "an applied source edited: not hidden by the summary" 1 '^$' \
+	'^strata: error: src/migrations/1-a\.sql: applied migration 1-a was changed after it was applied' \
+	strata migrations run --dir src/migrations
+check "... nor in a dry run" 1 '^$' \
+	'^strata: error: src/migrations/1-a\.sql: applied migration 1-a was changed after it was applied' \
+	strata migrations run --dry-run --dir src/migrations
+tbl 1 a
+tbl 6 f
+check "a source added: the run applies it" 0 '^  applied   6-f ' '^$' \
+	strata migrations run --dir src/migrations
 done_testing
