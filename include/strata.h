@@ -145,11 +145,12 @@ typedef enum strata_event_kind {
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
- * "lock", "summary" (the history's summary matched the build's: nothing to run), "prefix" (it is
- * the summary of the build's first `count` migrations: only the ones after them are listed, and
- * the history is not read), "history" (count: rows), "plan" (count: steps), "stream"
- * (strata_status_each merged the build manifest and the history as it read them; count:
- * entries). */
+ * "lock", "summary" (the history's summary matched the migrations': nothing to run), "prefix"
+ * (it is the summary of the build's first `count` migrations: only the ones after them are
+ * listed, and the history is not read), "history" (count: rows), "plan" (count: steps),
+ * "stream" (strata_status_each merged the migrations and the history as it read them, the
+ * migrations from the build manifest when flags has STRATA_EVENT_FROM_MANIFEST, else from a
+ * directory of sources a migration at a time; count: entries). */
 #define STRATA_EVENT_FROM_MANIFEST 1u
 /* NOTICE: a warning, which a program should show even when it shows no progress */
 #define STRATA_EVENT_WARNING 2u

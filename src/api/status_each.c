@@ -1,27 +1,33 @@
 /*
  * status_each.c: strata_status_each, the listing of every migration handed out one entry at a
- * time. With one build whose manifest vouches for its directory (strata_build_summary) and an
- * engine that streams its history (history_each), the manifest and the history are merged as
- * both are read, in version order, holding one entry of each: memory does not grow with the
- * number of migrations. Otherwise the entries of strata_status are handed out.
+ * time. With one build whose manifest vouches for its directory (strata_build_summary), or one
+ * directory of sources (read a migration at a time: catalog.h's walk), and an engine that
+ * streams its history (history_each), the migrations and the history are merged as both are
+ * read, in version order, holding one entry of each: memory does not grow with the number of
+ * migrations. Otherwise the entries of strata_status are handed out.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/api.h"
+#include "core/catalog.h"
 #include "core/integrity.h"
 #include "core/manifest.h"
 #include "core/migration.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "util/fs.h"
 
 struct walk {
 	const strata_status_callbacks *cb;
 	strata_status_report *tot;
 	strata_status_head head;
 	bool head_sent;
-	strata_manifest_stream *ms;
+	strata_manifest_stream *ms; /* a build's manifest, read entry by entry; or */
+	strata_catalog_walk *cw;    /* a directory of sources, read a migration at a time */
 	const char *dir;
 	/* the manifest's current entry: its version and name (parsed from its file), its path;
 	 * version NULL once the manifest has ended */
@@ -65,6 +71,28 @@ static int emit(struct walk *w, const strata_status_entry *entry)
 	return error < 0 ? error : 0;
 }
 
+/* The walk's next migration into w (version NULL at the end). */
+static int advance_walk(struct walk *w)
+{
+	strata_migration *m = NULL;
+	int found = strata_catalog_walk_next(w->cw, &m, w->e);
+
+	free(w->version);
+	free(w->name);
+	w->version = w->name = NULL;
+	if (found <= 0)
+		return found;
+	w->version = m->version; /* taken from m */
+	w->name = m->name;
+	m->version = m->name = NULL;
+	strata_buf_reset(&w->path);
+	strata_buf_puts(&w->path, m->path);
+	strata_migration_free(m);
+	if (w->path.failed)
+		return strata_error_set(w->e, STRATA_ERROR, "out of memory");
+	return 1;
+}
+
 /* The manifest's next entry into w (version NULL at the end); a manifest not as build writes it
  * (an entry that is no migration file, entries out of order) is refused. */
 static int advance(struct walk *w)
@@ -73,9 +101,11 @@ static int advance(struct walk *w)
 	strata_error ignored = STRATA_ERROR_INIT;
 	strata_file_kind kind;
 	char *v = NULL, *n = NULL;
-	int found = strata_manifest_stream_next(w->ms, &ent, w->e);
+	int found;
 
-	if (found <= 0) {
+	if (w->cw)
+		return advance_walk(w);
+	if ((found = strata_manifest_stream_next(w->ms, &ent, w->e)) <= 0) {
 		free(w->version);
 		free(w->name);
 		w->version = w->name = NULL;
@@ -161,24 +191,42 @@ static int on_row(void *ud, const strata_applied *a)
 	return emit(w, &entry);
 }
 
-/* Whether src is one build (or a build's output) whose manifest vouches for its directory. */
-static bool streamable(const strata_source *src, const strata_conn *c)
+/* Whether src is one build (or a build's output) whose manifest vouches for its directory, or
+ * one directory of sources without a manifest (*plain). */
+static bool streamable(const strata_source *src, const strata_conn *c, bool *plain)
 {
 	strata_history_summary sum;
-	return c->engine->history_each && src->ndirs == 1 && !src->nmems &&
-	       strata_build_summary(src->dirs[0].src_dir, src->dirs[0].dir, &sum);
+	char *manifest;
+	struct stat st;
+
+	*plain = false;
+	if (!c->engine->history_each || src->ndirs != 1 || src->nmems)
+		return false;
+	if (strata_build_summary(src->dirs[0].src_dir, src->dirs[0].dir, &sum))
+		return true;
+	if (src->dirs[0].src_dir || !(manifest = strata_fs_join(src->dirs[0].dir, STRATA_MANIFEST)))
+		return false;
+	*plain = stat(manifest, &st) != 0 && errno == ENOENT;
+	free(manifest);
+	return *plain;
 }
 
 /* The merge; returns 1 (having handed out nothing) when it cannot be streamed. */
-static int stream(strata_db *db, struct walk *w)
+static int stream(strata_db *db, struct walk *w, bool plain)
 {
 	strata_conn *c = db->conn;
 	size_t longest[2];
 	int error;
 
-	if ((error = strata_manifest_stream_open(&w->ms, w->dir, false, longest, w->e)) < 0)
+	if (plain)
+		error = strata_catalog_walk_open(&w->cw, w->dir, w->e);
+	else
+		error = strata_manifest_stream_open(&w->ms, w->dir, false, longest, w->e);
+	if (error < 0)
 		return error;
-	if (!longest[0]) /* a manifest from before longest_*: the columns are not known */
+	if (plain)
+		strata_catalog_walk_longest(w->cw, longest);
+	if (!longest[0] && !plain) /* a manifest from before longest_*: the columns are unknown */
 		return 1;
 	w->head.longest_version = longest[0];
 	w->head.longest_name = longest[1];
@@ -224,6 +272,7 @@ int strata_status_each(strata_db *db, strata_source *src, const strata_status_ca
 	struct walk w = {
 	    .cb = cb, .tot = &tot, .e = e, .path = STRATA_BUF_INIT, .last = STRATA_BUF_INIT};
 	int error = 1;
+	bool plain;
 
 	if (totals)
 		memset(totals, 0, sizeof(*totals));
@@ -235,13 +284,15 @@ int strata_status_each(strata_db *db, strata_source *src, const strata_status_ca
 	if (db->conn->interrupted)
 		return strata_conn_interrupted(e);
 	w.head.db_exists = strata_db_exists(db);
-	if (streamable(src, db->conn)) {
+	if (streamable(src, db->conn, &plain)) {
 		double t0 = strata_now_ms();
 		w.dir = src->dirs[0].dir;
-		if ((error = stream(db, &w)) == 0)
-			api_phase(db, "stream", strata_now_ms() - t0, tot.n, 0);
+		if ((error = stream(db, &w, plain)) == 0)
+			api_phase(db, "stream", strata_now_ms() - t0, tot.n,
+			          plain ? 0 : STRATA_EVENT_FROM_MANIFEST);
 	}
 	strata_manifest_stream_close(w.ms);
+	strata_catalog_walk_close(w.cw);
 	free(w.version);
 	free(w.name);
 	strata_buf_free(&w.path);

@@ -160,10 +160,11 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 			out_verbose(ctx, "%sread the history (%zu row%s) in %s\n", lock, ev->count,
 			            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
 	} else if (strcmp(ev->phase, "stream") == 0) {
-		out_verbose(ctx,
-		            "listed %zu migration%s as the build manifest and the history were "
-		            "read, in %s\n",
-		            ev->count, ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
+		out_verbose(
+		    ctx, "listed %zu migration%s as the %s and the history were read, in %s\n",
+		    ev->count, ev->count == 1 ? "" : "s",
+		    ev->flags & STRATA_EVENT_FROM_MANIFEST ? "build manifest" : "migrations",
+		    out_duration(dur, ev->ms));
 	} else if (strcmp(ev->phase, "plan") == 0) {
 		out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", ev->count,
 		            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));

@@ -69,12 +69,14 @@ void strata_catalog_batches_close(strata_catalog_batches *b);
  * error, as catalog_load's); next gives the next migration (the caller's to free) and 1, 0 at
  * the end, or < 0 for a file that cannot be read or parsed, or a migration twice or a part
  * alone (the errors of catalog_load); has says whether fname is one of the migration files
- * listed (down halves and configurations too); rewind starts again from the first.
+ * listed (down halves and configurations too); longest gives the longest version and name
+ * listed (bytes, as written); rewind starts again from the first.
  */
 typedef struct strata_catalog_walk strata_catalog_walk;
 int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_error *e);
 int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, strata_error *e);
 bool strata_catalog_walk_has(const strata_catalog_walk *w, const char *fname);
+void strata_catalog_walk_longest(const strata_catalog_walk *w, size_t longest[2]);
 void strata_catalog_walk_rewind(strata_catalog_walk *w);
 void strata_catalog_walk_close(strata_catalog_walk *w);
 /* For catalog_walk.c: where a file of a migration goes among its files (the migration file,

@@ -180,6 +180,15 @@ int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, str
 	return 1;
 }
 
+void strata_catalog_walk_longest(const strata_catalog_walk *w, size_t longest[2])
+{
+	longest[0] = longest[1] = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		longest[0] = w->order[i].v_len > longest[0] ? w->order[i].v_len : longest[0];
+		longest[1] = w->order[i].n_len > longest[1] ? w->order[i].n_len : longest[1];
+	}
+}
+
 void strata_catalog_walk_rewind(strata_catalog_walk *w)
 {
 	w->next = 0;

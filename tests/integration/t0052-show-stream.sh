@@ -5,8 +5,9 @@
 # the full read lists, in text and JSON, with every state (applied, pending, missing, failed, an
 # accepted edit), versions of different lengths and with leading zeros in numeric order, two
 # names of one version in byte order, a UTF-8 name; -v says it streamed; a database without a
-# history; and what it cannot stream (sources that are not a build, a history table from an
-# older strata) is listed by the full read.
+# history; sources that are not a build, read a migration at a time, stream the same; and what
+# it cannot stream (two sources, a history table from an older strata) is listed by the full
+# read.
 . "$(dirname "$0")/lib.sh"
 need_pg
 
@@ -49,12 +50,14 @@ case_for() {
 	like "$k: ... times as the full read shows them" "$stream" \
 		'^applied  9       nine    1969-12-31T23:59:59\.500Z [0-9.]+ m?s  \[edit accepted 2026-01-02T03:04:05\.678Z\]$'
 	like "$k: ... the counts" "$stream" '^9 migrations: 4 applied, 2 pending, 2 applied but missing on disk, 1 failed part-way'
-	check "$k: the full read (sources that are not a build) lists the same" 0 '' '^$' \
-		strata migrations show --dir src/migrations
+	check "$k: sources that are not a build: streamed too, a migration at a time" 0 \
+		'^listed 9 migrations as the migrations and the history were read, in ' '^$' \
+		strata -v migrations show --dir src/migrations
+	check "$k: ... listing the same" 0 '' '^$' strata migrations show --dir src/migrations
 	is "$k: ... line for line" "$out" "$stream"
 	check "$k: show --json streams too" 0 '' '' strata migrations show --json
 	json_stream=$(printf '%s\n' "$out" | sed 's|"dist/migrations/|"src/migrations/|')
-	check "$k: ... and the full read's JSON" 0 '' '' strata migrations show --json --dir src/migrations
+	check "$k: ... and the JSON of sources that are not a build" 0 '' '' strata migrations show --json --dir src/migrations
 	is "$k: ... is the same (but the files: dist/ against src/)" "$json_stream" "$out"
 	like "$k: ... a valid document with every entry" "$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["migrations"]), d["applied"], d["pending"], d["missing"], d["failed"])')" '^9 4 2 2 1$'
 	check "$k: show --exit-code: failed part-way is exit 4" 4 '' '' strata migrations show --exit-code
