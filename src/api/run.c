@@ -253,10 +253,11 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 }
 
 /* What a revert of the newest `steps` from one build reads (no fake, no version to go down to,
- * not all, not a dry run): of the history, those rows and the highest versions
- * (history_newest); of the build, only the migrations they name, from its manifest read entry
- * by entry. Neither grows with the number of migrations. Returns 1 (having read nothing, maybe
- * holding the lock) when this source or this history cannot be read so: then load. */
+ * not all): of the history, those rows and the highest versions (history_newest); of the
+ * build, only the migrations they name, from its manifest read entry by entry. Neither grows
+ * with the number of migrations. A dry run reads the same, without the lock. Returns 1 (having
+ * read nothing, maybe holding the lock) when this source or this history cannot be read so:
+ * then load. */
 static int load_newest(api_session *s, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
@@ -264,10 +265,10 @@ static int load_newest(api_session *s, strata_error *e)
 	double t0;
 	int error;
 
-	if (s->o.fake || s->o.to || s->o.all || s->o.dry_run || s->o.ignore_checksums ||
+	if (s->o.fake || s->o.to || s->o.all || s->o.ignore_checksums ||
 	    !c->engine->history_newest || !dir || !api_builds_summary(s->src, &s->built))
 		return 1;
-	if ((error = api_session_lock(s, e)) < 0)
+	if (!s->o.dry_run && (error = api_session_lock(s, e)) < 0)
 		return error;
 	t0 = strata_now_ms();
 	if ((error = c->engine->history_newest(c, s->o.steps ? s->o.steps : 1, &s->hist, e)) != 0)

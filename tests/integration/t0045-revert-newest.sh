@@ -45,6 +45,9 @@ scenario() {
 		strata migrations revert
 	both "$k: revert" migrations revert
 	check "$k: again" 0 '^applied 1 migration' '^$' strata migrations run --allow-out-of-order
+	check "$k: a dry run reads as little, without the lock" 0 \
+		'^read the history \(3 rows\) in ' '' strata -v migrations revert --dry-run
+	like "$k: ... and prints the down section of the one applied last" "$out" '^-- revert 10-t10 '
 	check "$k: -v: of the history, that row and the two highest" 0 \
 		'^locked in [0-9.]+ m?s; read the history \(3 rows\) in ' '' strata -v migrations revert
 	like "$k: ... of the build, their migrations" "$out" \
