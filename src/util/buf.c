@@ -48,6 +48,11 @@ static int grow(strata_buf *b, size_t extra)
 	return 0;
 }
 
+int strata_buf_reserve(strata_buf *b, size_t extra)
+{
+	return grow(b, extra);
+}
+
 int strata_buf_put(strata_buf *b, const void *data, size_t len)
 {
 	if (grow(b, len) < 0)

@@ -26,6 +26,9 @@ typedef struct strata_buf {
 
 void strata_buf_init(strata_buf *b, size_t max);
 int strata_buf_put(strata_buf *b, const void *data, size_t len);
+/* Room for `extra` more bytes (and the NUL) at once, so that a buffer whose final size is known
+ * does not grow step by step (each step a copy, the old block left to the allocator). */
+int strata_buf_reserve(strata_buf *b, size_t extra);
 int strata_buf_puts(strata_buf *b, const char *s);
 int strata_buf_printf(strata_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The content, never NULL: "" when empty. */
