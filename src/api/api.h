@@ -74,13 +74,12 @@ bool api_lone_build(const strata_source *src, const char **dist_dir, const char 
 /* Whether every part of src is a build, or a directory with a build's manifest (a build output
  * given as a directory), whose manifest can answer for a run without being read
  * (strata_build_summary): *out is their summaries combined, what the history's is when every
- * migration of every build is applied. */
-bool api_builds_summary(const strata_source *src, strata_history_summary *out);
-/* The same where src may also be one directory of sources without a manifest (not a build's
- * output), whose summary is made by reading, parsing and hashing every migration in it, one at
- * a time (catalog.h's walk): the checks a full read makes, without holding the migrations.
- * false when src is neither, or the walk fails (the full read then says why). */
-bool api_sources_summary(const strata_source *src, strata_history_summary *out);
+ * migration of every build is applied. With `walk`, src may also be one directory of sources
+ * without a manifest (not a build's output), whose summary is made by reading, parsing and
+ * hashing every migration in it, one at a time (catalog.h's walk): the checks a full read
+ * makes, without holding the migrations. false when src is neither, or the walk fails (the
+ * full read then says why). */
+bool api_source_summary(const strata_source *src, bool walk, strata_history_summary *out);
 /* The hint for a build output that is not there: build it, or read its sources. */
 void api_hint_build(strata_error *e, const char *dist_dir, const char *src_dir);
 /* When e names a built file whose source (in a build's src_dir) is the same, names the source

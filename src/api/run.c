@@ -228,7 +228,7 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 	 * summary may answer) from a build's manifest, or a migration at a time */
 	s->by_summary = summary && !s->o.to && !s->o.ignore_checksums &&
 	                s->db->conn->engine->history_summary &&
-	                api_sources_summary(s->src, &s->built);
+	                api_source_summary(s->src, true, &s->built);
 	if (!s->by_summary && (error = api_session_read(s, mode, e)) < 0)
 		return error;
 	if (s->o.dry_run) { /* no lock (the summary's try of it aside), no history table made */
@@ -266,7 +266,7 @@ static int load_newest(api_session *s, strata_error *e)
 	int error;
 
 	if (s->o.fake || s->o.to || s->o.all || s->o.ignore_checksums ||
-	    !c->engine->history_newest || !dir || !api_builds_summary(s->src, &s->built))
+	    !c->engine->history_newest || !dir || !api_source_summary(s->src, false, &s->built))
 		return 1;
 	if (!s->o.dry_run && (error = api_session_lock(s, e)) < 0)
 		return error;

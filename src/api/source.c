@@ -192,24 +192,7 @@ bool api_lone_build(const strata_source *src, const char **dist_dir, const char 
 	return true;
 }
 
-bool api_builds_summary(const strata_source *src, strata_history_summary *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!src->ndirs || src->nmems)
-		return false;
-	for (size_t i = 0; i < src->ndirs; i++) {
-		strata_history_summary one;
-		/* a build, or a directory holding a build's output (--dir dist/migrations, a deploy
-		 * job's copy of it): its manifest says what a fully applied history is */
-		if (!strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one))
-			return false;
-		out->rows += one.rows;
-		out->digest ^= one.digest; /* the history's digest is the XOR over all its rows */
-	}
-	return true;
-}
-
-/* The summary of a directory of sources with no build manifest, walked (api_sources_summary). */
+/* The summary of a directory of sources with no build manifest, walked (api_source_summary). */
 static bool walked_summary(const char *dir, strata_history_summary *out)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -238,21 +221,23 @@ static bool walked_summary(const char *dir, strata_history_summary *out)
 	return more == 0;
 }
 
-bool api_sources_summary(const strata_source *src, strata_history_summary *out)
+bool api_source_summary(const strata_source *src, bool walk, strata_history_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!src->ndirs || src->nmems)
 		return false;
 	for (size_t i = 0; i < src->ndirs; i++) {
 		strata_history_summary one;
-		/* plain sources only as the one directory: the walk refuses a migration twice in
+		/* a build, or a directory holding a build's output (--dir dist/migrations, a deploy
+		 * job's copy of it): its manifest says what a fully applied history is; plain
+		 * sources only as the one directory (`walk`): the walk refuses a migration twice in
 		 * it, as the full read does, which one walk per directory would not across them */
 		if (!strata_build_summary(src->dirs[i].src_dir, src->dirs[i].dir, &one) &&
-		    (src->dirs[i].src_dir || src->ndirs > 1 ||
+		    (!walk || src->dirs[i].src_dir || src->ndirs > 1 ||
 		     !walked_summary(src->dirs[i].dir, &one)))
 			return false;
 		out->rows += one.rows;
-		out->digest ^= one.digest;
+		out->digest ^= one.digest; /* the history's digest is the XOR over all its rows */
 	}
 	return true;
 }

@@ -521,6 +521,13 @@ static int walk_as_load(const char *dir)
 
 static void test_catalog_walk_as_load(void **state)
 {
+	/* beside 9-Nine.sql: a duplicate by its version's value, one of another format, a lone
+	 * down half, a file that does not parse, an ill-named file */
+	static const char *const bad[][2] = {{"09-Nine.sql", UPDOWN("select 9;", "")},
+	                                     {"9_Nine.up.sql", "select 9;\n"},
+	                                     {"5_orphan.down.sql", "select -5;\n"},
+	                                     {"6-Bad.sql", "select 1;\n-- migrate:up\n"},
+	                                     {"123.sql", "-- migrate:up\n"}};
 	struct fx *fx = *state;
 	strata_catalog_walk *w = NULL;
 	strata_migration *m = NULL;
@@ -558,21 +565,11 @@ static void test_catalog_walk_as_load(void **state)
 
 	/* each error of the load, in the same words and at the same file */
 	unit_write(fx->b, "9-Nine.sql", UPDOWN("select 9;", ""));
-	unit_write(fx->b, "09-Nine.sql", UPDOWN("select 9;", ""));
-	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
-	unit_remove(fx->b, "09-Nine.sql");
-	unit_write(fx->b, "9_Nine.up.sql", "select 9;\n");
-	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
-	unit_remove(fx->b, "9_Nine.up.sql");
-	unit_write(fx->b, "5_orphan.down.sql", "select -5;\n");
-	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
-	unit_remove(fx->b, "5_orphan.down.sql");
-	unit_write(fx->b, "6-Bad.sql", "select 1;\n-- migrate:up\n");
-	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
-	unit_remove(fx->b, "6-Bad.sql");
-	unit_write(fx->b, "123.sql", "-- migrate:up\n");
-	assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
-	unit_remove(fx->b, "123.sql");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		unit_write(fx->b, bad[i][0], bad[i][1]);
+		assert_int_equal(walk_as_load(fx->b), STRATA_EINVALID);
+		unit_remove(fx->b, bad[i][0]);
+	}
 	/* more files of one version and name than a migration has */
 	for (int i = 0; i < 10; i++) {
 		char name[32];
