@@ -179,6 +179,10 @@ static int on_row(void *ud, const strata_applied *a)
 	if (error < 0)
 		return error;
 	if (w->version && cmp == 0) {
+		/* the version and name as the file writes them (001 for a row's 1), as the full
+		 * read shows them */
+		entry.version = w->version;
+		entry.name = w->name;
 		entry.file = strata_buf_cstr(&w->path);
 		entry.state = a->status == STRATA_APPLIED_OK        ? STRATA_STATE_APPLIED
 		              : a->status == STRATA_APPLIED_RUNNING ? STRATA_STATE_RUNNING
@@ -211,6 +215,17 @@ static bool streamable(const strata_source *src, const strata_conn *c, bool *pla
 	return *plain;
 }
 
+/* Every migration of the walk read and parsed, none kept; the walk then starts again. */
+static int check_walk(struct walk *w)
+{
+	strata_migration *m = NULL;
+	int more;
+	while ((more = strata_catalog_walk_next(w->cw, &m, w->e)) > 0)
+		strata_migration_free(m);
+	strata_catalog_walk_rewind(w->cw);
+	return more;
+}
+
 /* The merge; returns 1 (having handed out nothing) when it cannot be streamed. */
 static int stream(strata_db *db, struct walk *w, bool plain)
 {
@@ -223,6 +238,11 @@ static int stream(strata_db *db, struct walk *w, bool plain)
 	else
 		error = strata_manifest_stream_open(&w->ms, w->dir, false, longest, w->e);
 	if (error < 0)
+		return error;
+	/* sources are read whole once before anything is listed, so that a file that does not
+	 * parse fails the listing before its first line, as the full read does; then again, a
+	 * migration at a time, as they are listed */
+	if (plain && (error = check_walk(w)) < 0)
 		return error;
 	if (plain)
 		strata_catalog_walk_longest(w->cw, longest);

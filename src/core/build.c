@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -314,6 +315,14 @@ static int stage_migration(const strata_migration *m, const char *out_dir, struc
 	return error < 0 ? error : strata_manifest_writer_add(mw, m, e);
 }
 
+static int changed(const char *src_dir, strata_error *e)
+{
+	strata_error_at(e, src_dir, 0, 0);
+	strata_error_hint(e, "run the build again once nothing else writes there");
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "migrations changed while they were being built");
+}
+
 /* The second pass: every file and the manifest staged beside the old ones, the migrations read
  * again one at a time; they must be those the first pass checked (h). */
 static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *out_dir,
@@ -322,6 +331,7 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 	strata_manifest_header again = {0};
 	strata_manifest_writer *mw = NULL;
 	strata_migration *m = NULL;
+	bool staging_failed = false;
 	int error;
 
 	strata_catalog_walk_rewind(w);
@@ -332,14 +342,20 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 		if (error == 0 && strata_manifest_header_add(&again, m) < 0)
 			error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 		strata_migration_free(m);
-		if (error < 0)
+		if (error < 0) {
+			staging_failed = true;
 			break;
+		}
 	}
-	if (error == 0 && memcmp(&again, h, sizeof(again)) != 0) {
-		strata_error_at(e, src_dir, 0, 0);
-		strata_error_hint(e, "run the build again once nothing else writes there");
-		error = strata_error_set(e, STRATA_EINVALID,
-		                         "migrations changed while they were being built");
+	/* a file the first pass read that is gone or no longer parses (the walk's error), or
+	 * another sum: the source changed in between */
+	if (!staging_failed && (error == STRATA_ENOTFOUND || error == STRATA_EINVALID)) {
+		char was[sizeof(e->file) + sizeof(e->msg) + 2];
+		snprintf(was, sizeof(was), "%s%s%s", e->file, e->file[0] ? ": " : "", e->msg);
+		strata_error_detail(e, "%s", was);
+		error = changed(src_dir, e);
+	} else if (error == 0 && memcmp(&again, h, sizeof(again)) != 0) {
+		error = changed(src_dir, e);
 	}
 	if (error < 0) {
 		strata_manifest_writer_abort(mw);

@@ -61,6 +61,23 @@ case_for() {
 	is "$k: ... is the same (but the files: dist/ against src/)" "$json_stream" "$out"
 	like "$k: ... a valid document with every entry" "$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["migrations"]), d["applied"], d["pending"], d["missing"], d["failed"])')" '^9 4 2 2 1$'
 	check "$k: show --exit-code: failed part-way is exit 4" 4 '' '' strata migrations show --exit-code
+	# a source that does not parse, listed last: refused before the first line, as the full
+	# read refuses it
+	mig src/migrations 99999-zz.sql '-- migrate:up\nselect 1;\n-- migrate:up\nselect 2;\n'
+	check "$k: a source that does not parse: nothing listed" 1 '^$' \
+		"^strata: error: src/migrations/99999-zz\\.sql:3:1: second '-- migrate:up' line" \
+		strata migrations show --dir src/migrations
+	check "$k: ... in JSON either" 1 '^$' 'second' strata migrations show --json --dir src/migrations
+	rm src/migrations/99999-zz.sql
+	strata build --dialect "$k" >/dev/null # the source directory changed: the build vouches again
+	# a history row whose version is written without the file's leading zeros: the line
+	# shows the file's, as the full read does
+	$q "update strata_migrations set version = '11' where version = '0011'" >/dev/null
+	check "$k: a row's version as 11, its file's 0011: the file's shown" 0 \
+		'^applied  0011    eleven ' '^$' strata migrations show
+	check "$k: ... from the sources too" 0 '^applied  0011    eleven ' '^$' \
+		strata migrations show --dir src/migrations
+	$q "update strata_migrations set version = '0011' where version = '11'" >/dev/null
 
 	# a history table from an older strata (no accepted columns): the full read, the same list
 	$q "alter table strata_migrations drop column previous_checksum" >/dev/null
