@@ -131,20 +131,18 @@ int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_
 {
 	strata_catalog_walk *w = calloc(1, sizeof(*w));
 	struct walk_size size = {0, 0};
-	int error;
+	int error = 0;
 
 	*out = NULL;
 	if (!w || !(w->dir = strdup(dir))) {
-		free(w);
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
 	}
 	w->names = (strata_buf)STRATA_BUF_INIT;
 	/* sized first (a listing of its own): 10,000 names grown step by step would leave the
 	 * blocks they outgrew to the allocator, a third more memory */
-	if ((error = strata_fs_each(dir, walk_count, &size, e)) < 0) {
-		strata_catalog_walk_close(w);
-		return error;
-	}
+	if ((error = strata_fs_each(dir, walk_count, &size, e)) < 0)
+		goto done;
 	if (size.files && ((w->order = malloc(size.files * sizeof(*w->order))) == NULL ||
 	                   strata_buf_reserve(&w->names, size.bytes) < 0))
 		w->oom = true;
@@ -160,14 +158,14 @@ int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_
 	}
 	if (w->oom || w->names.failed)
 		error = strata_error_set(e, STRATA_ERROR, "out of memory listing '%s'", dir);
-	if (error < 0) {
-		strata_catalog_walk_close(w);
-		return error;
-	}
-	if (w->n)
+	if (error == 0 && w->n)
 		qsort_r(w->order, w->n, sizeof(*w->order), cmp_walk_files, w->names.ptr);
-	*out = w;
-	return 0;
+done:
+	if (error < 0)
+		strata_catalog_walk_close(w);
+	else
+		*out = w;
+	return error;
 }
 
 int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, strata_error *e)
