@@ -117,6 +117,10 @@ int api_session_open(api_session *s, strata_db *db, const strata_source *src,
 int api_begin(api_session *s, strata_db *db, const strata_source *src, const strata_run_options *o,
               size_t size, void **report, const char *fn, strata_error *e);
 void api_session_close(api_session *s);
+/* validate_stream.c: strata_validate's proof that nothing is wrong, for one directory, holding
+ * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
+ * on an error, which the full read then meets and reports). */
+int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, strata_error *e);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */
 int api_session_lock(api_session *s, strata_error *e);

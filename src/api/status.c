@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "core/runner.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 struct status_report {
@@ -147,6 +148,7 @@ int strata_validate(strata_db *db, strata_source *src, const strata_run_options 
 	strata_run_opts ro = {.fake = false};
 	strata_run_result rr = {0};
 	strata_error pe = STRATA_ERROR_INIT;
+	double t0;
 	int error;
 
 	void *obj;
@@ -157,6 +159,15 @@ int strata_validate(strata_db *db, strata_source *src, const strata_run_options 
 	if ((error = api_begin(&s, db, src, o, sizeof(*p), &obj, "strata_validate", e)) < 0)
 		return error;
 	p = obj;
+	/* one directory: proven clean holding a migration at a time, or read whole to say what
+	 * is wrong */
+	t0 = strata_now_ms();
+	if (api_validate_streamed(&s, &p->pub.migrations, &p->pub.pending, e) > 0) {
+		api_phase(db, "checked", strata_now_ms() - t0, p->pub.migrations, 0);
+		*out = &p->pub;
+		p = NULL;
+		goto done;
+	}
 	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
 	    (error = api_session_history(&s, 0, e)) < 0 ||
 	    (error = strata_plan_up(&plan, &s.cat, &s.hist, NULL, e)) < 0)

@@ -252,7 +252,7 @@ static int stream(strata_db *db, struct walk *w, bool plain)
 	w->head.longest_name = longest[1];
 	if ((error = advance(w)) < 0)
 		return error;
-	error = c->engine->history_each(c, on_row, w, w->e);
+	error = c->engine->history_each(c, 0, on_row, w, w->e);
 	if (error == 1 && w->tot->n == 0)
 		return 1;
 	while (error == 0 && w->version)

@@ -165,6 +165,11 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 		    ev->count, ev->count == 1 ? "" : "s",
 		    ev->flags & STRATA_EVENT_FROM_MANIFEST ? "build manifest" : "migrations",
 		    out_duration(dur, ev->ms));
+	} else if (strcmp(ev->phase, "checked") == 0) {
+		out_verbose(ctx,
+		            "checked %zu migration%s as the migrations and the history were read, "
+		            "in %s\n",
+		            ev->count, ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));
 	} else if (strcmp(ev->phase, "plan") == 0) {
 		out_verbose(ctx, "planned %zu step%s (files read and checked) in %s\n", ev->count,
 		            ev->count == 1 ? "" : "s", out_duration(dur, ev->ms));

@@ -20,7 +20,10 @@
 #include "core/plan.h"
 #include "strata.h"
 
-#define STRATA_ENGINE_VERSION 3 /* 2: replicas_wait; 3: sql_read_differs */
+#define STRATA_ENGINE_VERSION 4 /* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags */
+
+/* history_each flags: read the checksum of each row too */
+#define STRATA_EACH_CHECKSUM 1u
 
 typedef struct strata_conn strata_conn;
 struct strata_seed_engine;
@@ -114,12 +117,14 @@ struct strata_engine {
 	int (*history_summary)(strata_conn *c, int wait_ms, bool unlocked,
 	                       strata_history_summary *out, strata_error *e);
 	/* Optional (NULL: read the history with history_load). The history row by row, without
-	 * holding it, in (version, name) order as strata_migration_key_cmp sorts, for a listing:
-	 * each row (valid during the call; checksum and row_hash not read) to fn, which returns 0
-	 * to go on or < 0 to stop with that error. Returns 0 at the end (no history table: no
-	 * rows), 1 before any row when this table cannot be read so (a table from an older strata:
-	 * use history_load), or < 0 on error. Changes nothing. */
-	int (*history_each)(strata_conn *c, int (*fn)(void *ud, const strata_applied *a), void *ud,
+	 * holding it, in (version, name) order as strata_migration_key_cmp sorts, for a listing
+	 * or a check: each row (valid during the call; row_hash not read, checksum only with
+	 * STRATA_EACH_CHECKSUM in flags, else "") to fn, which returns 0 to go on or < 0 to stop
+	 * with that error. Returns 0 at the end (no history table: no rows), 1 before any row
+	 * when this table cannot be read so (a table from an older strata: use history_load), or
+	 * < 0 on error. Changes nothing. */
+	int (*history_each)(strata_conn *c, unsigned flags,
+	                    int (*fn)(void *ud, const strata_applied *a), void *ud,
 	                    strata_error *e);
 	/* Optional (NULL: history_load). What a revert of the k most recently applied migrations
 	 * needs of the history, sorted as history_load sorts it: those k rows, with applied_rank k

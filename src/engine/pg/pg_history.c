@@ -62,9 +62,13 @@
 	"_order') IS NULL THEN CREATE INDEX " STRATA_HISTORY_TABLE                                 \
 	"_order ON " STRATA_HISTORY_TABLE " (" HISTORY_ORDER "); END IF; "                         \
 	"EXCEPTION WHEN insufficient_privilege THEN NULL; END$$"
-#define HISTORY_EACH                                                                               \
+#define HISTORY_EACH_COLUMNS                                                                       \
 	"SELECT version, name, status, progress, out_of_order, applied_at, duration_ms, "          \
-	"previous_checksum, accepted_at FROM " STRATA_HISTORY_TABLE " ORDER BY " HISTORY_ORDER
+	"previous_checksum, accepted_at"
+#define HISTORY_EACH_FROM " FROM " STRATA_HISTORY_TABLE " ORDER BY " HISTORY_ORDER
+#define HISTORY_EACH HISTORY_EACH_COLUMNS HISTORY_EACH_FROM
+/* the same with each row's checksum (STRATA_EACH_CHECKSUM), a tenth column */
+#define HISTORY_EACH_CHECKSUM HISTORY_EACH_COLUMNS ", checksum" HISTORY_EACH_FROM
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -360,13 +364,16 @@ static void binary_time(char *out, const char *p)
 static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_applied *a),
                     void *ud, bool *bad)
 {
-	static const int size[] = {-1, -1, -1, 4, 1, 8, 8, -1, 8};
-	char at[32], accepted[32];
+	static const int size[] = {-1, -1, -1, 4, 1, 8, 8, -1, 8, -1};
+	char at[32], accepted[32], none[1] = "";
 	uint64_t dur;
-	int st;
-	strata_applied a = {.version = PQgetvalue(r, i, 0), .name = PQgetvalue(r, i, 1)};
+	int st, ncols = PQnfields(r) < 10 ? PQnfields(r) : 10;
+	strata_applied a = {
+	    .version = PQgetvalue(r, i, 0), .name = PQgetvalue(r, i, 1), .checksum = none};
 
-	for (int c = 0; c < 9; c++)
+	if (ncols == 10)
+		a.checksum = PQgetvalue(r, i, 9);
+	for (int c = 0; c < ncols; c++)
 		if (size[c] >= 0 && !PQgetisnull(r, i, c) && PQgetlength(r, i, c) != size[c])
 			return *bad = true, 0;
 	st = strata_applied_status_parse(PQgetvalue(r, i, 2));
@@ -387,8 +394,8 @@ static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_a
 
 /* The history streamed: one query string, its rows one at a time (libpq's single-row mode), so
  * a listing of 10,000 holds one row. */
-int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a), void *ud,
-                            strata_error *e)
+int strata_pg__history_each(strata_conn *b, unsigned flags,
+                            int (*fn)(void *ud, const strata_applied *a), void *ud, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
 	PGresult *r;
@@ -397,7 +404,9 @@ int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_app
 
 	if (!sorts_as_utf8(pg)) /* read in full */
 		return 1;
-	if (!PQsendQueryParams(pg->conn, HISTORY_EACH, 0, NULL, NULL, NULL, NULL, 1))
+	if (!PQsendQueryParams(pg->conn,
+	                       flags & STRATA_EACH_CHECKSUM ? HISTORY_EACH_CHECKSUM : HISTORY_EACH,
+	                       0, NULL, NULL, NULL, NULL, 1))
 		return strata_pg__error(pg, NULL, e);
 	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
 	/* every result is read, also after an error or a stop: the connection is then idle */

@@ -51,7 +51,8 @@ void strata_pg__unlock(strata_conn *b);
 
 /* pg_history.c */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);
-int strata_pg__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a), void *ud,
+int strata_pg__history_each(strata_conn *b, unsigned flags,
+                            int (*fn)(void *ud, const strata_applied *a), void *ud,
                             strata_error *e);
 int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e);
 int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,

@@ -21,7 +21,7 @@
 #define EACH_SELECT                                                                                \
 	"SELECT version, name, status, progress, out_of_order, applied_at, duration_ms, "          \
 	"previous_checksum, accepted_at, length(CAST(ltrim(version, '0') AS BLOB)), "              \
-	"ltrim(version, '0'), rowid FROM " STRATA_HISTORY_TABLE
+	"ltrim(version, '0'), rowid, checksum FROM " STRATA_HISTORY_TABLE
 #define EACH_ORDER " ORDER BY 10, 11, 2, 12 LIMIT " BATCH_SQL
 #define EACH_FIRST EACH_SELECT EACH_ORDER
 #define EACH_NEXT                                                                                  \
@@ -31,7 +31,9 @@
 
 /* A row copied out: its strings are offsets into the batch's buffer (0: NULL). */
 struct row {
-	size_t str[6]; /* version, name, status, applied_at, previous_checksum, accepted_at */
+	/* version, name, status, applied_at, previous_checksum, accepted_at, checksum (read only
+	 * with STRATA_EACH_CHECKSUM) */
+	size_t str[7];
 	int progress;
 	bool out_of_order;
 	double duration_ms;
@@ -67,15 +69,18 @@ static char *text_at(const struct batch *b, size_t off)
 }
 
 /* One batch read into b: the read ends (the statement reset) before it returns. */
-static int read_batch(sqlite_conn *s, sqlite3_stmt *st, struct batch *b, strata_error *e)
+static int read_batch(sqlite_conn *s, sqlite3_stmt *st, unsigned flags, struct batch *b,
+                      strata_error *e)
 {
 	int rc;
 	b->n = 0;
 	strata_buf_reset(&b->strings);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct row *r = &b->rows[b->n++];
-		static const int cols[6] = {0, 1, 2, 5, 7, 8};
-		for (int i = 0; i < 6; i++)
+		static const int cols[7] = {0, 1, 2, 5, 7, 8, 12};
+		int ncols = flags & STRATA_EACH_CHECKSUM ? 7 : 6;
+		r->str[6] = 0;
+		for (int i = 0; i < ncols; i++)
 			r->str[i] = keep(b, sqlite3_column_text(st, cols[i]));
 		r->progress = sqlite3_column_int(st, 3);
 		r->out_of_order = sqlite3_column_int(st, 4) != 0;
@@ -108,7 +113,8 @@ static int hand_out(const struct batch *b, int (*fn)(void *ud, const strata_appl
 		                    .progress = r->progress,
 		                    .out_of_order = r->out_of_order,
 		                    .applied_at = text_at(b, r->str[3]),
-		                    .duration_ms = r->duration_ms};
+		                    .duration_ms = r->duration_ms,
+		                    .checksum = text_at(b, r->str[6])};
 		if (r->str[4] && r->str[5]) {
 			a.previous_checksum = text_at(b, r->str[4]);
 			a.accepted_at = text_at(b, r->str[5]);
@@ -130,8 +136,9 @@ static bool utf8_db(sqlite_conn *s)
 	return utf8;
 }
 
-int strata_sqlite__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a),
-                                void *ud, strata_error *e)
+int strata_sqlite__history_each(strata_conn *b, unsigned flags,
+                                int (*fn)(void *ud, const strata_applied *a), void *ud,
+                                strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
 	sqlite3_stmt *first = NULL, *next = NULL, *st;
@@ -161,7 +168,7 @@ int strata_sqlite__history_each(strata_conn *b, int (*fn)(void *ud, const strata
 			sqlite3_bind_text(next, 3, at(bt, bt->name), -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(next, 4, bt->rowid);
 		}
-		if ((error = read_batch(s, st, bt, e)) < 0)
+		if ((error = read_batch(s, st, flags, bt, e)) < 0)
 			break;
 		error = hand_out(bt, fn, ud);
 		if (bt->n < BATCH)

@@ -49,8 +49,9 @@ int strata_sqlite__history_rows(sqlite_conn *s, sqlite3_stmt *st, strata_history
                                 bool accepted, bool rank, strata_error *e);
 /* sqlite_each.c: history_newest and history_each (core/engine.h). */
 int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e);
-int strata_sqlite__history_each(strata_conn *b, int (*fn)(void *ud, const strata_applied *a),
-                                void *ud, strata_error *e);
+int strata_sqlite__history_each(strata_conn *b, unsigned flags,
+                                int (*fn)(void *ud, const strata_applied *a), void *ud,
+                                strata_error *e);
 /* sqlite_history.c: whether the history table has the columns of STRATA_HISTORY_ACCEPTED (*has),
  * adding them when it lacks them and `add`; no table: *has false, and 0. */
 int strata_sqlite__accepted_columns(sqlite_conn *s, bool add, bool *has, strata_error *e);

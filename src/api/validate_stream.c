@@ -1,0 +1,215 @@
+/*
+ * validate_stream.c: strata_validate's common case without holding the catalog or the history.
+ * One directory (a build's output, with or without the sources it was built from, or sources
+ * never built): its migrations are read one at a time (catalog.h's walk) and merged with the
+ * history read row by row with its checksums (the engine's history_each); a build output's
+ * files are compared with its manifest entry by entry, and its sources must be older than the
+ * manifest. It only proves that nothing is wrong: at the first doubt it answers 0, and
+ * strata_validate makes the full read, whose report says what is wrong and where.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "core/catalog.h"
+#include "core/integrity.h"
+#include "core/manifest.h"
+#include "core/runner.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+/* what on_row returns to stop the history at the first doubt */
+#define DOUBT (-1000)
+
+struct vs {
+	api_session *s;
+	strata_catalog_walk *w;
+	strata_manifest_stream *ms; /* a build output's manifest, else NULL */
+	const char *src_dir;        /* the sources of a build output, when they are there */
+	struct stat mst;            /* the manifest's */
+	strata_migration *cur;      /* the walk's current migration; NULL at its end */
+	size_t migrations, pending, src_files;
+	strata_buf last; /* the history row before, "version\0name\0" */
+};
+
+/* Whether the source file of `built` (a file of the build output) is there and older than its
+ * manifest. */
+static bool src_older(const struct vs *v, const char *built)
+{
+	char *path = strata_fs_join(v->src_dir, strata_fs_base_name(built));
+	struct stat st;
+	bool older =
+	    path && stat(path, &st) == 0 && strata_timespec_after(&v->mst.st_mtim, &st.st_mtim);
+	free(path);
+	return older;
+}
+
+/* Whether the manifest's next entry is cur, file for file and checksum. */
+static bool listed(struct vs *v)
+{
+	const strata_manifest_entry *ent;
+	const strata_migration *m = v->cur;
+	const char *files[] = {m->path, m->down_path, m->conf_path};
+	const char *want[3];
+	strata_error ignored = STRATA_ERROR_INIT;
+
+	if (strata_manifest_stream_next(v->ms, &ent, &ignored) != 1)
+		return false;
+	want[0] = ent->file;
+	want[1] = ent->down_file;
+	want[2] = ent->conf_file;
+	for (size_t k = 0; k < 3; k++)
+		if (!files[k] != !want[k] ||
+		    (files[k] && strcmp(strata_fs_base_name(files[k]), want[k]) != 0))
+			return false;
+	return ent->sha256 && strcmp(ent->sha256, m->checksum) == 0;
+}
+
+/* The walk's next migration into cur, checked against the manifest and the sources of a build
+ * output; 1, 0 at the end, DOUBT. */
+static int advance(struct vs *v)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	int more;
+
+	strata_migration_free(v->cur);
+	v->cur = NULL;
+	if ((more = strata_catalog_walk_next(v->w, &v->cur, &ignored)) < 0)
+		return DOUBT;
+	if (more == 0) {
+		const strata_manifest_entry *ent;
+		/* every entry of the manifest was a file of the directory */
+		return v->ms && strata_manifest_stream_next(v->ms, &ent, &ignored) != 0 ? DOUBT : 0;
+	}
+	v->migrations++;
+	if (v->ms && !listed(v))
+		return DOUBT;
+	if (v->src_dir && (!src_older(v, v->cur->path) ||
+	                   (v->cur->down_path && !src_older(v, v->cur->down_path)) ||
+	                   (v->cur->conf_path && !src_older(v, v->cur->conf_path))))
+		return DOUBT;
+	return 1;
+}
+
+/* cur, not applied: the checks a run makes of it before sending anything; then the next. */
+static int pending(struct vs *v)
+{
+	strata_step step = {.m = v->cur, .dir = STRATA_UP};
+	strata_plan one = {.steps = &step, .n = 1, .sources = 1};
+	strata_run_opts ro = {.one_transaction = v->s->o.one_transaction};
+	strata_run_result rr = {0};
+	strata_error ignored = STRATA_ERROR_INIT;
+
+	v->pending++;
+	if (strata_runner_precheck(v->s->db->conn, &one, &ro, &rr, &ignored) < 0)
+		return DOUBT;
+	return advance(v);
+}
+
+static int on_row(void *ud, const strata_applied *a)
+{
+	struct vs *v = ud;
+	const char *last = strata_buf_cstr(&v->last);
+	int cmp = 1, more = 0;
+
+	/* in order, each finished */
+	if ((v->last.len &&
+	     strata_migration_key_cmp(last, last + strlen(last) + 1, a->version, a->name) >= 0) ||
+	    a->status != STRATA_APPLIED_OK)
+		return DOUBT;
+	strata_buf_reset(&v->last);
+	strata_buf_put(&v->last, a->version, strlen(a->version) + 1);
+	strata_buf_put(&v->last, a->name, strlen(a->name) + 1);
+	if (v->last.failed)
+		return DOUBT;
+	/* a migration not applied before an applied one: out of order */
+	while (more >= 0 && v->cur &&
+	       (cmp = strata_migration_key_cmp(v->cur->version, v->cur->name, a->version,
+	                                       a->name)) < 0)
+		more = v->s->o.allow_out_of_order ? pending(v) : DOUBT;
+	if (more < 0)
+		return DOUBT;
+	/* applied, and in no file of the directory; or its file changed since */
+	if (!v->cur || cmp != 0 || (a->checksum[0] && strcmp(a->checksum, v->cur->checksum) != 0))
+		return DOUBT;
+	return advance(v) < 0 ? DOUBT : 0;
+}
+
+static int count_file(void *ud, const char *fname)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_file_kind kind;
+	if (strata_migration_parse_name(&kind, NULL, NULL, fname, &ignored) < 0)
+		return -1;
+	*(size_t *)ud += kind != STRATA_FILE_NONE;
+	return 0;
+}
+
+/* The build output dir's manifest opened, and its sources (when they are there) checked to be
+ * the build's: none added, removed or renamed since (the rest is per file). 1 when it is a
+ * build output, 0 sources never built, DOUBT. */
+static int open_build(struct vs *v, const char *dir, const char *src_dir)
+{
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_history_summary sum;
+	char *mpath = strata_fs_join(dir, STRATA_MANIFEST);
+	bool have = mpath && stat(mpath, &v->mst) == 0;
+	int error = 0;
+
+	if (!mpath || (!have && (errno != ENOENT || src_dir)))
+		error = DOUBT; /* a build not there: the full read says so */
+	else if (have && strata_manifest_stream_open(&v->ms, dir, true, NULL, &ignored) < 0)
+		error = DOUBT;
+	else if (have && src_dir && strata_fs_is_dir(src_dir)) {
+		/* the manifest newer than both directories: no file came or went since the build;
+		 * and the sources hold as many migration files as the build */
+		v->src_dir = src_dir;
+		if (!strata_build_summary(src_dir, dir, &sum) ||
+		    strata_fs_each(src_dir, count_file, &v->src_files, &ignored) < 0)
+			error = DOUBT;
+	}
+	free(mpath);
+	return error < 0 ? error : have;
+}
+
+int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_out, strata_error *e)
+{
+	const strata_source *src = s->src;
+	strata_conn *c = s->db->conn;
+	struct vs v = {.s = s, .last = STRATA_BUF_INIT};
+	strata_error ignored = STRATA_ERROR_INIT;
+	size_t built_files = 0;
+	int error = DOUBT, found;
+
+	if (src->ndirs != 1 || src->nmems || !c->engine->history_each || s->o.ignore_checksums ||
+	    !strata_db_exists(s->db))
+		return 0;
+	if ((found = open_build(&v, src->dirs[0].dir, src->dirs[0].src_dir)) < 0)
+		goto done;
+	if (v.src_dir &&
+	    (strata_fs_each(src->dirs[0].dir, count_file, &built_files, &ignored) < 0 ||
+	     built_files != v.src_files))
+		goto done;
+	if (strata_catalog_walk_open(&v.w, src->dirs[0].dir, &ignored) < 0 || advance(&v) < 0)
+		goto done;
+	found = c->engine->history_each(c, STRATA_EACH_CHECKSUM, on_row, &v, e);
+	if (found != 0) /* a doubt, a history it cannot read so, or an error (the full read's) */
+		goto done;
+	/* after the last applied one: pending */
+	while (v.cur && (found = pending(&v)) >= 0)
+		;
+	if (found < 0)
+		goto done;
+	*migrations = v.migrations;
+	*pending_out = v.pending;
+	error = 1;
+done:
+	strata_migration_free(v.cur);
+	strata_catalog_walk_close(v.w);
+	strata_manifest_stream_close(v.ms);
+	strata_buf_free(&v.last);
+	return error < 0 ? 0 : error;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `migrations validate` of one directory (a build, a build's output, sources never built) proves
+# it clean reading a migration and a history row at a time (issue 15: memory that does not grow
+# with the number of migrations), on SQLite and PostgreSQL; -v says "checked N migrations". At
+# the first doubt it reads everything, and reports what the full read always reported. Shown
+# here: each thing validate finds, on each kind of directory, is found, and the clean cases are
+# proven without the full read.
+. "$(dirname "$0")/lib.sh"
+
+CHECKED='^checked [0-9]+ migrations? as the migrations and the history were read, in '
+tbl() { mig "$1" "$2-$3.sql" "-- migrate:up\ncreate table $3 (x int);\n-- migrate:down\ndrop table $3;\n"; }
+
+# clean K WHAT ARGS...: validate proves it clean without the full read
+clean() {
+	local k=$1 what=$2
+	shift 2
+	check "$k: $what: clean" 0 '^ok: ' '^$' strata -v migrations validate "$@"
+	like "$k: ... proven streaming (-v)" "$out" "$CHECKED"
+	unlike "$k: ... without reading the whole history" "$out" '^read the history'
+}
+
+# found K WHAT PATTERN ARGS...: validate reports PATTERN, exit 1, from the full read
+found() {
+	local k=$1 what=$2 pattern=$3
+	shift 3
+	check "$k: $what: found" 1 '' "$pattern" strata -v migrations validate "$@"
+	unlike "$k: ... by the full read" "$out" "$CHECKED"
+}
+
+scenario() {
+	local k=$1
+	new_db "$k"
+	mkdir -p "$TEST_DIR/vs-$k" && cd "$TEST_DIR/vs-$k" || bail "cd"
+	printf '{"database_url": "%s"}\n' "$DB_URL" >strata.json
+	for i in 1 2 3 4; do tbl src/migrations "$i" "t$i"; done
+	strata build >/dev/null
+	strata migrations run >/dev/null
+
+	clean "$k" "a build"
+	clean "$k" "a build's output" --dir dist/migrations
+	clean "$k" "sources never built" --dir src/migrations
+	check "$k: ... its counts" 0 '^ok: 4 migrations; .* 0 pending, in order ' '' \
+		strata migrations validate --dir src/migrations
+
+	# an applied migration edited (sources never built; then built)
+	printf 'create table t2b (x int);\n' >>src/migrations/2-t2.sql
+	found "$k" "an applied migration edited" \
+		'^strata: error: src/migrations/2-t2\.sql: applied migration 2-t2 was changed after it was applied$' \
+		--dir src/migrations
+	strata build >/dev/null
+	found "$k" "... built" 'applied migration 2-t2 was changed after it was applied' \
+		--dir dist/migrations
+	tbl src/migrations 2 t2
+	strata build >/dev/null
+	clean "$k" "put back" --dir dist/migrations
+
+	# a built file edited by hand, or gone from the output
+	printf 'create table hacked (x int);\n' >>dist/migrations/3-t3.sql
+	found "$k" "a built file edited by hand" \
+		'^strata: error: dist/migrations/3-t3\.sql: migration does not match the build manifest$' \
+		--dir dist/migrations
+	strata build >/dev/null
+	rm dist/migrations/4-t4.sql
+	found "$k" "a built file gone" 'dist/migrations/4-t4\.sql: migration listed in the build manifest is missing' \
+		--dir dist/migrations
+	strata build >/dev/null
+	clean "$k" "built again" --dir dist/migrations
+	# ... the same of a pending migration, which no history row vouches for
+	tbl src/migrations 6 t6
+	strata build >/dev/null
+	printf 'create table hacked (x int);\n' >>dist/migrations/6-t6.sql
+	found "$k" "a pending built file edited by hand" \
+		'^strata: error: dist/migrations/6-t6\.sql: migration does not match the build manifest$' \
+		--dir dist/migrations
+	strata build >/dev/null
+	rm dist/migrations/6-t6.sql
+	found "$k" "a pending built file gone" \
+		'dist/migrations/6-t6\.sql: migration listed in the build manifest is missing' \
+		--dir dist/migrations
+	rm src/migrations/6-t6.sql
+	strata build >/dev/null
+
+	# a source edited after the build: the build is stale
+	sleep 0.01
+	printf -- '-- migrate:up\ncreate table t1 (x int);\n-- migrate:down\ndrop table t1;\n-- edited\n' \
+		>src/migrations/1-t1.sql
+	found "$k" "a source changed since the build" 'migration changed since the last build'
+	tbl src/migrations 1 t1
+	strata build >/dev/null
+
+	# the history: a row left failed; a row with no file; a migration pending before applied
+	dbq "update strata_migrations set status = 'failed' where version = '4'" >/dev/null
+	found "$k" "a migration stopped part-way" 'migration 4-t4 is failed' --dir src/migrations
+	dbq "update strata_migrations set status = 'applied' where version = '4'" >/dev/null
+	dbq "delete from strata_migrations where version = '2'" >/dev/null
+	found "$k" "a migration pending before applied ones" '1 pending migration is out of order' \
+		--dir src/migrations
+	strata migrations run --fake --allow-out-of-order --dir src/migrations >/dev/null
+	clean "$k" "recorded again" --dir src/migrations
+	dbq "insert into strata_migrations (version, name, checksum, status) values ('9', 'gone', 'x', 'applied')" >/dev/null
+	check "$k: a row in no file: what the full read says" 0 '^ok: ' '^$' \
+		strata -v migrations validate --dir src/migrations
+	unlike "$k: ... by the full read" "$out" "$CHECKED"
+	dbq "delete from strata_migrations where version = '9'" >/dev/null
+
+	# a pending migration that would commit part of itself: the checks before a run
+	mig src/migrations 5-bad.sql '-- migrate:up\ncreate table t5 (x int);\ncommit;\n'
+	found "$k" "a pending migration with a COMMIT of its own" 'ends the transaction it runs in|COMMIT' \
+		--dir src/migrations
+	rm src/migrations/5-bad.sql
+	tbl src/migrations 5 t5
+	clean "$k" "a pending migration" --dir src/migrations
+	like "$k: ... counted" "$out" '^ok: 5 migrations; .* 1 pending, in order '
+	is "$k: validate changed nothing" "$(db_history)" 1-t1,2-t2,3-t3,4-t4
+	cd "$TEST_DIR" || bail "cd"
+}
+
+each_db scenario
+done_testing
