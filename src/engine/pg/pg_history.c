@@ -359,6 +359,23 @@ static void binary_time(char *out, const char *p)
 	strata_history_time(out, ms + INT64_C(946684800000));
 }
 
+/* Whether the columns of HISTORY_EACH are of strata's types, whose binary values each_row
+ * reads: text (or varchar, char), int4, bool, timestamptz, float8. A table altered by hand to
+ * other types (a bytea checksum, an epoch for applied_at) would be read otherwise than the full
+ * read reads it, which has the server convert each value to text. */
+static bool each_types(const PGresult *r)
+{
+	/* 0: text-like; else the type's OID (pg_type.dat: int4 23, bool 16, timestamptz 1184,
+	 * float8 701) */
+	static const Oid want[] = {0, 0, 0, 23, 16, 1184, 701, 0, 1184, 0};
+	for (int c = 0; c < PQnfields(r) && c < 10; c++) {
+		Oid t = PQftype(r, c);
+		if (want[c] ? t != want[c] : t != 25 && t != 1043 && t != 1042)
+			return false;
+	}
+	return true;
+}
+
 /* One row of HISTORY_EACH (binary: text as it is, int4, bool, timestamptz, float8) to fn;
  * false when a value has not the size of its type. */
 static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_applied *a),
@@ -411,6 +428,8 @@ int strata_pg__history_each(strata_conn *b, unsigned flags,
 	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
 	/* every result is read, also after an error or a stop: the connection is then idle */
 	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
+		if (!any && !bad && PQntuples(r) > 0 && !each_types(r))
+			bad = true; /* read in full, where the server converts the values to text */
 		for (int i = 0; error == 0 && !bad && i < PQntuples(r); i++) {
 			error = each_row(r, i, fn, ud, &bad);
 			any = any || !bad;

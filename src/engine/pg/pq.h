@@ -36,6 +36,7 @@
 	X(PQfname)                                                                                 \
 	X(PQfreeCancel)                                                                            \
 	X(PQfreemem)                                                                               \
+	X(PQftype)                                                                                 \
 	X(PQgetCancel)                                                                             \
 	X(PQgetResult)                                                                             \
 	X(PQgetisnull)                                                                             \
@@ -97,6 +98,7 @@ int strata_pq_load(strata_error *e);
 #define PQfname (strata_pq.PQfname)
 #define PQfreeCancel (strata_pq.PQfreeCancel)
 #define PQfreemem (strata_pq.PQfreemem)
+#define PQftype (strata_pq.PQftype)
 #define PQgetCancel (strata_pq.PQgetCancel)
 #define PQgetResult (strata_pq.PQgetResult)
 #define PQgetisnull (strata_pq.PQgetisnull)
