@@ -150,9 +150,9 @@ typedef enum strata_event_kind {
  * listed, and the history is not read), "history" (count: rows), "plan" (count: steps),
  * "stream" (strata_status_each merged the migrations and the history as it read them, the
  * migrations from the build manifest when flags has STRATA_EVENT_FROM_MANIFEST, else from a
- * directory of sources a migration at a time; count: entries), "checked" (strata_validate
- * proved one directory and the history clean reading a migration and a row at a time; count:
- * migrations). */
+ * directory of sources a migration at a time; count: entries), "checked" (strata_validate or
+ * strata_accept proved one directory clean, and read the history, a migration and a row at a
+ * time; count: migrations). */
 #define STRATA_EVENT_FROM_MANIFEST 1u
 /* NOTICE: a warning, which a program should show even when it shows no progress */
 #define STRATA_EVENT_WARNING 2u

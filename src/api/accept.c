@@ -58,6 +58,28 @@ static bool arg_valid(const char *arg, size_t *vlen)
 	return true;
 }
 
+/* The versions of the arguments, for api_source_pick: the migrations and rows it keeps. */
+struct given {
+	const char *const *versions;
+	size_t n;
+};
+
+static bool given(void *ud, const char *version)
+{
+	const struct given *g = ud;
+	for (size_t i = 0; i < g->n; i++) {
+		char v[128];
+		size_t vlen;
+		if (!g->versions[i] || !arg_valid(g->versions[i], &vlen) || vlen >= sizeof(v))
+			continue;
+		memcpy(v, g->versions[i], vlen);
+		v[vlen] = '\0';
+		if (strata_version_cmp(version, v) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The applied row arg names: exactly one, applied (not running or failed). */
 static int resolve(const strata_history *h, const char *arg, const strata_applied **out,
                    strata_error *e)
@@ -176,8 +198,8 @@ static int plan(api_session *s, struct accept_report *r, const char *const *vers
 }
 
 /* The edits, in one transaction: the table first gets the columns they write, if it lacks them
- * (a table from an older strata). */
-static int record_edits(api_session *s, struct accept_report *r, strata_error *e)
+ * (a table from an older strata; `add_columns`). */
+static int record_edits(api_session *s, struct accept_report *r, bool add_columns, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
 	strata_history_edit *ed;
@@ -188,11 +210,14 @@ static int record_edits(api_session *s, struct accept_report *r, strata_error *e
 	if (!c->engine->history_edit)
 		return strata_error_set(e, STRATA_ERROR, "the %s engine cannot accept edits",
 		                        c->engine->name);
-	if ((error = c->engine->history_load(
+	/* (a history read row by row had the columns: its read asks for them) */
+	if (add_columns &&
+	    (error = c->engine->history_load(
 	         c, &tmp, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF | STRATA_HISTORY_ACCEPTED,
 	         e)) < 0)
 		return error;
-	strata_history_free(&tmp);
+	if (add_columns)
+		strata_history_free(&tmp);
 	if (!(ed = calloc(r->pub.accepted, sizeof(*ed))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	for (size_t i = 0; i < r->pub.n; i++)
@@ -213,8 +238,9 @@ int strata_accept(strata_db *db, strata_source *src, const char *const *versions
 	struct accept_report *r = NULL;
 	const strata_applied **rows = NULL;
 	strata_run_options ro;
+	struct given wanted;
 	void *p;
-	int error;
+	int error, picked;
 
 	if (out)
 		*out = NULL;
@@ -230,14 +256,24 @@ int strata_accept(strata_db *db, strata_source *src, const char *const *versions
 	}
 	r->pub.entries = r->entries;
 	r->pub.n = n;
-	/* a SQLite file that is not there has nothing applied: it is not made to be refused */
-	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
-	    (error = check_source(&s, e)) < 0 ||
-	    (!ro.dry_run && strata_db_exists(db) && (error = api_session_lock(&s, e)) < 0) ||
-	    (error = api_session_history(&s, 0, e)) < 0 ||
+	/* of one directory, only the migrations and rows of the versions given, the source proven
+	 * as the checks below prove it; else everything. A SQLite file that is not there has
+	 * nothing applied: it is not made to be refused */
+	wanted.versions = versions;
+	wanted.n = n;
+	if ((picked = api_source_pick(&s, given, &wanted, !ro.dry_run && strata_db_exists(db), e)) <
+	    0) {
+		error = picked;
+		goto done;
+	}
+	if ((!picked &&
+	     ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
+	      (error = check_source(&s, e)) < 0 ||
+	      (!ro.dry_run && strata_db_exists(db) && (error = api_session_lock(&s, e)) < 0) ||
+	      (error = api_session_history(&s, 0, e)) < 0)) ||
 	    (error = plan(&s, r, versions, n, rows, e)) < 0)
 		goto done;
-	if (!ro.dry_run && r->pub.accepted && (error = record_edits(&s, r, e)) < 0)
+	if (!ro.dry_run && r->pub.accepted && (error = record_edits(&s, r, !picked, e)) < 0)
 		goto done;
 	/* the report keeps what its strings point into */
 	r->cat = s.cat;

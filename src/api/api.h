@@ -121,6 +121,13 @@ void api_session_close(api_session *s);
  * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
  * on an error, which the full read then meets and reports). */
 int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, strata_error *e);
+/* strata_accept's reads, the same way: the source proven clean (its files against the build
+ * manifest, its sources older than it), and of it and of the history only the migrations and
+ * the rows whose version `keep` says, into s->cat and s->hist, sorted as the full reads sort
+ * them; the history under the lock when `lock`. 1 when read so, 0 when not (nothing read: the
+ * full reads say what is wrong), < 0 on an error. */
+int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version), void *ud,
+                    bool lock, strata_error *e);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */
 int api_session_lock(api_session *s, strata_error *e);

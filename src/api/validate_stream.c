@@ -5,7 +5,8 @@
  * history read row by row with its checksums (the engine's history_each); a build output's
  * files are compared with its manifest entry by entry, and its sources must be older than the
  * manifest. It only proves that nothing is wrong: at the first doubt it answers 0, and
- * strata_validate makes the full read, whose report says what is wrong and where.
+ * strata_validate makes the full read, whose report says what is wrong and where. strata_accept
+ * reads the same way, keeping only the migrations and rows of the versions it is given.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "core/manifest.h"
 #include "core/runner.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -175,25 +177,43 @@ static int open_build(struct vs *v, const char *dir, const char *src_dir)
 	return error < 0 ? error : have;
 }
 
-int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_out, strata_error *e)
+/* Whether s's source and database are ones this file reads (one directory, an engine that
+ * streams its history, a database that is there); then the source opened into v and its first
+ * migration read: 0, or DOUBT. */
+static int open_source(struct vs *v, api_session *s)
 {
 	const strata_source *src = s->src;
-	strata_conn *c = s->db->conn;
-	struct vs v = {.s = s, .last = STRATA_BUF_INIT};
 	strata_error ignored = STRATA_ERROR_INIT;
 	size_t built_files = 0;
+
+	if (src->ndirs != 1 || src->nmems || !s->db->conn->engine->history_each ||
+	    s->o.ignore_checksums || !strata_db_exists(s->db) ||
+	    open_build(v, src->dirs[0].dir, src->dirs[0].src_dir) < 0)
+		return DOUBT;
+	if (v->src_dir &&
+	    (strata_fs_each(src->dirs[0].dir, count_file, &built_files, &ignored) < 0 ||
+	     built_files != v->src_files))
+		return DOUBT;
+	if (strata_catalog_walk_open(&v->w, src->dirs[0].dir, &ignored) < 0 || advance(v) < 0)
+		return DOUBT;
+	return 0;
+}
+
+static void close_source(struct vs *v)
+{
+	strata_migration_free(v->cur);
+	strata_catalog_walk_close(v->w);
+	strata_manifest_stream_close(v->ms);
+	strata_buf_free(&v->last);
+}
+
+int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_out, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	struct vs v = {.s = s, .last = STRATA_BUF_INIT};
 	int error = DOUBT, found;
 
-	if (src->ndirs != 1 || src->nmems || !c->engine->history_each || s->o.ignore_checksums ||
-	    !strata_db_exists(s->db))
-		return 0;
-	if ((found = open_build(&v, src->dirs[0].dir, src->dirs[0].src_dir)) < 0)
-		goto done;
-	if (v.src_dir &&
-	    (strata_fs_each(src->dirs[0].dir, count_file, &built_files, &ignored) < 0 ||
-	     built_files != v.src_files))
-		goto done;
-	if (strata_catalog_walk_open(&v.w, src->dirs[0].dir, &ignored) < 0 || advance(&v) < 0)
+	if (open_source(&v, s) < 0)
 		goto done;
 	found = c->engine->history_each(c, STRATA_EACH_CHECKSUM, on_row, &v, e);
 	if (found != 0) /* a doubt, a history it cannot read so, or an error (the full read's) */
@@ -207,9 +227,95 @@ int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_ou
 	*pending_out = v.pending;
 	error = 1;
 done:
-	strata_migration_free(v.cur);
-	strata_catalog_walk_close(v.w);
-	strata_manifest_stream_close(v.ms);
-	strata_buf_free(&v.last);
+	close_source(&v);
 	return error < 0 ? 0 : error;
+}
+
+/* ---- what strata_accept reads -------------------------------------------------------------- */
+
+struct pick {
+	struct vs v;
+	bool (*keep)(void *ud, const char *version);
+	void *ud;
+	bool oom;
+};
+
+/* A history row whose version is wanted, copied into the session's history. */
+static int pick_row(void *ud, const strata_applied *a)
+{
+	struct pick *p = ud;
+	strata_history *h = &p->v.s->hist;
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_applied *c;
+
+	if (!p->keep(p->ud, a->version))
+		return 0;
+	if (strata_history_add(h, a->version, a->name, a->checksum, a->applied_at, a->duration_ms,
+	                       &ignored) < 0)
+		return p->oom = true, DOUBT;
+	c = &h->items[h->n - 1];
+	c->status = a->status;
+	c->progress = a->progress;
+	c->out_of_order = a->out_of_order;
+	if (a->previous_checksum && a->accepted_at &&
+	    (!(c->previous_checksum = strdup(a->previous_checksum)) ||
+	     !(c->accepted_at = strdup(a->accepted_at))))
+		return p->oom = true, DOUBT;
+	return 0;
+}
+
+/* The walk's current migration into the session's catalog (the walk's order: sorted). */
+static int pick_migration(struct pick *p)
+{
+	strata_catalog *cat = &p->v.s->cat;
+	strata_migration **items = realloc(cat->items, (cat->n + 1) * sizeof(*items));
+	if (!items)
+		return p->oom = true, DOUBT;
+	cat->items = items;
+	cat->items[cat->n++] = p->v.cur;
+	p->v.cur = NULL; /* the catalog's now */
+	return 0;
+}
+
+int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version), void *ud,
+                    bool lock, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	struct pick p = {.v = {.s = s, .last = STRATA_BUF_INIT}, .keep = keep, .ud = ud};
+	double t0 = strata_now_ms();
+	int error = DOUBT, more = 0;
+
+	memset(&s->cat, 0, sizeof(s->cat));
+	memset(&s->hist, 0, sizeof(s->hist));
+	if (open_source(&p.v, s) < 0 || !(s->cat.from_manifest = calloc(2, sizeof(bool))))
+		goto done;
+	s->cat.ndirs = 1;
+	while (p.v.cur && more >= 0) {
+		if (keep(ud, p.v.cur->version) && pick_migration(&p) < 0)
+			break;
+		more = advance(&p.v);
+	}
+	if (p.v.cur || more < 0)
+		goto done;
+	/* the source proven, the history read under the lock, as the full reads are */
+	if (lock && (error = api_session_lock(s, e)) < 0)
+		goto done;
+	error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, pick_row, &p, e);
+	if (error == DOUBT && p.oom)
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	else if (error == 0)
+		error = 1;
+	else if (error > 0 || error == DOUBT)
+		error = DOUBT; /* a history it cannot read so: the full reads */
+done:
+	close_source(&p.v);
+	if (error <= 0) {
+		strata_catalog_free(&s->cat);
+		strata_history_free(&s->hist);
+	}
+	if (error == 1) {
+		s->cat_read = true;
+		api_phase(s->db, "checked", strata_now_ms() - t0, p.v.migrations, 0);
+	}
+	return error == DOUBT ? 0 : error;
 }

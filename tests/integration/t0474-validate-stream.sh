@@ -112,6 +112,22 @@ scenario() {
 	clean "$k" "a pending migration" --dir src/migrations
 	like "$k: ... counted" "$out" '^ok: 5 migrations; .* 1 pending, in order '
 	is "$k: validate changed nothing" "$(db_history)" 1-t1,2-t2,3-t3,4-t4
+
+	# accept reads the same way: the source proven, of it and of the history only the
+	# versions given
+	mig src/migrations 2-t2.sql '-- migrate:up\ncreate table t2 (x int);\ncreate index t2_x on t2 (x);\n-- migrate:down\ndrop table t2;\n'
+
+	check "$k: accept of an edited migration, sources never built" 0 '' '^$' \
+		strata -v migrations accept 2 --dir src/migrations
+	like "$k: ... proven and read a migration at a time" "$out" "$CHECKED"
+	like "$k: ... accepted" "$out" '2-t2'
+	clean "$k" "accepted" --dir src/migrations
+	strata build >/dev/null || bail "build"
+	printf 'create table hacked2 (x int);\n' >>dist/migrations/5-t5.sql
+	check "$k: accept with a built file edited by hand: refused, by the full read" 1 '' \
+		'dist/migrations/5-t5\.sql: migration does not match the build manifest' \
+		strata -v migrations accept 2 --dir dist/migrations
+	unlike "$k: ... which says so" "$out" "$CHECKED"
 	cd "$TEST_DIR" || bail "cd"
 }
 
