@@ -27,6 +27,21 @@ found() {
 	unlike "$k: ... by the full read" "$out" "$CHECKED"
 }
 
+# edited_and_gone K WHAT FILE: dist's FILE edited by hand, then gone, each found; built again
+edited_and_gone() {
+	local k=$1 what=$2 f=$3
+	printf 'create table hacked (x int);\n' >>"dist/migrations/$f.sql"
+	found "$k" "a ${what}built file edited by hand" \
+		"^strata: error: dist/migrations/$f\\.sql: migration does not match the build manifest\$" \
+		--dir dist/migrations
+	strata build >/dev/null
+	rm "dist/migrations/$f.sql"
+	found "$k" "a ${what}built file gone" \
+		"dist/migrations/$f\\.sql: migration listed in the build manifest is missing" \
+		--dir dist/migrations
+	strata build >/dev/null
+}
+
 scenario() {
 	local k=$1
 	new_db "$k"
@@ -54,29 +69,13 @@ scenario() {
 	strata build >/dev/null
 	clean "$k" "put back" --dir dist/migrations
 
-	# a built file edited by hand, or gone from the output
-	printf 'create table hacked (x int);\n' >>dist/migrations/3-t3.sql
-	found "$k" "a built file edited by hand" \
-		'^strata: error: dist/migrations/3-t3\.sql: migration does not match the build manifest$' \
-		--dir dist/migrations
-	strata build >/dev/null
-	rm dist/migrations/4-t4.sql
-	found "$k" "a built file gone" 'dist/migrations/4-t4\.sql: migration listed in the build manifest is missing' \
-		--dir dist/migrations
-	strata build >/dev/null
+	# a built file edited by hand, or gone from the output; of an applied migration, and of a
+	# pending one, which no history row vouches for
+	edited_and_gone "$k" "" 3-t3
 	clean "$k" "built again" --dir dist/migrations
-	# ... the same of a pending migration, which no history row vouches for
 	tbl src/migrations 6 t6
 	strata build >/dev/null
-	printf 'create table hacked (x int);\n' >>dist/migrations/6-t6.sql
-	found "$k" "a pending built file edited by hand" \
-		'^strata: error: dist/migrations/6-t6\.sql: migration does not match the build manifest$' \
-		--dir dist/migrations
-	strata build >/dev/null
-	rm dist/migrations/6-t6.sql
-	found "$k" "a pending built file gone" \
-		'dist/migrations/6-t6\.sql: migration listed in the build manifest is missing' \
-		--dir dist/migrations
+	edited_and_gone "$k" "pending " 6-t6
 	rm src/migrations/6-t6.sql
 	strata build >/dev/null
 
