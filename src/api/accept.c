@@ -261,8 +261,8 @@ int strata_accept(strata_db *db, strata_source *src, const char *const *versions
 	 * nothing applied: it is not made to be refused */
 	wanted.versions = versions;
 	wanted.n = n;
-	if ((picked = api_source_pick(&s, given, &wanted, !ro.dry_run && strata_db_exists(db), e)) <
-	    0) {
+	if ((picked = api_source_pick(&s, given, &wanted, !ro.dry_run && strata_db_exists(db), NULL,
+	                              e)) < 0) {
 		error = picked;
 		goto done;
 	}

@@ -127,7 +127,14 @@ int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, s
  * them; the history under the lock when `lock`. 1 when read so, 0 when not (nothing read: the
  * full reads say what is wrong), < 0 on an error. */
 int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version), void *ud,
-                    bool lock, strata_error *e);
+                    bool lock, size_t *migrations, strata_error *e);
+/* unrecord_stream.c: what a revert with fake of the newest `steps` (not to a version, not all)
+ * reads of one directory, holding a few rows: the history twice row by row (that every row is
+ * finished, which are the newest by version, that none other was recorded after them), then
+ * their migrations and rows (api_source_pick). 1 when read so (*migrations: the source's
+ * count), 0 when not (the full reads say what is wrong), < 0 on an error. Under the lock
+ * unless a dry run. */
+int api_unrecord_pick(api_session *s, size_t *migrations, strata_error *e);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */
 int api_session_lock(api_session *s, strata_error *e);

@@ -397,9 +397,9 @@ static void unrecord_steps(struct run_report *r, strata_step_state state)
 
 /* revert with fake: the newest rows removed from the history, all in one transaction, running
  * no SQL of theirs, needing no file. The history is read again with its dates (which rows were
- * recorded last). */
+ * recorded last), unless `read` is false: api_unrecord_pick read what is needed of it. */
 static int revert_fake(api_session *s, struct run_report *r, const strata_revert_opts *ro,
-                       strata_error *e)
+                       bool read, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
 	strata_history_edit *ed = NULL;
@@ -408,7 +408,7 @@ static int revert_fake(api_session *s, struct run_report *r, const strata_revert
 
 	r->unrecording = true;
 	r->pub.not_started = true;
-	if ((error = api_session_history(s, 0, e)) < 0 ||
+	if ((read && (error = api_session_history(s, 0, e)) < 0) ||
 	    (error = strata_plan_unrecord(&r->unrec, &s->cat, &s->hist, ro, e)) < 0)
 		return error;
 	r->hist = s->hist; /* the report's steps point into it */
@@ -465,18 +465,23 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 	api_session s;
 	struct run_report *r;
 	strata_revert_opts ro;
-	int error;
+	size_t n = 0;
+	int error, picked = 0;
 
 	if ((error = begin(&s, &r, db, src, o, out, "strata_revert", e)) < 0)
 		return error;
 	s.applied_order = true; /* the most recently applied first */
-	if ((error = load_newest(&s, e)) > 0)
+	/* (with fake, of the newest few: those rows and their files, unrecord_stream.c) */
+	if ((error = load_newest(&s, e)) > 0 &&
+	    (error = picked = api_unrecord_pick(&s, &n, e)) == 0)
 		error = load(&s, r, false, e);
 	if (error < 0)
 		goto done;
 	ro = (strata_revert_opts){.steps = s.o.steps, .to_version = s.o.to, .all = s.o.all};
 	if (s.o.fake) {
-		error = revert_fake(&s, r, &ro, e);
+		error = revert_fake(&s, r, &ro, picked != 1, e);
+		if (picked == 1)
+			r->pub.migrations = n; /* the source's, not the catalog's few */
 		goto done;
 	}
 	if ((error = strata_plan_down(&r->plan, &s.cat, &s.hist, &ro, e)) < 0) {

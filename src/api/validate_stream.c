@@ -278,7 +278,7 @@ static int pick_migration(struct pick *p)
 }
 
 int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version), void *ud,
-                    bool lock, strata_error *e)
+                    bool lock, size_t *migrations, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
 	struct pick p = {.v = {.s = s, .last = STRATA_BUF_INIT}, .keep = keep, .ud = ud};
@@ -315,6 +315,8 @@ done:
 	}
 	if (error == 1) {
 		s->cat_read = true;
+		if (migrations)
+			*migrations = p.v.migrations;
 		api_phase(s->db, "checked", strata_now_ms() - t0, p.v.migrations, 0);
 	}
 	return error == DOUBT ? 0 : error;

@@ -27,6 +27,10 @@ scenario() {
 	is "$k: ... stdout" "$out" "-- unrecord 4-NoDown ($d/4-NoDown.sql)
 -- unrecord 3-T3 ($d/3-T3.sql)"
 	is "$k: ... changed nothing" "$(db_history)" "1-T1,2-T2,3-T3,4-NoDown"
+	check "$k: ... reading those rows and their files, not the whole history (-v)" 0 \
+		'^checked 4 migrations as the migrations and the history were read, in ' '' \
+		strata --database-url "$DB_URL" -v migrations revert --dir "$d" --fake --dry-run --steps 2
+	unlike "$k: ... (no full read)" "$out" '^read the history'
 
 	check "$k: plain revert of 4 is refused (no down section)" 1 '' 'down section is missing' \
 		strata --database-url "$DB_URL" migrations revert --dir "$d"
@@ -62,6 +66,10 @@ unrecorded 1 migration in T"
 		strata --database-url "$DB_URL" migrations revert --dir "$d" --fake --all
 	like "$k: ... names repair" "$err" "^hint: finish it first with 'strata migrations repair'"
 	like "$k: ... nothing was unrecorded" "$err" '^strata: nothing was unrecorded$'
+	is "$k: ... changed nothing" "$(rows)" "$before"
+	check "$k: ... the newest too, though the failed one is older" 1 '^$' \
+		'^strata: error: .*cannot unrecord: migration 1-T1 is failed, not applied$' \
+		strata --database-url "$DB_URL" migrations revert --dir "$d" --fake
 	is "$k: ... changed nothing" "$(rows)" "$before"
 	dbq "update strata_migrations set status = 'applied' where version = '1'" >/dev/null
 
