@@ -8,6 +8,7 @@
  * strata_plan_unrecord makes the same plan. At any doubt nothing is kept, and the full read
  * says what is wrong.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,22 @@ static int key_cmp(const char *k, const strata_applied *a)
 	return strata_migration_key_cmp(k, k + strlen(k) + 1, a->version, a->name);
 }
 
+/* Whether a row's date reads the same here as in the full read, whose strings the checks
+ * compare: "YYYY-MM-DDTHH:MM:SS.mmmZ" of a year from 1 to 9999, or none. The engine's row by
+ * row read formats other years otherwise than PostgreSQL's to_char (10000, 1 BC). */
+static bool plain_date(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	if (!s || !*s)
+		return true;
+	if (strlen(s) != sizeof(shape) - 1 || strncmp(s, "0000", 4) == 0)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	return true;
+}
+
 /* Pass 1: every row finished and in order; the last k kept. */
 static int ring_row(void *ud, const strata_applied *a)
 {
@@ -53,7 +70,8 @@ static int ring_row(void *ud, const strata_applied *a)
 	size_t slot = w->n % w->k;
 	char *key, *date;
 
-	if (a->status != STRATA_APPLIED_OK || (w->last && key_cmp(w->last, a) >= 0))
+	if (a->status != STRATA_APPLIED_OK || !plain_date(a->applied_at) ||
+	    (w->last && key_cmp(w->last, a) >= 0))
 		return DOUBT;
 	if (!(key = key_of(a)) || !(date = strdup(a->applied_at ? a->applied_at : ""))) {
 		free(key);
@@ -73,6 +91,8 @@ static int ring_row(void *ud, const strata_applied *a)
 static int dates_row(void *ud, const strata_applied *a)
 {
 	struct newest *w = ud;
+	if (!plain_date(a->applied_at))
+		return DOUBT;
 	if (key_cmp(w->lowest, a) <= 0)
 		return 0; /* one of them */
 	return w->first[0] && a->applied_at && strcmp(a->applied_at, w->first) > 0 ? DOUBT : 0;

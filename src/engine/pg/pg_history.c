@@ -395,11 +395,14 @@ static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_a
 			return *bad = true, 0;
 	st = strata_applied_status_parse(PQgetvalue(r, i, 2));
 	a.status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
-	a.progress = (int)(int32_t)(uint32_t)be(PQgetvalue(r, i, 3), 4);
-	a.out_of_order = *PQgetvalue(r, i, 4) != 0;
-	binary_time(at, PQgetvalue(r, i, 5));
+	/* a NULL (a table made by hand) has no bytes to read: 0, "" */
+	a.progress = PQgetisnull(r, i, 3) ? 0 : (int)(int32_t)(uint32_t)be(PQgetvalue(r, i, 3), 4);
+	a.out_of_order = !PQgetisnull(r, i, 4) && *PQgetvalue(r, i, 4) != 0;
+	at[0] = '\0';
+	if (!PQgetisnull(r, i, 5))
+		binary_time(at, PQgetvalue(r, i, 5));
 	a.applied_at = at;
-	dur = be(PQgetvalue(r, i, 6), 8);
+	dur = PQgetisnull(r, i, 6) ? 0 : be(PQgetvalue(r, i, 6), 8);
 	memcpy(&a.duration_ms, &dur, sizeof(dur));
 	if (!PQgetisnull(r, i, 7) && !PQgetisnull(r, i, 8)) {
 		a.previous_checksum = PQgetvalue(r, i, 7);
