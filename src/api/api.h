@@ -117,6 +117,9 @@ int api_session_open(api_session *s, strata_db *db, const strata_source *src,
 int api_begin(api_session *s, strata_db *db, const strata_source *src, const strata_run_options *o,
               size_t size, void **report, const char *fn, strata_error *e);
 void api_session_close(api_session *s);
+/* What the reads of validate_stream.c and unrecord_stream.c return, and their history
+ * callbacks return to stop the history, at the first doubt: no error, the full read decides. */
+#define API_DOUBT (-1000)
 /* validate_stream.c: strata_validate's proof that nothing is wrong, for one directory, holding
  * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
  * on an error, which the full read then meets and reports). */

@@ -15,8 +15,6 @@
 #include "api/api.h"
 #include "util/error.h"
 
-/* what the callbacks return to stop the history at the first doubt */
-#define DOUBT (-1000)
 /* more than this many steps: the full read */
 #define MAX_STEPS 256
 
@@ -72,11 +70,11 @@ static int ring_row(void *ud, const strata_applied *a)
 
 	if (a->status != STRATA_APPLIED_OK || !plain_date(a->applied_at) ||
 	    (w->last && key_cmp(w->last, a) >= 0))
-		return DOUBT;
+		return API_DOUBT;
 	if (!(key = key_of(a)) || !(date = strdup(a->applied_at ? a->applied_at : ""))) {
 		free(key);
 		w->oom = true;
-		return DOUBT;
+		return API_DOUBT;
 	}
 	free(w->keys[slot]);
 	free(w->dates[slot]);
@@ -92,10 +90,10 @@ static int dates_row(void *ud, const strata_applied *a)
 {
 	struct newest *w = ud;
 	if (!plain_date(a->applied_at))
-		return DOUBT;
+		return API_DOUBT;
 	if (key_cmp(w->lowest, a) <= 0)
 		return 0; /* one of them */
-	return w->first[0] && a->applied_at && strcmp(a->applied_at, w->first) > 0 ? DOUBT : 0;
+	return w->first[0] && a->applied_at && strcmp(a->applied_at, w->first) > 0 ? API_DOUBT : 0;
 }
 
 /* Whether version is one of the newest k's. */
@@ -145,7 +143,7 @@ doubt:
 	 * read so sends it there */
 	if (w.oom)
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-	else if (error > 0 || error == DOUBT)
+	else if (error > 0 || error == API_DOUBT)
 		error = 0;
 done:
 	for (size_t i = 0; w.keys && i < w.k; i++) {

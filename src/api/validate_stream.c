@@ -23,9 +23,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-/* what on_row returns to stop the history at the first doubt */
-#define DOUBT (-1000)
-
 struct vs {
 	api_session *s;
 	strata_catalog_walk *w;
@@ -36,18 +33,6 @@ struct vs {
 	size_t migrations, pending, src_files;
 	strata_buf last; /* the history row before, "version\0name\0" */
 };
-
-/* Whether the source file of `built` (a file of the build output) is there and older than its
- * manifest. */
-static bool src_older(const struct vs *v, const char *built)
-{
-	char *path = strata_fs_join(v->src_dir, strata_fs_base_name(built));
-	struct stat st;
-	bool older =
-	    path && stat(path, &st) == 0 && strata_timespec_after(&v->mst.st_mtim, &st.st_mtim);
-	free(path);
-	return older;
-}
 
 /* Whether the manifest's next entry is cur, file for file and checksum. */
 static bool listed(struct vs *v)
@@ -71,7 +56,7 @@ static bool listed(struct vs *v)
 }
 
 /* The walk's next migration into cur, checked against the manifest and the sources of a build
- * output; 1, 0 at the end, DOUBT. */
+ * output; 1, 0 at the end, API_DOUBT. */
 static int advance(struct vs *v)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -80,19 +65,18 @@ static int advance(struct vs *v)
 	strata_migration_free(v->cur);
 	v->cur = NULL;
 	if ((more = strata_catalog_walk_next(v->w, &v->cur, &ignored)) < 0)
-		return DOUBT;
+		return API_DOUBT;
 	if (more == 0) {
 		const strata_manifest_entry *ent;
 		/* every entry of the manifest was a file of the directory */
-		return v->ms && strata_manifest_stream_next(v->ms, &ent, &ignored) != 0 ? DOUBT : 0;
+		return v->ms && strata_manifest_stream_next(v->ms, &ent, &ignored) != 0 ? API_DOUBT
+		                                                                        : 0;
 	}
 	v->migrations++;
 	if (v->ms && !listed(v))
-		return DOUBT;
-	if (v->src_dir && (!src_older(v, v->cur->path) ||
-	                   (v->cur->down_path && !src_older(v, v->cur->down_path)) ||
-	                   (v->cur->conf_path && !src_older(v, v->cur->conf_path))))
-		return DOUBT;
+		return API_DOUBT;
+	if (v->src_dir && !strata_src_older(v->src_dir, v->cur, &v->mst.st_mtim))
+		return API_DOUBT;
 	return 1;
 }
 
@@ -107,7 +91,7 @@ static int pending(struct vs *v)
 
 	v->pending++;
 	if (strata_runner_precheck(v->s->db->conn, &one, &ro, &rr, &ignored) < 0)
-		return DOUBT;
+		return API_DOUBT;
 	return advance(v);
 }
 
@@ -121,23 +105,23 @@ static int on_row(void *ud, const strata_applied *a)
 	if ((v->last.len &&
 	     strata_migration_key_cmp(last, last + strlen(last) + 1, a->version, a->name) >= 0) ||
 	    a->status != STRATA_APPLIED_OK)
-		return DOUBT;
+		return API_DOUBT;
 	strata_buf_reset(&v->last);
 	strata_buf_put(&v->last, a->version, strlen(a->version) + 1);
 	strata_buf_put(&v->last, a->name, strlen(a->name) + 1);
 	if (v->last.failed)
-		return DOUBT;
+		return API_DOUBT;
 	/* a migration not applied before an applied one: out of order */
 	while (more >= 0 && v->cur &&
 	       (cmp = strata_migration_key_cmp(v->cur->version, v->cur->name, a->version,
 	                                       a->name)) < 0)
-		more = v->s->o.allow_out_of_order ? pending(v) : DOUBT;
+		more = v->s->o.allow_out_of_order ? pending(v) : API_DOUBT;
 	if (more < 0)
-		return DOUBT;
+		return API_DOUBT;
 	/* applied, and in no file of the directory; or its file changed since */
 	if (!v->cur || cmp != 0 || (a->checksum[0] && strcmp(a->checksum, v->cur->checksum) != 0))
-		return DOUBT;
-	return advance(v) < 0 ? DOUBT : 0;
+		return API_DOUBT;
+	return advance(v) < 0 ? API_DOUBT : 0;
 }
 
 static int count_file(void *ud, const char *fname)
@@ -152,7 +136,7 @@ static int count_file(void *ud, const char *fname)
 
 /* The build output dir's manifest opened, and its sources (when they are there) checked to be
  * the build's: none added, removed or renamed since (the rest is per file). 1 when it is a
- * build output, 0 sources never built, DOUBT. */
+ * build output, 0 sources never built, API_DOUBT. */
 static int open_build(struct vs *v, const char *dir, const char *src_dir)
 {
 	strata_error ignored = STRATA_ERROR_INIT;
@@ -162,16 +146,16 @@ static int open_build(struct vs *v, const char *dir, const char *src_dir)
 	int error = 0;
 
 	if (!mpath || (!have && (errno != ENOENT || src_dir)))
-		error = DOUBT; /* a build not there: the full read says so */
+		error = API_DOUBT; /* a build not there: the full read says so */
 	else if (have && strata_manifest_stream_open(&v->ms, dir, true, NULL, &ignored) < 0)
-		error = DOUBT;
+		error = API_DOUBT;
 	else if (have && src_dir && strata_fs_is_dir(src_dir)) {
 		/* the manifest newer than both directories: no file came or went since the build;
 		 * and the sources hold as many migration files as the build */
 		v->src_dir = src_dir;
 		if (!strata_build_summary(src_dir, dir, &sum) ||
 		    strata_fs_each(src_dir, count_file, &v->src_files, &ignored) < 0)
-			error = DOUBT;
+			error = API_DOUBT;
 	}
 	free(mpath);
 	return error < 0 ? error : have;
@@ -179,7 +163,7 @@ static int open_build(struct vs *v, const char *dir, const char *src_dir)
 
 /* Whether s's source and database are ones this file reads (one directory, an engine that
  * streams its history, a database that is there); then the source opened into v and its first
- * migration read: 0, or DOUBT. */
+ * migration read: 0, or API_DOUBT. */
 static int open_source(struct vs *v, api_session *s)
 {
 	const strata_source *src = s->src;
@@ -189,13 +173,13 @@ static int open_source(struct vs *v, api_session *s)
 	if (src->ndirs != 1 || src->nmems || !s->db->conn->engine->history_each ||
 	    s->o.ignore_checksums || !strata_db_exists(s->db) ||
 	    open_build(v, src->dirs[0].dir, src->dirs[0].src_dir) < 0)
-		return DOUBT;
+		return API_DOUBT;
 	if (v->src_dir &&
 	    (strata_fs_each(src->dirs[0].dir, count_file, &built_files, &ignored) < 0 ||
 	     built_files != v->src_files))
-		return DOUBT;
+		return API_DOUBT;
 	if (strata_catalog_walk_open(&v->w, src->dirs[0].dir, &ignored) < 0 || advance(v) < 0)
-		return DOUBT;
+		return API_DOUBT;
 	return 0;
 }
 
@@ -211,7 +195,7 @@ int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_ou
 {
 	strata_conn *c = s->db->conn;
 	struct vs v = {.s = s, .last = STRATA_BUF_INIT};
-	int error = DOUBT, found;
+	int error = API_DOUBT, found;
 
 	if (open_source(&v, s) < 0)
 		goto done;
@@ -252,7 +236,7 @@ static int pick_row(void *ud, const strata_applied *a)
 		return 0;
 	if (strata_history_add(h, a->version, a->name, a->checksum, a->applied_at, a->duration_ms,
 	                       &ignored) < 0)
-		return p->oom = true, DOUBT;
+		return p->oom = true, API_DOUBT;
 	c = &h->items[h->n - 1];
 	c->status = a->status;
 	c->progress = a->progress;
@@ -260,7 +244,7 @@ static int pick_row(void *ud, const strata_applied *a)
 	if (a->previous_checksum && a->accepted_at &&
 	    (!(c->previous_checksum = strdup(a->previous_checksum)) ||
 	     !(c->accepted_at = strdup(a->accepted_at))))
-		return p->oom = true, DOUBT;
+		return p->oom = true, API_DOUBT;
 	return 0;
 }
 
@@ -270,7 +254,7 @@ static int pick_migration(struct pick *p)
 	strata_catalog *cat = &p->v.s->cat;
 	strata_migration **items = realloc(cat->items, (cat->n + 1) * sizeof(*items));
 	if (!items)
-		return p->oom = true, DOUBT;
+		return p->oom = true, API_DOUBT;
 	cat->items = items;
 	cat->items[cat->n++] = p->v.cur;
 	p->v.cur = NULL; /* the catalog's now */
@@ -283,7 +267,7 @@ int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version),
 	strata_conn *c = s->db->conn;
 	struct pick p = {.v = {.s = s, .last = STRATA_BUF_INIT}, .keep = keep, .ud = ud};
 	double t0 = strata_now_ms();
-	int error = DOUBT, more = 0;
+	int error = API_DOUBT, more = 0;
 
 	memset(&s->cat, 0, sizeof(s->cat));
 	memset(&s->hist, 0, sizeof(s->hist));
@@ -301,12 +285,12 @@ int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version),
 	if (lock && (error = api_session_lock(s, e)) < 0)
 		goto done;
 	error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, pick_row, &p, e);
-	if (error == DOUBT && p.oom)
+	if (error == API_DOUBT && p.oom)
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 	else if (error == 0)
 		error = 1;
-	else if (error > 0 || error == DOUBT)
-		error = DOUBT; /* a history it cannot read so: the full reads */
+	else if (error > 0 || error == API_DOUBT)
+		error = API_DOUBT; /* a history it cannot read so: the full reads */
 done:
 	close_source(&p.v);
 	if (error <= 0) {
@@ -319,5 +303,5 @@ done:
 			*migrations = p.v.migrations;
 		api_phase(s->db, "checked", strata_now_ms() - t0, p.v.migrations, 0);
 	}
-	return error == DOUBT ? 0 : error;
+	return error == API_DOUBT ? 0 : error;
 }

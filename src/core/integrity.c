@@ -73,14 +73,20 @@ int strata_verify_manifests(const strata_catalog *c, const char *const *dirs, si
 }
 
 /* Whether src_dir's copy of the built file `built` is older than the manifest (stat st). */
-static bool src_older(const char *src_dir, const char *built, const struct stat *mst)
+static bool src_older(const char *src_dir, const char *built, const struct timespec *mtime)
 {
 	char *path = strata_fs_join(src_dir, strata_fs_base_name(built));
 	struct stat st;
-	bool older =
-	    path && stat(path, &st) == 0 && strata_timespec_after(&mst->st_mtim, &st.st_mtim);
+	bool older = path && stat(path, &st) == 0 && strata_timespec_after(mtime, &st.st_mtim);
 	free(path);
 	return older;
+}
+
+bool strata_src_older(const char *src_dir, const strata_migration *m, const struct timespec *mtime)
+{
+	return src_older(src_dir, m->path, mtime) &&
+	       (!m->down_path || src_older(src_dir, m->down_path, mtime)) &&
+	       (!m->conf_path || src_older(src_dir, m->conf_path, mtime));
 }
 
 /* The common case, cheaply: src holds exactly the migration files dist was built from, and none
@@ -106,9 +112,7 @@ static bool build_is_fresh(const strata_catalog *dist, size_t idx, const char *s
 		for (size_t i = 0; i < dist->n && fresh; i++) {
 			const strata_migration *m = dist->items[i];
 			fresh = m->dir_index != idx || !m->loaded ||
-			        (src_older(src_dir, m->path, &mst) &&
-			         (!m->down_path || src_older(src_dir, m->down_path, &mst)) &&
-			         (!m->conf_path || src_older(src_dir, m->conf_path, &mst)));
+			        strata_src_older(src_dir, m, &mst.st_mtim);
 		}
 		goto done;
 	}

@@ -11,6 +11,7 @@
 #define STRATA_CORE_INTEGRITY_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "core/catalog.h"
 #include "core/history.h"
@@ -32,6 +33,10 @@ int strata_verify_applied(const strata_catalog *c, const strata_history *h, stra
  * gained, lost or renamed a file since the build. A history whose summary equals it then has
  * every migration applied, unchanged and finished: nothing to run, no check that can fail. */
 bool strata_build_summary(const char *src_dir, const char *dist_dir, strata_history_summary *out);
+/* Whether src_dir holds the source of each file of the built migration m (its .down.sql, its
+ * Flyway U file and .conf too), each older than mtime (the build manifest's): not edited since
+ * the build. */
+bool strata_src_older(const char *src_dir, const strata_migration *m, const struct timespec *mtime);
 
 /* Fails when a transaction:false migration is left running or failed (see migrations repair). */
 int strata_verify_finished(const strata_catalog *c, const strata_history *h, strata_error *e);
