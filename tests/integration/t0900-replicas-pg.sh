@@ -177,24 +177,28 @@ check '--max-replica-lag needs a duration' 2 '^$' "max-replica-lag needs a durat
 
 # 8. a build run in batches of 256 (issue 15), the replica still behind after the last
 # migration of the first batch: those stay, and the run says the rest did not start (the
-# report holds no list of steps: the next batch's first is named all the same)
+# report holds no list of steps: the next batch's first is named all the same). The wait
+# timeout is 3 s, not 300 ms: the first 255 commits each wait for the replica too, and under a
+# loaded suite its replay of one of them can take longer than 300 ms (CI saw a run stop early)
 new_db pg
-pg_q "create table written_after_pause (x int)" >/dev/null
+pg_q "create table written_after_pause (x int); create table gate (x int)" >/dev/null
 mkdir -p "$TEST_DIR/batches/src/migrations" && cd "$TEST_DIR/batches" || bail "no project"
 printf '{"database_url": "%s"}\n' "$DB_URL" >strata.json
 for i in $(seq 1 300); do
 	printf -- '-- migrate:up\ncreate table t%d (x int);\n-- migrate:down\ndrop table t%d;\n' "$i" "$i" \
 		>"src/migrations/$i-t$i.sql"
 done
-# the last of the first batch sleeps, so that replay can be paused while it runs
-printf -- '-- migrate:up\nselect pg_sleep(2);\ncreate table t256 (x int);\n-- migrate:down\ndrop table t256;\n' \
+# the last of the first batch waits (at most 30 s) for a row in gate, which this test writes
+# once replay is paused: a gate, not a sleep, so a slow replay cannot let it commit first
+printf -- '-- migrate:up\ndo $$ begin for i in 1..600 loop exit when exists (select from gate); perform pg_sleep(0.05); end loop; end $$;\ncreate table t256 (x int);\n-- migrate:down\ndrop table t256;\n' \
 	>src/migrations/256-t256.sql
 strata build >/dev/null
-strata_bg o.txt e.txt migrations run --max-replica-lag 10ms --replica-wait-timeout 300ms
-sleeping() { [ "$(pg_q "select count(*) from pg_stat_activity where query like '%pg_sleep(2)%' and pid <> pg_backend_pid()")" = 1 ]; }
-until_true 400 sleeping
-is 'batches: 256-t256 runs (replay is paused meanwhile)' "$?" 0
+strata_bg o.txt e.txt migrations run --max-replica-lag 10ms --replica-wait-timeout 3s
+at_gate() { [ "$(pg_q "select count(*) from pg_stat_activity where query like '%from gate%' and pid <> pg_backend_pid()")" = 1 ]; }
+until_true 600 at_gate
+is 'batches: 256-t256 runs, waiting at the gate' "$?" 0
 pause
+pg_q "insert into gate values (1)" >/dev/null
 wait_bg
 is '... the replica behind after it: exit 7' "$bg_rc" 7
 like '... what stays, and that the rest did not start' "$(cat e.txt)" \
