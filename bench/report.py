@@ -19,7 +19,8 @@ if os.path.exists(os.path.join(out, "machine.txt")):
 
 PEERS = ["strata", "dbmate", "typeorm", "knex", "sqitch"]
 ORDER = {t: i for i, t in enumerate(["floor", "floor-each"] + PEERS)}
-OPS = ["apply", "noop", "noop-dir", "noop-dirs", "noop-lib", "show", "show-json", "revert", "build",
+OPS = ["apply", "noop", "noop-query", "noop-dir", "noop-dirs", "noop-lib", "show", "show-query", "show-json",
+       "revert", "build",
        "version", "select1", "show-empty-sqlite", "show-empty-pg"]
 # strata's ways of a run with nothing pending (issue 15), and how the report names them; SPLIT: how
 # many builds the set was cut into for (c), from machine.txt
@@ -44,6 +45,8 @@ FLOOR_NAME = {
 
 def floor_key(set_, n, tool, op):
     """The floor a (set, tool, op) is compared with."""
+    if tool == "floor" and op in ("noop-query", "show-query"):
+        return (set_, n, "floor", op[:-len("-query")])
     if tool.startswith("floor") or op == "build":
         return None
     if set_ == "cold":
@@ -352,6 +355,27 @@ for op, name in RSS_OPS:
     if v and v["rss_max_kb"]:
         targets15.append(("peak RSS ≤ 10 MiB, %s (N = 10000, largest of every run)" % name, 10.0,
                           v["rss_max_kb"] / 1024, " MiB", False))
+# what the same queries cost psql (issue 15): the floor's select 1, psql running the query strata
+# sends (taken from its binary), and strata, each as a ratio to select 1 in the same rounds
+same = []
+for op, qop, name in (("noop", "noop-query", "nothing pending (a)"), ("show", "show-query", "`show`")):
+    for n in schema_ns:
+        f, q, st = (res.get((set_of(n), n, t, o)) for t, o in (("floor", op), ("floor", qop), ("strata", op)))
+        if f and q and st and f["median_s"] and q["median_s"] and st["median_s"]:
+            same.append((name, n, f, q, st))
+if same:
+    md.append("### The same queries in psql (issue 15)\n")
+    md.append("psql running, in a new session as strata does, the very query strata sends (read out of its "
+              "binary: the history's summary; show's rows in show's order as a binary `COPY` to stdout), "
+              "sampled in the same rounds as `select 1` and strata.\n")
+    md.append("| operation | N | `select 1` | psql, strata's query | strata | strata ÷ psql's query |")
+    md.append("|---|---:|---:|---:|---:|---:|")
+    for name, n, f, q, st in same:
+        md.append("| %s | %d | %s | %s | %s | %.2f |" % (
+            name, n, fmt_t(f["median_s"]), fmt_t(q["median_s"]) + fmt_r(q["ratio"]),
+            fmt_t(st["median_s"]) + fmt_r(st["ratio"]), st["median_s"] / q["median_s"]))
+    md.append("")
+
 if targets15:
     md.append("### Issue 15 targets (strata, this run)\n")
     md.append("| target | measured | |")
