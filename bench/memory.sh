@@ -6,7 +6,9 @@
 # The cluster is pg_virtualenv's (bench/lib.sh) with trust on loopback, as bench/run measures:
 # libpq then sets up no SCRAM, which costs psql and strata alike about 2 MiB. The medians of R
 # runs (3) are printed as a Markdown table; `schema dump` is listed too, though its memory
-# follows the size of the schema (N schemas here), not the number of migrations.
+# follows the size of the schema (N schemas here), not the number of migrations. The two real
+# reverts (--to the first, --all) apply every migration again before each run, which takes a
+# while at N = 10,000.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" memory "$@"
 
@@ -40,6 +42,7 @@ mkdir -p "$W/elsewhere"
 rss() {
 	local s=""
 	for _ in $(seq "$RUNS"); do
+		[ -z "${PREP:-}" ] || $PREP >/dev/null 2>&1 || { echo "bench: failed: $PREP" >&2; exit 1; }
 		/usr/bin/time -f '%M' -o "$W/time.txt" "$@" >"$W/cmd.out" 2>&1 ||
 			{ cat "$W/cmd.out" >&2; echo "bench: failed: $*" >&2; exit 1; }
 		s="$s $(tail -1 "$W/time.txt")"
@@ -78,4 +81,9 @@ row "migrations validate" "${S[@]}" migrations validate
 row "migrations revert --fake --dry-run" "${S[@]}" migrations revert --fake --dry-run
 row "migrations revert --to $FIRST --dry-run (all but one)" "${S[@]}" migrations revert --to "$FIRST" --dry-run
 row "migrations accept $LAST --dry-run" "${S[@]}" migrations accept "$LAST" --dry-run
+# real reverts, every migration applied again before each run (untimed, unmeasured)
+PREP="${S[*]} migrations run"
+row "migrations revert --to $FIRST (all but one)" "${S[@]}" migrations revert --to "$FIRST"
+row "migrations revert --all" "${S[@]}" migrations revert --all
+PREP=
 row "schema dump (N schemas)" "${S[@]}" schema dump

@@ -360,9 +360,9 @@ typedef struct strata_run_options {
 	/* version 3 */
 	/* The report lists no steps: its steps is NULL, while n still counts them and failed
 	 * numbers the one that failed, which failed_step describes. For a caller that follows
-	 * the steps by their STRATA_EVENT_STEP_ events, so that a run of many migrations holds
-	 * one batch of them, not a report entry for each. A dry run and a revert with fake list
-	 * their steps anyway. */
+	 * the steps by their STRATA_EVENT_STEP_ events, so that a run of many migrations, or a
+	 * revert to a version or of all of them from one build, holds one batch of them (256),
+	 * not a report entry for each. A dry run and a revert with fake list their steps anyway. */
 	bool no_step_list;
 } strata_run_options;
 

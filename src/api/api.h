@@ -124,6 +124,11 @@ void api_session_close(api_session *s);
  * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
  * on an error, which the full read then meets and reports). */
 int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, strata_error *e);
+/* The same proof, telling `each` of every applied row with its migration as it goes (in the
+ * order of versions); `each` returning < 0 is a doubt: then 0. */
+int api_validate_each(api_session *s,
+                      int (*each)(void *ud, const strata_applied *a, strata_migration *m), void *ud,
+                      size_t *migrations, size_t *pending, strata_error *e);
 /* strata_accept's reads, the same way: the source proven clean (its files against the build
  * manifest, its sources older than it), and of it and of the history only the migrations and
  * the rows whose version `keep` says, into s->cat and s->hist, sorted as the full reads sort
@@ -138,6 +143,11 @@ int api_source_pick(api_session *s, bool (*keep)(void *ud, const char *version),
  * count), 0 when not (the full reads say what is wrong), < 0 on an error. Under the lock
  * unless a dry run. */
 int api_unrecord_pick(api_session *s, size_t *migrations, strata_error *e);
+/* Whether a history row's date (as the engine's row by row read gives it) reads the same as in
+ * the full read, whose strings the checks compare: "YYYY-MM-DDTHH:MM:SS.mmmZ" of a year from 1
+ * to 9999, or none. The row by row read formats other years otherwise than PostgreSQL's
+ * to_char (10000, 1 BC). */
+bool api_plain_date(const char *s);
 int api_session_read(api_session *s, enum api_read mode, strata_error *e);
 /* Takes the migration lock. */
 int api_session_lock(api_session *s, strata_error *e);

@@ -438,9 +438,7 @@ static int revert_fake(api_session *s, struct run_report *r, const strata_revert
 	return 0;
 }
 
-/* A revert that undoes the most recently applied migration while one of a higher version stays
- * applied (a plugin's migration applied after the core's) says so, once. */
-static void say_not_highest(api_session *s, const strata_plan *plan)
+bool api_say_not_highest(api_session *s, const strata_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const strata_step *st = &plan->steps[i];
@@ -455,8 +453,9 @@ static void say_not_highest(api_session *s, const strata_plan *plan)
 			continue;
 		snprintf(higher, sizeof(higher), "%s-%s", st->higher->version, st->higher->name);
 		api_emit(s->db, &ev);
-		return;
+		return true;
 	}
+	return false;
 }
 
 int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
@@ -471,6 +470,9 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 	if ((error = begin(&s, &r, db, src, o, out, "strata_revert", e)) < 0)
 		return error;
 	s.applied_order = true; /* the most recently applied first */
+	/* to a version or all, a batch at a time (revert_batches.c) */
+	if ((error = api_revert_batches(&s, r, e)) <= 0)
+		goto done;
 	/* (with fake, of the newest few: those rows and their files, unrecord_stream.c) */
 	if ((error = load_newest(&s, e)) > 0 &&
 	    (error = picked = api_unrecord_pick(&s, &n, e)) == 0)
@@ -489,7 +491,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 		r->pub.not_started = true;
 		goto done;
 	}
-	say_not_highest(&s, &r->plan);
+	(void)api_say_not_highest(&s, &r->plan);
 	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);

@@ -39,21 +39,26 @@ static int report_room(const api_session *s, struct run_report *r, size_t n, str
 	return 0;
 }
 
-/* The report of m, PLANNED, with a copy of its strings, which *str holds (NULL: no memory). */
-static strata_step_report step_report(const strata_migration *m, char **str)
+/* The report of step st, PLANNED, with a copy of its strings, which *str holds (NULL: no
+ * memory). */
+static strata_step_report step_report(const strata_step *st, char **str)
 {
-	size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1, lf = strlen(m->path) + 1;
+	const strata_migration *m = st->m;
+	const char *file = st->dir == STRATA_DOWN && m->down_path ? m->down_path : m->path;
+	size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1, lf = strlen(file) + 1;
 	if (!(*str = malloc(lv + ln + lf)))
 		return (strata_step_report){0};
 	memcpy(*str, m->version, lv);
 	memcpy(*str + lv, m->name, ln);
-	memcpy(*str + lv + ln, m->path, lf);
-	return (strata_step_report){.version = *str,
-	                            .name = *str + lv,
-	                            .file = *str + lv + ln,
-	                            .direction = STRATA_UP,
-	                            .no_transaction = m->up.no_transaction,
-	                            .state = STRATA_STEP_PLANNED};
+	memcpy(*str + lv + ln, file, lf);
+	return (strata_step_report){
+	    .version = *str,
+	    .name = *str + lv,
+	    .file = *str + lv + ln,
+	    .direction = st->dir,
+	    .no_transaction = (st->dir == STRATA_DOWN ? &m->down : &m->up)->no_transaction,
+	    .out_of_order = st->out_of_order,
+	    .state = STRATA_STEP_PLANNED};
 }
 
 /* Keeps str (a step's strings) for the report to free; else frees it. */
@@ -76,21 +81,15 @@ static int report_add(const api_session *s, struct run_report *r, const strata_p
 	int error = report_room(s, r, r->pub.n + p->n, e);
 	char *str;
 
-	if (error == 0 && !listing(s) && p->n) {
-		if (strata_array_grow((void **)&r->firsts, &r->firsts_cap, r->nfirsts + 1,
-		                      sizeof(*r->firsts)) < 0)
-			return strata_error_set(e, STRATA_ERROR, "out of memory");
-		r->firsts[r->nfirsts] = step_report(p->steps[0].m, &str);
-		if ((error = keep_strings(r, str, e)) == 0)
-			r->nfirsts++;
-	}
+	if (error == 0 && !listing(s) && p->n)
+		error = api_report_first(r, &p->steps[0], e);
 	for (size_t i = 0; error == 0 && i < p->n; i++) {
 		const strata_migration *m = p->steps[i].m;
 		size_t k = r->pub.n;
 		if (strata_history_row_hash(&r->keys[k], m->version, m->name, m->checksum) < 0)
 			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
 		if (listing(s)) {
-			r->steps[k] = step_report(m, &str);
+			r->steps[k] = step_report(&p->steps[i], &str);
 			if ((error = keep_strings(r, str, e)) < 0)
 				return error;
 			r->state[k] = STRATA_STEP_PLANNED;
@@ -167,12 +166,24 @@ static int same_steps(const struct run_report *r, size_t base, const strata_plan
 	return 0;
 }
 
-/* no_step_list: the report of step i of the batch that failed, with its state and time. */
-static int keep_failed(struct run_report *r, const strata_plan *plan, size_t i, strata_error *e)
+int api_report_first(struct run_report *r, const strata_step *st, strata_error *e)
 {
 	char *str;
 	int error;
-	r->failed = step_report(plan->steps[i].m, &str);
+	if (strata_array_grow((void **)&r->firsts, &r->firsts_cap, r->nfirsts + 1,
+	                      sizeof(*r->firsts)) < 0)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	r->firsts[r->nfirsts] = step_report(st, &str);
+	if ((error = keep_strings(r, str, e)) == 0)
+		r->nfirsts++;
+	return error;
+}
+
+int api_report_failed(struct run_report *r, const strata_plan *plan, size_t i, strata_error *e)
+{
+	char *str;
+	int error;
+	r->failed = step_report(&plan->steps[i], &str);
 	r->failed.state = r->state[i];
 	r->failed.ms = r->ms[i];
 	if ((error = keep_strings(r, str, e)) == 0)
@@ -232,7 +243,7 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 			r->pub.failed_statement = rr.failed_statement;
 			if (!listing(s) && rr.failed < plan.n) {
 				strata_error ignored = STRATA_ERROR_INIT; /* e says what failed */
-				(void)keep_failed(r, &plan, rr.failed, &ignored);
+				(void)api_report_failed(r, &plan, rr.failed, &ignored);
 			} else if (!listing(s) && batch + 1 < r->nfirsts) {
 				/* stopped after the batch's last step (waiting for a replica): the
 				 * next batch's first did not start */

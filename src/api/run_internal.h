@@ -29,6 +29,9 @@ struct run_report {
 	strata_step_report *firsts, failed;
 };
 
+/* A revert that undoes the most recently applied migration while one of a higher version stays
+ * applied (a plugin's migration applied after the core's) says so, once: true when it did. */
+bool api_say_not_highest(api_session *s, const strata_plan *plan);
 /* How the runner runs for this session. */
 void api_run_opts(const api_session *s, strata_run_opts *ro);
 
@@ -37,6 +40,17 @@ void api_run_opts(const api_session *s, strata_run_opts *ro);
  * session's catalog emptied, e cleared) when the checks refuse something: the full read then
  * says what, as it would have without batches. */
 int api_run_batches(api_session *s, struct run_report *r, double t0, strata_error *e);
+/* A run in batches with no_step_list: st's report (a copy of its strings) added to the firsts,
+ * the first step of each batch (run_batches.c). */
+int api_report_first(struct run_report *r, const strata_step *st, strata_error *e);
+/* ... and step i of the batch `plan` that failed into failed_step, with its state and time,
+ * which r->state and r->ms hold for the batch. */
+int api_report_failed(struct run_report *r, const strata_plan *plan, size_t i, strata_error *e);
+/* A revert to a version, or of all, from one build, a batch at a time (revert_batches.c): all
+ * checked, then all run, with no_step_list and one transaction per migration. Returns 1
+ * (nothing sent, the report empty) when it is not such a revert, or the checks doubt anything:
+ * the full read then decides. */
+int api_revert_batches(api_session *s, struct run_report *r, strata_error *e);
 /* Frees the report's steps, states and times, and what a batched run added, leaving them empty
  * (run.c). */
 void api_run_report_clear(struct run_report *r);

@@ -45,10 +45,7 @@ static int key_cmp(const char *k, const strata_applied *a)
 	return strata_migration_key_cmp(k, k + strlen(k) + 1, a->version, a->name);
 }
 
-/* Whether a row's date reads the same here as in the full read, whose strings the checks
- * compare: "YYYY-MM-DDTHH:MM:SS.mmmZ" of a year from 1 to 9999, or none. The engine's row by
- * row read formats other years otherwise than PostgreSQL's to_char (10000, 1 BC). */
-static bool plain_date(const char *s)
+bool api_plain_date(const char *s)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
 	if (!s || !*s)
@@ -68,7 +65,7 @@ static int ring_row(void *ud, const strata_applied *a)
 	size_t slot = w->n % w->k;
 	char *key, *date;
 
-	if (a->status != STRATA_APPLIED_OK || !plain_date(a->applied_at) ||
+	if (a->status != STRATA_APPLIED_OK || !api_plain_date(a->applied_at) ||
 	    (w->last && key_cmp(w->last, a) >= 0))
 		return API_DOUBT;
 	if (!(key = key_of(a)) || !(date = strdup(a->applied_at ? a->applied_at : ""))) {
@@ -89,7 +86,7 @@ static int ring_row(void *ud, const strata_applied *a)
 static int dates_row(void *ud, const strata_applied *a)
 {
 	struct newest *w = ud;
-	if (!plain_date(a->applied_at))
+	if (!api_plain_date(a->applied_at))
 		return API_DOUBT;
 	if (key_cmp(w->lowest, a) <= 0)
 		return 0; /* one of them */

@@ -31,6 +31,13 @@ typedef struct strata_applied {
 	/* read with STRATA_HISTORY_APPLIED_ORDER: 1 for the first applied, n for the most recent
 	 * (applied_at order, ties in the order they were applied); 0 when not read */
 	uint64_t applied_rank;
+	/* read row by row (the engine's history_each), the order the engine ranks them in: on
+	 * PostgreSQL applied_at in microseconds (has_applied_us; of two equal times, the higher
+	 * version is the later), on SQLite applied_at's text and then the row's insertion order
+	 * (applied_seq, its rowid, above 0) */
+	bool has_applied_us;
+	int64_t applied_us;
+	int64_t applied_seq;
 } strata_applied;
 
 typedef struct strata_history {

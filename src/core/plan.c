@@ -107,7 +107,7 @@ done:
  * (as goose runs it). A pair without a .down.sql, a V file without its U file, a goose file
  * without a Down section, and a strata file whose '-- migrate:down' section is missing or empty,
  * cannot be reverted. The hint fits the format. */
-static int check_revertible(const strata_migration *m, strata_error *e)
+int strata_plan_revertible(const strata_migration *m, strata_error *e)
 {
 	size_t pl = strlen(m->path);
 	bool pair = m->down_path || (pl > 7 && strcmp(m->path + pl - 7, ".up.sql") == 0);
@@ -255,7 +255,7 @@ int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_his
 		}
 		if ((error = strata_migration_ensure(m, e)) < 0)
 			goto fail;
-		if ((error = check_revertible(m, e)) < 0)
+		if ((error = strata_plan_revertible(m, e)) < 0)
 			goto fail;
 		out->steps[out->n].m = m;
 		out->steps[out->n].higher = higher_still_applied(h, gone, order[k].i, &top);

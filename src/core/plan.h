@@ -47,6 +47,9 @@ typedef struct strata_revert_opts {
  * Fails before anything runs when one of them has no down section or no file on disk. */
 int strata_plan_down(strata_plan *out, const strata_catalog *c, const strata_history *h,
                      const strata_revert_opts *o, strata_error *e);
+/* Whether m (parsed) can be reverted: the check strata_plan_down makes of each migration, with
+ * its error (and a hint that fits the file's format) when it cannot. */
+int strata_plan_revertible(const strata_migration *m, strata_error *e);
 void strata_plan_free(strata_plan *p);
 
 /* What a revert with fake removes from the history: applied rows, newest first. */

@@ -399,8 +399,12 @@ static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_a
 	a.progress = PQgetisnull(r, i, 3) ? 0 : (int)(int32_t)(uint32_t)be(PQgetvalue(r, i, 3), 4);
 	a.out_of_order = !PQgetisnull(r, i, 4) && *PQgetvalue(r, i, 4) != 0;
 	at[0] = '\0';
-	if (!PQgetisnull(r, i, 5))
+	if (!PQgetisnull(r, i, 5)) {
 		binary_time(at, PQgetvalue(r, i, 5));
+		/* microseconds since 2000-01-01, the infinities aside */
+		a.applied_us = (int64_t)be(PQgetvalue(r, i, 5), 8);
+		a.has_applied_us = at[0] != '\0';
+	}
 	a.applied_at = at;
 	dur = PQgetisnull(r, i, 6) ? 0 : be(PQgetvalue(r, i, 6), 8);
 	memcpy(&a.duration_ms, &dur, sizeof(dur));

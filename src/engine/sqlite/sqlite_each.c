@@ -37,6 +37,7 @@ struct row {
 	int progress;
 	bool out_of_order;
 	double duration_ms;
+	sqlite3_int64 rowid;
 };
 
 struct batch {
@@ -88,7 +89,7 @@ static int read_batch(sqlite_conn *s, sqlite3_stmt *st, unsigned flags, struct b
 		b->len = sqlite3_column_int64(st, 9);
 		b->trimmed = keep(b, sqlite3_column_text(st, 10));
 		b->name = r->str[1];
-		b->rowid = sqlite3_column_int64(st, 11);
+		b->rowid = r->rowid = sqlite3_column_int64(st, 11);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -114,7 +115,8 @@ static int hand_out(const struct batch *b, int (*fn)(void *ud, const strata_appl
 		                    .out_of_order = r->out_of_order,
 		                    .applied_at = text_at(b, r->str[3]),
 		                    .duration_ms = r->duration_ms,
-		                    .checksum = text_at(b, r->str[6])};
+		                    .checksum = text_at(b, r->str[6]),
+		                    .applied_seq = r->rowid};
 		if (r->str[4] && r->str[5]) {
 			a.previous_checksum = text_at(b, r->str[4]);
 			a.accepted_at = text_at(b, r->str[5]);

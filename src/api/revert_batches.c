@@ -1,0 +1,256 @@
+/*
+ * revert_batches.c: a revert to a version, or of everything, from one build, BATCH migrations at
+ * a time (strata_revert with no_step_list; not a dry run, not fake, one transaction per
+ * migration). Memory holds one batch, not the build and the history.
+ *
+ * Pass 1, under the lock, proves what the full read would find, holding one migration and one
+ * history row at a time (validate_stream.c's proof: every row applied, in order, in a file of the
+ * build with its checksum, the files the manifest's): the version to go down to is applied;
+ * each migration to revert is revertible and passes the runner's checks; and they are the most
+ * recently applied, every one after every row that stays in the engine's order (applied_at,
+ * then on PostgreSQL the version, on SQLite the order the rows were inserted in), so that each
+ * batch is the history's newest rows. At any doubt nothing was sent and the full read decides,
+ * as it did.
+ *
+ * Pass 2 reads the history's newest rows a batch at a time (the engine's history_newest), their
+ * migrations from the manifest (strata_catalog_load_listed), checks that each file is still the
+ * one the history's checksum names, plans them as strata_plan_down plans and runs them. What
+ * stops it (a failing migration, a file changed since pass 1, a signal, a replica behind) stops
+ * it between migrations, each reverted with its row or not at all, as a revert without batches.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/run_internal.h"
+#include "core/runner.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+#define BATCH 256
+
+/* A row's place in the engine's order of application (strata_applied's applied_us; or
+ * applied_at's text, then applied_seq). */
+struct when {
+	bool set;
+	int64_t us, seq;
+	char at[32];
+};
+
+/* w of a; API_DOUBT when the row does not say (a date by hand, an engine that does not). */
+static int when_of(struct when *w, const strata_applied *a)
+{
+	*w = (struct when){.set = true, .us = a->applied_us, .seq = a->applied_seq};
+	if (a->has_applied_us)
+		return 0;
+	if (a->applied_seq <= 0 || !a->applied_at || !a->applied_at[0] ||
+	    !api_plain_date(a->applied_at) || strlen(a->applied_at) >= sizeof(w->at))
+		return API_DOUBT;
+	strcpy(w->at, a->applied_at);
+	return 0;
+}
+
+/* < 0, 0, > 0 as x was applied before y, at the same time (PostgreSQL: then the higher version
+ * is the later), after it. */
+static int when_cmp(const struct when *x, const struct when *y)
+{
+	int c;
+	if (x->us != y->us)
+		return x->us < y->us ? -1 : 1;
+	if ((c = strcmp(x->at, y->at)) != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+struct rb {
+	api_session *s;
+	const char *to; /* the version to go down to; NULL: all */
+	size_t total;   /* the migrations to revert */
+	bool to_found;
+	struct when newest_kept; /* the latest row that stays (unset: none) */
+	struct when oldest_gone; /* the earliest row reverted */
+};
+
+/* Pass 1, an applied row and its migration (validate_stream.c's proof tells each). */
+static int check_row(void *ud, const strata_applied *a, strata_migration *m)
+{
+	struct rb *rb = ud;
+	strata_step step = {.m = m, .dir = STRATA_DOWN};
+	strata_plan one = {.steps = &step, .n = 1, .sources = 1};
+	strata_run_opts ro = {0};
+	strata_run_result rr = {0};
+	strata_error ignored = STRATA_ERROR_INIT;
+	int cmp = rb->to ? strata_version_cmp(a->version, rb->to) : 1;
+	struct when w;
+
+	if (when_of(&w, a) < 0)
+		return API_DOUBT;
+	if (cmp <= 0) {
+		rb->to_found = rb->to_found || cmp == 0;
+		if (!rb->newest_kept.set || when_cmp(&w, &rb->newest_kept) > 0)
+			rb->newest_kept = w;
+		return 0;
+	}
+	if (!rb->oldest_gone.set || when_cmp(&w, &rb->oldest_gone) < 0)
+		rb->oldest_gone = w;
+	if (strata_migration_ensure(m, &ignored) < 0 || strata_plan_revertible(m, &ignored) < 0 ||
+	    strata_runner_precheck(rb->s->db->conn, &one, &ro, &rr, &ignored) < 0)
+		return API_DOUBT;
+	rb->total++;
+	return 0;
+}
+
+/* Pass 1: 1 when proven (rb->total set), 0 when not, < 0 on an error. */
+static int check_all(struct rb *rb, size_t *migrations, strata_error *e)
+{
+	size_t pending = 0;
+	int error;
+
+	if ((error = api_session_lock(rb->s, e)) < 0)
+		return error;
+	if (api_validate_each(rb->s, check_row, rb, migrations, &pending, e) != 1)
+		return 0;
+	/* at the same time (one transaction's on PostgreSQL) the higher version, reverted, is the
+	 * later */
+	return rb->total && (!rb->to || rb->to_found) &&
+	       (!rb->newest_kept.set || when_cmp(&rb->oldest_gone, &rb->newest_kept) >= 0);
+}
+
+/* Pass 2: whether each step of the batch is a row pass 1 checked, its file the one the
+ * history's checksum names; else the error, before the batch starts. */
+static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want, strata_error *e)
+{
+	const strata_history *h = &rb->s->hist;
+	for (size_t i = 0; i < plan->n || i < want; i++) {
+		const strata_migration *m = i < plan->n ? plan->steps[i].m : NULL;
+		const strata_applied *a = m ? strata_history_find(h, m->version, m->name) : NULL;
+		if (a && i < want && strcmp(a->checksum, m->checksum) == 0 &&
+		    (!rb->to || strata_version_cmp(m->version, rb->to) > 0))
+			continue;
+		if (m)
+			strata_error_at(e, m->path, 0, 0);
+		strata_error_hint(e, "run the revert again once the build is done");
+		return strata_error_set(e, STRATA_EINVALID,
+		                        "the build changed while the revert ran: %s is not what "
+		                        "was checked",
+		                        m ? m->path : "the history");
+	}
+	return 0;
+}
+
+/* Pass 2, one batch: the history's `want` newest rows, their migrations and their plan. 1 when
+ * the history cannot be read so (then nothing of the batch was read). */
+static int read_batch(struct rb *rb, strata_plan *plan, size_t want, strata_error *e)
+{
+	api_session *s = rb->s;
+	strata_conn *c = s->db->conn;
+	strata_revert_opts o = {.steps = (unsigned)want};
+	int error;
+
+	memset(plan, 0, sizeof(*plan));
+	strata_history_free(&s->hist);
+	strata_catalog_free(&s->cat);
+	if ((error = c->engine->history_newest(c, want, &s->hist, e)) != 0 ||
+	    (error = strata_catalog_load_listed(&s->cat, s->src->dirs[0].dir, &s->hist, e)) != 0)
+		return error;
+	if ((error = strata_plan_down(plan, &s->cat, &s->hist, &o, e)) < 0)
+		return error;
+	return same_steps(rb, plan, want, e);
+}
+
+/* Pass 2. 1 when the first batch cannot be read so (nothing sent: the full read). */
+static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
+{
+	api_session *s = rb->s;
+	strata_run_opts ro;
+	size_t base = 0;
+	bool said = false;
+	int error = 0;
+
+	api_run_opts(s, &ro);
+	ro.total = rb->total;
+	if (!(r->state = calloc(BATCH, sizeof(*r->state))) ||
+	    !(r->ms = calloc(BATCH, sizeof(*r->ms))))
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	while (base < rb->total) {
+		size_t want = rb->total - base < BATCH ? rb->total - base : BATCH;
+		strata_run_result rr = {.state = r->state, .step_ms = r->ms};
+		strata_plan plan;
+
+		if ((error = read_batch(rb, &plan, want, e)) != 0) {
+			strata_plan_free(&plan);
+			if (error > 0 && base == 0)
+				return 1;
+			if (error > 0)
+				error =
+				    strata_error_set(e, STRATA_ERROR,
+				                     "the history can no longer be read a batch at "
+				                     "a time");
+			r->pub.failed = (long)base;
+			r->pub.not_started = true;
+			break;
+		}
+		if (!said)
+			said = api_say_not_highest(s, &plan);
+		if ((error = api_report_first(r, &plan.steps[0], e)) < 0) {
+			strata_plan_free(&plan);
+			break;
+		}
+		ro.index_base = base;
+		memset(r->state, 0, BATCH * sizeof(*r->state));
+		memset(r->ms, 0, BATCH * sizeof(*r->ms));
+		error = strata_runner_execute(s->db->conn, &plan, &ro, &rr, e);
+		r->pub.done += rr.done;
+		r->pub.skipped += rr.skipped;
+		r->pub.retries += rr.retries;
+		r->pub.ms += rr.ms;
+		if (error < 0) {
+			strata_error ignored = STRATA_ERROR_INIT; /* e says what failed */
+			r->pub.failed = (long)(base + rr.failed);
+			r->pub.not_started = rr.not_started;
+			r->pub.statements = rr.statements;
+			r->pub.failed_statement = rr.failed_statement;
+			if (rr.failed < plan.n)
+				(void)api_report_failed(r, &plan, rr.failed, &ignored);
+			strata_plan_free(&plan);
+			break;
+		}
+		base += plan.n;
+		strata_plan_free(&plan);
+	}
+	return error;
+}
+
+int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	struct rb rb = {.s = s, .to = s->o.to};
+	size_t migrations = 0;
+	double t0 = strata_now_ms();
+	int error;
+
+	if (!(s->o.to || s->o.all) || !s->o.no_step_list || s->o.dry_run || s->o.fake ||
+	    s->o.one_transaction || s->o.ignore_checksums || s->src->ndirs != 1 || s->src->nmems ||
+	    !c->engine->history_newest || (s->o.to && !strata_is_version(s->o.to)) ||
+	    !api_source_summary(s->src, false, &s->built))
+		return 1;
+	if ((error = check_all(&rb, &migrations, e)) <= 0)
+		return error < 0 ? error : 1;
+	api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
+	r->batched = true;
+	r->pub.n = rb.total;
+	r->pub.migrations = migrations;
+	if ((error = execute_all(&rb, r, e)) > 0) {
+		/* nothing sent: back to an empty report, for the full read */
+		api_run_report_clear(r);
+		r->batched = false;
+		memset(&r->pub, 0, sizeof(r->pub));
+		r->pub.failed = -1;
+		r->pub.failed_statement = -1;
+		return 1;
+	}
+	if (error < 0)
+		api_map_to_src(s->src, e);
+	strata_history_free(&s->hist);
+	strata_catalog_free(&s->cat);
+	return error;
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# migrations revert --to VERSION and --all from a build, a batch of 256 at a time (issue 15:
+# memory that does not grow with the history), on SQLite and PostgreSQL. Its checks come first,
+# holding one migration and one history row at a time ("checked N migrations" with -v); then
+# each batch is the history's newest rows and their files. Every case is run again on a twin
+# database through the full read (the sources, --dir src/migrations, which has no manifest):
+# the same exit, output and history. Where the checks doubt (an applied file edited, rows
+# applied out of order, a version not applied, a migration that cannot be reverted) the full
+# read decides.
+. "$(dirname "$0")/lib.sh"
+
+N=300
+tbl() { mig src/migrations "$1-t$1.sql" "-- migrate:up\ncreate table t$1 (x int);\n-- migrate:down\ndrop table t$1;\n"; }
+# 20, whose down section fails once g20 has a row (the build's check, on empty tables, passes)
+fails() {
+	mig src/migrations 20-t20.sql '-- migrate:up\ncreate table t20 (x int);\ncreate table g20 (x int check (x < 2));\n-- migrate:down\nupdate g20 set x = x + 1;\ndrop table g20;\ndrop table t20;\n'
+}
+# g20_row: the row that makes 20's down section fail, on both databases
+g20_row() {
+	dbq "insert into g20 values (1)" >/dev/null
+	if [ "$DB_KIND" = pg ]; then PG_DB=$TWIN_DB pg_q "insert into g20 values (1)"; else sq_q "$TWIN_FILE" "insert into g20 values (1)"; fi >/dev/null
+}
+FAILED='CHECK constraint failed|violates check constraint'
+# 20 edited after it was applied: its down section drops g20, which the applied one never made
+edited() {
+	mig src/migrations 20-t20.sql '-- migrate:up\ncreate table t20 (x int);\ncreate table g20 (x int);\n-- migrate:down\ndrop table g20;\ndrop table t20;\n'
+}
+GONE='no such table|does not exist'
+upto() { seq 1 "$1" | sed 's/.*/&-t&/' | paste -sd, -; }
+
+# twins KIND: two fresh databases of KIND, the twin's URL in TWIN (and its name or file)
+twins() {
+	new_db "$1"
+	TWIN=$DB_URL TWIN_DB=${PG_DB:-} TWIN_FILE=${DB_FILE:-}
+	new_db "$1"
+}
+# both NAME EXIT ARGS...: strata ARGS on the database, then the same on the twin (twin_run)
+both() { twin_run "$1" "$2" "$DB_URL" "$TWIN" "${@:3}"; }
+# hist_same NAME: the history of the database and of the twin
+hist_same() {
+	local a b
+	a=$(db_history)
+	b=$(PG_DB=$TWIN_DB DB_FILE=$TWIN_FILE db_history)
+	is "$1: ... the same history left on both" "$a" "$b"
+}
+# apply ARGS...: strata migrations run ARGS on both databases
+apply() {
+	local u
+	for u in "$DB_URL" "$TWIN"; do
+		run strata --database-url "$u" migrations run "$@"
+		[ "$rc" = 0 ] || not_ok "run $* on $u: $err"
+	done
+}
+batched() { like "$1" "$out" '^checked [0-9]+ migrations as the migrations and the history were read'; }
+t_tables() { db_tables | tr , '\n' | grep -c '^t[0-9]'; }
+
+scenario() {
+	local k=$1 i
+	twins "$k"
+	mkdir -p "$TEST_DIR/p-$k/src/migrations" && cd "$TEST_DIR/p-$k" || bail "no project"
+	for i in $(seq 1 10); do tbl "$i"; done
+	check "$k: build 10" 0 '^built 10 migrations' '^$' strata build
+	apply
+	for i in $(seq 11 "$N"); do tbl "$i"; done
+	check "$k: build $N" 0 "^built $N migrations" '^$' strata build
+	apply
+
+	# --to: 290 migrations in two batches
+	check "$k: -v revert --to 10: checked first, then reverted a batch at a time" 0 \
+		'^reverted 290 migrations in ' '' strata -v --database-url "$DB_URL" migrations revert --to 10
+	batched "$k: ... the checks' line"
+	like "$k: ... the last one reverted is 11" "$out" '^  reverted  11-t11 '
+	is "$k: ... 10 left" "$(db_history)" "$(upto 10)"
+	is "$k: ... and their tables" "$(t_tables)" 10
+	apply
+	both "$k: revert --to 10" 0 migrations revert --to 10
+	hist_same "$k: revert --to 10"
+	apply
+	both "$k: revert --all" 0 migrations revert --all
+	hist_same "$k: revert --all"
+	is "$k: ... no table left" "$(t_tables)" 0
+
+	# an applied file edited and built again: the checks doubt, the full read reverts down to it
+	apply
+	edited
+	check "$k: build the edited 20" 0 "^built $N migrations" '^$' strata build
+	both "$k: revert --all, 20 edited since it was applied" 1 migrations revert --all
+	like "$k: ... 20 failed" "$err" "$GONE"
+	is "$k: ... 1-20 left" "$(db_history)" "$(upto 20)"
+	hist_same "$k: revert --all, 20 edited"
+}
+each_db scenario
+
+# 20's down fails, as it was applied: the checks pass, 280 are reverted in two batches, then 20
+# fails
+fail_scenario() {
+	local k=$1 i
+	twins "$k"
+	mkdir -p "$TEST_DIR/f-$k/src/migrations" && cd "$TEST_DIR/f-$k" || bail "no project"
+	for i in $(seq 1 "$N"); do tbl "$i"; done
+	fails
+	check "$k: build" 0 "^built $N migrations" '^$' strata build
+	apply
+	g20_row
+	check "$k: -v revert --all: checked, then fails at 20" 1 '^  reverted  21-t21 ' "$FAILED" \
+		strata -v --database-url "$DB_URL" migrations revert --all
+	batched "$k: ... batched"
+	like "$k: ... it names the file" "$err" 'src/migrations/20-t20\.sql'
+	is "$k: ... 1-20 left" "$(db_history)" "$(upto 20)"
+	apply
+	both "$k: revert --all failing at 20" 1 migrations revert --all
+	hist_same "$k: revert --all failing at 20"
+	apply
+
+	# applied out of order: 350 after 360. --to 350 keeps 350, applied after 360: the rows to
+	# revert are not the newest, the checks doubt, the full read reverts 360 alone
+	tbl 360
+	check "$k: build 360" 0 '' '' strata build
+	apply
+	tbl 350
+	check "$k: build 350" 0 '' '' strata build
+	apply --allow-out-of-order
+	both "$k: --to 350, applied after 360" 0 migrations revert --to 350
+	like "$k: ... 360 reverted" "$out" '^  reverted  360-t360 '
+	hist_same "$k: --to 350"
+	# 360 applied again, after 350: --to 300 reverts both, batched, 360 first
+	apply
+	check "$k: --to 300 after it: batched" 0 '^reverted 2 migrations in ' '' \
+		strata -v --database-url "$DB_URL" migrations revert --to 300
+	batched "$k: ... batched"
+	is "$k: ... 360, then 350" "$(printf '%s\n' "$out" | awk '$1 == "reverted" && NF == 4 {print $2}' | paste -sd, -)" \
+		360-t360,350-t350
+	apply
+	# 350 given 360's applied_at by hand, and on SQLite a place after it (its rowid): there 350
+	# is the later (ties go by insertion), the checks doubt; on PostgreSQL 360 is (ties go by
+	# version), batched. Either way 360 alone is reverted
+	sametime() {
+		if [ "$k" = pg ]; then
+			PG_DB=$1 pg_q "update strata_migrations set applied_at = (select applied_at from strata_migrations where version = '360') where version = '350'"
+		else
+			sq_q "$2" "update strata_migrations set applied_at = (select applied_at from strata_migrations where version = '360'), rowid = (select max(rowid) + 1 from strata_migrations) where version = '350'"
+		fi >/dev/null
+	}
+	sametime "${PG_DB:-}" "${DB_FILE:-}"
+	sametime "$TWIN_DB" "$TWIN_FILE"
+	both "$k: --to 350, applied at the same time as 360" 0 migrations revert --to 350
+	like "$k: ... 360 reverted" "$out" '^  reverted  360-t360 '
+	hist_same "$k: --to 350 at the same time"
+	apply
+
+	# a version not applied; a migration that cannot be reverted: refused before anything runs
+	both "$k: --to a version not applied" 1 migrations revert --to 9999
+	like "$k: ... said" "$err" 'version 9999 is not applied'
+	mig src/migrations 400-t400.sql '-- migrate:up\ncreate table t400 (x int);\n'
+	check "$k: build one with no down section" 0 '' '' strata build
+	apply
+	both "$k: --to 300, 400 has no down section" 1 migrations revert --to 300
+	like "$k: ... said" "$err" 'cannot revert 400-t400'
+	hist_same "$k: --to 300, 400 has no down section"
+	is "$k: ... nothing reverted" "$(db_history)" "$(upto 300),350-t350,360-t360,400-t400"
+}
+each_db fail_scenario
+
+# refused before anything runs, as the full read refuses, though the first batch could run: 5
+# has no down section; 150 is not a version at all
+refused_scenario() {
+	local k=$1 i
+	twins "$k"
+	mkdir -p "$TEST_DIR/r-$k/src/migrations" && cd "$TEST_DIR/r-$k" || bail "no project"
+	for i in $(seq 1 "$N"); do [ "$i" = 150 ] || tbl "$i"; done
+	mig src/migrations 5-t5.sql '-- migrate:up\ncreate table t5 (x int);\n'
+	check "$k: build" 0 '' '' strata build
+	apply
+	both "$k: revert --all, 5 has no down section" 1 migrations revert --all
+	like "$k: ... said" "$err" 'cannot revert 5-t5'
+	is "$k: ... nothing reverted" "$(db_history | tr , '\n' | wc -l)" $((N - 1))
+	both "$k: --to 150, not a version of the history" 1 migrations revert --to 150
+	like "$k: ... said" "$err" 'version 150 is not applied'
+	is "$k: ... nothing reverted" "$(db_history | tr , '\n' | wc -l)" $((N - 1))
+	check "$k: --to 5: the rest, batched" 0 "^reverted $((N - 6)) migrations in " '' \
+		strata -v --database-url "$DB_URL" migrations revert --to 5
+	batched "$k: ... batched"
+	is "$k: ... 1-5 left" "$(db_history)" "$(upto 5)"
+	# the rest applied in one transaction (on PostgreSQL one applied_at for all: the higher
+	# version is the later): batched, the highest first
+	apply --transaction all
+	check "$k: applied in one transaction, --to 100: batched" 0 '^reverted 199 migrations in ' '' \
+		strata -v --database-url "$DB_URL" migrations revert --to 100
+	batched "$k: ... batched"
+	is "$k: ... 300 first, 101 last" "$(printf '%s\n' "$out" | awk '$1 == "reverted" && NF == 4 {print $2}' | sed -n '1p;$p' | paste -sd, -)" \
+		300-t300,101-t101
+	apply --transaction all
+	both "$k: --to 100 after one transaction" 0 migrations revert --to 100
+	hist_same "$k: --to 100 after one transaction"
+}
+each_db refused_scenario
+done_testing
