@@ -86,4 +86,5 @@ PREP="${S[*]} migrations run"
 row "migrations revert --to $FIRST (all but one)" "${S[@]}" migrations revert --to "$FIRST"
 row "migrations revert --all" "${S[@]}" migrations revert --all
 PREP=
+(cd "$P" && "${S[@]}" migrations run >/dev/null) # every migration applied again, for what follows
 row "schema dump (N schemas)" "${S[@]}" schema dump
