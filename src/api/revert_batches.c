@@ -82,7 +82,8 @@ static int check_row(void *ud, const strata_applied *a, strata_migration *m)
 	int cmp = rb->to ? strata_version_cmp(a->version, rb->to) : 1;
 	struct when w;
 
-	if (when_of(&w, a) < 0)
+	/* a row without a checksum (by hand) is one the full read reverts unchecked: so it does */
+	if (when_of(&w, a) < 0 || !a->checksum[0])
 		return API_DOUBT;
 	if (cmp <= 0) {
 		rb->to_found = rb->to_found || cmp == 0;
@@ -126,13 +127,17 @@ static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want,
 		if (a && i < want && strcmp(a->checksum, m->checksum) == 0 &&
 		    (!rb->to || strata_version_cmp(m->version, rb->to) > 0))
 			continue;
-		if (m)
-			strata_error_at(e, m->path, 0, 0);
+		if (!m)
+			return strata_error_set(
+			    e, STRATA_EINVALID,
+			    "the history changed while the revert ran: it has fewer "
+			    "migrations to revert than were checked");
+		strata_error_at(e, m->path, 0, 0);
 		strata_error_hint(e, "run the revert again once the build is done");
 		return strata_error_set(e, STRATA_EINVALID,
-		                        "the build changed while the revert ran: %s is not what "
-		                        "was checked",
-		                        m ? m->path : "the history");
+		                        "the build changed while the revert ran: %s-%s is not the "
+		                        "migration that was checked",
+		                        m->version, m->name);
 	}
 	return 0;
 }

@@ -34,7 +34,8 @@ typedef struct strata_applied {
 	/* read row by row (the engine's history_each), the order the engine ranks them in: on
 	 * PostgreSQL applied_at in microseconds (has_applied_us; of two equal times, the higher
 	 * version is the later), on SQLite applied_at's text and then the row's insertion order
-	 * (applied_seq, its rowid, above 0) */
+	 * (applied_seq, its rowid, above 0; 0 when applied_at is not text, which SQLite orders
+	 * after all text) */
 	bool has_applied_us;
 	int64_t applied_us;
 	int64_t applied_seq;

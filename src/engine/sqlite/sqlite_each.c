@@ -37,7 +37,7 @@ struct row {
 	int progress;
 	bool out_of_order;
 	double duration_ms;
-	sqlite3_int64 rowid;
+	sqlite3_int64 rowid; /* 0 when applied_at is not text, which SQLite orders otherwise */
 };
 
 struct batch {
@@ -80,6 +80,8 @@ static int read_batch(sqlite_conn *s, sqlite3_stmt *st, unsigned flags, struct b
 		struct row *r = &b->rows[b->n++];
 		static const int cols[7] = {0, 1, 2, 5, 7, 8, 12};
 		int ncols = flags & STRATA_EACH_CHECKSUM ? 7 : 6;
+		/* asked before sqlite3_column_text converts it */
+		bool at_text = sqlite3_column_type(st, 5) == SQLITE_TEXT;
 		r->str[6] = 0;
 		for (int i = 0; i < ncols; i++)
 			r->str[i] = keep(b, sqlite3_column_text(st, cols[i]));
@@ -89,7 +91,8 @@ static int read_batch(sqlite_conn *s, sqlite3_stmt *st, unsigned flags, struct b
 		b->len = sqlite3_column_int64(st, 9);
 		b->trimmed = keep(b, sqlite3_column_text(st, 10));
 		b->name = r->str[1];
-		b->rowid = r->rowid = sqlite3_column_int64(st, 11);
+		b->rowid = sqlite3_column_int64(st, 11);
+		r->rowid = at_text ? b->rowid : 0;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
