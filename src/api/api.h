@@ -117,18 +117,14 @@ int api_session_open(api_session *s, strata_db *db, const strata_source *src,
 int api_begin(api_session *s, strata_db *db, const strata_source *src, const strata_run_options *o,
               size_t size, void **report, const char *fn, strata_error *e);
 void api_session_close(api_session *s);
-/* What the reads of validate_stream.c and unrecord_stream.c return, and their history
- * callbacks return to stop the history, at the first doubt: no error, the full read decides. */
+/* What the reads of validate_stream.c, unrecord_stream.c and revert_batches.c return, and their
+ * history callbacks return to stop the history, at the first doubt: no error, the full read
+ * decides. */
 #define API_DOUBT (-1000)
 /* validate_stream.c: strata_validate's proof that nothing is wrong, for one directory, holding
  * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
  * on an error, which the full read then meets and reports). */
 int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, strata_error *e);
-/* The same proof, telling `each` of every applied row with its migration as it goes (in the
- * order of versions); `each` returning < 0 is a doubt: then 0. */
-int api_validate_each(api_session *s,
-                      int (*each)(void *ud, const strata_applied *a, strata_migration *m), void *ud,
-                      size_t *migrations, size_t *pending, strata_error *e);
 /* strata_accept's reads, the same way: the source proven clean (its files against the build
  * manifest, its sources older than it), and of it and of the history only the migrations and
  * the rows whose version `keep` says, into s->cat and s->hist, sorted as the full reads sort

@@ -3,14 +3,14 @@
  * a time (strata_revert with no_step_list; not a dry run, not fake, one transaction per
  * migration). Memory holds one batch, not the build and the history.
  *
- * Pass 1, under the lock, proves what the full read would find, holding one migration and one
- * history row at a time (validate_stream.c's proof: every row applied, in order, in a file of the
- * build with its checksum, the files the manifest's): the version to go down to is applied;
- * each migration to revert is revertible and passes the runner's checks; and they are the most
- * recently applied, every one after every row that stays in the engine's order (applied_at,
- * then on PostgreSQL the version, on SQLite the order the rows were inserted in), so that each
- * batch is the history's newest rows. At any doubt nothing was sent and the full read decides,
- * as it did.
+ * Pass 1, under the lock, proves what the full read would find, holding one manifest entry and
+ * one history row at a time, merged in the order of versions: every row applied, with an entry
+ * of the build's manifest of its version, name and checksum; the version to go down to applied;
+ * each migration to revert read (its files checked against the manifest), revertible and
+ * accepted by the runner's checks; and they are the most recently applied, every one after
+ * every row that stays in the engine's order (applied_at, then on PostgreSQL the version, on
+ * SQLite the order the rows were inserted in), so that each batch is the history's newest rows.
+ * At any doubt nothing was sent and the full read decides, as it did.
  *
  * Pass 2 reads the history's newest rows a batch at a time (the engine's history_newest), their
  * migrations from the manifest (strata_catalog_load_listed), checks that each file is still the
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "api/run_internal.h"
+#include "core/manifest.h"
 #include "core/runner.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -63,36 +64,43 @@ static int when_cmp(const struct when *x, const struct when *y)
 
 struct rb {
 	api_session *s;
-	const char *to; /* the version to go down to; NULL: all */
-	size_t total;   /* the migrations to revert */
+	const char *dir; /* the build */
+	const char *to;  /* the version to go down to; NULL: all */
+	size_t total;    /* the migrations to revert */
 	bool to_found;
 	struct when newest_kept; /* the latest row that stays (unset: none) */
 	struct when oldest_gone; /* the earliest row reverted */
+	/* the build's manifest, entry by entry, and its current entry's migration (not read) */
+	strata_manifest_stream *ms;
+	strata_migration *ent;
+	size_t migrations;
 };
 
-/* Pass 1, an applied row and its migration (validate_stream.c's proof tells each). */
-static int check_row(void *ud, const strata_applied *a, strata_migration *m)
+/* The manifest's next entry into rb->ent: 1, 0 at the end, API_DOUBT. */
+static int next_entry(struct rb *rb)
 {
-	struct rb *rb = ud;
+	const strata_manifest_entry *ent;
+	strata_error ignored = STRATA_ERROR_INIT;
+	int more;
+
+	strata_migration_free(rb->ent);
+	rb->ent = NULL;
+	if ((more = strata_manifest_stream_next(rb->ms, &ent, &ignored)) <= 0)
+		return more < 0 ? API_DOUBT : 0;
+	rb->migrations++;
+	return strata_catalog_entry(&rb->ent, rb->dir, ent, &ignored) == 0 ? 1 : API_DOUBT;
+}
+
+/* A migration to revert: read (its files checked against the manifest), revertible, and
+ * accepted by a run's checks. */
+static int check_revert(struct rb *rb, strata_migration *m)
+{
 	strata_step step = {.m = m, .dir = STRATA_DOWN};
 	strata_plan one = {.steps = &step, .n = 1, .sources = 1};
 	strata_run_opts ro = {0};
 	strata_run_result rr = {0};
 	strata_error ignored = STRATA_ERROR_INIT;
-	int cmp = rb->to ? strata_version_cmp(a->version, rb->to) : 1;
-	struct when w;
 
-	/* a row without a checksum (by hand) is one the full read reverts unchecked: so it does */
-	if (when_of(&w, a) < 0 || !a->checksum[0])
-		return API_DOUBT;
-	if (cmp <= 0) {
-		rb->to_found = rb->to_found || cmp == 0;
-		if (!rb->newest_kept.set || when_cmp(&w, &rb->newest_kept) > 0)
-			rb->newest_kept = w;
-		return 0;
-	}
-	if (!rb->oldest_gone.set || when_cmp(&w, &rb->oldest_gone) < 0)
-		rb->oldest_gone = w;
 	if (strata_migration_ensure(m, &ignored) < 0 || strata_plan_revertible(m, &ignored) < 0 ||
 	    strata_runner_precheck(rb->s->db->conn, &one, &ro, &rr, &ignored) < 0)
 		return API_DOUBT;
@@ -100,19 +108,63 @@ static int check_row(void *ud, const strata_applied *a, strata_migration *m)
 	return 0;
 }
 
-/* Pass 1: 1 when proven (rb->total set), 0 when not, < 0 on an error. */
-static int check_all(struct rb *rb, size_t *migrations, strata_error *e)
+/* Pass 1, a history row (in the order of versions, as the manifest's entries): applied, with
+ * the manifest entry of its version and name and its checksum; its place in the order of
+ * application; when it is to be reverted, its migration checked. */
+static int check_row(void *ud, const strata_applied *a)
 {
-	size_t pending = 0;
+	struct rb *rb = ud;
+	int cmp = rb->to ? strata_version_cmp(a->version, rb->to) : 1, c = -1, more = 1;
+	struct when w;
+
+	if (a->status != STRATA_APPLIED_OK || when_of(&w, a) < 0)
+		return API_DOUBT;
+	/* the entries before it are not applied */
+	while (more == 1 && (c = strata_migration_key_cmp(rb->ent->version, rb->ent->name,
+	                                                  a->version, a->name)) < 0)
+		if ((more = next_entry(rb)) == 0)
+			return API_DOUBT; /* no entry: a row in no file of the build */
+	/* (a row without a checksum, by hand, which the full read reverts unchecked, differs too)
+	 */
+	if (more < 0 || c != 0 || strcmp(rb->ent->version, a->version) != 0 ||
+	    strcmp(rb->ent->name, a->name) != 0 || strcmp(rb->ent->checksum, a->checksum) != 0)
+		return API_DOUBT;
+	if (cmp <= 0) {
+		rb->to_found = rb->to_found || cmp == 0;
+		if (!rb->newest_kept.set || when_cmp(&w, &rb->newest_kept) > 0)
+			rb->newest_kept = w;
+	} else {
+		if (!rb->oldest_gone.set || when_cmp(&w, &rb->oldest_gone) < 0)
+			rb->oldest_gone = w;
+		if (check_revert(rb, rb->ent) < 0)
+			return API_DOUBT;
+	}
+	return next_entry(rb) < 0 ? API_DOUBT : 0;
+}
+
+/* Pass 1: 1 when proven (rb->total set), 0 when not, < 0 on an error. */
+static int check_all(struct rb *rb, strata_error *e)
+{
+	strata_conn *c = rb->s->db->conn;
+	strata_error ignored = STRATA_ERROR_INIT;
 	int error;
 
 	if ((error = api_session_lock(rb->s, e)) < 0)
 		return error;
-	if (api_validate_each(rb->s, check_row, rb, migrations, &pending, e) != 1)
+	if (strata_manifest_stream_open(&rb->ms, rb->dir, true, NULL, &ignored) < 0 ||
+	    next_entry(rb) != 1)
 		return 0;
+	error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, check_row, rb, e);
+	if (error == API_DOUBT || error > 0) /* a doubt, or a history it cannot read so */
+		return 0;
+	if (error < 0)
+		return error;
+	/* the rest of the manifest, counted */
+	while ((error = next_entry(rb)) == 1)
+		;
 	/* at the same time (one transaction's on PostgreSQL) the higher version, reverted, is the
 	 * later */
-	return rb->total && (!rb->to || rb->to_found) &&
+	return error == 0 && rb->total && (!rb->to || rb->to_found) &&
 	       (!rb->newest_kept.set || when_cmp(&rb->oldest_gone, &rb->newest_kept) >= 0);
 }
 
@@ -229,21 +281,25 @@ int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
 {
 	strata_conn *c = s->db->conn;
 	struct rb rb = {.s = s, .to = s->o.to};
-	size_t migrations = 0;
 	double t0 = strata_now_ms();
 	int error;
 
 	if (!(s->o.to || s->o.all) || !s->o.no_step_list || s->o.dry_run || s->o.fake ||
 	    s->o.one_transaction || s->o.ignore_checksums || s->src->ndirs != 1 || s->src->nmems ||
-	    !c->engine->history_newest || (s->o.to && !strata_is_version(s->o.to)) ||
+	    !c->engine->history_each || !c->engine->history_newest ||
+	    (s->o.to && !strata_is_version(s->o.to)) || !strata_db_exists(s->db) ||
 	    !api_source_summary(s->src, false, &s->built))
 		return 1;
-	if ((error = check_all(&rb, &migrations, e)) <= 0)
+	rb.dir = s->src->dirs[0].dir;
+	error = check_all(&rb, e);
+	strata_migration_free(rb.ent);
+	strata_manifest_stream_close(rb.ms);
+	if (error <= 0)
 		return error < 0 ? error : 1;
-	api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
+	api_phase(s->db, "checked", strata_now_ms() - t0, rb.migrations, 0);
 	r->batched = true;
 	r->pub.n = rb.total;
-	r->pub.migrations = migrations;
+	r->pub.migrations = rb.migrations;
 	if ((error = execute_all(&rb, r, e)) > 0) {
 		/* nothing sent: back to an empty report, for the full read */
 		api_run_report_clear(r);

@@ -32,9 +32,6 @@ struct vs {
 	strata_migration *cur;      /* the walk's current migration; NULL at its end */
 	size_t migrations, pending, src_files;
 	strata_buf last; /* the history row before, "version\0name\0" */
-	/* api_validate_each's: told of each applied row and its migration */
-	int (*each)(void *ud, const strata_applied *a, strata_migration *m);
-	void *each_ud;
 };
 
 /* Whether the manifest's next entry is cur, file for file and checksum. */
@@ -124,8 +121,6 @@ static int on_row(void *ud, const strata_applied *a)
 	/* applied, and in no file of the directory; or its file changed since */
 	if (!v->cur || cmp != 0 || (a->checksum[0] && strcmp(a->checksum, v->cur->checksum) != 0))
 		return API_DOUBT;
-	if (v->each && v->each(v->each_ud, a, v->cur) < 0)
-		return API_DOUBT;
 	return advance(v) < 0 ? API_DOUBT : 0;
 }
 
@@ -198,15 +193,8 @@ static void close_source(struct vs *v)
 
 int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending_out, strata_error *e)
 {
-	return api_validate_each(s, NULL, NULL, migrations, pending_out, e);
-}
-
-int api_validate_each(api_session *s,
-                      int (*each)(void *ud, const strata_applied *a, strata_migration *m), void *ud,
-                      size_t *migrations, size_t *pending_out, strata_error *e)
-{
 	strata_conn *c = s->db->conn;
-	struct vs v = {.s = s, .last = STRATA_BUF_INIT, .each = each, .each_ud = ud};
+	struct vs v = {.s = s, .last = STRATA_BUF_INIT};
 	int error = API_DOUBT, found;
 
 	if (open_source(&v, s) < 0)

@@ -371,6 +371,29 @@ static int partial_init(strata_catalog *out, strata_error *e)
 /* Which manifest entries a streamed load keeps: 1 keep, 0 skip, 2 stop (the load answers 1). */
 typedef int (*keep_fn)(void *ud, const char *version, const char *name, const char *sha256);
 
+int strata_catalog_entry(strata_migration **out, const char *dir, const strata_manifest_entry *ent,
+                         strata_error *e)
+{
+	strata_migration *m = calloc(1, sizeof(*m));
+	int error;
+
+	*out = NULL;
+	if (!m)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if (!ent->sha256 || strlen(ent->sha256) != sizeof(m->checksum) - 1)
+		error = 1;
+	else
+		error = listed_entry(m, dir, ent, e);
+	if (error != 0) {
+		strata_migration_free(m);
+		return error;
+	}
+	memcpy(m->checksum, ent->sha256, sizeof(m->checksum));
+	m->up.present = true;
+	*out = m;
+	return 0;
+}
+
 /* The manifest's entry ent into c when keep says so; 1 when the entry is not what build writes
  * or keep says stop. */
 static int push_kept(strata_catalog *c, size_t *cap, const char *dir,
@@ -389,14 +412,8 @@ static int push_kept(strata_catalog *c, size_t *cap, const char *dir,
 	free(n);
 	if (want != 1)
 		return want == 0 ? 0 : 1;
-	if (!(m = calloc(1, sizeof(*m))))
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if ((error = listed_entry(m, dir, ent, e)) != 0) {
-		strata_migration_free(m);
+	if ((error = strata_catalog_entry(&m, dir, ent, e)) != 0)
 		return error;
-	}
-	memcpy(m->checksum, ent->sha256, sizeof(m->checksum));
-	m->up.present = true;
 	return push(c, cap, m, e);
 }
 
