@@ -117,7 +117,9 @@ static int check_row(void *ud, const strata_applied *a)
 	int cmp = rb->to ? strata_version_cmp(a->version, rb->to) : 1, c = -1, more = 1;
 	struct when w;
 
-	if (a->status != STRATA_APPLIED_OK || when_of(&w, a) < 0)
+	/* (no entry left: a row after the build's last migration, as when an older build is
+	 * deployed) */
+	if (!rb->ent || a->status != STRATA_APPLIED_OK || when_of(&w, a) < 0)
 		return API_DOUBT;
 	/* the entries before it are not applied */
 	while (more == 1 && (c = strata_migration_key_cmp(rb->ent->version, rb->ent->name,
