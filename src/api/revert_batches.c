@@ -174,24 +174,16 @@ static int check_all(struct rb *rb, strata_error *e)
  * history's checksum names; else the error, before the batch starts. */
 static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want, strata_error *e)
 {
-	const strata_history *h = &rb->s->hist;
-	for (size_t i = 0; i < plan->n || i < want; i++) {
-		const strata_migration *m = i < plan->n ? plan->steps[i].m : NULL;
-		const strata_applied *a = m ? strata_history_find(h, m->version, m->name) : NULL;
-		if (a && i < want && strcmp(a->checksum, m->checksum) == 0 &&
-		    (!rb->to || strata_version_cmp(m->version, rb->to) > 0))
-			continue;
-		if (!m)
-			return strata_error_set(
-			    e, STRATA_EINVALID,
-			    "the history changed while the revert ran: it has fewer "
-			    "migrations to revert than were checked");
-		strata_error_at(e, m->path, 0, 0);
-		strata_error_hint(e, "run the revert again once the build is done");
+	if (plan->n != want)
 		return strata_error_set(e, STRATA_EINVALID,
-		                        "the build changed while the revert ran: %s-%s is not the "
-		                        "migration that was checked",
-		                        m->version, m->name);
+		                        "the history changed while the revert ran: it has fewer "
+		                        "migrations to revert than were checked");
+	for (size_t i = 0; i < plan->n; i++) {
+		const strata_migration *m = plan->steps[i].m;
+		const strata_applied *a = strata_history_find(&rb->s->hist, m->version, m->name);
+		if (!a || strcmp(a->checksum, m->checksum) != 0 ||
+		    (rb->to && strata_version_cmp(m->version, rb->to) <= 0))
+			return api_step_changed(m, "the revert", e);
 	}
 	return 0;
 }
@@ -209,7 +201,7 @@ static int read_batch(struct rb *rb, strata_plan *plan, size_t want, strata_erro
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
 	if ((error = c->engine->history_newest(c, want, &s->hist, e)) != 0 ||
-	    (error = strata_catalog_load_listed(&s->cat, s->src->dirs[0].dir, &s->hist, e)) != 0)
+	    (error = strata_catalog_load_listed(&s->cat, rb->dir, &s->hist, e)) != 0)
 		return error;
 	if ((error = strata_plan_down(plan, &s->cat, &s->hist, &o, e)) < 0)
 		return error;
@@ -239,11 +231,15 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 			strata_plan_free(&plan);
 			if (error > 0 && base == 0)
 				return 1;
-			if (error > 0)
+			if (error > 0) {
+				strata_error_hint(e,
+				                  "run the revert again: it reads the history "
+				                  "whole when it cannot read it a batch at a time");
 				error =
 				    strata_error_set(e, STRATA_ERROR,
 				                     "the history can no longer be read a batch at "
 				                     "a time");
+			}
 			r->pub.failed = (long)base;
 			r->pub.not_started = true;
 			break;
@@ -303,12 +299,7 @@ int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
 	r->pub.n = rb.total;
 	r->pub.migrations = rb.migrations;
 	if ((error = execute_all(&rb, r, e)) > 0) {
-		/* nothing sent: back to an empty report, for the full read */
-		api_run_report_clear(r);
-		r->batched = false;
-		memset(&r->pub, 0, sizeof(r->pub));
-		r->pub.failed = -1;
-		r->pub.failed_statement = -1;
+		api_run_report_reset(r); /* nothing sent: the full read */
 		return 1;
 	}
 	if (error < 0)

@@ -156,14 +156,19 @@ static int same_steps(const struct run_report *r, size_t base, const strata_plan
 		    strata_history_row_hash(&key, m->version, m->name, m->checksum) == 0 &&
 		    key == r->keys[base + i])
 			continue;
-		strata_error_at(e, m->path, 0, 0);
-		strata_error_hint(e, "run again once the build is done");
-		return strata_error_set(e, STRATA_EINVALID,
-		                        "the build changed while it ran: %s-%s is not the "
-		                        "migration that was checked",
-		                        m->version, m->name);
+		return api_step_changed(m, "it", e);
 	}
 	return 0;
+}
+
+int api_step_changed(const strata_migration *m, const char *what, strata_error *e)
+{
+	strata_error_at(e, m->path, 0, 0);
+	strata_error_hint(e, "run again once the build is done");
+	return strata_error_set(e, STRATA_EINVALID,
+	                        "the build changed while %s ran: %s-%s is not the migration that "
+	                        "was checked",
+	                        what, m->version, m->name);
 }
 
 int api_report_first(struct run_report *r, const strata_step *st, strata_error *e)
@@ -266,8 +271,7 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 	return error;
 }
 
-/* Back to an empty report, for the full read. */
-static void report_reset(struct run_report *r)
+void api_run_report_reset(struct run_report *r)
 {
 	api_run_report_clear(r);
 	r->batched = false;
@@ -287,7 +291,7 @@ int api_run_batches(api_session *s, struct run_report *r, double t0, strata_erro
 	api_run_opts(s, &ro);
 	if (check_batches(s, r, &ro, &only, e) < 0) {
 		/* refused (or failed) before anything was sent: the full read says it */
-		report_reset(r);
+		api_run_report_reset(r);
 		strata_catalog_free(&s->cat);
 		strata_error_clear(e);
 		return 1;

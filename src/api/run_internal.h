@@ -51,6 +51,11 @@ int api_report_failed(struct run_report *r, const strata_plan *plan, size_t i, s
  * (nothing sent, the report empty) when it is not such a revert, or the checks doubt anything:
  * the full read then decides. */
 int api_revert_batches(api_session *s, struct run_report *r, strata_error *e);
+/* A step of a run in batches that is not the one the checks read: the error, at its file. `what`:
+ * "it" (a run), "the revert". */
+int api_step_changed(const strata_migration *m, const char *what, strata_error *e);
+/* Back to an empty report (nothing sent), for the full read. */
+void api_run_report_reset(struct run_report *r);
 /* Frees the report's steps, states and times, and what a batched run added, leaving them empty
  * (run.c). */
 void api_run_report_clear(struct run_report *r);

@@ -40,16 +40,16 @@ int strata_catalog_load_built(strata_catalog *out, const char *const *dirs, size
  * all of them are freed, taken in or not, whatever the outcome. */
 int strata_catalog_load_all(strata_catalog *out, const char *const *dirs, size_t ndirs, bool built,
                             strata_migration **extra, size_t nextra, strata_error *e);
-/* The migrations of the built directory `dir` (as directory 0 of one) that history h holds, by
- * version and name, listed from its manifest read entry by entry (strata_manifest_stream): what a
- * revert of the newest few needs, holding neither the whole manifest nor a migration per entry.
- * Only for a directory whose manifest vouches for it (strata_build_summary). Returns 1 (c empty)
- * when the manifest is not as build writes it: then strata_catalog_load_built. */
 /* The migration of manifest entry ent of the built directory dir, not read yet (its files are
  * read and checked against the entry's checksum by strata_migration_ensure): 1 (*out NULL) when
  * the entry is not what build writes. */
 int strata_catalog_entry(strata_migration **out, const char *dir,
                          const struct strata_manifest_entry *ent, strata_error *e);
+/* The migrations of the built directory `dir` (as directory 0 of one) that history h holds, by
+ * version and name, listed from its manifest read entry by entry (strata_manifest_stream): what a
+ * revert of the newest few needs, holding neither the whole manifest nor a migration per entry.
+ * Only for a directory whose manifest vouches for it (strata_build_summary). Returns 1 (c empty)
+ * when the manifest is not as build writes it: then strata_catalog_load_built. */
 int strata_catalog_load_listed(strata_catalog *out, const char *dir, const struct strata_history *h,
                                strata_error *e);
 /* The migrations of the built directory `dir` (as directory 0 of one) after the first
