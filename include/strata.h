@@ -142,6 +142,8 @@ typedef enum strata_event_kind {
 	                              commit and lags too much: waiting (message: the replica,
 	                              "application_name (client address)"; count: bytes behind;
 	                              ms: how far behind in time, at most) */
+	STRATA_EVENT_STEP_PLANNED, /* a dry run: a migration that would run (step: its report, with
+	                              its SQL), in run order, as it is planned */
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
@@ -171,6 +173,7 @@ typedef struct strata_event {
 	unsigned flags;      /* PHASE; NOTICE: STRATA_EVENT_WARNING */
 	const char *message; /* LOCK_WAIT, NOTICE, REPLICA_WAIT; SEED_TABLE: the table;
 	                        REVERT_ORDER: the higher */
+	const struct strata_step_report *step; /* STEP_PLANNED (also index, total) */
 } strata_event;
 
 /* Called on the thread that runs the operation; the event and its strings live for the call. */
@@ -330,8 +333,10 @@ typedef struct strata_run_options {
 	                             one (revert) */
 	unsigned steps;           /* revert: how many, the most recently applied first (0: 1) */
 	bool all;                 /* revert: every applied migration */
-	bool dry_run;             /* plan only: the report lists the steps and their SQL; no lock is
-	                             taken and nothing is written (not even the history table) */
+	bool dry_run;             /* plan only: each step and its SQL is handed out as a
+	                             STRATA_EVENT_STEP_PLANNED event and listed in the report; no
+	                             lock is taken and nothing is written (not even the history
+	                             table) */
 	bool fake;                /* run: record the migrations as applied, run none of their SQL;
 	                             revert: remove them from the history, run none of their SQL */
 	bool one_transaction;     /* every step in one transaction: all or nothing */
@@ -362,7 +367,8 @@ typedef struct strata_run_options {
 	 * numbers the one that failed, which failed_step describes. For a caller that follows
 	 * the steps by their STRATA_EVENT_STEP_ events, so that a run of many migrations, or a
 	 * revert to a version or of all of them from one build, holds one batch of them (256),
-	 * not a report entry for each. A dry run and a revert with fake list their steps anyway. */
+	 * not a report entry for each; a dry run of such a revert, one batch of them, handed out
+	 * as STRATA_EVENT_STEP_PLANNED events. A revert with fake lists its steps anyway. */
 	bool no_step_list;
 } strata_run_options;
 

@@ -1,13 +1,13 @@
 /*
  * revert_batches.c: a revert to a version, or of everything, from one build, BATCH migrations at
- * a time (strata_revert with no_step_list; not a dry run, not fake, one transaction per
- * migration). Memory holds one batch, not the build and the history.
+ * a time (strata_revert with no_step_list; not fake, one transaction per migration), or its dry
+ * run. Memory holds one batch, not the build and the history.
  *
- * Pass 1, under the lock, proves what the full read would find, holding one manifest entry and
- * one history row at a time, merged in the order of versions: every row applied, with an entry
- * of the build's manifest of its version, name and checksum; the version to go down to applied;
- * each migration to revert read (its files checked against the manifest), revertible and
- * accepted by the runner's checks; and they are the most recently applied, every one after
+ * Pass 1, under the lock (a dry run takes none), proves what the full read would find, holding one
+ * manifest entry and one history row at a time, merged in the order of versions: every row applied,
+ * with an entry of the build's manifest of its version, name and checksum; the version to go down
+ * to applied; each migration to revert read (its files checked against the manifest), revertible
+ * and accepted by the runner's checks; and they are the most recently applied, every one after
  * every row that stays in the engine's order (applied_at, then on PostgreSQL the version, on
  * SQLite the order the rows were inserted in), so that each batch is the history's newest rows.
  * At any doubt nothing was sent and the full read decides, as it did.
@@ -17,6 +17,9 @@
  * one the history's checksum names, plans them as strata_plan_down plans and runs them. What
  * stops it (a failing migration, a file changed since pass 1, a signal, a replica behind) stops
  * it between migrations, each reverted with its row or not at all, as a revert without batches.
+ * A dry run hands each batch out as STEP_PLANNED events instead, and reads the next batch after
+ * the last row it handed out, as if it and the rows before it were gone (history_newest's
+ * after).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,8 @@ struct rb {
 	strata_manifest_stream *ms;
 	strata_migration *ent;
 	size_t migrations;
+	/* a dry run: the last step handed out, whose batch is freed (version and name, owned) */
+	strata_applied after;
 };
 
 /* The manifest's next entry into rb->ent: 1, 0 at the end, API_DOUBT. */
@@ -151,7 +156,7 @@ static int check_all(struct rb *rb, strata_error *e)
 	strata_error ignored = STRATA_ERROR_INIT;
 	int error;
 
-	if ((error = api_session_lock(rb->s, e)) < 0)
+	if (!rb->s->o.dry_run && (error = api_session_lock(rb->s, e)) < 0)
 		return error;
 	if (strata_manifest_stream_open(&rb->ms, rb->dir, true, NULL, &ignored) < 0 ||
 	    next_entry(rb) != 1)
@@ -188,8 +193,9 @@ static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want,
 	return 0;
 }
 
-/* Pass 2, one batch: the history's `want` newest rows, their migrations and their plan. 1 when
- * the history cannot be read so (then nothing of the batch was read). */
+/* Pass 2, one batch: the history's `want` newest rows (a dry run: after rb->after, once set),
+ * their migrations and their plan. 1 when the history cannot be read so (then nothing of the
+ * batch was read). */
 static int read_batch(struct rb *rb, strata_plan *plan, size_t want, strata_error *e)
 {
 	api_session *s = rb->s;
@@ -200,12 +206,26 @@ static int read_batch(struct rb *rb, strata_plan *plan, size_t want, strata_erro
 	memset(plan, 0, sizeof(*plan));
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
-	if ((error = c->engine->history_newest(c, want, &s->hist, e)) != 0 ||
+	if ((error = c->engine->history_newest(c, want, rb->after.version ? &rb->after : NULL,
+	                                       &s->hist, e)) != 0 ||
 	    (error = strata_catalog_load_listed(&s->cat, rb->dir, &s->hist, e)) != 0)
 		return error;
 	if ((error = strata_plan_down(plan, &s->cat, &s->hist, &o, e)) < 0)
 		return error;
 	return same_steps(rb, plan, want, e);
+}
+
+/* A dry run: the batch's last step, which the next batch comes after. */
+static int remember_last(struct rb *rb, const strata_plan *plan, strata_error *e)
+{
+	const strata_migration *m = plan->steps[plan->n - 1].m;
+	free(rb->after.version);
+	free(rb->after.name);
+	rb->after.version = strdup(m->version);
+	rb->after.name = strdup(m->name);
+	if (!rb->after.version || !rb->after.name)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	return 0;
 }
 
 /* Pass 2. 1 when the first batch cannot be read so (nothing sent: the full read). */
@@ -246,6 +266,15 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 		}
 		if (!said)
 			said = api_say_not_highest(s, &plan);
+		if (s->o.dry_run) {
+			api_say_planned(s, &plan, base, rb->total);
+			base += plan.n;
+			error = remember_last(rb, &plan, e);
+			strata_plan_free(&plan);
+			if (error < 0)
+				break;
+			continue;
+		}
 		if ((error = api_report_first(r, &plan.steps[0], e)) < 0) {
 			strata_plan_free(&plan);
 			break;
@@ -282,8 +311,8 @@ int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
 	double t0 = strata_now_ms();
 	int error;
 
-	if (!(s->o.to || s->o.all) || !s->o.no_step_list || s->o.dry_run || s->o.fake ||
-	    s->o.one_transaction || s->o.ignore_checksums || s->src->ndirs != 1 || s->src->nmems ||
+	if (!(s->o.to || s->o.all) || !s->o.no_step_list || s->o.fake || s->o.one_transaction ||
+	    s->o.ignore_checksums || s->src->ndirs != 1 || s->src->nmems ||
 	    !c->engine->history_each || !c->engine->history_newest ||
 	    (s->o.to && !strata_is_version(s->o.to)) || !strata_db_exists(s->db) ||
 	    !api_source_summary(s->src, false, &s->built))
@@ -298,7 +327,10 @@ int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
 	r->batched = true;
 	r->pub.n = rb.total;
 	r->pub.migrations = rb.migrations;
-	if ((error = execute_all(&rb, r, e)) > 0) {
+	error = execute_all(&rb, r, e);
+	free(rb.after.version);
+	free(rb.after.name);
+	if (error > 0) {
 		api_run_report_reset(r); /* nothing sent: the full read */
 		return 1;
 	}

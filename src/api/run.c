@@ -58,25 +58,47 @@ static int report_alloc(struct run_report *r, strata_error *e)
 	return 0;
 }
 
+void api_step_report(const strata_step *st, strata_step_report *p)
+{
+	const strata_section *sec = st->dir == STRATA_UP ? &st->m->up : &st->m->down;
+	*p = (strata_step_report){
+	    .version = st->m->version,
+	    .name = st->m->name,
+	    .file = st->dir == STRATA_DOWN && st->m->down_path ? st->m->down_path : st->m->path,
+	    .direction = st->dir,
+	    .no_transaction = sec->no_transaction,
+	    .out_of_order = st->out_of_order,
+	    .is_function = sec->fn != NULL,
+	    .state = STRATA_STEP_PLANNED,
+	    .sql = sec->fn || !sec->text ? NULL : sec->text + sec->offset,
+	    .sql_len = sec->fn || !sec->text ? 0 : sec->len};
+}
+
+void api_say_planned(const api_session *s, const strata_plan *p, size_t base, size_t total)
+{
+	strata_event_fn fn = s->db->opts.on_event;
+	for (size_t i = 0; fn && i < p->n; i++) {
+		strata_step_report st;
+		strata_event ev = {.kind = STRATA_EVENT_STEP_PLANNED,
+		                   .index = base + i,
+		                   .total = total,
+		                   .step = &st};
+		api_step_report(&p->steps[i], &st);
+		ev.version = st.version;
+		ev.name = st.name;
+		ev.file = st.file;
+		ev.direction = st.direction;
+		fn(&ev, s->db->opts.userdata);
+	}
+}
+
 /* The public steps, from the plan and what the runner recorded. */
 static void report_steps(struct run_report *r)
 {
 	for (size_t i = 0; r->steps && i < r->plan.n; i++) {
-		const strata_step *st = &r->plan.steps[i];
-		const strata_section *sec = st->dir == STRATA_UP ? &st->m->up : &st->m->down;
-		strata_step_report *p = &r->steps[i];
-		p->version = st->m->version;
-		p->name = st->m->name;
-		p->file =
-		    st->dir == STRATA_DOWN && st->m->down_path ? st->m->down_path : st->m->path;
-		p->direction = st->dir;
-		p->no_transaction = sec->no_transaction;
-		p->out_of_order = st->out_of_order;
-		p->is_function = sec->fn != NULL;
-		p->state = r->state ? r->state[i] : STRATA_STEP_PLANNED;
-		p->ms = r->ms ? r->ms[i] : 0;
-		p->sql = sec->fn || !sec->text ? NULL : sec->text + sec->offset;
-		p->sql_len = sec->fn || !sec->text ? 0 : sec->len;
+		api_step_report(&r->plan.steps[i], &r->steps[i]);
+		r->steps[i].state = r->state ? r->state[i] : STRATA_STEP_PLANNED;
+		r->steps[i].ms = r->ms ? r->ms[i] : 0;
 	}
 	r->pub.steps = r->steps;
 	r->pub.n = r->steps ? r->plan.n : 0;
@@ -271,7 +293,8 @@ static int load_newest(api_session *s, strata_error *e)
 	if (!s->o.dry_run && (error = api_session_lock(s, e)) < 0)
 		return error;
 	t0 = strata_now_ms();
-	if ((error = c->engine->history_newest(c, s->o.steps ? s->o.steps : 1, &s->hist, e)) != 0)
+	if ((error = c->engine->history_newest(c, s->o.steps ? s->o.steps : 1, NULL, &s->hist, e)) !=
+	    0)
 		return error;
 	api_phase(s->db, "history", strata_now_ms() - t0, s->hist.n, 0);
 	t0 = strata_now_ms();
@@ -290,8 +313,12 @@ static int run_plan(api_session *s, struct run_report *r, strata_error *e)
 	int error;
 	/* a revert's catalog may hold only what it reverts (load_newest) */
 	r->pub.migrations = s->cat.partial ? (size_t)s->built.rows : s->cat.n;
-	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0 || s->o.dry_run)
+	if ((error = report_alloc(r, e)) < 0 || r->plan.n == 0)
 		return error;
+	if (s->o.dry_run) {
+		api_say_planned(s, &r->plan, 0, r->plan.n);
+		return 0;
+	}
 	return execute(s, r, e);
 }
 
@@ -305,7 +332,7 @@ static void finish(api_session *s, struct run_report *r, strata_run_report **out
 	if (!r->pub.failed_step && r->pub.steps && r->pub.failed >= 0 &&
 	    (size_t)r->pub.failed < r->pub.n)
 		r->pub.failed_step = &r->pub.steps[r->pub.failed];
-	if (s->o.no_step_list && !s->o.dry_run && !r->unrecording)
+	if (s->o.no_step_list && !r->unrecording)
 		r->pub.steps = NULL;
 	api_session_close(s);
 	if (out)

@@ -32,6 +32,11 @@ struct run_report {
 /* A revert that undoes the most recently applied migration while one of a higher version stays
  * applied (a plugin's migration applied after the core's) says so, once: true when it did. */
 bool api_say_not_highest(api_session *s, const strata_plan *plan);
+/* The report of step st, PLANNED, its strings and SQL borrowed from its migration. */
+void api_step_report(const strata_step *st, strata_step_report *p);
+/* A dry run: the steps of p, which are steps base... of total, handed out as STEP_PLANNED
+ * events. */
+void api_say_planned(const api_session *s, const strata_plan *p, size_t base, size_t total);
 /* How the runner runs for this session. */
 void api_run_opts(const api_session *s, strata_run_opts *ro);
 

@@ -47,6 +47,7 @@ struct cli_ctx {
 	const void *opts;    /* the command's parsed options, for announce */
 	/* called on the first migration's start, to say what the run is about to do */
 	void (*announce)(struct cli_ctx *ctx, const strata_event *ev);
+	bool print_planned; /* a dry run's steps (STEP_PLANNED) are printed, SQL and all */
 };
 
 struct cli_opt {

@@ -160,23 +160,6 @@ static void announce(struct cli_ctx *ctx, const strata_event *ev)
 		         ctx->display, o->run.ro.one_transaction ? " in one transaction" : "");
 }
 
-static void print_dry_run(const strata_run_report *r)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const strata_step_report *st = &r->steps[i];
-		printf("-- %s %s-%s (%s)%s\n", st->direction == STRATA_UP ? "apply" : "revert",
-		       st->version, st->name, st->file,
-		       st->no_transaction ? " [transaction:false]" : "");
-		if (st->is_function) {
-			printf("-- (a function written in C)\n");
-			continue;
-		}
-		fwrite(st->sql, 1, st->sql_len, stdout);
-		if (st->sql_len && st->sql[st->sql_len - 1] != '\n')
-			putchar('\n');
-	}
-}
-
 /* What was rolled back and what stays, after a failed run. */
 static void report_failure(const struct migrations_opts *o, const strata_run_report *r,
                            const strata_error *e, strata_direction dir)
@@ -261,7 +244,6 @@ static void report_success(struct cli_ctx *ctx, const struct migrations_opts *o,
 	else if (r->n == 0)
 		out_info(ctx, "nothing to revert (%s)\n", ctx->display);
 	else if (o->run.ro.dry_run) {
-		print_dry_run(r);
 		out_note(ctx, "dry run: %zu migration%s would be %s %s %s; nothing was changed",
 		         r->n, r->n == 1 ? "" : "s", past, dir == STRATA_UP ? "to" : "on",
 		         ctx->display);
@@ -350,8 +332,10 @@ static int run_or_revert(struct cli_ctx *ctx, int argc, char **argv, strata_dire
 	ctx->announce = announce;
 	if (dir == STRATA_UP && o.check_drift && (rc = drift_first(ctx, &o, &s)) != EXIT_OK)
 		goto done;
-	/* the steps are printed as they run: the report need not list them */
-	o.run.ro.no_step_list = !o.run.ro.dry_run;
+	/* the steps are printed as they run, or (a dry run) as they are planned: the report need
+	 * not list them */
+	o.run.ro.no_step_list = true;
+	ctx->print_planned = true;
 	if ((dir == STRATA_UP ? strata_run(s.db, s.src, &o.run.ro, &r, &e)
 	                      : strata_revert(s.db, s.src, &o.run.ro, &r, &e)) < 0) {
 		out_error(&e);

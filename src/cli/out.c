@@ -176,6 +176,20 @@ static void print_phase(struct cli_ctx *ctx, const strata_event *ev)
 	}
 }
 
+/* A dry run's step: a comment line naming it, then its SQL. */
+static void print_planned(const strata_step_report *st)
+{
+	printf("-- %s %s-%s (%s)%s\n", st->direction == STRATA_UP ? "apply" : "revert", st->version,
+	       st->name, st->file, st->no_transaction ? " [transaction:false]" : "");
+	if (st->is_function) {
+		printf("-- (a function written in C)\n");
+		return;
+	}
+	fwrite(st->sql, 1, st->sql_len, stdout);
+	if (st->sql_len && st->sql[st->sql_len - 1] != '\n')
+		putchar('\n');
+}
+
 void out_event(const strata_event *ev, void *userdata)
 {
 	struct cli_ctx *ctx = userdata;
@@ -224,6 +238,10 @@ void out_event(const strata_event *ev, void *userdata)
 			text[0] = '\0';
 		out_note(ctx, "waiting for replica %s: %sup to %s behind", ev->message, text,
 		         out_duration(dur, ev->ms));
+		break;
+	case STRATA_EVENT_STEP_PLANNED:
+		if (ctx->print_planned)
+			print_planned(ev->step);
 		break;
 	case STRATA_EVENT_REVERT_ORDER:
 		out_note(ctx, "reverting %s-%s, the most recently applied; %s has a higher version",

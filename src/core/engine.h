@@ -20,7 +20,8 @@
 #include "core/plan.h"
 #include "strata.h"
 
-#define STRATA_ENGINE_VERSION 4 /* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags */
+/* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags; 5: history_newest's after */
+#define STRATA_ENGINE_VERSION 5
 
 /* history_each flags: read the checksum of each row too */
 #define STRATA_EACH_CHECKSUM 1u
@@ -130,9 +131,13 @@ struct strata_engine {
 	 * needs of the history, sorted as history_load sorts it: those k rows, with applied_rank k
 	 * for the most recent down to 1, and the k + 1 highest versions (applied_rank 0 unless
 	 * among the k), so that the highest still applied after each step is known; dates not read.
+	 * With after (a row of the history: its version and name), all of it as if that row and
+	 * every one applied after it were gone (a dry run's later batches, after the last row of
+	 * the batch before).
 	 * Returns 0, or 1 (out empty) when this history cannot be read so (no table yet, one from
 	 * an older strata): then history_load. Changes nothing. */
-	int (*history_newest)(strata_conn *c, size_t k, strata_history *out, strata_error *e);
+	int (*history_newest)(strata_conn *c, size_t k, const strata_applied *after,
+	                      strata_history *out, strata_error *e);
 	/* Optional. Stores the row hash of every row of h (read with STRATA_HISTORY_ROW_HASH)
 	 * that lacks it or has a wrong one. */
 	int (*history_fill_hashes)(strata_conn *c, const strata_history *h, strata_error *e);

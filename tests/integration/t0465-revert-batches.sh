@@ -6,7 +6,8 @@
 # database through the full read (the sources, --dir src/migrations, which has no manifest):
 # the same exit, output and history. Where the checks doubt (an applied file edited, rows
 # applied out of order, a version not applied, a migration that cannot be reverted) the full
-# read decides.
+# read decides. A dry run of each is batched too (each batch read past the rows it printed) and
+# prints what the full read prints, changing nothing.
 . "$(dirname "$0")/lib.sh"
 
 N=300
@@ -52,6 +53,22 @@ apply() {
 	done
 }
 batched() { like "$1" "$out" '^checked [0-9]+ migrations as the migrations and the history were read'; }
+# dry NAME EXIT ARGS...: migrations revert ARGS --dry-run, which must exit EXIT, against the same
+# through the full read (--dir src/migrations): the same exit, output (the files' directory
+# aside) and notes; the history unchanged
+dry() {
+	local name=$1 want=$2 h o e c
+	shift 2
+	h=$(db_history)
+	run strata --database-url "$DB_URL" migrations revert "$@" --dry-run
+	is "$name: dry run: exit" "$rc" "$want"
+	c=$rc o=$(sed 's#(dist/migrations/#(src/migrations/#' <<<"$out") e=$err
+	run strata --database-url "$DB_URL" migrations revert "$@" --dry-run --dir src/migrations
+	is "$name: dry run: ... as the full read: exit" "$c" "$rc"
+	is "$name: dry run: ... stdout" "$o" "$out"
+	is "$name: dry run: ... stderr" "$e" "$err"
+	is "$name: dry run: ... nothing changed" "$(db_history)" "$h"
+}
 t_tables() { db_tables | tr , '\n' | grep -c '^t[0-9]'; }
 
 scenario() {
@@ -66,6 +83,12 @@ scenario() {
 	apply
 
 	# --to: 290 migrations in two batches
+	dry "$k: revert --to 10" 0 --to 10
+	check "$k: -v dry run of --to 10: batched" 0 '^-- revert 11-t11 ' '' \
+		strata -v --database-url "$DB_URL" migrations revert --to 10 --dry-run
+	batched "$k: ... the checks' line"
+	is "$k: ... every one printed, once" "$(grep -c '^-- revert ' <<<"$out")" 290
+	dry "$k: revert --all" 0 --all
 	check "$k: -v revert --to 10: checked first, then reverted a batch at a time" 0 \
 		'^reverted 290 migrations in ' '' strata -v --database-url "$DB_URL" migrations revert --to 10
 	batched "$k: ... the checks' line"
@@ -84,6 +107,7 @@ scenario() {
 	apply
 	edited
 	check "$k: build the edited 20" 0 "^built $N migrations" '^$' strata build
+	dry "$k: revert --all, 20 edited" 0 --all
 	both "$k: revert --all, 20 edited since it was applied" 1 migrations revert --all
 	like "$k: ... 20 failed" "$err" "$GONE"
 	is "$k: ... 1-20 left" "$(db_history)" "$(upto 20)"
@@ -102,6 +126,7 @@ fail_scenario() {
 	check "$k: build" 0 "^built $N migrations" '^$' strata build
 	apply
 	g20_row
+	dry "$k: revert --all, 20 fails when run" 0 --all
 	check "$k: -v revert --all: checked, then fails at 20" 1 '^  reverted  21-t21 ' "$FAILED" \
 		strata -v --database-url "$DB_URL" migrations revert --all
 	batched "$k: ... batched"
@@ -120,6 +145,8 @@ fail_scenario() {
 	tbl 350
 	check "$k: build 350" 0 '' '' strata build
 	apply --allow-out-of-order
+	dry "$k: --to 350, applied after 360" 0 --to 350
+	dry "$k: --to 300, 350 applied after 360" 0 --to 300
 	both "$k: --to 350, applied after 360" 0 migrations revert --to 350
 	like "$k: ... 360 reverted" "$out" '^  reverted  360-t360 '
 	hist_same "$k: --to 350"
@@ -143,17 +170,20 @@ fail_scenario() {
 	}
 	sametime "${PG_DB:-}" "${DB_FILE:-}"
 	sametime "$TWIN_DB" "$TWIN_FILE"
+	dry "$k: --to 350, applied at the same time as 360" 0 --to 350
 	both "$k: --to 350, applied at the same time as 360" 0 migrations revert --to 350
 	like "$k: ... 360 reverted" "$out" '^  reverted  360-t360 '
 	hist_same "$k: --to 350 at the same time"
 	apply
 
 	# a version not applied; a migration that cannot be reverted: refused before anything runs
+	dry "$k: --to a version not applied" 1 --to 9999
 	both "$k: --to a version not applied" 1 migrations revert --to 9999
 	like "$k: ... said" "$err" 'version 9999 is not applied'
 	mig src/migrations 400-t400.sql '-- migrate:up\ncreate table t400 (x int);\n'
 	check "$k: build one with no down section" 0 '' '' strata build
 	apply
+	dry "$k: --to 300, 400 has no down section" 1 --to 300
 	both "$k: --to 300, 400 has no down section" 1 migrations revert --to 300
 	like "$k: ... said" "$err" 'cannot revert 400-t400'
 	hist_same "$k: --to 300, 400 has no down section"
@@ -190,6 +220,7 @@ refused_scenario() {
 	is "$k: ... 300 first, 101 last" "$(printf '%s\n' "$out" | awk '$1 == "reverted" && NF == 4 {print $2}' | sed -n '1p;$p' | paste -sd, -)" \
 		300-t300,101-t101
 	apply --transaction all
+	dry "$k: --to 100 after one transaction" 0 --to 100
 	both "$k: --to 100 after one transaction" 0 migrations revert --to 100
 	hist_same "$k: --to 100 after one transaction"
 }
@@ -207,30 +238,26 @@ odd_scenario() {
 	check "$k: build" 0 '' '' strata build
 	apply
 	q() { if [ "$k" = pg ]; then PG_DB=$1 pg_q "$3"; else sq_q "$2" "$3"; fi >/dev/null; }
-	for db in "${PG_DB:-} ${DB_FILE:-}" "$TWIN_DB $TWIN_FILE"; do
-		# shellcheck disable=SC2086
-		q $db "update strata_migrations set checksum = '' where version = '10'"
-	done
+	# on_both SQL: SQL on the database and on its twin
+	on_both() { q "${PG_DB:-}" "${DB_FILE:-}" "$1"; q "$TWIN_DB" "$TWIN_FILE" "$1"; }
+	on_both "update strata_migrations set checksum = '' where version = '10'"
+	dry "$k: revert --all, 10 recorded without a checksum" 0 --all
 	both "$k: revert --all, 10 recorded without a checksum" 0 migrations revert --all
 	hist_same "$k: 10 without a checksum"
 	is "$k: ... everything reverted" "$(db_history)" ""
 	apply
-	for db in "${PG_DB:-} ${DB_FILE:-}" "$TWIN_DB $TWIN_FILE"; do
-		# shellcheck disable=SC2086
-		q $db "update strata_migrations set status = 'failed' where version = '10'"
-	done
+	on_both "update strata_migrations set status = 'failed' where version = '10'"
+	dry "$k: revert --all, 10 left failed" 1 --all
 	both "$k: revert --all, 10 left failed" 1 migrations revert --all
 	like "$k: ... said" "$err" '10-t10.* failed'
 	hist_same "$k: 10 left failed"
 	is "$k: ... nothing reverted" "$(db_history | tr , '\n' | wc -l)" "$N"
-	for db in "${PG_DB:-} ${DB_FILE:-}" "$TWIN_DB $TWIN_FILE"; do
-		# shellcheck disable=SC2086
-		q $db "update strata_migrations set status = 'applied' where version = '10'"
-	done
+	on_both "update strata_migrations set status = 'applied' where version = '10'"
 	# an older build than the database: 300 applied, its file gone (a review found the checks
 	# reading past the manifest's last entry)
 	rm "src/migrations/$N-t$N.sql"
 	check "$k: build without $N" 0 '' '' strata build
+	dry "$k: --to 5, $N applied and in no file" 1 --to 5
 	both "$k: --to 5, $N applied and in no file" 1 migrations revert --to 5
 	like "$k: ... said" "$err" "cannot revert $N-t$N: it is applied but its file is not in the migration directories"
 	hist_same "$k: $N in no file"
@@ -240,8 +267,41 @@ odd_scenario() {
 	for f in "$DB_FILE" "$TWIN_FILE"; do
 		sq_q "$f" "update strata_migrations set applied_at = cast(applied_at as blob) where version = '2'" >/dev/null
 	done
+	dry "$k: --to 3, 2's date a blob" 0 --to 3
 	both "$k: --to 3, 2's date a blob" 0 migrations revert --to 3
 	hist_same "$k: 2's date a blob"
 }
 each_db odd_scenario
+
+# 30 applied after 40, then 41-300 after both: a revert of all reverts 30 in its second batch
+# while 40 stays applied, which it says once (REVERT_ORDER), after 41 and before 40. The dry
+# run's second batch is read past the 256 rows the first printed, and its highest versions
+# among the rest
+order_scenario() {
+	local k=$1 i
+	twins "$k"
+	mkdir -p "$TEST_DIR/n-$k/src/migrations" && cd "$TEST_DIR/n-$k" || bail "no project"
+	for i in $(seq 1 20) 40; do tbl "$i"; done
+	check "$k: build to 40" 0 '' '' strata build
+	apply
+	tbl 30
+	check "$k: build 30" 0 '' '' strata build
+	apply --allow-out-of-order
+	for i in $(seq 41 "$N"); do tbl "$i"; done
+	check "$k: build to $N" 0 '' '' strata build
+	apply
+	check "$k: -v dry run of --all: batched" 0 '^-- revert 30-t30 ' \
+		'reverting 30-t30, the most recently applied; 40-t40 has a higher version' \
+		strata -v --database-url "$DB_URL" migrations revert --all --dry-run
+	batched "$k: ... batched"
+	is "$k: ... 41, 30, 40 in that order" "$(grep '^-- revert' <<<"$out" | sed -n '/ 41-t41 /,/ 40-t40 /p' | awk '{print $3}' | paste -sd, -)" \
+		41-t41,30-t30,40-t40
+	is "$k: ... said once" "$(grep -c 'has a higher version' <<<"$err")" 1
+	dry "$k: revert --all, 30 applied after 40" 0 --all
+	dry "$k: revert --to 20, 30 applied after 40" 0 --to 20
+	both "$k: revert --all, 30 applied after 40" 0 migrations revert --all
+	like "$k: ... said" "$err" 'reverting 30-t30, the most recently applied; 40-t40 has a higher version'
+	hist_same "$k: revert --all, 30 applied after 40"
+}
+each_db order_scenario
 done_testing

@@ -570,10 +570,10 @@ static void test_c_step(void **state)
 		assert_string_equal(r->failed_step->name, "MoveData");
 		assert_int_equal(r->failed_step->state, STRATA_STEP_FAILED);
 		strata_run_report_free(r);
-		ro.dry_run = true; /* a dry run lists its steps anyway */
+		ro.dry_run = true; /* a dry run: no list either (its steps come as events) */
 		assert_int_equal(strata_run(db, src, &ro, &r, &e), 0);
-		assert_non_null(r->steps);
-		assert_string_equal(r->steps[0].name, "MoveData");
+		assert_null(r->steps);
+		assert_int_equal(r->n, 1);
 		assert_null(r->failed_step);
 		strata_run_report_free(r);
 	}
@@ -661,6 +661,10 @@ static void on_event(const strata_event *ev, void *userdata)
 	case STRATA_EVENT_PHASE:
 		snprintf(s->log + n, sizeof(s->log) - n, "%s;", ev->phase);
 		break;
+	case STRATA_EVENT_STEP_PLANNED:
+		snprintf(s->log + n, sizeof(s->log) - n, "planned %s %zu/%zu %s %.*s;", ev->name,
+		         ev->index, ev->total, ev->step->file, (int)ev->step->sql_len, ev->step->sql);
+		break;
 	default:
 		break;
 	}
@@ -670,8 +674,8 @@ static void test_events(void **state)
 {
 	struct fx *fx = *state;
 	const strata_migration_def defs[] = {
-	    sql_def("1", "A", "create table a (x int);", NULL),
-	    sql_def("2", "B", "create table b (x int);", NULL),
+	    sql_def("1", "A", "create table a (x int);", "drop table a;"),
+	    sql_def("2", "B", "create table b (x int);", "drop table b;"),
 	};
 	strata_source *src = source_of(defs, 2);
 	struct seen s = {{0}};
@@ -685,6 +689,21 @@ static void test_events(void **state)
 	assert_int_equal(strata_run(db, src, NULL, NULL, &e), 0);
 	assert_string_equal(s.log, "connect;read;lock;history;plan;start A 0/2;done A;start B 1/2;"
 	                           "done B;");
+	/* a dry run hands out each step, SQL and all, with or without the list */
+	for (int list = 0; list < 2; list++) {
+		strata_run_options ro = STRATA_RUN_OPTIONS_INIT;
+		strata_run_report *r = NULL;
+		ro.all = true;
+		ro.dry_run = true;
+		ro.no_step_list = !list;
+		s.log[0] = '\0';
+		assert_int_equal(strata_revert(db, src, &ro, &r, &e), 0);
+		assert_non_null(strstr(s.log, "planned B 0/2 test:2-B drop table b;;planned A 1/2 "
+		                              "test:1-A drop table a;;"));
+		assert_int_equal(r->n, 2);
+		assert_true(list ? r->steps != NULL : r->steps == NULL);
+		strata_run_report_free(r);
+	}
 	strata_db_close(db);
 	strata_source_free(src);
 }

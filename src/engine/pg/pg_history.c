@@ -285,40 +285,71 @@ static bool sorts_as_utf8(const pg_conn *pg)
 	"applied_at DESC, length(ltrim(version, '0')) DESC, ltrim(version, '0') DESC, name DESC"
 #define NEWEST_COLUMNS "version, name, checksum, status, progress, out_of_order"
 
+/* NEWEST_ORDER's keys, ascending: a row comes after another in it when its keys are lower */
+#define NEWEST_KEYS "applied_at, length(ltrim(version, '0')), ltrim(version, '0'), name"
+
+/* The query of history_newest, the rows after `after` only when it is set (older: what to add
+ * to the WHERE of each). */
+static int newest_query(pg_conn *pg, strata_buf *q, size_t k, const strata_applied *after)
+{
+	strata_buf older = STRATA_BUF_INIT;
+	const char *o, *and;
+	int error = 0;
+
+	if (after) {
+		strata_buf_puts(&older, "(" NEWEST_KEYS ") < (SELECT " NEWEST_KEYS
+		                        " FROM " STRATA_HISTORY_TABLE " WHERE version = ");
+		error |= strata_pg__literal(pg, &older, after->version);
+		strata_buf_puts(&older, " AND name = ");
+		error |= strata_pg__literal(pg, &older, after->name);
+		strata_buf_puts(&older, ")");
+	}
+	o = strata_buf_cstr(&older);
+	and = after ? " AND " : "";
+	strata_buf_printf(
+	    q,
+	    "SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, max(rank) "
+	    "FROM (SELECT " NEWEST_COLUMNS ", %zu + 1 - row_number() OVER (ORDER BY " NEWEST_ORDER
+	    ") AS rank FROM (SELECT * FROM " STRATA_HISTORY_TABLE " WHERE %s%sapplied_at >= "
+	    "(SELECT min(applied_at) FROM (SELECT applied_at FROM " STRATA_HISTORY_TABLE
+	    "%s%s ORDER BY applied_at DESC LIMIT %zu) l) ORDER BY " NEWEST_ORDER
+	    " LIMIT %zu) n UNION ALL (SELECT " NEWEST_COLUMNS ", 0 FROM " STRATA_HISTORY_TABLE
+	    "%s%s ORDER BY octet_length(ltrim(version, '0')) DESC, (ltrim(version, '0') COLLATE "
+	    "\"C\") DESC, (name COLLATE \"C\") DESC LIMIT %zu)) h GROUP BY " NEWEST_COLUMNS,
+	    k, o, and, after ? " WHERE " : "", o, k, k, after ? " WHERE " : "", o, k + 1);
+	error |= older.failed || q->failed ? STRATA_ERROR : 0;
+	strata_buf_free(&older);
+	return error;
+}
+
 /*
  * What a revert of the k most recently applied needs of the history (engine.h): those k rows,
  * ranked k (the most recent) down to 1, and the k + 1 highest versions (HISTORY_ORDER reversed,
  * which its index serves), ranked 0 unless among the k; one statement, a few rows whatever the
  * history's length. The k most recent are looked for only among the rows at least as recent
  * as the k-th most recent time: ordering every row by the whole key (which computes ltrim and
- * length for each) took 3.7 ms of the server's at N = 10,000, the time alone 1.0 ms. The
- * encodings history_each reads in order only (the highest versions are taken in the server's
- * byte order).
+ * length for each) took 3.7 ms of the server's at N = 10,000, the time alone 1.0 ms. After a
+ * row (a dry run's later batches), the same among the rows that come after it in NEWEST_ORDER.
+ * The encodings history_each reads in order only (the highest versions are taken in the
+ * server's byte order).
  */
-int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e)
+int strata_pg__history_newest(strata_conn *b, size_t k, const strata_applied *after,
+                              strata_history *out, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
-	char sql[2048];
+	strata_buf sql = STRATA_BUF_INIT;
 	PGresult *r;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!sorts_as_utf8(pg))
 		return 1;
-	snprintf(sql, sizeof(sql),
-	         "SELECT version, name, checksum, NULL, NULL, status, progress, out_of_order, "
-	         "max(rank) FROM (SELECT " NEWEST_COLUMNS
-	         ", %zu + 1 - row_number() OVER (ORDER BY " NEWEST_ORDER
-	         ") AS rank FROM (SELECT * FROM " STRATA_HISTORY_TABLE
-	         " WHERE applied_at >= (SELECT min(applied_at) FROM (SELECT applied_at "
-	         "FROM " STRATA_HISTORY_TABLE
-	         " ORDER BY applied_at DESC LIMIT %zu) l) ORDER BY " NEWEST_ORDER
-	         " LIMIT %zu) n UNION ALL (SELECT " NEWEST_COLUMNS ", 0 FROM " STRATA_HISTORY_TABLE
-	         " ORDER BY octet_length(ltrim(version, '0')) "
-	         "DESC, (ltrim(version, '0') COLLATE \"C\") DESC, (name COLLATE \"C\") DESC "
-	         "LIMIT %zu)) h GROUP BY " NEWEST_COLUMNS,
-	         k, k, k, k + 1);
-	r = read_rows(pg, sql, out, false, true, false, &error, e);
+	if (newest_query(pg, &sql, k, after) < 0) {
+		strata_buf_free(&sql);
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
+	r = read_rows(pg, strata_buf_cstr(&sql), out, false, true, false, &error, e);
+	strata_buf_free(&sql);
 	if (error == 0 && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* no table, or one from an older strata: history_load makes it, or makes it over */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);

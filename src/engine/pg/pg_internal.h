@@ -54,7 +54,8 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 int strata_pg__history_each(strata_conn *b, unsigned flags,
                             int (*fn)(void *ud, const strata_applied *a), void *ud,
                             strata_error *e);
-int strata_pg__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e);
+int strata_pg__history_newest(strata_conn *b, size_t k, const strata_applied *after,
+                              strata_history *out, strata_error *e);
 int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
                                strata_history_summary *out, strata_error *e);
 int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e);

@@ -191,19 +191,24 @@ done:
 /* The most recently applied first (sq_history_load's rank reversed), and the highest versions
  * first (EACH_ORDER reversed). */
 #define NEWEST_COLUMNS "version, name, checksum, status, progress, out_of_order"
+/* every row (?2 NULL), or those after the row of version ?2 and name ?3 in the order of NEWEST */
+#define AFTER                                                                                      \
+	"(?2 IS NULL OR (applied_at, rowid) < (SELECT applied_at, rowid "                          \
+	"FROM " STRATA_HISTORY_TABLE " WHERE version = ?2 AND name = ?3))"
 /* in strata_sqlite__history_rows's columns, with no dates (not read) and a rank */
 #define NEWEST                                                                                     \
 	"SELECT version, name, checksum, '', 0, status, progress, out_of_order, NULL, NULL, "      \
 	"max(rank) FROM (SELECT " NEWEST_COLUMNS                                                   \
 	", ?1 + 1 - row_number() OVER (ORDER BY applied_at DESC, rid DESC) AS "                    \
-	"rank FROM (SELECT rowid AS rid, * FROM " STRATA_HISTORY_TABLE                             \
+	"rank FROM (SELECT rowid AS rid, * FROM " STRATA_HISTORY_TABLE " WHERE " AFTER             \
 	" ORDER BY applied_at DESC, rowid DESC LIMIT ?1) UNION ALL SELECT * FROM "                 \
-	"(SELECT " NEWEST_COLUMNS ", 0 FROM " STRATA_HISTORY_TABLE                                 \
+	"(SELECT " NEWEST_COLUMNS ", 0 FROM " STRATA_HISTORY_TABLE " WHERE " AFTER                 \
 	" ORDER BY length(CAST(ltrim(version, '0') AS BLOB)) DESC, ltrim(version, '0') DESC, "     \
 	"name DESC, rowid DESC LIMIT ?1 + 1)) GROUP BY version, name"
 
 /* history_newest (core/engine.h): one statement, a few rows whatever the history's length. */
-int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e)
+int strata_sqlite__history_newest(strata_conn *b, size_t k, const strata_applied *after,
+                                  strata_history *out, strata_error *e)
 {
 	sqlite_conn *s = (sqlite_conn *)b;
 	sqlite3_stmt *st = NULL;
@@ -219,5 +224,9 @@ int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out,
 		return strata_sqlite__error(s->db, e);
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)k);
+	if (after) {
+		sqlite3_bind_text(st, 2, after->version, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, after->name, -1, SQLITE_STATIC);
+	}
 	return strata_sqlite__history_rows(s, st, out, false, true, e);
 }

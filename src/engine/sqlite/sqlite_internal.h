@@ -48,7 +48,8 @@ int strata_sqlite__same_database(strata_conn *a, strata_conn *b, strata_error *e
 int strata_sqlite__history_rows(sqlite_conn *s, sqlite3_stmt *st, strata_history *out,
                                 bool accepted, bool rank, strata_error *e);
 /* sqlite_each.c: history_newest and history_each (core/engine.h). */
-int strata_sqlite__history_newest(strata_conn *b, size_t k, strata_history *out, strata_error *e);
+int strata_sqlite__history_newest(strata_conn *b, size_t k, const strata_applied *after,
+                                  strata_history *out, strata_error *e);
 int strata_sqlite__history_each(strata_conn *b, unsigned flags,
                                 int (*fn)(void *ud, const strata_applied *a), void *ud,
                                 strata_error *e);
