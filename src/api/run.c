@@ -293,8 +293,8 @@ static int load_newest(api_session *s, strata_error *e)
 	if (!s->o.dry_run && (error = api_session_lock(s, e)) < 0)
 		return error;
 	t0 = strata_now_ms();
-	if ((error = c->engine->history_newest(c, s->o.steps ? s->o.steps : 1, NULL, &s->hist, e)) !=
-	    0)
+	if ((error =
+	         c->engine->history_newest(c, s->o.steps ? s->o.steps : 1, NULL, &s->hist, e)) != 0)
 		return error;
 	api_phase(s->db, "history", strata_now_ms() - t0, s->hist.n, 0);
 	t0 = strata_now_ms();

@@ -663,7 +663,8 @@ static void on_event(const strata_event *ev, void *userdata)
 		break;
 	case STRATA_EVENT_STEP_PLANNED:
 		snprintf(s->log + n, sizeof(s->log) - n, "planned %s %zu/%zu %s %.*s;", ev->name,
-		         ev->index, ev->total, ev->step->file, (int)ev->step->sql_len, ev->step->sql);
+		         ev->index, ev->total, ev->step->file, (int)ev->step->sql_len,
+		         ev->step->sql);
 		break;
 	default:
 		break;
