@@ -25,11 +25,13 @@ static int options(strata_schema_options *out, const strata_schema_options *o, c
 	return 0;
 }
 
-/* The schema of db from its catalog. */
-static int read_schema(strata_db *db, bool owners, strata_schema *out, strata_error *e)
+/* The schema of db from its catalog (sink: written there, not kept; see schema.h). */
+static int read_schema(strata_db *db, bool owners, strata_buf *sink, strata_schema *out,
+                       strata_error *e)
 {
 	strata_conn *c = db->conn;
 	memset(out, 0, sizeof(*out));
+	out->sink = sink;
 	if (c->interrupted)
 		return strata_conn_interrupted(e);
 	if (!c->engine->schema_read)
@@ -57,40 +59,40 @@ int strata_schema_dump(strata_db *db, const strata_schema_options *o,
                        strata_schema_dump_report **out, strata_error *e)
 {
 	strata_schema_options so;
-	strata_schema s;
+	strata_schema s = {0};
 	strata_buf sql = STRATA_BUF_INIT;
-	strata_schema_dump_report *r;
+	strata_schema_dump_report *r = NULL;
 	double t0 = strata_now_ms();
 	int error;
 
 	*out = NULL;
 	if (!db)
 		return api_bad_arg(e, "strata_schema_dump", "no database");
+	/* the preamble, then each object written as it is read: the SQL is all that is held */
 	if ((error = options(&so, o, "strata_schema_dump", e)) < 0 ||
-	    (error = read_schema(db, so.owners, &s, e)) < 0)
-		return error;
-	if (!(r = calloc(1, sizeof(*r)))) {
-		strata_schema_free(&s);
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	}
-	if ((error = strata_schema_render(&s, db->conn->engine->schema_preamble, &sql, e)) == 0) {
+	    (error = strata_schema_render(&s, db->conn->engine->schema_preamble, &sql, e)) < 0 ||
+	    (error = read_schema(db, so.owners, &sql, &s, e)) < 0)
+		goto done;
+	if ((r = calloc(1, sizeof(*r))) != NULL) {
 		r->len = sql.len;
 		r->sql = sql.len ? strata_buf_detach(&sql) : strdup("");
-		r->objects = s.n;
-		r->warnings = s.warnings; /* handed over */
-		r->nwarnings = s.nwarnings;
-		s.warnings = NULL;
-		s.nwarnings = 0;
-		if (!r->sql)
-			error = strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
+	if (!r || !r->sql) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+		goto done;
+	}
+	r->objects = s.written;
+	r->warnings = s.warnings; /* handed over */
+	r->nwarnings = s.nwarnings;
+	s.warnings = NULL;
+	s.nwarnings = 0;
+	r->ms = strata_now_ms() - t0;
+	*out = r;
+	r = NULL;
+done:
+	strata_schema_dump_report_free(r);
 	strata_buf_free(&sql);
 	strata_schema_free(&s);
-	r->ms = strata_now_ms() - t0;
-	if (error < 0)
-		strata_schema_dump_report_free(r);
-	else
-		*out = r;
 	return error;
 }
 
@@ -279,8 +281,8 @@ static int check_apply(api_session *s, const strata_schema_options *o, struct ch
 	if ((error = scratch_history(&sc, e)) == 0 && (error = apply(&sc, &p, e)) < 0)
 		strata_error_detail(e, "applying the applied migrations to a scratch database "
 		                       "failed: the database was not made by these files");
-	if (error == 0 && (error = read_schema(sc.db, o->owners, &r->want, e)) == 0)
-		error = read_schema(s->db, o->owners, &r->have, e);
+	if (error == 0 && (error = read_schema(sc.db, o->owners, NULL, &r->want, e)) == 0)
+		error = read_schema(s->db, o->owners, NULL, &r->have, e);
 	r->pub.applied = p.n;
 	scratch_close(&sc);
 done:
@@ -391,7 +393,7 @@ static bool rollback_test(strata_conn *c, const strata_migration *m)
 static int compare_after(struct scratch *sc, bool owners, struct test_entry *t, strata_error *e)
 {
 	int error;
-	if ((error = read_schema(sc->db, owners, &t->after, e)) < 0 ||
+	if ((error = read_schema(sc->db, owners, NULL, &t->after, e)) < 0 ||
 	    (error = strata_schema_compare_revert(&t->after, &t->before, &t->changes, e)) < 0)
 		return error;
 	if (t->changes.n) {
@@ -473,7 +475,7 @@ static int test_one(struct scratch *sc, const strata_migration *m, bool owners,
 	double t0 = strata_now_ms();
 	int error;
 
-	if ((error = read_schema(sc->db, owners, &t->before, e)) < 0)
+	if ((error = read_schema(sc->db, owners, NULL, &t->before, e)) < 0)
 		return error;
 	error = rollback_test(sc->db->conn, m) ? test_in_rollback(sc, m, owners, t, e)
 	                                       : test_in_steps(sc, m, owners, t, e);

@@ -168,7 +168,8 @@ struct strata_engine {
 	/* The seed loader (core/seed_engine.h). */
 	const struct strata_seed_engine *seed;
 	/* Optional (NULL: the engine cannot). The schema from the database's catalog
-	 * (core/schema.h), strata's own tables left out; flags are STRATA_SCHEMA_*. */
+	 * (core/schema.h), strata's own tables left out, added to out (empty, maybe with a sink)
+	 * with strata_schema_add in the order the SQL runs; flags are STRATA_SCHEMA_*. */
 	int (*schema_read)(strata_conn *c, unsigned flags, struct strata_schema *out,
 	                   strata_error *e);
 	/* What the dump's SQL needs set first ("SET check_function_bodies = false;"), or NULL. */

@@ -18,12 +18,29 @@ static char *dup_or_null(const char *s, bool *failed)
 	return d;
 }
 
+/* One object as strata_schema_render writes it: a blank line between objects, none after the
+ * last (the file ends with ";\n"); one whose SQL is part of another's writes nothing. */
+static void render(strata_buf *out, const char *kind, const char *schema, const char *name,
+                   const char *sql)
+{
+	if (!sql)
+		return;
+	strata_buf_printf(out, "%s-- %s %s%s%s\n", out->len ? "\n" : "", kind, schema ? schema : "",
+	                  schema ? "." : "", name);
+	strata_buf_puts(out, sql);
+}
+
 int strata_schema_add(strata_schema *s, const char *kind, const char *schema, const char *name,
                       const char *sql, const char *detail, strata_error *e)
 {
 	strata_schema_object *o;
 	bool failed = false;
 
+	if (s->sink) {
+		render(s->sink, kind, schema, name, sql);
+		s->written++;
+		return s->sink->failed ? strata_error_set(e, STRATA_ERROR, "out of memory") : 0;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		strata_schema_object *p = realloc(s->items, cap * sizeof(*p));
@@ -100,12 +117,7 @@ int strata_schema_render(const strata_schema *s, const char *preamble, strata_bu
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const strata_schema_object *o = &s->items[i];
-		if (!o->sql)
-			continue;
-		/* a blank line between objects, none after the last: the file ends with ";\n" */
-		strata_buf_printf(out, "%s-- %s %s%s%s\n", out->len ? "\n" : "", o->kind,
-		                  o->schema ? o->schema : "", o->schema ? "." : "", o->name);
-		strata_buf_puts(out, o->sql);
+		render(out, o->kind, o->schema, o->name, o->sql);
 	}
 	if (out->failed)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");

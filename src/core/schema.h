@@ -33,6 +33,10 @@ typedef struct strata_schema_object {
 typedef struct strata_schema {
 	strata_schema_object *items; /* in the order their SQL runs */
 	size_t n, cap;
+	/* set: each object is written there as strata_schema_render writes it, as it is added, and
+	 * not kept (items stays empty; written counts them): a dump holds its SQL only */
+	strata_buf *sink;
+	size_t written;
 	char **warnings; /* objects that could not be dumped, each named: never skipped silently */
 	size_t nwarnings, capwarnings;
 } strata_schema;
@@ -40,7 +44,8 @@ typedef struct strata_schema {
 /* schema_read flags */
 #define STRATA_SCHEMA_OWNERS 1u /* ownership and grants too */
 
-/* Appends an object (strings copied; schema, sql and detail may be NULL). */
+/* Appends an object (strings copied; schema, sql and detail may be NULL), or writes it to the
+ * sink. */
 int strata_schema_add(strata_schema *s, const char *kind, const char *schema, const char *name,
                       const char *sql, const char *detail, strata_error *e);
 /* Appends a warning (printf-style). */

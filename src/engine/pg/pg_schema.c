@@ -440,6 +440,27 @@ static int add_rows(strata_schema *out, const PGresult *r, strata_error *e)
 	return error;
 }
 
+/* One query's rows, added as they come (a row at a time: no result holds them all). */
+static int read_query(pg_conn *pg, const struct schema_query *q, strata_schema *out,
+                      strata_error *e)
+{
+	PGresult *r;
+	int error = 0;
+
+	if (!PQsendQueryParams(pg->conn, q->sql, q->param ? 1 : 0, NULL, &q->param, NULL, NULL, 0))
+		return strata_pg__error(pg, NULL, e);
+	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
+	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (error == 0 && (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK))
+			error = add_rows(out, r, e);
+		else if (error == 0)
+			error = strata_pg__error(pg, r, e);
+		PQclear(r);
+	}
+	return error;
+}
+
 /* The reading transaction: one snapshot, and settings that make the deparsers' output the
  * same whoever reads (names qualified but pg_catalog's, dates in ISO and UTC, floats exact). */
 #define SCHEMA_SETTINGS                                                                            \
@@ -451,7 +472,6 @@ static int add_rows(strata_schema *out, const PGresult *r, strata_error *e)
 int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
-	PGresult *r = NULL;
 	/* inside a transaction of the caller's (migrations test reads the schema between a
 	 * migration's up and down): a savepoint, rolled back after, takes the settings back */
 	bool nested = PQtransactionStatus(pg->conn) == PQTRANS_INTRANS;
@@ -481,13 +501,7 @@ int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, s
 			error = strata_conn_interrupted(e);
 			goto done;
 		}
-		PQclear(r);
-		r = strata_pg_exec_params(&pg->link, q->sql, q->param ? 1 : 0, &q->param);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			error = strata_pg__error(pg, r, e);
-			goto done;
-		}
-		if ((error = add_rows(out, r, e)) < 0)
+		if ((error = read_query(pg, q, out, e)) < 0)
 			goto done;
 	}
 	error = strata_pg__exec(pg,
@@ -497,7 +511,6 @@ int strata_pg__schema_read(strata_conn *b, unsigned flags, strata_schema *out, s
 	                        e);
 	begun = false;
 done:
-	PQclear(r);
 	if (begun)
 		PQclear(strata_pg_exec(&pg->link, nested
 		                                      ? "ROLLBACK TO SAVEPOINT strata_schema_read; "

@@ -170,7 +170,6 @@ int strata_sqlite__schema_read(strata_conn *b, unsigned flags, strata_schema *ou
 	int rc = SQLITE_DONE, error = 0;
 
 	(void)flags; /* SQLite has no owners or grants */
-	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(s, st, e);
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
