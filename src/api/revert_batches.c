@@ -18,8 +18,8 @@
  * stops it (a failing migration, a file changed since pass 1, a signal, a replica behind) stops
  * it between migrations, each reverted with its row or not at all, as a revert without batches.
  * A dry run hands each batch out as STEP_PLANNED events instead, and reads the next batch after
- * the last row it handed out, as if it and the rows before it were gone (history_newest's
- * after).
+ * the last row it handed out, as if that row and every one applied after it were gone
+ * (history_newest's after).
  */
 #include <stdlib.h>
 #include <string.h>
