@@ -247,6 +247,11 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 		strata_run_result rr = {.state = r->state, .step_ms = r->ms};
 		strata_plan plan;
 
+		/* a dry run between its batches (a run stops in the runner) */
+		if (s->o.dry_run && s->db->conn->interrupted) {
+			error = strata_conn_interrupted(e);
+			break;
+		}
 		if ((error = read_batch(rb, &plan, want, e)) != 0) {
 			strata_plan_free(&plan);
 			if (error > 0 && base == 0)

@@ -306,4 +306,32 @@ order_scenario() {
 	hist_same "$k: revert --all, 30 applied after 40"
 }
 each_db order_scenario
+
+# a dry run interrupted (strata_db_interrupt, as Ctrl-C) while its first batch is handed out
+# stops before the second: tests/integration/dry_stop.c, linked with this build's libstrata.a
+BUILD=$(dirname "$STRATA")
+san=
+nm "$BUILD/libstrata.a" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
+# shellcheck disable=SC2046,SC2086
+if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/dry_stop" \
+	"$ROOT/tests/integration/dry_stop.c" "$BUILD/libstrata.a" \
+	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
+	ok 'dry_stop builds against libstrata.a'
+else
+	not_ok 'dry_stop builds against libstrata.a'
+	diag "$(cat "$TEST_DIR/cc.log")"
+fi
+stop_scenario() {
+	local k=$1 i
+	new_db "$k"
+	mkdir -p "$TEST_DIR/s-$k/src/migrations" && cd "$TEST_DIR/s-$k" || bail "no project"
+	for i in $(seq 1 "$N"); do tbl "$i"; done
+	check "$k: build" 0 '' '' strata build
+	check "$k: run" 0 '' '' strata --database-url "$DB_URL" migrations run
+	is "$k: a dry run interrupted in its first batch stops before the second" \
+		"$("$TEST_DIR/dry_stop" "$DB_URL" dist/migrations src/migrations 2>&1)" \
+		'STRATA_EINTERRUPTED planned=256'
+	is "$k: ... nothing changed" "$(db_history | tr , '\n' | wc -l)" "$N"
+}
+each_db stop_scenario
 done_testing
