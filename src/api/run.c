@@ -144,12 +144,13 @@ static int execute(api_session *s, struct run_report *r, strata_error *e)
 
 /* Stores the row hashes the history's summary is made of where rows lack them (written by an
  * older strata or by hand) or have wrong ones; called once the run's checks passed, so a refused
- * run writes nothing. Best effort: without them, runs read the whole history. */
+ * run writes nothing, nor does a dry run (which reads no row hashes). Best effort: without them,
+ * runs read the whole history. */
 static void store_row_hashes(api_session *s)
 {
 	strata_error e = STRATA_ERROR_INIT;
 	strata_conn *c = s->db->conn;
-	if (s->by_summary && c->engine->history_fill_hashes &&
+	if (s->by_summary && !s->o.dry_run && c->engine->history_fill_hashes &&
 	    c->engine->history_fill_hashes(c, &s->hist, &e) < 0)
 		api_notice(s->db, "cannot store the history's row hashes (%s): runs read all of it",
 		           e.msg);
