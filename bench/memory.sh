@@ -8,7 +8,7 @@
 # runs (3) are printed as a Markdown table; `schema dump` is listed too, though its memory
 # follows the size of the schema (N schemas here), not the number of migrations. The two real
 # reverts (--to the first, --all) apply every migration again before each run, which takes a
-# while at N = 10,000.
+# while at N = 10,000. Last, a dry run on a new database, where all N are pending.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" memory "$@"
 
@@ -88,3 +88,8 @@ row "migrations revert --all" "${S[@]}" migrations revert --all
 PREP=
 (cd "$P" && "${S[@]}" migrations run >/dev/null) # every migration applied again, for what follows
 row "schema dump (N schemas)" "${S[@]}" schema dump
+# a new database of its own: every migration pending (the dry run of a first deploy)
+"$PSQL" -X -q -c "set client_min_messages = warning" -c "drop database if exists ${DB}_new" \
+	-c "create database ${DB}_new" >/dev/null
+row "migrations run --dry-run (a new database, N pending)" "$STRATA" -q \
+	--database-url "${URL%/*}/${DB}_new" migrations run --dry-run

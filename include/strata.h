@@ -367,8 +367,8 @@ typedef struct strata_run_options {
 	 * numbers the one that failed, which failed_step describes. For a caller that follows
 	 * the steps by their STRATA_EVENT_STEP_ events, so that a run of many migrations, or a
 	 * revert to a version or of all of them from one build, holds one batch of them (256),
-	 * not a report entry for each; a dry run of such a revert, one batch of them, handed out
-	 * as STRATA_EVENT_STEP_PLANNED events. A revert with fake lists its steps anyway. */
+	 * not a report entry for each; a dry run of either, one batch of them, handed out as
+	 * STRATA_EVENT_STEP_PLANNED events. A revert with fake lists its steps anyway. */
 	bool no_step_list;
 } strata_run_options;
 

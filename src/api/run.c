@@ -209,10 +209,14 @@ static int load_pending(api_session *s, strata_error *e)
 	if ((error = strata_catalog_batches_open(&s->batches, s->src->dirs[0].dir, &s->applied,
 	                                         e)) != 0)
 		return error;
-	/* nothing applied: the history table is made (or found empty, as the lock keeps it) */
+	/* nothing applied: the history table is made (or found empty, as the lock keeps it; a dry
+	 * run makes none) */
 	if (s->applied.rows == 0 &&
-	    ((error = api_session_history(s, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF, e)) <
-	         0 ||
+	    ((error =
+	          api_session_history(s,
+	                              s->o.dry_run ? STRATA_HISTORY_BRIEF
+	                                           : STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF,
+	                              e)) < 0 ||
 	     s->hist.n)) {
 		strata_catalog_batches_close(s->batches);
 		s->batches = NULL;
@@ -235,6 +239,8 @@ static int load_all(api_session *s, strata_error *e)
 	s->batches = NULL;
 	if (!s->cat_read && (error = api_session_read(s, API_READ_BUILT, e)) < 0)
 		return error;
+	if (s->o.dry_run) /* (a dry run's batches refused something) */
+		return api_session_history(s, STRATA_HISTORY_BRIEF, e);
 	if (s->by_summary && s->db->conn->engine->history_fill_hashes)
 		flags |= STRATA_HISTORY_ROW_HASH;
 	return api_session_history(s, flags, e);
@@ -257,6 +263,8 @@ static int load(api_session *s, struct run_report *r, bool summary, strata_error
 	if (s->o.dry_run) { /* no lock (the summary's try of it aside), no history table made */
 		if ((error = summary_matches(s, true, e)) != 0)
 			return by_summary(r, s, error);
+		if (!s->cat_read && (error = load_pending(s, e)) <= 0)
+			return error;
 		if (!s->cat_read && (error = api_session_read(s, mode, e)) < 0)
 			return error;
 		return api_session_history(s, STRATA_HISTORY_BRIEF, e);

@@ -6,9 +6,10 @@
  * sends the run back to the full read, which refuses it as it always did. Pass 2 reads the
  * manifest again, refuses any step that is not the one pass 1 checked, reads each file again
  * (checking it against the manifest) and runs the batch; when there is one batch only, it runs
- * it as pass 1 read it. Memory holds one batch and the
- * report, not the build; with no_step_list the report keeps each step's key only (8 bytes), and
- * the strings of each batch's first step and of the step that failed.
+ * it as pass 1 read it. A dry run hands each batch out (STEP_PLANNED events) instead of running
+ * it, and writes nothing. Memory holds one batch and the report, not the build; with
+ * no_step_list the report keeps each step's key only (8 bytes), and the strings of each batch's
+ * first step and of the step that failed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,15 @@ static int execute_batches(api_session *s, struct run_report *r, strata_run_opts
 			break;
 		}
 		n = plan.n;
+		if (s->o.dry_run) { /* handed out instead of run; stopped between batches */
+			api_say_planned(s, &plan, base, r->pub.n);
+			strata_plan_free(&plan);
+			base += n;
+			batch++;
+			if (s->db->conn->interrupted && base < r->pub.n)
+				return strata_conn_interrupted(e);
+			continue;
+		}
 		ro->index_base = base;
 		if (!listing(s)) { /* the steps the runner does not reach stay PLANNED */
 			memset(r->state, 0, BATCH * sizeof(*r->state));

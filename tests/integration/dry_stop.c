@@ -1,10 +1,12 @@
 /*
- * dry_stop URL DIST SRC: a dry run of reverting every migration of the build DIST (sources SRC)
- * on URL through the library, with no_step_list, interrupted (strata_db_interrupt) as its first
- * step is handed out, and prints the error and how many steps were handed out: t0465 wants the
- * first batch and no more.
+ * dry_stop URL DIST SRC run|revert: a dry run of applying every pending migration of the build
+ * DIST (sources SRC) on URL, or of reverting every applied one, through the library, with
+ * no_step_list, interrupted (strata_db_interrupt) as its first step is handed out, and prints
+ * the error and how many steps were handed out: t0464 and t0465 want the first batch and no
+ * more.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "strata.h"
 
@@ -27,18 +29,19 @@ int main(int argc, char **argv)
 	strata_run_report *r = NULL;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: dry_stop URL DIST SRC\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: dry_stop URL DIST SRC run|revert\n");
 		return 2;
 	}
-	ro.all = ro.dry_run = ro.no_step_list = true;
+	ro.dry_run = ro.no_step_list = true;
+	ro.all = strcmp(argv[4], "revert") == 0;
 	dbo.on_event = on_event;
 	if (strata_db_open(&db, argv[1], &dbo, &e) < 0 || strata_source_new(&src, &e) < 0 ||
 	    strata_source_add_build(src, argv[2], argv[3], &e) < 0) {
 		fprintf(stderr, "dry_stop: %s\n", e.msg);
 		return 2;
 	}
-	rc = strata_revert(db, src, &ro, &r, &e);
+	rc = ro.all ? strata_revert(db, src, &ro, &r, &e) : strata_run(db, src, &ro, &r, &e);
 	printf("%s planned=%zu\n", strata_error_name(rc), planned);
 	strata_run_report_free(r);
 	strata_source_free(src);

@@ -89,6 +89,38 @@ touch -d '2000-01-01' dist/migrations/300-t300.sql dist/migrations
 check '... the file back: the rest' 0 '^applied 144 migrations in ' '^$' strata migrations run
 check 'revert all' 0 '^reverted 400 migrations in ' '^$' strata migrations revert --all
 
+# a dry run of the build is read and checked a batch at a time too, then printed a batch at a
+# time: what the full read prints (the files' directory aside), and nothing written (each row's
+# version, xmin, stays; no history row appears)
+rows() { pg_q "select count(*) || ':' || coalesce(string_agg(xmin::text, ',' order by version), '') from strata_migrations"; }
+dry_same() {
+	local w o e c
+	w=$(rows)
+	run strata migrations run --dry-run
+	c=$rc o=$(sed 's#(dist/migrations/#(src/migrations/#' <<<"$out") e=$err
+	is "$1: exit" "$c" 0
+	run strata migrations run --dry-run --dir src/migrations
+	is "$1: ... as the full read: exit" "$rc" "$c"
+	is "$1: ... stdout" "$o" "$out"
+	is "$1: ... stderr" "$e" "$err"
+	is "$1: ... nothing written" "$(rows)" "$w"
+}
+dry_same 'a dry run of 400 from an empty history'
+is '... every one printed' "$(grep -c '^-- apply ' <<<"$out")" 400
+check 'apply the first 100' 0 '^applied 100 migrations in ' '' strata migrations run --to 100
+dry_same 'a dry run of the 300 after them'
+check '-v: from the summary, then the batches' 0 '^-- apply 400-t400 ' '' \
+	strata -v migrations run --dry-run
+like '... the history not read' "$out" "summary is the build's first 100 migrations"
+cp dist/migrations/350-t350.sql 350.keep
+printf -- '-- migrate:up\ncreate table t350 (x int, y int);\n' >dist/migrations/350-t350.sql
+touch -d '2000-01-01' dist/migrations/350-t350.sql dist/migrations
+check 'a dry run with a built file of the second batch changed: refused, nothing printed' 1 '^$' \
+	'350-t350' strata migrations run --dry-run
+cp 350.keep dist/migrations/350-t350.sql
+touch -d '2000-01-01' dist/migrations/350-t350.sql dist/migrations
+check 'revert the 100' 0 '^reverted 100 migrations in ' '' strata migrations revert --all
+
 # 400 pending from an empty history, through the library's report: every step in it
 check 'run all 400 again: two batches' 0 '^applied 400 migrations in ' '' strata -v migrations run
 like '... the second counts on from the first' "$out" '^  \[257/400\] 257-t257 '
@@ -107,14 +139,17 @@ BUILD=$(dirname "$STRATA")
 san=
 nm "$BUILD/libstrata.a" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
 # shellcheck disable=SC2046,SC2086
-if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/report_stop" \
-	"$ROOT/tests/integration/report_stop.c" "$BUILD/libstrata.a" \
-	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
-	ok 'report_stop builds against libstrata.a'
-else
-	not_ok 'report_stop builds against libstrata.a'
-	diag "$(cat "$TEST_DIR/cc.log")"
-fi
+for c in report_stop dry_stop; do
+	# shellcheck disable=SC2046,SC2086
+	if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/$c" \
+		"$ROOT/tests/integration/$c.c" "$BUILD/libstrata.a" \
+		$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
+		ok "$c builds against libstrata.a"
+	else
+		not_ok "$c builds against libstrata.a"
+		diag "$(cat "$TEST_DIR/cc.log")"
+	fi
+done
 # stop AT LIST: a new database, the build run until step AT (0-based) is done
 stop() {
 	need_pg
@@ -133,4 +168,11 @@ like '... at the end of the first batch: the first of the second' "$(stop 255 0)
 	'^failed_step 257-t257 dist/migrations/257-t257\.sql state=0 timed=0$'
 like '... and what it says of the run' "$(stop 257 0)" \
 	'^STRATA_EINTERRUPTED n=400 done=258 failed=258 not_started=1 listed=0$'
+# a dry run of 400 on a new database, interrupted as its first batch is handed out: no second
+need_pg
+is 'a dry run interrupted in its first batch stops before the second' \
+	"$("$TEST_DIR/dry_stop" "$PG_URL" dist/migrations src/migrations run 2>&1)" \
+	'STRATA_EINTERRUPTED planned=256'
+is '... and makes no history table' "$(pg_q "select to_regclass('strata_migrations') is null")" t
+PG_DB=$A_DB
 done_testing

@@ -329,7 +329,7 @@ stop_scenario() {
 	check "$k: build" 0 '' '' strata build
 	check "$k: run" 0 '' '' strata --database-url "$DB_URL" migrations run
 	is "$k: a dry run interrupted in its first batch stops before the second" \
-		"$("$TEST_DIR/dry_stop" "$DB_URL" dist/migrations src/migrations 2>&1)" \
+		"$("$TEST_DIR/dry_stop" "$DB_URL" dist/migrations src/migrations revert 2>&1)" \
 		'STRATA_EINTERRUPTED planned=256'
 	is "$k: ... nothing changed" "$(db_history | tr , '\n' | wc -l)" "$N"
 }
