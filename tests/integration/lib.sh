@@ -347,6 +347,21 @@ twin_same() {
 	is "$name: ... stderr" "$(_twin_flat <<<"$e")" "$(_twin_flat <<<"$err")"
 	rc=$c out=$o err=$e
 }
+# lib_client NAME [LIB]: tests/integration/NAME.c built against LIB (this build's libstrata.a;
+# with the sanitizers when the library has them) into $TEST_DIR/NAME, which is a test of its own
+lib_client() {
+	local lib=${2:-$(dirname "$STRATA")/libstrata.a} san=
+	nm "$lib" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
+	# shellcheck disable=SC2046,SC2086
+	if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/$1" \
+		"$ROOT/tests/integration/$1.c" "$lib" \
+		$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
+		ok "$1 builds against $lib"
+	else
+		not_ok "$1 builds against $lib"
+		diag "$(cat "$TEST_DIR/cc.log")"
+	fi
+}
 # twin_run NAME EXIT URL TWIN ARGS...: strata ARGS on URL, which must exit EXIT, then the same
 # on TWIN through the full read (twin_same)
 twin_run() {

@@ -135,21 +135,8 @@ is '... one valid document with every entry, in order' "$(printf '%s\n' "$out" |
 # the library's report of a run stopped part-way, with its list of steps and without
 # (no_step_list, which the command uses): the same stop, the same failed step, PLANNED for one
 # that never started (tests/integration/report_stop.c, linked with this build's libstrata.a)
-BUILD=$(dirname "$STRATA")
-san=
-nm "$BUILD/libstrata.a" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
-# shellcheck disable=SC2046,SC2086
-for c in report_stop dry_stop; do
-	# shellcheck disable=SC2046,SC2086
-	if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/$c" \
-		"$ROOT/tests/integration/$c.c" "$BUILD/libstrata.a" \
-		$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
-		ok "$c builds against libstrata.a"
-	else
-		not_ok "$c builds against libstrata.a"
-		diag "$(cat "$TEST_DIR/cc.log")"
-	fi
-done
+lib_client report_stop
+lib_client dry_stop
 # stop AT LIST: a new database, the build run until step AT (0-based) is done
 stop() {
 	need_pg

@@ -309,18 +309,7 @@ each_db order_scenario
 
 # a dry run interrupted (strata_db_interrupt, as Ctrl-C) while its first batch is handed out
 # stops before the second: tests/integration/dry_stop.c, linked with this build's libstrata.a
-BUILD=$(dirname "$STRATA")
-san=
-nm "$BUILD/libstrata.a" 2>/dev/null | grep -q ' U __asan_' && san='-fsanitize=address,undefined'
-# shellcheck disable=SC2046,SC2086
-if cc -std=c17 -Wall -Wextra -Werror $san -I "$ROOT/include" -o "$TEST_DIR/dry_stop" \
-	"$ROOT/tests/integration/dry_stop.c" "$BUILD/libstrata.a" \
-	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
-	ok 'dry_stop builds against libstrata.a'
-else
-	not_ok 'dry_stop builds against libstrata.a'
-	diag "$(cat "$TEST_DIR/cc.log")"
-fi
+lib_client dry_stop
 stop_scenario() {
 	local k=$1 i
 	new_db "$k"

@@ -18,15 +18,7 @@ done
 # compares ASCII whatever the locale, and would hide what this test is about
 command -v cmake >/dev/null || skip_all "cmake is not installed"
 check 'a Release libstrata.a builds' 0 '' '' sh -c "cmake -S '$ROOT' -B rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_TESTS=OFF >/dev/null && ninja -C rel strata_static >/dev/null"
-# shellcheck disable=SC2046
-if cc -std=c17 -Wall -Wextra -Werror -I "$ROOT/include" -o "$TEST_DIR/locale_run" \
-	"$ROOT/tests/integration/locale_run.c" rel/libstrata.a \
-	$(pkg-config --libs sqlite3 yajl libcrypto) -lpthread -ldl 2>"$TEST_DIR/cc.log"; then
-	ok 'locale_run builds against it'
-else
-	not_ok 'locale_run builds against it'
-	diag "$(cat "$TEST_DIR/cc.log")"
-fi
+lib_client locale_run rel/libstrata.a
 
 mig m 1-Upper.sql '-- migrate:up\nCREATE TABLE upper_a (x int);\nCOMMIT;\nCREATE TABLE upper_b (x int);\n'
 mig b 1-Begin.sql '-- migrate:up\nBEGIN;\nCREATE TABLE begun (x int);\n'
