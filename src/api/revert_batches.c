@@ -65,6 +65,35 @@ static int when_cmp(const struct when *x, const struct when *y)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A row the note of the revert order may name: its place, version, name and file (owned). */
+struct ref {
+	struct when w;
+	char *version, *name, *path;
+};
+
+static void ref_free(struct ref *r)
+{
+	free(r->version);
+	free(r->name);
+	free(r->path);
+	memset(r, 0, sizeof(*r));
+}
+
+/* r: the row of place w and migration m, or (m NULL) a copy of from. API_DOUBT without memory. */
+static int ref_set(struct ref *r, const struct when *w, const strata_migration *m,
+                   const struct ref *from)
+{
+	const char *v = m ? m->version : from->version, *n = m ? m->name : from->name;
+	const char *p = m ? (m->path ? m->path : "") : from->path;
+	char *cv = strdup(v), *cn = strdup(n), *cp = strdup(p);
+	ref_free(r);
+	r->w = m ? *w : from->w;
+	r->version = cv;
+	r->name = cn;
+	r->path = cp;
+	return cv && cn && cp ? 0 : API_DOUBT;
+}
+
 struct rb {
 	api_session *s;
 	const char *dir; /* the build */
@@ -79,6 +108,12 @@ struct rb {
 	size_t migrations;
 	/* a dry run: the last step handed out, whose batch is freed (version and name, owned) */
 	strata_applied after;
+	/* the note of the revert order, said before the first batch as the full read says it
+	 * before it runs anything: the most recently applied row to revert while one of a higher
+	 * version stays applied (noted), the highest that stays then (higher); and the latest
+	 * applied of the rows to revert so far (latest) */
+	struct ref noted, higher, latest;
+	bool order_seen; /* pass 2 met the first step a higher version outlives */
 };
 
 /* The manifest's next entry into rb->ent: 1, 0 at the end, API_DOUBT. */
@@ -113,6 +148,29 @@ static int check_revert(struct rb *rb, strata_migration *m)
 	return 0;
 }
 
+/* Pass 1, the note of the revert order, from a row of place w (in the order of versions, after
+ * every row to keep, as the versions to revert are above them), `gone` when it is reverted. A
+ * row to revert is reverted while a higher version stays applied when a row of a higher version
+ * was applied before it (at the same time, on PostgreSQL, the higher version is the later); the
+ * latest applied of those is the first reverted of them, and the note names it and the highest
+ * version applied before it. */
+static int note_order(struct rb *rb, const struct when *w, bool gone)
+{
+	/* applied before the noted row, and higher: the highest that stays when it is reverted */
+	if (rb->noted.version && when_cmp(w, &rb->noted.w) < 0 &&
+	    ref_set(&rb->higher, w, rb->ent, NULL) < 0)
+		return API_DOUBT;
+	if (!gone)
+		return 0;
+	if (!rb->latest.version || when_cmp(w, &rb->latest.w) >= 0)
+		return ref_set(&rb->latest, w, rb->ent, NULL);
+	/* applied before the latest so far, and higher: the latest is reverted while this stays */
+	if (ref_set(&rb->noted, NULL, NULL, &rb->latest) < 0 ||
+	    ref_set(&rb->higher, w, rb->ent, NULL) < 0)
+		return API_DOUBT;
+	return 0;
+}
+
 /* Pass 1, a history row (in the order of versions, as the manifest's entries): applied, with
  * the manifest entry of its version and name and its checksum; its place in the order of
  * application; when it is to be reverted, its migration checked. */
@@ -135,6 +193,8 @@ static int check_row(void *ud, const strata_applied *a)
 	 */
 	if (more < 0 || c != 0 || strcmp(rb->ent->version, a->version) != 0 ||
 	    strcmp(rb->ent->name, a->name) != 0 || strcmp(rb->ent->checksum, a->checksum) != 0)
+		return API_DOUBT;
+	if (note_order(rb, &w, cmp > 0) < 0)
 		return API_DOUBT;
 	if (cmp <= 0) {
 		rb->to_found = rb->to_found || cmp == 0;
@@ -175,9 +235,23 @@ static int check_all(struct rb *rb, strata_error *e)
 	       (!rb->newest_kept.set || when_cmp(&rb->oldest_gone, &rb->newest_kept) >= 0);
 }
 
+/* Pass 2: whether the first step of the revert that a higher version outlives (the plan's
+ * `higher`) is the one pass 1 noted, with the same higher version. */
+static bool same_order(struct rb *rb, const strata_step *st)
+{
+	if (rb->order_seen || !st->higher)
+		return true;
+	rb->order_seen = true;
+	return rb->noted.version && strcmp(st->m->version, rb->noted.version) == 0 &&
+	       strcmp(st->m->name, rb->noted.name) == 0 &&
+	       strcmp(st->higher->version, rb->higher.version) == 0 &&
+	       strcmp(st->higher->name, rb->higher.name) == 0;
+}
+
 /* Pass 2: whether each step of the batch is a row pass 1 checked, its file the one the
- * history's checksum names; else the error, before the batch starts. */
-static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want, strata_error *e)
+ * history's checksum names, in the order pass 1 found; else the error, before the batch
+ * starts. */
+static int same_steps(struct rb *rb, const strata_plan *plan, size_t want, strata_error *e)
 {
 	if (plan->n != want)
 		return strata_error_set(e, STRATA_EINVALID,
@@ -189,6 +263,13 @@ static int same_steps(const struct rb *rb, const strata_plan *plan, size_t want,
 		if (!a || strcmp(a->checksum, m->checksum) != 0 ||
 		    (rb->to && strata_version_cmp(m->version, rb->to) <= 0))
 			return api_step_changed(m, "the revert", e);
+		if (!same_order(rb, &plan->steps[i]))
+			return strata_error_set(
+			    e, STRATA_EINVALID,
+			    "the history changed while the revert ran: %s-%s is "
+			    "not where the checks found it in the order of "
+			    "application",
+			    m->version, m->name);
 	}
 	return 0;
 }
@@ -234,11 +315,13 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 	api_session *s = rb->s;
 	strata_run_opts ro;
 	size_t base = 0;
-	bool said = false;
 	int error = 0;
 
 	api_run_opts(s, &ro);
 	ro.total = rb->total;
+	if (rb->noted.version)
+		api_say_revert_order(s, rb->noted.version, rb->noted.name, rb->noted.path,
+		                     rb->higher.version, rb->higher.name);
 	if (!(r->state = calloc(BATCH, sizeof(*r->state))) ||
 	    !(r->ms = calloc(BATCH, sizeof(*r->ms))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -269,8 +352,6 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 			r->pub.not_started = true;
 			break;
 		}
-		if (!said)
-			said = api_say_not_highest(s, &plan);
 		if (s->o.dry_run) {
 			api_say_planned(s, &plan, base, rb->total);
 			base += plan.n;
@@ -326,22 +407,27 @@ int api_revert_batches(api_session *s, struct run_report *r, strata_error *e)
 	error = check_all(&rb, e);
 	strata_migration_free(rb.ent);
 	strata_manifest_stream_close(rb.ms);
-	if (error <= 0)
-		return error < 0 ? error : 1;
+	if (error <= 0) {
+		error = error < 0 ? error : 1;
+		goto done;
+	}
 	api_phase(s->db, "checked", strata_now_ms() - t0, rb.migrations, 0);
 	r->batched = true;
 	r->pub.n = rb.total;
 	r->pub.migrations = rb.migrations;
-	error = execute_all(&rb, r, e);
-	free(rb.after.version);
-	free(rb.after.name);
-	if (error > 0) {
+	if ((error = execute_all(&rb, r, e)) > 0) {
 		api_run_report_reset(r); /* nothing sent: the full read */
-		return 1;
+		goto done;
 	}
 	if (error < 0)
 		api_map_to_src(s->src, e);
 	strata_history_free(&s->hist);
 	strata_catalog_free(&s->cat);
+done:
+	free(rb.after.version);
+	free(rb.after.name);
+	ref_free(&rb.noted);
+	ref_free(&rb.higher);
+	ref_free(&rb.latest);
 	return error;
 }

@@ -474,21 +474,28 @@ static int revert_fake(api_session *s, struct run_report *r, const strata_revert
 	return 0;
 }
 
+void api_say_revert_order(api_session *s, const char *version, const char *name, const char *path,
+                          const char *higher_version, const char *higher_name)
+{
+	char higher[512];
+	strata_event ev = {.kind = STRATA_EVENT_REVERT_ORDER,
+	                   .version = version,
+	                   .name = name,
+	                   .file = path,
+	                   .direction = STRATA_DOWN,
+	                   .message = higher};
+	snprintf(higher, sizeof(higher), "%s-%s", higher_version, higher_name);
+	api_emit(s->db, &ev);
+}
+
 bool api_say_not_highest(api_session *s, const strata_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const strata_step *st = &plan->steps[i];
-		char higher[512];
-		strata_event ev = {.kind = STRATA_EVENT_REVERT_ORDER,
-		                   .version = st->m->version,
-		                   .name = st->m->name,
-		                   .file = st->m->path,
-		                   .direction = STRATA_DOWN,
-		                   .message = higher};
 		if (!st->higher)
 			continue;
-		snprintf(higher, sizeof(higher), "%s-%s", st->higher->version, st->higher->name);
-		api_emit(s->db, &ev);
+		api_say_revert_order(s, st->m->version, st->m->name, st->m->path,
+		                     st->higher->version, st->higher->name);
 		return true;
 	}
 	return false;

@@ -32,6 +32,10 @@ struct run_report {
 /* A revert that undoes the most recently applied migration while one of a higher version stays
  * applied (a plugin's migration applied after the core's) says so, once: true when it did. */
 bool api_say_not_highest(api_session *s, const strata_plan *plan);
+/* ... that the migration of version and name (its file, path), the most recently applied, is
+ * reverted while the one of higher_version and higher_name stays applied. */
+void api_say_revert_order(api_session *s, const char *version, const char *name, const char *path,
+                          const char *higher_version, const char *higher_name);
 /* The report of step st, PLANNED, its strings and SQL borrowed from its migration. */
 void api_step_report(const strata_step *st, strata_step_report *p);
 /* A dry run: the steps of p, which are steps base... of total, handed out as STEP_PLANNED

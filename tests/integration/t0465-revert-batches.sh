@@ -301,9 +301,17 @@ order_scenario() {
 	is "$k: ... said once" "$(grep -c 'has a higher version' <<<"$err")" 1
 	dry "$k: revert --all, 30 applied after 40" 0 --all
 	dry "$k: revert --to 20, 30 applied after 40" 0 --to 20
-	both "$k: revert --all, 30 applied after 40" 0 migrations revert --all
-	like "$k: ... said" "$err" 'reverting 30-t30, the most recently applied; 40-t40 has a higher version'
+	# said before anything, as the full read says it: first in the merged output
+	note='^strata: reverting 30-t30, the most recently applied; 40-t40 has a higher version$'
+	first=$(strata --database-url "$DB_URL" migrations revert --all --dry-run 2>&1)
+	like "$k: ... a dry run says it before its first batch" "${first%%$'\n'*}" "$note"
+	first=$(strata --database-url "$DB_URL" migrations revert --all 2>&1)
+	like "$k: ... a revert too, before it starts" "${first%%$'\n'*}" "$note"
+	twin=$(strata --database-url "$TWIN" migrations revert --all --dir src/migrations 2>&1)
+	is "$k: ... all it says, stdout and stderr in their order, as the full read says it" \
+		"$(_twin_flat <<<"$first")" "$(_twin_flat <<<"$twin")"
 	hist_same "$k: revert --all, 30 applied after 40"
+	is "$k: ... all reverted" "$(db_history)" ""
 }
 each_db order_scenario
 
