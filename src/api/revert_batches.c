@@ -248,28 +248,40 @@ static bool same_order(struct rb *rb, const strata_step *st)
 	       strcmp(st->higher->name, rb->higher.name) == 0;
 }
 
+/* Pass 2: the history is not what pass 1 checked (another runner, or a hand, changed it). */
+#define HISTORY_CHANGED "the history changed while the revert ran: "
+static void hint_history_changed(strata_error *e)
+{
+	strata_error_hint(e, "something changed the history while this ran (a dry run takes no "
+	                     "lock); see 'strata migrations show', then run it again");
+}
+
 /* Pass 2: whether each step of the batch is a row pass 1 checked, its file the one the
  * history's checksum names, in the order pass 1 found; else the error, before the batch
  * starts. */
 static int same_steps(struct rb *rb, const strata_plan *plan, size_t want, strata_error *e)
 {
-	if (plan->n != want)
+	if (plan->n != want) {
+		hint_history_changed(e);
 		return strata_error_set(e, STRATA_EINVALID,
-		                        "the history changed while the revert ran: it has fewer "
-		                        "migrations to revert than were checked");
+		                        HISTORY_CHANGED
+		                        "it has fewer migrations to revert than were "
+		                        "checked");
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		const strata_migration *m = plan->steps[i].m;
 		const strata_applied *a = strata_history_find(&rb->s->hist, m->version, m->name);
 		if (!a || strcmp(a->checksum, m->checksum) != 0 ||
 		    (rb->to && strata_version_cmp(m->version, rb->to) <= 0))
 			return api_step_changed(m, "the revert", e);
-		if (!same_order(rb, &plan->steps[i]))
-			return strata_error_set(
-			    e, STRATA_EINVALID,
-			    "the history changed while the revert ran: %s-%s is "
-			    "not where the checks found it in the order of "
-			    "application",
-			    m->version, m->name);
+		if (!same_order(rb, &plan->steps[i])) {
+			hint_history_changed(e);
+			return strata_error_set(e, STRATA_EINVALID,
+			                        HISTORY_CHANGED
+			                        "%s-%s is not where the checks found it "
+			                        "in the order of application",
+			                        m->version, m->name);
+		}
 	}
 	return 0;
 }
@@ -319,9 +331,6 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 
 	api_run_opts(s, &ro);
 	ro.total = rb->total;
-	if (rb->noted.version)
-		api_say_revert_order(s, rb->noted.version, rb->noted.name, rb->noted.path,
-		                     rb->higher.version, rb->higher.name);
 	if (!(r->state = calloc(BATCH, sizeof(*r->state))) ||
 	    !(r->ms = calloc(BATCH, sizeof(*r->ms))))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
@@ -352,6 +361,10 @@ static int execute_all(struct rb *rb, struct run_report *r, strata_error *e)
 			r->pub.not_started = true;
 			break;
 		}
+		/* once the first batch is read (else the full read says it) */
+		if (base == 0 && rb->noted.version)
+			api_say_revert_order(s, rb->noted.version, rb->noted.name, rb->noted.path,
+			                     rb->higher.version, rb->higher.name);
 		if (s->o.dry_run) {
 			api_say_planned(s, &plan, base, rb->total);
 			base += plan.n;

@@ -488,7 +488,7 @@ void api_say_revert_order(api_session *s, const char *version, const char *name,
 	api_emit(s->db, &ev);
 }
 
-bool api_say_not_highest(api_session *s, const strata_plan *plan)
+void api_say_not_highest(api_session *s, const strata_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
 		const strata_step *st = &plan->steps[i];
@@ -496,9 +496,8 @@ bool api_say_not_highest(api_session *s, const strata_plan *plan)
 			continue;
 		api_say_revert_order(s, st->m->version, st->m->name, st->m->path,
 		                     st->higher->version, st->higher->name);
-		return true;
+		return;
 	}
-	return false;
 }
 
 int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o,
@@ -534,7 +533,7 @@ int strata_revert(strata_db *db, strata_source *src, const strata_run_options *o
 		r->pub.not_started = true;
 		goto done;
 	}
-	(void)api_say_not_highest(&s, &r->plan);
+	api_say_not_highest(&s, &r->plan);
 	error = run_plan(&s, r, e);
 done:
 	finish(&s, r, out);

@@ -30,8 +30,8 @@ struct run_report {
 };
 
 /* A revert that undoes the most recently applied migration while one of a higher version stays
- * applied (a plugin's migration applied after the core's) says so, once: true when it did. */
-bool api_say_not_highest(api_session *s, const strata_plan *plan);
+ * applied (a plugin's migration applied after the core's) says so, once. */
+void api_say_not_highest(api_session *s, const strata_plan *plan);
 /* ... that the migration of version and name (its file, path), the most recently applied, is
  * reverted while the one of higher_version and higher_name stays applied. */
 void api_say_revert_order(api_session *s, const char *version, const char *name, const char *path,
