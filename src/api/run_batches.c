@@ -41,25 +41,27 @@ static int report_room(const api_session *s, struct run_report *r, size_t n, str
 }
 
 /* The report of step st, PLANNED, with a copy of its strings, which *str holds (NULL: no
- * memory). */
+ * memory), and no SQL (its migration goes with the batch). */
 static strata_step_report step_report(const strata_step *st, char **str)
 {
-	const strata_migration *m = st->m;
-	const char *file = st->dir == STRATA_DOWN && m->down_path ? m->down_path : m->path;
-	size_t lv = strlen(m->version) + 1, ln = strlen(m->name) + 1, lf = strlen(file) + 1;
+	strata_step_report p;
+	size_t lv, ln, lf;
+
+	api_step_report(st, &p);
+	lv = strlen(p.version) + 1;
+	ln = strlen(p.name) + 1;
+	lf = strlen(p.file) + 1;
 	if (!(*str = malloc(lv + ln + lf)))
 		return (strata_step_report){0};
-	memcpy(*str, m->version, lv);
-	memcpy(*str + lv, m->name, ln);
-	memcpy(*str + lv + ln, file, lf);
-	return (strata_step_report){
-	    .version = *str,
-	    .name = *str + lv,
-	    .file = *str + lv + ln,
-	    .direction = st->dir,
-	    .no_transaction = (st->dir == STRATA_DOWN ? &m->down : &m->up)->no_transaction,
-	    .out_of_order = st->out_of_order,
-	    .state = STRATA_STEP_PLANNED};
+	memcpy(*str, p.version, lv);
+	memcpy(*str + lv, p.name, ln);
+	memcpy(*str + lv + ln, p.file, lf);
+	p.version = *str;
+	p.name = *str + lv;
+	p.file = *str + lv + ln;
+	p.sql = NULL;
+	p.sql_len = 0;
+	return p;
 }
 
 /* Keeps str (a step's strings) for the report to free; else frees it. */
