@@ -6,9 +6,11 @@
 # The cluster is pg_virtualenv's (bench/lib.sh) with trust on loopback, as bench/run measures:
 # libpq then sets up no SCRAM, which costs psql and strata alike about 2 MiB. The medians of R
 # runs (3) are printed as a Markdown table; `schema dump` is listed too, though its memory
-# follows the size of the schema (N schemas here), not the number of migrations. The two real
-# reverts (--to the first, --all) apply every migration again before each run, which takes a
-# while at N = 10,000. Last, a dry run on a new database, where all N are pending.
+# follows the size of the schema (N schemas here), not the number of migrations, and so is
+# `schema check`'s. The two real reverts (--to the first, --all) apply every migration again
+# before each run, which takes a while at N = 10,000. Last, a dry run on a new database, where
+# all N are pending, and `fleet show` on both databases. Not measured: `migrations test`, which
+# dumps the schema twice for each migration (N^2 objects read at N = 10,000).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" memory "$@"
 
@@ -88,8 +90,14 @@ row "migrations revert --all" "${S[@]}" migrations revert --all
 PREP=
 (cd "$P" && "${S[@]}" migrations run >/dev/null) # every migration applied again, for what follows
 row "schema dump (N schemas)" "${S[@]}" schema dump
+row "schema check (the N applied to a scratch database, N schemas compared)" "${S[@]}" schema check
+echo '{}' >"$W/seed.json"
+row "seed (nothing pending, an empty seed file)" "${S[@]}" seed -f "$W/seed.json"
 # a new database of its own: every migration pending (the dry run of a first deploy)
 "$PSQL" -X -q -c "set client_min_messages = warning" -c "drop database if exists ${DB}_new" \
 	-c "create database ${DB}_new" >/dev/null
 row "migrations run --dry-run (a new database, N pending)" "$STRATA" -q \
 	--database-url "${URL%/*}/${DB}_new" migrations run --dry-run
+# a fleet of two: the database (nothing pending) and the new one (N pending)
+printf 'applied %s\nnew %s\n' "$URL" "${URL%/*}/${DB}_new" >"$W/targets"
+row "fleet show (2 targets, 2 at a time)" "${S[@]}" fleet show --targets "$W/targets" --parallel 2

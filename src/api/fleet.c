@@ -1,6 +1,6 @@
 /*
  * fleet.c: strata_fleet_run: one operation on many databases, `parallel` at a time, each through
- * the single-database use cases (strata_run, strata_revert, strata_status) with its own
+ * the single-database use cases (strata_run, strata_revert, strata_status_each) with its own
  * connection and lock.
  *
  * Workers take the next target from the list under the fleet's mutex (the list is read as it
@@ -165,6 +165,14 @@ static int take(strata_fleet *f, struct target *out)
 	}
 }
 
+/* strata_status_each's entry callback for a fleet's status: the totals are all it needs */
+static int count_only(void *ud, const strata_status_entry *entry)
+{
+	(void)ud;
+	(void)entry;
+	return 0;
+}
+
 /* op on one database; fills r (and err) */
 static void work(strata_fleet *f, size_t slot, const struct target *t, strata_target_result *r,
                  strata_error *err)
@@ -172,7 +180,6 @@ static void work(strata_fleet *f, size_t slot, const struct target *t, strata_ta
 	strata_db_options dbo = STRATA_DB_OPTIONS_INIT;
 	strata_run_options ro = f->run;
 	strata_run_report *rr = NULL;
-	strata_status_report *sr = NULL;
 	strata_db *db = NULL;
 	int error;
 
@@ -190,9 +197,13 @@ static void work(strata_fleet *f, size_t slot, const struct target *t, strata_ta
 		strata_db_interrupt(db);
 	pthread_mutex_unlock(&f->mu);
 	if (f->o.op == STRATA_FLEET_STATUS) {
-		if ((error = strata_status(db, f->src, &sr, err)) == 0) {
-			r->pending = sr->pending;
-			r->failing = sr->failed;
+		/* the listing streamed and only counted: a worker holds one entry, not the
+		 * migrations and the history */
+		strata_status_callbacks cb = {.entry = count_only};
+		strata_status_report tot;
+		if ((error = strata_status_each(db, f->src, &cb, &tot, err)) == 0) {
+			r->pending = tot.pending;
+			r->failing = tot.failed;
 		}
 	} else if (f->o.op == STRATA_FLEET_REVERT) {
 		error = strata_revert(db, f->src, &ro, &rr, err);
@@ -209,7 +220,6 @@ static void work(strata_fleet *f, size_t slot, const struct target *t, strata_ta
 	               ? STRATA_TARGET_NOT_STARTED
 	               : STRATA_TARGET_FAILED;
 	strata_run_report_free(rr);
-	strata_status_report_free(sr);
 	pthread_mutex_lock(&f->mu);
 	f->active[slot] = NULL;
 	pthread_mutex_unlock(&f->mu);

@@ -38,6 +38,23 @@ check "fleet show says nothing is pending" 0 '"pending":0' '' \
 is "... a JSON object a line, then the summary" "$(grep -c '"pending":0' <<<"$out")" "500"
 like "... summary" "$(tail -1 <<<"$out")" '^\{"summary":\{"targets":500,"done":500,'
 
+# fleet show counts each target's pending migrations and one failed part-way, from the listing
+# it streams (as `migrations show` does: one entry at a time, whatever the number of migrations)
+rm -rf f && targets 4 list.txt
+strata --database-url sqlite:f/db1.sqlite migrations run --dir m >/dev/null
+strata --database-url sqlite:f/db2.sqlite migrations run --dir m --to 1 >/dev/null
+strata --database-url sqlite:f/db4.sqlite migrations run --dir m >/dev/null
+sqlite3 f/db4.sqlite "update strata_migrations set status = 'failed' where name = 'b'"
+check "fleet show counts what is pending on each target" 0 '' '4 done, 0 failed' \
+	strata fleet show --targets list.txt --dir m --parallel 2
+like "... none on the first" "$out$err" 'db1  0 pending$'
+like "... one on the second" "$out$err" 'db2  1 pending$'
+like "... both on the third" "$out$err" 'db3  2 pending$'
+like "... and a failed one on the fourth" "$out$err" 'db4  0 pending, a migration failed part-way'
+check "... the same in JSON" 0 '"target":"db2".*"pending":1,"failed_migrations":0' '' \
+	strata fleet show --targets list.txt --dir m --json
+like "... the failed one" "$out" '"target":"db4".*"pending":0,"failed_migrations":1'
+
 # a broken target: the default stops starting new ones; --continue finishes the others
 rm -rf f && targets 6 list.txt
 sed -i '3s|.*|broken sqlite:/nonexistent/dir/x.db|' list.txt
