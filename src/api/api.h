@@ -125,6 +125,13 @@ void api_session_close(api_session *s);
  * one migration and one history row at a time: 1 (the counts set) when proven, 0 when not (or
  * on an error, which the full read then meets and reports). */
 int api_validate_streamed(api_session *s, size_t *migrations, size_t *pending, strata_error *e);
+/* strata_schema_check's common case (validate_stream.c): once api_validate_streamed has proved
+ * the source and the history, each applied migration handed to fn in version order, one at a
+ * time, read again from the source (*applied: how many). 0, or < 0 on error: fn's, or the
+ * source or the history changed since proved. */
+int api_source_each_applied(api_session *s,
+                            int (*fn)(void *ud, const strata_migration *m, strata_error *e),
+                            void *ud, size_t *applied, strata_error *e);
 /* strata_accept's reads, the same way: the source proven clean (its files against the build
  * manifest, its sources older than it), and of it and of the history only the migrations and
  * the rows whose version `keep` says, into s->cat and s->hist, sorted as the full reads sort

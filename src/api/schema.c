@@ -25,13 +25,10 @@ static int options(strata_schema_options *out, const strata_schema_options *o, c
 	return 0;
 }
 
-/* The schema of db from its catalog (sink: written there, not kept; see schema.h). */
-static int read_schema(strata_db *db, bool owners, strata_buf *sink, strata_schema *out,
-                       strata_error *e)
+/* The schema of db from its catalog into out, as out's sink or each says (schema.h). */
+static int read_into(strata_db *db, bool owners, strata_schema *out, strata_error *e)
 {
 	strata_conn *c = db->conn;
-	memset(out, 0, sizeof(*out));
-	out->sink = sink;
 	if (c->interrupted)
 		return strata_conn_interrupted(e);
 	if (!c->engine->schema_read)
@@ -40,6 +37,26 @@ static int read_schema(strata_db *db, bool owners, strata_buf *sink, strata_sche
 		                        "database",
 		                        c->engine->name);
 	return c->engine->schema_read(c, owners ? STRATA_SCHEMA_OWNERS : 0, out, e);
+}
+
+/* The schema of db from its catalog (sink: written there, not kept; see schema.h). */
+static int read_schema(strata_db *db, bool owners, strata_buf *sink, strata_schema *out,
+                       strata_error *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->sink = sink;
+	return read_into(db, owners, out, e);
+}
+
+/* The schema of db handed to each(ud, object), an object at a time, none kept. */
+static int read_each(strata_db *db, bool owners,
+                     int (*each)(void *ud, const strata_schema_object *o, strata_error *e),
+                     void *ud, strata_error *e)
+{
+	strata_schema s = {.each = each, .each_ud = ud};
+	int error = read_into(db, owners, &s, e);
+	strata_schema_free(&s);
+	return error;
 }
 
 /* ---- dump ---------------------------------------------------------------------------------- */
@@ -218,7 +235,7 @@ static int scratch_history(struct scratch *s, strata_error *e)
 
 struct check_report {
 	strata_schema_check_report pub;
-	strata_schema have, want;
+	strata_schema_digests *dg; /* the objects that differ (the changes point into them) */
 	strata_schema_changes changes;
 	strata_schema_difference *items;
 };
@@ -230,8 +247,7 @@ void strata_schema_check_report_free(strata_schema_check_report *pub)
 		return;
 	free(r->items);
 	strata_schema_changes_free(&r->changes);
-	strata_schema_free(&r->have);
-	strata_schema_free(&r->want);
+	strata_schema_digests_free(r->dg);
 	free(r);
 }
 
@@ -264,28 +280,78 @@ static int applied_plan(api_session *s, strata_plan *p, strata_error *e)
 	return 0;
 }
 
-/* Applies db's applied migrations to the scratch database and reads both schemas. */
+/* The schemas of the scratch database (want) and of db (have) compared without holding either
+ * (core/schema_digest.c): the objects that differ into r->dg, and the changes. */
+static int check_compare(strata_db *want, strata_db *have, bool owners, struct check_report *r,
+                         strata_error *e)
+{
+	strata_schema_digests *d = r->dg = strata_schema_digests_new();
+	int error;
+
+	if (!d)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	if ((error = read_each(want, owners, strata_schema_digest_want, d, e)) == 0 &&
+	    (error = read_each(have, owners, strata_schema_digest_have, d, e)) == 0 &&
+	    strata_schema_digests_unmatched(d))
+		error = read_each(want, owners, strata_schema_digest_again, d, e);
+	if (error == 0 && !strata_schema_digests_complete(d))
+		error = strata_error_set(e, STRATA_ERROR,
+		                         "the scratch database's schema changed while it was read");
+	if (error == 0)
+		error = strata_schema_compare(strata_schema_digests_have(d),
+		                              strata_schema_digests_want(d), &r->changes, e);
+	return error;
+}
+
+static void not_made(strata_error *e)
+{
+	strata_error_detail(e, "applying the applied migrations to a scratch database failed: "
+	                       "the database was not made by these files");
+}
+
+/* One applied migration, read again from the source, to the scratch database. */
+static int apply_up(void *ud, const strata_migration *m, strata_error *e)
+{
+	int error = apply_one(ud, m, STRATA_UP, e);
+	if (error < 0)
+		not_made(e);
+	return error;
+}
+
+/* Applies db's applied migrations to the scratch database, and compares the schemas. With one
+ * directory whose files and history api_validate_streamed proves, a migration at a time; else
+ * from the full read of every file and the history. */
 static int check_apply(api_session *s, const strata_schema_options *o, struct check_report *r,
                        strata_error *e)
 {
-	struct scratch sc;
+	struct scratch sc = {0};
 	strata_plan p = {0};
-	int error;
+	size_t migrations, pending, applied = 0;
+	double t0 = strata_now_ms();
+	bool streamed = api_validate_streamed(s, &migrations, &pending, e) == 1;
+	int error = 0;
 
-	if ((error = applied_plan(s, &p, e)) < 0)
+	if (streamed)
+		api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
+
+	/* the full read: every file, the history, then the plan of what is applied */
+	if (!streamed && ((error = api_session_read(s, API_READ_ALL, e)) < 0 ||
+	                  (error = api_session_history(s, STRATA_HISTORY_BRIEF, e)) < 0 ||
+	                  (error = applied_plan(s, &p, e)) < 0))
 		goto done;
-	if ((error = scratch_open(&sc, s->db, o, e)) < 0) {
-		scratch_close(&sc);
+	if ((error = scratch_open(&sc, s->db, o, e)) < 0 || (error = scratch_history(&sc, e)) < 0)
 		goto done;
+	if (streamed) {
+		error = api_source_each_applied(s, apply_up, &sc, &applied, e);
+	} else if ((error = apply(&sc, &p, e)) < 0) {
+		not_made(e);
 	}
-	if ((error = scratch_history(&sc, e)) == 0 && (error = apply(&sc, &p, e)) < 0)
-		strata_error_detail(e, "applying the applied migrations to a scratch database "
-		                       "failed: the database was not made by these files");
-	if (error == 0 && (error = read_schema(sc.db, o->owners, NULL, &r->want, e)) == 0)
-		error = read_schema(s->db, o->owners, NULL, &r->have, e);
-	r->pub.applied = p.n;
-	scratch_close(&sc);
+	applied = streamed ? applied : p.n;
+	if (error == 0)
+		error = check_compare(sc.db, s->db, o->owners, r, e);
+	r->pub.applied = applied;
 done:
+	scratch_close(&sc);
 	strata_plan_free(&p);
 	return error;
 }
@@ -305,10 +371,7 @@ int strata_schema_check(strata_db *db, strata_source *src, const strata_schema_o
 	    (error = api_begin(&s, db, src, so.run, sizeof(*r), &p, "strata_schema_check", e)) < 0)
 		return error;
 	r = p;
-	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
-	    (error = api_session_history(&s, STRATA_HISTORY_BRIEF, e)) < 0 ||
-	    (error = check_apply(&s, &so, r, e)) < 0 ||
-	    (error = strata_schema_compare(&r->have, &r->want, &r->changes, e)) < 0)
+	if ((error = check_apply(&s, &so, r, e)) < 0)
 		goto done;
 	strata_schema_changes_public(&r->changes, &r->pub.diff, &r->items);
 	if (!r->items)

@@ -305,3 +305,57 @@ done:
 	}
 	return error == API_DOUBT ? 0 : error;
 }
+
+/* ---- what strata_schema_check applies ------------------------------------------------------ */
+
+struct applied_walk {
+	struct vs v;
+	int (*fn)(void *ud, const strata_migration *m, strata_error *e);
+	void *ud;
+	strata_error *e;
+	size_t n;
+};
+
+static int changed(struct applied_walk *w)
+{
+	strata_error_hint(w->e, "run it again");
+	return strata_error_set(w->e, STRATA_ERROR,
+	                        "the migrations or the history changed while they were read");
+}
+
+/* An applied row: its migration (the walk's next one it is, a file not applied skipped) to fn. */
+static int apply_row(void *ud, const strata_applied *a)
+{
+	struct applied_walk *w = ud;
+	int cmp = 1, error;
+
+	while (w->v.cur && (cmp = strata_migration_key_cmp(w->v.cur->version, w->v.cur->name,
+	                                                   a->version, a->name)) < 0)
+		if (advance(&w->v) < 0)
+			return changed(w);
+	if (!w->v.cur || cmp != 0 || a->status != STRATA_APPLIED_OK ||
+	    (a->checksum[0] && strcmp(a->checksum, w->v.cur->checksum) != 0))
+		return changed(w);
+	if ((error = w->fn(w->ud, w->v.cur, w->e)) < 0)
+		return error;
+	w->n++;
+	return advance(&w->v) < 0 ? changed(w) : 0;
+}
+
+int api_source_each_applied(api_session *s,
+                            int (*fn)(void *ud, const strata_migration *m, strata_error *e),
+                            void *ud, size_t *applied, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	struct applied_walk w = {
+	    .v = {.s = s, .last = STRATA_BUF_INIT}, .fn = fn, .ud = ud, .e = e};
+	int error;
+
+	if (open_source(&w.v, s) < 0)
+		error = changed(&w);
+	else if ((error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, apply_row, &w, e)) > 0)
+		error = changed(&w);
+	close_source(&w.v);
+	*applied = w.n;
+	return error < 0 ? error : 0;
+}

@@ -41,6 +41,15 @@ int strata_schema_add(strata_schema *s, const char *kind, const char *schema, co
 		s->written++;
 		return s->sink->failed ? strata_error_set(e, STRATA_ERROR, "out of memory") : 0;
 	}
+	if (s->each) {
+		const strata_schema_object one = {.kind = (char *)kind,
+		                                  .schema = (char *)schema,
+		                                  .name = (char *)name,
+		                                  .sql = (char *)sql,
+		                                  .detail = (char *)detail};
+		s->written++;
+		return s->each(s->each_ud, &one, e);
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		strata_schema_object *p = realloc(s->items, cap * sizeof(*p));

@@ -36,6 +36,10 @@ typedef struct strata_schema {
 	/* set: each object is written there as strata_schema_render writes it, as it is added, and
 	 * not kept (items stays empty; written counts them): a dump holds its SQL only */
 	strata_buf *sink;
+	/* set (and no sink): each object is handed to each(each_ud, object) as it is added, and
+	 * not kept; written counts them. Its strings are valid during the call only. */
+	int (*each)(void *ud, const struct strata_schema_object *o, strata_error *e);
+	void *each_ud;
 	size_t written;
 	char **warnings; /* objects that could not be dumped, each named: never skipped silently */
 	size_t nwarnings, capwarnings;
@@ -84,5 +88,33 @@ int strata_schema_compare_revert(const strata_schema *have, const strata_schema 
 void strata_schema_changes_public(const strata_schema_changes *c, strata_schema_diff *out,
                                   strata_schema_difference **items);
 void strata_schema_changes_free(strata_schema_changes *c);
+
+/*
+ * Two schemas compared without holding either whole (schema_digest.c). Each object of `want` is
+ * kept as two 16-byte digests (SHA-256 of its kind, schema and name; of its sql and detail),
+ * about 40 bytes; then each object of `have` that has no unmatched twin there (the same
+ * digests) is kept whole, and last, when some object of `want` was not matched, `want` is read
+ * again to keep those. strata_schema_compare of the two small schemas then says what the
+ * compare of the whole ones says.
+ */
+typedef struct strata_schema_digests strata_schema_digests;
+
+/* Pass 1: a new set, to hand to strata_schema_digest_want as `want` is read. */
+strata_schema_digests *strata_schema_digests_new(void);
+void strata_schema_digests_free(strata_schema_digests *d);
+/* each callbacks (strata_schema.each, each_ud the digests): pass 1 reads `want`; pass 2 reads
+ * `have`, keeping in d's have schema (strata_schema_digests_have) every object that is not
+ * matched; pass 3 reads `want` again (only when strata_schema_digests_unmatched), keeping the
+ * objects not matched in d's want schema, and fails when it is not what pass 1 read. */
+int strata_schema_digest_want(void *d, const strata_schema_object *o, strata_error *e);
+int strata_schema_digest_have(void *d, const strata_schema_object *o, strata_error *e);
+int strata_schema_digest_again(void *d, const strata_schema_object *o, strata_error *e);
+/* Whether pass 3 is needed: an object of `want` that no object of `have` matched. */
+bool strata_schema_digests_unmatched(const strata_schema_digests *d);
+/* After pass 3, or 2 when it is not needed: whether pass 3 read as many objects as pass 1. */
+bool strata_schema_digests_complete(const strata_schema_digests *d);
+/* The objects kept: have's not matched, want's not matched (after pass 3). */
+strata_schema *strata_schema_digests_have(strata_schema_digests *d);
+strata_schema *strata_schema_digests_want(strata_schema_digests *d);
 
 #endif

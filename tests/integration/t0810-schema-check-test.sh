@@ -52,6 +52,21 @@ scenario() {
 
 	check "$k: schema check: no drift" 0 '^no drift: .* 3 applied migrations' '^$' \
 		strata --database-url "$DB_URL" schema check --dir "$d"
+	# one directory: its files and the history proved first, then applied a migration at a
+	# time; the schemas compared holding digests. Else (a file edited since it was applied,
+	# one missing) the full read, as before.
+	check "$k: ... read a migration at a time (-v)" 0 \
+		'^checked 3 migrations as the migrations and the history were read' '' \
+		strata -v --database-url "$DB_URL" schema check --dir "$d"
+	rm -rf "${d}_edited" && cp -r "$d" "${d}_edited"
+	printf -- '-- edited after it ran\n' >>"${d}_edited/3-note.sql"
+	check "$k: ... from the full read when a file was edited since it ran" 0 '^no drift' '' \
+		strata -v --database-url "$DB_URL" schema check --dir "${d}_edited"
+	unlike "$k: ... (not a migration at a time)" "$out" '^checked'
+	rm "${d}_edited/3-note.sql"
+	check "$k: ... and an applied migration's file missing is named" 1 '' \
+		'3-note is applied but its file is not in the migration directories' \
+		strata --database-url "$DB_URL" schema check --dir "${d}_edited"
 
 	dbq "create table by_hand (x int)" >/dev/null
 	dbq "drop index orders_status" >/dev/null
