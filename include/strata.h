@@ -903,7 +903,9 @@ typedef struct strata_test_entry {
 	const char *version, *name, *file;
 	strata_test_result result;
 	strata_schema_diff diff; /* NOT_RESTORED: after the down, against before the up */
-	strata_error error;      /* *_FAILED */
+	/* *_FAILED (and NOT_RESTORED whose up then failed again): the step that failed; else
+	 * NULL. A pointer, not the error itself: an entry of 10,000 is 2.4 KB less. */
+	const strata_error *error;
 	double ms;
 } strata_test_entry;
 

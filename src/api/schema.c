@@ -388,8 +388,14 @@ done:
 
 /* ---- reversibility ------------------------------------------------------------------------ */
 
+/* What one migration's test holds while it runs, kept after only when the report points into
+ * it: the error of a step that failed, the difference a down left. */
 struct test_entry {
 	strata_test_entry pub;
+	strata_error error;
+	/* the schema before the up as digests, and then what differs (a test in one transaction,
+	 * rolled back: the database is read again as it was); else before and after whole */
+	strata_schema_digests *dg;
 	strata_schema before, after;
 	strata_schema_changes changes;
 	strata_schema_difference *items;
@@ -398,23 +404,30 @@ struct test_entry {
 struct test_report {
 	strata_test_report pub;
 	strata_catalog cat;
-	struct test_entry *entries;
-	strata_test_entry *pubs;
+	strata_test_entry *pubs;    /* one per migration */
+	struct test_entry **failed; /* one per migration: what a failure's entry points into */
 };
+
+static void test_entry_free(struct test_entry *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	strata_schema_changes_free(&t->changes);
+	strata_schema_digests_free(t->dg);
+	strata_schema_free(&t->before);
+	strata_schema_free(&t->after);
+	free(t);
+}
 
 void strata_test_report_free(strata_test_report *pub)
 {
 	struct test_report *r = (struct test_report *)pub;
 	if (!r)
 		return;
-	for (size_t i = 0; r->entries && i < r->cat.n; i++) {
-		struct test_entry *t = &r->entries[i];
-		free(t->items);
-		strata_schema_changes_free(&t->changes);
-		strata_schema_free(&t->before);
-		strata_schema_free(&t->after);
-	}
-	free(r->entries);
+	for (size_t i = 0; r->failed && i < r->cat.n; i++)
+		test_entry_free(r->failed[i]);
+	free(r->failed);
 	free(r->pubs);
 	strata_catalog_free(&r->cat);
 	free(r);
@@ -452,10 +465,18 @@ static bool rollback_test(strata_conn *c, const strata_migration *m)
 	return !has_down(m) || strata_runner_precheck(c, &p, &ro, &rr, &ignored) == 0;
 }
 
-/* Compares the schema now with t->before: NOT_RESTORED with the difference when they differ. */
+/* Compares the schema now with the one before the up: NOT_RESTORED when they differ, with the
+ * difference; with digests (t->dg), the difference comes from revert_diff. */
 static int compare_after(struct scratch *sc, bool owners, struct test_entry *t, strata_error *e)
 {
 	int error;
+	if (t->dg) {
+		if ((error = read_each(sc->db, owners, strata_schema_digest_have, t->dg, e)) < 0)
+			return error;
+		if (strata_schema_digests_unmatched(t->dg) || strata_schema_digests_have(t->dg)->n)
+			t->pub.result = STRATA_TEST_NOT_RESTORED;
+		return 0;
+	}
 	if ((error = read_schema(sc->db, owners, NULL, &t->after, e)) < 0 ||
 	    (error = strata_schema_compare_revert(&t->after, &t->before, &t->changes, e)) < 0)
 		return error;
@@ -463,6 +484,33 @@ static int compare_after(struct scratch *sc, bool owners, struct test_entry *t, 
 		t->pub.result = STRATA_TEST_NOT_RESTORED;
 		strata_schema_changes_public(&t->changes, &t->pub.diff, &t->items);
 	}
+	return 0;
+}
+
+/* After the rollback of a test that found a difference through digests: the objects of the
+ * schema before the up that differ, read again now that the database is as it was, and the
+ * difference. */
+static int revert_diff(struct scratch *sc, bool owners, struct test_entry *t, strata_error *e)
+{
+	strata_schema_digests *d = t->dg;
+	int error;
+
+	if (t->pub.result != STRATA_TEST_NOT_RESTORED)
+		return 0;
+	if (strata_schema_digests_unmatched(d) &&
+	    (error = read_each(sc->db, owners, strata_schema_digest_again, d, e)) < 0)
+		return error;
+	if (!strata_schema_digests_complete(d))
+		return strata_error_set(
+		    e, STRATA_ERROR,
+		    "the scratch database's schema after the rollback is not the "
+		    "one before the up of %s-%s",
+		    t->pub.version, t->pub.name);
+	strata_schema_digests_trim(d);
+	if ((error = strata_schema_compare_revert(
+	         strata_schema_digests_have(d), strata_schema_digests_want(d), &t->changes, e)) < 0)
+		return error;
+	strata_schema_changes_public(&t->changes, &t->pub.diff, &t->items);
 	return 0;
 }
 
@@ -480,21 +528,23 @@ static int test_in_rollback(struct scratch *sc, const strata_migration *m, bool 
 
 	if ((error = c->engine->begin(c, NULL, &ao, e)) < 0)
 		return error;
-	if (tx_step(c, m, STRATA_UP, &p->error) < 0) {
+	if (tx_step(c, m, STRATA_UP, &t->error) < 0) {
 		c->engine->rollback(c);
 		p->result = STRATA_TEST_UP_FAILED;
 		return 1;
 	}
 	if (!has_down(m))
 		p->result = STRATA_TEST_NO_DOWN;
-	else if (tx_step(c, m, STRATA_DOWN, &p->error) < 0)
+	else if (tx_step(c, m, STRATA_DOWN, &t->error) < 0)
 		p->result = STRATA_TEST_DOWN_FAILED;
 	else if ((error = compare_after(sc, owners, t, e)) < 0) {
 		c->engine->rollback(c);
 		return error;
-	} else if (tx_step(c, m, STRATA_UP, &p->error) < 0 && p->result == STRATA_TEST_OK)
+	} else if (tx_step(c, m, STRATA_UP, &t->error) < 0 && p->result == STRATA_TEST_OK)
 		p->result = STRATA_TEST_REUP_FAILED;
 	c->engine->rollback(c);
+	if ((error = revert_diff(sc, owners, t, e)) < 0)
+		return error;
 	if (apply_one(sc, m, STRATA_UP, e) < 0) /* it ran in the transaction: it runs again */
 		return error = e->code;
 	return 0;
@@ -508,7 +558,7 @@ static int test_in_steps(struct scratch *sc, const strata_migration *m, bool own
 	strata_test_entry *p = &t->pub;
 	int error;
 
-	if (apply_one(sc, m, STRATA_UP, &p->error) < 0) {
+	if (apply_one(sc, m, STRATA_UP, &t->error) < 0) {
 		p->result = STRATA_TEST_UP_FAILED;
 		return 1;
 	}
@@ -516,13 +566,13 @@ static int test_in_steps(struct scratch *sc, const strata_migration *m, bool own
 		p->result = STRATA_TEST_NO_DOWN;
 		return 0;
 	}
-	if (apply_one(sc, m, STRATA_DOWN, &p->error) < 0) {
+	if (apply_one(sc, m, STRATA_DOWN, &t->error) < 0) {
 		p->result = STRATA_TEST_DOWN_FAILED; /* rolled back: it stays applied */
 		return 0;
 	}
 	if ((error = compare_after(sc, owners, t, e)) < 0)
 		return error;
-	if (apply_one(sc, m, STRATA_UP, &p->error) < 0) {
+	if (apply_one(sc, m, STRATA_UP, &t->error) < 0) {
 		/* after a down that left something behind, that is the cause */
 		if (p->result != STRATA_TEST_NOT_RESTORED)
 			p->result = STRATA_TEST_REUP_FAILED;
@@ -531,24 +581,44 @@ static int test_in_steps(struct scratch *sc, const strata_migration *m, bool own
 	return 0;
 }
 
-/* Dump, up, down, dump (the same as the first), up again: one migration's test. */
+/* Dump, up, down, dump (the same as the first), up again: one migration's test, into *pub; what
+ * the entry points into (the error, the difference) into *kept, else nothing kept. */
 static int test_one(struct scratch *sc, const strata_migration *m, bool owners,
-                    struct test_entry *t, strata_error *e)
+                    strata_test_entry *pub, struct test_entry **kept, strata_error *e)
 {
+	struct test_entry *t = calloc(1, sizeof(*t));
 	double t0 = strata_now_ms();
 	int error;
 
-	if ((error = read_schema(sc->db, owners, NULL, &t->before, e)) < 0)
-		return error;
-	error = rollback_test(sc->db->conn, m) ? test_in_rollback(sc, m, owners, t, e)
-	                                       : test_in_steps(sc, m, owners, t, e);
-	if (error >= 0 && t->pub.error.code == STRATA_EINTERRUPTED) /* not the migration's fault */
+	if (!t)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	t->error = (strata_error)STRATA_ERROR_INIT;
+	t->pub.version = m->version; /* for messages; the report sets them again */
+	t->pub.name = m->name;
+	if (!rollback_test(sc->db->conn, m)) {
+		if ((error = read_schema(sc->db, owners, NULL, &t->before, e)) >= 0)
+			error = test_in_steps(sc, m, owners, t, e);
+	} else if (!(t->dg = strata_schema_digests_new())) {
+		error = strata_error_set(e, STRATA_ERROR, "out of memory");
+	} else if ((error = read_each(sc->db, owners, strata_schema_digest_want, t->dg, e)) >= 0) {
+		error = test_in_rollback(sc, m, owners, t, e);
+	}
+	if (error >= 0 && t->error.code == STRATA_EINTERRUPTED) /* not the migration's fault */
 		error = strata_conn_interrupted(e);
 	if (t->changes.n == 0) { /* a difference borrows from both: kept for the report */
 		strata_schema_free(&t->before);
 		strata_schema_free(&t->after);
+		strata_schema_digests_free(t->dg);
+		t->dg = NULL;
 	}
 	t->pub.ms = strata_now_ms() - t0;
+	if (t->error.code || t->error.msg[0])
+		t->pub.error = &t->error;
+	*pub = t->pub;
+	if (t->pub.error || t->changes.n)
+		*kept = t;
+	else
+		test_entry_free(t);
 	return error;
 }
 
@@ -561,7 +631,7 @@ static int test_all(struct scratch *sc, const strata_schema_options *o, struct t
 	int error = 0;
 
 	for (; o->from && i < c->n && strata_version_cmp(c->items[i]->version, o->from) <= 0; i++) {
-		r->entries[i].pub.result = STRATA_TEST_UNTESTED;
+		r->pubs[i].result = STRATA_TEST_UNTESTED;
 		if ((error = apply_one(sc, c->items[i], STRATA_UP, e)) < 0) {
 			strata_error_detail(e, "applying the migrations before %s failed", o->from);
 			return error;
@@ -570,25 +640,25 @@ static int test_all(struct scratch *sc, const strata_schema_options *o, struct t
 	for (; i < c->n; i++) {
 		if (sc->db->conn->interrupted) /* strata_db_interrupt of the caller's database */
 			return strata_conn_interrupted(e);
-		if ((error = test_one(sc, c->items[i], o->owners, &r->entries[i], e)) > 0)
+		if ((error = test_one(sc, c->items[i], o->owners, &r->pubs[i], &r->failed[i], e)) >
+		    0)
 			break; /* its up failed: nothing after it can run */
 		if (error < 0)
 			return error;
 	}
 	for (i++; i < c->n; i++) /* after a failed up: not tested */
-		r->entries[i].pub.result = STRATA_TEST_UNTESTED;
+		r->pubs[i].result = STRATA_TEST_UNTESTED;
 	return 0;
 }
 
 static void test_summary(struct test_report *r)
 {
 	for (size_t i = 0; i < r->cat.n; i++) {
-		strata_test_entry *p = &r->entries[i].pub;
+		strata_test_entry *p = &r->pubs[i];
 		const strata_migration *m = r->cat.items[i];
 		p->version = m->version;
 		p->name = m->name;
 		p->file = m->path;
-		r->pubs[i] = *p;
 		if (p->result == STRATA_TEST_OK)
 			r->pub.ok++;
 		else if (p->result == STRATA_TEST_UNTESTED)
@@ -621,9 +691,9 @@ int strata_test_migrations(strata_db *db, strata_source *src, const strata_schem
 		goto done;
 	r->cat = s.cat;
 	memset(&s.cat, 0, sizeof(s.cat));
-	r->entries = calloc(r->cat.n + 1, sizeof(*r->entries));
+	r->failed = calloc(r->cat.n + 1, sizeof(*r->failed));
 	r->pubs = calloc(r->cat.n + 1, sizeof(*r->pubs));
-	if (!r->entries || !r->pubs) {
+	if (!r->failed || !r->pubs) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}

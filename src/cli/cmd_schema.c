@@ -274,11 +274,11 @@ static void test_json(const strata_test_report *r)
 		cli_json_kv(g, "name", t->name);
 		cli_json_kv(g, "file", t->file);
 		cli_json_kv(g, "result", result_words[t->result]);
-		if (t->error.msg[0]) {
-			cli_json_kv(g, "error", t->error.msg);
-			cli_json_kv(g, "error_file", t->error.file[0] ? t->error.file : NULL);
-			cli_json_int(g, "error_line", (long long)t->error.line);
-			cli_json_int(g, "error_column", (long long)t->error.column);
+		if (t->error && t->error->msg[0]) {
+			cli_json_kv(g, "error", t->error->msg);
+			cli_json_kv(g, "error_file", t->error->file[0] ? t->error->file : NULL);
+			cli_json_int(g, "error_line", (long long)t->error->line);
+			cli_json_int(g, "error_column", (long long)t->error->column);
 		}
 		if (t->diff.n) {
 			cli_json_str(g, "differences");
@@ -317,10 +317,10 @@ static void test_text(struct cli_ctx *ctx, const strata_test_report *r)
 			       "its up:\n",
 			       t->version, t->name);
 			print_diff(stdout, &t->diff, "                  ");
-			if (t->error.msg[0]) { /* and its up failed when run again */
+			if (t->error && t->error->msg[0]) { /* and its up failed when run again */
 				printf("                  and its up failed when run again:\n");
 				fflush(stdout);
-				out_error(&t->error);
+				out_error(t->error);
 			}
 			break;
 		default:
@@ -330,7 +330,8 @@ static void test_text(struct cli_ctx *ctx, const strata_test_report *r)
 			                                              : "up again failed",
 			       t->version, t->name);
 			fflush(stdout);
-			out_error(&t->error);
+			if (t->error)
+				out_error(t->error);
 		}
 	}
 	out_info(ctx, "%zu migration%s tested: %zu ok, %zu failed%s%zu untested (%s)\n",

@@ -113,6 +113,8 @@ int strata_schema_digest_again(void *d, const strata_schema_object *o, strata_er
 bool strata_schema_digests_unmatched(const strata_schema_digests *d);
 /* After pass 3, or 2 when it is not needed: whether pass 3 read as many objects as pass 1. */
 bool strata_schema_digests_complete(const strata_schema_digests *d);
+/* After the last pass: the digests freed, the objects kept (below) left. */
+void strata_schema_digests_trim(strata_schema_digests *d);
 /* The objects kept: have's not matched, want's not matched (after pass 3). */
 strata_schema *strata_schema_digests_have(strata_schema_digests *d);
 strata_schema *strata_schema_digests_want(strata_schema_digests *d);

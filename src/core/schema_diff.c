@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/schema.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -69,12 +70,17 @@ static const struct words drift_words = {"missing; the migrations make ",
 static const struct words revert_words = {
     "gone after its down: ", "left behind by its down: ", "after its down ", ", before its up "};
 
-static int add(strata_schema_changes *out, const struct words *w, strata_schema_diff_kind kind,
-               const strata_schema_object *have, const strata_schema_object *want, strata_error *e)
+static int add(strata_schema_changes *out, size_t *cap, const struct words *w,
+               strata_schema_diff_kind kind, const strata_schema_object *have,
+               const strata_schema_object *want, strata_error *e)
 {
 	const strata_schema_object *o = have ? have : want;
-	strata_schema_change *c = &out->items[out->n];
+	strata_schema_change *c;
 	strata_buf t = STRATA_BUF_INIT;
+
+	if (strata_array_grow((void **)&out->items, cap, out->n + 1, sizeof(*out->items)) < 0)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	c = &out->items[out->n];
 
 	strata_buf_printf(&t, "%s %s%s%s: ", o->kind, o->schema ? o->schema : "",
 	                  o->schema ? "." : "", o->name);
@@ -148,23 +154,22 @@ static int compare(const strata_schema *have, const strata_schema *want, const s
                    strata_schema_changes *out, strata_error *e)
 {
 	const strata_schema_object **h = sorted(have), **w = sorted(want);
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, cap = 0;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->items = calloc(have->n + want->n + 1, sizeof(*out->items));
-	if (!h || !w || !out->items) {
+	if (!h || !w) {
 		error = strata_error_set(e, STRATA_ERROR, "out of memory");
 		goto done;
 	}
 	while (error == 0 && (i < have->n || j < want->n)) {
 		int c = i == have->n ? 1 : j == want->n ? -1 : cmp_obj(h[i], w[j]);
 		if (c < 0)
-			error = add(out, wd, STRATA_DIFF_EXTRA, h[i++], NULL, e);
+			error = add(out, &cap, wd, STRATA_DIFF_EXTRA, h[i++], NULL, e);
 		else if (c > 0)
-			error = add(out, wd, STRATA_DIFF_MISSING, NULL, w[j++], e);
+			error = add(out, &cap, wd, STRATA_DIFF_MISSING, NULL, w[j++], e);
 		else if (!same(h[i], w[j]))
-			error = add(out, wd, STRATA_DIFF_CHANGED, h[i++], w[j++], e);
+			error = add(out, &cap, wd, STRATA_DIFF_CHANGED, h[i++], w[j++], e);
 		else
 			i++, j++;
 	}

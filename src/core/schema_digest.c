@@ -181,6 +181,17 @@ bool strata_schema_digests_complete(const strata_schema_digests *d)
 	return !d->mismatch && (!strata_schema_digests_unmatched(d) || d->again == d->n);
 }
 
+void strata_schema_digests_trim(strata_schema_digests *d)
+{
+	free(d->items);
+	free(d->pos);
+	free(d->seen);
+	d->items = NULL;
+	d->pos = NULL;
+	d->seen = NULL;
+	d->cap = 0;
+}
+
 strata_schema *strata_schema_digests_have(strata_schema_digests *d)
 {
 	return &d->have;

@@ -118,7 +118,17 @@ scenario() {
 		strata --database-url "$DB_URL" migrations test --dir "$d" --from 4
 	is "$k: ... and the database is as it was" "$(db_history)" "1-orders,2-view,3-note,4-more"
 
-	rm "$d/5-leaky.sql" "$d/6-nodown.sql"
+	# a down that changes what was there before its up (compared through digests, the up and
+	# down in one transaction), and one that cannot run in a transaction (compared whole)
+	mig "$d" "7-view.sql" "-- migrate:up\ndrop view open_orders;\ncreate view open_orders as select id, status from orders;\n-- migrate:down\ndrop view open_orders;\ncreate view open_orders as select id from orders;\n"
+	mig "$d" "8-notx.sql" "-- migrate:up transaction:false\ncreate table notx (x int);\ncreate table notx2 (x int);\n-- migrate:down transaction:false\ndrop table notx;\n"
+	check "$k: migrations test: a down that changes a view, one outside a transaction" 6 \
+		'not restored +7-view' '' \
+		strata --database-url "$DB_URL" migrations test --dir "$d" --from 6
+	like "$k: ... says the view before and after" "$out" 'view (public\.)?open_orders: after its down .*, before its up .*status'
+	like "$k: ... and what the other left" "$out" 'table (public\.)?notx2: left behind by its down'
+	like "$k: ... the summary" "$out" '2 migrations tested: 0 ok, 2 failed, 6 untested'
+	rm "$d/5-leaky.sql" "$d/6-nodown.sql" "$d/7-view.sql" "$d/8-notx.sql"
 	mig "$d" "5-broken.sql" "-- migrate:up\ncreate table broken (x int);\ninsert into nowhere values (1);\n-- migrate:down\ndrop table broken;\n"
 	check "$k: migrations test: an up that fails is named with its place" 6 'up failed +5-broken' \
 		'5-broken.sql:3:' strata --database-url "$DB_URL" migrations test --dir "$d"
