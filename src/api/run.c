@@ -575,6 +575,38 @@ done:
 	return error;
 }
 
+/* A history row for nothing_to_repair: counted, and whether it is finished. */
+static int find_unfinished(void *ud, const strata_applied *a)
+{
+	size_t *n = ud;
+	n[0]++;
+	n[1] += a->status != STRATA_APPLIED_OK;
+	return 0;
+}
+
+/* The common answer without holding the migrations or the history: under the lock, the history
+ * read row by row has rows and none of them failed or unfinished, and the source is proven
+ * clean as strata_validate proves it (validate_stream.c). 1 when so; 0 when the full read must
+ * answer (something to repair, no history yet, a doubt); < 0 on error. */
+static int nothing_to_repair(api_session *s, strata_error *e)
+{
+	strata_conn *c = s->db->conn;
+	size_t n[2] = {0, 0}, migrations, pending;
+	double t0 = strata_now_ms();
+	int error;
+
+	if (!c->engine->history_each || !strata_db_exists(s->db))
+		return 0;
+	if ((error = api_session_lock(s, e)) < 0 ||
+	    (error = c->engine->history_each(c, 0, find_unfinished, n, e)) < 0)
+		return error;
+	if (error > 0 || n[0] == 0 || n[1] > 0 ||
+	    api_validate_streamed(s, &migrations, &pending, e) != 1)
+		return 0;
+	api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
+	return 1;
+}
+
 int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o,
                   strata_run_report **out, strata_error *e)
 {
@@ -586,6 +618,10 @@ int strata_repair(strata_db *db, strata_source *src, const strata_run_options *o
 
 	if ((error = begin(&s, &r, db, src, o, out, "strata_repair", e)) < 0)
 		return error;
+	if ((error = nothing_to_repair(&s, e)) != 0) {
+		error = error < 0 ? error : 0;
+		goto done;
+	}
 	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0 ||
 	    (error = api_session_lock(&s, e)) < 0 ||
 	    (error = api_session_history(&s, STRATA_HISTORY_CREATE | STRATA_HISTORY_BRIEF, e)) <

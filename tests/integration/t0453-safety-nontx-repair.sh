@@ -103,6 +103,16 @@ scenario() {
 	check "$k: repair with nothing to repair" 0 '^nothing to repair: no migration is failed or unfinished ' '^$' \
 		strata migrations repair
 	is "$k: ... changes nothing" "$(db_history) $(row Half)" '1-Log,2-Half,3-Later applied|4'
+	# said holding a migration and a row at a time: the history read row by row, the build
+	# proven as validate proves it
+	check "$k: ... read a migration at a time (-v)" 0 \
+		'^checked 3 migrations as the migrations and the history were read' '^$' \
+		strata -v migrations repair
+	printf -- '-- edited\n' >>dist/migrations/1-Log.sql
+	check "$k: ... a build that does not match its manifest: the full read, the same answer" 0 \
+		'^nothing to repair: ' '^$' strata -v migrations repair
+	unlike "$k: ... (not a migration at a time)" "$out" '^checked'
+	strata -q build >/dev/null
 
 	# --mark-applied: the user finishes it by hand
 	mig src/migrations 4-Mark.sql '-- migrate:up transaction:false\ncreate table m1 (x int);\ninsert into uq values (9);\ncreate table m3 (x int);\n-- migrate:down\ndrop table m3;\ndrop table m1;\n'
