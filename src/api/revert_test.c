@@ -5,8 +5,11 @@
 
 #include "api/api.h"
 #include "api/schema_internal.h"
+#include "core/catalog.h"
 #include "core/runner.h"
 #include "core/schema.h"
+#include "util/array.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -25,11 +28,15 @@ struct test_entry {
 	strata_schema_difference *items;
 };
 
+/* The report: an entry per migration, its strings copied (the migrations are read one at a
+ * time when they can be), and what a failed one points into. */
 struct test_report {
 	strata_test_report pub;
-	strata_catalog cat;
+	size_t n, cap;
 	strata_test_entry *pubs;    /* one per migration */
 	struct test_entry **failed; /* one per migration: what a failure's entry points into */
+	size_t *at;                 /* one per migration: its version, name and file in strings */
+	strata_buf strings;
 };
 
 static void test_entry_free(struct test_entry *t)
@@ -49,11 +56,12 @@ void strata_test_report_free(strata_test_report *pub)
 	struct test_report *r = (struct test_report *)pub;
 	if (!r)
 		return;
-	for (size_t i = 0; r->failed && i < r->cat.n; i++)
+	for (size_t i = 0; r->failed && i < r->n; i++)
 		test_entry_free(r->failed[i]);
 	free(r->failed);
 	free(r->pubs);
-	strata_catalog_free(&r->cat);
+	free(r->at);
+	strata_buf_free(&r->strings);
 	free(r);
 }
 
@@ -249,43 +257,107 @@ static int test_one(struct scratch *sc, const strata_migration *m, bool owners,
 	return error;
 }
 
-/* The migrations up to o->from applied untested, then each tested in turn. */
-static int test_all(struct scratch *sc, const strata_schema_options *o, struct test_report *r,
-                    strata_error *e)
-{
-	const strata_catalog *c = &r->cat;
-	size_t i = 0;
-	int error = 0;
+/* One strata_test_migrations at work. */
+struct tester {
+	struct scratch *sc;
+	const strata_schema_options *o;
+	struct test_report *r;
+	bool stopped; /* an up failed: nothing after it can run */
+};
 
-	for (; o->from && i < c->n && strata_version_cmp(c->items[i]->version, o->from) <= 0; i++) {
-		r->pubs[i].result = STRATA_TEST_UNTESTED;
-		if ((error = api_scratch_apply(sc, c->items[i], STRATA_UP, e)) < 0) {
-			strata_error_detail(e, "applying the migrations before %s failed", o->from);
-			return error;
-		}
-	}
-	for (; i < c->n; i++) {
-		if (sc->db->conn->interrupted) /* strata_db_interrupt of the caller's database */
-			return strata_conn_interrupted(e);
-		if ((error = test_one(sc, c->items[i], o->owners, &r->pubs[i], &r->failed[i], e)) >
-		    0)
-			break; /* its up failed: nothing after it can run */
-		if (error < 0)
-			return error;
-	}
-	for (i++; i < c->n; i++) /* after a failed up: not tested */
-		r->pubs[i].result = STRATA_TEST_UNTESTED;
+/* m's entry, its strings copied. */
+static int add_entry(struct test_report *r, const strata_migration *m, strata_error *e)
+{
+	void **const arrays[] = {(void **)&r->pubs, (void **)&r->failed, (void **)&r->at};
+	const size_t size[] = {sizeof(*r->pubs), sizeof(*r->failed), sizeof(*r->at)};
+
+	if (strata_array_grow_together(&r->cap, r->n + 1, arrays, size, 3) < 0)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	r->at[r->n] = r->strings.len;
+	strata_buf_put(&r->strings, m->version, strlen(m->version) + 1);
+	strata_buf_put(&r->strings, m->name, strlen(m->name) + 1);
+	strata_buf_put(&r->strings, m->path, strlen(m->path) + 1);
+	if (r->strings.failed)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	r->pubs[r->n] = (strata_test_entry){.result = STRATA_TEST_OK};
+	r->failed[r->n] = NULL;
+	r->n++;
 	return 0;
+}
+
+/* The source's next migration, in version order: applied untested up to o->from, tested after
+ * it, untested (not applied) after an up that failed. */
+static int test_next(struct tester *t, const strata_migration *m, strata_error *e)
+{
+	struct test_report *r = t->r;
+	size_t i = r->n;
+	int error;
+
+	if ((error = add_entry(r, m, e)) < 0)
+		return error;
+	if (t->stopped || (t->o->from && strata_version_cmp(m->version, t->o->from) <= 0)) {
+		r->pubs[i].result = STRATA_TEST_UNTESTED;
+		if (t->stopped || (error = api_scratch_apply(t->sc, m, STRATA_UP, e)) == 0)
+			return 0;
+		strata_error_detail(e, "applying the migrations before %s failed", t->o->from);
+		return error;
+	}
+	if (t->sc->db->conn->interrupted) /* strata_db_interrupt of the caller's database */
+		return strata_conn_interrupted(e);
+	if ((error = test_one(t->sc, m, t->o->owners, &r->pubs[i], &r->failed[i], e)) > 0)
+		t->stopped = true;
+	return error < 0 ? error : 0;
+}
+
+/* One directory, to be read a migration at a time (catalog.h's walk): read whole once here,
+ * none kept, so that a file that does not read fails before anything is tested (by the full
+ * read, which says it as it always did); then rewound. NULL when the full read must answer. */
+static strata_catalog_walk *walk_open(api_session *s)
+{
+	const strata_source *src = s->src;
+	strata_error ignored = STRATA_ERROR_INIT;
+	strata_catalog_walk *w = NULL;
+	strata_migration *m = NULL;
+	double t0 = strata_now_ms();
+	size_t n = 0;
+	int more;
+
+	if (src->ndirs != 1 || src->nmems ||
+	    strata_catalog_walk_open(&w, src->dirs[0].dir, &ignored) < 0)
+		return NULL;
+	while ((more = strata_catalog_walk_next(w, &m, &ignored)) > 0) {
+		strata_migration_free(m);
+		n++;
+	}
+	if (more < 0) {
+		strata_catalog_walk_close(w);
+		return NULL;
+	}
+	strata_catalog_walk_rewind(w);
+	api_phase(s->db, "read", strata_now_ms() - t0, n, 0);
+	return w;
+}
+
+/* The walk's migrations tested in turn. */
+static int test_walk(struct tester *t, strata_catalog_walk *w, strata_error *e)
+{
+	strata_migration *m = NULL;
+	int more, error = 0;
+
+	while (error == 0 && (more = strata_catalog_walk_next(w, &m, e)) > 0) {
+		error = test_next(t, m, e);
+		strata_migration_free(m);
+	}
+	return error < 0 ? error : more < 0 ? more : 0; /* more: a file changed since read */
 }
 
 static void test_summary(struct test_report *r)
 {
-	for (size_t i = 0; i < r->cat.n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		strata_test_entry *p = &r->pubs[i];
-		const strata_migration *m = r->cat.items[i];
-		p->version = m->version;
-		p->name = m->name;
-		p->file = m->path;
+		p->version = r->strings.ptr + r->at[i];
+		p->name = p->version + strlen(p->version) + 1;
+		p->file = p->name + strlen(p->name) + 1;
 		if (p->result == STRATA_TEST_OK)
 			r->pub.ok++;
 		else if (p->result == STRATA_TEST_UNTESTED)
@@ -294,7 +366,7 @@ static void test_summary(struct test_report *r)
 			r->pub.failed++;
 	}
 	r->pub.entries = r->pubs;
-	r->pub.n = r->cat.n;
+	r->pub.n = r->n;
 }
 
 int strata_test_migrations(strata_db *db, strata_source *src, const strata_schema_options *o,
@@ -304,7 +376,9 @@ int strata_test_migrations(strata_db *db, strata_source *src, const strata_schem
 	struct scratch sc = {0};
 	api_session s;
 	struct test_report *r;
+	struct tester t = {.sc = &sc, .o = &so};
 	double t0 = strata_now_ms();
+	strata_catalog_walk *w = NULL;
 	void *p;
 	int error;
 
@@ -313,23 +387,23 @@ int strata_test_migrations(strata_db *db, strata_source *src, const strata_schem
 	    (error = api_begin(&s, db, src, so.run, sizeof(*r), &p, "strata_test_migrations", e)) <
 	        0)
 		return error;
-	r = p;
-	if ((error = api_session_read(&s, API_READ_ALL, e)) < 0)
+	t.r = r = p;
+	r->strings = (strata_buf)STRATA_BUF_INIT;
+	/* one directory a migration at a time, else the full read; read before anything is made */
+	if ((!(w = walk_open(&s)) && (error = api_session_read(&s, API_READ_ALL, e)) < 0) ||
+	    (error = api_scratch_open(&sc, db, &so, e)) < 0 ||
+	    (error = api_scratch_history(&sc, e)) < 0)
 		goto done;
-	r->cat = s.cat;
-	memset(&s.cat, 0, sizeof(s.cat));
-	r->failed = calloc(r->cat.n + 1, sizeof(*r->failed));
-	r->pubs = calloc(r->cat.n + 1, sizeof(*r->pubs));
-	if (!r->failed || !r->pubs) {
-		error = strata_error_set(e, STRATA_ERROR, "out of memory");
-		goto done;
-	}
-	if ((error = api_scratch_open(&sc, db, &so, e)) < 0 ||
-	    (error = api_scratch_history(&sc, e)) < 0 || (error = test_all(&sc, &so, r, e)) < 0)
+	if (w)
+		error = test_walk(&t, w, e);
+	for (size_t i = 0; !w && i < s.cat.n && error == 0; i++)
+		error = test_next(&t, s.cat.items[i], e);
+	if (error < 0)
 		goto done;
 	test_summary(r);
 	r->pub.ms = strata_now_ms() - t0;
 done:
+	strata_catalog_walk_close(w);
 	api_scratch_close(&sc);
 	api_session_close(&s);
 	if (error < 0)

@@ -129,6 +129,16 @@ scenario() {
 	like "$k: ... and what the other left" "$out" 'table (public\.)?notx2: left behind by its down'
 	like "$k: ... the summary" "$out" '2 migrations tested: 0 ok, 2 failed, 6 untested'
 	rm "$d/5-leaky.sql" "$d/6-nodown.sql" "$d/7-view.sql" "$d/8-notx.sql"
+
+	# the directory is read a migration at a time, but whole first: a file that does not
+	# parse fails before anything is tested
+	mig "$d" "9-bad.sql" "create table zz (x int);\n-- migrate:up\n"
+	check "$k: migrations test: a file that does not parse, before anything is tested" 1 '^$' \
+		"$d/9-bad.sql:1:1: SQL before the first '-- migrate:up' line" \
+		strata --database-url "$DB_URL" migrations test --dir "$d" \
+		--shadow-url "sqlite:$TEST_DIR/shadow-$k.sqlite"
+	is "$k: ... nor a scratch database made" "$(ls "$TEST_DIR/shadow-$k.sqlite" 2>&1 | grep -c 'No such')" 1
+	rm "$d/9-bad.sql"
 	mig "$d" "5-broken.sql" "-- migrate:up\ncreate table broken (x int);\ninsert into nowhere values (1);\n-- migrate:down\ndrop table broken;\n"
 	check "$k: migrations test: an up that fails is named with its place" 6 'up failed +5-broken' \
 		'5-broken.sql:3:' strata --database-url "$DB_URL" migrations test --dir "$d"
