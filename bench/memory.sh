@@ -9,8 +9,9 @@
 # follows the size of the schema (N schemas here), not the number of migrations, and so is
 # `schema check`'s. The two real reverts (--to the first, --all) apply every migration again
 # before each run, which takes a while at N = 10,000. Last, a dry run on a new database, where
-# all N are pending, and `fleet show` on both databases. Not measured: `migrations test`, which
-# dumps the schema twice for each migration (N^2 objects read at N = 10,000).
+# all N are pending, `migrations test` of the last migration (the others applied untested: a
+# test of every one dumps the schema twice for each, N^2 objects read), `migrations adopt` of
+# a database dbmate migrated, and `fleet show` on both databases.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" memory "$@"
 
@@ -98,6 +99,16 @@ row "seed (nothing pending, an empty seed file)" "${S[@]}" seed -f "$W/seed.json
 	-c "create database ${DB}_new" >/dev/null
 row "migrations run --dry-run (a new database, N pending)" "$STRATA" -q \
 	--database-url "${URL%/*}/${DB}_new" migrations run --dry-run
+# the last migration tested, the N - 1 before it applied untested to a scratch database
+BEFORE_LAST=$(ls "$P/src/migrations" | sort -n | awk -F- '{ p = v; v = $1 } END { print p }')
+row "migrations test --from <the last but one>" "${S[@]}" migrations test --from "$BEFORE_LAST"
+# taking over a database dbmate migrated: its table of N versions (dbmate's own layout)
+"$PSQL" -X -q -c "set client_min_messages = warning" -c "drop database if exists ${DB}_dbmate" \
+	-c "create database ${DB}_dbmate" >/dev/null
+"$PSQL" -X -q -d "${DB}_dbmate" -c "create table schema_migrations (version varchar(128) primary key)" \
+	-c "insert into schema_migrations select split_part(f, '-', 1) from unnest(string_to_array('$(ls "$P/src/migrations" | tr '\n' ' ')', ' ')) f where f <> ''" >/dev/null
+row "migrations adopt --from dbmate --dry-run" "$STRATA" -q --database-url "${URL%/*}/${DB}_dbmate" \
+	migrations adopt --from dbmate --dry-run
 # a fleet of two: the database (nothing pending) and the new one (N pending)
 printf 'applied %s\nnew %s\n' "$URL" "${URL%/*}/${DB}_new" >"$W/targets"
 row "fleet show (2 targets, 2 at a time)" "${S[@]}" fleet show --targets "$W/targets" --parallel 2
