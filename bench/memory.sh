@@ -105,8 +105,9 @@ row "migrations test --from <the last but one>" "${S[@]}" migrations test --from
 # taking over a database dbmate migrated: its table of N versions (dbmate's own layout)
 "$PSQL" -X -q -c "set client_min_messages = warning" -c "drop database if exists ${DB}_dbmate" \
 	-c "create database ${DB}_dbmate" >/dev/null
-"$PSQL" -X -q -d "${DB}_dbmate" -c "create table schema_migrations (version varchar(128) primary key)" \
-	-c "insert into schema_migrations select split_part(f, '-', 1) from unnest(string_to_array('$(ls "$P/src/migrations" | tr '\n' ' ')', ' ')) f where f <> ''" >/dev/null
+"$PSQL" -X -q -d "${DB}_dbmate" -c "create table schema_migrations (version varchar(128) primary key)"
+ls "$P/src/migrations" | awk -F- '{ print $1 }' |
+	"$PSQL" -X -q -d "${DB}_dbmate" -c "copy schema_migrations from stdin" >/dev/null
 row "migrations adopt --from dbmate --dry-run" "$STRATA" -q --database-url "${URL%/*}/${DB}_dbmate" \
 	migrations adopt --from dbmate --dry-run
 # a fleet of two: the database (nothing pending) and the new one (N pending)
