@@ -197,7 +197,7 @@ static int on_row(void *ud, const strata_applied *a)
 
 /* Whether src is one build (or a build's output) whose manifest vouches for its directory, or
  * one directory of sources without a manifest (*plain). */
-static bool streamable(const strata_source *src, const strata_conn *c, bool *plain)
+static bool streamable(const strata_source *src, const strata_conn *c, bool *plain, size_t *count)
 {
 	strata_history_summary sum;
 	char *manifest;
@@ -206,8 +206,10 @@ static bool streamable(const strata_source *src, const strata_conn *c, bool *pla
 	*plain = false;
 	if (!c->engine->history_each || src->ndirs != 1 || src->nmems)
 		return false;
-	if (strata_build_summary(src->dirs[0].src_dir, src->dirs[0].dir, &sum))
+	if (strata_build_summary(src->dirs[0].src_dir, src->dirs[0].dir, &sum)) {
+		*count = sum.rows;
 		return true;
+	}
 	if (src->dirs[0].src_dir || !(manifest = strata_fs_join(src->dirs[0].dir, STRATA_MANIFEST)))
 		return false;
 	*plain = stat(manifest, &st) != 0 && errno == ENOENT;
@@ -215,19 +217,25 @@ static bool streamable(const strata_source *src, const strata_conn *c, bool *pla
 	return *plain;
 }
 
-/* Every migration of the walk read and parsed, none kept; the walk then starts again. */
-static int check_walk(struct walk *w)
+/* Every migration of the walk read and parsed (counted), none kept; the walk then starts
+ * again. */
+static int check_walk(struct walk *w, size_t *count)
 {
 	strata_migration *m = NULL;
 	int more;
-	while ((more = strata_catalog_walk_next(w->cw, &m, w->e)) > 0)
+	*count = 0;
+	while ((more = strata_catalog_walk_next(w->cw, &m, w->e)) > 0) {
 		strata_migration_free(m);
+		++*count;
+	}
 	strata_catalog_walk_rewind(w->cw);
 	return more;
 }
 
-/* The merge; returns 1 (having handed out nothing) when it cannot be streamed. */
-static int stream(strata_db *db, struct walk *w, bool plain)
+/* The merge; returns 1 (having handed out nothing) when it cannot be streamed. count: the
+ * migrations of a build (a plain directory's are counted here); as few rows as that are read
+ * in one piece and sorted by the engine (STRATA_EACH_FEW), more are streamed in order. */
+static int stream(strata_db *db, struct walk *w, bool plain, size_t count)
 {
 	strata_conn *c = db->conn;
 	size_t longest[2];
@@ -242,17 +250,20 @@ static int stream(strata_db *db, struct walk *w, bool plain)
 	/* sources are read whole once before anything is listed, so that a file that does not
 	 * parse fails the listing before its first line, as the full read does; then again, a
 	 * migration at a time, as they are listed */
-	if (plain && (error = check_walk(w)) < 0)
+	if (plain && (error = check_walk(w, &count)) < 0)
 		return error;
 	if (plain)
 		strata_catalog_walk_longest(w->cw, longest);
-	if (!longest[0] && !plain) /* a manifest from before longest_*: the columns are unknown */
+	/* a manifest from before longest_* (of migrations: an empty one has none): the columns are
+	 * unknown */
+	if (!longest[0] && !plain && count > 0)
 		return 1;
 	w->head.longest_version = longest[0];
 	w->head.longest_name = longest[1];
 	if ((error = advance(w)) < 0)
 		return error;
-	error = c->engine->history_each(c, 0, on_row, w, w->e);
+	error = c->engine->history_each(c, count <= STRATA_EACH_FEW_ROWS ? STRATA_EACH_FEW : 0,
+	                                on_row, w, w->e);
 	if (error == 1 && w->tot->n == 0)
 		return 1;
 	while (error == 0 && w->version)
@@ -293,6 +304,7 @@ int strata_status_each(strata_db *db, strata_source *src, const strata_status_ca
 	    .cb = cb, .tot = &tot, .e = e, .path = STRATA_BUF_INIT, .last = STRATA_BUF_INIT};
 	int error = 1;
 	bool plain;
+	size_t count = 0;
 
 	if (totals)
 		memset(totals, 0, sizeof(*totals));
@@ -304,10 +316,10 @@ int strata_status_each(strata_db *db, strata_source *src, const strata_status_ca
 	if (db->conn->interrupted)
 		return strata_conn_interrupted(e);
 	w.head.db_exists = strata_db_exists(db);
-	if (streamable(src, db->conn, &plain)) {
+	if (streamable(src, db->conn, &plain, &count)) {
 		double t0 = strata_now_ms();
 		w.dir = src->dirs[0].dir;
-		if ((error = stream(db, &w, plain)) == 0)
+		if ((error = stream(db, &w, plain, count)) == 0)
 			api_phase(db, "stream", strata_now_ms() - t0, tot.n,
 			          plain ? 0 : STRATA_EVENT_FROM_MANIFEST);
 	}

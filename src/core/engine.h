@@ -20,11 +20,18 @@
 #include "core/plan.h"
 #include "strata.h"
 
-/* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags; 5: history_newest's after */
-#define STRATA_ENGINE_VERSION 5
+/* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags; 5: history_newest's after;
+ * 6: history_each's STRATA_EACH_FEW */
+#define STRATA_ENGINE_VERSION 6
 
 /* history_each flags: read the checksum of each row too */
 #define STRATA_EACH_CHECKSUM 1u
+/* history_each flags: the caller expects few rows (up to STRATA_EACH_FEW_ROWS): the engine may
+ * read them in any order and sort them itself, holding them (what a query that sorts costs
+ * the server to plan and run is then saved: on PostgreSQL 0.4 ms of a new session's first read
+ * of an empty history, 0.8 ms at 1,000 rows) */
+#define STRATA_EACH_FEW 2u
+#define STRATA_EACH_FEW_ROWS 2048
 
 typedef struct strata_conn strata_conn;
 struct strata_seed_engine;

@@ -104,6 +104,28 @@ like "postgres: ... both empty" "$out" '^applied  10      ten                   
 check "postgres: ... (streamed)" 0 'as the build manifest and the history were read' '^$' \
 	strata -v --database-url "$PG_URL" migrations show --dir postgres/dist/migrations
 
+# a history of up to STRATA_EACH_FEW_ROWS (2048) rows is read unordered and sorted by strata,
+# sparing the server the sort (the cases above); a longer one is read in order, a row at a time
+new_db pg
+mkdir -p long && for i in $(seq 1 2050); do printf -- '-- migrate:up\nselect %d;\n' "$i" >"long/$i-m$i.sql"; done
+printf -- '-- migrate:up\nselect 0;\n' >long/0007-seven.sql
+check "postgres: 2051 migrations" 0 '^applied 2051 migrations' '' \
+	strata --database-url "$PG_URL" migrations run --dir long --transaction all
+check "postgres: ... show streams them in order" 0 \
+	'^listed 2051 migrations as the migrations and the history were read' '^$' \
+	strata -v --database-url "$PG_URL" migrations show --dir long
+is "postgres: ... in version order, numbers by value" \
+	"$(awk '$1 == "applied" { print $2 }' <<<"$out" | sort -c -s -n 2>&1 && awk '$1 == "applied"' <<<"$out" | sed -n '7p;8p' | awk '{ print $2 }' | tr '\n' ' ')" \
+	"7 0007 "
+like "postgres: ... all applied" "$out" '^2051 migrations: 2051 applied, 0 pending'
+# an empty build streams too (its manifest sizes no column): the first show of a new project
+new_db pg
+mkdir -p empty/src
+check "postgres: an empty build" 0 '^built 0 migrations' '' \
+	strata build --src empty/src --out empty/dist --dialect postgres
+check "postgres: ... streams" 0 '^listed 0 migrations as the build manifest and the history were read' \
+	'^$' strata -v --database-url "$PG_URL" migrations show --dir empty/dist
+
 # names the server orders otherwise than UTF-8 bytes (a WIN1252 database): the full read
 "$PSQL" -X -q -d postgres -c "CREATE DATABASE \"${PG_DB}_w\" ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null
 _dbs+=("${PG_DB}_w")

@@ -69,6 +69,9 @@
 #define HISTORY_EACH HISTORY_EACH_COLUMNS HISTORY_EACH_FROM
 /* the same with each row's checksum (STRATA_EACH_CHECKSUM), a tenth column */
 #define HISTORY_EACH_CHECKSUM HISTORY_EACH_COLUMNS ", checksum" HISTORY_EACH_FROM
+/* the same unordered (STRATA_EACH_FEW: sorted here) */
+#define HISTORY_FEW HISTORY_EACH_COLUMNS " FROM " STRATA_HISTORY_TABLE
+#define HISTORY_FEW_CHECKSUM HISTORY_EACH_COLUMNS ", checksum FROM " STRATA_HISTORY_TABLE
 
 /*
  * When a statement on one of strata's own tables is refused for want of a privilege (42501),
@@ -447,28 +450,63 @@ static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_a
 	return fn(ud, &a);
 }
 
+/* qsort_r's comparison of two rows of a result by their version and name (columns 0 and 1), as
+ * strata_migration_key_cmp sorts them and HISTORY_ORDER does on the server. */
+static int cmp_rows(const void *a, const void *b, void *ud)
+{
+	const PGresult *r = ud;
+	int i = *(const int *)a, j = *(const int *)b;
+	return strata_migration_key_cmp(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+	                                PQgetvalue(r, j, 0), PQgetvalue(r, j, 1));
+}
+
+/* The rows of r (all of them, unordered) to fn, sorted here. */
+static int each_sorted(const PGresult *r, int (*fn)(void *ud, const strata_applied *a), void *ud,
+                       bool *any, bool *bad, strata_error *e)
+{
+	int n = PQntuples(r), error = 0;
+	int *order = malloc((size_t)(n ? n : 1) * sizeof(*order));
+
+	if (!order)
+		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)n, sizeof(*order), cmp_rows, (void *)r);
+	for (int i = 0; error == 0 && !*bad && i < n; i++) {
+		error = each_row(r, order[i], fn, ud, bad);
+		*any = *any || !*bad;
+	}
+	free(order);
+	return error;
+}
+
 /* The history streamed: one query string, its rows one at a time (libpq's single-row mode), so
- * a listing of 10,000 holds one row. */
+ * a listing of 10,000 holds one row. With STRATA_EACH_FEW, read unordered in one result and
+ * sorted here: the server neither plans nor runs the sort. */
 int strata_pg__history_each(strata_conn *b, unsigned flags,
                             int (*fn)(void *ud, const strata_applied *a), void *ud, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
 	PGresult *r;
 	int error = 0;
-	bool any = false, bad = false;
+	bool any = false, bad = false, few = flags & STRATA_EACH_FEW,
+	     checksum = flags & STRATA_EACH_CHECKSUM;
+	const char *sql = few ? (checksum ? HISTORY_FEW_CHECKSUM : HISTORY_FEW)
+	                      : (checksum ? HISTORY_EACH_CHECKSUM : HISTORY_EACH);
 
 	if (!sorts_as_utf8(pg)) /* read in full */
 		return 1;
-	if (!PQsendQueryParams(pg->conn,
-	                       flags & STRATA_EACH_CHECKSUM ? HISTORY_EACH_CHECKSUM : HISTORY_EACH,
-	                       0, NULL, NULL, NULL, NULL, 1))
+	if (!PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 1))
 		return strata_pg__error(pg, NULL, e);
-	(void)PQsetSingleRowMode(pg->conn); /* refused, the rows come in one result: read alike */
+	if (!few)
+		(void)PQsetSingleRowMode(pg->conn); /* refused: one result, read alike */
 	/* every result is read, also after an error or a stop: the connection is then idle */
 	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
 		if (!any && !bad && PQntuples(r) > 0 && !each_types(r))
 			bad = true; /* read in full, where the server converts the values to text */
-		for (int i = 0; error == 0 && !bad && i < PQntuples(r); i++) {
+		if (few && error == 0 && !bad && PQntuples(r) > 0)
+			error = each_sorted(r, fn, ud, &any, &bad, e);
+		for (int i = 0; !few && error == 0 && !bad && i < PQntuples(r); i++) {
 			error = each_row(r, i, fn, ud, &bad);
 			any = any || !bad;
 		}
