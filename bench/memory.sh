@@ -84,6 +84,7 @@ row "migrations validate" "${S[@]}" migrations validate
 row "migrations revert --fake --dry-run" "${S[@]}" migrations revert --fake --dry-run
 row "migrations revert --to $FIRST --dry-run (all but one)" "${S[@]}" migrations revert --to "$FIRST" --dry-run
 row "migrations accept $LAST --dry-run" "${S[@]}" migrations accept "$LAST" --dry-run
+row "migrations repair (nothing to repair)" "${S[@]}" migrations repair
 # real reverts, every migration applied again before each run (untimed, unmeasured)
 PREP="${S[*]} migrations run"
 row "migrations revert --to $FIRST (all but one)" "${S[@]}" migrations revert --to "$FIRST"
