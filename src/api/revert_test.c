@@ -133,12 +133,12 @@ static int revert_diff(struct scratch *sc, bool owners, struct test_entry *t, st
 	if (strata_schema_digests_unmatched(d) &&
 	    (error = api_schema_each(sc->db, owners, strata_schema_digest_again, d, e)) < 0)
 		return error;
-	if (!strata_schema_digests_complete(d))
-		return strata_error_set(
-		    e, STRATA_ERROR,
-		    "the scratch database's schema after the rollback is not the "
-		    "one before the up of %s-%s",
-		    t->pub.version, t->pub.name);
+	if (!strata_schema_digests_complete(d)) {
+		const char *what =
+		    "the scratch database's schema after the rollback is not the one";
+		return strata_error_set(e, STRATA_ERROR, "%s before the up of %s-%s", what,
+		                        t->pub.version, t->pub.name);
+	}
 	strata_schema_digests_trim(d);
 	if ((error = strata_schema_compare_revert(
 	         strata_schema_digests_have(d), strata_schema_digests_want(d), &t->changes, e)) < 0)
@@ -178,8 +178,8 @@ static int test_in_rollback(struct scratch *sc, const strata_migration *m, bool 
 	c->engine->rollback(c);
 	if ((error = revert_diff(sc, owners, t, e)) < 0)
 		return error;
-	if (api_scratch_apply(sc, m, STRATA_UP, e) <
-	    0) /* it ran in the transaction: it runs again */
+	/* it ran in the transaction: it runs again */
+	if (api_scratch_apply(sc, m, STRATA_UP, e) < 0)
 		return error = e->code;
 	return 0;
 }

@@ -291,10 +291,11 @@ static int check_compare(strata_db *want, strata_db *have, bool owners, struct c
 	if (error == 0 && !strata_schema_digests_complete(d))
 		error = strata_error_set(e, STRATA_ERROR,
 		                         "the scratch database's schema changed while it was read");
-	if (error == 0)
-		error = strata_schema_compare(strata_schema_digests_have(d),
-		                              strata_schema_digests_want(d), &r->changes, e);
-	return error;
+	if (error < 0)
+		return error;
+	strata_schema_digests_trim(d); /* the objects that differ are all that is needed now */
+	return strata_schema_compare(strata_schema_digests_have(d), strata_schema_digests_want(d),
+	                             &r->changes, e);
 }
 
 static void not_made(strata_error *e)
