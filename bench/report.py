@@ -366,7 +366,7 @@ for op, qop, name in (("noop", "noop-query", "nothing pending (a)"), ("show", "s
 if same:
     md.append("### The same queries in psql (issue 15)\n")
     md.append("psql running, in a new session as strata does, the very query strata sends (read out of its "
-              "binary: the history's summary; show's rows in show's order as a binary `COPY` to stdout), "
+              "binary: the history's summary; show's rows as strata reads them, as a binary `COPY` to stdout: unordered up to 2,048 migrations, which strata sorts, in show's order above), "
               "sampled in the same rounds as `select 1` and strata.\n")
     md.append("| operation | N | `select 1` | psql, strata's query | strata | strata ÷ psql's query |")
     md.append("|---|---:|---:|---:|---:|---:|")
