@@ -74,9 +74,7 @@ void strata_schema_digests_free(strata_schema_digests *d)
 {
 	if (!d)
 		return;
-	free(d->items);
-	free(d->pos);
-	free(d->seen);
+	strata_schema_digests_trim(d);
 	strata_schema_free(&d->have);
 	strata_schema_free(&d->want);
 	free(d);
