@@ -144,6 +144,8 @@ typedef enum strata_event_kind {
 	                              ms: how far behind in time, at most) */
 	STRATA_EVENT_STEP_PLANNED, /* a dry run: a migration that would run (step: its report, with
 	                              its SQL), in run order, as it is planned */
+	STRATA_EVENT_TESTED,       /* strata_test_migrations: a migration's test ended, or it was
+	                              applied untested (test: its entry), in version order */
 } strata_event_kind;
 
 /* PHASE names: "read" (count: migrations listed; flags: STRATA_EVENT_FROM_MANIFEST), "connect",
@@ -174,6 +176,7 @@ typedef struct strata_event {
 	const char *message; /* LOCK_WAIT, NOTICE, REPLICA_WAIT; SEED_TABLE: the table;
 	                        REVERT_ORDER: the higher */
 	const struct strata_step_report *step; /* STEP_PLANNED (also index, total) */
+	const struct strata_test_entry *test;  /* TESTED */
 } strata_event;
 
 /* Called on the thread that runs the operation; the event and its strings live for the call. */
@@ -828,11 +831,15 @@ typedef struct strata_schema_options {
 	const char *shadow_url;
 	const char *from; /* test: apply migrations up to and including this version untested */
 	const strata_run_options *run; /* check: the lock settings on db (NULL: the defaults) */
+	/* version 2. test: the report lists no entry (n 0, entries NULL), only the counts; each
+	 * entry is handed out as a STRATA_EVENT_TESTED event as its test ends (as it is whatever
+	 * this says), so that memory does not grow with the number of migrations */
+	bool no_entry_list;
 } strata_schema_options;
-#define STRATA_SCHEMA_OPTIONS_VERSION 1
+#define STRATA_SCHEMA_OPTIONS_VERSION 2
 #define STRATA_SCHEMA_OPTIONS_INIT                                                                 \
 	{                                                                                          \
-		STRATA_SCHEMA_OPTIONS_VERSION, false, NULL, NULL, NULL                             \
+		STRATA_SCHEMA_OPTIONS_VERSION, false, NULL, NULL, NULL, false                      \
 	}
 
 typedef struct strata_schema_dump_report {

@@ -265,48 +265,70 @@ struct tester {
 	bool stopped; /* an up failed: nothing after it can run */
 };
 
-/* m's entry, its strings copied. */
-static int add_entry(struct test_report *r, const strata_migration *m, strata_error *e)
+/* An entry kept in the report (not no_entry_list): its strings copied, and what it points
+ * into (kept, may be NULL). */
+static int keep_entry(struct test_report *r, const strata_test_entry *p, struct test_entry *kept,
+                      strata_error *e)
 {
 	void **const arrays[] = {(void **)&r->pubs, (void **)&r->failed, (void **)&r->at};
 	const size_t size[] = {sizeof(*r->pubs), sizeof(*r->failed), sizeof(*r->at)};
 
-	if (strata_array_grow_together(&r->cap, r->n + 1, arrays, size, 3) < 0)
+	if (strata_array_grow_together(&r->cap, r->n + 1, arrays, size, 3) < 0) {
+		test_entry_free(kept);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
+	}
 	r->at[r->n] = r->strings.len;
-	strata_buf_put(&r->strings, m->version, strlen(m->version) + 1);
-	strata_buf_put(&r->strings, m->name, strlen(m->name) + 1);
-	strata_buf_put(&r->strings, m->path, strlen(m->path) + 1);
+	strata_buf_put(&r->strings, p->version, strlen(p->version) + 1);
+	strata_buf_put(&r->strings, p->name, strlen(p->name) + 1);
+	strata_buf_put(&r->strings, p->file, strlen(p->file) + 1);
+	r->pubs[r->n] = *p;
+	r->failed[r->n] = kept;
+	r->n++;
 	if (r->strings.failed)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	r->pubs[r->n] = (strata_test_entry){.result = STRATA_TEST_OK};
-	r->failed[r->n] = NULL;
-	r->n++;
 	return 0;
 }
 
 /* The source's next migration, in version order: applied untested up to o->from, tested after
- * it, untested (not applied) after an up that failed. */
+ * it, untested (not applied) after an up that failed; then counted, handed out (TESTED) and,
+ * unless no_entry_list, kept in the report. */
 static int test_next(struct tester *t, const strata_migration *m, strata_error *e)
 {
 	struct test_report *r = t->r;
-	size_t i = r->n;
-	int error;
+	strata_test_entry one = {.result = STRATA_TEST_OK};
+	struct test_entry *kept = NULL;
+	strata_event ev = {.kind = STRATA_EVENT_TESTED, .test = &one};
+	int error = 0;
 
-	if ((error = add_entry(r, m, e)) < 0)
-		return error;
 	if (t->stopped || (t->o->from && strata_version_cmp(m->version, t->o->from) <= 0)) {
-		r->pubs[i].result = STRATA_TEST_UNTESTED;
-		if (t->stopped || (error = api_scratch_apply(t->sc, m, STRATA_UP, e)) == 0)
-			return 0;
-		strata_error_detail(e, "applying the migrations before %s failed", t->o->from);
+		one.result = STRATA_TEST_UNTESTED;
+		if (!t->stopped && (error = api_scratch_apply(t->sc, m, STRATA_UP, e)) < 0) {
+			strata_error_detail(e, "applying the migrations before %s failed",
+			                    t->o->from);
+			return error;
+		}
+	} else if (t->sc->db->conn->interrupted) { /* strata_db_interrupt of the caller's db */
+		return strata_conn_interrupted(e);
+	} else if ((error = test_one(t->sc, m, t->o->owners, &one, &kept, e)) < 0) {
+		test_entry_free(kept);
 		return error;
 	}
-	if (t->sc->db->conn->interrupted) /* strata_db_interrupt of the caller's database */
-		return strata_conn_interrupted(e);
-	if ((error = test_one(t->sc, m, t->o->owners, &r->pubs[i], &r->failed[i], e)) > 0)
-		t->stopped = true;
-	return error < 0 ? error : 0;
+	t->stopped = t->stopped || error > 0;
+	one.version = m->version;
+	one.name = m->name;
+	one.file = m->path;
+	if (one.result == STRATA_TEST_OK)
+		r->pub.ok++;
+	else if (one.result == STRATA_TEST_UNTESTED)
+		r->pub.untested++;
+	else
+		r->pub.failed++;
+	api_emit(t->sc->origin, &ev);
+	if (t->o->no_entry_list) {
+		test_entry_free(kept);
+		return 0;
+	}
+	return keep_entry(r, &one, kept, e);
 }
 
 /* One directory, to be read a migration at a time (catalog.h's walk): read whole once here,
@@ -351,6 +373,7 @@ static int test_walk(struct tester *t, strata_catalog_walk *w, strata_error *e)
 	return error < 0 ? error : more < 0 ? more : 0; /* more: a file changed since read */
 }
 
+/* The entries kept, their strings pointed into the report's (not no_entry_list). */
 static void test_summary(struct test_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -358,14 +381,8 @@ static void test_summary(struct test_report *r)
 		p->version = r->strings.ptr + r->at[i];
 		p->name = p->version + strlen(p->version) + 1;
 		p->file = p->name + strlen(p->name) + 1;
-		if (p->result == STRATA_TEST_OK)
-			r->pub.ok++;
-		else if (p->result == STRATA_TEST_UNTESTED)
-			r->pub.untested++;
-		else
-			r->pub.failed++;
 	}
-	r->pub.entries = r->pubs;
+	r->pub.entries = r->n ? r->pubs : NULL;
 	r->pub.n = r->n;
 }
 

@@ -1,6 +1,7 @@
 /* schema.c: strata_schema_dump and strata_schema_check (drift): a database's schema read from
  * its catalog, and the migrations applied to a scratch database to see what schema they make;
  * the scratch databases revert_test.c's strata_test_migrations uses too. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +17,15 @@ int api_schema_options(strata_schema_options *out, const strata_schema_options *
                        strata_error *e)
 {
 	static const strata_schema_options defaults = STRATA_SCHEMA_OPTIONS_INIT;
-	*out = o ? *o : defaults;
-	if (out->version < 1 || out->version > STRATA_SCHEMA_OPTIONS_VERSION)
+	*out = defaults;
+	if (o && (o->version < 1 || o->version > STRATA_SCHEMA_OPTIONS_VERSION))
 		return strata_error_set(e, STRATA_EINVALID, "%s: options of an unknown version %u",
-		                        fn, out->version);
+		                        fn, o->version);
+	if (o && o->version == 1) /* a version-1 caller's struct ends before no_entry_list */
+		memcpy(out, o, offsetof(strata_schema_options, no_entry_list));
+	else if (o)
+		*out = *o;
+	out->version = STRATA_SCHEMA_OPTIONS_VERSION;
 	if (out->from && !strata_is_version(out->from))
 		return strata_error_set(e, STRATA_EINVALID, "%s: from: '%s' is not a version", fn,
 		                        out->from);

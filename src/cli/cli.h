@@ -48,6 +48,9 @@ struct cli_ctx {
 	/* called on the first migration's start, to say what the run is about to do */
 	void (*announce)(struct cli_ctx *ctx, const strata_event *ev);
 	bool print_planned; /* a dry run's steps (STEP_PLANNED) are printed, SQL and all */
+	/* migrations test: each entry (TESTED) as its test ends */
+	void (*on_tested)(struct cli_ctx *ctx, const strata_test_entry *t);
+	void *tested_ud;
 };
 
 struct cli_opt {

@@ -259,33 +259,50 @@ static const char *const result_words[] = {
     [STRATA_TEST_REUP_FAILED] = "reup_failed",
 };
 
-static void test_json(const strata_test_report *r)
+/* One entry of --json's "migrations", opening the document at the first (a test that fails
+ * before any entry prints no JSON); written out a piece at a time, as show's listing. */
+#define JSON_CHUNK ((size_t)32 * 1024)
+
+static void test_json_entry(struct cli_ctx *ctx, const strata_test_entry *t)
 {
-	yajl_gen g = cli_json_open();
-	if (!g)
-		return;
-	yajl_gen_map_open(g);
-	cli_json_str(g, "migrations");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < r->n; i++) {
-		const strata_test_entry *t = &r->entries[i];
+	yajl_gen g = ctx->tested_ud;
+	if (!g) {
+		if (!(g = ctx->tested_ud = cli_json_open()))
+			return;
 		yajl_gen_map_open(g);
-		cli_json_kv(g, "version", t->version);
-		cli_json_kv(g, "name", t->name);
-		cli_json_kv(g, "file", t->file);
-		cli_json_kv(g, "result", result_words[t->result]);
-		if (t->error && t->error->msg[0]) {
-			cli_json_kv(g, "error", t->error->msg);
-			cli_json_kv(g, "error_file", t->error->file[0] ? t->error->file : NULL);
-			cli_json_int(g, "error_line", (long long)t->error->line);
-			cli_json_int(g, "error_column", (long long)t->error->column);
-		}
-		if (t->diff.n) {
-			cli_json_str(g, "differences");
-			json_diff(g, &t->diff);
-		}
-		yajl_gen_map_close(g);
+		cli_json_str(g, "migrations");
+		yajl_gen_array_open(g);
 	}
+	yajl_gen_map_open(g);
+	cli_json_kv(g, "version", t->version);
+	cli_json_kv(g, "name", t->name);
+	cli_json_kv(g, "file", t->file);
+	cli_json_kv(g, "result", result_words[t->result]);
+	if (t->error && t->error->msg[0]) {
+		cli_json_kv(g, "error", t->error->msg);
+		cli_json_kv(g, "error_file", t->error->file[0] ? t->error->file : NULL);
+		cli_json_int(g, "error_line", (long long)t->error->line);
+		cli_json_int(g, "error_column", (long long)t->error->column);
+	}
+	if (t->diff.n) {
+		cli_json_str(g, "differences");
+		json_diff(g, &t->diff);
+	}
+	yajl_gen_map_close(g);
+	cli_json_flush(g, JSON_CHUNK);
+}
+
+static void test_json_totals(struct cli_ctx *ctx, const strata_test_report *r)
+{
+	yajl_gen g = ctx->tested_ud;
+	if (!g) { /* no migration: the document is opened here */
+		if (!(g = cli_json_open()))
+			return;
+		yajl_gen_map_open(g);
+		cli_json_str(g, "migrations");
+		yajl_gen_array_open(g);
+	}
+	ctx->tested_ud = NULL;
 	yajl_gen_array_close(g);
 	cli_json_int(g, "ok", (long long)r->ok);
 	cli_json_int(g, "failed", (long long)r->failed);
@@ -294,49 +311,50 @@ static void test_json(const strata_test_report *r)
 	cli_json_close(g);
 }
 
-static void test_text(struct cli_ctx *ctx, const strata_test_report *r)
+static void test_text_entry(struct cli_ctx *ctx, const strata_test_entry *t)
 {
 	char dur[32];
-	for (size_t i = 0; i < r->n; i++) {
-		const strata_test_entry *t = &r->entries[i];
-		switch (t->result) {
-		case STRATA_TEST_OK:
-			out_info(ctx, "  ok              %s-%s  %s\n", t->version, t->name,
-			         out_duration(dur, t->ms));
-			break;
-		case STRATA_TEST_UNTESTED:
-			out_verbose(ctx, "  untested        %s-%s\n", t->version, t->name);
-			break;
-		case STRATA_TEST_NO_DOWN:
-			printf("  no down         %s-%s: it cannot be reverted (%s)\n", t->version,
-			       t->name, t->file);
-			break;
-		case STRATA_TEST_NOT_RESTORED:
-			printf("  not restored    %s-%s: after its down the schema differs from "
-			       "before "
-			       "its up:\n",
-			       t->version, t->name);
-			print_diff(stdout, &t->diff, "                  ");
-			if (t->error && t->error->msg[0]) { /* and its up failed when run again */
-				printf("                  and its up failed when run again:\n");
-				fflush(stdout);
-				out_error(t->error);
-			}
-			break;
-		default:
-			printf("  %-15s %s-%s\n",
-			       t->result == STRATA_TEST_UP_FAILED     ? "up failed"
-			       : t->result == STRATA_TEST_DOWN_FAILED ? "down failed"
-			                                              : "up again failed",
-			       t->version, t->name);
+	switch (t->result) {
+	case STRATA_TEST_OK:
+		out_info(ctx, "  ok              %s-%s  %s\n", t->version, t->name,
+		         out_duration(dur, t->ms));
+		break;
+	case STRATA_TEST_UNTESTED:
+		out_verbose(ctx, "  untested        %s-%s\n", t->version, t->name);
+		break;
+	case STRATA_TEST_NO_DOWN:
+		printf("  no down         %s-%s: it cannot be reverted (%s)\n", t->version, t->name,
+		       t->file);
+		break;
+	case STRATA_TEST_NOT_RESTORED:
+		printf("  not restored    %s-%s: after its down the schema differs from before its "
+		       "up:\n",
+		       t->version, t->name);
+		print_diff(stdout, &t->diff, "                  ");
+		if (t->error && t->error->msg[0]) { /* and its up failed when run again */
+			printf("                  and its up failed when run again:\n");
 			fflush(stdout);
-			if (t->error)
-				out_error(t->error);
+			out_error(t->error);
 		}
+		break;
+	default:
+		printf("  %-15s %s-%s\n",
+		       t->result == STRATA_TEST_UP_FAILED     ? "up failed"
+		       : t->result == STRATA_TEST_DOWN_FAILED ? "down failed"
+		                                              : "up again failed",
+		       t->version, t->name);
+		fflush(stdout);
+		if (t->error)
+			out_error(t->error);
 	}
-	out_info(ctx, "%zu migration%s tested: %zu ok, %zu failed%s%zu untested (%s)\n",
-	         r->n - r->untested, r->n - r->untested == 1 ? "" : "s", r->ok, r->failed, ", ",
-	         r->untested, out_duration(dur, r->ms));
+}
+
+static void test_text_totals(struct cli_ctx *ctx, const strata_test_report *r)
+{
+	char dur[32];
+	size_t tested = r->ok + r->failed;
+	out_info(ctx, "%zu migration%s tested: %zu ok, %zu failed, %zu untested (%s)\n", tested,
+	         tested == 1 ? "" : "s", r->ok, r->failed, r->untested, out_duration(dur, r->ms));
 }
 
 int cmd_migrations_test(struct cli_ctx *ctx, int argc, char **argv)
@@ -349,17 +367,24 @@ int cmd_migrations_test(struct cli_ctx *ctx, int argc, char **argv)
 
 	if (rc >= 0)
 		goto done;
+	/* each entry printed as its test ends, none held */
+	o.so.no_entry_list = true;
+	ctx->on_tested = o.json ? test_json_entry : test_text_entry;
 	if (strata_test_migrations(s.db, s.src, &o.so, &r, &e) < 0) {
+		if (ctx->tested_ud) /* what --json had not written yet is dropped */
+			yajl_gen_free(ctx->tested_ud);
+		ctx->tested_ud = NULL;
 		out_error(&e);
 		rc = EXIT_FAIL;
 		goto done;
 	}
 	if (o.json)
-		test_json(r);
+		test_json_totals(ctx, r);
 	else
-		test_text(ctx, r);
+		test_text_totals(ctx, r);
 	rc = r->failed ? EXIT_IRREVERSIBLE : EXIT_OK;
 done:
+	ctx->on_tested = NULL;
 	strata_test_report_free(r);
 	cli_session_close(&s);
 	return rc;

@@ -243,6 +243,10 @@ void out_event(const strata_event *ev, void *userdata)
 		if (ctx->print_planned)
 			print_planned(ev->step);
 		break;
+	case STRATA_EVENT_TESTED:
+		if (ctx->on_tested)
+			ctx->on_tested(ctx, ev->test);
+		break;
 	case STRATA_EVENT_REVERT_ORDER:
 		out_note(ctx, "reverting %s-%s, the most recently applied; %s has a higher version",
 		         ev->version, ev->name, ev->message);

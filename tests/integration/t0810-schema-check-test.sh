@@ -153,10 +153,17 @@ if pg_available; then
 	"$STRATA" --database-url "$DB_URL" migrations test --dir big >int.out 2>int.err &
 	pid=$!
 	until_true 400 eval '[ "$(scratch)" = 1 ]' || diag "no scratch database appeared"
+	# two of the tables in it: the first migration's test is over
+	sdb=$(pg_q "select datname from pg_database where datname like 'strata\_scratch\_%'")
+	until_true 400 eval '[ "$("$PSQL" -X -At -d "$sdb" -c "select count(*) from pg_tables where tablename like '"'t%'"'" 2>/dev/null || echo 0)" -ge 2 ]' ||
+		diag "no migration tested"
 	kill -INT "$pid"
 	wait "$pid"
 	is "pg: SIGINT stops migrations test: exit 130" "$?" "130"
 	is "pg: ... and its scratch database is dropped" "$(scratch)" "0"
+	# each migration is said as its test ends, not at the end
+	like "pg: ... what was tested before it is said" "$(cat int.out)" '^  ok +1-t1 '
+	unlike "pg: ... not all of them" "$(cat int.out)" '200-t200'
 	pg_q "create table precious (x int); insert into precious values (42)" >/dev/null
 	check "pg: the database itself as the shadow, spelled as keywords, is refused" 1 '' \
 		'the scratch database is the database being checked' \

@@ -666,6 +666,11 @@ static void on_event(const strata_event *ev, void *userdata)
 		         ev->index, ev->total, ev->step->file, (int)ev->step->sql_len,
 		         ev->step->sql);
 		break;
+	case STRATA_EVENT_TESTED:
+		snprintf(s->log + n, sizeof(s->log) - n, "tested %s-%s %d diff %zu%s;",
+		         ev->test->version, ev->test->name, (int)ev->test->result, ev->test->diff.n,
+		         ev->test->error ? " error" : "");
+		break;
 	default:
 		break;
 	}
@@ -704,6 +709,59 @@ static void test_events(void **state)
 		assert_int_equal(r->n, 2);
 		assert_true(list ? r->steps != NULL : r->steps == NULL);
 		strata_run_report_free(r);
+	}
+	strata_db_close(db);
+	strata_source_free(src);
+}
+
+/* strata_test_migrations hands out each entry (TESTED) as its test ends; with no_entry_list the
+ * report lists none, with the same counts; a version-1 options struct lists them. */
+static void test_tested_events(void **state)
+{
+	struct fx *fx = *state;
+	const strata_migration_def defs[] = {
+	    sql_def("1", "A", "create table a (x int);", "drop table a;"),
+	    sql_def("2", "B", "create table b (x int); create table b2 (x int);", "drop table b;"),
+	    sql_def("3", "C", "create table c (x int);", NULL),
+	    sql_def("4", "D", "create table d (x int);", "drop table d;"),
+	};
+	/* 2-B: its down leaves b2, so its up fails when run again (the error) */
+	const char *want = "tested 1-A 1 diff 0;tested 2-B 5 diff 1 error;tested 3-C 2 diff 0;"
+	                   "tested 4-D 0 diff 0;";
+	strata_source *src = source_of(defs, 4);
+	struct seen s = {{0}};
+	strata_db_options o = STRATA_DB_OPTIONS_INIT;
+	strata_db *db = NULL;
+	strata_error e = STRATA_ERROR_INIT;
+
+	o.on_event = on_event;
+	o.userdata = &s;
+	assert_int_equal(strata_db_open(&db, fx->url, &o, &e), 0);
+	for (int list = 0; list < 3; list++) {
+		strata_schema_options so = STRATA_SCHEMA_OPTIONS_INIT;
+		strata_test_report *r = NULL;
+		so.from = "1";
+		so.no_entry_list = list == 0;
+		so.version = list == 2 ? 1 : so.version;
+		s.log[0] = '\0';
+		assert_int_equal(strata_test_migrations(db, src, &so, &r, &e), 0);
+		assert_non_null(strstr(s.log, want));
+		assert_int_equal(r->ok, 1);
+		assert_int_equal(r->failed, 2);
+		assert_int_equal(r->untested, 1);
+		if (list == 0) {
+			assert_int_equal(r->n, 0);
+			assert_null(r->entries);
+		} else {
+			assert_int_equal(r->n, 4);
+			assert_string_equal(r->entries[1].name, "B");
+			assert_int_equal(r->entries[1].result, STRATA_TEST_NOT_RESTORED);
+			assert_int_equal(r->entries[1].diff.n, 1);
+			assert_string_equal(r->entries[1].diff.items[0].name, "b2");
+			assert_int_equal(r->entries[2].result, STRATA_TEST_NO_DOWN);
+			assert_null(r->entries[3].error);
+		}
+		strata_test_report_free(r);
 	}
 	strata_db_close(db);
 	strata_source_free(src);
@@ -864,6 +922,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_c_step, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_c_step_db_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tested_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dirs_validate_out_of_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_build_lint_create_seed, setup, teardown),
