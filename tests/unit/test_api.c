@@ -676,6 +676,19 @@ static void on_event(const strata_event *ev, void *userdata)
 	}
 }
 
+/* fx's database, its events written into s */
+static strata_db *open_seen(struct fx *fx, struct seen *s)
+{
+	strata_db_options o = STRATA_DB_OPTIONS_INIT;
+	strata_db *db = NULL;
+	strata_error e = STRATA_ERROR_INIT;
+
+	o.on_event = on_event;
+	o.userdata = s;
+	assert_int_equal(strata_db_open(&db, fx->url, &o, &e), 0);
+	return db;
+}
+
 static void test_events(void **state)
 {
 	struct fx *fx = *state;
@@ -685,13 +698,9 @@ static void test_events(void **state)
 	};
 	strata_source *src = source_of(defs, 2);
 	struct seen s = {{0}};
-	strata_db_options o = STRATA_DB_OPTIONS_INIT;
-	strata_db *db = NULL;
+	strata_db *db = open_seen(fx, &s);
 	strata_error e = STRATA_ERROR_INIT;
 
-	o.on_event = on_event;
-	o.userdata = &s;
-	assert_int_equal(strata_db_open(&db, fx->url, &o, &e), 0);
 	assert_int_equal(strata_run(db, src, NULL, NULL, &e), 0);
 	assert_string_equal(s.log, "connect;read;lock;history;plan;start A 0/2;done A;start B 1/2;"
 	                           "done B;");
@@ -730,13 +739,9 @@ static void test_tested_events(void **state)
 	                   "tested 4-D 0 diff 0;";
 	strata_source *src = source_of(defs, 4);
 	struct seen s = {{0}};
-	strata_db_options o = STRATA_DB_OPTIONS_INIT;
-	strata_db *db = NULL;
+	strata_db *db = open_seen(fx, &s);
 	strata_error e = STRATA_ERROR_INIT;
 
-	o.on_event = on_event;
-	o.userdata = &s;
-	assert_int_equal(strata_db_open(&db, fx->url, &o, &e), 0);
 	for (int list = 0; list < 3; list++) {
 		strata_schema_options so = STRATA_SCHEMA_OPTIONS_INIT;
 		strata_test_report *r = NULL;
