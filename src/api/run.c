@@ -575,33 +575,20 @@ done:
 	return error;
 }
 
-/* A history row for nothing_to_repair: counted, and whether it is finished. */
-static int find_unfinished(void *ud, const strata_applied *a)
-{
-	size_t *n = ud;
-	n[0]++;
-	n[1] += a->status != STRATA_APPLIED_OK;
-	return 0;
-}
-
-/* The common answer without holding the migrations or the history: under the lock, the history
- * read row by row has rows and none of them failed or unfinished, and the source is proven
- * clean as strata_validate proves it (validate_stream.c). 1 when so; 0 when the full read must
- * answer (something to repair, no history yet, a doubt); < 0 on error. */
+/* The common answer without holding the migrations or the history: under the lock, the source
+ * and the history are proven as strata_validate proves them (validate_stream.c), which doubts
+ * any row that is not applied, and at least one migration is applied (a database strata never
+ * ran on takes the full read, which makes the history table). 1 when so; 0 when the full read
+ * must answer (something to repair, a doubt); < 0 on error. */
 static int nothing_to_repair(api_session *s, strata_error *e)
 {
-	strata_conn *c = s->db->conn;
-	size_t n[2] = {0, 0}, migrations, pending;
+	size_t migrations, pending;
 	double t0 = strata_now_ms();
 	int error;
 
-	if (!c->engine->history_each || !strata_db_exists(s->db))
-		return 0;
-	if ((error = api_session_lock(s, e)) < 0 ||
-	    (error = c->engine->history_each(c, 0, find_unfinished, n, e)) < 0)
+	if ((error = api_session_lock(s, e)) < 0)
 		return error;
-	if (error > 0 || n[0] == 0 || n[1] > 0 ||
-	    api_validate_streamed(s, &migrations, &pending, e) != 1)
+	if (api_validate_streamed(s, &migrations, &pending, e) != 1 || migrations == pending)
 		return 0;
 	api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
 	return 1;
