@@ -66,6 +66,19 @@ int api_schema_each(strata_db *db, bool owners,
 	return error;
 }
 
+int api_schema_digests_again(strata_db *db, bool owners, strata_schema_digests *d, const char *what,
+                             strata_error *e)
+{
+	int error;
+	if (strata_schema_digests_unmatched(d) &&
+	    (error = api_schema_each(db, owners, strata_schema_digest_again, d, e)) < 0)
+		return error;
+	if (!strata_schema_digests_complete(d))
+		return strata_error_set(e, STRATA_ERROR, "the scratch database's schema %s", what);
+	strata_schema_digests_trim(d); /* the objects that differ are all that is needed now */
+	return 0;
+}
+
 /* ---- dump ---------------------------------------------------------------------------------- */
 
 void strata_schema_dump_report_free(strata_schema_dump_report *d)
@@ -290,16 +303,10 @@ static int check_compare(strata_db *want, strata_db *have, bool owners, struct c
 
 	if (!d)
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if ((error = api_schema_each(want, owners, strata_schema_digest_want, d, e)) == 0 &&
-	    (error = api_schema_each(have, owners, strata_schema_digest_have, d, e)) == 0 &&
-	    strata_schema_digests_unmatched(d))
-		error = api_schema_each(want, owners, strata_schema_digest_again, d, e);
-	if (error == 0 && !strata_schema_digests_complete(d))
-		error = strata_error_set(e, STRATA_ERROR,
-		                         "the scratch database's schema changed while it was read");
-	if (error < 0)
+	if ((error = api_schema_each(want, owners, strata_schema_digest_want, d, e)) < 0 ||
+	    (error = api_schema_each(have, owners, strata_schema_digest_have, d, e)) < 0 ||
+	    (error = api_schema_digests_again(want, owners, d, "changed while it was read", e)) < 0)
 		return error;
-	strata_schema_digests_trim(d); /* the objects that differ are all that is needed now */
 	return strata_schema_compare(strata_schema_digests_have(d), strata_schema_digests_want(d),
 	                             &r->changes, e);
 }
@@ -334,7 +341,6 @@ static int check_apply(api_session *s, const strata_schema_options *o, struct ch
 
 	if (streamed)
 		api_phase(s->db, "checked", strata_now_ms() - t0, migrations, 0);
-
 	/* the full read: every file, the history, then the plan of what is applied */
 	if (!streamed && ((error = api_session_read(s, API_READ_ALL, e)) < 0 ||
 	                  (error = api_session_history(s, STRATA_HISTORY_BRIEF, e)) < 0 ||
@@ -345,10 +351,11 @@ static int check_apply(api_session *s, const strata_schema_options *o, struct ch
 		goto done;
 	if (streamed) {
 		error = api_source_each_applied(s, apply_up, &sc, &applied, e);
-	} else if ((error = apply(&sc, &p, e)) < 0) {
-		not_made(e);
+	} else {
+		applied = p.n;
+		if ((error = apply(&sc, &p, e)) < 0)
+			not_made(e);
 	}
-	applied = streamed ? applied : p.n;
 	if (error == 0)
 		error = check_compare(sc.db, s->db, o->owners, r, e);
 	r->pub.applied = applied;

@@ -16,6 +16,11 @@ int api_schema_read(strata_db *db, bool owners, strata_buf *sink, strata_schema 
 int api_schema_each(strata_db *db, bool owners,
                     int (*each)(void *ud, const strata_schema_object *o, strata_error *e), void *ud,
                     strata_error *e);
+/* Pass 3 of a compare through digests (core/schema_digest.c): want read again from db when some
+ * object of it was not matched, and checked to be what pass 1 read (else an error: "the scratch
+ * database's schema " what); the digests are freed after, the objects that differ kept. */
+int api_schema_digests_again(strata_db *db, bool owners, strata_schema_digests *d, const char *what,
+                             strata_error *e);
 
 struct scratch {
 	strata_db *origin;

@@ -316,11 +316,15 @@ struct applied_walk {
 	size_t n;
 };
 
-static int changed(struct applied_walk *w)
+/* The source or the history is not what api_validate_streamed proved (a file edited, a row
+ * changed since), at a (NULL: before any row). */
+static int changed(struct applied_walk *w, const strata_applied *a)
 {
-	strata_error_hint(w->e, "run it again");
-	return strata_error_set(w->e, STRATA_ERROR,
-	                        "the migrations or the history changed while they were read");
+	strata_error_hint(w->e, "run it again; 'strata migrations validate' says what changed");
+	const char *what = "the migrations or the history changed while they were read";
+	if (!a)
+		return strata_error_set(w->e, STRATA_ERROR, "%s", what);
+	return strata_error_set(w->e, STRATA_ERROR, "%s, at %s-%s", what, a->version, a->name);
 }
 
 /* An applied row: its migration (the walk's next one it is, a file not applied skipped) to fn. */
@@ -332,14 +336,14 @@ static int apply_row(void *ud, const strata_applied *a)
 	while (w->v.cur && (cmp = strata_migration_key_cmp(w->v.cur->version, w->v.cur->name,
 	                                                   a->version, a->name)) < 0)
 		if (advance(&w->v) < 0)
-			return changed(w);
+			return changed(w, a);
 	if (!w->v.cur || cmp != 0 || a->status != STRATA_APPLIED_OK ||
 	    (a->checksum[0] && strcmp(a->checksum, w->v.cur->checksum) != 0))
-		return changed(w);
+		return changed(w, a);
 	if ((error = w->fn(w->ud, w->v.cur, w->e)) < 0)
 		return error;
 	w->n++;
-	return advance(&w->v) < 0 ? changed(w) : 0;
+	return advance(&w->v) < 0 ? changed(w, a) : 0;
 }
 
 int api_source_each_applied(api_session *s,
@@ -352,9 +356,9 @@ int api_source_each_applied(api_session *s,
 	int error;
 
 	if (open_source(&w.v, s) < 0)
-		error = changed(&w);
+		error = changed(&w, NULL);
 	else if ((error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, apply_row, &w, e)) > 0)
-		error = changed(&w);
+		error = changed(&w, NULL);
 	close_source(&w.v);
 	*applied = w.n;
 	return error < 0 ? error : 0;
