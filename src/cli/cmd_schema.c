@@ -259,20 +259,25 @@ static const char *const result_words[] = {
     [STRATA_TEST_REUP_FAILED] = "reup_failed",
 };
 
-/* One entry of --json's "migrations", opening the document at the first (a test that fails
- * before any entry prints no JSON); written out a piece at a time, as show's listing. */
-#define JSON_CHUNK ((size_t)32 * 1024)
-
-static void test_json_entry(struct cli_ctx *ctx, const strata_test_entry *t)
+/* --json's document, opened at the first entry (a test that fails before any entry prints no
+ * JSON) and written out a piece at a time, as show's listing; NULL when out of memory. */
+static yajl_gen test_json_doc(struct cli_ctx *ctx)
 {
 	yajl_gen g = ctx->tested_ud;
-	if (!g) {
-		if (!(g = ctx->tested_ud = cli_json_open()))
-			return;
+	if (!g && (g = ctx->tested_ud = cli_json_open()) != NULL) {
 		yajl_gen_map_open(g);
 		cli_json_str(g, "migrations");
 		yajl_gen_array_open(g);
 	}
+	return g;
+}
+
+/* One entry of the document's "migrations". */
+static void test_json_entry(struct cli_ctx *ctx, const strata_test_entry *t)
+{
+	yajl_gen g = test_json_doc(ctx);
+	if (!g)
+		return;
 	yajl_gen_map_open(g);
 	cli_json_kv(g, "version", t->version);
 	cli_json_kv(g, "name", t->name);
@@ -289,20 +294,15 @@ static void test_json_entry(struct cli_ctx *ctx, const strata_test_entry *t)
 		json_diff(g, &t->diff);
 	}
 	yajl_gen_map_close(g);
-	cli_json_flush(g, JSON_CHUNK);
+	cli_json_flush(g, CLI_JSON_CHUNK);
 }
 
 static void test_json_totals(struct cli_ctx *ctx, const strata_test_report *r)
 {
-	yajl_gen g = ctx->tested_ud;
-	if (!g) { /* no migration: the document is opened here */
-		if (!(g = cli_json_open()))
-			return;
-		yajl_gen_map_open(g);
-		cli_json_str(g, "migrations");
-		yajl_gen_array_open(g);
-	}
+	yajl_gen g = test_json_doc(ctx); /* opened here when there is no migration */
 	ctx->tested_ud = NULL;
+	if (!g)
+		return;
 	yajl_gen_array_close(g);
 	cli_json_int(g, "ok", (long long)r->ok);
 	cli_json_int(g, "failed", (long long)r->failed);

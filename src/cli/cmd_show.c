@@ -27,8 +27,6 @@ static const char *state_word(strata_state s)
 
 /* The listing as it streams from strata_status_each: JSON, or a table whose columns the head
  * sizes. */
-/* a JSON listing goes out in pieces of about this much */
-#define JSON_CHUNK ((size_t)32 * 1024)
 
 struct show {
 	const char *display;
@@ -70,7 +68,7 @@ static int json_entry(void *ud, const strata_status_entry *st)
 	cli_json_kv(g, "previous_checksum", st->previous_checksum);
 	cli_json_kv(g, "accepted_at", st->accepted_at);
 	yajl_gen_map_close(g);
-	cli_json_flush(g, JSON_CHUNK);
+	cli_json_flush(g, CLI_JSON_CHUNK);
 	return 0;
 }
 

@@ -11,6 +11,8 @@ yajl_gen cli_json_open(void);
  * at_least bytes (0: whatever it holds), and empties it. yajl's own buffer gathers the tokens,
  * so stdio sees a few large writes instead of one per token. */
 void cli_json_flush(yajl_gen g, size_t at_least);
+/* what a long listing (show, migrations test) is written out in pieces of, at least */
+#define CLI_JSON_CHUNK ((size_t)32 * 1024)
 /* A string, or null for NULL. */
 void cli_json_str(yajl_gen g, const char *s);
 /* "key": value (a string, or null for NULL). */
