@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/sort.h"
 
 /* A migration file: its name (at `at` in the walk's names) and where its version and name are
  * in it (a file name is at most 255 bytes: NAME_MAX). 12 bytes a file. */
@@ -159,7 +160,7 @@ int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_
 	if (w->oom || w->names.failed)
 		error = strata_error_set(e, STRATA_ERROR, "out of memory listing '%s'", dir);
 	if (error == 0 && w->n)
-		qsort_r(w->order, w->n, sizeof(*w->order), cmp_walk_files, w->names.ptr);
+		strata_sort_r(w->order, w->n, sizeof(*w->order), cmp_walk_files, w->names.ptr);
 done:
 	if (error < 0)
 		strata_catalog_walk_close(w);

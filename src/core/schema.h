@@ -91,9 +91,9 @@ void strata_schema_changes_free(strata_schema_changes *c);
 
 /*
  * Two schemas compared without holding either whole (schema_digest.c). Each object of `want` is
- * kept as two 16-byte digests (SHA-256 of its kind, schema and name; of its sql and detail),
- * about 40 bytes; then each object of `have` that has no unmatched twin there (the same
- * digests) is kept whole, and last, when some object of `want` was not matched, `want` is read
+ * kept as a 16-byte digest (SHA-256 of its kind, schema, name, sql and detail) and a byte of
+ * state, sorted in place; then each object of `have` that has no unmatched twin there (the same
+ * digest) is kept whole, and last, when some object of `want` was not matched, `want` is read
  * again to keep those. strata_schema_compare of the two small schemas then says what the
  * compare of the whole ones says.
  */

@@ -1,68 +1,56 @@
 /* schema_digest.c: two schemas compared holding the digests of one and the differences (see
  * schema.h). */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/schema.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/sort.h"
 
-#define HALF 16 /* bytes of SHA-256 kept: a collision needs 2^64 objects */
+#define DIGEST 16 /* bytes of SHA-256 kept: a collision needs 2^64 objects */
 
-struct digest {
-	unsigned char key[HALF];  /* kind, schema, name */
-	unsigned char body[HALF]; /* sql, detail */
+/* an object of want: the digest of its kind, schema, name, sql and detail */
+struct entry {
+	unsigned char d[DIGEST];
 };
 
-struct entry {
-	struct digest d;
-	uint32_t index; /* the order pass 1 read it in */
+/* the state of an object of want, by its position in the sorted items */
+enum {
+	MATCHED = 1, /* pass 2: an object of have is it */
+	AGAIN = 2    /* pass 3: read again */
 };
 
 struct strata_schema_digests {
-	struct entry *items;  /* want's objects: read order, then by key and body (sorted) */
-	uint32_t *pos;        /* by index: where the object is in items, once sorted */
-	unsigned char *seen;  /* by position in items: matched in pass 2 */
+	struct entry *items;  /* want's objects: read order, then sorted */
+	unsigned char *state; /* by position in items: MATCHED, AGAIN */
 	size_t n, cap, again; /* again: objects read by pass 3 */
 	size_t unmatched;
 	bool sorted, mismatch;
 	strata_schema have, want;
 };
 
-/* SHA-256 of the strings (NULL as ""), each ended by a NUL, cut to HALF bytes. */
-static int hash(unsigned char out[HALF], const char *const *parts, size_t n)
+/* SHA-256 of the object's strings (NULL as ""), each ended by a NUL, cut to DIGEST bytes. */
+static int digest_of(struct entry *out, const strata_schema_object *o, strata_error *e)
 {
+	const char *parts[] = {o->kind, o->schema, o->name, o->sql, o->detail};
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256_CTX ctx;
 	int ok = SHA256_Init(&ctx);
-	for (size_t i = 0; i < n && ok; i++) {
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]) && ok; i++) {
 		const char *p = parts[i] ? parts[i] : "";
 		ok = SHA256_Update(&ctx, p, strlen(p) + 1);
 	}
 	if (!ok || !SHA256_Final(md, &ctx))
-		return -1;
-	memcpy(out, md, HALF);
-	return 0;
-}
-
-static int digest_of(struct digest *d, const strata_schema_object *o, strata_error *e)
-{
-	const char *key[] = {o->kind, o->schema, o->name}, *body[] = {o->sql, o->detail};
-	if (hash(d->key, key, 3) < 0 || hash(d->body, body, 2) < 0)
 		return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+	memcpy(out->d, md, DIGEST);
 	return 0;
 }
 
-static int cmp_digest(const struct digest *a, const struct digest *b)
+static int cmp_entry(const void *a, const void *b, void *ud)
 {
-	int c = memcmp(a->key, b->key, HALF);
-	return c ? c : memcmp(a->body, b->body, HALF);
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return cmp_digest(&((const struct entry *)a)->d, &((const struct entry *)b)->d);
+	(void)ud;
+	return memcmp(((const struct entry *)a)->d, ((const struct entry *)b)->d, DIGEST);
 }
 
 strata_schema_digests *strata_schema_digests_new(void)
@@ -83,8 +71,6 @@ void strata_schema_digests_free(strata_schema_digests *d)
 int strata_schema_digest_want(void *ud, const strata_schema_object *o, strata_error *e)
 {
 	strata_schema_digests *d = ud;
-	if (d->n == UINT32_MAX)
-		return strata_error_set(e, STRATA_ERROR, "too many objects in the schema");
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 256;
 		struct entry *p = realloc(d->items, cap * sizeof(*p));
@@ -93,78 +79,80 @@ int strata_schema_digest_want(void *ud, const strata_schema_object *o, strata_er
 		d->items = p;
 		d->cap = cap;
 	}
-	if (digest_of(&d->items[d->n].d, o, e) < 0)
+	if (digest_of(&d->items[d->n], o, e) < 0)
 		return STRATA_ERROR;
-	d->items[d->n].index = (uint32_t)d->n;
 	d->n++;
 	return 0;
 }
 
-/* After pass 1: the digests sorted, none seen. */
+/* After pass 1: the digests sorted (in place: no copy of them at the peak), none matched. */
 static int sort(strata_schema_digests *d, strata_error *e)
 {
 	d->sorted = true;
-	d->pos = malloc((d->n ? d->n : 1) * sizeof(*d->pos));
-	d->seen = calloc(d->n ? d->n : 1, 1);
-	if (!d->pos || !d->seen)
+	if (!(d->state = calloc(d->n ? d->n : 1, 1)))
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	if (d->n)
-		qsort(d->items, d->n, sizeof(*d->items), cmp_entry);
-	for (size_t i = 0; i < d->n; i++)
-		d->pos[d->items[i].index] = (uint32_t)i;
+	strata_sort_r(d->items, d->n, sizeof(*d->items), cmp_entry, NULL);
 	d->unmatched = d->n;
 	return 0;
 }
 
-/* The first position in items whose digest is not below k. */
-static size_t lower_bound(const strata_schema_digests *d, const struct digest *k)
+/* The first position in items whose digest is k's, with none of the state bits `not`; n if
+ * there is none. */
+static size_t find(const strata_schema_digests *d, const struct entry *k, unsigned char not )
 {
 	size_t lo = 0, hi = d->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_digest(&d->items[mid].d, k) < 0)
+		if (cmp_entry(&d->items[mid], k, NULL) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+	for (; lo < d->n && cmp_entry(&d->items[lo], k, NULL) == 0; lo++)
+		if (!(d->state[lo] & not ))
+			return lo;
+	return d->n;
 }
 
 int strata_schema_digest_have(void *ud, const strata_schema_object *o, strata_error *e)
 {
 	strata_schema_digests *d = ud;
-	struct digest k;
+	struct entry k;
+	size_t i;
 
 	if (!d->sorted && sort(d, e) < 0)
 		return STRATA_ERROR;
 	if (digest_of(&k, o, e) < 0)
 		return STRATA_ERROR;
 	/* an unmatched twin in want: the same object, nothing to say */
-	for (size_t i = lower_bound(d, &k); i < d->n && cmp_digest(&d->items[i].d, &k) == 0; i++) {
-		if (!d->seen[i]) {
-			d->seen[i] = 1;
-			d->unmatched--;
-			return 0;
-		}
+	if ((i = find(d, &k, MATCHED)) < d->n) {
+		d->state[i] |= MATCHED;
+		d->unmatched--;
+		return 0;
 	}
 	return strata_schema_add(&d->have, o->kind, o->schema, o->name, o->sql, o->detail, e);
 }
 
+/* Pass 3 checks that it reads what pass 1 read, as a whole: each object one of pass 1's not
+ * read again yet (twins are the same bytes: which of them is which does not matter), and as
+ * many (strata_schema_digests_complete). */
 int strata_schema_digest_again(void *ud, const strata_schema_object *o, strata_error *e)
 {
 	strata_schema_digests *d = ud;
-	struct digest k;
-	size_t i = d->again++;
+	struct entry k;
+	size_t i;
 
+	d->again++;
 	if (!d->sorted && sort(d, e) < 0)
 		return STRATA_ERROR;
 	if (digest_of(&k, o, e) < 0)
 		return STRATA_ERROR;
-	if (i >= d->n || cmp_digest(&d->items[d->pos[i]].d, &k) != 0) {
+	if ((i = find(d, &k, AGAIN)) == d->n) {
 		d->mismatch = true;
 		return 0;
 	}
-	if (d->seen[d->pos[i]])
+	d->state[i] |= AGAIN;
+	if (d->state[i] & MATCHED)
 		return 0;
 	return strata_schema_add(&d->want, o->kind, o->schema, o->name, o->sql, o->detail, e);
 }
@@ -182,11 +170,9 @@ bool strata_schema_digests_complete(const strata_schema_digests *d)
 void strata_schema_digests_trim(strata_schema_digests *d)
 {
 	free(d->items);
-	free(d->pos);
-	free(d->seen);
+	free(d->state);
 	d->items = NULL;
-	d->pos = NULL;
-	d->seen = NULL;
+	d->state = NULL;
 	d->cap = 0;
 }
 

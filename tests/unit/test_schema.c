@@ -197,6 +197,20 @@ static void test_schema_digests_changed_between(void **state)
 	add_all(&pass, other, NBASE);
 	assert_false(strata_schema_digests_complete(d));
 	strata_schema_digests_free(d);
+
+	/* as many objects, one of them read twice and another not */
+	assert_non_null(d = strata_schema_digests_new());
+	memcpy(other, base, sizeof(base));
+	other[4] = base[3];
+	pass.each_ud = d;
+	pass.each = strata_schema_digest_want;
+	add_all(&pass, base, NBASE);
+	pass.each = strata_schema_digest_have;
+	add_all(&pass, base, 2);
+	pass.each = strata_schema_digest_again;
+	add_all(&pass, other, NBASE);
+	assert_false(strata_schema_digests_complete(d));
+	strata_schema_digests_free(d);
 }
 
 /* Objects of the same kind and name in two schemas are two objects. */
