@@ -2,6 +2,7 @@
  * main.c: global options (accepted before or after the command), the command table, dispatch.
  */
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,12 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int version = 0, words = 0, rc;
 
+	/* Blocks of 128 KB and more mapped and unmapped on free, always: glibc's default at start,
+	 * which it raises to the size of any such block freed, so that the next blocks of that
+	 * size (schema check lists a directory of 10,000 migrations twice) come from the heap and
+	 * stay resident once freed: 0.2-0.3 MB more at the peak. A library leaves this to its
+	 * program; this is the program. */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* character widths (show's columns); nothing else reads the locale */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "C.utf8");
