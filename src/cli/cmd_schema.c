@@ -283,12 +283,8 @@ static void test_json_entry(struct cli_ctx *ctx, const strata_test_entry *t)
 	cli_json_kv(g, "name", t->name);
 	cli_json_kv(g, "file", t->file);
 	cli_json_kv(g, "result", result_words[t->result]);
-	if (t->error && t->error->msg[0]) {
-		cli_json_kv(g, "error", t->error->msg);
-		cli_json_kv(g, "error_file", t->error->file[0] ? t->error->file : NULL);
-		cli_json_int(g, "error_line", (long long)t->error->line);
-		cli_json_int(g, "error_column", (long long)t->error->column);
-	}
+	if (t->error && t->error->msg[0])
+		cli_json_error(g, t->error);
 	if (t->diff.n) {
 		cli_json_str(g, "differences");
 		json_diff(g, &t->diff);
@@ -371,8 +367,9 @@ int cmd_migrations_test(struct cli_ctx *ctx, int argc, char **argv)
 	o.so.no_entry_list = true;
 	ctx->on_tested = o.json ? test_json_entry : test_text_entry;
 	if (strata_test_migrations(s.db, s.src, &o.so, &r, &e) < 0) {
-		if (ctx->tested_ud) /* what --json had not written yet is dropped */
-			yajl_gen_free(ctx->tested_ud);
+		/* --json's document, once opened, is ended saying why */
+		if (ctx->tested_ud)
+			cli_json_end_listing(ctx->tested_ud, &e);
 		ctx->tested_ud = NULL;
 		out_error(&e);
 		rc = EXIT_FAIL;

@@ -30,7 +30,8 @@ static const char *state_word(strata_state s)
 
 struct show {
 	const char *display;
-	yajl_gen g; /* JSON; NULL for the table */
+	yajl_gen g;   /* JSON; NULL for the table */
+	bool started; /* the JSON document is open (its head given) */
 	int wv, wn;
 };
 
@@ -38,6 +39,7 @@ static int json_head(void *ud, const strata_status_head *h)
 {
 	struct show *sh = ud;
 	yajl_gen g = sh->g;
+	sh->started = true;
 	yajl_gen_map_open(g);
 	cli_json_kv(g, "database", sh->display);
 	cli_json_str(g, "database_exists");
@@ -157,9 +159,13 @@ int cmd_migrations_show(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	cb.head = o.json ? json_head : table_head;
 	cb.entry = o.json ? json_entry : table_entry;
-	/* entries are printed as they come: an error part-way ends the listing with it */
+	/* entries are printed as they come: an error part-way ends the listing with it (the JSON
+	 * document closed, saying it) */
 	if (strata_status_each(s.db, s.src, &cb, &r, &e) < 0) {
-		cli_json_flush(sh.g, 0);
+		if (sh.started) { /* (set by json_head only) */
+			cli_json_end_listing(sh.g, &e);
+			sh.g = NULL;
+		}
 		fflush(stdout);
 		out_error(&e);
 		rc = EXIT_FAIL;

@@ -44,6 +44,22 @@ void cli_json_int(yajl_gen g, const char *key, long long value)
 	yajl_gen_integer(g, value);
 }
 
+void cli_json_error(yajl_gen g, const strata_error *e)
+{
+	cli_json_kv(g, "error", e->msg);
+	cli_json_kv(g, "error_file", e->file[0] ? e->file : NULL);
+	cli_json_int(g, "error_line", (long long)e->line);
+	cli_json_int(g, "error_column", (long long)e->column);
+}
+
+void cli_json_end_listing(yajl_gen g, const strata_error *e)
+{
+	yajl_gen_array_close(g);
+	cli_json_error(g, e);
+	yajl_gen_map_close(g);
+	cli_json_close(g);
+}
+
 void cli_json_close(yajl_gen g)
 {
 	const unsigned char *buf;

@@ -5,6 +5,8 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "strata.h"
+
 /* A generator, or NULL when out of memory. */
 yajl_gen cli_json_open(void);
 /* For a long document, written as it is made: prints what g holds when that is at least
@@ -19,6 +21,12 @@ void cli_json_str(yajl_gen g, const char *s);
 void cli_json_kv(yajl_gen g, const char *key, const char *value);
 /* "key": an integer. */
 void cli_json_int(yajl_gen g, const char *key, long long value);
+/* "error": e's message, "error_file" (null for none), "error_line", "error_column". */
+void cli_json_error(yajl_gen g, const strata_error *e);
+/* A streamed listing that e stopped part-way ({..., "key": [entries so far): its array
+ * closed, e's members (cli_json_error), the document closed and printed, g freed; so that what
+ * was printed is one valid document, which says why it ends there. */
+void cli_json_end_listing(yajl_gen g, const strata_error *e);
 /* Prints what was generated, ending in a newline, and frees g. NULL-safe. */
 void cli_json_close(yajl_gen g);
 

@@ -69,6 +69,19 @@ case_for() {
 		strata migrations show --dir src/migrations
 	check "$k: ... in JSON either" 1 '^$' 'second' strata migrations show --json --dir src/migrations
 	rm src/migrations/99999-zz.sql
+	# a manifest that ends after its third entry: the listing stops there, saying why, and
+	# --json's document is still one document, which says it too
+	cp dist/migrations/manifest.json manifest.bak
+	head -c "$(grep -b '"version"' manifest.bak | sed -n 4p | cut -d: -f1)" manifest.bak \
+		>dist/migrations/manifest.json
+	check "$k: a manifest cut short: the listing stops where it ends" 1 \
+		'^applied  10 +ten ' 'manifest is unreadable' strata migrations show
+	unlike "$k: ... and lists nothing after it" "$out" 'eleven'
+	check "$k: ... --json too" 1 '' 'manifest is unreadable' strata migrations show --json
+	like "$k: ... in one valid document that says why it ends" \
+		"$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["migrations"]), "applied" in d, d["error"], d["error_file"])')" \
+		'^3 False the build manifest is unreadable dist/migrations/manifest\.json$'
+	mv manifest.bak dist/migrations/manifest.json
 	strata build --dialect "$k" >/dev/null # the source directory changed: the build vouches again
 	# a history row whose version is written without the file's leading zeros: the line
 	# shows the file's, as the full read does
