@@ -150,29 +150,28 @@ if pg_available; then
 	new_db pg
 	for i in $(seq 1 200); do mig big "$i-t$i.sql" "-- migrate:up\ncreate table t$i (x int);\n-- migrate:down\ndrop table t$i;\n"; done
 	scratch() { pg_q "select count(*) from pg_database where datname like 'strata\_scratch\_%'"; }
-	"$STRATA" --database-url "$DB_URL" migrations test --dir big >int.out 2>int.err &
-	pid=$!
-	until_true 400 eval '[ "$(scratch)" = 1 ]' || diag "no scratch database appeared"
-	# two of the tables in it: the first migration's test is over
-	sdb=$(pg_q "select datname from pg_database where datname like 'strata\_scratch\_%'")
-	until_true 400 eval '[ "$("$PSQL" -X -At -d "$sdb" -c "select count(*) from pg_tables where tablename like '"'t%'"'" 2>/dev/null || echo 0)" -ge 2 ]' ||
-		diag "no migration tested"
-	kill -INT "$pid"
-	wait "$pid"
+	# interrupted ARGS...: migrations test --dir big ARGS, Ctrl-C once its first migration's
+	# test is over (two of the tables in the scratch database); its output in int.out, its
+	# exit code returned
+	interrupted() {
+		local pid sdb
+		"$STRATA" --database-url "$DB_URL" migrations test --dir big "$@" >int.out 2>int.err &
+		pid=$!
+		until_true 400 eval '[ "$(scratch)" = 1 ]' || diag "no scratch database appeared"
+		sdb=$(pg_q "select datname from pg_database where datname like 'strata\_scratch\_%'")
+		until_true 400 eval '[ "$("$PSQL" -X -At -d "$sdb" -c "select count(*) from pg_tables where tablename like '"'t%'"'" 2>/dev/null || echo 0)" -ge 2 ]' ||
+			diag "no migration tested"
+		kill -INT "$pid"
+		wait "$pid"
+	}
+	interrupted
 	is "pg: SIGINT stops migrations test: exit 130" "$?" "130"
 	is "pg: ... and its scratch database is dropped" "$(scratch)" "0"
 	# each migration is said as its test ends, not at the end
 	like "pg: ... what was tested before it is said" "$(cat int.out)" '^  ok +1-t1 '
 	unlike "pg: ... not all of them" "$(cat int.out)" '200-t200'
 	# the same with --json: what was printed is one valid document, ending with why
-	"$STRATA" --database-url "$DB_URL" migrations test --dir big --json >int.out 2>int.err &
-	pid=$!
-	until_true 400 eval '[ "$(scratch)" = 1 ]' || diag "no scratch database appeared"
-	sdb=$(pg_q "select datname from pg_database where datname like 'strata\_scratch\_%'")
-	until_true 400 eval '[ "$("$PSQL" -X -At -d "$sdb" -c "select count(*) from pg_tables where tablename like '"'t%'"'" 2>/dev/null || echo 0)" -ge 2 ]' ||
-		diag "no migration tested"
-	kill -INT "$pid"
-	wait "$pid"
+	interrupted --json
 	is "pg: SIGINT stops migrations test --json: exit 130" "$?" "130"
 	like "pg: ... its output one document: what was tested, and why it ends" \
 		"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=d["migrations"]; print(m[0]["version"], m[0]["result"], 0 < len(m) < 200, "ok" in d, d["error"])' int.out 2>&1)" \
