@@ -96,9 +96,9 @@ static int sort(strata_schema_digests *d, strata_error *e)
 	return 0;
 }
 
-/* The first position in items whose digest is k's, with none of the state bits `not`; n if
+/* The first position in items whose digest is k's, with none of the state bits `skip`; n if
  * there is none. */
-static size_t find(const strata_schema_digests *d, const struct entry *k, unsigned char not )
+static size_t find(const strata_schema_digests *d, const struct entry *k, unsigned char skip)
 {
 	size_t lo = 0, hi = d->n;
 	while (lo < hi) {
@@ -109,7 +109,7 @@ static size_t find(const strata_schema_digests *d, const struct entry *k, unsign
 			hi = mid;
 	}
 	for (; lo < d->n && cmp_entry(&d->items[lo], k, NULL) == 0; lo++)
-		if (!(d->state[lo] & not ))
+		if (!(d->state[lo] & skip))
 			return lo;
 	return d->n;
 }
