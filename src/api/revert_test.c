@@ -175,9 +175,7 @@ static int test_in_rollback(struct scratch *sc, const strata_migration *m, bool 
 	if ((error = revert_diff(sc, owners, t, e)) < 0)
 		return error;
 	/* it ran in the transaction: it runs again */
-	if (api_scratch_apply(sc, m, STRATA_UP, e) < 0)
-		return error = e->code;
-	return 0;
+	return api_scratch_apply(sc, m, STRATA_UP, e);
 }
 
 /* The same, step by step, for a migration that cannot run in one transaction
@@ -335,23 +333,16 @@ static strata_catalog_walk *walk_open(api_session *s)
 	const strata_source *src = s->src;
 	strata_error ignored = STRATA_ERROR_INIT;
 	strata_catalog_walk *w = NULL;
-	strata_migration *m = NULL;
 	double t0 = strata_now_ms();
-	size_t n = 0;
-	int more;
+	size_t n;
 
 	if (src->ndirs != 1 || src->nmems ||
 	    strata_catalog_walk_open(&w, src->dirs[0].dir, &ignored) < 0)
 		return NULL;
-	while ((more = strata_catalog_walk_next(w, &m, &ignored)) > 0) {
-		strata_migration_free(m);
-		n++;
-	}
-	if (more < 0) {
+	if (strata_catalog_walk_check(w, &n, &ignored) < 0) {
 		strata_catalog_walk_close(w);
 		return NULL;
 	}
-	strata_catalog_walk_rewind(w);
 	api_phase(s->db, "read", strata_now_ms() - t0, n, 0);
 	return w;
 }

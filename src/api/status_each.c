@@ -217,21 +217,6 @@ static bool streamable(const strata_source *src, const strata_conn *c, bool *pla
 	return *plain;
 }
 
-/* Every migration of the walk read and parsed (counted), none kept; the walk then starts
- * again. */
-static int check_walk(struct walk *w, size_t *count)
-{
-	strata_migration *m = NULL;
-	int more;
-	*count = 0;
-	while ((more = strata_catalog_walk_next(w->cw, &m, w->e)) > 0) {
-		strata_migration_free(m);
-		++*count;
-	}
-	strata_catalog_walk_rewind(w->cw);
-	return more;
-}
-
 /* The merge; returns 1 (having handed out nothing) when it cannot be streamed. count: the
  * migrations of a build (a plain directory's are counted here); as few rows as that are read
  * in one piece and sorted by the engine (STRATA_EACH_FEW), more are streamed in order. */
@@ -250,7 +235,7 @@ static int stream(strata_db *db, struct walk *w, bool plain, size_t count)
 	/* sources are read whole once before anything is listed, so that a file that does not
 	 * parse fails the listing before its first line, as the full read does; then again, a
 	 * migration at a time, as they are listed */
-	if (plain && (error = check_walk(w, &count)) < 0)
+	if (plain && (error = strata_catalog_walk_check(w->cw, &count, w->e)) < 0)
 		return error;
 	if (plain)
 		strata_catalog_walk_longest(w->cw, longest);

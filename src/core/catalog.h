@@ -76,7 +76,9 @@ void strata_catalog_batches_close(strata_catalog_batches *b);
  * the end, or < 0 for a file that cannot be read or parsed, or a migration twice or a part
  * alone (the errors of catalog_load); has says whether fname is one of the migration files
  * listed (down halves and configurations too); longest gives the longest version and name
- * listed (bytes, as written); rewind starts again from the first.
+ * listed (bytes, as written); rewind starts again from the first; check reads and parses every
+ * migration, keeping none, counts them, and rewinds: 0, or next's error for the first that
+ * fails (what the full read says of it).
  */
 typedef struct strata_catalog_walk strata_catalog_walk;
 int strata_catalog_walk_open(strata_catalog_walk **out, const char *dir, strata_error *e);
@@ -84,6 +86,7 @@ int strata_catalog_walk_next(strata_catalog_walk *w, strata_migration **out, str
 bool strata_catalog_walk_has(const strata_catalog_walk *w, const char *fname);
 void strata_catalog_walk_longest(const strata_catalog_walk *w, size_t longest[2]);
 void strata_catalog_walk_rewind(strata_catalog_walk *w);
+int strata_catalog_walk_check(strata_catalog_walk *w, size_t *count, strata_error *e);
 void strata_catalog_walk_close(strata_catalog_walk *w);
 /* For catalog_walk.c: where a file of a migration goes among its files (the migration file,
  * then a pair's .down.sql or Flyway's U file, then Flyway's .conf); and, on c sorted, the

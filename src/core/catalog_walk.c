@@ -218,6 +218,21 @@ void strata_catalog_walk_rewind(strata_catalog_walk *w)
 	w->next = 0;
 }
 
+int strata_catalog_walk_check(strata_catalog_walk *w, size_t *count, strata_error *e)
+{
+	strata_migration *m = NULL;
+	size_t n = 0;
+	int more;
+
+	while ((more = strata_catalog_walk_next(w, &m, e)) > 0) {
+		strata_migration_free(m);
+		n++;
+	}
+	*count = n;
+	strata_catalog_walk_rewind(w);
+	return more;
+}
+
 bool strata_catalog_walk_has(const strata_catalog_walk *w, const char *fname)
 {
 	strata_error ignored = STRATA_ERROR_INIT;

@@ -12,6 +12,8 @@
 
 N=300
 tbl() { mig src/migrations "$1-t$1.sql" "-- migrate:up\ncreate table t$1 (x int);\n-- migrate:down\ndrop table t$1;\n"; }
+# project NAME: a new project directory, the current one
+project() { mkdir -p "$TEST_DIR/$1/src/migrations" && cd "$TEST_DIR/$1" || bail "no project"; }
 # 20, whose down section fails once g20 has a row (the build's check, on empty tables, passes)
 fails() {
 	mig src/migrations 20-t20.sql '-- migrate:up\ncreate table t20 (x int);\ncreate table g20 (x int check (x < 2));\n-- migrate:down\nupdate g20 set x = x + 1;\ndrop table g20;\ndrop table t20;\n'
@@ -74,7 +76,7 @@ t_tables() { db_tables | tr , '\n' | grep -c '^t[0-9]'; }
 scenario() {
 	local k=$1 i
 	twins "$k"
-	mkdir -p "$TEST_DIR/p-$k/src/migrations" && cd "$TEST_DIR/p-$k" || bail "no project"
+	project p-"$k"
 	for i in $(seq 1 10); do tbl "$i"; done
 	check "$k: build 10" 0 '^built 10 migrations' '^$' strata build
 	apply
@@ -120,7 +122,7 @@ each_db scenario
 fail_scenario() {
 	local k=$1 i
 	twins "$k"
-	mkdir -p "$TEST_DIR/f-$k/src/migrations" && cd "$TEST_DIR/f-$k" || bail "no project"
+	project f-"$k"
 	for i in $(seq 1 "$N"); do tbl "$i"; done
 	fails
 	check "$k: build" 0 "^built $N migrations" '^$' strata build
@@ -196,7 +198,7 @@ each_db fail_scenario
 refused_scenario() {
 	local k=$1 i
 	twins "$k"
-	mkdir -p "$TEST_DIR/r-$k/src/migrations" && cd "$TEST_DIR/r-$k" || bail "no project"
+	project r-"$k"
 	for i in $(seq 1 "$N"); do [ "$i" = 150 ] || tbl "$i"; done
 	mig src/migrations 5-t5.sql '-- migrate:up\ncreate table t5 (x int);\n'
 	check "$k: build" 0 '' '' strata build
@@ -235,7 +237,7 @@ each_db refused_scenario
 odd_scenario() {
 	local k=$1 i q
 	twins "$k"
-	mkdir -p "$TEST_DIR/o-$k/src/migrations" && cd "$TEST_DIR/o-$k" || bail "no project"
+	project o-"$k"
 	for i in $(seq 1 "$N"); do tbl "$i"; done
 	check "$k: build" 0 '' '' strata build
 	apply
@@ -282,7 +284,7 @@ each_db odd_scenario
 order_scenario() {
 	local k=$1 i
 	twins "$k"
-	mkdir -p "$TEST_DIR/n-$k/src/migrations" && cd "$TEST_DIR/n-$k" || bail "no project"
+	project n-"$k"
 	for i in $(seq 1 20) 40; do tbl "$i"; done
 	check "$k: build to 40" 0 '' '' strata build
 	apply
@@ -321,7 +323,7 @@ lib_client dry_stop
 stop_scenario() {
 	local k=$1 i
 	new_db "$k"
-	mkdir -p "$TEST_DIR/s-$k/src/migrations" && cd "$TEST_DIR/s-$k" || bail "no project"
+	project s-"$k"
 	for i in $(seq 1 "$N"); do tbl "$i"; done
 	check "$k: build" 0 '' '' strata build
 	check "$k: run" 0 '' '' strata --database-url "$DB_URL" migrations run
