@@ -1,7 +1,7 @@
 /*
  * pg_history.c: strata_migrations on PostgreSQL: reading it (creating it, or the row_hash
- * column, only when missing, so a role without CREATE runs once it is there), its summary from
- * the row hashes, and the statements that change it.
+ * column, only when missing, so a role without CREATE runs once it is there) and the
+ * statements that change it. Its summary is in pg_summary.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -539,65 +539,6 @@ int strata_pg__literal(pg_conn *pg, strata_buf *q, const char *s)
 	return 0;
 }
 
-/*
- * The history's summary (core/history.h). Each history row carries row_hash, the hash of its
- * version, name and checksum that strata computes (strata_history_row_hash) and writes with the
- * row; a run with nothing to do aggregates that column instead of reading every row. A row
- * without it (written by an older strata, or by hand) makes the summary unusable until a run
- * fills it in (pg_history_fill_hashes).
- *
- * One round trip of two statements, one implicit transaction: the first sets lock_timeout for
- * it (set_config local to it, as SET LOCAL) and tries the migration lock as a transaction lock,
- * without waiting, before the second takes its snapshot and reads; the second also says whether
- * this is a standby (refused under the lock). Not holding the migration lock (`unlocked`), the
- * summary answers only when that try got it: a runner holding it may be half-way through a
- * transaction:false section whose statements committed before its history row changes, so
- * then the run waits for the lock as any run does. So does a database where the table lock
- * (PgBouncer) was ever used: its holder takes no advisory lock.
- */
-int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
-                               strata_history_summary *out, strata_error *e)
-{
-	pg_conn *pg = (pg_conn *)b;
-	char sql[1024];
-	PGresult *r;
-	int found = 0;
-
-	snprintf(
-	    sql, sizeof(sql),
-	    "SELECT set_config('lock_timeout', '%d', true), "
-	    "set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY
-	    ")::text, true); "
-	    "SELECT count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), count(*) "
-	    "FILTER (WHERE status <> 'applied'), pg_is_in_recovery(), "
-	    "current_setting('strata.summary_locked') = 'true' AND "
-	    "to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " STRATA_HISTORY_TABLE,
-	    wait_ms > 0 ? wait_ms : 1);
-	memset(out, 0, sizeof(*out));
-	r = strata_pg_exec_rows(&pg->link, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		/* no history table (42P01: said, no_table), one from before row_hash (42703), a
-		 * lock wait (55P03): the run reads it all under the lock. The error ended the
-		 * implicit transaction, its lock_timeout and its transaction lock with it. */
-		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
-		if (strcmp(st, "42P01") == 0) {
-			out->no_table = true;
-			found = 1;
-		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {
-			found = strata_pg__error(pg, r, e);
-		}
-	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0 &&
-	           strcmp(PQgetvalue(r, 0, 4), "f") == 0 &&
-	           (!unlocked || strcmp(PQgetvalue(r, 0, 5), "t") == 0)) {
-		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-		out->unfinished = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
-		found = 1;
-	}
-	PQclear(r);
-	return found;
-}
-
 /* Sets row_hash where h (read with STRATA_HISTORY_ROW_HASH) has it missing or wrong, in one
  * statement. */
 int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e)
@@ -607,6 +548,7 @@ int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, stra
 	size_t n = 0;
 	int error = 0;
 
+	pg->history_changed = true;
 	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " m SET row_hash = v.h FROM (VALUES ");
 	for (size_t i = 0; i < h->n && error == 0; i++) {
 		const strata_applied *a = &h->items[i];
@@ -647,6 +589,7 @@ int strata_pg__history_change(pg_conn *pg, strata_buf *q, const strata_step *s)
 {
 	const strata_migration *m = s->m;
 	int error = 0;
+	pg->history_changed = true;
 	if (s->dir == STRATA_UP) {
 		strata_buf_puts(q,
 		                "INSERT INTO " STRATA_HISTORY_TABLE
@@ -677,6 +620,7 @@ int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_er
 	pg_conn *pg = (pg_conn *)b;
 	strata_buf q = STRATA_BUF_INIT;
 	int error = 0;
+	pg->history_changed = true;
 	strata_buf_puts(&q, "UPDATE " STRATA_HISTORY_TABLE " SET status = 'applied', checksum = ");
 	error |= strata_pg__literal(pg, &q, m->checksum);
 	strata_buf_puts(&q, ", row_hash = ");
@@ -723,6 +667,7 @@ int strata_pg__history_edit(strata_conn *b, const strata_history_edit *ed, size_
 
 	if (pg->tlock && (error = strata_table_lock_check(pg->tlock, e)) < 0)
 		return error;
+	pg->history_changed = true;
 	if ((error = strata_pg__exec(pg, "BEGIN", e)) < 0)
 		return error;
 	for (size_t i = 0; i < n && error == 0; i++) {

@@ -20,6 +20,8 @@ typedef struct pg_conn {
 	char encoding[32];      /* server_encoding */
 	bool altering_accepted; /* adding the columns of an accepted edit (for the hint) */
 	size_t recorded;        /* history rows this connection's runs wrote (steps applied) */
+	bool history_changed;   /* changed, or its summary seen not valid (pg_summary.c) */
+	bool summary_missing;   /* the summary's table is not there (pg_summary.c) */
 } pg_conn;
 
 /* pg.c: errors and plain statements */
@@ -49,6 +51,13 @@ void strata_pg__interrupt(strata_conn *b);
 int strata_pg__lock(strata_conn *b, const strata_lock_opts *o, strata_error *e);
 void strata_pg__unlock(strata_conn *b);
 
+/* pg_summary.c: the history's summary, kept by the server */
+int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
+                               strata_history_summary *out, strata_error *e);
+/* Makes the summary valid again, when no writer is at work, first making its table when it is
+ * missing (best effort, as its own transaction: only when the connection is idle). */
+void strata_pg__summarize(pg_conn *pg);
+
 /* pg_history.c */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);
 int strata_pg__history_each(strata_conn *b, unsigned flags,
@@ -56,8 +65,6 @@ int strata_pg__history_each(strata_conn *b, unsigned flags,
                             strata_error *e);
 int strata_pg__history_newest(strata_conn *b, size_t k, const strata_applied *after,
                               strata_history *out, strata_error *e);
-int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
-                               strata_history_summary *out, strata_error *e);
 int strata_pg__history_fill_hashes(strata_conn *b, const strata_history *h, strata_error *e);
 int strata_pg__mark_applied(strata_conn *b, const strata_migration *m, strata_error *e);
 /* The engine's history_edit: every edit in one transaction. */

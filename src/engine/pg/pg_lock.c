@@ -194,6 +194,10 @@ void strata_pg__unlock(strata_conn *b)
 	    PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
 		PQclear(PQexec(pg->conn, "ANALYZE " STRATA_HISTORY_TABLE));
 	pg->recorded = 0;
+	/* the history's summary, marked not valid by this run's changes, made valid again while
+	 * the lock is still held (pg_summary.c) */
+	if (pg->history_changed)
+		strata_pg__summarize(pg);
 	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
 		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock_all()"));
 	pg->locked = false;

@@ -23,7 +23,8 @@
 #define COLL_C " COLLATE \"C\""
 
 /* The schemas dumped (not the system's, not an extension's) and the relations in them (not
- * strata's own tables, not an extension's). */
+ * strata's own tables, not an extension's). strata's own functions (pg_summary.c) are left out
+ * of Q_FN_CTE by name, its trigger with its table. */
 #define Q_COMMON                                                                                   \
 	"WITH RECURSIVE nsp AS (SELECT n.oid, n.nspname FROM pg_namespace n"                       \
 	" WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"                             \
@@ -35,7 +36,8 @@
 	             " ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', "    \
 	             "'f', 'c')"                                                                   \
 	             " AND NOT (c.relkind IN ('r', 'p') AND c.relname IN ('strata_migrations',"    \
-	             " 'strata_lock', 'strata_seeds')) AND" NOT_EXT("pg_class", "c.oid") ")"
+	             " 'strata_migrations_summary', 'strata_lock', 'strata_seeds')) AND" NOT_EXT(  \
+	                 "pg_class", "c.oid") ")"
 
 /* Types: enums, composites, domains, ranges (and base and shell types, for the warnings); tl
  * gives each its depth in the graph of what it is made of, so a domain over an enum or a
@@ -85,8 +87,9 @@
 	" CASE WHEN d.refclassid = 'pg_class'::regclass THEN d.refobjid ELSE ty.typrelid END"      \
 	" WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'n'"           \
 	" AND rc.relkind <> 'c'), 1) AS phase FROM pg_proc p JOIN nsp n"                           \
-	" ON n.oid = p.pronamespace WHERE" NOT_EXT("pg_proc", "p.oid") "AND" NOT_MADE("pg_proc",   \
-	                                                                              "p.oid") ")"
+	" ON n.oid = p.pronamespace WHERE" NOT_EXT("pg_proc", "p.oid") "AND" NOT_MADE(             \
+	    "pg_proc", "p.oid") " AND p.proname NOT IN ('strata_migrations_changed', "             \
+	                        "'strata_migrations_summarize'))"
 
 /* Tables (plain and partitioned), their depth in the inheritance tree (parents first), and
  * their columns: as CREATE TABLE writes them (def) and as a diff names them (detail). */

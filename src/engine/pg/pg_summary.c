@@ -1,0 +1,176 @@
+/*
+ * pg_summary.c: the history's summary on PostgreSQL (core/history.h): how many rows, how many
+ * have their row hash, the XOR of those hashes and how many are not applied, which a run with
+ * nothing to do compares with the build manifest's.
+ *
+ * The server keeps it in a one-row table beside the history, strata_migrations_summary, so
+ * that reading it costs the same at 10,000 rows as at 10 (aggregating the history on a new
+ * backend took a third of a run's time at 10,000). It is made by a run that creates the
+ * history table, or that finds it missing (SUMMARY_CREATE), with two functions:
+ *
+ * - strata_migrations_changed, a statement trigger on the history: any change to it (a run's,
+ *   a revert's, or an UPDATE, DELETE or TRUNCATE by hand) marks the summary not valid, in the
+ *   same transaction. A summary that is not valid is not used.
+ * - strata_migrations_summarize() aggregates the history into it and marks it valid. A run
+ *   that changed the history calls it when it lets the migration lock go.
+ *
+ * The two take one advisory lock (SUMMARY_LOCK_CLASS and the history table's oid), the
+ * trigger shared and summarize exclusive, each until its transaction ends. So summarize waits
+ * for a change whose trigger has fired, and reads it once it commits; a change whose trigger
+ * has not fired yet marks the summary not valid after summarize commits. Only a valid summary
+ * is read, and it is the committed history's. Summarize only tries its lock: a writer at work
+ * leaves the summary not valid, for a later run to make valid.
+ *
+ * Both functions are SECURITY DEFINER (their owner's, who made the table), with the search
+ * path fixed to the history's schema: a role granted only SELECT, INSERT, UPDATE and DELETE on
+ * the history writes it, and makes the summary valid, without privileges on the summary.
+ * Where no summary can be made (a role without CREATE, an older table owned by another role),
+ * a run reads the aggregate of the history, as before.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pg/pg_internal.h"
+#include "engine/pg/pq.h"
+#include "util/error.h"
+
+#define SUMMARY_TABLE STRATA_HISTORY_TABLE "_summary"
+#define SUMMARY_CHANGED STRATA_HISTORY_TABLE "_changed"
+#define SUMMARY_SUMMARIZE STRATA_HISTORY_TABLE "_summarize"
+/* "STRA": the first key of the advisory lock between the trigger and summarize; the second is
+ * the history table's oid, so that each schema's history has its own */
+#define SUMMARY_LOCK_CLASS "1398035009"
+/* (its literals dollar-quoted, as it is also written inside a quoted function body) */
+#define SUMMARY_AGGREGATES                                                                         \
+	"count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), "                              \
+	"count(*) FILTER (WHERE status <> $a$applied$a$)"
+
+/* Makes the summary valid (summarize), first making its table and functions, in the history's
+ * schema, when they are missing (a role that may not goes on without, and the server logs no
+ * error for it). Nothing when there is no history table. One statement. */
+static const char summary_update[] =
+    "DO $$DECLARE s text; BEGIN SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass('" STRATA_HISTORY_TABLE "'); "
+    "IF s IS NULL THEN RETURN; END IF; "
+    "IF to_regclass(format('%I." SUMMARY_TABLE "', s)) IS NULL THEN BEGIN "
+    "EXECUTE format('CREATE TABLE %I." SUMMARY_TABLE " (one boolean PRIMARY KEY DEFAULT true "
+    "CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT 0, "
+    "digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, "
+    "valid boolean NOT NULL DEFAULT false)', s); "
+    "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES', s); "
+    "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_CHANGED "() RETURNS trigger "
+    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
+    "PERFORM pg_advisory_xact_lock_shared(" SUMMARY_LOCK_CLASS ", TG_RELID::int); "
+    "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; RETURN NULL; END$f$', s, s); "
+    "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_SUMMARIZE "() RETURNS boolean "
+    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
+    "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", $a$" STRATA_HISTORY_TABLE
+    "$a$::regclass::oid::int) THEN RETURN false; END IF; "
+    "INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
+    "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
+    " FROM " STRATA_HISTORY_TABLE "), valid = true WHERE NOT valid; RETURN true; END$f$', s, s); "
+    "EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR DELETE OR "
+    "TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
+    "%I." SUMMARY_CHANGED "()', s, s); "
+    "EXCEPTION WHEN insufficient_privilege THEN RETURN; END; END IF; "
+    "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); END$$";
+
+/* Its statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. */
+#define SUMMARY_READ(aggregates, from)                                                             \
+	"SELECT " aggregates ", pg_is_in_recovery(), "                                             \
+	"current_setting('strata.summary_locked') = 'true' AND "                                   \
+	"to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " from
+#define SUMMARY_FROM_TABLE                                                                         \
+	SUMMARY_READ("rows, hashed, digest, unfinished", SUMMARY_TABLE " WHERE valid")
+#define SUMMARY_FROM_HISTORY SUMMARY_READ(SUMMARY_AGGREGATES, STRATA_HISTORY_TABLE)
+
+/* What summary_once found of the summary table. */
+enum summary_row { SUMMARY_ROW, SUMMARY_NOT_VALID, SUMMARY_NO_TABLE };
+
+/* One read of the summary (see strata_pg__history_summary): 1 answered, 0 not, < 0 error;
+ * *row says whether the table had a valid row (from_table). */
+static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table,
+                        strata_history_summary *out, enum summary_row *row, strata_error *e)
+{
+	char sql[1024];
+	PGresult *r;
+	int found = 0;
+
+	snprintf(
+	    sql, sizeof(sql),
+	    "SELECT set_config('lock_timeout', '%d', true), "
+	    "set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY
+	    ")::text, true); %s",
+	    wait_ms > 0 ? wait_ms : 1, from_table ? SUMMARY_FROM_TABLE : SUMMARY_FROM_HISTORY);
+	memset(out, 0, sizeof(*out));
+	*row = SUMMARY_ROW;
+	r = strata_pg_exec_rows(&pg->link, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* no table (42P01: the history's said, no_table), one from before row_hash (42703),
+		 * a lock wait (55P03): the run reads it all under the lock. The error ended the
+		 * implicit transaction, its lock_timeout and its transaction lock with it. */
+		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
+		if (strcmp(st, "42P01") == 0 || (from_table && strcmp(st, "42501") == 0)) {
+			/* (the summary's table: not there, or not readable by this role) */
+			*row = SUMMARY_NO_TABLE;
+			out->no_table = !from_table;
+			found = !from_table;
+		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {
+			found = strata_pg__error(pg, r, e);
+		}
+	} else if (PQntuples(r) != 1) {
+		*row = SUMMARY_NOT_VALID;
+	} else if (strcmp(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)) == 0 &&
+	           strcmp(PQgetvalue(r, 0, 4), "f") == 0 &&
+	           (!unlocked || strcmp(PQgetvalue(r, 0, 5), "t") == 0)) {
+		out->rows = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		out->digest = (uint64_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->unfinished = strtoull(PQgetvalue(r, 0, 3), NULL, 10);
+		found = 1;
+	}
+	PQclear(r);
+	return found;
+}
+
+/*
+ * The summary: one round trip of two statements, one implicit transaction. The first sets
+ * lock_timeout for it (set_config local to it, as SET LOCAL) and tries the migration lock as a
+ * transaction lock, without waiting, before the second takes its snapshot and reads; the
+ * second also says whether this is a standby (refused under the lock). Not holding the
+ * migration lock (`unlocked`), the summary answers only when that try got it: a runner holding
+ * it may be half-way through a transaction:false section whose statements committed before
+ * its history row changes, so then the run waits for the lock as any run does. So does a
+ * database where the table lock (PgBouncer) was ever used: its holder takes no advisory lock.
+ *
+ * The second statement reads the summary table. Where it is not valid (a run stopped half-way,
+ * a change by hand) or not there (a table from an older strata, a role that may not make it),
+ * a second round trip aggregates the history instead; a summary not valid is then made valid
+ * again, or (not there) a run that writes the history makes it. A row without its hash
+ * (written by an older strata, or by hand) makes the summary unusable until a run fills it in
+ * (pg_history_fill_hashes).
+ */
+int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
+                               strata_history_summary *out, strata_error *e)
+{
+	pg_conn *pg = (pg_conn *)b;
+	enum summary_row row = SUMMARY_NO_TABLE, history_row;
+	int found = 0;
+
+	/* (a second call in a run, as under the lock, knows the table is missing) */
+	if (!pg->summary_missing &&
+	    ((found = summary_once(pg, wait_ms, unlocked, true, out, &row, e)) != 0 ||
+	     row == SUMMARY_ROW))
+		return found;
+	pg->summary_missing = row == SUMMARY_NO_TABLE;
+	/* not valid: made valid when the lock is let go, if this is a run that takes it */
+	pg->history_changed |= row == SUMMARY_NOT_VALID;
+	return summary_once(pg, wait_ms, unlocked, false, out, &history_row, e);
+}
+
+void strata_pg__summarize(pg_conn *pg)
+{
+	if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+		PQclear(strata_pg_exec(&pg->link, summary_update));
+	pg->history_changed = false;
+}

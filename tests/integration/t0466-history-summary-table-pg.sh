@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The history's summary kept by the server (issue 15), on PostgreSQL: a run with nothing to do
+# reads one row of strata_migrations_summary instead of aggregating the history. Shown here: a
+# run that writes the history makes it (also on a database from an older strata) and leaves it
+# valid and equal to the history's aggregate; a change by hand (INSERT, UPDATE, DELETE,
+# TRUNCATE) marks it not valid in the same transaction, and the next run reads the history
+# instead; a writer still at work keeps it not valid; a role granted only the history's
+# privileges writes it and makes it valid; the schema dump leaves it out; a dry run never makes
+# it; a tenant schema has its own.
+. "$(dirname "$0")/lib.sh"
+need_pg
+
+mkdir -p proj/src/migrations && cd proj || bail "no project dir"
+printf '{"database_url": "%s"}\n' "$PG_URL" >strata.json
+tbl() { mig src/migrations "$1-$2.sql" "-- migrate:up\ncreate table $2 (x int);\n-- migrate:down\ndrop table $2;\n"; }
+# the summary's row as "rows|hashed|digest|unfinished|valid", the digest as pg_history_summary
+summary() {
+	pg_q "select rows || '|' || hashed || '|' || lpad(to_hex(digest), 16, '0') || '|' || unfinished || '|' || valid from strata_migrations_summary" 2>/dev/null
+}
+# what the summary must say: the history's own aggregate, valid
+aggregate() {
+	pg_q "select count(*) || '|' || count(row_hash) || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') || '|' || count(*) filter (where status <> 'applied') || '|true' from strata_migrations"
+}
+valid() { pg_q "select valid from strata_migrations_summary"; }
+FAST="^the history's summary matches the migrations' \([0-9.]+ m?s\)$"
+READ='^locked in [0-9.]+ m?s; read the history \([0-9]+ rows\) in '
+
+tbl 1 a
+tbl 2 b
+tbl 3 c
+strata build >/dev/null
+check "a dry run on a new database" 0 '^-- apply 3-c' '^strata: dry run: 3 migrations would be applied' \
+	strata migrations run --dry-run
+is "... makes no summary table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t
+check "the first run applies" 0 '^  applied   3-c ' '^$' strata migrations run
+is "... and makes the summary: valid, the history's aggregate" "$(summary)" "$(aggregate)"
+is "... which is the manifest's" "$(pg_history_summary)" "$(manifest_summary)"
+is "... with its trigger and its two functions" \
+	"$(pg_q "select string_agg(proname, ',' order by proname) from pg_proc where proname like 'strata_migrations_%'") $(pg_q "select tgname from pg_trigger where tgrelid = 'strata_migrations'::regclass")" \
+	"strata_migrations_changed,strata_migrations_summarize strata_migrations_changed"
+check "the next run answers from the summary" 0 "$FAST" '^$' strata -v migrations run
+unlike "... without taking the lock" "$out" '^locked in'
+
+# the summary is what the run reads, not the history: with its trigger disabled, a row deleted
+# by hand goes unseen (this is what the trigger is for)
+pg_q "alter table strata_migrations disable trigger strata_migrations_changed; delete from strata_migrations where name = 'c'" >/dev/null
+check "a change the trigger did not see: the run trusts the summary" 0 "$FAST" '^$' strata -v migrations run
+pg_q "alter table strata_migrations enable trigger strata_migrations_changed; drop table c; update strata_migrations_summary set valid = false" >/dev/null
+check "... marked not valid: the run reads the history and applies 3-c again" 0 '^  applied   3-c ' '^$' \
+	strata migrations run
+is "... the summary valid again, the history's" "$(summary)" "$(aggregate)"
+
+# each kind of change by hand marks it not valid, in its own transaction. The next run reads
+# the history's aggregate instead, and acts on it; a run that takes the lock makes the summary
+# valid again, a run with nothing to do (no lock taken) leaves it
+pg_q "update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+is "UPDATE by hand: not valid" "$(valid)" f
+check "... the next run: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
+	strata -v migrations run
+is "... which leaves it not valid" "$(valid)" f
+tbl 4 d
+strata build >/dev/null
+check "... a run that applies a migration" 0 '^  applied   4-d ' '^$' strata migrations run
+is "... makes it valid, the history's" "$(summary)" "$(aggregate)"
+check "... so the next run reads the summary" 0 "$FAST" '^$' strata -v migrations run
+
+pg_q "begin; delete from strata_migrations where name = 'c'; rollback" >/dev/null
+is "a change rolled back leaves it valid" "$(valid)" t
+pg_q "delete from strata_migrations where name = 'd'; drop table d" >/dev/null
+is "DELETE by hand: not valid" "$(valid)" f
+check "... the run applies it again" 0 '^  applied   4-d ' '^$' strata migrations run
+is "... the summary, the history's" "$(summary)" "$(aggregate)"
+
+pg_q "truncate strata_migrations; drop table a, b, c, d" >/dev/null
+is "TRUNCATE by hand: not valid" "$(valid)" f
+check "... the run applies all four again" 0 '^applied 4 migrations' '^$' strata migrations run
+is "... the summary, the history's" "$(summary)" "$(aggregate)"
+
+pg_q "insert into strata_migrations (version, name, checksum) values ('9', 'ghost', 'x')" >/dev/null
+is "INSERT by hand: not valid" "$(valid)" f
+check "... the run reads the whole history under the lock" 0 '^nothing to run: 4 migrations' '^$' \
+	strata -v migrations run
+like "... all of it" "$out" "$READ"
+is "... and makes the summary valid, with the row" "$(summary)" "$(aggregate)"
+is "... (5 rows, the hand-made one's hash filled in)" "$(summary | cut -d'|' -f1,2)" "5|5"
+pg_q "delete from strata_migrations where name = 'ghost'" >/dev/null
+
+# a writer at work (its change made, its transaction open): summarize cannot make the summary
+# valid (it would miss the change), and says so; once the writer commits, it can
+mkfifo writer.in
+"$PSQL" -X -q -At -d "$PG_DB" <writer.in >writer.out 2>&1 &
+writer=$!
+exec {w}>writer.in
+echo "begin; update strata_migrations set duration_ms = 0 where name = 'a'; select 'changed';" >&"$w"
+until_true 600 grep -q changed writer.out
+is "a writer at work: summarize does not make the summary valid" \
+	"$(pg_q "select strata_migrations_summarize()") $(valid)" "f f"
+echo "commit;" >&"$w"
+exec {w}>&-
+wait "$writer"
+rm writer.in
+is "... once it committed, it does" "$(pg_q "select strata_migrations_summarize()") $(valid)" "t t"
+is "... the history's" "$(summary)" "$(aggregate)"
+
+# a database from an older strata (no summary table): a run with nothing to do reads the
+# history's aggregate and makes nothing; a run that writes makes it
+pg_q "drop trigger strata_migrations_changed on strata_migrations; drop table strata_migrations_summary; drop function strata_migrations_summarize(); drop function strata_migrations_changed()" >/dev/null
+check "no summary table: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
+	strata -v migrations run
+is "... which makes no table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t
+tbl 5 e
+strata build >/dev/null
+check "a run that writes the history" 0 '^  applied   5-e ' '^$' strata migrations run
+is "... makes the summary, valid" "$(summary)" "$(aggregate)"
+check "... so the next run reads it" 0 "$FAST" '^$' strata -v migrations run
+check "a revert" 0 '^  reverted  5-e ' '^$' strata migrations revert
+is "... leaves it valid, the history's" "$(summary)" "$(aggregate)"
+check "... and the next run applies again" 0 '^  applied   5-e ' '^$' strata migrations run
+
+# strata's own objects are not the user's schema
+check "the schema dump" 0 '' '^$' strata schema dump
+unlike "... leaves out the summary table" "$out" 'strata_migrations_summary'
+unlike "... and its functions and trigger" "$out" 'strata_migrations_(changed|summarize)'
+like "... but has the user's tables" "$out" 'CREATE TABLE public\.e '
+
+# a role granted only the history's privileges (not the summary's) writes the history: the
+# trigger and summarize run as their owner
+H=${PGHOST}
+case $H in /*) H=localhost ;; esac
+R=strata_sum_$$
+trap '"$PSQL" -X -q -d "$PG_DB" -c "drop owned by $R cascade" >/dev/null 2>&1; "$PSQL" -X -q -d postgres -c "drop role if exists $R" >/dev/null 2>&1; _cleanup' EXIT
+"$PSQL" -X -q -d postgres -c "create role $R login password 'lp'" >/dev/null || bail "cannot create a role"
+pg_q "grant select, insert, update, delete on strata_migrations to $R; grant create on schema public to $R" >/dev/null
+is "the role has no privilege on the summary" \
+	"$(pg_q "select has_table_privilege('$R', 'strata_migrations_summary', 'select, update')")" f
+tbl 6 f
+strata build >/dev/null
+LP="postgres://$R:lp@$H:${PGPORT:-5432}/$PG_DB"
+check "... applies a migration" 0 '^  applied   6-f ' '^$' strata --database-url "$LP" migrations run
+is "... and the summary is valid, the history's" "$(summary)" "$(aggregate)"
+check "... its next run, not allowed to read the summary, reads the history's aggregate" 0 "$FAST" '^$' \
+	strata -v --database-url "$LP" migrations run
+pg_q "grant select on strata_migrations_summary to $R" >/dev/null
+check "... and allowed, the summary" 0 "$FAST" '^$' strata -v --database-url "$LP" migrations run
+
+# a tenant schema has its own summary, its functions in that schema
+pg_q "create schema tenant_a" >/dev/null
+check "a tenant's run" 0 '^ok +tenant_a +applied 6 ' '1 done \(6 migrations applied' \
+	strata fleet run --schemas tenant_a
+is "... makes its summary there, valid" \
+	"$(pg_q "select rows || '|' || valid from tenant_a.strata_migrations_summary")" "6|true"
+is "... with its functions there" \
+	"$(pg_q "select count(*) from pg_proc where pronamespace = 'tenant_a'::regnamespace and proname like 'strata_migrations_%'")" 2
+is "... and public's is unchanged" "$(summary)" "$(aggregate)"
+done_testing
