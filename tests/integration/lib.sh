@@ -299,11 +299,13 @@ dbq() {
 	if [ "$DB_KIND" = pg ]; then pg_q "$1"; else sq_q "$DB_FILE" "$1"; fi
 }
 
-# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included);
-# "" when there is none (or no SQLite file), "(query failed)" when the database cannot be read.
+# db_tables: the user tables in the database, sorted, comma-separated (strata_migrations included;
+# on PostgreSQL, not its summary, strata_migrations_summary, which SQLite has no counterpart of:
+# t0466 is about it); "" when there is none (or no SQLite file), "(query failed)" when the
+# database cannot be read.
 db_tables() {
 	if [ "$DB_KIND" = pg ]; then
-		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public'"
+		pg_q "select coalesce(string_agg(tablename, ',' order by tablename), '') from pg_tables where schemaname = 'public' and tablename <> 'strata_migrations_summary'"
 	else
 		[ -e "$DB_FILE" ] || { echo ""; return 0; }
 		sq_q "$DB_FILE" "select coalesce(group_concat(name, ','), '') from (select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name)"
@@ -389,6 +391,11 @@ unlike() {
 # (dist/migrations by default)
 pg_history_summary() {
 	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
+}
+# pg_drop_summary: the history's summary table, its trigger and its functions dropped, as on a
+# database from a strata before them (src/engine/pg/pg_summary.c).
+pg_drop_summary() {
+	pg_q "drop trigger strata_migrations_changed on strata_migrations; drop table strata_migrations_summary; drop function strata_migrations_summarize(); drop function strata_migrations_changed()" >/dev/null
 }
 manifest_summary() {
 	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' "${1:-dist/migrations}/manifest.json" ||

@@ -104,7 +104,7 @@ is "... the history's" "$(summary)" "$(aggregate)"
 
 # a database from an older strata (no summary table): a run with nothing to do reads the
 # history's aggregate and makes nothing; a run that writes makes it
-pg_q "drop trigger strata_migrations_changed on strata_migrations; drop table strata_migrations_summary; drop function strata_migrations_summarize(); drop function strata_migrations_changed()" >/dev/null
+pg_drop_summary
 check "no summary table: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
 	strata -v migrations run
 is "... which makes no table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t

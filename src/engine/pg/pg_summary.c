@@ -5,8 +5,8 @@
  *
  * The server keeps it in a one-row table beside the history, strata_migrations_summary, so
  * that reading it costs the same at 10,000 rows as at 10 (aggregating the history on a new
- * backend took a third of a run's time at 10,000). It is made by a run that creates the
- * history table, or that finds it missing (SUMMARY_CREATE), with two functions:
+ * backend took a third of a run's time at 10,000). The first run that changes the history
+ * makes it (summary_update; also on a database from an older strata), with two functions:
  *
  * - strata_migrations_changed, a statement trigger on the history: any change to it (a run's,
  *   a revert's, or an UPDATE, DELETE or TRUNCATE by hand) marks the summary not valid, in the
@@ -25,7 +25,14 @@
  * path fixed to the history's schema: a role granted only SELECT, INSERT, UPDATE and DELETE on
  * the history writes it, and makes the summary valid, without privileges on the summary.
  * Where no summary can be made (a role without CREATE, an older table owned by another role),
- * a run reads the aggregate of the history, as before.
+ * or this role may not read it, a run reads the aggregate of the history, as before. So does a
+ * run that finds it not valid (a run stopped half-way, a change by hand); if it then takes the
+ * lock, it makes the summary valid when it lets the lock go.
+ *
+ * The trigger's UPDATE holds the summary's row until its transaction ends, but only the first
+ * change after the summary was made valid: a session changing the history by hand in an open
+ * transaction holds up a run's first history row until it ends (the lock-timeout error names
+ * it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +83,12 @@ static const char summary_update[] =
     "EXCEPTION WHEN insufficient_privilege THEN RETURN; END; END IF; "
     "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); END$$";
 
-/* Its statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. */
+/* The first statement of the summary's round trip (see strata_pg__history_summary), then its
+ * statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. */
+#define SUMMARY_TRY_LOCK                                                                           \
+	"SELECT set_config('lock_timeout', '%d', true), "                                          \
+	"set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY    \
+	")::text, true); "
 #define SUMMARY_READ(aggregates, from)                                                             \
 	"SELECT " aggregates ", pg_is_in_recovery(), "                                             \
 	"current_setting('strata.summary_locked') = 'true' AND "                                   \
@@ -97,12 +109,12 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
 	PGresult *r;
 	int found = 0;
 
-	snprintf(
-	    sql, sizeof(sql),
-	    "SELECT set_config('lock_timeout', '%d', true), "
-	    "set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY
-	    ")::text, true); %s",
-	    wait_ms > 0 ? wait_ms : 1, from_table ? SUMMARY_FROM_TABLE : SUMMARY_FROM_HISTORY);
+	int ms = wait_ms > 0 ? wait_ms : 1;
+
+	if (from_table)
+		snprintf(sql, sizeof(sql), SUMMARY_TRY_LOCK SUMMARY_FROM_TABLE, ms);
+	else
+		snprintf(sql, sizeof(sql), SUMMARY_TRY_LOCK SUMMARY_FROM_HISTORY, ms);
 	memset(out, 0, sizeof(*out));
 	*row = SUMMARY_ROW;
 	r = strata_pg_exec_rows(&pg->link, sql);
