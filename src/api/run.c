@@ -178,6 +178,9 @@ static int summary_matches(api_session *s, bool unlocked, strata_error *e)
 	    db.unfinished)
 		return 0;
 	api_phase(s->db, "summary", strata_now_ms() - t0, (size_t)db.rows, 0);
+	/* nothing to run, from the history's aggregate: the next run reads the summary again */
+	if (db.stale && !s->o.dry_run && c->engine->history_summary_keep)
+		c->engine->history_summary_keep(c);
 	return 1;
 }
 

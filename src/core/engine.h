@@ -21,8 +21,8 @@
 #include "strata.h"
 
 /* 2: replicas_wait; 3: sql_read_differs; 4: history_each flags; 5: history_newest's after;
- * 6: history_each's STRATA_EACH_FEW */
-#define STRATA_ENGINE_VERSION 6
+ * 6: history_each's STRATA_EACH_FEW; 7: history_summary_keep */
+#define STRATA_ENGINE_VERSION 7
 
 /* history_each flags: read the checksum of each row too */
 #define STRATA_EACH_CHECKSUM 1u
@@ -213,6 +213,11 @@ struct strata_engine {
 	 * standard_conforming_strings off, where a backslash escapes a quote), or NULL. */
 	const char *(*sql_read_differs)(const strata_conn *c);
 	const char *sql_read_fix; /* ... and how to make it read as the tokenizer does */
+	/* Optional (7). After history_summary answered with out->stale (the summary the engine
+	 * keeps for it was not up to date, or not there, so the history was aggregated instead),
+	 * for a run that changes nothing else and is not a dry run: makes that summary again,
+	 * best effort, waiting for no one. */
+	void (*history_summary_keep)(strata_conn *c);
 };
 
 struct strata_conn {

@@ -74,6 +74,8 @@ void strata_history_free(strata_history *h);
 typedef struct strata_history_summary {
 	uint64_t rows, unfinished, digest;
 	bool no_table; /* history_summary: there is no history table yet (and so no row) */
+	bool stale;    /* history_summary: aggregated, the engine's kept summary not up to date
+	                  (history_summary_keep) */
 } strata_history_summary;
 
 /* ms since 1970-01-01 UTC as the history shows times: ISO 8601 UTC with milliseconds,

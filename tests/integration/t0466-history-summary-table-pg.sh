@@ -51,13 +51,17 @@ check "... marked not valid: the run reads the history and applies 3-c again" 0 
 is "... the summary valid again, the history's" "$(summary)" "$(aggregate)"
 
 # each kind of change by hand marks it not valid, in its own transaction. The next run reads
-# the history's aggregate instead, and acts on it; a run that takes the lock makes the summary
-# valid again, a run with nothing to do (no lock taken) leaves it
+# the history's aggregate instead, and acts on it; then it makes the summary valid again (a run
+# that takes the lock, when it lets it go; one with nothing to do, at once; a dry run never)
 pg_q "update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
 is "UPDATE by hand: not valid" "$(valid)" f
+check "... a dry run: nothing to run, from the history's aggregate" 0 '^nothing to run' "^\$" \
+	strata migrations run --dry-run
+is "... which leaves it not valid" "$(valid)" f
 check "... the next run: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
 	strata -v migrations run
-is "... which leaves it not valid" "$(valid)" f
+is "... which makes it valid again, the history's" "$(summary)" "$(aggregate)"
+pg_q "update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
 tbl 4 d
 strata build >/dev/null
 check "... a run that applies a migration" 0 '^  applied   4-d ' '^$' strata migrations run
@@ -102,16 +106,21 @@ rm writer.in
 is "... once it committed, it does" "$(pg_q "select strata_migrations_summarize()") $(valid)" "t t"
 is "... the history's" "$(summary)" "$(aggregate)"
 
-# a database from an older strata (no summary table): a run with nothing to do reads the
-# history's aggregate and makes nothing; a run that writes makes it
+# a database from an older strata (no summary table): a run reads the history's aggregate, then
+# makes the table (a dry run never does); so does a run that writes the history
 pg_drop_summary
-check "no summary table: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
+check "no summary table: a dry run, from the history's aggregate" 0 '^nothing to run' "^\$" \
+	strata migrations run --dry-run
+is "... makes no table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t
+check "... a run: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
 	strata -v migrations run
-is "... which makes no table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t
+is "... which makes the summary, valid" "$(summary)" "$(aggregate)"
+check "... so the next run reads it" 0 "$FAST" '^$' strata -v migrations run
+pg_drop_summary
 tbl 5 e
 strata build >/dev/null
-check "a run that writes the history" 0 '^  applied   5-e ' '^$' strata migrations run
-is "... makes the summary, valid" "$(summary)" "$(aggregate)"
+check "no summary table: a run that writes the history" 0 '^  applied   5-e ' '^$' strata migrations run
+is "... makes it, valid" "$(summary)" "$(aggregate)"
 check "... so the next run reads it" 0 "$FAST" '^$' strata -v migrations run
 check "a revert" 0 '^  reverted  5-e ' '^$' strata migrations revert
 is "... leaves it valid, the history's" "$(summary)" "$(aggregate)"

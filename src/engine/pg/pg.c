@@ -314,6 +314,7 @@ const struct strata_engine strata_pg_engine = {
     .unlock = strata_pg__unlock,
     .history_load = strata_pg__history_load,
     .history_summary = strata_pg__history_summary,
+    .history_summary_keep = strata_pg__history_summary_keep,
     .history_each = strata_pg__history_each,
     .history_newest = strata_pg__history_newest,
     .history_fill_hashes = strata_pg__history_fill_hashes,

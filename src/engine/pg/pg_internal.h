@@ -57,6 +57,8 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 /* Makes the summary valid again, when no writer is at work, first making its table when it is
  * missing (best effort, as its own transaction: only when the connection is idle). */
 void strata_pg__summarize(pg_conn *pg);
+/* The engine's history_summary_keep: strata_pg__summarize. */
+void strata_pg__history_summary_keep(strata_conn *b);
 
 /* pg_history.c */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);

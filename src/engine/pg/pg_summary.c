@@ -26,8 +26,9 @@
  * the history writes it, and makes the summary valid, without privileges on the summary.
  * Where no summary can be made (a role without CREATE, an older table owned by another role),
  * or this role may not read it, a run reads the aggregate of the history, as before. So does a
- * run that finds it not valid (a run stopped half-way, a change by hand); if it then takes the
- * lock, it makes the summary valid when it lets the lock go.
+ * run that finds it not valid (a run stopped half-way, a change by hand). A run that then takes
+ * the lock makes the summary valid when it lets the lock go; one with nothing to do, and not a
+ * dry run, does so at once (history_summary_keep), making the table first if it is missing.
  *
  * The trigger's UPDATE holds the summary's row until its transaction ends, but only the first
  * change after the summary was made valid: a session changing the history by hand in an open
@@ -55,9 +56,12 @@
 
 /* Makes the summary valid (summarize), first making its table and functions, in the history's
  * schema, when they are missing (a role that may not goes on without, and the server logs no
- * error for it). Nothing when there is no history table. One statement. */
+ * error for it). Nothing when there is no history table. One statement, which waits at most
+ * 200 ms for a lock (the trigger's, on the history, behind a writer at work: it then fails,
+ * and the summary stays as it was). */
 static const char summary_update[] =
-    "DO $$DECLARE s text; BEGIN SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n "
+    "DO $$DECLARE s text; BEGIN PERFORM set_config('lock_timeout', '200', true); "
+    "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n "
     "ON n.oid = c.relnamespace WHERE c.oid = to_regclass('" STRATA_HISTORY_TABLE "'); "
     "IF s IS NULL THEN RETURN; END IF; "
     "IF to_regclass(format('%I." SUMMARY_TABLE "', s)) IS NULL THEN BEGIN "
@@ -98,7 +102,7 @@ static const char summary_update[] =
 #define SUMMARY_FROM_HISTORY SUMMARY_READ(SUMMARY_AGGREGATES, STRATA_HISTORY_TABLE)
 
 /* What summary_once found of the summary table. */
-enum summary_row { SUMMARY_ROW, SUMMARY_NOT_VALID, SUMMARY_NO_TABLE };
+enum summary_row { SUMMARY_ROW, SUMMARY_NOT_VALID, SUMMARY_NO_TABLE, SUMMARY_NOT_READABLE };
 
 /* One read of the summary (see strata_pg__history_summary): 1 answered, 0 not, < 0 error;
  * *row says whether the table had a valid row (from_table). */
@@ -123,11 +127,12 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
 		 * a lock wait (55P03): the run reads it all under the lock. The error ended the
 		 * implicit transaction, its lock_timeout and its transaction lock with it. */
 		const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
-		if (strcmp(st, "42P01") == 0 || (from_table && strcmp(st, "42501") == 0)) {
-			/* (the summary's table: not there, or not readable by this role) */
+		if (strcmp(st, "42P01") == 0) {
 			*row = SUMMARY_NO_TABLE;
 			out->no_table = !from_table;
 			found = !from_table;
+		} else if (from_table && strcmp(st, "42501") == 0) {
+			*row = SUMMARY_NOT_READABLE; /* (by this role: it reads the aggregate) */
 		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {
 			found = strata_pg__error(pg, r, e);
 		}
@@ -166,7 +171,7 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
                                strata_history_summary *out, strata_error *e)
 {
 	pg_conn *pg = (pg_conn *)b;
-	enum summary_row row = SUMMARY_NO_TABLE, history_row;
+	enum summary_row row = SUMMARY_NOT_READABLE, history_row;
 	int found = 0;
 
 	/* (a second call in a run, as under the lock, knows the table is missing) */
@@ -174,10 +179,19 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 	    ((found = summary_once(pg, wait_ms, unlocked, true, out, &row, e)) != 0 ||
 	     row == SUMMARY_ROW))
 		return found;
-	pg->summary_missing = row == SUMMARY_NO_TABLE;
-	/* not valid: made valid when the lock is let go, if this is a run that takes it */
+	pg->summary_missing = row != SUMMARY_NOT_VALID;
+	/* not valid: made valid when the lock is let go, if this is a run that takes it, or by
+	 * history_summary_keep */
 	pg->history_changed |= row == SUMMARY_NOT_VALID;
-	return summary_once(pg, wait_ms, unlocked, false, out, &history_row, e);
+	found = summary_once(pg, wait_ms, unlocked, false, out, &history_row, e);
+	out->stale =
+	    found > 0 && !out->no_table && (row == SUMMARY_NOT_VALID || row == SUMMARY_NO_TABLE);
+	return found;
+}
+
+void strata_pg__history_summary_keep(strata_conn *b)
+{
+	strata_pg__summarize((pg_conn *)b);
 }
 
 void strata_pg__summarize(pg_conn *pg)
@@ -185,4 +199,5 @@ void strata_pg__summarize(pg_conn *pg)
 	if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
 		PQclear(strata_pg_exec(&pg->link, summary_update));
 	pg->history_changed = false;
+	pg->summary_missing = false; /* (made, if this role may) */
 }
