@@ -55,10 +55,10 @@
 	"count(*) FILTER (WHERE status <> $a$applied$a$)"
 
 /* Makes the summary valid (summarize), first making its table and functions, in the history's
- * schema, when they are missing (a role that may not goes on without, and the server logs no
- * error for it). Nothing when there is no history table. One statement, which waits at most
- * 200 ms for a lock (the trigger's, on the history, behind a writer at work: it then fails,
- * and the summary stays as it was). */
+ * schema, when they are missing. Nothing when there is no history table. One statement, which
+ * waits at most 200 ms for a lock (the trigger's, on the history, behind a writer at work).
+ * Not made (a role that may not, that wait, another run making them at the same moment): it
+ * goes on without, and the server logs no error for it. */
 static const char summary_update[] =
     "DO $$DECLARE s text; BEGIN PERFORM set_config('lock_timeout', '200', true); "
     "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n "
@@ -84,7 +84,8 @@ static const char summary_update[] =
     "EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR DELETE OR "
     "TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
     "%I." SUMMARY_CHANGED "()', s, s); "
-    "EXCEPTION WHEN insufficient_privilege THEN RETURN; END; END IF; "
+    "EXCEPTION WHEN insufficient_privilege OR lock_not_available OR duplicate_table OR "
+    "duplicate_function OR duplicate_object OR unique_violation THEN RETURN; END; END IF; "
     "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); END$$";
 
 /* The first statement of the summary's round trip (see strata_pg__history_summary), then its
