@@ -5,8 +5,8 @@
  *
  * The server keeps it in a one-row table beside the history, strata_migrations_summary, so
  * that reading it costs the same at 10,000 rows as at 10 (aggregating the history on a new
- * backend took a third of a run's time at 10,000). The first run that changes the history
- * makes it (summary_update; also on a database from an older strata), with two functions:
+ * backend took a third of a run's time at 10,000). The first run that is not a dry run makes
+ * it (summary_update; also on a database from an older strata), with two functions:
  *
  * - strata_migrations_changed, a statement trigger on the history: any change to it (a run's,
  *   a revert's, or an UPDATE, DELETE or TRUNCATE by hand) marks the summary not valid, in the
