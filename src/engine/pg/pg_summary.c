@@ -54,33 +54,39 @@
 	"count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), "                              \
 	"count(*) FILTER (WHERE status <> $a$applied$a$)"
 
-/* Makes the summary valid (summarize), first making its table and functions, in the history's
- * schema, when they are missing. Nothing when there is no history table. One statement, which
- * waits at most 200 ms for a lock (the trigger's, on the history, behind a writer at work).
+/* Makes the summary valid (summarize), first making its table, functions and trigger, in the
+ * history's schema, when they are missing: also when the history table is not the one the
+ * summary was made of (dropped and made again: without the trigger; the summary keeps its
+ * oid, and is read only as that table's). Nothing when there is no history table. One statement,
+ * which waits at most 200 ms for a lock (the trigger's, on the history, behind a writer at work).
  * Not made (a role that may not, that wait, another run making them at the same moment): it
  * goes on without, and the server logs no error for it. */
 static const char summary_update[] =
-    "DO $$DECLARE s text; BEGIN PERFORM set_config('lock_timeout', '200', true); "
-    "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n "
-    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass('" STRATA_HISTORY_TABLE "'); "
-    "IF s IS NULL THEN RETURN; END IF; "
-    "IF to_regclass(format('%I." SUMMARY_TABLE "', s)) IS NULL THEN BEGIN "
-    "EXECUTE format('CREATE TABLE %I." SUMMARY_TABLE " (one boolean PRIMARY KEY DEFAULT true "
-    "CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT 0, "
-    "digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, "
+    "DO $$DECLARE s text; h oid := to_regclass('" STRATA_HISTORY_TABLE "'); BEGIN "
+    "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
+    "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = h; "
+    "IF to_regclass(format('%I." SUMMARY_TABLE "', s)) IS NULL OR NOT EXISTS (SELECT FROM "
+    "pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN BEGIN "
+    "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
+    "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
+    "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
     "valid boolean NOT NULL DEFAULT false)', s); "
-    "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES', s); "
+    "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING', "
+    "s); "
+    "EXECUTE format('UPDATE %I." SUMMARY_TABLE " SET valid = false', s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_CHANGED "() RETURNS trigger "
     "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
     "PERFORM pg_advisory_xact_lock_shared(" SUMMARY_LOCK_CLASS ", TG_RELID::int); "
     "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; RETURN NULL; END$f$', s, s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_SUMMARIZE "() RETURNS boolean "
-    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
-    "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", $a$" STRATA_HISTORY_TABLE
-    "$a$::regclass::oid::int) THEN RETURN false; END IF; "
-    "INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
+    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$DECLARE h oid := "
+    "$a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
+    "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
+    "END IF; INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
     "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
-    " FROM " STRATA_HISTORY_TABLE "), valid = true WHERE NOT valid; RETURN true; END$f$', s, s); "
+    " FROM " STRATA_HISTORY_TABLE "), history = h, valid = true WHERE NOT valid OR "
+    "history IS DISTINCT FROM h; RETURN true; END$f$', s, s); "
     "EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR DELETE OR "
     "TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
     "%I." SUMMARY_CHANGED "()', s, s); "
@@ -99,7 +105,8 @@ static const char summary_update[] =
 	"current_setting('strata.summary_locked') = 'true' AND "                                   \
 	"to_regclass('" STRATA_LOCK_TABLE_NAME "') IS NULL FROM " from
 #define SUMMARY_FROM_TABLE                                                                         \
-	SUMMARY_READ("rows, hashed, digest, unfinished", SUMMARY_TABLE " WHERE valid")
+	SUMMARY_READ("rows, hashed, digest, unfinished", SUMMARY_TABLE                             \
+	             " WHERE valid AND history = to_regclass('" STRATA_HISTORY_TABLE "')")
 #define SUMMARY_FROM_HISTORY SUMMARY_READ(SUMMARY_AGGREGATES, STRATA_HISTORY_TABLE)
 
 /* What summary_once found of the summary table. */
