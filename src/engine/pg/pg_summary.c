@@ -57,7 +57,8 @@
 /* Makes the summary valid (summarize), first making its table, functions and trigger, in the
  * history's schema, when they are missing: also when the history table is not the one the
  * summary was made of (dropped and made again: without the trigger; the summary keeps its
- * oid, and is read only as that table's). Nothing when there is no history table. One statement,
+ * oid, and is read only as that table's), and when the table lacks that column (one of another
+ * shape). Nothing when there is no history table. One statement,
  * which waits at most 200 ms for a lock (the trigger's, on the history, behind a writer at work).
  * Not made (a role that may not, that wait, another run making them at the same moment): it
  * goes on without, and the server logs no error for it. */
@@ -66,12 +67,15 @@ static const char summary_update[] =
     "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
     "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = h; "
-    "IF to_regclass(format('%I." SUMMARY_TABLE "', s)) IS NULL OR NOT EXISTS (SELECT FROM "
-    "pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN BEGIN "
+    "IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(format('%I." SUMMARY_TABLE
+    "', s)) AND attname = 'history' AND NOT attisdropped) OR NOT EXISTS (SELECT "
+    "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN BEGIN "
     "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
     "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
     "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
     "valid boolean NOT NULL DEFAULT false)', s); "
+    "EXECUTE format('ALTER TABLE %I." SUMMARY_TABLE " ADD COLUMN IF NOT EXISTS history oid', "
+    "s); "
     "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING', "
     "s); "
     "EXECUTE format('UPDATE %I." SUMMARY_TABLE " SET valid = false', s); "
@@ -87,9 +91,10 @@ static const char summary_update[] =
     "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
     " FROM " STRATA_HISTORY_TABLE "), history = h, valid = true WHERE NOT valid OR "
     "history IS DISTINCT FROM h; RETURN true; END$f$', s, s); "
-    "EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR DELETE OR "
-    "TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
-    "%I." SUMMARY_CHANGED "()', s, s); "
+    "IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED
+    "') THEN EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR "
+    "DELETE OR TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
+    "%I." SUMMARY_CHANGED "()', s, s); END IF; "
     "EXCEPTION WHEN insufficient_privilege OR lock_not_available OR duplicate_table OR "
     "duplicate_function OR duplicate_object OR unique_violation THEN RETURN; END; END IF; "
     "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); END$$";
@@ -139,6 +144,8 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
 			*row = SUMMARY_NO_TABLE;
 			out->no_table = !from_table;
 			found = !from_table;
+		} else if (from_table && strcmp(st, "42703") == 0) {
+			*row = SUMMARY_NO_TABLE; /* (one of another shape: made again) */
 		} else if (from_table && strcmp(st, "42501") == 0) {
 			*row = SUMMARY_NOT_READABLE; /* (by this role: it reads the aggregate) */
 		} else if (strcmp(st, "42703") != 0 && strcmp(st, "55P03") != 0) {
