@@ -58,10 +58,10 @@
  * history's schema, when they are missing: also when the history table is not the one the
  * summary was made of (dropped and made again: without the trigger; the summary keeps its
  * oid, and is read only as that table's), and when the table lacks that column (one of another
- * shape). Nothing when there is no history table. One statement,
- * which waits at most 200 ms for a lock (the trigger's, on the history, behind a writer at work).
- * Not made (a role that may not, that wait, another run making them at the same moment): it
- * goes on without, and the server logs no error for it. */
+ * shape). Nothing when there is no history table. One statement, which waits at most 200 ms
+ * for a lock (the trigger's, on the history, behind a writer at work). When it cannot (a role
+ * that may not make them or run summarize, a read-only session, that wait, another run making
+ * them at the same moment), nothing changes, and the server logs no error for it. */
 static const char summary_update[] =
     "DO $$DECLARE s text; h oid := to_regclass('" STRATA_HISTORY_TABLE "'); BEGIN "
     "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
@@ -69,7 +69,7 @@ static const char summary_update[] =
     "WHERE c.oid = h; "
     "IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(format('%I." SUMMARY_TABLE
     "', s)) AND attname = 'history' AND NOT attisdropped) OR NOT EXISTS (SELECT "
-    "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN BEGIN "
+    "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN "
     "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
     "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
     "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
@@ -94,10 +94,11 @@ static const char summary_update[] =
     "IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED
     "') THEN EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR "
     "DELETE OR TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
-    "%I." SUMMARY_CHANGED "()', s, s); END IF; "
-    "EXCEPTION WHEN insufficient_privilege OR lock_not_available OR duplicate_table OR "
-    "duplicate_function OR duplicate_object OR unique_violation THEN RETURN; END; END IF; "
-    "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); END$$";
+    "%I." SUMMARY_CHANGED "()', s, s); END IF; END IF; "
+    "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); "
+    "EXCEPTION WHEN insufficient_privilege OR lock_not_available OR read_only_sql_transaction "
+    "OR duplicate_table OR duplicate_function OR duplicate_object OR unique_violation THEN "
+    "NULL; END$$";
 
 /* The first statement of the summary's round trip (see strata_pg__history_summary), then its
  * statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. The row
