@@ -58,6 +58,9 @@ is "UPDATE by hand: not valid" "$(valid)" f
 check "... a dry run: nothing to run, from the history's aggregate" 0 '^nothing to run' "^\$" \
 	strata migrations run --dry-run
 is "... which leaves it not valid" "$(valid)" f
+PGOPTIONS="-c default_transaction_read_only=on" check "... a run in a read-only session" 0 "$FAST" '^$' \
+	strata -v migrations run
+is "... leaves it not valid, and fails nothing" "$(valid)" f
 check "... the next run: nothing to run, from the history's aggregate" 0 "$FAST" '^$' \
 	strata -v migrations run
 is "... which makes it valid again, the history's" "$(summary)" "$(aggregate)"
