@@ -21,7 +21,8 @@ typedef struct pg_conn {
 	bool altering_accepted; /* adding the columns of an accepted edit (for the hint) */
 	size_t recorded;        /* history rows this connection's runs wrote (steps applied) */
 	bool history_changed;   /* changed, or its summary seen not valid (pg_summary.c) */
-	bool summary_missing;   /* the summary's table is not there (pg_summary.c) */
+	bool summary_unusable;  /* its summary found not valid, not there or not readable: read
+	                           the aggregate until it is made again (pg_summary.c) */
 } pg_conn;
 
 /* pg.c: errors and plain statements */
@@ -54,10 +55,9 @@ void strata_pg__unlock(strata_conn *b);
 /* pg_summary.c: the history's summary, kept by the server */
 int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
                                strata_history_summary *out, strata_error *e);
-/* Makes the summary valid again, when no writer is at work, first making its table when it is
- * missing (best effort, as its own transaction: only when the connection is idle). */
-void strata_pg__summarize(pg_conn *pg);
-/* The engine's history_summary_keep: strata_pg__summarize. */
+/* The engine's history_summary_keep, also called when the lock is let go after a change to the
+ * history: makes the summary valid again, when no writer is at work, first making its table
+ * when it is missing (best effort, as its own transaction: only when the connection is idle). */
 void strata_pg__history_summary_keep(strata_conn *b);
 
 /* pg_history.c */

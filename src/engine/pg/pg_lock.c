@@ -197,7 +197,7 @@ void strata_pg__unlock(strata_conn *b)
 	/* the history's summary, marked not valid by this run's changes, made valid again while
 	 * the lock is still held (pg_summary.c) */
 	if (pg->history_changed)
-		strata_pg__summarize(pg);
+		strata_pg__history_summary_keep(b);
 	if (pg->locked && PQstatus(pg->conn) == CONNECTION_OK)
 		PQclear(PQexec(pg->conn, "SELECT pg_advisory_unlock_all()"));
 	pg->locked = false;

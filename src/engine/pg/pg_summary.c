@@ -127,9 +127,7 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
 {
 	char sql[1024];
 	PGresult *r;
-	int found = 0;
-
-	int ms = wait_ms > 0 ? wait_ms : 1;
+	int found = 0, ms = wait_ms > 0 ? wait_ms : 1;
 
 	if (from_table)
 		snprintf(sql, sizeof(sql), SUMMARY_TRY_LOCK SUMMARY_FROM_TABLE, ms);
@@ -179,9 +177,11 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
  * database where the table lock (PgBouncer) was ever used: its holder takes no advisory lock.
  *
  * The second statement reads the summary table. Where it is not valid (a run stopped half-way,
- * a change by hand) or not there (a table from an older strata, a role that may not make it),
- * a second round trip aggregates the history instead; a summary not valid is then made valid
- * again, or (not there) a run that writes the history makes it. A row without its hash
+ * a change by hand), not there (a table from an older strata, a role that may not make it) or
+ * not readable by this role, a second round trip aggregates the history instead, and this
+ * connection reads only the aggregate until the summary is made again (as under the lock, in
+ * the same run); a run that is not a dry run then makes it (out->stale: history_summary_keep,
+ * or when it lets the lock go). A row without its hash
  * (written by an older strata, or by hand) makes the summary unusable until a run fills it in
  * (pg_history_fill_hashes).
  */
@@ -192,14 +192,12 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 	enum summary_row row = SUMMARY_NOT_READABLE, history_row;
 	int found = 0;
 
-	/* (a second call in a run, as under the lock, knows the table is missing) */
-	if (!pg->summary_missing &&
+	if (!pg->summary_unusable &&
 	    ((found = summary_once(pg, wait_ms, unlocked, true, out, &row, e)) != 0 ||
 	     row == SUMMARY_ROW))
 		return found;
-	pg->summary_missing = row != SUMMARY_NOT_VALID;
-	/* not valid: made valid when the lock is let go, if this is a run that takes it, or by
-	 * history_summary_keep */
+	pg->summary_unusable = true;
+	/* not valid: made valid when the lock is let go, if this is a run that takes it */
 	pg->history_changed |= row == SUMMARY_NOT_VALID;
 	found = summary_once(pg, wait_ms, unlocked, false, out, &history_row, e);
 	out->stale =
@@ -209,13 +207,9 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 
 void strata_pg__history_summary_keep(strata_conn *b)
 {
-	strata_pg__summarize((pg_conn *)b);
-}
-
-void strata_pg__summarize(pg_conn *pg)
-{
+	pg_conn *pg = (pg_conn *)b;
 	if (PQstatus(pg->conn) == CONNECTION_OK && PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
 		PQclear(strata_pg_exec(&pg->link, summary_update));
 	pg->history_changed = false;
-	pg->summary_missing = false; /* (made, if this role may) */
+	pg->summary_unusable = false; /* (made, if this role may) */
 }
