@@ -575,9 +575,7 @@ typedef struct strata_status_callbacks {
  * counts and db_exists, with entries NULL. An error part-way (a lost connection, an interrupt)
  * ends it: entries already handed out stay handed out. On SQLite the history is read 256 rows
  * at a time, each batch a read of its own, so that a slow callback keeps no lock that would
- * stop a run. Reads; changes nothing of the user's (on PostgreSQL, a listing of more than 2,048
- * migrations may make the copy of the history that strata keeps for listing it, once after each
- * change: see README's History).
+ * stop a run. Reads; changes nothing.
  */
 STRATA_API int strata_status_each(strata_db *db, strata_source *src,
                                   const strata_status_callbacks *cb, strata_status_report *totals,

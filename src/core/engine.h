@@ -130,8 +130,7 @@ struct strata_engine {
 	 * STRATA_EACH_CHECKSUM in flags, else "") to fn, which returns 0 to go on or < 0 to stop
 	 * with that error. Returns 0 at the end (no history table: no rows), 1 before any row
 	 * when this table cannot be read so (a table from an older strata: use history_load), or
-	 * < 0 on error. Changes nothing of the user's (PostgreSQL may make the listing it keeps
-	 * of the history beside its summary: pg_summary.c). */
+	 * < 0 on error. Changes nothing. */
 	int (*history_each)(strata_conn *c, unsigned flags,
 	                    int (*fn)(void *ud, const strata_applied *a), void *ud,
 	                    strata_error *e);

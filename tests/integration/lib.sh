@@ -392,10 +392,10 @@ unlike() {
 pg_history_summary() {
 	pg_q "select count(*) || '|' || count(*) filter (where status <> 'applied') || '|' || lpad(to_hex(coalesce(bit_xor(row_hash), 0)), 16, '0') from strata_migrations"
 }
-# pg_drop_summary: the history's summary table (and its listing), its trigger and its functions dropped, as on a
+# pg_drop_summary: the history's summary table, its trigger and its functions dropped, as on a
 # database from a strata before them (src/engine/pg/pg_summary.c).
 pg_drop_summary() {
-	pg_q "drop trigger strata_migrations_changed on strata_migrations; drop table strata_migrations_summary; drop function strata_migrations_summarize(); drop function if exists strata_migrations_list(); drop function strata_migrations_changed()" >/dev/null
+	pg_q "drop trigger strata_migrations_changed on strata_migrations; drop table strata_migrations_summary; drop function strata_migrations_summarize(); drop function strata_migrations_changed()" >/dev/null
 }
 manifest_summary() {
 	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("%d|0|%s" % (m["count"], m["history_digest"]))' "${1:-dist/migrations}/manifest.json" ||

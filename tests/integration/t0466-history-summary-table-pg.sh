@@ -35,9 +35,9 @@ is "... makes no summary table" "$(pg_q "select to_regclass('strata_migrations_s
 check "the first run applies" 0 '^  applied   3-c ' '^$' strata migrations run
 is "... and makes the summary: valid, the history's aggregate" "$(summary)" "$(aggregate)"
 is "... which is the manifest's" "$(pg_history_summary)" "$(manifest_summary)"
-is "... with its trigger and its three functions" \
+is "... with its trigger and its two functions" \
 	"$(pg_q "select string_agg(proname, ',' order by proname) from pg_proc where proname like 'strata_migrations_%'") $(pg_q "select tgname from pg_trigger where tgrelid = 'strata_migrations'::regclass")" \
-	"strata_migrations_changed,strata_migrations_list,strata_migrations_summarize strata_migrations_changed"
+	"strata_migrations_changed,strata_migrations_summarize strata_migrations_changed"
 check "the next run answers from the summary" 0 "$FAST" '^$' strata -v migrations run
 unlike "... without taking the lock" "$out" '^locked in'
 
@@ -159,7 +159,7 @@ is "... and the run mends it" "$(summary) $(pg_q "select history = 'strata_migra
 # strata's own objects are not the user's schema
 check "the schema dump" 0 '' '^$' strata schema dump
 unlike "... leaves out the summary table" "$out" 'strata_migrations_summary'
-unlike "... and its functions and trigger" "$out" 'strata_migrations_(changed|summarize|list)'
+unlike "... and its functions and trigger" "$out" 'strata_migrations_(changed|summarize)'
 like "... but has the user's tables" "$out" 'CREATE TABLE public\.e '
 
 # a role granted only the history's privileges (not the summary's) writes the history: the
@@ -189,6 +189,6 @@ check "a tenant's run" 0 '^ok +tenant_a +applied 6 ' '1 done \(6 migrations appl
 is "... makes its summary there, valid" \
 	"$(pg_q "select rows || '|' || valid from tenant_a.strata_migrations_summary")" "6|true"
 is "... with its functions there" \
-	"$(pg_q "select count(*) from pg_proc where pronamespace = 'tenant_a'::regnamespace and proname like 'strata_migrations_%'")" 3
+	"$(pg_q "select count(*) from pg_proc where pronamespace = 'tenant_a'::regnamespace and proname like 'strata_migrations_%'")" 2
 is "... and public's is unchanged" "$(summary)" "$(aggregate)"
 done_testing

@@ -368,7 +368,8 @@ int strata_pg__history_newest(strata_conn *b, size_t k, const strata_applied *af
 	return error;
 }
 
-uint64_t strata_pg__be(const char *p, int n)
+/* A big-endian integer of n bytes, as binary values hold them. */
+static uint64_t be(const char *p, int n)
 {
 	const unsigned char *u = (const unsigned char *)p;
 	uint64_t v = 0;
@@ -377,9 +378,10 @@ uint64_t strata_pg__be(const char *p, int n)
 	return v;
 }
 
-void strata_pg__binary_time(char *out, const char *p)
+/* A binary timestamptz (microseconds since 2000-01-01 UTC) as the history shows times. */
+static void binary_time(char *out, const char *p)
 {
-	uint64_t raw = strata_pg__be(p, 8);
+	uint64_t raw = be(p, 8);
 	int64_t us, ms;
 	/* 'infinity' and '-infinity' (the extremes), which to_char leaves empty */
 	if (raw == (uint64_t)INT64_MAX || raw == (uint64_t)1 << 63) {
@@ -428,23 +430,21 @@ static int each_row(const PGresult *r, int i, int (*fn)(void *ud, const strata_a
 	st = strata_applied_status_parse(PQgetvalue(r, i, 2));
 	a.status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
 	/* a NULL (a table made by hand) has no bytes to read: 0, "" */
-	a.progress = PQgetisnull(r, i, 3)
-	                 ? 0
-	                 : (int)(int32_t)(uint32_t)strata_pg__be(PQgetvalue(r, i, 3), 4);
+	a.progress = PQgetisnull(r, i, 3) ? 0 : (int)(int32_t)(uint32_t)be(PQgetvalue(r, i, 3), 4);
 	a.out_of_order = !PQgetisnull(r, i, 4) && *PQgetvalue(r, i, 4) != 0;
 	at[0] = '\0';
 	if (!PQgetisnull(r, i, 5)) {
-		strata_pg__binary_time(at, PQgetvalue(r, i, 5));
+		binary_time(at, PQgetvalue(r, i, 5));
 		/* microseconds since 2000-01-01, the infinities aside */
-		a.applied_us = (int64_t)strata_pg__be(PQgetvalue(r, i, 5), 8);
+		a.applied_us = (int64_t)be(PQgetvalue(r, i, 5), 8);
 		a.has_applied_us = at[0] != '\0';
 	}
 	a.applied_at = at;
-	dur = PQgetisnull(r, i, 6) ? 0 : strata_pg__be(PQgetvalue(r, i, 6), 8);
+	dur = PQgetisnull(r, i, 6) ? 0 : be(PQgetvalue(r, i, 6), 8);
 	memcpy(&a.duration_ms, &dur, sizeof(dur));
 	if (!PQgetisnull(r, i, 7) && !PQgetisnull(r, i, 8)) {
 		a.previous_checksum = PQgetvalue(r, i, 7);
-		strata_pg__binary_time(accepted, PQgetvalue(r, i, 8));
+		binary_time(accepted, PQgetvalue(r, i, 8));
 		a.accepted_at = accepted;
 	}
 	return fn(ud, &a);
@@ -496,12 +496,6 @@ int strata_pg__history_each(strata_conn *b, unsigned flags,
 
 	if (!sorts_as_utf8(pg)) /* read in full */
 		return 1;
-	/* many rows without their checksums (a listing), from the listing the server keeps when
-	 * there is one (for few rows, reading it costs more than reading them: the first read of
-	 * two more relations, the summary's table and its TOAST table) */
-	if (!few && !checksum && (error = strata_pg__listing_each(pg, fn, ud, e)) <= 0)
-		return error;
-	error = 0;
 	if (!PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 1))
 		return strata_pg__error(pg, NULL, e);
 	if (!few)

@@ -59,18 +59,8 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
  * history: makes the summary valid again, when no writer is at work, first making its table
  * when it is missing (best effort, as its own transaction: only when the connection is idle). */
 void strata_pg__history_summary_keep(strata_conn *b);
-/* The history's rows to fn as history_each hands them out, from the listing the server keeps
- * with the summary (made first when it is not valid, as a best effort): 0 at the end, 1 when
- * there is none (nothing handed out: read the history table), < 0 on error or fn's stop. */
-int strata_pg__listing_each(pg_conn *pg, int (*fn)(void *ud, const strata_applied *a), void *ud,
-                            strata_error *e);
 
 /* pg_history.c */
-/* A big-endian integer of n bytes, as binary values hold them. */
-uint64_t strata_pg__be(const char *p, int n);
-/* A binary timestamptz (microseconds since 2000-01-01 UTC) as the history shows times ("" for
- * the infinities). */
-void strata_pg__binary_time(char *out, const char *p);
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);
 int strata_pg__history_each(strata_conn *b, unsigned flags,
                             int (*fn)(void *ud, const strata_applied *a), void *ud,

@@ -89,7 +89,7 @@
 	" AND rc.relkind <> 'c'), 1) AS phase FROM pg_proc p JOIN nsp n"                           \
 	" ON n.oid = p.pronamespace WHERE" NOT_EXT("pg_proc", "p.oid") "AND" NOT_MADE(             \
 	    "pg_proc", "p.oid") " AND p.proname NOT IN ('strata_migrations_changed', "             \
-	                        "'strata_migrations_summarize', 'strata_migrations_list'))"
+	                        "'strata_migrations_summarize'))"
 
 /* Tables (plain and partitioned), their depth in the inheritance tree (parents first), and
  * their columns: as CREATE TABLE writes them (def) and as a diff names them (detail). */

@@ -34,14 +34,6 @@
  * change after the summary was made valid: a session changing the history by hand in an open
  * transaction holds up a run's first history row until it ends (the lock-timeout error names
  * it).
- *
- * The summary's row also keeps the listing: every history row, packed in one value (see
- * LISTING_ROW), which `migrations show` of more than STRATA_EACH_FEW_ROWS migrations reads
- * instead of the rows (at 10,000, psql reading it took 1.15x `select 1`, reading the rows
- * 1.84x). A third function, strata_migrations_list(), makes it under the same lock as
- * summarize, which the first such show after a change calls (LISTING_MAKE): a run that changes
- * the history pays nothing for it. The trigger drops it (NULL) with the summary's validity, and
- * summarize leaves it NULL; it is read only while the summary is valid.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,92 +54,43 @@
 	"count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), "                              \
 	"count(*) FILTER (WHERE status <> $a$applied$a$)"
 
-#define SUMMARY_LIST STRATA_HISTORY_TABLE "_list"
-/* The listing: every history row, in the order of HISTORY_ORDER (pg_history.c), packed as
- * strata_pg__listing_each reads it; numbers big-endian, as the *send functions write them:
- * int4 length and the bytes of version, name and status, int4 progress, one byte of flags
- * (LISTING_*), int8 applied_at (timestamptz_send: 0 when NULL), float8 duration_ms, and with
- * LISTING_ACCEPTED the int4 length and bytes of previous_checksum, int8 accepted_at. Made only
- * on a UTF-8 database (NULL elsewhere). Stored uncompressed (STORAGE EXTERNAL), so that it is
- * read a slice at a time. */
-#define LISTING_OUT_OF_ORDER 1
-#define LISTING_APPLIED_AT 2
-#define LISTING_ACCEPTED 4
-#define LISTING_TEXT(col)                                                                          \
-	"int4send(octet_length(coalesce(" col ", ''''))) || convert_to(coalesce(" col              \
-	", ''''), $a$UTF8$a$)"
-#define LISTING_NO_ACCEPTED "previous_checksum IS NULL OR accepted_at IS NULL"
-#define LISTING_ROW                                                                                \
-	LISTING_TEXT("version")                                                                    \
-	" || " LISTING_TEXT("name") " || " LISTING_TEXT(                                           \
-	    "status") " || int4send(coalesce(progress, 0)) || set_byte($a$\\x00$a$::bytea, 0, "    \
-	              "CASE WHEN out_of_order THEN 1 ELSE 0 END + CASE WHEN applied_at IS NULL "   \
-	              "THEN 0 ELSE 2 END + CASE WHEN " LISTING_NO_ACCEPTED " THEN 0 ELSE 4 END) "  \
-	              "|| coalesce(timestamptz_send(applied_at), $a$\\x0000000000000000$a$) || "   \
-	              "float8send(coalesce(duration_ms, 0)) || CASE WHEN " LISTING_NO_ACCEPTED     \
-	              " THEN $a$\\x$a$::bytea ELSE " LISTING_TEXT(                                 \
-	                  "previous_checksum") " || timestamptz_send(accepted_at) END"
-/* The listing of the history (NULL on a database not in UTF-8): its rows packed in the order
- * an index scan of HISTORY_ORDER_INDEX gives (an ORDER BY inside string_agg sorted them again,
- * 16 ms at 10,000 rows, against 7 ms), which the aggregate keeps when the plan is not parallel
- * (strata_migrations_list runs without parallel workers); the reader checks the order. */
-#define LISTING_AGGREGATE                                                                          \
-	"(SELECT CASE WHEN current_setting($a$server_encoding$a$) = $a$UTF8$a$ THEN "              \
-	"coalesce(string_agg(r, $a$\\x$a$::bytea), $a$\\x$a$::bytea) END FROM "                    \
-	"(SELECT " LISTING_ROW " AS r FROM " STRATA_HISTORY_TABLE                                  \
-	" ORDER BY octet_length(ltrim(version, $a$0$a$)), "                                        \
-	"(ltrim(version, $a$0$a$) COLLATE \"C\"), (name COLLATE \"C\")) l)"
-
 /* Makes the summary valid (summarize), first making its table, functions and trigger, in the
  * history's schema, when they are missing: also when the history table is not the one the
  * summary was made of (dropped and made again: without the trigger; the summary keeps its
- * oid, and is read only as that table's), and when the table lacks that column or the listing
- * (one of another shape, or from before the listing). Nothing when there is no history table.
- * One statement, which waits at most 200 ms for a lock (the trigger's, on the history, behind
- * a writer at work). When it cannot (a role that may not make them or run summarize, a
- * read-only session, that wait, another run making them at the same moment), nothing changes,
- * and the server logs no error for it. */
+ * oid, and is read only as that table's), and when the table lacks that column (one of another
+ * shape). Nothing when there is no history table. One statement, which waits at most 200 ms
+ * for a lock (the trigger's, on the history, behind a writer at work). When it cannot (a role
+ * that may not make them or run summarize, a read-only session, that wait, another run making
+ * them at the same moment), nothing changes, and the server logs no error for it. */
 static const char summary_update[] =
     "DO $$DECLARE s text; h oid := to_regclass('" STRATA_HISTORY_TABLE "'); BEGIN "
     "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
     "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.oid = h; "
-    "IF (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(format('%I." SUMMARY_TABLE
-    "', s)) AND attname IN ('history', 'listing') AND NOT attisdropped) < 2 OR NOT EXISTS (SELECT "
+    "IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(format('%I." SUMMARY_TABLE
+    "', s)) AND attname = 'history' AND NOT attisdropped) OR NOT EXISTS (SELECT "
     "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN "
     "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
     "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
     "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
-    "valid boolean NOT NULL DEFAULT false, listing bytea)', s); "
-    "EXECUTE format('ALTER TABLE %I." SUMMARY_TABLE " ADD COLUMN IF NOT EXISTS history oid, "
-    "ADD COLUMN IF NOT EXISTS listing bytea', s); "
-    "EXECUTE format('ALTER TABLE %I." SUMMARY_TABLE " ALTER listing SET STORAGE EXTERNAL', s); "
+    "valid boolean NOT NULL DEFAULT false)', s); "
+    "EXECUTE format('ALTER TABLE %I." SUMMARY_TABLE " ADD COLUMN IF NOT EXISTS history oid', "
+    "s); "
     "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING', "
     "s); "
     "EXECUTE format('UPDATE %I." SUMMARY_TABLE " SET valid = false', s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_CHANGED "() RETURNS trigger "
     "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
     "PERFORM pg_advisory_xact_lock_shared(" SUMMARY_LOCK_CLASS ", TG_RELID::int); "
-    "UPDATE " SUMMARY_TABLE " SET valid = false, listing = NULL WHERE valid; RETURN NULL; "
-    "END$f$', s, s); "
+    "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; RETURN NULL; END$f$', s, s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_SUMMARIZE "() RETURNS boolean "
     "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$DECLARE h oid := "
     "$a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
     "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
     "END IF; INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
     "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
-    " FROM " STRATA_HISTORY_TABLE "), history = h, valid = true, listing = NULL WHERE NOT "
-    "valid OR history IS DISTINCT FROM h; RETURN true; END$f$', s, s); "
-    "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_LIST "() RETURNS boolean "
-    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp SET "
-    "max_parallel_workers_per_gather = 0 AS $f$DECLARE h oid := "
-    "$a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
-    "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
-    "END IF; INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
-    "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
-    " FROM " STRATA_HISTORY_TABLE "), listing = " LISTING_AGGREGATE ", history = h, "
-    "valid = true WHERE NOT valid OR history IS DISTINCT FROM h OR listing IS NULL; RETURN "
-    "true; END$f$', s, s); "
+    " FROM " STRATA_HISTORY_TABLE "), history = h, valid = true WHERE NOT valid OR "
+    "history IS DISTINCT FROM h; RETURN true; END$f$', s, s); "
     "IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED
     "') THEN EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR "
     "DELETE OR TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
@@ -269,185 +212,4 @@ void strata_pg__history_summary_keep(strata_conn *b)
 		PQclear(strata_pg_exec(&pg->link, summary_update));
 	pg->history_changed = false;
 	pg->summary_unusable = false; /* (made, if this role may) */
-}
-
-/* The listing in slices of LISTING_SLICE bytes, a row each with its offset (always one at
- * least, when there is a listing: also for an empty history), read as the summary is (valid,
- * of this history table). The slices are read one at a time (single-row mode), each the size of
- * libpq's input buffer: memory holds one (with 64 KiB slices show's peak RSS at 10,000 rose
- * 0.3 MiB; their size does not change the time). Not sorted: the server sends each slice as it
- * reads it (a sort waited for all of them, 0.4 ms at 10,000 rows); the offsets show they came
- * in order. */
-#define LISTING_SLICE 16384
-#define LISTING_SLICE_SQL "16384"
-#define LISTING_READ                                                                               \
-	"SELECT o, substring(listing FROM o + 1 FOR " LISTING_SLICE_SQL ") FROM " SUMMARY_TABLE    \
-	", generate_series(0, octet_length(listing), " LISTING_SLICE_SQL                           \
-	") o WHERE valid AND listing IS NOT NULL AND history::regclass::text = "                   \
-	"'" STRATA_HISTORY_TABLE "'"
-/* Makes the listing (and the summary valid), when no writer is at work; changes nothing
- * when it cannot (see summary_update), also where the summary or this function is missing
- * (a run makes them: a listing does not). Its commit does not wait for the disk: a listing
- * lost in a crash is no listing, made again by the next show. */
-#define LISTING_MAKE                                                                               \
-	"DO $$BEGIN PERFORM set_config('lock_timeout', '200', true); "                             \
-	"PERFORM set_config('synchronous_commit', 'off', true); PERFORM " SUMMARY_LIST "(); "      \
-	"EXCEPTION WHEN undefined_function OR undefined_table OR undefined_column OR "             \
-	"insufficient_privilege OR lock_not_available OR read_only_sql_transaction OR "            \
-	"unique_violation THEN NULL; END$$"
-
-/* The packed rows of a listing as they arrive: the bytes not yet handed out. */
-struct listing {
-	strata_buf pending, strings;
-	size_t at; /* the first byte of pending not handed out */
-};
-
-/* Steps *at over an int4 length and that many bytes of p (n bytes), *len the length; false
- * when they are not all there. */
-static bool take_text(const char *p, size_t n, size_t *at, size_t *len)
-{
-	if (n - *at < 4)
-		return false;
-	*len = (size_t)(uint32_t)strata_pg__be(p + *at, 4);
-	if (n - *at - 4 < *len)
-		return false;
-	*at += 4 + *len;
-	return true;
-}
-
-/* The next whole row of l->pending to fn: 1 handed out, 0 not all there yet, < 0 fn's stop or
- * out of memory. */
-static int listing_row(struct listing *l, int (*fn)(void *ud, const strata_applied *a), void *ud,
-                       strata_error *e)
-{
-	const char *p = l->pending.ptr;
-	size_t n = l->pending.len, at = l->at, off[4], len[4] = {0};
-	char applied[32], accepted[32], *s;
-	unsigned char flags;
-	int st, error;
-	uint64_t dur;
-	strata_applied a = {.applied_at = applied};
-
-	for (int i = 0; i < 3; i++) {
-		off[i] = at + 4;
-		if (!take_text(p, n, &at, &len[i]))
-			return 0;
-	}
-	if (n - at < 4 + 1 + 8 + 8)
-		return 0;
-	a.progress = (int)(int32_t)(uint32_t)strata_pg__be(p + at, 4);
-	flags = (unsigned char)p[at + 4];
-	applied[0] = '\0';
-	if (flags & LISTING_APPLIED_AT) {
-		strata_pg__binary_time(applied, p + at + 5);
-		a.applied_us = (int64_t)strata_pg__be(p + at + 5, 8);
-		a.has_applied_us = applied[0] != '\0';
-	}
-	dur = strata_pg__be(p + at + 13, 8);
-	memcpy(&a.duration_ms, &dur, sizeof(dur));
-	a.out_of_order = flags & LISTING_OUT_OF_ORDER;
-	at += 21;
-	if (flags & LISTING_ACCEPTED) {
-		off[3] = at + 4;
-		if (!take_text(p, n, &at, &len[3]) || n - at < 8)
-			return 0;
-		strata_pg__binary_time(accepted, p + at);
-		a.accepted_at = accepted;
-		at += 8;
-	}
-	/* the strings, each ended: version, name, status, previous_checksum */
-	strata_buf_reset(&l->strings);
-	for (int i = 0; i < 4; i++) {
-		if (i < 3 || flags & LISTING_ACCEPTED)
-			strata_buf_put(&l->strings, p + off[i], len[i]);
-		strata_buf_put(&l->strings, "", 1);
-	}
-	if (l->strings.failed)
-		return strata_error_set(e, STRATA_ERROR, "out of memory");
-	s = l->strings.ptr;
-	a.version = s;
-	a.name = s += len[0] + 1;
-	s += len[1] + 1;
-	a.checksum = s + len[2]; /* "" */
-	st = strata_applied_status_parse(s);
-	a.status = st < 0 ? STRATA_APPLIED_FAILED : (strata_applied_status)st;
-	if (flags & LISTING_ACCEPTED)
-		a.previous_checksum = s + len[2] + 1;
-	l->at = at;
-	error = fn(ud, &a);
-	return error < 0 ? error : 1;
-}
-
-/* A listing not as strata writes it (changed by hand): says how to have it read the history. */
-static int listing_damaged(strata_error *e, const char *what)
-{
-	strata_error_hint(e, "strata wrote no such listing: to have strata read the history "
-	                     "instead, and make the listing again, run 'UPDATE " SUMMARY_TABLE
-	                     " SET valid = false'");
-	return strata_error_set(e, STRATA_ERROR, "the history's listing in " SUMMARY_TABLE " %s",
-	                        what);
-}
-
-/* One read of the listing: 1 read to its end, 0 none (not valid, not made), 2 none to read
- * (no summary table, one without a listing, not readable by this role), < 0 error. */
-static int listing_read(pg_conn *pg, struct listing *l,
-                        int (*fn)(void *ud, const strata_applied *a), void *ud, strata_error *e)
-{
-	PGresult *r;
-	int error = 0, found = 0;
-	uint64_t slices = 0;
-
-	if (!PQsendQueryParams(pg->conn, LISTING_READ, 0, NULL, NULL, NULL, NULL, 1))
-		return strata_pg__error(pg, NULL, e);
-	(void)PQsetSingleRowMode(pg->conn);
-	/* every result is read, also after an error or a stop: the connection is then idle */
-	while ((r = strata_pg_next_result(&pg->link)) != NULL) {
-		for (int i = 0; error == 0 && i < PQntuples(r); i++) {
-			found = 1;
-			if (PQgetlength(r, i, 0) != 4 ||
-			    strata_pg__be(PQgetvalue(r, i, 0), 4) != slices++ * LISTING_SLICE) {
-				error = listing_damaged(e, "came out of order");
-				break;
-			}
-			/* what is handed out goes; the rest of a row waits for the next slice */
-			if (l->at) {
-				memmove(l->pending.ptr, l->pending.ptr + l->at,
-				        l->pending.len - l->at);
-				l->pending.len -= l->at;
-				l->at = 0;
-			}
-			if (strata_buf_put(&l->pending, PQgetvalue(r, i, 1),
-			                   (size_t)PQgetlength(r, i, 1)) < 0)
-				error = strata_error_set(e, STRATA_ERROR, "out of memory");
-			while (error == 0 && (error = listing_row(l, fn, ud, e)) == 1)
-				error = 0;
-		}
-		if (PQresultStatus(r) == PGRES_FATAL_ERROR && error == 0) {
-			const char *st = strata_pg__field(r, PG_DIAG_SQLSTATE);
-			if (strcmp(st, "42P01") == 0 || strcmp(st, "42703") == 0 ||
-			    strcmp(st, "42501") == 0)
-				found = 2;
-			else
-				error = strata_pg__error(pg, r, e);
-		}
-		PQclear(r);
-	}
-	if (error == 0 && found == 1 && l->at != l->pending.len)
-		error = listing_damaged(e, "ends part-way through a row");
-	return error < 0 ? error : found;
-}
-
-int strata_pg__listing_each(pg_conn *pg, int (*fn)(void *ud, const strata_applied *a), void *ud,
-                            strata_error *e)
-{
-	struct listing l = {.pending = STRATA_BUF_INIT, .strings = STRATA_BUF_INIT};
-	int found = listing_read(pg, &l, fn, ud, e);
-
-	if (found == 0 && PQtransactionStatus(pg->conn) == PQTRANS_IDLE) {
-		PQclear(strata_pg_exec(&pg->link, LISTING_MAKE));
-		found = listing_read(pg, &l, fn, ud, e);
-	}
-	strata_buf_free(&l.pending);
-	strata_buf_free(&l.strings);
-	return found < 0 ? found : found == 1 ? 0 : 1;
 }
