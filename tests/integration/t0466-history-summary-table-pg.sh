@@ -156,6 +156,15 @@ check "a summary table without its history column: nothing to run, from the aggr
 	strata -v migrations run
 is "... and the run mends it" "$(summary) $(pg_q "select history = 'strata_migrations'::regclass from strata_migrations_summary")" "$(aggregate) t"
 
+# functions made by a strata whose bodies differ (here a summarize that does nothing, without
+# this strata's mark): made again by the next run that makes the summary
+pg_q "create or replace function strata_migrations_summarize() returns boolean language plpgsql as \$f\$BEGIN RETURN false; END\$f\$; update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+is "summarize from another strata, and a change: not valid" "$(valid)" f
+check "... the next run: nothing to run, from the aggregate" 0 "$FAST" '^$' strata -v migrations run
+is "... makes the functions again, and the summary valid" \
+	"$(summary) $(pg_q "select count(*) from pg_proc where proname in ('strata_migrations_summarize', 'strata_migrations_changed') and prosrc like '/* strata summary %'")" \
+	"$(aggregate) 2"
+
 # strata's own objects are not the user's schema
 check "the schema dump" 0 '' '^$' strata schema dump
 unlike "... leaves out the summary table" "$out" 'strata_migrations_summary'

@@ -49,6 +49,10 @@
 /* "STRA": the first key of the advisory lock between the trigger and summarize; the second is
  * the history table's oid, so that each schema's history has its own */
 #define SUMMARY_LOCK_CLASS "1398035009"
+/* The mark in both functions' bodies of the statements that make them, below: a database whose
+ * functions lack it (made by a strata whose bodies differed) gets them made again, as one
+ * without the trigger does. Change it whenever a body changes. */
+#define SUMMARY_MARK "/* strata summary 1 */"
 /* (its literals dollar-quoted, as it is also written inside a quoted function body) */
 #define SUMMARY_AGGREGATES                                                                         \
 	"count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), "                              \
@@ -57,11 +61,12 @@
 /* Makes the summary valid (summarize), first making its table, functions and trigger, in the
  * history's schema, when they are missing: also when the history table is not the one the
  * summary was made of (dropped and made again: without the trigger; the summary keeps its
- * oid, and is read only as that table's), and when the table lacks that column (one of another
- * shape). Nothing when there is no history table. One statement, which waits at most 200 ms
- * for a lock (the trigger's, on the history, behind a writer at work). When it cannot (a role
- * that may not make them or run summarize, a read-only session, that wait, another run making
- * them at the same moment), nothing changes, and the server logs no error for it. */
+ * oid, and is read only as that table's), when the table lacks that column (one of another
+ * shape), and when the functions lack SUMMARY_MARK. Nothing when there is no history table. One
+ * statement, which waits at most 200 ms for a lock (the trigger's, on the history, behind a writer
+ * at work). When it cannot (a role that may not make them or run summarize, a read-only session,
+ * that wait, another run making them at the same moment), nothing changes, and the server logs no
+ * error for it. */
 static const char summary_update[] =
     "DO $$DECLARE s text; h oid := to_regclass('" STRATA_HISTORY_TABLE "'); BEGIN "
     "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
@@ -69,7 +74,10 @@ static const char summary_update[] =
     "WHERE c.oid = h; "
     "IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(format('%I." SUMMARY_TABLE
     "', s)) AND attname = 'history' AND NOT attisdropped) OR NOT EXISTS (SELECT "
-    "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') THEN "
+    "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') OR (SELECT count(*) "
+    "FROM pg_proc WHERE pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = s) AND "
+    "proname IN ('" SUMMARY_CHANGED "', '" SUMMARY_SUMMARIZE "') AND strpos(prosrc, '" SUMMARY_MARK
+    "') = 1) < 2 THEN "
     "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
     "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
     "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
@@ -80,11 +88,12 @@ static const char summary_update[] =
     "s); "
     "EXECUTE format('UPDATE %I." SUMMARY_TABLE " SET valid = false', s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_CHANGED "() RETURNS trigger "
-    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$BEGIN "
+    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$" SUMMARY_MARK " BEGIN "
     "PERFORM pg_advisory_xact_lock_shared(" SUMMARY_LOCK_CLASS ", TG_RELID::int); "
     "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; RETURN NULL; END$f$', s, s); "
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_SUMMARIZE "() RETURNS boolean "
-    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$DECLARE h oid := "
+    "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$" SUMMARY_MARK
+    " DECLARE h oid := "
     "$a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
     "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
     "END IF; INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
