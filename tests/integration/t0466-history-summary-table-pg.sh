@@ -25,6 +25,12 @@ valid() { pg_q "select valid from strata_migrations_summary"; }
 FAST="^the history's summary matches the migrations' \([0-9.]+ m?s\)$"
 READ='^locked in [0-9.]+ m?s; read the history \([0-9]+ rows\) in '
 
+# failed statements in this database so far (each one is an ERROR in the server's log): the
+# server counts them as rolled back when the session that ran them ends
+rollbacks_are() {
+	[ "$(pg_q "select xact_rollback from pg_stat_database where datname = current_database()")" = "$1" ]
+}
+
 tbl 1 a
 tbl 2 b
 tbl 3 c
@@ -32,7 +38,11 @@ strata build >/dev/null
 check "a dry run on a new database" 0 '^-- apply 3-c' '^strata: dry run: 3 migrations would be applied' \
 	strata migrations run --dry-run
 is "... makes no summary table" "$(pg_q "select to_regclass('strata_migrations_summary') is null")" t
+until_true 100 rollbacks_are 1
+is "... and fails one statement in the server, the summary's read (the history's is asked first)" "$?" 0
 check "the first run applies" 0 '^  applied   3-c ' '^$' strata migrations run
+until_true 100 rollbacks_are 2
+is "... failing one statement too: the history is made without a read that fails" "$?" 0
 is "... and makes the summary: valid, the history's aggregate" "$(summary)" "$(aggregate)"
 is "... which is the manifest's" "$(pg_history_summary)" "$(manifest_summary)"
 is "... with its trigger and its two functions" \

@@ -217,6 +217,20 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
+	/* no table when the summary last asked: asked again, or (a run, under its lock) made before
+	 * it is read, rather than after a read that fails (an error in the server's log) */
+	if (!create && pg->history_missing && (error = strata_pg__history_there(pg, e)) <= 0)
+		return error; /* (no table yet: nothing applied) */
+	error = 0;
+	if (create && pg->history_missing) {
+		pg->history_missing = false;
+		if ((error = exec_own(pg, HISTORY_CREATE, e)) < 0 &&
+		    strcmp(e->sqlstate, "42P07") != 0 && strcmp(e->sqlstate, "23505") != 0 &&
+		    strcmp(e->sqlstate, "42710") != 0)
+			return error;
+		error = 0;
+		strata_error_clear(e);
+	}
 	for (int attempt = 0; attempt < 4; attempt++) {
 		const char *st, *fix = NULL;
 		snprintf(sql, sizeof(sql), "%s%s%s%s%s%s FROM " STRATA_HISTORY_TABLE,

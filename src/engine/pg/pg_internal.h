@@ -23,6 +23,8 @@ typedef struct pg_conn {
 	bool history_changed;   /* changed, or its summary seen not valid (pg_summary.c) */
 	bool summary_unusable;  /* its summary found not valid, not there or not readable: read
 	                           the aggregate until it is made again (pg_summary.c) */
+	bool history_missing;   /* no history table, when last asked (pg_summary.c): asked again
+	                           without a failing statement, and made without reading it first */
 } pg_conn;
 
 /* pg.c: errors and plain statements */
@@ -59,6 +61,9 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
  * history: makes the summary valid again, when no writer is at work, first making its table
  * when it is missing (best effort, as its own transaction: only when the connection is idle). */
 void strata_pg__history_summary_keep(strata_conn *b);
+/* Whether the history table is there (1) or not (0; sets pg->history_missing), asked without a
+ * failing statement (an error in the server's log), or < 0 on error. */
+int strata_pg__history_there(pg_conn *pg, strata_error *e);
 
 /* pg_history.c */
 int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags, strata_error *e);

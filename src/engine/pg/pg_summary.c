@@ -175,6 +175,21 @@ static int summary_once(pg_conn *pg, int wait_ms, bool unlocked, bool from_table
 	return found;
 }
 
+int strata_pg__history_there(pg_conn *pg, strata_error *e)
+{
+	PGresult *r =
+	    strata_pg_exec(&pg->link, "SELECT to_regclass('" STRATA_HISTORY_TABLE "') IS NOT NULL");
+	int there = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		there = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	else
+		strata_pg__error(pg, r, e);
+	PQclear(r);
+	pg->history_missing = there == 0;
+	return there;
+}
+
 /*
  * The summary: one round trip of two statements, one implicit transaction. The first sets
  * lock_timeout for it (set_config local to it, as SET LOCAL) and tries the migration lock as a
@@ -208,6 +223,18 @@ int strata_pg__history_summary(strata_conn *b, int wait_ms, bool unlocked,
 	pg->summary_unusable = true;
 	/* not valid: made valid when the lock is let go, if this is a run that takes it */
 	pg->history_changed |= row == SUMMARY_NOT_VALID;
+	/* no summary table (a new database, or one from an older strata), or no history when last
+	 * asked (the run's call under the lock): whether the history is there, asked so that a new
+	 * database's first run leaves one error in the server's log (the summary's), not four */
+	if (row == SUMMARY_NO_TABLE || pg->history_missing) {
+		if ((found = strata_pg__history_there(pg, e)) < 0)
+			return found;
+		if (!found) {
+			memset(out, 0, sizeof(*out));
+			out->no_table = true;
+			return 1;
+		}
+	}
 	found = summary_once(pg, wait_ms, unlocked, false, out, &history_row, e);
 	out->stale =
 	    found > 0 && !out->no_table && (row == SUMMARY_NOT_VALID || row == SUMMARY_NO_TABLE);
