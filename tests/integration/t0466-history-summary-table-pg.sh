@@ -6,7 +6,11 @@
 # TRUNCATE) marks it not valid in the same transaction, and the next run reads the history
 # instead; a writer still at work keeps it not valid; a role granted only the history's
 # privileges writes it and makes it valid; the schema dump leaves it out; a dry run never makes
-# it; a tenant schema has its own.
+# it; a tenant schema has its own. Its functions are made again where they are of a lower
+# version (a role that may not still summarizes with them), and left where higher. In a
+# database whose default is repeatable read, strata's statements on it run in read committed,
+# and a writer whose snapshot predates a summarize is refused. A new database's first run fails
+# one statement in the server.
 . "$(dirname "$0")/lib.sh"
 need_pg
 
@@ -200,6 +204,25 @@ check "... its next run, not allowed to read the summary, reads the history's ag
 	strata -v --database-url "$LP" migrations run
 pg_q "grant select on strata_migrations_summary to $R" >/dev/null
 check "... and allowed, the summary" 0 "$FAST" '^$' strata -v --database-url "$LP" migrations run
+# functions of a lower version, which only their owner may make again: the role still makes
+# the summary valid with them
+pg_q "do \$\$declare d text; begin select pg_get_functiondef('strata_migrations_summarize'::regproc) into d; execute regexp_replace(d, 'strata summary [0-9]+', 'strata summary 1'); end\$\$; update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+is "... functions of a lower version, and a change: not valid" "$(valid)" f
+check "... the role's run" 0 "$FAST" '^$' strata -v --database-url "$LP" migrations run
+is "... makes the summary valid with them" "$(summary)" "$(aggregate)"
+is "... which it may not make again" \
+	"$(pg_q "select substring(prosrc from '^/[*] strata summary ([0-9]+)') from pg_proc where proname = 'strata_migrations_summarize'")" 1
+pg_q "update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+check "... the owner's next run" 0 "$FAST" '^$' strata -v migrations run
+is "... makes them again" \
+	"$(pg_q "select count(distinct substring(prosrc from '^/[*] strata summary ([0-9]+)')) || '|' || count(*) from pg_proc where proname in ('strata_migrations_summarize', 'strata_migrations_changed')")" "1|2"
+is "... and the summary valid" "$(summary)" "$(aggregate)"
+# functions of a higher version (a newer strata's, during a rolling deploy): left as they are
+pg_q "do \$\$declare d text; begin select pg_get_functiondef('strata_migrations_summarize'::regproc) into d; execute regexp_replace(d, 'strata summary [0-9]+', 'strata summary 99'); end\$\$; update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+check "functions of a higher version: the run" 0 "$FAST" '^$' strata -v migrations run
+is "... leaves them, and makes the summary valid with them" \
+	"$(summary) $(pg_q "select substring(prosrc from '^/[*] strata summary ([0-9]+)') from pg_proc where proname = 'strata_migrations_summarize'")" \
+	"$(aggregate) 99"
 
 # a tenant schema has its own summary, its functions in that schema
 pg_q "create schema tenant_a" >/dev/null
@@ -210,4 +233,49 @@ is "... makes its summary there, valid" \
 is "... with its functions there" \
 	"$(pg_q "select count(*) from pg_proc where pronamespace = 'tenant_a'::regnamespace and proname like 'strata_migrations_%'")" 2
 is "... and public's is unchanged" "$(summary)" "$(aggregate)"
+
+# a database whose sessions default to repeatable read: strata's own statements on the summary
+# run in read committed, and a writer whose snapshot is older than a summarize that committed
+# since is refused (a serialization failure), never left out of a valid summary
+need_pg
+pg_q "alter database \"$PG_DB\" set default_transaction_isolation = 'repeatable read'" >/dev/null
+check "repeatable read by default: a run applies" 0 '^  applied   6-f ' '^$' \
+	strata --database-url "$PG_URL" migrations run
+check "... the next run answers from the summary" 0 "$FAST" '^$' strata -v --database-url "$PG_URL" migrations run
+is "... which is valid, the history's" "$(summary)" "$(aggregate)"
+is "... summarize refuses to run in repeatable read (this database's default)" \
+	"$(pg_q "select strata_migrations_summarize()")" f
+pg_q "update strata_migrations set duration_ms = duration_ms where name = 'a'" >/dev/null
+# a writer takes its snapshot, a run makes the summary valid, then the writer changes the
+# history: before, the trigger's UPDATE ... WHERE valid saw its snapshot's row (not valid),
+# changed nothing, and the summary stayed valid without the writer's row
+coproc W { "$PSQL" -X -q -At -d "$PG_DB" 2>&1; }
+WPID=$W_PID
+echo "begin; select 'snapshot taken';" >&"${W[1]}"
+read -r -t 10 line <&"${W[0]}"
+is "... a writer has its snapshot" "$line" "snapshot taken"
+check "... a run with nothing to do makes the summary valid" 0 "$FAST" '^$' \
+	strata -v --database-url "$PG_URL" migrations run
+is "... valid" "$(valid)" t
+echo "insert into strata_migrations (version, name, checksum) values ('99', 'late', 'x'); commit;" >&"${W[1]}"
+exec {W[1]}>&-
+WOUT=$(cat <&"${W[0]}")
+wait "$WPID" 2>/dev/null
+like "... the writer's change is refused" "$WOUT" 'could not serialize access due to concurrent update'
+is "... and the summary is the history's" "$(summary)" "$(aggregate)"
+
+# a history found missing, then made by another process, on a connection that goes on (through
+# the library): a run that reads the history without the summary (here with `to`) does not
+# make the table again (a CREATE that fails: an error in the server's log, or for a role
+# without CREATE, a run that fails)
+lib_client stale_missing
+need_pg
+STALE=$("$TEST_DIR/stale_missing" "$PG_URL" dist/migrations src/migrations \
+	"'$STRATA' -q --database-url '$PG_URL' migrations run --to 2")
+is "a dry run, another process's run, then a run with to, on one connection" "$STALE" \
+	"dry run: STRATA_OK 6
+run --to: STRATA_OK 4"
+is "... which applied the rest" "$(pg_q "select count(*) from strata_migrations")" 6
+until_true 100 rollbacks_are 2
+is "... failing two statements in the server (each process's read of a summary not there yet)" "$?" 0
 done_testing

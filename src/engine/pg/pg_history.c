@@ -31,6 +31,9 @@
 	"out_of_order boolean NOT NULL DEFAULT false, "                                            \
 	"row_hash bigint, previous_checksum text, accepted_at timestamptz, "                       \
 	"PRIMARY KEY (version, name))"
+#define HISTORY_CREATE_IF_MISSING                                                                  \
+	"DO $$BEGIN IF to_regclass('" STRATA_HISTORY_TABLE "') IS NULL THEN " HISTORY_CREATE       \
+	"; END IF; END$$"
 /* a table from before row_hash */
 #define HISTORY_ADD_ROW_HASH "ALTER TABLE " STRATA_HISTORY_TABLE " ADD COLUMN row_hash bigint"
 /* what strata_accept records (STRATA_HISTORY_ACCEPTED) */
@@ -224,7 +227,9 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 	error = 0;
 	if (create && pg->history_missing) {
 		pg->history_missing = false;
-		if ((error = exec_own(pg, HISTORY_CREATE, e)) < 0 &&
+		/* (made only if still missing: the answer may be older than this run's lock, from
+		 * an operation before it on this connection) */
+		if ((error = exec_own(pg, HISTORY_CREATE_IF_MISSING, e)) < 0 &&
 		    strcmp(e->sqlstate, "42P07") != 0 && strcmp(e->sqlstate, "23505") != 0 &&
 		    strcmp(e->sqlstate, "42710") != 0)
 			return error;

@@ -30,6 +30,13 @@
  * the lock makes the summary valid when it lets the lock go; one with nothing to do, and not a
  * dry run, does so at once (history_summary_keep), making the table first if it is missing.
  *
+ * The protocol needs each statement's own snapshot (read committed): strata's own statements on
+ * the summary set it for their transaction, summarize refuses to run without it, and the
+ * trigger, in a writer's transaction of repeatable read or serializable (a database's default),
+ * updates the row whatever its snapshot says, so that a summarize that committed after that
+ * snapshot makes the server refuse the writer (a serialization failure) rather than leave a
+ * valid summary without its change.
+ *
  * The trigger's UPDATE holds the summary's row until its transaction ends, but only the first
  * change after the summary was made valid: a session changing the history by hand in an open
  * transaction holds up a run's first history row until it ends (the lock-timeout error names
@@ -49,10 +56,12 @@
 /* "STRA": the first key of the advisory lock between the trigger and summarize; the second is
  * the history table's oid, so that each schema's history has its own */
 #define SUMMARY_LOCK_CLASS "1398035009"
-/* The mark in both functions' bodies of the statements that make them, below: a database whose
- * functions lack it (made by a strata whose bodies differed) gets them made again, as one
- * without the trigger does. Change it whenever a body changes. */
-#define SUMMARY_MARK "/* strata summary 1 */"
+/* The version of the two functions' bodies, marked at the start of each (SUMMARY_MARK): where
+ * either is missing or has a lower one, summary_update makes them again. Raise it whenever a
+ * body changes. 2: the trigger updates the row regardless of `valid` outside read committed,
+ * and summarize refuses to run there. */
+#define SUMMARY_VERSION "2"
+#define SUMMARY_MARK "/* strata summary " SUMMARY_VERSION " */"
 /* (its literals dollar-quoted, as it is also written inside a quoted function body) */
 #define SUMMARY_AGGREGATES                                                                         \
 	"count(*), count(row_hash), coalesce(bit_xor(row_hash), 0), "                              \
@@ -62,12 +71,15 @@
  * history's schema, when they are missing: also when the history table is not the one the
  * summary was made of (dropped and made again: without the trigger; the summary keeps its
  * oid, and is read only as that table's), when the table lacks that column (one of another
- * shape), and when the functions lack SUMMARY_MARK. Nothing when there is no history table. One
- * statement, which waits at most 200 ms for a lock (the trigger's, on the history, behind a writer
- * at work). When it cannot (a role that may not make them or run summarize, a read-only session,
- * that wait, another run making them at the same moment), nothing changes, and the server logs no
+ * shape), and when the functions are of a lower SUMMARY_VERSION. Nothing when there is no
+ * history table. One round trip, in read committed whatever the session's default (see
+ * SUMMARY_TRY_LOCK), which waits at most 200 ms for a lock (the trigger's, on the history, behind
+ * a writer at work). A role that may not make them (not their owner) still summarizes with the
+ * ones there are. When it cannot (a role that may not run summarize, a read-only session, that
+ * wait, another run making them at the same moment), nothing changes, and the server logs no
  * error for it. */
 static const char summary_update[] =
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
     "DO $$DECLARE s text; h oid := to_regclass('" STRATA_HISTORY_TABLE "'); BEGIN "
     "PERFORM set_config('lock_timeout', '200', true); IF h IS NULL THEN RETURN; END IF; "
     "SELECT n.nspname INTO s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -76,8 +88,8 @@ static const char summary_update[] =
     "', s)) AND attname = 'history' AND NOT attisdropped) OR NOT EXISTS (SELECT "
     "FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED "') OR (SELECT count(*) "
     "FROM pg_proc WHERE pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = s) AND "
-    "proname IN ('" SUMMARY_CHANGED "', '" SUMMARY_SUMMARIZE "') AND strpos(prosrc, '" SUMMARY_MARK
-    "') = 1) < 2 THEN "
+    "proname IN ('" SUMMARY_CHANGED "', '" SUMMARY_SUMMARIZE "') AND coalesce(substring(prosrc "
+    "FROM '^/[*] strata summary ([0-9]+) [*]/')::int, 0) >= " SUMMARY_VERSION ") < 2 THEN BEGIN "
     "EXECUTE format('CREATE TABLE IF NOT EXISTS %I." SUMMARY_TABLE " (one boolean PRIMARY KEY "
     "DEFAULT true CHECK (one), rows bigint NOT NULL DEFAULT 0, hashed bigint NOT NULL DEFAULT "
     "0, digest bigint NOT NULL DEFAULT 0, unfinished bigint NOT NULL DEFAULT 0, history oid, "
@@ -87,15 +99,23 @@ static const char summary_update[] =
     "EXECUTE format('INSERT INTO %I." SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING', "
     "s); "
     "EXECUTE format('UPDATE %I." SUMMARY_TABLE " SET valid = false', s); "
+    /* the trigger: in read committed, the row as it is now; in repeatable read or serializable
+     * the transaction's snapshot may be older than a summarize that committed since, whose
+     * valid row `WHERE valid` would not see (and leave valid without this change): updating it
+     * regardless makes the server refuse this change instead (a serialization failure) */
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_CHANGED "() RETURNS trigger "
     "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$" SUMMARY_MARK " BEGIN "
     "PERFORM pg_advisory_xact_lock_shared(" SUMMARY_LOCK_CLASS ", TG_RELID::int); "
-    "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; RETURN NULL; END$f$', s, s); "
+    "IF current_setting($a$transaction_isolation$a$) = $a$read committed$a$ THEN "
+    "UPDATE " SUMMARY_TABLE " SET valid = false WHERE valid; ELSE UPDATE " SUMMARY_TABLE
+    " SET valid = false; END IF; RETURN NULL; END$f$', s, s); "
+    /* summarize: only in read committed, where its aggregate's snapshot is taken after its lock
+     * (so it sees every writer that had fired the trigger) */
     "EXECUTE format('CREATE OR REPLACE FUNCTION %I." SUMMARY_SUMMARIZE "() RETURNS boolean "
     "LANGUAGE plpgsql SECURITY DEFINER SET search_path = %I, pg_temp AS $f$" SUMMARY_MARK
-    " DECLARE h oid := "
-    "$a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
-    "IF NOT pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
+    " DECLARE h oid := $a$" STRATA_HISTORY_TABLE "$a$::regclass; BEGIN "
+    "IF current_setting($a$transaction_isolation$a$) <> $a$read committed$a$ OR NOT "
+    "pg_try_advisory_xact_lock(" SUMMARY_LOCK_CLASS ", h::int) THEN RETURN false; "
     "END IF; INSERT INTO " SUMMARY_TABLE " DEFAULT VALUES ON CONFLICT DO NOTHING; "
     "UPDATE " SUMMARY_TABLE " SET (rows, hashed, digest, unfinished) = (SELECT " SUMMARY_AGGREGATES
     " FROM " STRATA_HISTORY_TABLE "), history = h, valid = true WHERE NOT valid OR "
@@ -103,17 +123,21 @@ static const char summary_update[] =
     "IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = h AND tgname = '" SUMMARY_CHANGED
     "') THEN EXECUTE format('CREATE TRIGGER " SUMMARY_CHANGED " AFTER INSERT OR UPDATE OR "
     "DELETE OR TRUNCATE ON %I." STRATA_HISTORY_TABLE " FOR EACH STATEMENT EXECUTE FUNCTION "
-    "%I." SUMMARY_CHANGED "()', s, s); END IF; END IF; "
+    "%I." SUMMARY_CHANGED "()', s, s); END IF; "
+    "EXCEPTION WHEN insufficient_privilege THEN NULL; END; END IF; "
     "EXECUTE format('SELECT %I." SUMMARY_SUMMARIZE "()', s); "
     "EXCEPTION WHEN insufficient_privilege OR lock_not_available OR read_only_sql_transaction "
-    "OR duplicate_table OR duplicate_function OR duplicate_object OR unique_violation THEN "
-    "NULL; END$$";
+    "OR undefined_function OR undefined_table OR duplicate_table OR duplicate_function OR "
+    "duplicate_object OR unique_violation THEN NULL; END$$";
 
-/* The first statement of the summary's round trip (see strata_pg__history_summary), then its
- * statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. The row
- * is read only while the table it was made of is the one the name gives (an oid's name, from
- * the cache, costs nothing measurable; looking the name up, to_regclass, cost 0.2 ms). */
+/* The first statements of the summary's round trip (see strata_pg__history_summary), then its
+ * statement reading the summary, or (SUMMARY_FROM_HISTORY) aggregating the history. The round
+ * trip is in read committed whatever the session's default, so that the read's snapshot is
+ * taken after the lock is tried (in repeatable read it would be the first statement's). The
+ * row is read only while the table it was made of is the one the name gives (an oid's name,
+ * from the cache, costs nothing measurable; looking the name up, to_regclass, cost 0.2 ms). */
 #define SUMMARY_TRY_LOCK                                                                           \
+	"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "                                         \
 	"SELECT set_config('lock_timeout', '%d', true), "                                          \
 	"set_config('strata.summary_locked', pg_try_advisory_xact_lock(" STRATA_PG_ADVISORY_KEY    \
 	")::text, true); "
