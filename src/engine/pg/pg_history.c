@@ -136,6 +136,20 @@ static int exec_own(pg_conn *pg, const char *sql, strata_error *e)
 	return error;
 }
 
+/* exec_own of a statement that makes or alters the history table, which another runner may do
+ * at the same moment (42P07, 23505, 42710 for its row type, 42701): that is no error. */
+static int exec_own_made(pg_conn *pg, const char *sql, strata_error *e)
+{
+	static const char *const made[] = {"42P07", "23505", "42710", "42701"};
+	int error = exec_own(pg, sql, e);
+	for (size_t i = 0; error < 0 && i < sizeof(made) / sizeof(made[0]); i++)
+		if (strcmp(e->sqlstate, made[i]) == 0) {
+			strata_error_clear(e);
+			error = 0;
+		}
+	return error;
+}
+
 /* Whether a failed read's missing column (42703) is one of STRATA_HISTORY_ACCEPTED's. */
 static bool accepted_column(const PGresult *r)
 {
@@ -229,12 +243,8 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 		pg->history_missing = false;
 		/* (made only if still missing: the answer may be older than this run's lock, from
 		 * an operation before it on this connection) */
-		if ((error = exec_own(pg, HISTORY_CREATE_IF_MISSING, e)) < 0 &&
-		    strcmp(e->sqlstate, "42P07") != 0 && strcmp(e->sqlstate, "23505") != 0 &&
-		    strcmp(e->sqlstate, "42710") != 0)
+		if ((error = exec_own_made(pg, HISTORY_CREATE_IF_MISSING, e)) < 0)
 			return error;
-		error = 0;
-		strata_error_clear(e);
 	}
 	for (int attempt = 0; attempt < 4; attempt++) {
 		const char *st, *fix = NULL;
@@ -268,17 +278,12 @@ int strata_pg__history_load(strata_conn *b, strata_history *out, unsigned flags,
 			strata_pg__own_table_privilege(pg, e);
 			goto done;
 		}
-		/* another runner may make it at the same moment (42P07, 23505, 42710 for its row
-		 * type, 42701): read again */
+		/* (made by another runner at the same moment: read again) */
 		pg->altering_accepted = strcmp(fix, HISTORY_ADD_ACCEPTED) == 0;
-		error = exec_own(pg, fix, e);
+		error = exec_own_made(pg, fix, e);
 		pg->altering_accepted = false;
-		if (error < 0 && strcmp(e->sqlstate, "42P07") != 0 &&
-		    strcmp(e->sqlstate, "23505") != 0 && strcmp(e->sqlstate, "42710") != 0 &&
-		    strcmp(e->sqlstate, "42701") != 0)
+		if (error < 0)
 			goto done;
-		error = 0;
-		strata_error_clear(e);
 	}
 	strata_history_sort(out);
 	/* the index a listing reads the history in order by (HISTORY_EACH): made by a run, with
