@@ -218,7 +218,8 @@ static int check_all(struct rb *rb, strata_error *e)
 
 	if (!rb->s->o.dry_run && (error = api_session_lock(rb->s, e)) < 0)
 		return error;
-	if (strata_manifest_stream_open(&rb->ms, rb->dir, true, NULL, &ignored) < 0 ||
+	if (strata_manifest_stream_open(&rb->ms, rb->dir, STRATA_MANIFEST_SHA256, NULL, &ignored) <
+	        0 ||
 	    next_entry(rb) != 1)
 		return 0;
 	error = c->engine->history_each(c, STRATA_EACH_CHECKSUM, check_row, rb, e);

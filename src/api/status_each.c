@@ -229,7 +229,8 @@ static int stream(strata_db *db, struct walk *w, bool plain, size_t count)
 	if (plain)
 		error = strata_catalog_walk_open(&w->cw, w->dir, w->e);
 	else
-		error = strata_manifest_stream_open(&w->ms, w->dir, false, longest, w->e);
+		error = strata_manifest_stream_open(&w->ms, w->dir, STRATA_MANIFEST_FILES, longest,
+		                                    w->e);
 	if (error < 0)
 		return error;
 	/* sources are read whole once before anything is listed, so that a file that does not

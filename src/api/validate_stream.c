@@ -147,7 +147,8 @@ static int open_build(struct vs *v, const char *dir, const char *src_dir)
 
 	if (!mpath || (!have && (errno != ENOENT || src_dir)))
 		error = API_DOUBT; /* a build not there: the full read says so */
-	else if (have && strata_manifest_stream_open(&v->ms, dir, true, NULL, &ignored) < 0)
+	else if (have && strata_manifest_stream_open(&v->ms, dir, STRATA_MANIFEST_SHA256, NULL,
+	                                             &ignored) < 0)
 		error = API_DOUBT;
 	else if (have && src_dir && strata_fs_is_dir(src_dir)) {
 		/* the manifest newer than both directories: no file came or went since the build;

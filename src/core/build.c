@@ -200,7 +200,7 @@ static int check_out_dir(const char *src_dir, const strata_catalog_walk *src, co
 	}
 	/* the last manifest read entry by entry, as 10,000 of them would not fit in memory */
 	have_prev = stat(mpath, &st) == 0 || errno != ENOENT;
-	if (have_prev && (error = strata_manifest_stream_open(&prev, out_dir, false, NULL, e)) < 0)
+	if (have_prev && (error = strata_manifest_stream_open(&prev, out_dir, 0, NULL, e)) < 0)
 		goto done;
 	while (prev && (error = strata_manifest_stream_next(prev, &ent, e)) > 0) {
 		const char *files[] = {ent->file, ent->down_file, ent->conf_file};
@@ -282,7 +282,9 @@ static int check_all(strata_catalog_walk *w, const strata_build_options *o, stra
 		while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
 			error = strata_linter_add(lt, m);
 			if (error == 0 && strata_manifest_header_add(h, m) < 0)
-				error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+				error = strata_error_set(
+				    e, STRATA_ERROR,
+				    h->files->failed ? "out of memory" : "cannot compute SHA-256");
 			strata_migration_free(m);
 			if (error < 0)
 				break;
@@ -354,7 +356,7 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 		snprintf(was, sizeof(was), "%s%s%s", e->file, e->file[0] ? ": " : "", e->msg);
 		strata_error_detail(e, "%s", was);
 		error = changed(src_dir, e);
-	} else if (error == 0 && memcmp(&again, h, sizeof(again)) != 0) {
+	} else if (error == 0 && !strata_manifest_header_same(&again, h)) {
 		error = changed(src_dir, e);
 	}
 	if (error < 0) {
@@ -376,7 +378,9 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 {
 	static const strata_build_options defaults = STRATA_BUILD_OPTIONS_INIT;
 	strata_catalog_walk *w = NULL;
-	strata_manifest_header h = {0};
+	strata_buf files =
+	    STRATA_BUF_INIT; /* the manifest's "files", as the first pass reads them */
+	strata_manifest_header h = {.files = &files};
 	struct staged s = {0};
 	bool manifest_staged = false;
 	int error;
@@ -409,6 +413,7 @@ done:
 	if (manifest_staged)
 		strata_manifest_discard(out_dir);
 	staged_free(&s);
+	strata_buf_free(&files);
 	strata_catalog_walk_close(w);
 	return error;
 }

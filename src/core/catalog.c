@@ -430,7 +430,9 @@ static int load_streamed(strata_catalog *out, const char *dir, keep_fn keep, voi
 	if ((error = partial_init(out, e)) < 0)
 		return error;
 	/* an unreadable manifest: the full read says what is wrong with it */
-	error = strata_manifest_stream_open(&ms, dir, true, longest, &ignored) < 0 ? 1 : 0;
+	error = strata_manifest_stream_open(&ms, dir, STRATA_MANIFEST_SHA256, longest, &ignored) < 0
+	            ? 1
+	            : 0;
 	while (error == 0) {
 		int found = strata_manifest_stream_next(ms, &ent, &ignored);
 		if (found <= 0) {
@@ -519,9 +521,10 @@ int strata_catalog_batches_open(strata_catalog_batches **out, const char *dir,
 	}
 	b->applied = *applied;
 	/* an unreadable manifest: the full read says what is wrong with it */
-	error = strata_manifest_stream_open(&b->ms, dir, true, longest, &ignored) < 0
-	            ? 1
-	            : skip_prefix(b, true);
+	error =
+	    strata_manifest_stream_open(&b->ms, dir, STRATA_MANIFEST_SHA256, longest, &ignored) < 0
+	        ? 1
+	        : skip_prefix(b, true);
 	if (error)
 		strata_catalog_batches_close(b);
 	else

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yajl/yajl_parse.h>
 
 #include "util/buf.h"
@@ -38,15 +39,52 @@ struct reader {
 	 * read), and where in strings the entry being read began */
 	size_t done, mark;
 	bool no_sha; /* streaming: checksums not kept (the listing needs none) */
-	/* the top-level "longest_version" / "longest_name" (0: absent) */
+	/* streaming with STRATA_MANIFEST_FILES: the strings of the top-level "files" list are the
+	 * entries (in_files: in it; files_seen: it was there), and the parse stops (files_end) at
+	 * "migrations", which follows it; nfiles must then be "count" */
+	bool files_only, in_files, files_seen, files_end, count_seen;
+	size_t nfiles, count;
+	/* the top-level number being read: 1 "longest_version", 2 "longest_name" (0: absent), 3
+	 * "count" */
 	int top;
 	size_t longest[2];
 };
+
+/* A new entry, its strings from here on (none yet); false when out of memory. */
+static bool new_entry(struct reader *r)
+{
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+		struct raw_entry *p = realloc(r->ents, ncap * sizeof(*p));
+		if (!p)
+			return false;
+		r->ents = p;
+		r->cap = ncap;
+	}
+	memset(&r->ents[r->n++], 0, sizeof(*r->ents));
+	r->mark = r->strings.len;
+	return true;
+}
+
+/* One string of "files": an entry of its own, complete. */
+static int on_file(struct reader *r, const unsigned char *s, size_t len)
+{
+	size_t off = r->strings.len + 1;
+	if (!new_entry(r) || memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
+	    strata_buf_put(&r->strings, "", 1) < 0)
+		return r->bad = true, 0;
+	r->ents[r->n - 1].off[F_FILE - 1] = off;
+	r->done = r->n;
+	r->nfiles++;
+	return 1;
+}
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct reader *r = ctx;
 	size_t off = r->strings.len + 1;
+	if (r->depth == 2 && r->in_files)
+		return on_file(r, s, len);
 	if (r->depth != 3 || !r->in_list || r->field == F_NONE)
 		return 1;
 	if (memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
@@ -66,9 +104,15 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->top = 1;
 	else if (r->depth == 1 && len == 12 && memcmp(k, "longest_name", 12) == 0)
 		r->top = 2;
-	if (r->depth == 1)
+	else if (r->depth == 1 && len == 5 && memcmp(k, "count", 5) == 0)
+		r->top = 3;
+	if (r->depth == 1) {
 		r->in_list = len == 10 && memcmp(k, "migrations", 10) == 0;
-	else if (r->depth == 3 && len == 4 && memcmp(k, "file", 4) == 0)
+		r->in_files =
+		    r->files_only && !r->list_seen && len == 5 && memcmp(k, "files", 5) == 0;
+		if (r->in_list && r->files_seen)
+			return r->files_end = true, 0; /* (yajl_status_client_canceled) */
+	} else if (r->depth == 3 && len == 4 && memcmp(k, "file", 4) == 0)
 		r->field = F_FILE;
 	else if (r->depth == 3 && len == 9 && memcmp(k, "down_file", 9) == 0)
 		r->field = F_DOWN;
@@ -82,18 +126,8 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 static int on_start_map(void *ctx)
 {
 	struct reader *r = ctx;
-	if (r->depth == 2 && r->in_list) {
-		if (r->n == r->cap) {
-			size_t ncap = r->cap ? r->cap * 2 : 256;
-			struct raw_entry *p = realloc(r->ents, ncap * sizeof(*p));
-			if (!p)
-				return r->bad = true, 0;
-			r->ents = p;
-			r->cap = ncap;
-		}
-		memset(&r->ents[r->n++], 0, sizeof(*r->ents));
-		r->mark = r->strings.len;
-	}
+	if (r->depth == 2 && r->in_list && !new_entry(r))
+		return r->bad = true, 0;
 	r->depth++;
 	return 1;
 }
@@ -103,7 +137,7 @@ static int on_end(void *ctx)
 	struct reader *r = ctx;
 	r->depth--;
 	if (r->depth == 1)
-		r->in_list = false;
+		r->in_list = r->in_files = false;
 	if (r->depth == 2 && r->in_list)
 		r->done = r->n;
 	r->field = F_NONE;
@@ -115,6 +149,8 @@ static int on_start_array(void *ctx)
 	struct reader *r = ctx;
 	if (r->depth == 1 && r->in_list)
 		r->list_seen = true;
+	if (r->depth == 1 && r->in_files)
+		r->files_seen = true;
 	r->depth++;
 	return 1;
 }
@@ -135,8 +171,12 @@ static int on_bool(void *ctx, int b)
 static int on_number(void *ctx, const char *s, size_t len)
 {
 	struct reader *r = ctx;
-	if (r->depth == 1 && r->top && len < 10 && s[0] != '-')
+	if (r->depth == 1 && r->top == 3 && len < 10 && s[0] != '-') {
+		r->count = strtoul(s, NULL, 10);
+		r->count_seen = true;
+	} else if (r->depth == 1 && r->top && len < 10 && s[0] != '-') {
 		r->longest[r->top - 1] = strtoul(s, NULL, 10);
+	}
 	r->top = 0;
 	return on_other(ctx);
 }
@@ -409,7 +449,12 @@ static int stream_fill(strata_manifest_stream *s, strata_error *e)
 	}
 	r->done = r->mark = s->pos = 0;
 	if ((n = fread(chunk, 1, sizeof(chunk), s->f)) > 0) {
-		if (yajl_parse(s->h, chunk, n) != yajl_status_ok || r->bad || r->strings.failed)
+		yajl_status st = yajl_parse(s->h, chunk, n);
+		if (r->files_end && !r->bad) { /* the "files" list read: the end */
+			s->eof = true;
+			return r->count_seen && r->nfiles == r->count ? 0 : stream_bad(s, e);
+		}
+		if (st != yajl_status_ok || r->bad || r->strings.failed)
 			return stream_bad(s, e);
 		return 0;
 	}
@@ -434,7 +479,28 @@ static int stream_start(strata_manifest_stream *s, size_t longest[2], strata_err
 	return error;
 }
 
-int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, bool sha256,
+/* Whether the file ends as build ends it: the list's last entry (or its opening) closed, then the
+ * list, then the document ("} ] }" with white space). A listing that reads only the "files" list
+ * would not otherwise see a manifest cut short. */
+static bool ends_whole(const strata_manifest_stream *s)
+{
+	static const char want[] = "}]}"; /* read backwards: '}', ']', then '}' or '[' */
+	char tail[64];
+	off_t at = s->st.st_size > (off_t)sizeof(tail) ? s->st.st_size - (off_t)sizeof(tail) : 0;
+	ssize_t n = pread(fileno(s->f), tail, sizeof(tail), at);
+	int k = 0;
+
+	for (ssize_t i = n - 1; i >= 0 && k < 3; i--) {
+		if (tail[i] == ' ' || tail[i] == '\n' || tail[i] == '\t' || tail[i] == '\r')
+			continue;
+		if (tail[i] != want[k] && !(k == 2 && tail[i] == '['))
+			return false;
+		k++;
+	}
+	return k == 3;
+}
+
+int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, unsigned what,
                                 size_t longest[2], strata_error *e)
 {
 	strata_manifest_stream *s = calloc(1, sizeof(*s));
@@ -445,14 +511,16 @@ int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, b
 		strata_manifest_stream_close(s);
 		return strata_error_set(e, STRATA_ERROR, "out of memory");
 	}
-	s->r.no_sha = !sha256;
+	s->r.files_only = what & STRATA_MANIFEST_FILES;
+	s->r.no_sha = s->r.files_only || !(what & STRATA_MANIFEST_SHA256);
 	if (!(s->f = fopen(s->path, "re")) || fstat(fileno(s->f), &s->st) != 0) {
 		error = strata_error_set(e, STRATA_ERROR, "cannot read '%s': %s", s->path,
 		                         strerror(errno));
 		strata_manifest_stream_close(s);
 		return error;
 	}
-	if ((error = stream_start(s, longest, e)) < 0) {
+	if ((s->r.files_only && !ends_whole(s) && (error = stream_bad(s, e)) < 0) ||
+	    (error = stream_start(s, longest, e)) < 0) {
 		strata_manifest_stream_close(s);
 		return error;
 	}
@@ -463,7 +531,7 @@ int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, b
 int strata_manifest_stream_rewind(strata_manifest_stream *s, strata_error *e)
 {
 	struct stat st;
-	bool no_sha = s->r.no_sha;
+	bool no_sha = s->r.no_sha, files_only = s->r.files_only;
 	strata_buf strings = s->r.strings;
 	struct raw_entry *ents = s->r.ents;
 	size_t cap = s->r.cap;
@@ -484,6 +552,7 @@ int strata_manifest_stream_rewind(strata_manifest_stream *s, strata_error *e)
 	s->h = NULL;
 	memset(&s->r, 0, sizeof(s->r));
 	s->r.no_sha = no_sha;
+	s->r.files_only = files_only;
 	s->r.strings = strings;
 	s->r.strings.len = 0;
 	s->r.ents = ents;

@@ -18,6 +18,7 @@
 #include "core/history.h"
 #include "core/migration.h"
 #include "strata.h"
+#include "util/buf.h"
 
 #define STRATA_MANIFEST "manifest.json"
 
@@ -56,11 +57,17 @@ int strata_manifest_read_summary(const char *dir, strata_history_summary *out,
  * the piece of the file being parsed: what a listing of 10,000 migrations needs. open reads the
  * header: longest[0] and [1] are its "longest_version" and "longest_name" (bytes; 0 when the
  * manifest is from a strata that did not write them). next sets *ent (valid until the next call;
- * its sha256 is read only with `sha256`, else NULL) and returns 1, or 0 at the end, or < 0
- * (naming the file) when the manifest is unreadable.
+ * its sha256 is read only with STRATA_MANIFEST_SHA256, else NULL) and returns 1, or 0 at the end,
+ * or < 0 (naming the file) when the manifest is unreadable.
  */
 typedef struct strata_manifest_stream strata_manifest_stream;
-int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, bool sha256,
+/* what open reads of each entry, beyond its files: its sha256 */
+#define STRATA_MANIFEST_SHA256 1u
+/* only its file (entry->file; the others NULL), from the manifest's "files" list, which build
+ * writes before the entries: a listing reads that and stops, a sixth of the file and one string
+ * an entry. A manifest without the list (an older build) is read entry by entry. */
+#define STRATA_MANIFEST_FILES 2u
+int strata_manifest_stream_open(strata_manifest_stream **out, const char *dir, unsigned what,
                                 size_t longest[2], strata_error *e);
 int strata_manifest_stream_next(strata_manifest_stream *s, const strata_manifest_entry **ent,
                                 strata_error *e);
@@ -86,8 +93,13 @@ typedef struct strata_manifest_header {
 	size_t count;
 	uint64_t digest; /* XOR of strata_history_row_hash over them */
 	size_t longest_version, longest_name;
+	/* when set, header_add appends each migration's file name and a NUL (in version order, as
+	 * build walks them): the "files" list written before the entries */
+	strata_buf *files;
 } strata_manifest_header;
 int strata_manifest_header_add(strata_manifest_header *h, const strata_migration *m);
+/* Whether a and b sum the same migrations (their files aside). */
+bool strata_manifest_header_same(const strata_manifest_header *a, const strata_manifest_header *b);
 typedef struct strata_manifest_writer strata_manifest_writer;
 int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,
                                 const strata_manifest_header *h, strata_error *e);

@@ -114,6 +114,21 @@ int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,
 	yajl_gen_integer(g, (long long)h->longest_version);
 	GEN_STR(g, "longest_name");
 	yajl_gen_integer(g, (long long)h->longest_name);
+	/* and its files: the list a listing reads instead of the entries (one string each, a sixth
+	 * of the bytes), stopping at "migrations" */
+	if (h->files) {
+		const char *p = h->files->ptr, *end = p + h->files->len;
+		GEN_STR(g, "files");
+		yajl_gen_array_open(g);
+		for (; p < end && (error = manifest_flush(g, &mw->w, MANIFEST_CHUNK, e)) == 0;
+		     p += strlen(p) + 1)
+			GEN_STR(g, p);
+		yajl_gen_array_close(g);
+		if (error < 0) {
+			strata_manifest_writer_abort(mw);
+			return error;
+		}
+	}
 	GEN_STR(g, "migrations");
 	yajl_gen_array_open(g);
 	*out = mw;
@@ -166,19 +181,36 @@ int strata_manifest_header_add(strata_manifest_header *h, const strata_migration
 	h->digest ^= row;
 	h->longest_version = v > h->longest_version ? v : h->longest_version;
 	h->longest_name = n > h->longest_name ? n : h->longest_name;
+	if (h->files) {
+		const char *file = strata_fs_base_name(m->path);
+		strata_buf_put(h->files, file, strlen(file) + 1);
+		if (h->files->failed)
+			return STRATA_ERROR;
+	}
 	return 0;
+}
+
+bool strata_manifest_header_same(const strata_manifest_header *a, const strata_manifest_header *b)
+{
+	return a->count == b->count && a->digest == b->digest &&
+	       a->longest_version == b->longest_version && a->longest_name == b->longest_name;
 }
 
 int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error *e)
 {
-	strata_manifest_header h = {0};
+	strata_buf files = STRATA_BUF_INIT;
+	strata_manifest_header h = {.files = &files};
 	strata_manifest_writer *mw = NULL;
 	int error = 0;
 
 	for (size_t i = 0; i < c->n; i++)
-		if (strata_manifest_header_add(&h, c->items[i]) < 0)
+		if (strata_manifest_header_add(&h, c->items[i]) < 0) {
+			strata_buf_free(&files);
 			return strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
-	if ((error = strata_manifest_writer_open(&mw, dir, &h, e)) < 0)
+		}
+	error = strata_manifest_writer_open(&mw, dir, &h, e);
+	strata_buf_free(&files);
+	if (error < 0)
 		return error;
 	for (size_t i = 0; i < c->n && error == 0; i++)
 		error = strata_manifest_writer_add(mw, c->items[i], e);

@@ -69,18 +69,44 @@ case_for() {
 		strata migrations show --dir src/migrations
 	check "$k: ... in JSON either" 1 '^$' 'second' strata migrations show --json --dir src/migrations
 	rm src/migrations/99999-zz.sql
-	# a manifest that ends after its third entry: the listing stops there, saying why, and
-	# --json's document is still one document, which says it too
+	# the listing reads the manifest's "files" list (a file name each, written before the
+	# entries) and stops there; a manifest cut short is refused before the first line
+	like "$k: the manifest lists the files before the entries" \
+		"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(list(d)[:7], d["files"] == [m["file"] for m in d["migrations"]])' dist/migrations/manifest.json)" \
+		"'longest_name', 'files'\\] True$"
 	cp dist/migrations/manifest.json manifest.bak
 	head -c "$(grep -b '"version"' manifest.bak | sed -n 4p | cut -d: -f1)" manifest.bak \
 		>dist/migrations/manifest.json
-	check "$k: a manifest cut short: the listing stops where it ends" 1 \
+	check "$k: a manifest cut short: refused before the first line" 1 '^$' \
+		'manifest is unreadable' strata migrations show
+	check "$k: ... --json too" 1 '^$' 'manifest is unreadable' strata migrations show --json
+	# a manifest whose files are one short of its count: refused
+	manifest_edit() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(d, open("dist/migrations/manifest.json", "w"), indent=2)' manifest.bak "$1"; }
+	manifest_edit 'd["files"].pop(3)'
+	check "$k: a files list one short of the count: refused" 1 '^$' 'manifest is unreadable' \
+		strata migrations show
+	# a name in the list that is no migration file: the listing stops there, saying why, and
+	# --json's document is still one document, which says it too
+	manifest_edit 'd["files"][3] = "README.md"'
+	check "$k: a file in the list that is no migration: the listing stops there" 1 \
 		'^applied  10 +ten ' 'manifest is unreadable' strata migrations show
 	unlike "$k: ... and lists nothing after it" "$out" 'eleven'
 	check "$k: ... --json too" 1 '' 'manifest is unreadable' strata migrations show --json
 	like "$k: ... in one valid document that says why it ends" \
 		"$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["migrations"]), "applied" in d, d["error"], d["error_file"])')" \
 		'^3 False the build manifest is unreadable dist/migrations/manifest\.json$'
+	# a manifest from an older build, without the list: read entry by entry, the same listing
+	manifest_edit 'del d["files"]'
+	check "$k: a manifest without the files list (an older build): streamed" 0 \
+		"$STREAMED" '^$' strata -v migrations show
+	check "$k: ... the same listing" 0 '' '^$' strata migrations show
+	is "$k: ... line for line" "$out" "$stream"
+	check "$k: ... the same JSON" 0 '' '' strata migrations show --json
+	is "$k: ... entry for entry" "$(printf '%s\n' "$out" | sed 's|"dist/migrations/|"src/migrations/|')" "$json_stream"
+	# (cut short, it is refused before the first line too)
+	python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); open(sys.argv[1],"wb").write(b[:b.index(b"\"version\"", b.index(b"migrations"))+200])' dist/migrations/manifest.json
+	check "$k: ... and cut short, refused before the first line" 1 '^$' \
+		'manifest is unreadable' strata migrations show
 	mv manifest.bak dist/migrations/manifest.json
 	strata build --dialect "$k" >/dev/null # the source directory changed: the build vouches again
 	# a history row whose version is written without the file's leading zeros: the line

@@ -18,9 +18,9 @@ tbl 1 a
 tbl 2 b
 tbl 3 c
 check "build writes the summary into the manifest" 0 '^built 3 migrations' '^$' strata build
-like "... count, history_digest and the longest version and name come before the list" \
-	"$(head -8 dist/migrations/manifest.json | tr -d '\n ')" \
-	'"count":3,"history_digest":"[0-9a-f]{16}","longest_version":1,"longest_name":1,"migrations":'
+like "... count, history_digest, the longest version and name and the files come before the list" \
+	"$(head -13 dist/migrations/manifest.json | tr -d '\n ')" \
+	'"count":3,"history_digest":"[0-9a-f]{16}","longest_version":1,"longest_name":1,"files":\["1-a.sql","2-b.sql","3-c.sql"\],"migrations":'
 check "the first run applies" 0 '^  applied   3-c ' '^$' strata migrations run
 is "... each row has its hash; together they are the manifest's summary" "$(pg_history_summary)" "$(manifest_summary)"
 check "the next run reads the summary, not the history or the files" 0 "$FAST" '^$' \
