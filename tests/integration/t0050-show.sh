@@ -53,6 +53,11 @@ pending  10      Third  -                        -
 2|Second|applied|$d/2-Second.sql|iso|num
 10|Third|pending|$d/10-Third.sql|null|null
 applied=2 pending=1 missing=0 database=$DB_DISPLAY"
+	# indented as yajl indents, each migration on a line of its own (greps as the table does)
+	like "$k: ... one line per migration" "$(grep -c '^    {"version":' <<<"$out")" '^3$'
+	like "$k: ... and the document's other lines as before" \
+		"$(grep -v '^    {' <<<"$out" | tr -d '\n')" \
+		'^\{  "database": ".*",  "database_exists": true,  "migrations": \[  \],  "applied": 2,  "pending": 1,  "missing": 0,  "failed": 0\}$'
 
 	# a migration applied but no longer on disk
 	rm "$d/1-First.sql"
