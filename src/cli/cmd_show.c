@@ -27,8 +27,8 @@ static const char *state_word(strata_state s)
 
 /* The listing as it streams from strata_status_each: JSON, or a table whose columns the head
  * sizes. The JSON document is indented as yajl indents, but each migration is one line (yajl's
- * compact form): one line per migration reads and greps as the table does, and 10,000 of them
- * are written in a tenth of the calls (see bench/README.md, "The twelfth round"). */
+ * compact form): one line per migration reads and greps as the table does, and costs less to
+ * write (bench/README.md, "The twelfth round"). */
 
 struct show {
 	const char *display;
