@@ -62,7 +62,7 @@ scenario() {
 	mkdir -p none
 	check "$k: strata migrations show reads the same history" 0 '' '^$' \
 		strata --database-url "$DB_URL" migrations show --dir none --json
-	shown=$(printf '%s' "$out" | grep -E '"(version|name|status)"' | sed -E 's/ *"[a-z]+": "([^"]*)",?/\1/' | paste -sd ' ')
+	shown=$(printf '%s' "$out" | python3 -c 'import json,sys; print(" ".join(m["version"] + " " + m["name"] + " " + m["status"] for m in json.load(sys.stdin)["migrations"]))')
 	is "$k: ... version, name and state of each" "$shown" \
 		'20240101000000 CreateBooks missing 20240102000000 CreateAuthors missing 20240103000000 MoveAuthors missing'
 	like "$k: ... applied by the program" "$out" '"missing": 3'
