@@ -330,7 +330,8 @@ static int changed(const char *src_dir, strata_error *e)
 static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *out_dir,
                      const strata_manifest_header *h, struct staged *s, strata_error *e)
 {
-	strata_manifest_header again = {0};
+	strata_buf files = STRATA_BUF_INIT; /* the files this pass reads, as the first kept them */
+	strata_manifest_header again = {.files = &files};
 	strata_manifest_writer *mw = NULL;
 	strata_migration *m = NULL;
 	bool staging_failed = false;
@@ -342,7 +343,9 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 	while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
 		error = stage_migration(m, out_dir, s, mw, e);
 		if (error == 0 && strata_manifest_header_add(&again, m) < 0)
-			error = strata_error_set(e, STRATA_ERROR, "cannot compute SHA-256");
+			error = strata_error_set(e, STRATA_ERROR,
+			                         files.failed ? "out of memory"
+			                                      : "cannot compute SHA-256");
 		strata_migration_free(m);
 		if (error < 0) {
 			staging_failed = true;
@@ -359,6 +362,7 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 	} else if (error == 0 && !strata_manifest_header_same(&again, h)) {
 		error = changed(src_dir, e);
 	}
+	strata_buf_free(&files);
 	if (error < 0) {
 		strata_manifest_writer_abort(mw);
 		return error;

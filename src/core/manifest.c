@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/sha256.h"
 
 bool strata_timespec_after(const struct timespec *a, const struct timespec *b)
 {
@@ -39,11 +40,14 @@ struct reader {
 	 * read), and where in strings the entry being read began */
 	size_t done, mark;
 	bool no_sha; /* streaming: checksums not kept (the listing needs none) */
-	/* streaming with STRATA_MANIFEST_FILES: the strings of the top-level "files" list are the
-	 * entries (in_files: in it; files_seen: it was there), and the parse stops (files_end) at
-	 * "migrations", which follows it; nfiles must then be "count" */
+	/* the top-level "files" list (in_files: its value is being read; files_seen: it was an
+	 * array), before "migrations": an array of strings, which every reader of the entries
+	 * checks names their files in their order (nfiles and files_sha against nentries and
+	 * entries_sha). Streaming with STRATA_MANIFEST_FILES (files_only), its strings are the
+	 * entries, and the parse stops (files_end) at "migrations"; nfiles must then be "count". */
 	bool files_only, in_files, files_seen, files_end, count_seen;
-	size_t nfiles, count;
+	size_t nfiles, nentries, count;
+	SHA256_CTX files_sha, entries_sha;
 	/* the top-level number being read: 1 "longest_version", 2 "longest_name" (0: absent), 3
 	 * "count" */
 	int top;
@@ -66,17 +70,52 @@ static bool new_entry(struct reader *r)
 	return true;
 }
 
-/* One string of "files": an entry of its own, complete. */
+/* One string of "files": summed; with files_only, an entry of its own, complete. */
 static int on_file(struct reader *r, const unsigned char *s, size_t len)
 {
 	size_t off = r->strings.len + 1;
-	if (!new_entry(r) || memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
+	if (memchr(s, '\0', len))
+		return r->bad = true, 0;
+	SHA256_Update(&r->files_sha, s, len);
+	SHA256_Update(&r->files_sha, "", 1);
+	r->nfiles++;
+	if (!r->files_only)
+		return 1;
+	if (!new_entry(r) || strata_buf_put(&r->strings, s, len) < 0 ||
 	    strata_buf_put(&r->strings, "", 1) < 0)
 		return r->bad = true, 0;
 	r->ents[r->n - 1].off[F_FILE - 1] = off;
 	r->done = r->n;
-	r->nfiles++;
 	return 1;
+}
+
+/* "files" holds strings only: anything else in it (or a "files" that is no array) is not a
+ * manifest build writes. */
+static bool in_files_value(const struct reader *r)
+{
+	return r->in_files && (r->depth == 1 || r->depth == 2);
+}
+
+/* An entry of "migrations" read whole: its file summed, as "files" was. */
+static void entry_done(struct reader *r)
+{
+	const size_t off = r->ents[r->n - 1].off[F_FILE - 1];
+	const char *file = off ? r->strings.ptr + off - 1 : "";
+	if (!r->files_seen)
+		return;
+	SHA256_Update(&r->entries_sha, file, strlen(file) + 1);
+	r->nentries++;
+}
+
+/* Whether "files" (when there was one) names the entries' files, in their order. */
+static bool files_match(struct reader *r)
+{
+	unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+	if (!r->files_seen)
+		return true;
+	SHA256_Final(a, &r->files_sha);
+	SHA256_Final(b, &r->entries_sha);
+	return r->nfiles == r->nentries && memcmp(a, b, sizeof(a)) == 0;
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
@@ -85,6 +124,8 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
 	size_t off = r->strings.len + 1;
 	if (r->depth == 2 && r->in_files)
 		return on_file(r, s, len);
+	if (in_files_value(r))
+		return r->bad = true, 0;
 	if (r->depth != 3 || !r->in_list || r->field == F_NONE)
 		return 1;
 	if (memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
@@ -108,9 +149,8 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->top = 3;
 	if (r->depth == 1) {
 		r->in_list = len == 10 && memcmp(k, "migrations", 10) == 0;
-		r->in_files =
-		    r->files_only && !r->list_seen && len == 5 && memcmp(k, "files", 5) == 0;
-		if (r->in_list && r->files_seen)
+		r->in_files = !r->list_seen && len == 5 && memcmp(k, "files", 5) == 0;
+		if (r->in_list && r->files_seen && r->files_only)
 			return r->files_end = true, 0; /* (yajl_status_client_canceled) */
 	} else if (r->depth == 3 && len == 4 && memcmp(k, "file", 4) == 0)
 		r->field = F_FILE;
@@ -126,7 +166,7 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 static int on_start_map(void *ctx)
 {
 	struct reader *r = ctx;
-	if (r->depth == 2 && r->in_list && !new_entry(r))
+	if ((r->depth == 2 && r->in_list && !new_entry(r)) || in_files_value(r))
 		return r->bad = true, 0;
 	r->depth++;
 	return 1;
@@ -138,8 +178,10 @@ static int on_end(void *ctx)
 	r->depth--;
 	if (r->depth == 1)
 		r->in_list = r->in_files = false;
-	if (r->depth == 2 && r->in_list)
+	if (r->depth == 2 && r->in_list && r->n > r->done) {
+		entry_done(r);
 		r->done = r->n;
+	}
 	r->field = F_NONE;
 	return 1;
 }
@@ -149,8 +191,13 @@ static int on_start_array(void *ctx)
 	struct reader *r = ctx;
 	if (r->depth == 1 && r->in_list)
 		r->list_seen = true;
-	if (r->depth == 1 && r->in_files)
+	if (r->depth == 2 && r->in_files) /* (an array in the list) */
+		return r->bad = true, 0;
+	if (r->depth == 1 && r->in_files) {
 		r->files_seen = true;
+		SHA256_Init(&r->files_sha);
+		SHA256_Init(&r->entries_sha);
+	}
 	r->depth++;
 	return 1;
 }
@@ -159,7 +206,7 @@ static int on_other(void *ctx)
 {
 	struct reader *r = ctx;
 	r->field = F_NONE; /* a key whose value is not a string is no use */
-	return 1;
+	return in_files_value(r) ? (r->bad = true, 0) : 1;
 }
 
 static int on_bool(void *ctx, int b)
@@ -171,7 +218,10 @@ static int on_bool(void *ctx, int b)
 static int on_number(void *ctx, const char *s, size_t len)
 {
 	struct reader *r = ctx;
-	if (r->depth == 1 && r->top == 3 && len < 10 && s[0] != '-') {
+	size_t digits = 0;
+	while (digits < len && s[digits] >= '0' && s[digits] <= '9')
+		digits++;
+	if (r->depth == 1 && r->top == 3 && len < 10 && digits == len) {
 		r->count = strtoul(s, NULL, 10);
 		r->count_seen = true;
 	} else if (r->depth == 1 && r->top && len < 10 && s[0] != '-') {
@@ -270,7 +320,7 @@ int strata_manifest_read(strata_manifest *out, const char *dir, strata_error *e)
 	for (size_t n; ok && (n = fread(chunk, 1, sizeof(chunk), f)) > 0;)
 		ok = yajl_parse(h, chunk, n) == yajl_status_ok;
 	ok = ok && !ferror(f) && yajl_complete_parse(h) == yajl_status_ok && !r.bad &&
-	     r.list_seen && !r.strings.failed && finish(out, &r);
+	     r.list_seen && files_match(&r) && !r.strings.failed && finish(out, &r);
 	if (!ok) {
 		strata_error_at(e, path, 0, 0);
 		strata_error_hint(e, "run strata_build() to write it again");
@@ -459,7 +509,8 @@ static int stream_fill(strata_manifest_stream *s, strata_error *e)
 		return 0;
 	}
 	s->eof = true;
-	if (ferror(s->f) || yajl_complete_parse(s->h) != yajl_status_ok || r->bad || !r->list_seen)
+	if (ferror(s->f) || yajl_complete_parse(s->h) != yajl_status_ok || r->bad ||
+	    !r->list_seen || !files_match(r))
 		return stream_bad(s, e);
 	return 0;
 }

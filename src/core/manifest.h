@@ -98,7 +98,7 @@ typedef struct strata_manifest_header {
 	strata_buf *files;
 } strata_manifest_header;
 int strata_manifest_header_add(strata_manifest_header *h, const strata_migration *m);
-/* Whether a and b sum the same migrations (their files aside). */
+/* Whether a and b sum the same migrations, and (where both keep them) of the same files. */
 bool strata_manifest_header_same(const strata_manifest_header *a, const strata_manifest_header *b);
 typedef struct strata_manifest_writer strata_manifest_writer;
 int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,

@@ -117,7 +117,7 @@ int strata_manifest_writer_open(strata_manifest_writer **out, const char *dir,
 	/* and its files: the list a listing reads instead of the entries (one string each, a sixth
 	 * of the bytes), stopping at "migrations" */
 	if (h->files) {
-		const char *p = h->files->ptr, *end = p + h->files->len;
+		const char *p = strata_buf_cstr(h->files), *end = p + h->files->len;
 		GEN_STR(g, "files");
 		yajl_gen_array_open(g);
 		for (; p < end && (error = manifest_flush(g, &mw->w, MANIFEST_CHUNK, e)) == 0;
@@ -193,7 +193,10 @@ int strata_manifest_header_add(strata_manifest_header *h, const strata_migration
 bool strata_manifest_header_same(const strata_manifest_header *a, const strata_manifest_header *b)
 {
 	return a->count == b->count && a->digest == b->digest &&
-	       a->longest_version == b->longest_version && a->longest_name == b->longest_name;
+	       a->longest_version == b->longest_version && a->longest_name == b->longest_name &&
+	       (!a->files || !b->files ||
+	        (a->files->len == b->files->len &&
+	         memcmp(strata_buf_cstr(a->files), strata_buf_cstr(b->files), a->files->len) == 0));
 }
 
 int strata_manifest_stage(const strata_catalog *c, const char *dir, strata_error *e)

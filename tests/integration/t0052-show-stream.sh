@@ -95,6 +95,13 @@ case_for() {
 	like "$k: ... in one valid document that says why it ends" \
 		"$(printf '%s\n' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["migrations"]), "applied" in d, d["error"], d["error_file"])')" \
 		'^3 False the build manifest is unreadable dist/migrations/manifest\.json$'
+	# a list that names other files than the entries (edited by hand): the listing reads the
+	# list alone and trusts it; every reader of the entries (validate, a run) refuses it (the
+	# history here has a migration stopped part-way, which a run would stop at first)
+	manifest_edit 'd["files"][-1] = "99999-other.sql"'
+	check "$k: a list that is not the entries': show lists the list" 0 '^pending  99999 +other ' \
+		'^$' strata migrations show
+	check "$k: ... validate refuses it" 1 '' 'manifest is unreadable' strata migrations validate
 	# a manifest from an older build, without the list: read entry by entry, the same listing
 	manifest_edit 'del d["files"]'
 	check "$k: a manifest without the files list (an older build): streamed" 0 \

@@ -118,7 +118,8 @@ check 'a build after one that was killed' 0 '^built 2 migrations ' '^$' strata b
 is '... removes its temporary files, not a live process'"'"'s' "$(ls part/out | grep '\.tmp\.')" "manifest.json.tmp.$$"
 # build reads the source twice (checks everything, then writes): a file edited in between
 # fails the build, so a manifest's header (count and digest, which nothing-pending runs trust)
-# always sums the entries it heads. A writer flips one file while builds run.
+# always sums the entries it heads, and its "files" list names them. A writer flips one file
+# while builds run.
 race=$(python3 - "$STRATA" <<'PY'
 import hashlib, json, os, subprocess, sys, threading
 strata = sys.argv[1]
@@ -145,6 +146,8 @@ for _ in range(12):
              else 'bad'] += 1
         continue
     m = json.load(open('race/out/manifest.json'))
+    if m['files'] != [e['file'] for e in m['migrations']]:
+        seen['bad'] += 1
     digest = 0
     for e in m['migrations']:
         body = open('race/out/' + e['file'], 'rb').read()

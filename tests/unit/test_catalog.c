@@ -471,6 +471,91 @@ static void test_manifest_duplicate_file_is_unreadable(void **state)
 	strata_manifest_free(&mf);
 }
 
+/* A manifest of one entry (1-One.sql) with `files` before its list: what its readers make of
+ * it (1 read, else the error). */
+static int read_with_files(struct fx *fx, const char *files)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_manifest mf;
+	char text[400];
+	int rc;
+	snprintf(text, sizeof(text),
+	         "{\"format\": 1, \"count\": 1, \"files\": %s, \"migrations\": [{\"file\": "
+	         "\"1-One.sql\", \"sha256\": \"%064d\"}]}",
+	         files, 0);
+	unit_write(fx->a, STRATA_MANIFEST, text);
+	rc = strata_manifest_read(&mf, fx->a, &e);
+	strata_manifest_free(&mf);
+	return rc;
+}
+
+/* The stream of that manifest's files only (STRATA_MANIFEST_FILES): each file handed out,
+ * joined with spaces into out; returns 0, or the error. */
+static int stream_files(struct fx *fx, char *out, size_t n)
+{
+	strata_error e = STRATA_ERROR_INIT;
+	strata_manifest_stream *ms = NULL;
+	const strata_manifest_entry *ent;
+	size_t longest[2];
+	int rc = strata_manifest_stream_open(&ms, fx->a, STRATA_MANIFEST_FILES, longest, &e);
+	*out = '\0';
+	while (rc == 0 && (rc = strata_manifest_stream_next(ms, &ent, &e)) > 0) {
+		assert_null(ent->sha256);
+		snprintf(out + strlen(out), n - strlen(out), "%s%s", *out ? " " : "", ent->file);
+		rc = 0;
+	}
+	strata_manifest_stream_close(ms);
+	return rc;
+}
+
+/* "files" (build writes the migration files' names before the entries): the readers of the
+ * entries refuse a list that does not name them, in their order, or is not an array of
+ * strings; the listing reads the list alone, and refuses one that is not "count" long. */
+static void test_manifest_files_list(void **state)
+{
+	struct fx *fx = *state;
+	char got[200];
+	assert_int_equal(read_with_files(fx, "[\"1-One.sql\"]"), 1);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), 0);
+	assert_string_equal(got, "1-One.sql");
+	assert_int_equal(read_with_files(fx, "[\"2-Two.sql\"]"), STRATA_EINVALID);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), 0); /* (the listing trusts it) */
+	assert_string_equal(got, "2-Two.sql");
+	assert_int_equal(read_with_files(fx, "[]"), STRATA_EINVALID);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), STRATA_EINVALID); /* count 1 */
+	assert_int_equal(read_with_files(fx, "[\"1-One.sql\", \"2-Two.sql\"]"), STRATA_EINVALID);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), STRATA_EINVALID);
+	assert_int_equal(read_with_files(fx, "{\"x\": \"1-One.sql\"}"), STRATA_EINVALID);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), STRATA_EINVALID);
+	assert_int_equal(read_with_files(fx, "[\"1-One.sql\", 5]"), STRATA_EINVALID);
+	assert_int_equal(read_with_files(fx, "[[\"1-One.sql\"]]"), STRATA_EINVALID);
+	assert_int_equal(read_with_files(fx, "\"1-One.sql\""), STRATA_EINVALID);
+	assert_int_equal(stream_files(fx, got, sizeof(got)), STRATA_EINVALID);
+	assert_int_equal(read_with_files(fx, "[\"2-Two.sql\"], \"files\": [\"1-One.sql\"]"),
+	                 STRATA_EINVALID); /* twice */
+}
+
+/* Build's two reads must find the same files, not only the same sums. */
+static void test_manifest_header_same_files(void **state)
+{
+	strata_buf fa = STRATA_BUF_INIT, fb = STRATA_BUF_INIT;
+	strata_manifest_header a = {.count = 1, .digest = 7, .files = &fa};
+	strata_manifest_header b = {.count = 1, .digest = 7, .files = &fb};
+	(void)state;
+	strata_buf_put(&fa, "1-One.sql", 10);
+	strata_buf_put(&fb, "1-One.sql", 10);
+	assert_true(strata_manifest_header_same(&a, &b));
+	strata_buf_reset(&fb);
+	strata_buf_put(&fb, "V1__One.sql", 12);
+	assert_false(strata_manifest_header_same(&a, &b));
+	b.files = NULL; /* (a header that keeps none: the sums alone) */
+	assert_true(strata_manifest_header_same(&a, &b));
+	b.digest = 8;
+	assert_false(strata_manifest_header_same(&a, &b));
+	strata_buf_free(&fa);
+	strata_buf_free(&fb);
+}
+
 /* Walks dir (strata_catalog_walk) and checks it gives what strata_catalog_load(dir) holds, in
  * the same order, or fails as it does. Returns the load's result. */
 static int walk_as_load(const char *dir)
@@ -610,6 +695,8 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_manifest_duplicate_file_is_unreadable, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_manifest_files_list, setup, teardown),
+	    cmocka_unit_test(test_manifest_header_same_files),
 	};
 	return cmocka_run_group_tests_name("catalog", tests, NULL, NULL);
 }
