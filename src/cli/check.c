@@ -74,6 +74,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 			if (strcmp(arg, formats[i]) == 0) {
 				o->format = (enum check_format)i;
+				ctx->json_stdout = o->format == FORMAT_JSON;
 				return EXIT_OK;
 			}
 		return cli_usage_error(ctx->cmd, "unknown format '%s' (text or json)", arg);

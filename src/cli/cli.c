@@ -24,7 +24,7 @@ const struct cli_opt cli_global_opts[] = {
      "read variables from FILE instead of the project's .env (repeatable, read in order; "
      "FILE must exist)",
      true},
-    {"verbose", 'v', NULL, "say more", false},
+    {"verbose", 'v', NULL, "say more (on stderr with --json)", false},
     {"quiet", 'q', NULL, "print errors and results only", false},
     {"wait", 0, NULL, "PostgreSQL: retry connecting until the server is up (for 60s)", false},
     {"wait-timeout", 0, "DURATION", "like --wait, for at most DURATION", false},

@@ -36,6 +36,9 @@ struct cli_ctx {
 	const char *env_files[CLI_MAX_ENV_FILES]; /* --env-file, in order (instead of ./.env) */
 	size_t nenv_files;
 	int verbose, quiet;
+	/* stdout carries a JSON document (--json, --format json): progress and -v lines go to
+	 * stderr, so that what is piped on is the document alone */
+	bool json_stdout;
 	int wait_ms;           /* --wait/--wait-timeout: retry connecting this long; 0: once */
 	const struct cmd *cmd; /* the running command */
 	/* what the event printer needs to know of the command */

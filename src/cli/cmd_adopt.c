@@ -43,7 +43,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 	if (key == OPT_SCHEMA)
 		o->ao.schema = arg;
 	if (key == OPT_JSON)
-		o->json = true;
+		o->json = ctx->json_stdout = true;
 	return EXIT_OK;
 }
 

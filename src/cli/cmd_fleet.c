@@ -136,7 +136,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 		o->fo.wait_busy = true;
 		break;
 	case OPT_JSON:
-		o->json = true;
+		o->json = ctx->json_stdout = true;
 		break;
 	case OPT_TO:
 		if (!cli_is_version(arg))

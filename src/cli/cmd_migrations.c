@@ -98,6 +98,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 		return rc;
 	if (flag) {
 		*flag = true;
+		ctx->json_stdout = ctx->json_stdout || key == OPT_JSON;
 		return EXIT_OK;
 	}
 	if (key == OPT_TO && !cli_is_version(arg))

@@ -64,7 +64,7 @@ static int take(struct cli_ctx *ctx, int key, const char *arg, void *ud)
 	else if (key == OPT_SHADOW)
 		o->so.shadow_url = arg;
 	else if (key == OPT_JSON)
-		o->json = true;
+		o->json = ctx->json_stdout = true;
 	else if (key == OPT_FROM)
 		o->so.from = arg;
 	return EXIT_OK;

@@ -257,12 +257,13 @@ void out_event(const strata_event *ev, void *userdata)
 void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	FILE *f = ctx->json_stdout ? stderr : stdout;
 	if (ctx->quiet)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fflush(stdout);
+	fflush(f);
 }
 
 void out_note(const struct cli_ctx *ctx, const char *fmt, ...)

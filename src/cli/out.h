@@ -16,7 +16,7 @@ void out_error(const strata_error *e);
 void out_flags(char *out, size_t n, const char *s);
 /* The library's events (a strata_event_fn; userdata: the struct cli_ctx). */
 void out_event(const strata_event *ev, void *userdata);
-/* Progress and results on stdout, unless -q. */
+/* Progress and results on stdout (stderr when stdout carries JSON), unless -q. */
 void out_info(const struct cli_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Only with -v. */

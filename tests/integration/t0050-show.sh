@@ -53,6 +53,12 @@ pending  10      Third  -                        -
 2|Second|applied|$d/2-Second.sql|iso|num
 10|Third|pending|$d/10-Third.sql|null|null
 applied=2 pending=1 missing=0 database=$DB_DISPLAY"
+	# -v with --json: what -v says goes to stderr, stdout is the document alone
+	check "$k: -v --json" 0 '' '^connected in ' \
+		strata -v --database-url "$DB_URL" migrations show --dir "$d" --json
+	is "$k: ... stdout is one JSON document" "$(printf '%s' "$out" | json_summary 2>&1 | tail -1)" \
+		"applied=2 pending=1 missing=0 database=$DB_DISPLAY"
+	like "$k: ... stderr has the rest" "$err" '^listed 3 migrations as the migrations and the history were read'
 	# indented as yajl indents, each migration on a line of its own (greps as the table does)
 	like "$k: ... one line per migration" "$(grep -c '^    {"version":' <<<"$out")" '^3$'
 	like "$k: ... and the document's other lines as before" \
