@@ -70,17 +70,18 @@ static bool new_entry(struct reader *r)
 	return true;
 }
 
-/* One string of "files": summed; with files_only, an entry of its own, complete. */
+/* One string of "files": counted, and summed; with files_only, an entry of its own, complete. */
 static int on_file(struct reader *r, const unsigned char *s, size_t len)
 {
 	size_t off = r->strings.len + 1;
 	if (memchr(s, '\0', len))
 		return r->bad = true, 0;
-	SHA256_Update(&r->files_sha, s, len);
-	SHA256_Update(&r->files_sha, "", 1);
 	r->nfiles++;
-	if (!r->files_only)
+	if (!r->files_only) { /* (the listing reads no entry to check the list against) */
+		SHA256_Update(&r->files_sha, s, len);
+		SHA256_Update(&r->files_sha, "", 1);
 		return 1;
+	}
 	if (!new_entry(r) || strata_buf_put(&r->strings, s, len) < 0 ||
 	    strata_buf_put(&r->strings, "", 1) < 0)
 		return r->bad = true, 0;
