@@ -260,6 +260,15 @@ static int lint_verdict(const strata_build_options *o, strata_build_report *r, s
 	                        r->lint.warnings == 1 ? "" : "s");
 }
 
+/* m summed into h (strata_manifest_header_add), its file name kept. */
+static int header_add(strata_manifest_header *h, const strata_migration *m, strata_error *e)
+{
+	if (strata_manifest_header_add(h, m) == 0)
+		return 0;
+	return strata_error_set(e, STRATA_ERROR,
+	                        h->files->failed ? "out of memory" : "cannot compute SHA-256");
+}
+
 /* The first pass, before anything is written: every migration read, parsed and linted, and
  * summed into the manifest's header, one at a time. */
 static int check_all(strata_catalog_walk *w, const strata_build_options *o, strata_build_report *r,
@@ -281,10 +290,8 @@ static int check_all(strata_catalog_walk *w, const strata_build_options *o, stra
 	if ((error = strata_linter_open(&lt, &r->lint, &lo, e)) == 0)
 		while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
 			error = strata_linter_add(lt, m);
-			if (error == 0 && strata_manifest_header_add(h, m) < 0)
-				error = strata_error_set(
-				    e, STRATA_ERROR,
-				    h->files->failed ? "out of memory" : "cannot compute SHA-256");
+			if (error == 0)
+				error = header_add(h, m, e);
 			strata_migration_free(m);
 			if (error < 0)
 				break;
@@ -342,10 +349,8 @@ static int stage_all(strata_catalog_walk *w, const char *src_dir, const char *ou
 		return error;
 	while ((error = strata_catalog_walk_next(w, &m, e)) > 0) {
 		error = stage_migration(m, out_dir, s, mw, e);
-		if (error == 0 && strata_manifest_header_add(&again, m) < 0)
-			error = strata_error_set(e, STRATA_ERROR,
-			                         files.failed ? "out of memory"
-			                                      : "cannot compute SHA-256");
+		if (error == 0)
+			error = header_add(&again, m, e);
 		strata_migration_free(m);
 		if (error < 0) {
 			staging_failed = true;
@@ -382,8 +387,8 @@ int strata_build__dir(const char *src_dir, const char *out_dir, const strata_bui
 {
 	static const strata_build_options defaults = STRATA_BUILD_OPTIONS_INIT;
 	strata_catalog_walk *w = NULL;
-	strata_buf files =
-	    STRATA_BUF_INIT; /* the manifest's "files", as the first pass reads them */
+	/* the manifest's "files", as the first pass reads them */
+	strata_buf files = STRATA_BUF_INIT;
 	strata_manifest_header h = {.files = &files};
 	struct staged s = {0};
 	bool manifest_staged = false;

@@ -70,10 +70,21 @@ static bool new_entry(struct reader *r)
 	return true;
 }
 
+/* s kept in strings as field f of the last entry; false (r->bad) when it holds a NUL or
+ * memory ran out. */
+static bool keep_string(struct reader *r, enum field f, const unsigned char *s, size_t len)
+{
+	size_t off = r->strings.len + 1;
+	if (memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
+	    strata_buf_put(&r->strings, "", 1) < 0)
+		return !(r->bad = true);
+	r->ents[r->n - 1].off[f - 1] = off;
+	return true;
+}
+
 /* One string of "files": counted, and summed; with files_only, an entry of its own, complete. */
 static int on_file(struct reader *r, const unsigned char *s, size_t len)
 {
-	size_t off = r->strings.len + 1;
 	if (memchr(s, '\0', len))
 		return r->bad = true, 0;
 	r->nfiles++;
@@ -82,10 +93,8 @@ static int on_file(struct reader *r, const unsigned char *s, size_t len)
 		SHA256_Update(&r->files_sha, "", 1);
 		return 1;
 	}
-	if (!new_entry(r) || strata_buf_put(&r->strings, s, len) < 0 ||
-	    strata_buf_put(&r->strings, "", 1) < 0)
+	if (!new_entry(r) || !keep_string(r, F_FILE, s, len))
 		return r->bad = true, 0;
-	r->ents[r->n - 1].off[F_FILE - 1] = off;
 	r->done = r->n;
 	return 1;
 }
@@ -122,17 +131,14 @@ static bool files_match(struct reader *r)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
 	struct reader *r = ctx;
-	size_t off = r->strings.len + 1;
 	if (r->depth == 2 && r->in_files)
 		return on_file(r, s, len);
 	if (in_files_value(r))
 		return r->bad = true, 0;
 	if (r->depth != 3 || !r->in_list || r->field == F_NONE)
 		return 1;
-	if (memchr(s, '\0', len) || strata_buf_put(&r->strings, s, len) < 0 ||
-	    strata_buf_put(&r->strings, "", 1) < 0)
-		return r->bad = true, 0;
-	r->ents[r->n - 1].off[r->field - 1] = off;
+	if (!keep_string(r, r->field, s, len))
+		return 0;
 	r->field = F_NONE;
 	return 1;
 }
